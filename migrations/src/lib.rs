@@ -1,0 +1,20 @@
+//! The schema of fuzhi, one file a step, for SQLite, PostgreSQL and MariaDB/MySQL.
+//!
+//! Every step is reversible. Columns that are indexed or unique are `VARCHAR(n)`
+//! (MySQL cannot index `TEXT` without a prefix length); times are UTC
+//! timestamps; money is integer fen; JSON is stored as text so the three engines
+//! read it the same way.
+
+pub use sea_orm_migration::prelude::*;
+
+mod cols;
+mod m20261128_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,203 @@
+//! Typed settings: defaults, then an optional TOML file (`fuzhi.toml` or
+//! `FUZHI_CONFIG`), then `FUZHI_*` environment variables, then `DATABASE_URL`.
+//! Secrets are `SecretString`: they print as `[REDACTED]` and are never logged.
+//! When the JWT key or the ID-number HMAC key is not given, one is generated
+//! once into the data folder (mode 0600) and read back on later starts.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `sqlite://…`, `postgres://…` or `mysql://…`. Default: `./data/fuzhi.db`.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub addr: String,
+    /// The address people reach the server at, for links in mails and QR codes.
+    pub base_url: Option<String>,
+    pub jwt_secret: Option<SecretString>,
+    pub id_hmac_key: Option<SecretString>,
+    pub staff_token_hours: i64,
+    pub learner_token_days: i64,
+    /// The course folder imported when `serve` starts; empty to skip.
+    pub courses_dir: Option<PathBuf>,
+    /// Read templates from this folder instead of the embedded copies (development).
+    pub templates_dir: Option<PathBuf>,
+    /// Send `Secure` cookies (set when served over HTTPS).
+    pub secure_cookies: bool,
+    pub db_max_connections: u32,
+    pub admin_login: Option<String>,
+    pub admin_password: Option<SecretString>,
+    pub mail: MailSettings,
+    /// Sign-in attempts allowed per login, and per client address, in one window.
+    pub login_max_failures: u32,
+    pub login_max_failures_pin: u32,
+    pub login_window_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MailSettings {
+    /// `file` (default: `./data/mail/*.eml`) or `smtp`.
+    pub transport: String,
+    pub from: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub smtp_tls: String,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<SecretString>,
+    pub max_attempts: i32,
+    /// Poll interval of the outbox worker, in milliseconds.
+    pub poll_ms: u64,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            transport: "file".into(),
+            from: "fuzhi <noreply@fuzhi.local>".into(),
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 25,
+            smtp_tls: "none".into(),
+            smtp_user: None,
+            smtp_password: None,
+            max_attempts: 8,
+            poll_ms: 2000,
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: None,
+            data_dir: PathBuf::from("./data"),
+            addr: "127.0.0.1:8080".into(),
+            base_url: None,
+            jwt_secret: None,
+            id_hmac_key: None,
+            staff_token_hours: 12,
+            learner_token_days: 30,
+            courses_dir: Some(PathBuf::from("./courses")),
+            templates_dir: None,
+            secure_cookies: false,
+            db_max_connections: 8,
+            admin_login: None,
+            admin_password: None,
+            mail: MailSettings::default(),
+            login_max_failures: 10,
+            login_max_failures_pin: 5,
+            login_window_secs: 900,
+        }
+    }
+}
+
+/// Secrets resolved at start-up.
+#[derive(Clone)]
+pub struct Secrets {
+    pub jwt: SecretString,
+    pub id_hmac: SecretString,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets([REDACTED])")
+    }
+}
+
+impl Settings {
+    /// Loads settings from the optional file and the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut fig = Figment::new();
+        let path = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("FUZHI_CONFIG").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("fuzhi.toml"));
+        if path.exists() {
+            fig = fig.merge(Toml::file(&path));
+        } else if file.is_some() {
+            anyhow::bail!("configuration file {} does not exist", path.display());
+        }
+        fig = fig.merge(Env::prefixed("FUZHI_").split("__")).merge(
+            Env::raw()
+                .only(&["DATABASE_URL"])
+                .map(|_| "database_url".into()),
+        );
+        fig.extract()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) if !u.trim().is_empty() => u.trim().to_string(),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("fuzhi.db").display()
+            ),
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        self.base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr))
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// The given secrets, or ones generated once into the data folder.
+    pub fn secrets(&self) -> anyhow::Result<Secrets> {
+        Ok(Secrets {
+            jwt: self.secret_or_file(&self.jwt_secret, "jwt.key")?,
+            id_hmac: self.secret_or_file(&self.id_hmac_key, "id-hmac.key")?,
+        })
+    }
+
+    fn secret_or_file(
+        &self,
+        given: &Option<SecretString>,
+        name: &str,
+    ) -> anyhow::Result<SecretString> {
+        if let Some(s) = given
+            && !s.expose_secret().is_empty()
+        {
+            return Ok(s.clone());
+        }
+        let path = self.data_dir.join(name);
+        if let Ok(s) = std::fs::read_to_string(&path) {
+            let s = s.trim().to_string();
+            if s.len() >= 32 {
+                return Ok(SecretString::from(s));
+            }
+        }
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            anyhow::anyhow!("cannot create data folder {}: {e}", self.data_dir.display())
+        })?;
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let s = hex::encode(bytes);
+        write_private(&path, &s)
+            .map_err(|e| anyhow::anyhow!("cannot write secret {}: {e}", path.display()))?;
+        Ok(SecretString::from(s))
+    }
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(content.as_bytes())
+}

@@ -1,0 +1,118 @@
+//! Connecting: the URL scheme picks SQLite, PostgreSQL or MySQL/MariaDB.
+//! SQLite gets WAL, foreign keys, a busy timeout and `synchronous=FULL` on every
+//! connection, so an accepted write survives a crash or power loss.
+
+use std::path::Path;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+
+/// A start-up failure that names what is wrong in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("DATABASE_URL has an unsupported scheme {0:?}: use sqlite://, postgres:// or mysql://")]
+    Scheme(String),
+    #[error("cannot use the SQLite file {path}: {reason}")]
+    SqlitePath { path: String, reason: String },
+    #[error("cannot connect to the database at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("database migration failed: {0}")]
+    Migrate(String),
+}
+
+/// Hides the password of a URL for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbSetupError> {
+    let scheme = url
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match scheme.as_str() {
+        "sqlite" => prepare_sqlite_path(url)?,
+        "postgres" | "postgresql" | "mysql" | "mariadb" => {}
+        _ => return Err(DbSetupError::Scheme(scheme)),
+    }
+    let url = if scheme == "mariadb" {
+        url.replacen("mariadb", "mysql", 1)
+    } else {
+        url.to_string()
+    };
+    let mut opts = ConnectOptions::new(url.clone());
+    opts.max_connections(max_connections.max(1))
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .create_if_missing(true)
+        });
+    let db = Database::connect(opts)
+        .await
+        .map_err(|e| DbSetupError::Connect {
+            url: redact_url(&url),
+            reason: short(&e.to_string()),
+        })?;
+    // Fail now, not at the first request, if the server is unreachable.
+    db.execute_unprepared("SELECT 1")
+        .await
+        .map_err(|e| DbSetupError::Connect {
+            url: redact_url(&url),
+            reason: short(&e.to_string()),
+        })?;
+    Ok(db)
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
+    Migrator::up(db, None)
+        .await
+        .map_err(|e| DbSetupError::Migrate(short(&e.to_string())))
+}
+
+pub fn is_sqlite(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DatabaseBackend::Sqlite
+}
+
+fn short(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_string()
+}
+
+/// Creates the folder of a SQLite file and checks it can be written, so that a
+/// bad path gives one clear line instead of a driver error.
+fn prepare_sqlite_path(url: &str) -> Result<(), DbSetupError> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || rest.contains("mode=memory") {
+        return Ok(());
+    }
+    let err = |reason: String| DbSetupError::SqlitePath {
+        path: path.to_string(),
+        reason,
+    };
+    let p = Path::new(path);
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create folder: {e}")))?;
+        let probe = dir.join(".fuzhi-write-test");
+        std::fs::write(&probe, b"").map_err(|e| err(format!("folder is not writable: {e}")))?;
+        let _ = std::fs::remove_file(probe);
+    }
+    if p.is_dir() {
+        return Err(err("it is a folder".into()));
+    }
+    Ok(())
+}

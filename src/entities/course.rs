@@ -1,0 +1,44 @@
+//! One version of a course.
+
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "course")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub slug: String,
+    pub version: i32,
+    pub status: String,
+    pub category: String,
+    pub level: i32,
+    pub languages: String,
+    pub title_json: String,
+    pub summary_json: String,
+    pub pass_mark: i32,
+    pub hours_tenths: i32,
+    pub competences: String,
+    pub content_hash: Option<String>,
+    pub source_course: Option<String>,
+    pub source_tasks: Option<String>,
+    pub author_id: Option<i64>,
+    pub published_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn before_save<C: ConnectionTrait>(
+        mut self,
+        _db: &C,
+        insert: bool,
+    ) -> Result<Self, DbErr> {
+        super::stamp(&mut self.created_at, &mut self.updated_at, insert);
+        Ok(self)
+    }
+}

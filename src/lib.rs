@@ -1,0 +1,115 @@
+//! fuzhi (扶智): digital-skills training for rural households, linked to the
+//! poverty-registered household records officials keep.
+//!
+//! `Application::build` connects and migrates the database, compiles the
+//! templates, binds the address (port 0 in tests) and returns; `run` serves
+//! until SIGTERM or Ctrl-C, then finishes the requests in flight.
+
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod views;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web as aweb};
+
+use crate::config::Settings;
+use crate::views::Views;
+use crate::web::AppState;
+
+/// How `serve` starts.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Seed demo areas, people and progress (idempotent).
+    pub demo: bool,
+}
+
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    state: aweb::Data<AppState>,
+}
+
+/// Connects, migrates and builds the shared state (no HTTP yet).
+pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+    let secrets = settings.secrets()?;
+    let url = settings.database_url();
+    let db = db::connect(&url, settings.db_max_connections).await?;
+    db::migrate(&db).await?;
+    let views = Arc::new(Views::load(settings.templates_dir.as_deref())?);
+    Ok(AppState {
+        db,
+        settings,
+        secrets,
+        views,
+    })
+}
+
+impl Application {
+    pub async fn build(settings: Settings, _opts: StartOptions) -> anyhow::Result<Application> {
+        let addr = settings.addr.clone();
+        let state = aweb::Data::new(prepare(settings).await?);
+        let listener = std::net::TcpListener::bind(&addr)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        let bound = listener.local_addr()?;
+        let data = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(
+                    aweb::JsonConfig::default()
+                        .limit(4 << 20)
+                        .error_handler(|err, _| {
+                            error::AppError::BadRequest(format!("invalid JSON: {err}")).into()
+                        }),
+                )
+                .app_data(
+                    aweb::FormConfig::default()
+                        .limit(1 << 20)
+                        .error_handler(|err, _| {
+                            error::AppError::BadRequest(format!("invalid form: {err}")).into()
+                        }),
+                )
+                .app_data(aweb::QueryConfig::default().error_handler(|err, _| {
+                    error::AppError::BadRequest(format!("invalid query: {err}")).into()
+                }))
+                .app_data(
+                    aweb::PathConfig::default()
+                        .error_handler(|_, _| error::AppError::NotFound.into()),
+                )
+                .configure(web::routes::configure)
+                .wrap(from_fn(web::errors::html_errors))
+                .wrap(from_fn(web::middleware::security_headers))
+                .wrap(Compress::default())
+                .wrap(from_fn(web::middleware::request_id))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        tracing::info!(addr = %bound, "fuzhi is listening");
+        Ok(Application {
+            addr: bound,
+            server,
+            state,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> aweb::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C (actix-web handles both, gracefully).
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

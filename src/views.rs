@@ -1,0 +1,162 @@
+//! The handlebars registry, compiled once at start-up: templates embedded in the
+//! binary (read from `templates/` in debug builds, or from `templates_dir` when
+//! set, for development), strict mode, and the `t` translation helper.
+//!
+//! Translations are flat TOML files, `templates/locales/<lang>.toml`, one
+//! `key = "text"` a line, with `{name}` placeholders. That is all the grammar the
+//! interface needs; a missing key falls back to zh-CN, then to the key itself,
+//! and a test checks both files have the same keys.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderErrorReason,
+};
+use rust_embed::RustEmbed;
+use serde::Serialize;
+
+#[derive(RustEmbed)]
+#[folder = "templates/"]
+#[include = "*.hbs"]
+#[include = "*.toml"]
+struct Embedded;
+
+pub const LOCALES: &[&str] = &["zh-CN", "en"];
+pub const DEFAULT_LOCALE: &str = "zh-CN";
+
+pub type Catalog = HashMap<String, HashMap<String, String>>;
+
+pub struct Views {
+    hbs: Handlebars<'static>,
+    catalog: Arc<Catalog>,
+}
+
+impl Views {
+    pub fn load(dir: Option<&Path>) -> anyhow::Result<Views> {
+        let mut files: Vec<(String, String)> = Vec::new();
+        match dir {
+            Some(d) => collect_dir(d, d, &mut files)?,
+            None => {
+                for name in Embedded::iter() {
+                    if let Some(f) = Embedded::get(&name) {
+                        files.push((
+                            name.to_string(),
+                            String::from_utf8_lossy(&f.data).into_owned(),
+                        ));
+                    }
+                }
+            }
+        }
+        let mut catalog: Catalog = HashMap::new();
+        let mut hbs = Handlebars::new();
+        hbs.set_strict_mode(true);
+        for (name, text) in &files {
+            if let Some(rest) = name.strip_prefix("locales/") {
+                let lang = rest.trim_end_matches(".toml").to_string();
+                let map: HashMap<String, String> =
+                    toml::from_str(text).map_err(|e| anyhow::anyhow!("templates/{name}: {e}"))?;
+                catalog.insert(lang, map);
+            } else if let Some(stem) = name.strip_suffix(".hbs") {
+                hbs.register_template_string(stem, text)
+                    .map_err(|e| anyhow::anyhow!("templates/{name}: {e}"))?;
+            }
+        }
+        if !catalog.contains_key(DEFAULT_LOCALE) {
+            anyhow::bail!("templates/locales/{DEFAULT_LOCALE}.toml is missing");
+        }
+        let catalog = Arc::new(catalog);
+        hbs.register_helper("t", Box::new(Translate(catalog.clone())));
+        hbs.register_helper("eq", Box::new(eq_helper));
+        Ok(Views { hbs, catalog })
+    }
+
+    pub fn render<T: Serialize>(&self, name: &str, data: &T) -> anyhow::Result<String> {
+        self.hbs
+            .render(name, data)
+            .map_err(|e| anyhow::anyhow!("render {name}: {e}"))
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.hbs.has_template(name)
+    }
+
+    /// A translated string outside templates (mail subjects, messages).
+    pub fn tr(&self, lang: &str, key: &str) -> String {
+        lookup(&self.catalog, lang, key)
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+}
+
+fn collect_dir(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let p = entry?.path();
+        if p.is_dir() {
+            collect_dir(root, &p, out)?;
+        } else if let Some(ext) = p.extension().and_then(|e| e.to_str())
+            && (ext == "hbs" || ext == "toml")
+        {
+            let rel = p.strip_prefix(root)?.to_string_lossy().replace('\\', "/");
+            out.push((rel, std::fs::read_to_string(&p)?));
+        }
+    }
+    Ok(())
+}
+
+pub fn lookup(catalog: &Catalog, lang: &str, key: &str) -> String {
+    catalog
+        .get(lang)
+        .and_then(|m| m.get(key))
+        .or_else(|| catalog.get(DEFAULT_LOCALE).and_then(|m| m.get(key)))
+        .cloned()
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// `{{t "key" name=value}}`: the text of `key` in `@root.lang`, placeholders filled.
+struct Translate(Arc<Catalog>);
+
+impl handlebars::HelperDef for Translate {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let key = h
+            .param(0)
+            .and_then(|v| v.value().as_str())
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
+        let lang = ctx
+            .data()
+            .get("lang")
+            .and_then(|v| v.as_str())
+            .unwrap_or(DEFAULT_LOCALE);
+        let mut text = lookup(&self.0, lang, key);
+        for (name, value) in h.hash() {
+            text = text.replace(&format!("{{{name}}}"), &value.value().render());
+        }
+        out.write(&handlebars::html_escape(&text))?;
+        Ok(())
+    }
+}
+
+fn eq_helper(
+    h: &Helper,
+    _: &Handlebars,
+    _: &Context,
+    _: &mut RenderContext,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let a = h.param(0).map(|v| v.value().clone());
+    let b = h.param(1).map(|v| v.value().clone());
+    if a == b {
+        out.write("true")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The skeleton: health, errors, migrations on every engine, start-up failures.
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::engine_test;
+use crate::helpers::TestApp;
+
+async fn healthz_answers_ok(app: TestApp) {
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["db"], "ok");
+}
+engine_test!(healthz_answers_ok);
+
+async fn errors_are_json_under_api_and_html_elsewhere(app: TestApp) {
+    let res = app.get("/api/v1/no-such-thing").await;
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("json")
+    );
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+
+    let res = app.get("/no-such-page?lang=en").await;
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("text/html")
+    );
+    let text = res.text().await.unwrap();
+    assert!(text.contains("This page was not found"), "{text}");
+
+    let res = app
+        .client
+        .get(app.url("/no-such-page"))
+        .header("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("找不到这个页面"));
+}
+engine_test!(errors_are_json_under_api_and_html_elsewhere);
+
+async fn every_response_has_security_headers_and_a_request_id(app: TestApp) {
+    for path in ["/", "/healthz", "/api/v1/none"] {
+        let res = app.get(path).await;
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+        assert!(!csp.contains("script-src 'unsafe-inline'"), "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(h.contains_key("referrer-policy"));
+        assert_eq!(h["x-request-id"].to_str().unwrap().len(), 16);
+    }
+}
+engine_test!(every_response_has_security_headers_and_a_request_id);
+
+async fn migrations_go_down_and_up_again(app: TestApp) {
+    let db = app.conn();
+    let count_tables = || async {
+        let sql = match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Sqlite => {
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type='table' AND name IN ('household','learning_event','mail_outbox','app_user')"
+            }
+            _ => {
+                "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name IN ('household','learning_event','mail_outbox','app_user') AND table_schema NOT IN ('information_schema','pg_catalog') AND (table_schema = DATABASE() OR table_schema = 'public')"
+            }
+        };
+        let sql = if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            sql.replace(
+                "(table_schema = DATABASE() OR table_schema = 'public')",
+                "table_schema = 'public'",
+            )
+        } else {
+            sql.to_string()
+        };
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    };
+    assert_eq!(count_tables().await, 4);
+    Migrator::down(db, None).await.expect("down");
+    assert_eq!(count_tables().await, 0);
+    Migrator::up(db, None).await.expect("up again");
+    assert_eq!(count_tables().await, 4);
+    // The poverty-cause codes of the national form are seeded by the migration.
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM poverty_cause",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 12);
+}
+engine_test!(migrations_go_down_and_up_again);
+
+#[tokio::test]
+async fn a_second_start_on_the_same_data_works() {
+    let db = crate::helpers::TestDb::create(crate::helpers::Engine::Sqlite)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let app = fuzhi::Application::build(db.settings(), Default::default())
+            .await
+            .expect("start");
+        drop(app);
+    }
+}
+
+/// Runs the real binary with a bad `DATABASE_URL` and checks it ends with one
+/// clear line, a non-zero exit code and no panic.
+fn start_with(url: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
+        .args(["migrate", "status"])
+        .current_dir(dir.path())
+        .env("DATABASE_URL", url)
+        .env("FUZHI_DATA_DIR", dir.path().join("data"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_bad_database_url_ends_start_up_with_one_clear_line() {
+    let cases = [
+        ("oracle://x/y", "unsupported scheme"),
+        ("postgres://nobody@127.0.0.1:1/nothing", "cannot connect"),
+        (
+            "sqlite:///proc/fuzhi/no.db?mode=rwc",
+            "cannot use the SQLite file",
+        ),
+    ];
+    for (url, expect) in cases {
+        let (code, stderr) = start_with(url);
+        assert_ne!(code, 0, "{url}");
+        assert!(stderr.contains(expect), "{url}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{url}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{url}: {stderr}");
+    }
+}

@@ -1,0 +1,230 @@
+#![allow(dead_code)]
+//! The test harness: every test gets its own app on port 0 and its own fresh
+//! database. SQLite always; PostgreSQL and MariaDB too when
+//! `FUZHI_TEST_POSTGRES_URL` / `FUZHI_TEST_MYSQL_URL` are set (a server URL;
+//! a database is created per test and dropped after it).
+
+use std::path::PathBuf;
+
+use actix_web::web::Data;
+use fuzhi::config::Settings;
+use fuzhi::web::AppState;
+use fuzhi::{Application, StartOptions};
+use sea_orm::{ConnectionTrait, Database};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Engine {
+    pub fn server_url(self) -> Option<String> {
+        let var = match self {
+            Engine::Sqlite => return Some(String::new()),
+            Engine::Postgres => "FUZHI_TEST_POSTGRES_URL",
+            Engine::MySql => "FUZHI_TEST_MYSQL_URL",
+        };
+        std::env::var(var).ok().filter(|s| !s.is_empty())
+    }
+}
+
+/// A fresh, empty database of one engine; dropped by `drop_db`.
+pub struct TestDb {
+    pub engine: Engine,
+    pub url: String,
+    name: String,
+    server: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub async fn create(engine: Engine) -> Option<TestDb> {
+        let server = engine.server_url()?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let name = format!("fuzhi_t_{}", uuid::Uuid::new_v4().simple());
+        let url = match engine {
+            Engine::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()),
+            Engine::Postgres | Engine::MySql => {
+                let admin = Database::connect(&server)
+                    .await
+                    .expect("connect to test server");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                replace_db_name(&server, &name)
+            }
+        };
+        Some(TestDb {
+            engine,
+            url,
+            name,
+            server,
+            dir,
+        })
+    }
+
+    pub async fn drop_db(self) {
+        if self.engine != Engine::Sqlite
+            && let Ok(admin) = Database::connect(&self.server).await
+        {
+            let sql = match self.engine {
+                Engine::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+                _ => format!("DROP DATABASE IF EXISTS {}", self.name),
+            };
+            let _ = admin.execute_unprepared(&sql).await;
+            let _ = admin.close().await;
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings {
+            database_url: Some(self.url.clone()),
+            data_dir: self.dir.path().join("data"),
+            addr: "127.0.0.1:0".into(),
+            jwt_secret: Some(
+                "test-jwt-secret-0123456789abcdef0123456789"
+                    .to_string()
+                    .into(),
+            ),
+            id_hmac_key: Some(
+                "test-hmac-key-0123456789abcdef0123456789ab"
+                    .to_string()
+                    .into(),
+            ),
+            courses_dir: None,
+            db_max_connections: 4,
+            ..Settings::default()
+        }
+    }
+}
+
+fn replace_db_name(server: &str, name: &str) -> String {
+    let mut u = url::Url::parse(server).expect("server URL");
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+pub struct TestApp {
+    pub addr: String,
+    pub state: Data<AppState>,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(engine: Engine) -> Option<TestApp> {
+        Self::spawn_with(engine, |_| {}).await
+    }
+
+    pub async fn spawn_with(engine: Engine, tweak: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+        let db = TestDb::create(engine).await?;
+        let mut settings = db.settings();
+        tweak(&mut settings);
+        let app = Application::build(settings, StartOptions::default())
+            .await
+            .expect("build app");
+        let addr = format!("http://{}", app.addr());
+        let state = app.state();
+        tokio::spawn(app.run());
+        Some(TestApp {
+            addr,
+            state,
+            client: client(),
+            db,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub fn conn(&self) -> &sea_orm::DatabaseConnection {
+        &self.state.db
+    }
+
+    pub async fn finish(self) {
+        self.db.drop_db().await;
+    }
+}
+
+/// A client that keeps cookies and does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Runs one test body on every engine that is configured: `engine_test!(name);`
+/// expects `async fn name(app: TestApp)` and makes `name::sqlite`,
+/// `name::postgres` and `name::mysql`.
+#[macro_export]
+macro_rules! engine_test {
+    ($name:ident) => {
+        mod $name {
+            use $crate::helpers::{Engine, TestApp};
+            async fn run(engine: Engine) {
+                let Some(app) = TestApp::spawn(engine).await else {
+                    return;
+                };
+                let db = app.db.url.clone();
+                let handle = tokio::spawn(super::$name(app));
+                let result = handle.await;
+                $crate::helpers::drop_by_url(engine, &db).await;
+                if let Err(e) = result {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(Engine::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run(Engine::Postgres).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                run(Engine::MySql).await
+            }
+        }
+    };
+}
+
+/// Drops the per-test database named in `url` (used when the `TestApp` moved away).
+pub async fn drop_by_url(engine: Engine, url: &str) {
+    if engine == Engine::Sqlite {
+        return;
+    }
+    let Some(server) = engine.server_url() else {
+        return;
+    };
+    let name = url::Url::parse(url)
+        .ok()
+        .map(|u| u.path().trim_start_matches('/').to_string())
+        .unwrap_or_default();
+    if !name.starts_with("fuzhi_t_") {
+        return;
+    }
+    if let Ok(admin) = Database::connect(&server).await {
+        let sql = match engine {
+            Engine::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            _ => format!("DROP DATABASE IF EXISTS {name}"),
+        };
+        let _ = admin.execute_unprepared(&sql).await;
+        let _ = admin.close().await;
+    }
+}

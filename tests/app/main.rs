@@ -1,0 +1,5 @@
+//! One test binary: each file is a feature.
+
+mod helpers;
+
+mod foundation;
