@@ -46,9 +46,9 @@ pub enum AppError {
     },
     #[error("too many attempts; try again in {retry_after} s")]
     RateLimited { retry_after: u64 },
-    #[error("database error")]
+    #[error("database error: {0}")]
     Db(#[from] sea_orm::DbErr),
-    #[error("internal error")]
+    #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
 
@@ -117,9 +117,14 @@ impl AppError {
             AppError::RateLimited { retry_after } => (BTreeMap::new(), vec![], Some(*retry_after)),
             _ => (BTreeMap::new(), vec![], None),
         };
+        // Internal causes are logged, never shown.
+        let message = match self {
+            AppError::Db(_) | AppError::Internal(_) => "internal error".to_string(),
+            _ => self.to_string(),
+        };
         ErrorInfo {
             code: self.code(),
-            message: self.to_string(),
+            message,
             fields,
             errors,
             retry_after,
@@ -147,7 +152,7 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         match self {
             AppError::Db(e) => tracing::error!(error = %e, "database error"),
-            AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
+            AppError::Internal(e) => tracing::error!(error = %format!("{e:#}"), "internal error"),
             _ => {}
         }
         let info = self.info();

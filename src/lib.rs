@@ -5,10 +5,15 @@
 //! templates, binds the address (port 0 in tests) and returns; `run` serves
 //! until SIGTERM or Ctrl-C, then finishes the requests in flight.
 
+pub mod accounts;
+pub mod areas;
+pub mod audit;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod entities;
 pub mod error;
+pub mod policy;
 pub mod views;
 pub mod web;
 
@@ -43,18 +48,34 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let db = db::connect(&url, settings.db_max_connections).await?;
     db::migrate(&db).await?;
     let views = Arc::new(Views::load(settings.templates_dir.as_deref())?);
+    if let (Some(login), Some(pw)) = (&settings.admin_login, &settings.admin_password) {
+        use secrecy::ExposeSecret;
+        if accounts::users::ensure_admin(&db, login, pw.expose_secret())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create the first admin: {e}"))?
+        {
+            tracing::info!("created the first admin account");
+        }
+    }
+    let limiter = accounts::limiter::Limiter::new(settings.login_window_secs);
     Ok(AppState {
         db,
         settings,
         secrets,
         views,
+        limiter,
     })
 }
 
 impl Application {
-    pub async fn build(settings: Settings, _opts: StartOptions) -> anyhow::Result<Application> {
+    pub async fn build(settings: Settings, opts: StartOptions) -> anyhow::Result<Application> {
         let addr = settings.addr.clone();
         let state = aweb::Data::new(prepare(settings).await?);
+        if opts.demo {
+            demo::seed(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
+        }
         let listener = std::net::TcpListener::bind(&addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let bound = listener.local_addr()?;
@@ -84,6 +105,7 @@ impl Application {
                         .error_handler(|_, _| error::AppError::NotFound.into()),
                 )
                 .configure(web::routes::configure)
+                .wrap(from_fn(web::csrf::csrf))
                 .wrap(from_fn(web::errors::html_errors))
                 .wrap(from_fn(web::middleware::security_headers))
                 .wrap(Compress::default())

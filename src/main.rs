@@ -33,11 +33,45 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Manage user accounts.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Manage the administrative areas.
+    Areas {
+        #[command(subcommand)]
+        command: AreasCommand,
+    },
     /// Apply, revert or list database migrations.
     Migrate {
         #[arg(value_enum, default_value = "up")]
         action: MigrateAction,
     },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create an account; the password is read from stdin (or prompted).
+    Create {
+        #[arg(long)]
+        login: String,
+        #[arg(long, default_value = "admin")]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Area served (trainers, officials) or home village (learners).
+        #[arg(long)]
+        area: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AreasCommand {
+    /// Import an official division list (CSV: code,name,level,parent_code).
+    Import { file: PathBuf },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -83,6 +117,46 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("fuzhi: serving on http://{}", app.addr());
             app.run().await?;
         }
+        Command::Users {
+            command:
+                UsersCommand::Create {
+                    login,
+                    role,
+                    name,
+                    area,
+                    email,
+                },
+        } => {
+            let password = read_password()?;
+            let state = fuzhi::prepare(settings).await?;
+            let new = fuzhi::accounts::users::NewUser {
+                display_name: name.unwrap_or_else(|| login.clone()),
+                login,
+                email,
+                pin: role == "learner"
+                    && password.len() == 6
+                    && password.bytes().all(|b| b.is_ascii_digit()),
+                password,
+                role,
+                area_code: area,
+                ..Default::default()
+            };
+            let u = fuzhi::accounts::users::create(&state.db, None, &new)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            println!("created {} {} (id {})", u.role, u.login, u.id);
+        }
+        Command::Areas {
+            command: AreasCommand::Import { file },
+        } => {
+            let data = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let state = fuzhi::prepare(settings).await?;
+            match fuzhi::areas::import_csv(&state.db, &data).await {
+                Ok(r) => println!("{} areas added, {} already present", r.added, r.unchanged),
+                Err(e) => anyhow::bail!("{}", describe(&e)),
+            }
+        }
         Command::Migrate { action } => {
             let db = fuzhi::db::connect(&settings.database_url(), 1).await?;
             match action {
@@ -97,4 +171,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// An error with its field or row details, for the terminal.
+fn describe(e: &fuzhi::error::AppError) -> String {
+    let info = e.info();
+    let mut out = match e {
+        fuzhi::error::AppError::Db(_) | fuzhi::error::AppError::Internal(_) => e.to_string(),
+        _ => info.message.clone(),
+    };
+    for r in &info.errors {
+        out.push_str(&format!("\n  row {}: {}: {}", r.row, r.field, r.message));
+    }
+    out
+}
+
+/// The password from stdin when piped, else from a prompt without echo.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("password: ");
+        let _ = std::process::Command::new("stty").arg("-echo").status();
+        let mut line = String::new();
+        let r = stdin.lock().read_line(&mut line);
+        let _ = std::process::Command::new("stty").arg("echo").status();
+        eprintln!();
+        r?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
 }

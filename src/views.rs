@@ -68,7 +68,9 @@ impl Views {
         }
         let catalog = Arc::new(catalog);
         hbs.register_helper("t", Box::new(Translate(catalog.clone())));
-        hbs.register_helper("eq", Box::new(eq_helper));
+        hbs.register_helper("eq", Box::new(eq));
+        hbs.register_helper("concat", Box::new(concat));
+        hbs.register_helper("list", Box::new(list));
         Ok(Views { hbs, catalog })
     }
 
@@ -146,17 +148,6 @@ impl handlebars::HelperDef for Translate {
     }
 }
 
-fn eq_helper(
-    h: &Helper,
-    _: &Handlebars,
-    _: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let a = h.param(0).map(|v| v.value().clone());
-    let b = h.param(1).map(|v| v.value().clone());
-    if a == b {
-        out.write("true")?;
-    }
-    Ok(())
-}
+handlebars::handlebars_helper!(eq: |a: Json, b: Json| a == b);
+handlebars::handlebars_helper!(concat: |*args| args.iter().map(|a| a.render()).collect::<String>());
+handlebars::handlebars_helper!(list: |*args| serde_json::Value::Array(args.iter().map(|a| (*a).clone()).collect()));

@@ -9,12 +9,16 @@ pub use sea_orm_migration::prelude::*;
 
 mod cols;
 mod m20261128_000001_initial;
+mod m20261128_000002_revoked_token;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_initial::Migration)]
+        vec![
+            Box::new(m20261128_000001_initial::Migration),
+            Box::new(m20261128_000002_revoked_token::Migration),
+        ]
     }
 }

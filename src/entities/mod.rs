@@ -24,6 +24,7 @@ pub mod poverty_cause;
 pub mod question;
 pub mod quiz;
 pub mod quiz_attempt;
+pub mod revoked_token;
 pub mod skill_evidence;
 pub mod task;
 pub mod task_signoff;

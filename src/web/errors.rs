@@ -23,6 +23,11 @@ pub async fn html_errors(
     if !(status.is_client_error() || status.is_server_error())
         || path.starts_with("/api/")
         || path == "/healthz"
+        || res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("text/html"))
     {
         return Ok(res);
     }

@@ -1,10 +1,20 @@
-//! Extractors: the person's language.
+//! Extractors: the person's language and the signed-in user.
 
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
+use super::AppState;
+use crate::accounts::signin;
+use crate::accounts::tokens::{Claims, csrf_for};
+use crate::entities::app_user;
+use crate::error::AppError;
+use crate::policy::Actor;
 use crate::views::{DEFAULT_LOCALE, LOCALES};
+
+pub const SESSION_COOKIE: &str = "fz_session";
+pub const PRE_COOKIE: &str = "fz_pre";
 
 /// The language of the response: `?lang=`, then the `lang` cookie, then
 /// `Accept-Language`, then zh-CN.
@@ -57,5 +67,74 @@ impl FromRequest for Locale {
     type Future = Ready<Result<Self, Self::Error>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(Locale(locale_of(req))))
+    }
+}
+
+/// The bearer token, or the session cookie (and which it was).
+pub fn token_of(req: &HttpRequest) -> Option<(String, bool)> {
+    if let Some(h) = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        && let Some(t) = h.strip_prefix("Bearer ")
+    {
+        return Some((t.trim().to_string(), false));
+    }
+    req.cookie(SESSION_COOKIE)
+        .map(|c| (c.value().to_string(), true))
+}
+
+/// A signed-in user (401 when there is none).
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: app_user::Model,
+    pub actor: Actor,
+    pub claims: Claims,
+    pub via_cookie: bool,
+    pub csrf: String,
+}
+
+/// The signed-in user, if any.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+async fn load(req: HttpRequest) -> Result<Option<CurrentUser>, AppError> {
+    if let Some(cached) = req.extensions().get::<Option<CurrentUser>>() {
+        return Ok(cached.clone());
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Err(AppError::Internal(anyhow::anyhow!("app state missing")));
+    };
+    let found = match token_of(&req) {
+        None => None,
+        Some((token, via_cookie)) => signin::authenticate(&state.db, &state.secrets.jwt, &token)
+            .await?
+            .map(|(user, claims)| CurrentUser {
+                actor: crate::accounts::users::actor_of(&user),
+                csrf: csrf_for(&state.secrets.jwt, &claims.jti),
+                user,
+                claims,
+                via_cookie,
+            }),
+    };
+    req.extensions_mut().insert(found.clone());
+    Ok(found)
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { load(req).await?.ok_or(AppError::Unauthorized) })
+    }
+}
+
+impl FromRequest for MaybeUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(MaybeUser(load(req).await?)) })
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP face: HTML pages for people and the JSON API under `/api/v1`.
 //! Handlers stay thin: parse, authorize, call a domain service, render.
 
+pub mod csrf;
 pub mod errors;
 pub mod extract;
 pub mod middleware;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::accounts::limiter::Limiter;
 use crate::config::{Secrets, Settings};
 use crate::views::Views;
 
@@ -22,4 +24,6 @@ pub struct AppState {
     pub settings: Settings,
     pub secrets: Secrets,
     pub views: Arc<Views>,
+    /// Sign-in failure counts (per login, per client address).
+    pub limiter: Limiter,
 }

@@ -1,11 +1,63 @@
-//! Every route of fuzhi, in one place.
+//! Every route of fuzhi, in one place. The table is also data (`ROUTES`), so
+//! the authorization matrix test can insist on a row for every route.
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
 
 use super::{api, pages};
+use crate::error::AppError;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(api::health::healthz))
-        .service(web::scope("/api/v1").configure(api::configure))
-        .configure(pages::configure);
+/// Who may reach a route without signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    SignedIn,
+}
+
+macro_rules! routes {
+    ($( $method:ident $path:literal $access:ident => $handler:path ;)*) => {
+        /// `(method, path, access)` of every route.
+        pub const ROUTES: &[(&str, &str, Access)] = &[
+            $( (stringify!($method), $path, Access::$access) ),*
+        ];
+
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $( cfg.route($path, web::$method().to($handler)); )*
+            cfg.default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) }));
+        }
+    };
+}
+
+routes! {
+    get  "/healthz"                          Public   => api::health::healthz;
+    get  "/"                                 Public   => pages::home::home;
+    get  "/login"                            Public   => pages::auth::login_form;
+    post "/login"                            Public   => pages::auth::login_submit;
+    post "/logout"                           SignedIn => pages::auth::logout;
+    get  "/admin"                            SignedIn => pages::admin::landing;
+    get  "/teach"                            SignedIn => pages::admin::landing;
+    get  "/office"                           SignedIn => pages::admin::landing;
+    get  "/admin/users"                      SignedIn => pages::admin::users_list;
+    get  "/admin/users/new"                  SignedIn => pages::admin::user_new;
+    post "/admin/users"                      SignedIn => pages::admin::user_create;
+    get  "/admin/users/import"               SignedIn => pages::admin::users_import_form;
+    post "/admin/users/import"               SignedIn => pages::admin::users_import;
+    get  "/admin/users/{id}"                 SignedIn => pages::admin::user_show;
+    post "/admin/users/{id}"                 SignedIn => pages::admin::user_update;
+    post "/admin/users/{id}/password"        SignedIn => pages::admin::user_password;
+    get  "/admin/audit"                      SignedIn => pages::admin::audit_list;
+    get  "/admin/areas"                      SignedIn => pages::admin::areas_page;
+    post "/admin/areas"                      SignedIn => pages::admin::area_create;
+    post "/admin/areas/{code}"               SignedIn => pages::admin::area_update;
+    post "/api/v1/auth/login"                Public   => api::auth::login;
+    post "/api/v1/auth/logout"               SignedIn => api::auth::logout;
+    get  "/api/v1/me"                        SignedIn => api::auth::me;
+    get  "/api/v1/users"                     SignedIn => api::users::list;
+    post "/api/v1/users"                     SignedIn => api::users::create;
+    post "/api/v1/users/import"              SignedIn => api::users::import;
+    get  "/api/v1/users/{id}"                SignedIn => api::users::get;
+    patch "/api/v1/users/{id}"               SignedIn => api::users::update;
+    post "/api/v1/users/{id}/password"       SignedIn => api::users::set_password;
+    get  "/api/v1/areas"                     SignedIn => api::users::areas_list;
+    post "/api/v1/areas"                     SignedIn => api::users::areas_create;
+    get  "/api/v1/audit"                     SignedIn => api::users::audit_list;
 }

@@ -121,6 +121,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(engine: Engine, tweak: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+        init_log();
         let db = TestDb::create(engine).await?;
         let mut settings = db.settings();
         tweak(&mut settings);
@@ -227,4 +228,139 @@ pub async fn drop_by_url(engine: Engine, url: &str) {
         let _ = admin.execute_unprepared(&sql).await;
         let _ = admin.close().await;
     }
+}
+
+/// Everything logged by the app under test, for tests that check what is
+/// (not) written to the log. One subscriber for the whole test binary.
+pub fn captured_log() -> String {
+    let buf = log_buffer();
+    let b = buf.lock().unwrap_or_else(|e| e.into_inner());
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+fn log_buffer() -> &'static std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static BUF: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> =
+        std::sync::OnceLock::new();
+    BUF.get_or_init(|| {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let w = buf.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || LogWriter(w.clone()))
+            .try_init();
+        buf
+    })
+}
+
+pub fn init_log() {
+    let _ = log_buffer();
+}
+
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+impl std::io::Write for LogWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The people of an access test: one of each role inside township A
+/// (泼机镇 530627102000), and targets inside and outside it.
+pub struct People {
+    pub admin: i64,
+    pub official: i64,
+    pub trainer: i64,
+    pub learner: i64,
+    /// A learner in a village of township A.
+    pub learner_in: i64,
+    /// A learner in a village of township B (黑树镇).
+    pub learner_out: i64,
+}
+
+pub const TOWNSHIP_A: &str = "530627102000";
+pub const VILLAGE_A: &str = "530627102001";
+pub const VILLAGE_A2: &str = "530627102002";
+pub const VILLAGE_B: &str = "530627103001";
+pub const PASSWORD: &str = "correct-horse-42";
+
+impl TestApp {
+    pub async fn seed_areas(&self) {
+        fuzhi::areas::import_csv(self.conn(), fuzhi::demo::AREAS.as_bytes())
+            .await
+            .expect("areas");
+    }
+
+    pub async fn user(&self, login: &str, role: &str, area: Option<&str>) -> i64 {
+        fuzhi::accounts::users::create(
+            self.conn(),
+            None,
+            &fuzhi::accounts::users::NewUser {
+                login: login.into(),
+                display_name: format!("{role} {login}"),
+                password: PASSWORD.into(),
+                role: role.into(),
+                area_code: area.map(str::to_string),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("create user")
+        .id
+    }
+
+    pub async fn people(&self) -> People {
+        self.seed_areas().await;
+        People {
+            admin: self.user("admin1", "admin", None).await,
+            official: self.user("official1", "official", Some(TOWNSHIP_A)).await,
+            trainer: self.user("trainer1", "trainer", Some(TOWNSHIP_A)).await,
+            learner: self.user("13900000001", "learner", Some(VILLAGE_A)).await,
+            learner_in: self.user("13900000002", "learner", Some(VILLAGE_A2)).await,
+            learner_out: self.user("13900000003", "learner", Some(VILLAGE_B)).await,
+        }
+    }
+
+    /// A fresh session token for a user (as if they had signed in).
+    pub async fn token(&self, user_id: i64) -> String {
+        let u = fuzhi::accounts::users::find(self.conn(), user_id)
+            .await
+            .unwrap()
+            .unwrap();
+        fuzhi::accounts::tokens::issue(
+            &self.state.secrets.jwt,
+            u.id,
+            u.token_version,
+            fuzhi::accounts::tokens::Purpose::Session,
+            chrono::Duration::hours(1),
+        )
+    }
+
+    /// Signs in through the HTML form with this client's cookies.
+    pub async fn login_form(&self, login: &str, password: &str) -> reqwest::Response {
+        let page = self.get("/login").await.text().await.unwrap();
+        let pre = between(&page, "name=\"csrf\" value=\"", "\"").expect("csrf field");
+        self.client
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf", pre.as_str()),
+                ("login", login),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn between(s: &str, start: &str, end: &str) -> Option<String> {
+    let i = s.find(start)? + start.len();
+    let j = s[i..].find(end)? + i;
+    Some(s[i..j].to_string())
 }

@@ -2,4 +2,6 @@
 
 mod helpers;
 
+mod access_matrix;
+mod accounts;
 mod foundation;

@@ -1,0 +1,197 @@
+//! Signing in and out: the password check, the rate limits, the audit entries
+//! and the session token.
+
+use chrono::{Duration, TimeZone, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use secrecy::SecretString;
+
+use super::limiter::Limiter;
+use super::tokens::{self, Claims, Purpose};
+use super::{Login, Role, password, users};
+use crate::audit::{self, Action as Audit, Entry};
+use crate::config::Settings;
+use crate::entities::{app_user, revoked_token};
+use crate::error::{AppError, AppResult};
+
+pub struct SignedIn {
+    pub user: app_user::Model,
+    pub token: String,
+    pub max_age: Duration,
+}
+
+/// How long a session lasts: staff get hours; learners get days when they
+/// sign in on their own phone (`remember`), hours on a shared computer.
+pub fn session_life(settings: &Settings, role: Role, remember: bool) -> Duration {
+    if role == Role::Learner && remember {
+        Duration::days(settings.learner_token_days.max(1))
+    } else {
+        Duration::hours(settings.staff_token_hours.max(1))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn sign_in(
+    db: &impl ConnectionTrait,
+    limiter: &Limiter,
+    settings: &Settings,
+    secret: &SecretString,
+    login: &str,
+    secret_given: &str,
+    remember: bool,
+    ip: &str,
+) -> AppResult<SignedIn> {
+    let login_key = match Login::parse(login) {
+        Ok(l) => l,
+        Err(_) => return Err(AppError::Unauthorized),
+    };
+    let user = users::find_by_login(db, login_key.as_str()).await?;
+    let per_login = if user.as_ref().is_some_and(|u| u.pin) {
+        settings.login_max_failures_pin
+    } else {
+        settings.login_max_failures
+    };
+    let lkey = format!("l:{}", login_key.as_str());
+    let ikey = format!("i:{ip}");
+    let per_ip = settings.login_max_failures.saturating_mul(5);
+    if let Some(wait) = limiter
+        .blocked(&lkey, per_login)
+        .or_else(|| limiter.blocked(&ikey, per_ip))
+    {
+        return Err(AppError::RateLimited { retry_after: wait });
+    }
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| password::DUMMY_HASH.to_string());
+    let ok = password::verify(secret_given.to_string(), hash).await;
+    let user = match user {
+        Some(u) if ok && u.disabled_at.is_none() => u,
+        other => {
+            let n = limiter.fail(&lkey);
+            limiter.fail(&ikey);
+            if n == per_login {
+                tracing::warn!(login = %login_key.masked(), %ip, failures = n, "sign-in locked for this login until the window ends");
+            }
+            audit::record(
+                db,
+                Audit::SignInFailed,
+                Entry {
+                    entity: "user",
+                    entity_id: other.as_ref().map(|u| u.id.to_string()),
+                    area_code: other.as_ref().and_then(|u| u.area_code.clone()),
+                    reason: Some(if other.as_ref().is_some_and(|u| u.disabled_at.is_some()) {
+                        "account disabled".into()
+                    } else {
+                        format!("wrong password for {}", login_key.masked())
+                    }),
+                    ip: Some(ip.to_string()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            return Err(AppError::Unauthorized);
+        }
+    };
+    limiter.clear(&lkey);
+    let role = Role::parse(&user.role).unwrap_or(Role::Learner);
+    let life = session_life(settings, role, remember);
+    let token = tokens::issue(secret, user.id, user.token_version, Purpose::Session, life);
+    app_user::Entity::update_many()
+        .col_expr(
+            app_user::Column::LastLoginAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(app_user::Column::Id.eq(user.id))
+        .exec(db)
+        .await?;
+    audit::record(
+        db,
+        Audit::SignIn,
+        Entry {
+            actor_id: Some(user.id),
+            entity: "user",
+            entity_id: Some(user.id.to_string()),
+            area_code: user.area_code.clone(),
+            ip: Some(ip.to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(SignedIn {
+        user,
+        token,
+        max_age: life,
+    })
+}
+
+/// The user of a valid session token, or `None` (expired, forged, wrong
+/// purpose, revoked, user disabled or token version bumped).
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    secret: &SecretString,
+    token: &str,
+) -> AppResult<Option<(app_user::Model, Claims)>> {
+    let Some(claims) = tokens::verify(secret, token, Purpose::Session) else {
+        return Ok(None);
+    };
+    let Some(user) = users::find(db, claims.sub).await? else {
+        return Ok(None);
+    };
+    if user.token_version != claims.ver || user.disabled_at.is_some() {
+        return Ok(None);
+    }
+    if revoked_token::Entity::find_by_id(claims.jti.clone())
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    Ok(Some((user, claims)))
+}
+
+/// Signs out this token only, or every token of the user.
+pub async fn sign_out(
+    db: &impl ConnectionTrait,
+    user: &app_user::Model,
+    claims: &Claims,
+    everywhere: bool,
+) -> AppResult<()> {
+    if everywhere {
+        users::bump_token_version(db, user).await?;
+    } else {
+        let expires = Utc
+            .timestamp_opt(claims.exp, 0)
+            .single()
+            .unwrap_or_else(Utc::now);
+        revoked_token::Entity::insert(revoked_token::ActiveModel {
+            jti: Set(claims.jti.clone()),
+            expires_at: Set(expires),
+        })
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(revoked_token::Column::Jti)
+                .update_column(revoked_token::Column::ExpiresAt)
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+        // Forget revocations of tokens that have expired anyway.
+        revoked_token::Entity::delete_many()
+            .filter(revoked_token::Column::ExpiresAt.lt(Utc::now()))
+            .exec(db)
+            .await?;
+    }
+    audit::record(
+        db,
+        Audit::SignOut,
+        Entry {
+            actor_id: Some(user.id),
+            entity: "user",
+            entity_id: Some(user.id.to_string()),
+            reason: everywhere.then(|| "everywhere".to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! `/api/v1/users`, `/api/v1/areas`, `/api/v1/audit`.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::accounts::users::{self, NewUser, UserChange, UserQuery, UserView};
+use crate::areas::{self, NewArea};
+use crate::audit;
+use crate::error::{AppError, AppResult};
+use crate::policy::Action;
+use crate::web::AppState;
+use crate::web::extract::CurrentUser;
+use crate::web::pages::admin::AuditQuery;
+
+type State = web::Data<AppState>;
+
+pub async fn list(
+    state: State,
+    user: CurrentUser,
+    q: web::Query<UserQuery>,
+) -> AppResult<HttpResponse> {
+    let (items, total) = users::list(&state.db, &user.actor, &q).await?;
+    let items: Vec<UserView> = items.iter().map(UserView::from).collect();
+    Ok(HttpResponse::Ok().json(json!({"items": items, "total": total})))
+}
+
+pub async fn create(
+    state: State,
+    user: CurrentUser,
+    body: web::Json<NewUser>,
+) -> AppResult<HttpResponse> {
+    let u = users::create(&state.db, Some(&user.actor), &body).await?;
+    Ok(HttpResponse::Created().json(UserView::from(&u)))
+}
+
+pub async fn get(state: State, user: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let u = users::get_managed(
+        &state.db,
+        &user.actor,
+        path.into_inner(),
+        Action::ManageUser,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&u)))
+}
+
+pub async fn update(
+    state: State,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    body: web::Json<UserChange>,
+) -> AppResult<HttpResponse> {
+    let u = users::update(&state.db, &user.actor, path.into_inner(), &body).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&u)))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordBody {
+    password: String,
+}
+
+pub async fn set_password(
+    state: State,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    body: web::Json<PasswordBody>,
+) -> AppResult<HttpResponse> {
+    let u = users::get_managed(
+        &state.db,
+        &user.actor,
+        path.into_inner(),
+        Action::ManageUser,
+    )
+    .await?;
+    users::set_password(&state.db, Some(user.user.id), &u, &body.password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn import(state: State, user: CurrentUser, body: web::Bytes) -> AppResult<HttpResponse> {
+    let created = users::import_learners(&state.db, &user.actor, &body).await?;
+    Ok(HttpResponse::Ok().json(json!({"imported": created, "errors": []})))
+}
+
+#[derive(Deserialize)]
+pub struct ParentQuery {
+    parent: Option<String>,
+}
+
+pub async fn areas_list(
+    state: State,
+    _user: CurrentUser,
+    q: web::Query<ParentQuery>,
+) -> AppResult<HttpResponse> {
+    let items = areas::children(&state.db, q.parent.as_deref().filter(|p| !p.is_empty())).await?;
+    let total = items.len();
+    Ok(HttpResponse::Ok().json(json!({"items": items, "total": total})))
+}
+
+pub async fn areas_create(
+    state: State,
+    user: CurrentUser,
+    body: web::Json<NewArea>,
+) -> AppResult<HttpResponse> {
+    user.actor.require(Action::ManageAreas)?;
+    let a = areas::create(&state.db, &body).await?;
+    Ok(HttpResponse::Created().json(a))
+}
+
+pub async fn audit_list(
+    state: State,
+    user: CurrentUser,
+    q: web::Query<AuditQuery>,
+) -> AppResult<HttpResponse> {
+    user.actor.require(Action::ViewAudit)?;
+    let (page, per_page) = users::page_params(q.page, q.per_page);
+    let res = audit::list(&state.db, &q.filter, page, per_page).await?;
+    Ok(HttpResponse::Ok().json(res))
+}
+
+pub async fn not_found() -> AppResult<HttpResponse> {
+    Err(AppError::NotFound)
+}

@@ -1,0 +1,369 @@
+//! People and areas pages: `/admin/users` (admins: everyone; trainers and
+//! officials: the learners of their area), `/admin/audit`, `/admin/areas`, and
+//! the landing pages of each role.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Page, pager, redirect};
+use crate::accounts::users::{self, NewUser, UserChange, UserQuery, UserView};
+use crate::areas::{self, NewArea};
+use crate::audit;
+use crate::error::{AppError, AppResult};
+use crate::policy::Action;
+use crate::web::AppState;
+use crate::web::extract::{CurrentUser, Locale};
+
+type State = web::Data<AppState>;
+
+pub async fn landing(state: State, locale: Locale, user: CurrentUser) -> AppResult<HttpResponse> {
+    let role = user.user.role.clone();
+    if role == "learner" {
+        return Err(AppError::Forbidden);
+    }
+    Page::new(&state, locale.0, Some(&user), &format!("landing.{role}"))
+        .set("role", &role)
+        .render(&state, "pages/landing")
+}
+
+pub async fn users_list(
+    state: State,
+    locale: Locale,
+    user: CurrentUser,
+    q: web::Query<UserQuery>,
+) -> AppResult<HttpResponse> {
+    let (items, total) = users::list(&state.db, &user.actor, &q).await?;
+    let (page, per_page) = users::page_params(q.page, q.per_page);
+    let items: Vec<UserView> = items.iter().map(UserView::from).collect();
+    Page::new(&state, locale.0, Some(&user), "users.title")
+        .set("items", items)
+        .set("pager", pager(page, per_page, total))
+        .set("q", q.q.clone().unwrap_or_default())
+        .set("role", q.role.clone().unwrap_or_default())
+        .set("is_admin", user.actor.is_admin())
+        .set("wide", true)
+        .render(&state, "pages/users")
+}
+
+fn user_form_page(
+    state: &AppState,
+    lang: &str,
+    user: &CurrentUser,
+    values: serde_json::Value,
+    errors: serde_json::Value,
+) -> Page {
+    Page::new(state, lang, Some(user), "users.new")
+        .set("values", values)
+        .set("errors", errors)
+        .set("is_admin", user.actor.is_admin())
+        .set(
+            "default_area",
+            user.user.area_code.clone().unwrap_or_default(),
+        )
+}
+
+pub async fn user_new(state: State, locale: Locale, user: CurrentUser) -> AppResult<HttpResponse> {
+    user.actor.require(Action::CreateLearner)?;
+    user_form_page(&state, locale.0, &user, json!({"login": "", "display_name": "", "email": "", "role": "learner", "pin": true, "area_code": user.user.area_code}), json!({}))
+        .render(&state, "pages/user_new")
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    login: String,
+    display_name: String,
+    email: Option<String>,
+    password: String,
+    pin: Option<String>,
+    role: Option<String>,
+    area_code: Option<String>,
+}
+
+pub async fn user_create(
+    state: State,
+    locale: Locale,
+    user: CurrentUser,
+    form: web::Form<NewUserForm>,
+) -> AppResult<HttpResponse> {
+    user.actor.require(Action::CreateLearner)?;
+    let f = form.into_inner();
+    let new = NewUser {
+        login: f.login.clone(),
+        display_name: f.display_name.clone(),
+        email: f.email.clone(),
+        password: f.password,
+        pin: f.pin.is_some(),
+        role: f.role.clone().unwrap_or_else(|| "learner".into()),
+        area_code: f.area_code.clone(),
+        ..Default::default()
+    };
+    match users::create(&state.db, Some(&user.actor), &new).await {
+        Ok(u) => Ok(redirect(&format!("/admin/users/{}?created=1", u.id))),
+        Err(AppError::Validation { fields, .. }) => {
+            let values = json!({"login": f.login, "display_name": f.display_name, "email": f.email, "role": new.role, "pin": new.pin, "area_code": f.area_code});
+            user_form_page(&state, locale.0, &user, values, json!(fields)).render_status(
+                &state,
+                "pages/user_new",
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(AppError::Conflict(m)) => {
+            let values = json!({"login": f.login, "display_name": f.display_name, "email": f.email, "role": new.role, "pin": new.pin, "area_code": f.area_code});
+            user_form_page(&state, locale.0, &user, values, json!({"login": m})).render_status(
+                &state,
+                "pages/user_new",
+                actix_web::http::StatusCode::CONFLICT,
+            )
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Flash {
+    created: Option<String>,
+    saved: Option<String>,
+}
+
+pub async fn user_show(
+    state: State,
+    locale: Locale,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    q: web::Query<Flash>,
+) -> AppResult<HttpResponse> {
+    let u = users::get_managed(
+        &state.db,
+        &user.actor,
+        path.into_inner(),
+        Action::ManageUser,
+    )
+    .await?;
+    let flash = if q.created.is_some() {
+        Some(state.views.tr(locale.0, "users.created"))
+    } else if q.saved.is_some() {
+        Some(state.views.tr(locale.0, "users.saved"))
+    } else {
+        None
+    };
+    Page::new(&state, locale.0, Some(&user), "users.edit")
+        .set("u", UserView::from(&u))
+        .set("is_admin", user.actor.is_admin())
+        .set("self_edit", u.id == user.user.id)
+        .set("flash", flash)
+        .set("errors", json!({}))
+        .render(&state, "pages/user_edit")
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    display_name: Option<String>,
+    email: Option<String>,
+    role: Option<String>,
+    area_code: Option<String>,
+    disabled: Option<String>,
+    intent: Option<String>,
+}
+
+pub async fn user_update(
+    state: State,
+    locale: Locale,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    form: web::Form<EditForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let f = form.into_inner();
+    let change = match f.intent.as_deref() {
+        Some("disable") => UserChange {
+            disabled: Some(true),
+            ..Default::default()
+        },
+        Some("enable") => UserChange {
+            disabled: Some(false),
+            ..Default::default()
+        },
+        _ => UserChange {
+            display_name: f.display_name,
+            email: f.email,
+            role: f.role,
+            area_code: f.area_code,
+            disabled: f.disabled.map(|d| d == "on"),
+            member_id: None,
+        },
+    };
+    match users::update(&state.db, &user.actor, id, &change).await {
+        Ok(_) => Ok(redirect(&format!("/admin/users/{id}?saved=1"))),
+        Err(AppError::Validation { fields, .. }) => {
+            let u = users::get_managed(&state.db, &user.actor, id, Action::ManageUser).await?;
+            Page::new(&state, locale.0, Some(&user), "users.edit")
+                .set("u", UserView::from(&u))
+                .set("is_admin", user.actor.is_admin())
+                .set("self_edit", u.id == user.user.id)
+                .set("errors", json!(fields))
+                .render_status(
+                    &state,
+                    "pages/user_edit",
+                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                )
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    password: String,
+}
+
+pub async fn user_password(
+    state: State,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    form: web::Form<PasswordForm>,
+) -> AppResult<HttpResponse> {
+    let u = users::get_managed(
+        &state.db,
+        &user.actor,
+        path.into_inner(),
+        Action::ManageUser,
+    )
+    .await?;
+    users::set_password(&state.db, Some(user.user.id), &u, &form.password).await?;
+    Ok(redirect(&format!("/admin/users/{}?saved=1", u.id)))
+}
+
+pub async fn users_import_form(
+    state: State,
+    locale: Locale,
+    user: CurrentUser,
+) -> AppResult<HttpResponse> {
+    user.actor.require(Action::CreateLearner)?;
+    Page::new(&state, locale.0, Some(&user), "users.import")
+        .set("result", serde_json::Value::Null)
+        .set("csv", "")
+        .render(&state, "pages/users_import")
+}
+
+#[derive(Deserialize)]
+pub struct ImportForm {
+    csv: String,
+}
+
+pub async fn users_import(
+    state: State,
+    locale: Locale,
+    user: CurrentUser,
+    form: web::Form<ImportForm>,
+) -> AppResult<HttpResponse> {
+    let created = users::import_learners(&state.db, &user.actor, form.csv.as_bytes()).await?;
+    Page::new(&state, locale.0, Some(&user), "users.import")
+        .set("result", json!({"created": created}))
+        .set("csv", "")
+        .render(&state, "pages/users_import")
+}
+
+pub async fn audit_list(
+    state: State,
+    locale: Locale,
+    user: CurrentUser,
+    q: web::Query<AuditQuery>,
+) -> AppResult<HttpResponse> {
+    user.actor.require(Action::ViewAudit)?;
+    let (page, per_page) = users::page_params(q.page, q.per_page);
+    let res = audit::list(&state.db, &q.filter, page, per_page).await?;
+    let items: Vec<_> = res
+        .items
+        .iter()
+        .map(|e| json!({"id": e.id, "at": e.at.to_rfc3339(), "actor_id": e.actor_id, "action": e.action,
+            "entity": e.entity, "entity_id": e.entity_id, "area_code": e.area_code, "reason": e.reason,
+            "before": e.before_json, "after": e.after_json, "ip": e.ip}))
+        .collect();
+    Page::new(&state, locale.0, Some(&user), "audit.title")
+        .set("items", items)
+        .set("pager", pager(page, per_page, res.total))
+        .set("f", json!({"action": q.filter.action, "entity": q.filter.entity, "entity_id": q.filter.entity_id}))
+        .set("wide", true)
+        .render(&state, "pages/audit")
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    #[serde(flatten)]
+    pub filter: audit::Filter,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+#[derive(Deserialize)]
+pub struct AreaQuery {
+    parent: Option<String>,
+}
+
+pub async fn areas_page(
+    state: State,
+    locale: Locale,
+    user: CurrentUser,
+    q: web::Query<AreaQuery>,
+) -> AppResult<HttpResponse> {
+    user.actor.require(Action::ManageAreas)?;
+    let parent = q.parent.as_deref().filter(|p| !p.is_empty());
+    let current = match parent {
+        Some(p) => Some(areas::find(&state.db, p).await?.ok_or(AppError::NotFound)?),
+        None => None,
+    };
+    let items = areas::children(&state.db, parent).await?;
+    Page::new(&state, locale.0, Some(&user), "areas.title")
+        .set("items", items)
+        .set("current", current)
+        .render(&state, "pages/areas")
+}
+
+pub async fn area_create(
+    state: State,
+    user: CurrentUser,
+    form: web::Form<NewArea>,
+) -> AppResult<HttpResponse> {
+    user.actor.require(Action::ManageAreas)?;
+    let a = areas::create(&state.db, &form).await?;
+    Ok(redirect(&format!(
+        "/admin/areas?parent={}",
+        a.parent_code.unwrap_or_default()
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct AreaEdit {
+    name: Option<String>,
+    intent: Option<String>,
+    confirm: Option<String>,
+}
+
+pub async fn area_update(
+    state: State,
+    user: CurrentUser,
+    path: web::Path<String>,
+    form: web::Form<AreaEdit>,
+) -> AppResult<HttpResponse> {
+    user.actor.require(Action::ManageAreas)?;
+    let code = path.into_inner();
+    let a = areas::find(&state.db, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if form.intent.as_deref() == Some("delete") {
+        if form.confirm.as_deref() != Some(code.as_str()) {
+            return Err(AppError::field(
+                "confirm",
+                "type the area code to confirm the deletion",
+            ));
+        }
+        areas::delete(&state.db, &code).await?;
+    } else {
+        areas::rename(&state.db, &code, form.name.as_deref().unwrap_or_default()).await?;
+    }
+    Ok(redirect(&format!(
+        "/admin/areas?parent={}",
+        a.parent_code.unwrap_or_default()
+    )))
+}

@@ -1,0 +1,145 @@
+//! Sign-in and sign-out pages.
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::{Page, pre_token, redirect, safe_next};
+use crate::accounts::signin;
+use crate::error::{AppError, AppResult};
+use crate::web::AppState;
+use crate::web::extract::{CurrentUser, Locale, MaybeUser, SESSION_COOKIE};
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    locale: Locale,
+    user: MaybeUser,
+    q: web::Query<NextQuery>,
+) -> AppResult<HttpResponse> {
+    if user.0.is_some() {
+        return Ok(redirect(
+            &safe_next(q.next.as_deref()).unwrap_or_else(|| "/".into()),
+        ));
+    }
+    let (pre, cookie) = pre_token(&req);
+    let mut res = Page::new(&state, locale.0, None, "login.title")
+        .set("pre", &pre)
+        .set("next", safe_next(q.next.as_deref()))
+        .set("login", "")
+        .render(&state, "pages/login")?;
+    if let Some(c) = cookie {
+        res.add_cookie(&c).ok();
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    login: String,
+    password: String,
+    remember: Option<String>,
+    next: Option<String>,
+}
+
+pub fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn session_cookie(state: &AppState, token: String, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.secure_cookies)
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::seconds(max_age_secs))
+        .finish()
+}
+
+pub async fn login_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    locale: Locale,
+    form: web::Form<LoginForm>,
+) -> AppResult<HttpResponse> {
+    let ip = client_ip(&req);
+    let result = signin::sign_in(
+        &state.db,
+        &state.limiter,
+        &state.settings,
+        &state.secrets.jwt,
+        &form.login,
+        &form.password,
+        form.remember.is_some(),
+        &ip,
+    )
+    .await;
+    match result {
+        Ok(s) => {
+            let to = safe_next(form.next.as_deref()).unwrap_or_else(|| "/".into());
+            let mut res = redirect(&to);
+            res.add_cookie(&session_cookie(&state, s.token, s.max_age.num_seconds()))
+                .ok();
+            let lang = Cookie::build("lang", s.user.locale.clone())
+                .path("/")
+                .finish();
+            if req.cookie("lang").is_none() {
+                res.add_cookie(&lang).ok();
+            }
+            Ok(res)
+        }
+        Err(e @ (AppError::Unauthorized | AppError::RateLimited { .. })) => {
+            let (key, status) = match &e {
+                AppError::RateLimited { .. } => ("login.locked", StatusCode::TOO_MANY_REQUESTS),
+                _ => ("login.wrong", StatusCode::UNAUTHORIZED),
+            };
+            let (pre, _) = pre_token(&req);
+            let mut res = Page::new(&state, locale.0, None, "login.title")
+                .set("pre", &pre)
+                .set("next", safe_next(form.next.as_deref()))
+                .set("login", &form.login)
+                .set("error", state.views.tr(locale.0, key))
+                .render_status(&state, "pages/login", status)?;
+            if let AppError::RateLimited { retry_after } = e {
+                res.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(retry_after),
+                );
+            }
+            Ok(res)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    everywhere: Option<String>,
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    form: web::Form<LogoutForm>,
+) -> AppResult<HttpResponse> {
+    signin::sign_out(
+        &state.db,
+        &user.user,
+        &user.claims,
+        form.everywhere.is_some(),
+    )
+    .await?;
+    let mut res = redirect("/login");
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    gone.make_removal();
+    res.add_cookie(&gone).ok();
+    Ok(res)
+}

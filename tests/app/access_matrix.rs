@@ -1,0 +1,314 @@
+//! The authorization matrix: every signed-in route × every role × a target
+//! inside and outside the caller's area. A route without a row fails the test.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use fuzhi::web::routes::{Access, ROUTES};
+use reqwest::Method;
+
+use crate::engine_test;
+use crate::helpers::{People, TestApp, VILLAGE_A2, VILLAGE_B};
+
+/// Roles in column order.
+const ROLES: [&str; 5] = ["anon", "learner", "trainer", "official", "admin"];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    In,
+    Out,
+}
+
+enum Body {
+    None,
+    Json(serde_json::Value),
+    Form(Vec<(&'static str, String)>),
+    Csv(String),
+}
+
+struct Row {
+    method: &'static str,
+    path: &'static str,
+    /// Expected status per role (ROLES order), target inside / outside scope.
+    inside: [u16; 5],
+    outside: [u16; 5],
+    body: fn(Scope, u32) -> Body,
+}
+
+const fn same(s: [u16; 5]) -> ([u16; 5], [u16; 5]) {
+    (s, s)
+}
+
+static N: AtomicU32 = AtomicU32::new(0);
+
+fn village(s: Scope) -> &'static str {
+    if s == Scope::In {
+        VILLAGE_A2
+    } else {
+        VILLAGE_B
+    }
+}
+
+fn rows() -> Vec<Row> {
+    let r = |method, path, (inside, outside): ([u16; 5], [u16; 5]), body| Row {
+        method,
+        path,
+        inside,
+        outside,
+        body,
+    };
+    let none: fn(Scope, u32) -> Body = |_, _| Body::None;
+    // Pages send the anonymous to the sign-in page (303), and refuse their
+    // form posts for want of a CSRF token (403); the API says 401.
+    vec![
+        r(
+            "POST",
+            "/logout",
+            same([403, 303, 303, 303, 303]),
+            |_, _| Body::Form(vec![]),
+        ),
+        r("GET", "/admin", same([303, 403, 200, 200, 200]), none),
+        r("GET", "/teach", same([303, 403, 200, 200, 200]), none),
+        r("GET", "/office", same([303, 403, 200, 200, 200]), none),
+        r("GET", "/admin/users", same([303, 403, 200, 200, 200]), none),
+        r(
+            "GET",
+            "/admin/users/new",
+            same([303, 403, 200, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/admin/users",
+            ([403, 403, 303, 303, 303], [403, 403, 404, 404, 303]),
+            |s, n| {
+                Body::Form(vec![
+                    ("login", format!("1370000{n:04}")),
+                    ("display_name", "新学员".into()),
+                    ("password", "135790".into()),
+                    ("pin", "1".into()),
+                    ("role", "learner".into()),
+                    ("area_code", village(s).into()),
+                ])
+            },
+        ),
+        r(
+            "GET",
+            "/admin/users/import",
+            same([303, 403, 200, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/admin/users/import",
+            ([403, 403, 200, 200, 200], [403, 403, 422, 422, 200]),
+            |s, n| {
+                Body::Form(vec![(
+                    "csv",
+                    format!(
+                        "name,phone,pin,area_code\n新学员,1360000{n:04},135790,{}\n",
+                        village(s)
+                    ),
+                )])
+            },
+        ),
+        r(
+            "GET",
+            "/admin/users/{id}",
+            ([303, 403, 200, 200, 200], [303, 403, 404, 404, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/admin/users/{id}",
+            ([403, 403, 303, 303, 303], [403, 403, 404, 404, 303]),
+            |_, n| Body::Form(vec![("display_name", format!("改名 {n}"))]),
+        ),
+        r(
+            "POST",
+            "/admin/users/{id}/password",
+            ([403, 403, 303, 303, 303], [403, 403, 404, 404, 303]),
+            |_, _| Body::Form(vec![("password", "new-pass-123".into())]),
+        ),
+        r("GET", "/admin/audit", same([303, 403, 403, 403, 200]), none),
+        r("GET", "/admin/areas", same([303, 403, 403, 403, 200]), none),
+        r(
+            "POST",
+            "/admin/areas",
+            same([403, 403, 403, 403, 303]),
+            |_, n| {
+                Body::Form(vec![
+                    ("code", format!("530627102{:03}", 100 + n % 800)),
+                    ("name", format!("测试村{n}")),
+                ])
+            },
+        ),
+        r(
+            "POST",
+            "/admin/areas/{code}",
+            same([403, 403, 403, 403, 303]),
+            |_, n| Body::Form(vec![("name", format!("新名{n}"))]),
+        ),
+        r(
+            "POST",
+            "/api/v1/auth/logout",
+            same([401, 204, 204, 204, 204]),
+            none,
+        ),
+        r("GET", "/api/v1/me", same([401, 200, 200, 200, 200]), none),
+        r(
+            "GET",
+            "/api/v1/users",
+            same([401, 403, 200, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/api/v1/users",
+            ([401, 403, 201, 201, 201], [401, 403, 404, 404, 201]),
+            |s, n| {
+                Body::Json(
+                    serde_json::json!({"login": format!("1350000{n:04}"), "display_name": "新学员",
+                "password": "135790", "pin": true, "role": "learner", "area_code": village(s)}),
+                )
+            },
+        ),
+        r(
+            "POST",
+            "/api/v1/users/import",
+            ([401, 403, 200, 200, 200], [401, 403, 422, 422, 200]),
+            |s, n| {
+                Body::Csv(format!(
+                    "name,phone,pin,area_code\n新学员,1340000{n:04},135790,{}\n",
+                    village(s)
+                ))
+            },
+        ),
+        r(
+            "GET",
+            "/api/v1/users/{id}",
+            ([401, 403, 200, 200, 200], [401, 403, 404, 404, 200]),
+            none,
+        ),
+        r(
+            "PATCH",
+            "/api/v1/users/{id}",
+            ([401, 403, 200, 200, 200], [401, 403, 404, 404, 200]),
+            |_, n| Body::Json(serde_json::json!({"display_name": format!("改名 {n}")})),
+        ),
+        r(
+            "POST",
+            "/api/v1/users/{id}/password",
+            ([401, 403, 204, 204, 204], [401, 403, 404, 404, 204]),
+            |_, _| Body::Json(serde_json::json!({"password": "new-pass-123"})),
+        ),
+        r(
+            "GET",
+            "/api/v1/areas",
+            same([401, 200, 200, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/api/v1/areas",
+            same([401, 403, 403, 403, 201]),
+            |_, n| {
+                Body::Json(
+                    serde_json::json!({"code": format!("530627103{:03}", 100 + n % 800), "name": format!("测试村{n}")}),
+                )
+            },
+        ),
+        r(
+            "GET",
+            "/api/v1/audit",
+            same([401, 403, 403, 403, 200]),
+            none,
+        ),
+    ]
+}
+
+#[test]
+fn every_signed_in_route_has_a_row() {
+    let have: HashSet<(String, String)> = rows()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+    for (method, path, access) in ROUTES {
+        if *access == Access::SignedIn {
+            assert!(
+                have.contains(&(method.to_uppercase(), path.to_string())),
+                "route {method} {path} has no row in the authorization matrix"
+            );
+        }
+    }
+    assert_eq!(have.len(), rows().len(), "duplicate rows");
+}
+
+async fn authorization_matrix(app: TestApp) {
+    let p: People = app.people().await;
+    let ids = [
+        None,
+        Some(p.learner),
+        Some(p.trainer),
+        Some(p.official),
+        Some(p.admin),
+    ];
+    let mut failures = Vec::new();
+    for row in rows() {
+        for scope in [Scope::In, Scope::Out] {
+            for (i, role) in ROLES.iter().enumerate() {
+                let target = if scope == Scope::In {
+                    p.learner_in
+                } else {
+                    p.learner_out
+                };
+                let area = if scope == Scope::In {
+                    "530627102000"
+                } else {
+                    "530627103000"
+                };
+                let path = row
+                    .path
+                    .replace("{id}", &target.to_string())
+                    .replace("{code}", area);
+                let n = N.fetch_add(1, Ordering::Relaxed);
+                let mut req = app.client.request(
+                    Method::from_bytes(row.method.as_bytes()).unwrap(),
+                    app.url(&path),
+                );
+                if let Some(id) = ids[i] {
+                    req = req.bearer_auth(app.token(id).await);
+                }
+                req = match (row.body)(scope, n) {
+                    Body::None => req,
+                    Body::Json(v) => req.json(&v),
+                    Body::Form(f) => req.form(&f),
+                    Body::Csv(c) => req.header("content-type", "text/csv").body(c),
+                };
+                let got = req.send().await.unwrap().status().as_u16();
+                let want = if scope == Scope::In {
+                    row.inside[i]
+                } else {
+                    row.outside[i]
+                };
+                if got != want {
+                    failures.push(format!(
+                        "{} {path} as {role} ({}): got {got}, want {want}",
+                        row.method,
+                        if scope == Scope::In {
+                            "inside"
+                        } else {
+                            "outside"
+                        }
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization matrix:\n{}",
+        failures.join("\n")
+    );
+}
+engine_test!(authorization_matrix);
