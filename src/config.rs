@@ -56,6 +56,8 @@ pub struct MailSettings {
     pub max_attempts: i32,
     /// Poll interval of the outbox worker, in milliseconds.
     pub poll_ms: u64,
+    /// Run the outbox worker inside `serve` (tests drive it step by step).
+    pub worker: bool,
 }
 
 impl Default for MailSettings {
@@ -70,6 +72,7 @@ impl Default for MailSettings {
             smtp_password: None,
             max_attempts: 8,
             poll_ms: 2000,
+            worker: true,
         }
     }
 }

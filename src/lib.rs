@@ -13,6 +13,8 @@ pub mod db;
 pub mod demo;
 pub mod entities;
 pub mod error;
+pub mod jobs;
+pub mod mail;
 pub mod policy;
 pub mod views;
 pub mod web;
@@ -70,15 +72,22 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
 impl Application {
     pub async fn build(settings: Settings, opts: StartOptions) -> anyhow::Result<Application> {
         let addr = settings.addr.clone();
+        let listener = std::net::TcpListener::bind(&addr)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        let bound = listener.local_addr()?;
+        let mut settings = settings;
+        if settings.base_url.is_none() {
+            settings.base_url = Some(format!("http://{bound}"));
+        }
         let state = aweb::Data::new(prepare(settings).await?);
         if opts.demo {
             demo::seed(&state)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
         }
-        let listener = std::net::TcpListener::bind(&addr)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-        let bound = listener.local_addr()?;
+        if state.settings.mail.worker {
+            jobs::spawn(state.clone())?;
+        }
         let data = state.clone();
         let server = HttpServer::new(move || {
             App::new()

@@ -195,3 +195,56 @@ pub async fn sign_out(
     .await?;
     Ok(())
 }
+
+/// Mails a single-use reset link when the login exists and has an email.
+/// Always succeeds from the caller's view, so accounts cannot be enumerated.
+pub async fn request_reset(state: &crate::web::AppState, login: &str) -> AppResult<()> {
+    let Ok(login) = Login::parse(login) else {
+        return Ok(());
+    };
+    let Some(u) = users::find_by_login(&state.db, login.as_str()).await? else {
+        return Ok(());
+    };
+    let Some(email) = u.email.clone().filter(|_| u.disabled_at.is_none()) else {
+        return Ok(());
+    };
+    let token = tokens::issue(
+        &state.secrets.jwt,
+        u.id,
+        u.token_version,
+        Purpose::Reset,
+        Duration::hours(1),
+    );
+    let link = format!("{}/reset?token={}", state.settings.base_url(), token);
+    crate::mail::queue(
+        &state.db,
+        &state.views,
+        &email,
+        "reset",
+        &u.locale,
+        &serde_json::json!({"name": u.display_name, "link": link, "login": u.login}),
+    )
+    .await
+}
+
+/// Sets a new password with a reset token; the token works once, and every
+/// other token of the user stops working.
+pub async fn reset_password(
+    db: &impl ConnectionTrait,
+    secret: &SecretString,
+    token: &str,
+    new: &str,
+) -> AppResult<()> {
+    let invalid = || {
+        AppError::field(
+            "token",
+            "the reset link is invalid or has expired; ask for a new one",
+        )
+    };
+    let claims = tokens::verify(secret, token, Purpose::Reset).ok_or_else(invalid)?;
+    let u = users::find(db, claims.sub).await?.ok_or_else(invalid)?;
+    if u.token_version != claims.ver || u.disabled_at.is_some() {
+        return Err(invalid());
+    }
+    users::set_password(db, Some(u.id), &u, new).await
+}

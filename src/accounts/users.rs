@@ -658,3 +658,30 @@ pub async fn import_learners(
     txn.commit().await?;
     Ok(created)
 }
+
+/// Creates a user and, for a learner with an email created by staff, queues
+/// the welcome mail in the same transaction.
+pub async fn create_and_welcome(
+    state: &crate::web::AppState,
+    actor: &Actor,
+    new: &NewUser,
+) -> AppResult<app_user::Model> {
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    let u = create(&txn, Some(actor), new).await?;
+    if u.role == "learner"
+        && let Some(email) = &u.email
+    {
+        crate::mail::queue(
+            &txn,
+            &state.views,
+            email,
+            "welcome",
+            &u.locale,
+            &json!({"name": u.display_name, "login": u.login, "trainer": actor.display_name,
+                "link": format!("{}/login", state.settings.base_url())}),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(u)
+}

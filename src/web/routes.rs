@@ -33,6 +33,10 @@ routes! {
     get  "/login"                            Public   => pages::auth::login_form;
     post "/login"                            Public   => pages::auth::login_submit;
     post "/logout"                           SignedIn => pages::auth::logout;
+    get  "/reset-request"                    Public   => pages::reset::request_form;
+    post "/reset-request"                    Public   => pages::reset::request_submit;
+    get  "/reset"                            Public   => pages::reset::reset_form;
+    post "/reset"                            Public   => pages::reset::reset_submit;
     get  "/admin"                            SignedIn => pages::admin::landing;
     get  "/teach"                            SignedIn => pages::admin::landing;
     get  "/office"                           SignedIn => pages::admin::landing;
@@ -45,11 +49,15 @@ routes! {
     post "/admin/users/{id}"                 SignedIn => pages::admin::user_update;
     post "/admin/users/{id}/password"        SignedIn => pages::admin::user_password;
     get  "/admin/audit"                      SignedIn => pages::admin::audit_list;
+    get  "/admin/mail"                       SignedIn => pages::admin::mail_list;
+    post "/admin/mail/{id}/retry"            SignedIn => pages::admin::mail_retry;
     get  "/admin/areas"                      SignedIn => pages::admin::areas_page;
     post "/admin/areas"                      SignedIn => pages::admin::area_create;
     post "/admin/areas/{code}"               SignedIn => pages::admin::area_update;
     post "/api/v1/auth/login"                Public   => api::auth::login;
     post "/api/v1/auth/logout"               SignedIn => api::auth::logout;
+    post "/api/v1/auth/reset-request"        Public   => api::auth::reset_request;
+    post "/api/v1/auth/reset"                Public   => api::auth::reset;
     get  "/api/v1/me"                        SignedIn => api::auth::me;
     get  "/api/v1/users"                     SignedIn => api::users::list;
     post "/api/v1/users"                     SignedIn => api::users::create;

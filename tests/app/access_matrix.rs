@@ -131,6 +131,14 @@ fn rows() -> Vec<Row> {
             |_, _| Body::Form(vec![("password", "new-pass-123".into())]),
         ),
         r("GET", "/admin/audit", same([303, 403, 403, 403, 200]), none),
+        r("GET", "/admin/mail", same([303, 403, 403, 403, 200]), none),
+        // No failed mail has this id: the admin gets 404, everyone else is refused first.
+        r(
+            "POST",
+            "/admin/mail/{id}/retry",
+            same([403, 403, 403, 403, 404]),
+            |_, _| Body::Form(vec![]),
+        ),
         r("GET", "/admin/areas", same([303, 403, 403, 403, 200]), none),
         r(
             "POST",

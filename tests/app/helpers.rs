@@ -97,6 +97,10 @@ impl TestDb {
             ),
             courses_dir: None,
             db_max_connections: 4,
+            mail: fuzhi::config::MailSettings {
+                worker: false,
+                ..Default::default()
+            },
             ..Settings::default()
         }
     }

@@ -5,3 +5,5 @@ mod helpers;
 mod access_matrix;
 mod accounts;
 mod foundation;
+mod mail;
+mod support;

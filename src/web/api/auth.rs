@@ -65,3 +65,31 @@ pub async fn logout(
 pub async fn me(user: CurrentUser) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(UserView::from(&user.user)))
 }
+
+#[derive(Deserialize)]
+pub struct ResetRequestBody {
+    login: String,
+}
+
+/// Always 202, whether or not the login exists.
+pub async fn reset_request(
+    state: web::Data<AppState>,
+    body: web::Json<ResetRequestBody>,
+) -> AppResult<HttpResponse> {
+    signin::request_reset(&state, &body.login).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[derive(Deserialize)]
+pub struct ResetBody {
+    token: String,
+    password: String,
+}
+
+pub async fn reset(
+    state: web::Data<AppState>,
+    body: web::Json<ResetBody>,
+) -> AppResult<HttpResponse> {
+    signin::reset_password(&state.db, &state.secrets.jwt, &body.token, &body.password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

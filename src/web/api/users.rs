@@ -30,7 +30,7 @@ pub async fn create(
     user: CurrentUser,
     body: web::Json<NewUser>,
 ) -> AppResult<HttpResponse> {
-    let u = users::create(&state.db, Some(&user.actor), &body).await?;
+    let u = users::create_and_welcome(&state, &user.actor, &body).await?;
     Ok(HttpResponse::Created().json(UserView::from(&u)))
 }
 

@@ -98,7 +98,7 @@ pub async fn user_create(
         area_code: f.area_code.clone(),
         ..Default::default()
     };
-    match users::create(&state.db, Some(&user.actor), &new).await {
+    match users::create_and_welcome(&state, &user.actor, &new).await {
         Ok(u) => Ok(redirect(&format!("/admin/users/{}?created=1", u.id))),
         Err(AppError::Validation { fields, .. }) => {
             let values = json!({"login": f.login, "display_name": f.display_name, "email": f.email, "role": new.role, "pin": new.pin, "area_code": f.area_code});
@@ -366,4 +366,57 @@ pub async fn area_update(
         "/admin/areas?parent={}",
         a.parent_code.unwrap_or_default()
     )))
+}
+
+#[derive(Deserialize)]
+pub struct MailQuery {
+    state: Option<String>,
+    page: Option<u64>,
+}
+
+pub async fn mail_list(
+    state: State,
+    locale: Locale,
+    user: CurrentUser,
+    q: web::Query<MailQuery>,
+) -> AppResult<HttpResponse> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+    user.actor.require(Action::ViewMail)?;
+    let st = q
+        .state
+        .clone()
+        .filter(|s| ["queued", "sent", "failed"].contains(&s.as_str()))
+        .unwrap_or_else(|| "failed".into());
+    let (page, per_page) = users::page_params(q.page, Some(50));
+    let query = crate::entities::mail_outbox::Entity::find()
+        .filter(crate::entities::mail_outbox::Column::State.eq(st.as_str()));
+    let total = query.clone().count(&state.db).await?;
+    let items: Vec<_> = query
+        .order_by_desc(crate::entities::mail_outbox::Column::Id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| json!({"id": m.id, "to": m.to_addr, "subject": m.subject, "template": m.template, "attempts": m.attempts,
+            "last_error": m.last_error, "created_at": m.created_at.to_rfc3339(), "next_attempt_at": m.next_attempt_at.to_rfc3339()}))
+        .collect();
+    Page::new(&state, locale.0, Some(&user), "mail.title")
+        .set("items", items)
+        .set("state", &st)
+        .set("pager", pager(page, per_page, total))
+        .set("wide", true)
+        .render(&state, "pages/mail")
+}
+
+pub async fn mail_retry(
+    state: State,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.actor.require(Action::ViewMail)?;
+    if !crate::jobs::retry(&state.db, path.into_inner()).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect("/admin/mail?state=queued"))
 }

@@ -1,0 +1,184 @@
+//! In-process background work: the mail outbox sender and the weekly digest.
+//! Each job has a step function (`run_once`) that tests call directly instead
+//! of waiting; `spawn` runs the steps on a timer inside `serve`.
+
+use chrono::{DateTime, Datelike, Utc};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use crate::entities::mail_outbox;
+use crate::error::AppResult;
+use crate::mail::{Transport, backoff, lease_end};
+use crate::web::AppState;
+
+const BATCH: u64 = 20;
+
+fn due(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(mail_outbox::Column::State.eq("queued"))
+        .add(mail_outbox::Column::NextAttemptAt.lte(now))
+        .add(
+            Condition::any()
+                .add(mail_outbox::Column::ClaimedUntil.is_null())
+                .add(mail_outbox::Column::ClaimedUntil.lt(now)),
+        )
+}
+
+/// Claims due mail for this worker. PostgreSQL and MariaDB lock the rows with
+/// `FOR UPDATE SKIP LOCKED` so that several processes never take the same row;
+/// SQLite has one writer at a time, and the conditional update makes a claim
+/// that lost a race simply not happen.
+pub async fn claim(state: &AppState, now: DateTime<Utc>) -> AppResult<Vec<mail_outbox::Model>> {
+    let db = &state.db;
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        // One writer at a time: each conditional update is its own atomic claim.
+        let rows = mail_outbox::Entity::find()
+            .filter(due(now))
+            .order_by_asc(mail_outbox::Column::Id)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        return take(db, rows, now).await;
+    }
+    let txn = db.begin().await?;
+    let rows = mail_outbox::Entity::find()
+        .filter(due(now))
+        .order_by_asc(mail_outbox::Column::Id)
+        .limit(BATCH)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(&txn)
+        .await?;
+    let claimed = take(&txn, rows, now).await?;
+    txn.commit().await?;
+    Ok(claimed)
+}
+
+async fn take(
+    db: &impl ConnectionTrait,
+    rows: Vec<mail_outbox::Model>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<mail_outbox::Model>> {
+    let mut claimed = Vec::new();
+    for r in rows {
+        let res = mail_outbox::Entity::update_many()
+            .col_expr(
+                mail_outbox::Column::ClaimedUntil,
+                Expr::value(lease_end(now)),
+            )
+            .filter(mail_outbox::Column::Id.eq(r.id))
+            .filter(due(now))
+            .exec(db)
+            .await?;
+        if res.rows_affected == 1 {
+            claimed.push(r);
+        }
+    }
+    Ok(claimed)
+}
+
+/// Sends what was claimed and records each outcome.
+pub async fn deliver(
+    state: &AppState,
+    transport: &Transport,
+    rows: Vec<mail_outbox::Model>,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let host = url::Url::parse(&state.settings.base_url())
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "fuzhi.local".into());
+    let max = state.settings.mail.max_attempts.max(1);
+    let mut sent = 0;
+    for row in rows {
+        let outcome = transport.send(&state.settings.mail.from, &row, &host).await;
+        let mut am = mail_outbox::ActiveModel {
+            id: Set(row.id),
+            claimed_until: Set(None),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        match outcome {
+            Ok(()) => {
+                am.state = Set("sent".into());
+                am.sent_at = Set(Some(Utc::now()));
+                am.attempts = Set(row.attempts + 1);
+                am.last_error = Set(None);
+                sent += 1;
+            }
+            Err(e) => {
+                let attempts = row.attempts + 1;
+                tracing::warn!(mail_id = row.id, attempts, error = %e, "mail not sent");
+                am.attempts = Set(attempts);
+                am.last_error = Set(Some(e.chars().take(500).collect()));
+                if attempts >= max {
+                    am.state = Set("failed".into());
+                } else {
+                    am.next_attempt_at = Set(now + backoff(attempts));
+                }
+            }
+        }
+        mail_outbox::Entity::update(am).exec(&state.db).await?;
+    }
+    Ok(sent)
+}
+
+/// One step of the mail worker: claim, send, record. Returns how many were sent.
+pub async fn run_once(
+    state: &AppState,
+    transport: &Transport,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let rows = claim(state, now).await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    deliver(state, transport, rows, now).await
+}
+
+/// Puts a failed mail back in the queue (admin "retry").
+pub async fn retry(db: &impl ConnectionTrait, id: i64) -> AppResult<bool> {
+    let res = mail_outbox::Entity::update_many()
+        .col_expr(mail_outbox::Column::State, Expr::value("queued"))
+        .col_expr(mail_outbox::Column::Attempts, Expr::value(0))
+        .col_expr(mail_outbox::Column::NextAttemptAt, Expr::value(Utc::now()))
+        .col_expr(
+            mail_outbox::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(mail_outbox::Column::Id.eq(id))
+        .filter(mail_outbox::Column::State.eq("failed"))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Runs the mail worker (and the weekly digest) until the process ends.
+pub fn spawn(state: actix_web::web::Data<AppState>) -> anyhow::Result<()> {
+    let transport = Transport::from_settings(&state.settings)?;
+    let every = std::time::Duration::from_millis(state.settings.mail.poll_ms.max(100));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let now = Utc::now();
+            if let Err(e) = crate::mail::digest::queue_due(&state, now).await {
+                tracing::error!(error = %e, "weekly digest failed");
+            }
+            match run_once(&state, &transport, now).await {
+                Ok(n) if n > 0 => tracing::info!(sent = n, "mail sent"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "mail worker step failed"),
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Monday 00:00 UTC of the week containing `t`.
+pub fn week_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    let d = t.date_naive() - chrono::Duration::days(t.weekday().num_days_from_monday() as i64);
+    d.and_hms_opt(0, 0, 0).map(|n| n.and_utc()).unwrap_or(t)
+}
