@@ -14,6 +14,7 @@ pub mod demo;
 pub mod entities;
 pub mod error;
 pub mod jobs;
+pub mod learning;
 pub mod mail;
 pub mod policy;
 pub mod views;
@@ -66,6 +67,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         secrets,
         views,
         limiter,
+        content: Default::default(),
     })
 }
 

@@ -26,4 +26,6 @@ pub struct AppState {
     pub views: Arc<Views>,
     /// Sign-in failure counts (per login, per client address).
     pub limiter: Limiter,
+    /// Published course content, cached until the next publish.
+    pub content: crate::learning::content::Cache,
 }

@@ -1,0 +1,181 @@
+//! Certificates: a short, unguessable, printable code; public verification
+//! that shows only the holder's display name, the course, the date and whether
+//! it is valid; revocation with a reason.
+
+use chrono::Utc;
+use rand::Rng;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+use serde::Serialize;
+
+use super::content::CourseInfo;
+use crate::entities::{app_user, certificate, course};
+use crate::error::{AppError, AppResult};
+
+/// Crockford's base32 without I, L, O, U: easy to read aloud and type.
+const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// `XXXXX-XXXXX`: 50 random bits.
+pub fn new_code() -> String {
+    let mut rng = rand::rng();
+    let s: String = (0..10)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("{}-{}", &s[..5], &s[5..])
+}
+
+/// Normalises a typed code (case, spaces, look-alike letters).
+pub fn normalize(code: &str) -> String {
+    let c: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            x => x,
+        })
+        .collect();
+    if c.len() == 10 {
+        format!("{}-{}", &c[..5], &c[5..])
+    } else {
+        c
+    }
+}
+
+pub async fn issue(
+    db: &impl ConnectionTrait,
+    user: i64,
+    course: &CourseInfo,
+    views: Option<&crate::views::Views>,
+    base_url: &str,
+) -> AppResult<String> {
+    let slug = &course.course.slug;
+    if let Some(c) = certificate::Entity::find()
+        .filter(certificate::Column::UserId.eq(user))
+        .filter(certificate::Column::CourseSlug.eq(slug.as_str()))
+        .one(db)
+        .await?
+    {
+        return Ok(c.code);
+    }
+    let u = app_user::Entity::find_by_id(user)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let code = new_code();
+    certificate::ActiveModel {
+        code: Set(code.clone()),
+        user_id: Set(user),
+        course_slug: Set(slug.clone()),
+        course_version: Set(course.course.version),
+        holder_name: Set(u.display_name.clone()),
+        issued_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    if let (Some(views), Some(email)) = (views, &u.email) {
+        let title = super::content::text(&course.course.title_json, &u.locale, "zh-CN");
+        crate::mail::queue(
+            db,
+            views,
+            email,
+            "certificate",
+            &u.locale,
+            &serde_json::json!({"name": u.display_name, "course": title, "code": code,
+                "link": format!("{base_url}/certificates/{code}")}),
+        )
+        .await?;
+    }
+    Ok(code)
+}
+
+/// What anyone may see about a certificate.
+#[derive(Debug, Serialize)]
+pub struct Verification {
+    pub code: String,
+    pub holder: String,
+    pub course: String,
+    pub course_title: serde_json::Value,
+    pub issued_at: String,
+    pub valid: bool,
+    pub revoked_at: Option<String>,
+}
+
+pub async fn verify(db: &impl ConnectionTrait, code: &str) -> AppResult<Verification> {
+    let code = normalize(code);
+    let c = certificate::Entity::find()
+        .filter(certificate::Column::Code.eq(code.as_str()))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let title = course::Entity::find()
+        .filter(course::Column::Slug.eq(c.course_slug.as_str()))
+        .filter(course::Column::Version.eq(c.course_version))
+        .one(db)
+        .await?
+        .map(|c| serde_json::from_str(&c.title_json).unwrap_or_default())
+        .unwrap_or_default();
+    Ok(Verification {
+        code: c.code,
+        holder: c.holder_name,
+        course: c.course_slug,
+        course_title: title,
+        issued_at: c.issued_at.format("%Y-%m-%d").to_string(),
+        valid: c.revoked_at.is_none(),
+        revoked_at: c.revoked_at.map(|t| t.format("%Y-%m-%d").to_string()),
+    })
+}
+
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    actor: &crate::policy::Actor,
+    code: &str,
+    reason: &str,
+) -> AppResult<()> {
+    let code = normalize(code);
+    let c = certificate::Entity::find()
+        .filter(certificate::Column::Code.eq(code.as_str()))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let holder = app_user::Entity::find_by_id(c.user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    actor.require_user(
+        crate::policy::Action::RevokeCertificates,
+        holder.id,
+        crate::accounts::Role::Learner,
+        holder.area_code.as_deref(),
+    )?;
+    if actor.id == holder.id {
+        return Err(AppError::Forbidden);
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::field(
+            "reason",
+            "say why the certificate is revoked",
+        ));
+    }
+    let mut am: certificate::ActiveModel = c.clone().into();
+    am.revoked_at = Set(Some(Utc::now()));
+    am.revoke_reason = Set(Some(reason.to_string()));
+    am.revoked_by = Set(Some(actor.id));
+    am.update(db).await?;
+    crate::audit::record(
+        db,
+        crate::audit::Action::Update,
+        crate::audit::Entry {
+            actor_id: Some(actor.id),
+            entity: "certificate",
+            entity_id: Some(c.code),
+            area_code: holder.area_code,
+            reason: Some(reason.to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+}

@@ -1,0 +1,115 @@
+//! Enrollment: a learner enrolls herself; a trainer enrolls learners of her
+//! area, one by one or as a cohort.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+
+use crate::accounts::Role;
+use crate::entities::{app_user, enrollment, member};
+use crate::error::{AppError, AppResult};
+use crate::policy::{Action, Actor};
+
+pub const STATES: [&str; 4] = ["enrolled", "paused", "completed", "withdrawn"];
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    slug: &str,
+) -> AppResult<Option<enrollment::Model>> {
+    Ok(enrollment::Entity::find()
+        .filter(enrollment::Column::UserId.eq(user_id))
+        .filter(enrollment::Column::CourseSlug.eq(slug))
+        .one(db)
+        .await?)
+}
+
+/// Enrolls `learner` in the published course `slug` (idempotent: an existing
+/// enrollment is returned, a withdrawn one is resumed).
+pub async fn enroll(
+    db: &impl ConnectionTrait,
+    cache: &super::content::Cache,
+    actor: &Actor,
+    learner: &app_user::Model,
+    slug: &str,
+    cohort: Option<String>,
+) -> AppResult<enrollment::Model> {
+    if actor.id != learner.id {
+        actor.require_user(
+            Action::EnrollOthers,
+            learner.id,
+            Role::parse(&learner.role).unwrap_or(Role::Learner),
+            learner.area_code.as_deref(),
+        )?;
+    }
+    if learner.role != "learner" {
+        return Err(AppError::field("user_id", "only learners can be enrolled"));
+    }
+    if cache.published(db, slug).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    if let Some(e) = find(db, learner.id, slug).await? {
+        if e.state == "withdrawn" || e.state == "paused" {
+            let mut am: enrollment::ActiveModel = e.into();
+            am.state = Set("enrolled".into());
+            return Ok(am.update(db).await?);
+        }
+        return Ok(e);
+    }
+    let household_id = match learner.member_id {
+        Some(m) => member::Entity::find_by_id(m)
+            .one(db)
+            .await?
+            .map(|m| m.household_id),
+        None => None,
+    };
+    Ok(enrollment::ActiveModel {
+        user_id: Set(learner.id),
+        course_slug: Set(slug.to_string()),
+        cohort: Set(cohort.filter(|c| !c.trim().is_empty())),
+        state: Set("enrolled".into()),
+        area_code: Set(learner.area_code.clone()),
+        household_id: Set(household_id),
+        pre_done: Set(false),
+        enrolled_at: Set(Utc::now()),
+        enrolled_by: Set((actor.id != learner.id).then_some(actor.id)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Pauses, resumes or withdraws an enrollment (not `completed`: that is earned).
+pub async fn set_state(
+    db: &impl ConnectionTrait,
+    e: enrollment::Model,
+    state: &str,
+) -> AppResult<enrollment::Model> {
+    if !["enrolled", "paused", "withdrawn"].contains(&state) {
+        return Err(AppError::field(
+            "state",
+            "must be enrolled, paused or withdrawn",
+        ));
+    }
+    if e.state == "completed" {
+        return Err(AppError::Conflict("the course is already completed".into()));
+    }
+    let mut am: enrollment::ActiveModel = e.into();
+    am.state = Set(state.to_string());
+    Ok(am.update(db).await?)
+}
+
+/// Marks the pre-test as done or skipped.
+pub async fn mark_pre_done(db: &impl ConnectionTrait, user_id: i64, slug: &str) -> AppResult<()> {
+    enrollment::Entity::update_many()
+        .col_expr(
+            enrollment::Column::PreDone,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .filter(enrollment::Column::UserId.eq(user_id))
+        .filter(enrollment::Column::CourseSlug.eq(slug))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,341 @@
+//! The learning event log. A batch is applied in one transaction: unknown ids
+//! are stored and applied, known ids are reported as duplicates and change
+//! nothing, invalid items are rejected one by one with a reason. Web pages
+//! record through the same `record` function, so forms and API never disagree.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::content::{Cache, CourseInfo};
+use super::{completion, grading, progress};
+use crate::entities::{enrollment, learning_event};
+use crate::error::{AppError, AppResult};
+use crate::policy::Actor;
+
+/// An event as a client sends it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct EventIn {
+    pub id: String,
+    pub kind: String,
+    #[serde(default)]
+    pub course: Option<String>,
+    #[serde(default)]
+    pub lesson: Option<String>,
+    #[serde(default)]
+    pub occurred_at: Option<String>,
+    #[serde(default)]
+    pub payload: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Rejected {
+    pub id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Report {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub rejected: Vec<Rejected>,
+    /// Results of `quiz_submitted` events, by event id.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub graded: BTreeMap<String, grading::Graded>,
+}
+
+/// Kinds a learner's device may send (trainers record sign-offs and attendance).
+pub const LEARNER_KINDS: [&str; 4] = [
+    "lesson_opened",
+    "lesson_finished",
+    "answer_given",
+    "quiz_submitted",
+];
+
+struct Valid {
+    id: Uuid,
+    kind: String,
+    course: Option<std::sync::Arc<CourseInfo>>,
+    lesson: Option<String>,
+    at: DateTime<Utc>,
+    payload: serde_json::Value,
+}
+
+pub const MAX_BATCH: usize = 500;
+
+/// Validates and applies a batch of a learner's events.
+pub async fn ingest(
+    db: &DatabaseConnection,
+    cache: &Cache,
+    views: Option<&crate::views::Views>,
+    base_url: &str,
+    learner: &Actor,
+    source: &str,
+    batch: Vec<EventIn>,
+) -> AppResult<Report> {
+    if batch.len() > MAX_BATCH {
+        return Err(AppError::TooLarge(format!(
+            "at most {MAX_BATCH} events a batch"
+        )));
+    }
+    let mut report = Report::default();
+    let mut valid = Vec::new();
+    let now = Utc::now();
+    let mut enrolled: BTreeMap<String, bool> = BTreeMap::new();
+    for e in batch {
+        match check(db, cache, learner, &e, now, &mut enrolled).await? {
+            Ok(v) => valid.push(v),
+            Err(reason) => report.rejected.push(Rejected {
+                id: e.id.clone(),
+                reason,
+            }),
+        }
+    }
+    // A lost race with a concurrent writer is retried; the replay is exact
+    // because ids already stored count as duplicates.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let txn = db.begin().await?;
+        match apply(&txn, learner, source, &valid, now, views, base_url).await {
+            Ok((accepted, duplicates, graded)) => match txn.commit().await {
+                Ok(()) => {
+                    report.accepted = accepted;
+                    report.duplicates = duplicates;
+                    report.graded = graded;
+                    return Ok(report);
+                }
+                Err(e) if attempt < 5 && super::is_retryable(&e) => continue,
+                Err(e) => return Err(e.into()),
+            },
+            Err(AppError::Db(e)) if attempt < 5 && super::is_retryable(&e) => {
+                let _ = txn.rollback().await;
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn check(
+    db: &DatabaseConnection,
+    cache: &Cache,
+    learner: &Actor,
+    e: &EventIn,
+    now: DateTime<Utc>,
+    enrolled: &mut BTreeMap<String, bool>,
+) -> AppResult<Result<Valid, String>> {
+    let Ok(id) = Uuid::parse_str(e.id.trim()) else {
+        return Ok(Err("id: not a UUID".into()));
+    };
+    if !LEARNER_KINDS.contains(&e.kind.as_str()) {
+        return Ok(Err(format!(
+            "kind: {:?} is not one of {}",
+            e.kind,
+            LEARNER_KINDS.join(", ")
+        )));
+    }
+    let at = match e.occurred_at.as_deref() {
+        None => now,
+        Some(s) => match DateTime::parse_from_rfc3339(s) {
+            Ok(t) => t.with_timezone(&Utc),
+            Err(_) => return Ok(Err("occurred_at: not an RFC 3339 time".into())),
+        },
+    };
+    if at > now + Duration::days(1) || at.timestamp() < 1_577_836_800 {
+        return Ok(Err("occurred_at: outside the possible range".into()));
+    }
+    let Some(slug) = e.course.as_deref().filter(|s| !s.is_empty()) else {
+        return Ok(Err("course: missing".into()));
+    };
+    let Some(course) = cache.published(db, slug).await? else {
+        return Ok(Err(format!("course: {slug:?} is not a published course")));
+    };
+    let is_enrolled = match enrolled.get(slug) {
+        Some(v) => *v,
+        None => {
+            let v = super::enroll::find(db, learner.id, slug)
+                .await?
+                .is_some_and(|e| e.state != "withdrawn");
+            enrolled.insert(slug.to_string(), v);
+            v
+        }
+    };
+    if !is_enrolled {
+        return Ok(Err(format!("course: not enrolled in {slug:?}")));
+    }
+    let lesson = e.lesson.clone().filter(|l| !l.is_empty());
+    if matches!(e.kind.as_str(), "lesson_opened" | "lesson_finished") {
+        match &lesson {
+            Some(l) if course.lesson(l).is_some() => {}
+            Some(l) => return Ok(Err(format!("lesson: {l:?} is not a lesson of {slug:?}"))),
+            None => return Ok(Err("lesson: missing".into())),
+        }
+    }
+    let payload = e.payload.clone().unwrap_or(serde_json::Value::Null);
+    if e.kind == "quiz_submitted" {
+        let quiz = payload
+            .get("quiz")
+            .and_then(|q| q.as_str())
+            .unwrap_or_default();
+        if course.quiz(quiz).is_none() {
+            return Ok(Err(format!(
+                "payload.quiz: {quiz:?} is not a quiz of {slug:?}"
+            )));
+        }
+        if serde_json::from_value::<BTreeMap<String, Vec<String>>>(
+            payload.get("answers").cloned().unwrap_or_default(),
+        )
+        .is_err()
+        {
+            return Ok(Err(
+                "payload.answers: must map question ids to lists of answers".into(),
+            ));
+        }
+    }
+    Ok(Ok(Valid {
+        id,
+        kind: e.kind.clone(),
+        course: Some(course),
+        lesson,
+        at,
+        payload,
+    }))
+}
+
+async fn apply(
+    txn: &impl ConnectionTrait,
+    learner: &Actor,
+    source: &str,
+    valid: &[Valid],
+    now: DateTime<Utc>,
+    views: Option<&crate::views::Views>,
+    base_url: &str,
+) -> AppResult<(usize, usize, BTreeMap<String, grading::Graded>)> {
+    let mut accepted = 0;
+    let mut duplicates = 0;
+    let mut graded = BTreeMap::new();
+    let mut touched: Vec<std::sync::Arc<CourseInfo>> = Vec::new();
+    for v in valid {
+        let course = v.course.clone().ok_or(AppError::NotFound)?;
+        let slug = course.course.slug.clone();
+        let inserted = learning_event::Entity::insert(learning_event::ActiveModel {
+            id: Set(v.id),
+            user_id: Set(learner.id),
+            kind: Set(v.kind.clone()),
+            course_slug: Set(Some(slug.clone())),
+            lesson_slug: Set(v.lesson.clone()),
+            payload: Set(v.payload.to_string()),
+            occurred_at: Set(v.at),
+            received_at: Set(now),
+            source: Set(source.to_string()),
+        })
+        .on_conflict(
+            OnConflict::column(learning_event::Column::Id)
+                .do_nothing_on([learning_event::Column::Id])
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+        if inserted == 0 {
+            duplicates += 1;
+            continue;
+        }
+        accepted += 1;
+        match v.kind.as_str() {
+            "lesson_opened" => {
+                let secs = v
+                    .payload
+                    .get("seconds")
+                    .and_then(|s| s.as_i64())
+                    .unwrap_or(0)
+                    .clamp(0, 3600) as i32;
+                progress::lesson_opened(
+                    txn,
+                    learner.id,
+                    &slug,
+                    v.lesson.as_deref().unwrap_or_default(),
+                    v.at,
+                    secs,
+                )
+                .await?;
+            }
+            "lesson_finished" => {
+                progress::lesson_finished(
+                    txn,
+                    learner.id,
+                    &slug,
+                    v.lesson.as_deref().unwrap_or_default(),
+                    v.at,
+                )
+                .await?;
+            }
+            "quiz_submitted" => {
+                let quiz = v
+                    .payload
+                    .get("quiz")
+                    .and_then(|q| q.as_str())
+                    .unwrap_or_default();
+                let answers: BTreeMap<String, Vec<String>> =
+                    serde_json::from_value(v.payload.get("answers").cloned().unwrap_or_default())
+                        .unwrap_or_default();
+                let g = super::progress::record_attempt(
+                    txn, learner, &course, quiz, &answers, v.id, v.at,
+                )
+                .await?;
+                graded.insert(v.id.to_string(), g);
+            }
+            _ => {}
+        }
+        if !touched.iter().any(|c| c.course.slug == slug) {
+            touched.push(course);
+        }
+    }
+    for course in touched {
+        completion::check(txn, learner.id, &course, views, base_url).await?;
+    }
+    Ok((accepted, duplicates, graded))
+}
+
+/// Records one event from a page (same path as the API).
+pub async fn record(
+    db: &DatabaseConnection,
+    cache: &Cache,
+    views: Option<&crate::views::Views>,
+    base_url: &str,
+    learner: &Actor,
+    kind: &str,
+    course: &str,
+    lesson: Option<&str>,
+    payload: serde_json::Value,
+) -> AppResult<Report> {
+    let e = EventIn {
+        id: Uuid::new_v4().to_string(),
+        kind: kind.into(),
+        course: Some(course.into()),
+        lesson: lesson.map(str::to_string),
+        occurred_at: None,
+        payload: Some(payload),
+    };
+    let r = ingest(db, cache, views, base_url, learner, "web", vec![e]).await?;
+    if let Some(rej) = r.rejected.first() {
+        return Err(AppError::BadRequest(rej.reason.clone()));
+    }
+    Ok(r)
+}
+
+/// Count of the enrollments of one learner (for tests and pages).
+pub async fn enrollment_count(db: &impl ConnectionTrait, user_id: i64) -> AppResult<usize> {
+    Ok(enrollment::Entity::find()
+        .filter(enrollment::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .len())
+}

@@ -1,0 +1,27 @@
+//! What learners do and what trainers record about it: enrollment, the
+//! append-only event log, quiz grading, practical-task sign-offs, classes,
+//! completion and certificates. Every derived row (lesson progress, enrollment
+//! state, skill evidence, certificates) is written in the same transaction as
+//! the event that causes it. Never serves an answer key before submission.
+
+pub mod certificates;
+pub mod classes;
+pub mod completion;
+pub mod content;
+pub mod enroll;
+pub mod events;
+pub mod grading;
+pub mod progress;
+pub mod tasks;
+
+/// A database error that a retry of the whole transaction may cure: a
+/// unique-key race between two writers, or SQLite's single writer being busy.
+pub fn is_retryable(e: &sea_orm::DbErr) -> bool {
+    let s = e.to_string().to_ascii_lowercase();
+    s.contains("unique")
+        || s.contains("duplicate")
+        || s.contains("database is locked")
+        || s.contains("busy")
+        || s.contains("deadlock")
+        || s.contains("could not serialize")
+}

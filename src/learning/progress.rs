@@ -1,0 +1,267 @@
+//! Derived learner state: lesson progress, quiz attempts with skill evidence,
+//! and the learner's own overview.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::content::CourseInfo;
+use super::grading::{self, Graded};
+use crate::entities::{certificate, enrollment, lesson_progress, quiz_attempt, skill_evidence};
+use crate::error::{AppError, AppResult};
+use crate::policy::Actor;
+
+async fn find_progress(
+    db: &impl ConnectionTrait,
+    user: i64,
+    course: &str,
+    lesson: &str,
+) -> AppResult<Option<lesson_progress::Model>> {
+    Ok(lesson_progress::Entity::find()
+        .filter(lesson_progress::Column::UserId.eq(user))
+        .filter(lesson_progress::Column::CourseSlug.eq(course))
+        .filter(lesson_progress::Column::LessonSlug.eq(lesson))
+        .one(db)
+        .await?)
+}
+
+pub async fn lesson_opened(
+    db: &impl ConnectionTrait,
+    user: i64,
+    course: &str,
+    lesson: &str,
+    at: DateTime<Utc>,
+    seconds: i32,
+) -> AppResult<()> {
+    match find_progress(db, user, course, lesson).await? {
+        Some(p) => {
+            let mut am: lesson_progress::ActiveModel = p.clone().into();
+            if at < p.first_opened_at {
+                am.first_opened_at = Set(at);
+            }
+            am.seconds = Set(p.seconds.saturating_add(seconds));
+            am.update(db).await?;
+        }
+        None => {
+            lesson_progress::ActiveModel {
+                user_id: Set(user),
+                course_slug: Set(course.into()),
+                lesson_slug: Set(lesson.into()),
+                state: Set("opened".into()),
+                first_opened_at: Set(at),
+                finished_at: Set(None),
+                seconds: Set(seconds),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn lesson_finished(
+    db: &impl ConnectionTrait,
+    user: i64,
+    course: &str,
+    lesson: &str,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    match find_progress(db, user, course, lesson).await? {
+        Some(p) if p.state == "finished" => {}
+        Some(p) => {
+            let mut am: lesson_progress::ActiveModel = p.into();
+            am.state = Set("finished".into());
+            am.finished_at = Set(Some(at));
+            am.update(db).await?;
+        }
+        None => {
+            lesson_progress::ActiveModel {
+                user_id: Set(user),
+                course_slug: Set(course.into()),
+                lesson_slug: Set(lesson.into()),
+                state: Set("finished".into()),
+                first_opened_at: Set(at),
+                finished_at: Set(Some(at)),
+                seconds: Set(0),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Grades and stores one attempt (idempotent by `key`: a replay returns the
+/// stored result), with per-competence skill evidence.
+pub async fn record_attempt(
+    db: &impl ConnectionTrait,
+    learner: &Actor,
+    course: &CourseInfo,
+    quiz_slug: &str,
+    answers: &BTreeMap<String, Vec<String>>,
+    key: Uuid,
+    at: DateTime<Utc>,
+) -> AppResult<Graded> {
+    let quiz = course.quiz(quiz_slug).ok_or(AppError::NotFound)?;
+    if let Some(prev) = quiz_attempt::Entity::find()
+        .filter(quiz_attempt::Column::AttemptKey.eq(key))
+        .one(db)
+        .await?
+    {
+        return serde_json::from_str(&prev.result_json).map_err(|e| AppError::Internal(e.into()));
+    }
+    let g = grading::grade(quiz, answers, course.course.pass_mark);
+    let slug = &course.course.slug;
+    let attempt = quiz_attempt::ActiveModel {
+        attempt_key: Set(key),
+        user_id: Set(learner.id),
+        course_slug: Set(slug.clone()),
+        course_version: Set(course.course.version),
+        quiz_slug: Set(quiz_slug.to_string()),
+        kind: Set(quiz.row.kind.clone()),
+        answers_json: Set(serde_json::to_string(answers).unwrap_or_default()),
+        result_json: Set(serde_json::to_string(&g).unwrap_or_default()),
+        score: Set(g.score),
+        max_score: Set(g.max_score),
+        passed: Set(g.passed),
+        submitted_at: Set(at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let source = match quiz.row.kind.as_str() {
+        "pre" => "pre",
+        "post" => "post",
+        _ => "lesson",
+    };
+    let now = Utc::now();
+    let rows: Vec<skill_evidence::ActiveModel> = g
+        .competences
+        .iter()
+        .map(|(code, score)| skill_evidence::ActiveModel {
+            user_id: Set(learner.id),
+            competence: Set(code.clone()),
+            course_slug: Set(Some(slug.clone())),
+            source: Set(source.into()),
+            score: Set(Some(*score)),
+            level: Set(None),
+            attempt_id: Set(Some(attempt.id)),
+            signoff_id: Set(None),
+            area_code: Set(learner.area.as_ref().map(|a| a.to_string())),
+            at: Set(at),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    if !rows.is_empty() {
+        skill_evidence::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    if source == "pre" {
+        super::enroll::mark_pre_done(db, learner.id, slug).await?;
+    }
+    Ok(g)
+}
+
+/// One course in a learner's overview.
+#[derive(Debug, Clone, Serialize)]
+pub struct CourseProgress {
+    pub course: String,
+    pub state: String,
+    pub pre_done: bool,
+    pub lessons_finished: usize,
+    pub lessons_total: usize,
+    pub percent: usize,
+    pub pre_score: Option<i32>,
+    pub post_score: Option<i32>,
+    /// The lesson to continue with.
+    pub next_lesson: Option<String>,
+    pub lessons: BTreeMap<String, String>,
+    pub certificate: Option<String>,
+}
+
+pub async fn overview(
+    db: &impl ConnectionTrait,
+    cache: &super::content::Cache,
+    user: i64,
+) -> AppResult<Vec<CourseProgress>> {
+    let enrollments = enrollment::Entity::find()
+        .filter(enrollment::Column::UserId.eq(user))
+        .order_by_desc(enrollment::Column::UpdatedAt)
+        .all(db)
+        .await?;
+    let progress = lesson_progress::Entity::find()
+        .filter(lesson_progress::Column::UserId.eq(user))
+        .all(db)
+        .await?;
+    let attempts = quiz_attempt::Entity::find()
+        .filter(quiz_attempt::Column::UserId.eq(user))
+        .order_by_asc(quiz_attempt::Column::Id)
+        .all(db)
+        .await?;
+    let certs = certificate::Entity::find()
+        .filter(certificate::Column::UserId.eq(user))
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for e in enrollments {
+        let Some(info) = cache.published(db, &e.course_slug).await? else {
+            continue;
+        };
+        let lessons: BTreeMap<String, String> = progress
+            .iter()
+            .filter(|p| p.course_slug == e.course_slug)
+            .map(|p| (p.lesson_slug.clone(), p.state.clone()))
+            .collect();
+        let finished = info
+            .lessons
+            .iter()
+            .filter(|l| lessons.get(&l.slug).is_some_and(|s| s == "finished"))
+            .count();
+        let pct = |kind: &str, first: bool| {
+            let mut it = attempts
+                .iter()
+                .filter(|a| a.course_slug == e.course_slug && a.kind == kind);
+            let a = if first {
+                it.next()
+            } else {
+                it.max_by_key(|a| (a.score * 100).checked_div(a.max_score).unwrap_or(0))
+            };
+            a.map(|a| (a.score * 100).checked_div(a.max_score).unwrap_or(0))
+        };
+        let next = info
+            .lessons
+            .iter()
+            .find(|l| lessons.get(&l.slug).is_none_or(|s| s != "finished"))
+            .map(|l| l.slug.clone());
+        out.push(CourseProgress {
+            course: e.course_slug.clone(),
+            state: e.state.clone(),
+            pre_done: e.pre_done,
+            lessons_finished: finished,
+            lessons_total: info.lessons.len(),
+            percent: (finished * 100)
+                .checked_div(info.lessons.len())
+                .unwrap_or(0),
+            pre_score: pct("pre", true),
+            post_score: pct("post", false),
+            next_lesson: next,
+            lessons,
+            certificate: certs
+                .iter()
+                .find(|c| c.course_slug == e.course_slug && c.revoked_at.is_none())
+                .map(|c| c.code.clone()),
+        });
+    }
+    Ok(out)
+}

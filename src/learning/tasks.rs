@@ -1,0 +1,125 @@
+//! Practical tasks: a trainer signs a task off for a learner of her area with
+//! a level (0 fail, 1 with help, 2 on own) and a note. The sign-off is also a
+//! learning event and skill evidence, in one transaction.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait,
+};
+use serde::Deserialize;
+
+use super::content::Cache;
+use crate::accounts::Role;
+use crate::entities::{app_user, learning_event, skill_evidence, task_signoff};
+use crate::error::{AppError, AppResult};
+use crate::policy::{Action, Actor};
+
+#[derive(Debug, Deserialize)]
+pub struct SignOff {
+    pub user_id: i64,
+    pub course: String,
+    pub task: String,
+    pub level: i32,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+pub async fn sign_off(
+    db: &DatabaseConnection,
+    cache: &Cache,
+    views: Option<&crate::views::Views>,
+    base_url: &str,
+    trainer: &Actor,
+    s: &SignOff,
+) -> AppResult<task_signoff::Model> {
+    trainer.require(Action::SignOffTasks)?;
+    let learner = app_user::Entity::find_by_id(s.user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    trainer.require_user(
+        Action::SignOffTasks,
+        learner.id,
+        Role::parse(&learner.role).unwrap_or(Role::Learner),
+        learner.area_code.as_deref(),
+    )?;
+    if learner.role != "learner" {
+        return Err(AppError::NotFound);
+    }
+    let course = cache
+        .published(db, &s.course)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let task = course.task(&s.task).ok_or_else(|| {
+        AppError::field("task", format!("{:?} is not a task of this course", s.task))
+    })?;
+    if !(0..=2).contains(&s.level) {
+        return Err(AppError::field(
+            "level",
+            "must be 0 (not yet), 1 (with help) or 2 (on own)",
+        ));
+    }
+    if super::enroll::find(db, learner.id, &s.course)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::field(
+            "user_id",
+            "the learner is not enrolled in this course",
+        ));
+    }
+    let note = s
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(1000).collect::<String>());
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let row = task_signoff::ActiveModel {
+        user_id: Set(learner.id),
+        course_slug: Set(s.course.clone()),
+        task_slug: Set(task.slug.clone()),
+        trainer_id: Set(trainer.id),
+        level: Set(s.level),
+        note: Set(note.clone()),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    learning_event::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        user_id: Set(learner.id),
+        kind: Set("task_signed".into()),
+        course_slug: Set(Some(s.course.clone())),
+        lesson_slug: Set(None),
+        payload: Set(
+            serde_json::json!({"task": task.slug, "level": s.level, "trainer": trainer.id})
+                .to_string(),
+        ),
+        occurred_at: Set(now),
+        received_at: Set(now),
+        source: Set("web".into()),
+    }
+    .insert(&txn)
+    .await?;
+    skill_evidence::ActiveModel {
+        user_id: Set(learner.id),
+        competence: Set(task.competence.clone()),
+        course_slug: Set(Some(s.course.clone())),
+        source: Set("task".into()),
+        score: Set(None),
+        level: Set(Some(s.level)),
+        attempt_id: Set(None),
+        signoff_id: Set(Some(row.id)),
+        area_code: Set(learner.area_code.clone()),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    super::completion::check(&txn, learner.id, &course, views, base_url).await?;
+    txn.commit().await?;
+    Ok(row)
+}
