@@ -1,15 +1,14 @@
 use actix_web::{HttpResponse, web};
+use serde_json::json;
 
 use super::Page;
 use crate::error::AppResult;
 use crate::web::AppState;
 use crate::web::extract::{Locale, MaybeUser};
 
-pub async fn home(
-    state: web::Data<AppState>,
-    locale: Locale,
-    user: MaybeUser,
-) -> AppResult<HttpResponse> {
+/// Staff go to their desk; learners see "continue where you left off" and the
+/// catalog; visitors see the catalog and the sign-in button.
+pub async fn home(state: web::Data<AppState>, locale: Locale, user: MaybeUser) -> AppResult<HttpResponse> {
     if let Some(u) = &user.0 {
         let to = match u.user.role.as_str() {
             "admin" => Some("/admin"),
@@ -21,5 +20,16 @@ pub async fn home(
             return Ok(super::redirect(to));
         }
     }
-    Page::new(&state, locale.0, user.0.as_ref(), "app.name").render(&state, "pages/home")
+    let catalog = super::learn::catalog(&state, user.0.as_ref(), locale.0).await?;
+    let resume = catalog
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["courses"].as_array().cloned().unwrap_or_default())
+        .find(|c| c["mine"]["state"] == "enrolled" && c["mine"]["next_lesson"].is_string())
+        .map(|c| json!({"slug": c["slug"], "title": c["title"], "lesson": c["mine"]["next_lesson"], "percent": c["mine"]["percent"]}));
+    Page::new(&state, locale.0, user.0.as_ref(), "app.name")
+        .set("catalog", catalog)
+        .set("resume", resume)
+        .render(&state, "pages/home")
 }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod home;
+pub mod learn;
 pub mod reset;
 
 use actix_web::cookie::{Cookie, SameSite};

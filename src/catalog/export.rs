@@ -1,0 +1,146 @@
+//! Reading a course version back into the package model (for export and for
+//! editing in the browser).
+
+use std::collections::BTreeMap;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::courses::{Choice, Course, Lesson, LessonText, Media, Question, QuestionKind, Quiz, QuizKind, Task, Text};
+use crate::entities::{course, course_media, lesson, lesson_text, question, quiz, task};
+use crate::error::{AppError, AppResult};
+
+fn text(s: &str) -> Text {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect()
+}
+
+/// The newest version of `slug` with the given statuses (newest first).
+pub async fn latest(db: &impl ConnectionTrait, slug: &str, statuses: &[&str]) -> AppResult<Option<course::Model>> {
+    Ok(course::Entity::find()
+        .filter(course::Column::Slug.eq(slug))
+        .filter(course::Column::Status.is_in(statuses.iter().copied()))
+        .order_by_desc(course::Column::Version)
+        .one(db)
+        .await?)
+}
+
+pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppResult<Course> {
+    let lessons = lesson::Entity::find()
+        .filter(lesson::Column::CourseId.eq(row.id))
+        .order_by_asc(lesson::Column::Position)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = lessons.iter().map(|l| l.id).collect();
+    let mut texts: BTreeMap<i64, BTreeMap<String, lesson_text::Model>> = BTreeMap::new();
+    if !ids.is_empty() {
+        for t in lesson_text::Entity::find().filter(lesson_text::Column::LessonId.is_in(ids)).all(db).await? {
+            texts.entry(t.lesson_id).or_default().insert(t.locale.clone(), t);
+        }
+    }
+    let quizzes = quiz::Entity::find().filter(quiz::Column::CourseId.eq(row.id)).order_by_asc(quiz::Column::Id).all(db).await?;
+    let qids: Vec<i64> = quizzes.iter().map(|q| q.id).collect();
+    let mut questions: BTreeMap<i64, Vec<question::Model>> = BTreeMap::new();
+    if !qids.is_empty() {
+        for q in question::Entity::find().filter(question::Column::QuizId.is_in(qids)).order_by_asc(question::Column::Position).all(db).await? {
+            questions.entry(q.quiz_id).or_default().push(q);
+        }
+    }
+    let tasks = task::Entity::find().filter(task::Column::CourseId.eq(row.id)).order_by_asc(task::Column::Position).all(db).await?;
+    let media = course_media::Entity::find().filter(course_media::Column::CourseId.eq(row.id)).order_by_asc(course_media::Column::Path).all(db).await?;
+    Ok(Course {
+        slug: row.slug.clone(),
+        category: row.category.clone(),
+        level: row.level.clamp(0, 255) as u8,
+        languages: list(&row.languages),
+        competences: list(&row.competences),
+        pass_mark: row.pass_mark.clamp(0, 100) as u8,
+        hours: row.hours_tenths as f64 / 10.0,
+        title: text(&row.title_json),
+        summary: text(&row.summary_json),
+        lessons: lessons
+            .iter()
+            .map(|l| Lesson {
+                number: l.position.clamp(0, 99) as u8,
+                slug: l.slug.clone(),
+                texts: texts
+                    .remove(&l.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(lang, t)| {
+                        (lang, LessonText {
+                            title: t.title,
+                            minutes: l.minutes.max(0) as u32,
+                            competences: list(&l.competences),
+                            audio: l.audio.clone(),
+                            body_md: t.body_md,
+                            source: t.source,
+                        })
+                    })
+                    .collect(),
+            })
+            .collect(),
+        quizzes: quizzes
+            .into_iter()
+            .map(|q| Quiz {
+                slug: q.slug.clone(),
+                kind: match q.kind.as_str() {
+                    "pre" => QuizKind::Pre,
+                    "post" => QuizKind::Post,
+                    _ => QuizKind::Lesson,
+                },
+                lesson_slug: q.lesson_slug.clone(),
+                title: serde_json::from_str(&q.title_json).unwrap_or(None),
+                questions: questions
+                    .remove(&q.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|qu| Question {
+                        id: qu.qid,
+                        kind: QuestionKind::parse(&qu.kind).unwrap_or(QuestionKind::Single),
+                        competence: qu.competence,
+                        points: qu.points.max(0) as u32,
+                        prompt: text(&qu.prompt_json),
+                        choices: serde_json::from_str::<Vec<serde_json::Value>>(&qu.choices_json)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|c| Choice {
+                                id: c["id"].as_str().unwrap_or_default().to_string(),
+                                text: serde_json::from_value(c["text"].clone()).unwrap_or_default(),
+                            })
+                            .collect(),
+                        answer: serde_json::from_str(&qu.answer_json).unwrap_or_default(),
+                        tolerance: qu.tolerance.and_then(|t| t.parse().ok()),
+                        explain: text(&qu.explain_json),
+                    })
+                    .collect(),
+                source: q.source,
+            })
+            .collect(),
+        tasks: tasks
+            .into_iter()
+            .map(|t| Task {
+                id: t.slug,
+                competence: t.competence,
+                required: t.required,
+                title: text(&t.title_json),
+                evidence: text(&t.evidence_json),
+            })
+            .collect(),
+        media: media.into_iter().map(|m| Media { path: m.path, bytes: m.content }).collect(),
+        source: row.source_course.clone(),
+        tasks_source: row.source_tasks.clone(),
+    })
+}
+
+/// Writes the newest published (or, failing that, draft) version of `slug` into `dir`.
+pub async fn export(db: &impl ConnectionTrait, slug: &str, dir: &std::path::Path) -> AppResult<()> {
+    let row = match latest(db, slug, &["published"]).await? {
+        Some(r) => r,
+        None => latest(db, slug, &["draft", "archived", "replaced"]).await?.ok_or(AppError::NotFound)?,
+    };
+    let c = to_package(db, &row).await?;
+    crate::courses::write_course(&c, dir).map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write {}: {e}", dir.display())))
+}

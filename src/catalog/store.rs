@@ -1,0 +1,325 @@
+//! Writing course versions.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+
+use crate::courses::{self, Course, QuizKind, Skills};
+use crate::entities::{competence, course, course_media, lesson, lesson_text, question, quiz, task};
+use crate::error::{AppError, AppResult, RowError};
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+/// The exact bytes an export would write, hashed: unchanged content is skipped.
+pub fn content_hash(c: &Course) -> String {
+    let mut h = Sha256::new();
+    h.update(c.source.clone().unwrap_or_else(|| courses::emit_course_toml(c)));
+    for l in &c.lessons {
+        for (lang, t) in &l.texts {
+            h.update(format!("\0lesson\0{}\0{lang}\0", l.stem()));
+            h.update(t.source.clone().unwrap_or_else(|| courses::emit_lesson(t)));
+        }
+    }
+    for q in &c.quizzes {
+        h.update(format!("\0quiz\0{}\0", q.slug));
+        h.update(q.source.clone().unwrap_or_else(|| courses::emit_quiz(q)));
+    }
+    h.update("\0tasks\0");
+    h.update(c.tasks_source.clone().unwrap_or_else(|| if c.tasks.is_empty() { String::new() } else { courses::emit_tasks(&c.tasks) }));
+    for m in &c.media {
+        h.update(format!("\0media\0{}\0", m.path));
+        h.update(&m.bytes);
+    }
+    hex::encode(h.finalize())
+}
+
+pub fn mime_of(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or_default() {
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "jpg" | "jpeg" => "image/jpeg",
+        "opus" => "audio/ogg",
+        "mp3" => "audio/mpeg",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Upserts the competence framework.
+pub async fn import_skills(db: &impl ConnectionTrait, s: &Skills) -> AppResult<usize> {
+    let now = Utc::now();
+    let existing: BTreeMap<String, competence::Model> = competence::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.code.clone(), c))
+        .collect();
+    for (i, c) in s.competences.iter().enumerate() {
+        let mut am = match existing.get(&c.code) {
+            Some(m) => m.clone().into(),
+            None => competence::ActiveModel {
+                code: Set(c.code.clone()),
+                created_at: Set(now),
+                ..Default::default()
+            },
+        };
+        am.area = Set(c.area.clone());
+        am.title_json = Set(json(&c.title));
+        am.level1_json = Set(json(&c.level1));
+        am.level2_json = Set(json(&c.level2));
+        am.digcomp = Set(c.digcomp.join(", "));
+        am.itu = Set(json(&c.itu));
+        am.position = Set(i as i32);
+        am.updated_at = Set(now);
+        am.save(db).await?;
+    }
+    Ok(s.competences.len())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Outcome {
+    Unchanged { version: i32 },
+    Published { version: i32 },
+    Draft { version: i32 },
+}
+
+/// Imports a course from files: a new published version unless the newest
+/// version already has this content.
+pub async fn import_course(db: &impl TransactionTrait, c: &Course, author: Option<i64>) -> AppResult<Outcome> {
+    let hash = content_hash(c);
+    let txn = db.begin().await?;
+    let latest = course::Entity::find()
+        .filter(course::Column::Slug.eq(c.slug.as_str()))
+        .filter(course::Column::Status.ne("draft"))
+        .order_by_desc(course::Column::Version)
+        .one(&txn)
+        .await?;
+    if let Some(l) = &latest
+        && l.content_hash.as_deref() == Some(hash.as_str())
+        && l.status == "published"
+    {
+        txn.commit().await?;
+        return Ok(Outcome::Unchanged { version: l.version });
+    }
+    let version = next_version(&txn, &c.slug).await?;
+    insert_version(&txn, c, version, "published", author, Some(hash)).await?;
+    supersede(&txn, &c.slug, version).await?;
+    txn.commit().await?;
+    Ok(Outcome::Published { version })
+}
+
+pub async fn next_version(db: &impl ConnectionTrait, slug: &str) -> AppResult<i32> {
+    Ok(course::Entity::find()
+        .filter(course::Column::Slug.eq(slug))
+        .order_by_desc(course::Column::Version)
+        .one(db)
+        .await?
+        .map_or(1, |c| c.version + 1))
+}
+
+/// Older published versions become `replaced` once `version` is published.
+pub async fn supersede(db: &impl ConnectionTrait, slug: &str, version: i32) -> AppResult<()> {
+    course::Entity::update_many()
+        .col_expr(course::Column::Status, Expr::value("replaced"))
+        .filter(course::Column::Slug.eq(slug))
+        .filter(course::Column::Status.eq("published"))
+        .filter(course::Column::Version.ne(version))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Writes one version of a course with everything below it.
+pub async fn insert_version(db: &impl ConnectionTrait, c: &Course, version: i32, status: &str, author: Option<i64>, hash: Option<String>) -> AppResult<course::Model> {
+    let now = Utc::now();
+    let row = course::ActiveModel {
+        slug: Set(c.slug.clone()),
+        version: Set(version),
+        status: Set(status.into()),
+        category: Set(c.category.clone()),
+        level: Set(c.level as i32),
+        languages: Set(c.languages.join(",")),
+        title_json: Set(json(&c.title)),
+        summary_json: Set(json(&c.summary)),
+        pass_mark: Set(c.pass_mark as i32),
+        hours_tenths: Set((c.hours * 10.0).round() as i32),
+        competences: Set(c.competences.join(",")),
+        content_hash: Set(Some(hash.unwrap_or_else(|| content_hash(c)))),
+        source_course: Set(c.source.clone()),
+        source_tasks: Set(c.tasks_source.clone()),
+        author_id: Set(author),
+        published_at: Set((status == "published").then_some(now)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let prefix = format!("/c/{}/{}", c.slug, version);
+    let default_lang = c.default_language().to_string();
+    for l in &c.lessons {
+        let main = l.texts.get(&default_lang).or_else(|| l.texts.values().next());
+        let lrow = lesson::ActiveModel {
+            course_id: Set(row.id),
+            slug: Set(l.slug.clone()),
+            position: Set(l.number as i32),
+            minutes: Set(main.map_or(0, |t| t.minutes as i32)),
+            audio: Set(main.and_then(|t| t.audio.clone())),
+            competences: Set(main.map(|t| t.competences.join(",")).unwrap_or_default()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        for (lang, t) in &l.texts {
+            lesson_text::ActiveModel {
+                lesson_id: Set(lrow.id),
+                locale: Set(lang.clone()),
+                title: Set(t.title.chars().take(200).collect()),
+                body_md: Set(t.body_md.clone()),
+                body_html: Set(courses::render_markdown(&t.body_md, &prefix)),
+                source: Set(t.source.clone()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    for q in &c.quizzes {
+        let qrow = quiz::ActiveModel {
+            course_id: Set(row.id),
+            slug: Set(q.slug.clone()),
+            kind: Set(match q.kind {
+                QuizKind::Pre => "pre",
+                QuizKind::Post => "post",
+                QuizKind::Lesson => "lesson",
+            }
+            .into()),
+            lesson_slug: Set(q.lesson_slug.clone()),
+            title_json: Set(json(&q.title)),
+            source: Set(q.source.clone()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        let rows: Vec<question::ActiveModel> = q
+            .questions
+            .iter()
+            .enumerate()
+            .map(|(i, qu)| question::ActiveModel {
+                quiz_id: Set(qrow.id),
+                qid: Set(qu.id.clone()),
+                position: Set(i as i32),
+                kind: Set(qu.kind.as_str().into()),
+                competence: Set(qu.competence.clone()),
+                points: Set(qu.points as i32),
+                prompt_json: Set(json(&qu.prompt)),
+                choices_json: Set(json(&qu.choices.iter().map(|c| serde_json::json!({"id": c.id, "text": c.text})).collect::<Vec<_>>())),
+                answer_json: Set(json(&qu.answer)),
+                tolerance: Set(qu.tolerance.map(|t| t.to_string())),
+                explain_json: Set(json(&qu.explain)),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
+        if !rows.is_empty() {
+            question::Entity::insert_many(rows).exec_without_returning(db).await?;
+        }
+    }
+    for (i, t) in c.tasks.iter().enumerate() {
+        task::ActiveModel {
+            course_id: Set(row.id),
+            slug: Set(t.id.clone()),
+            position: Set(i as i32),
+            competence: Set(t.competence.clone()),
+            required: Set(t.required),
+            title_json: Set(json(&t.title)),
+            evidence_json: Set(json(&t.evidence)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    for m in &c.media {
+        course_media::ActiveModel {
+            course_id: Set(row.id),
+            path: Set(m.path.clone()),
+            mime: Set(mime_of(&m.path).into()),
+            etag: Set(hex::encode(&Sha256::digest(&m.bytes)[..12])),
+            content: Set(m.bytes.clone()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(row)
+}
+
+/// What an import of a folder did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct FolderReport {
+    pub competences: usize,
+    pub courses: Vec<(String, Outcome)>,
+}
+
+/// Checks and imports a whole folder: nothing is imported when any file has a problem.
+pub async fn import_dir(db: &DatabaseConnection, dir: &std::path::Path) -> AppResult<FolderReport> {
+    let (skills, loaded, problems) = courses::load_dir(dir);
+    if !problems.is_empty() {
+        return Err(AppError::Import {
+            message: format!("{} problems in {}; nothing was imported", problems.len(), dir.display()),
+            errors: problems
+                .iter()
+                .enumerate()
+                .map(|(i, p)| RowError {
+                    row: i + 1,
+                    field: p.file.clone(),
+                    message: p.to_string(),
+                })
+                .collect(),
+        });
+    }
+    let mut report = FolderReport::default();
+    if let Some(s) = &skills {
+        report.competences = import_skills(db, s).await?;
+    }
+    for l in &loaded {
+        let outcome = import_course(db, &l.course, None).await?;
+        report.courses.push((l.course.slug.clone(), outcome));
+    }
+    Ok(report)
+}
+
+/// Lesson titles of a course version in one language (with fallback), in one query.
+pub async fn lesson_titles(db: &impl ConnectionTrait, info: &crate::learning::content::CourseInfo, lang: &str, default: &str) -> AppResult<BTreeMap<String, String>> {
+    let ids: Vec<i64> = info.lessons.iter().map(|l| l.id).collect();
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let rows = lesson_text::Entity::find()
+        .filter(lesson_text::Column::LessonId.is_in(ids))
+        .all(db)
+        .await?;
+    let mut out = BTreeMap::new();
+    for l in &info.lessons {
+        let pick = |want: &str| rows.iter().find(|t| t.lesson_id == l.id && t.locale == want);
+        if let Some(t) = pick(lang).or_else(|| pick(default)).or_else(|| rows.iter().find(|t| t.lesson_id == l.id)) {
+            out.insert(l.slug.clone(), t.title.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// A lesson's text in `lang`, falling back to the course's default language.
+pub async fn lesson_text(db: &impl ConnectionTrait, info: &crate::learning::content::CourseInfo, l: &lesson::Model, lang: &str) -> AppResult<Option<lesson_text::Model>> {
+    let rows = lesson_text::Entity::find().filter(lesson_text::Column::LessonId.eq(l.id)).all(db).await?;
+    let default = info.course.languages.split(',').next().unwrap_or("zh-CN");
+    let pick = |want: &str| rows.iter().find(|t| t.locale == want).cloned();
+    Ok(pick(lang).or_else(|| pick(default)).or_else(|| rows.first().cloned()))
+}
