@@ -6,6 +6,7 @@
 //! until SIGTERM or Ctrl-C, then finishes the requests in flight.
 
 pub mod config;
+pub mod courses;
 pub mod db;
 pub mod entities;
 pub mod error;

@@ -33,10 +33,24 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Work with course packages (see COURSES.md).
+    Courses {
+        #[command(subcommand)]
+        action: CoursesAction,
+    },
     /// Apply, revert or list database migrations.
     Migrate {
         #[arg(value_enum, default_value = "up")]
         action: MigrateAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CoursesAction {
+    /// Check a package folder and print every problem as file:line: message.
+    Check {
+        #[arg(default_value = "courses")]
+        dir: PathBuf,
     },
 }
 
@@ -49,6 +63,12 @@ enum MigrateAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Courses {
+        action: CoursesAction::Check { dir },
+    } = &cli.command
+    {
+        return courses_check(dir);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("FUZHI_LOG")
@@ -72,6 +92,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints every problem (exit 1) or a one-line summary (exit 0). No database.
+fn courses_check(dir: &std::path::Path) -> ExitCode {
+    let (_, courses, problems) = fuzhi::courses::load_dir(dir);
+    if problems.is_empty() {
+        let lessons: usize = courses.iter().map(|c| c.course.lessons.len()).sum();
+        let questions: usize = courses.iter().map(|c| c.course.question_count()).sum();
+        println!(
+            "{} courses, {lessons} lessons, {questions} questions: no problems",
+            courses.len()
+        );
+        ExitCode::SUCCESS
+    } else {
+        for p in &problems {
+            println!("{p}");
+        }
+        ExitCode::FAILURE
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
@@ -83,6 +122,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("fuzhi: serving on http://{}", app.addr());
             app.run().await?;
         }
+        // Needs no settings or database: handled in `main` before start-up.
+        Command::Courses { .. } => {}
         Command::Migrate { action } => {
             let db = fuzhi::db::connect(&settings.database_url(), 1).await?;
             match action {
