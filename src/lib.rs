@@ -8,7 +8,9 @@
 pub mod accounts;
 pub mod areas;
 pub mod audit;
+pub mod catalog;
 pub mod config;
+pub mod courses;
 pub mod db;
 pub mod demo;
 pub mod entities;
@@ -58,6 +60,34 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
             .map_err(|e| anyhow::anyhow!("cannot create the first admin: {e}"))?
         {
             tracing::info!("created the first admin account");
+        }
+    }
+    if let Some(dir) = settings
+        .courses_dir
+        .as_deref()
+        .filter(|d| d.join("skills.toml").exists())
+    {
+        // A bad course file is reported, but does not stop the server.
+        match catalog::store::import_dir(&db, dir).await {
+            Ok(r) => {
+                let changed = r
+                    .courses
+                    .iter()
+                    .filter(|(_, o)| !matches!(o, catalog::store::Outcome::Unchanged { .. }))
+                    .count();
+                tracing::info!(
+                    courses = r.courses.len(),
+                    changed,
+                    "courses imported from {}",
+                    dir.display()
+                );
+            }
+            Err(error::AppError::Import { errors, .. }) => {
+                for e in errors {
+                    tracing::error!("course problem: {}", e.message);
+                }
+            }
+            Err(e) => return Err(anyhow::anyhow!("course import: {e}")),
         }
     }
     let limiter = accounts::limiter::Limiter::new(settings.login_window_secs);

@@ -43,6 +43,11 @@ enum Command {
         #[command(subcommand)]
         command: AreasCommand,
     },
+    /// Work with course packages (see COURSES.md).
+    Courses {
+        #[command(subcommand)]
+        action: CoursesAction,
+    },
     /// Apply, revert or list database migrations.
     Migrate {
         #[arg(value_enum, default_value = "up")]
@@ -74,6 +79,22 @@ enum AreasCommand {
     Import { file: PathBuf },
 }
 
+#[derive(Subcommand)]
+enum CoursesAction {
+    /// Check a package folder and print every problem as file:line: message.
+    Check {
+        #[arg(default_value = "courses")]
+        dir: PathBuf,
+    },
+    /// Import a package folder (unchanged courses are skipped; changed ones become new versions).
+    Import {
+        #[arg(default_value = "courses")]
+        dir: PathBuf,
+    },
+    /// Write a course from the database back as files.
+    Export { slug: String, dir: PathBuf },
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum MigrateAction {
     Up,
@@ -83,6 +104,12 @@ enum MigrateAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Courses {
+        action: CoursesAction::Check { dir },
+    } = &cli.command
+    {
+        return courses_check(dir);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("FUZHI_LOG")
@@ -103,6 +130,25 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Prints every problem (exit 1) or a one-line summary (exit 0). No database.
+fn courses_check(dir: &std::path::Path) -> ExitCode {
+    let (_, courses, problems) = fuzhi::courses::load_dir(dir);
+    if problems.is_empty() {
+        let lessons: usize = courses.iter().map(|c| c.course.lessons.len()).sum();
+        let questions: usize = courses.iter().map(|c| c.course.question_count()).sum();
+        println!(
+            "{} courses, {lessons} lessons, {questions} questions: no problems",
+            courses.len()
+        );
+        ExitCode::SUCCESS
+    } else {
+        for p in &problems {
+            println!("{p}");
+        }
+        ExitCode::FAILURE
     }
 }
 
@@ -157,6 +203,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(e) => anyhow::bail!("{}", describe(&e)),
             }
         }
+        // Needs no settings or database: handled in `main` before start-up.
+        Command::Courses {
+            action: CoursesAction::Import { dir },
+        } => {
+            let state = fuzhi::prepare(settings).await?;
+            match fuzhi::catalog::store::import_dir(&state.db, &dir).await {
+                Ok(r) => {
+                    println!("{} competences", r.competences);
+                    for (slug, outcome) in r.courses {
+                        println!("{slug}: {outcome:?}");
+                    }
+                }
+                Err(e) => anyhow::bail!("{}", describe(&e)),
+            }
+        }
+        Command::Courses {
+            action: CoursesAction::Export { slug, dir },
+        } => {
+            let state = fuzhi::prepare(settings).await?;
+            fuzhi::catalog::export::export(&state.db, &slug, &dir)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            println!("{slug} written to {}", dir.display());
+        }
+        Command::Courses { .. } => {}
         Command::Migrate { action } => {
             let db = fuzhi::db::connect(&settings.database_url(), 1).await?;
             match action {

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::courses::{Choice, Course, Lesson, LessonText, Media, Question, QuestionKind, Quiz, QuizKind, Task, Text};
+use crate::courses::{
+    Choice, Course, Lesson, LessonText, Media, Question, QuestionKind, Quiz, QuizKind, Task, Text,
+};
 use crate::entities::{course, course_media, lesson, lesson_text, question, quiz, task};
 use crate::error::{AppError, AppResult};
 
@@ -14,11 +16,19 @@ fn text(s: &str) -> Text {
 }
 
 fn list(s: &str) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect()
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The newest version of `slug` with the given statuses (newest first).
-pub async fn latest(db: &impl ConnectionTrait, slug: &str, statuses: &[&str]) -> AppResult<Option<course::Model>> {
+pub async fn latest(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    statuses: &[&str],
+) -> AppResult<Option<course::Model>> {
     Ok(course::Entity::find()
         .filter(course::Column::Slug.eq(slug))
         .filter(course::Column::Status.is_in(statuses.iter().copied()))
@@ -36,20 +46,44 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
     let ids: Vec<i64> = lessons.iter().map(|l| l.id).collect();
     let mut texts: BTreeMap<i64, BTreeMap<String, lesson_text::Model>> = BTreeMap::new();
     if !ids.is_empty() {
-        for t in lesson_text::Entity::find().filter(lesson_text::Column::LessonId.is_in(ids)).all(db).await? {
-            texts.entry(t.lesson_id).or_default().insert(t.locale.clone(), t);
+        for t in lesson_text::Entity::find()
+            .filter(lesson_text::Column::LessonId.is_in(ids))
+            .all(db)
+            .await?
+        {
+            texts
+                .entry(t.lesson_id)
+                .or_default()
+                .insert(t.locale.clone(), t);
         }
     }
-    let quizzes = quiz::Entity::find().filter(quiz::Column::CourseId.eq(row.id)).order_by_asc(quiz::Column::Id).all(db).await?;
+    let quizzes = quiz::Entity::find()
+        .filter(quiz::Column::CourseId.eq(row.id))
+        .order_by_asc(quiz::Column::Id)
+        .all(db)
+        .await?;
     let qids: Vec<i64> = quizzes.iter().map(|q| q.id).collect();
     let mut questions: BTreeMap<i64, Vec<question::Model>> = BTreeMap::new();
     if !qids.is_empty() {
-        for q in question::Entity::find().filter(question::Column::QuizId.is_in(qids)).order_by_asc(question::Column::Position).all(db).await? {
+        for q in question::Entity::find()
+            .filter(question::Column::QuizId.is_in(qids))
+            .order_by_asc(question::Column::Position)
+            .all(db)
+            .await?
+        {
             questions.entry(q.quiz_id).or_default().push(q);
         }
     }
-    let tasks = task::Entity::find().filter(task::Column::CourseId.eq(row.id)).order_by_asc(task::Column::Position).all(db).await?;
-    let media = course_media::Entity::find().filter(course_media::Column::CourseId.eq(row.id)).order_by_asc(course_media::Column::Path).all(db).await?;
+    let tasks = task::Entity::find()
+        .filter(task::Column::CourseId.eq(row.id))
+        .order_by_asc(task::Column::Position)
+        .all(db)
+        .await?;
+    let media = course_media::Entity::find()
+        .filter(course_media::Column::CourseId.eq(row.id))
+        .order_by_asc(course_media::Column::Path)
+        .all(db)
+        .await?;
     Ok(Course {
         slug: row.slug.clone(),
         category: row.category.clone(),
@@ -70,14 +104,17 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                     .unwrap_or_default()
                     .into_iter()
                     .map(|(lang, t)| {
-                        (lang, LessonText {
-                            title: t.title,
-                            minutes: l.minutes.max(0) as u32,
-                            competences: list(&l.competences),
-                            audio: l.audio.clone(),
-                            body_md: t.body_md,
-                            source: t.source,
-                        })
+                        (
+                            lang,
+                            LessonText {
+                                title: t.title,
+                                minutes: l.minutes.max(0) as u32,
+                                competences: list(&l.competences),
+                                audio: l.audio.clone(),
+                                body_md: t.body_md,
+                                source: t.source,
+                            },
+                        )
                     })
                     .collect(),
             })
@@ -129,7 +166,13 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                 evidence: text(&t.evidence_json),
             })
             .collect(),
-        media: media.into_iter().map(|m| Media { path: m.path, bytes: m.content }).collect(),
+        media: media
+            .into_iter()
+            .map(|m| Media {
+                path: m.path,
+                bytes: m.content,
+            })
+            .collect(),
         source: row.source_course.clone(),
         tasks_source: row.source_tasks.clone(),
     })
@@ -139,8 +182,11 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
 pub async fn export(db: &impl ConnectionTrait, slug: &str, dir: &std::path::Path) -> AppResult<()> {
     let row = match latest(db, slug, &["published"]).await? {
         Some(r) => r,
-        None => latest(db, slug, &["draft", "archived", "replaced"]).await?.ok_or(AppError::NotFound)?,
+        None => latest(db, slug, &["draft", "archived", "replaced"])
+            .await?
+            .ok_or(AppError::NotFound)?,
     };
     let c = to_package(db, &row).await?;
-    crate::courses::write_course(&c, dir).map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write {}: {e}", dir.display())))
+    crate::courses::write_course(&c, dir)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write {}: {e}", dir.display())))
 }

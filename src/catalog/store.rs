@@ -3,15 +3,18 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
+use sea_orm::TransactionSession;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
 use crate::courses::{self, Course, QuizKind, Skills};
-use crate::entities::{competence, course, course_media, lesson, lesson_text, question, quiz, task};
+use crate::entities::{
+    competence, course, course_media, lesson, lesson_text, question, quiz, task,
+};
 use crate::error::{AppError, AppResult, RowError};
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -21,7 +24,11 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 /// The exact bytes an export would write, hashed: unchanged content is skipped.
 pub fn content_hash(c: &Course) -> String {
     let mut h = Sha256::new();
-    h.update(c.source.clone().unwrap_or_else(|| courses::emit_course_toml(c)));
+    h.update(
+        c.source
+            .clone()
+            .unwrap_or_else(|| courses::emit_course_toml(c)),
+    );
     for l in &c.lessons {
         for (lang, t) in &l.texts {
             h.update(format!("\0lesson\0{}\0{lang}\0", l.stem()));
@@ -33,7 +40,13 @@ pub fn content_hash(c: &Course) -> String {
         h.update(q.source.clone().unwrap_or_else(|| courses::emit_quiz(q)));
     }
     h.update("\0tasks\0");
-    h.update(c.tasks_source.clone().unwrap_or_else(|| if c.tasks.is_empty() { String::new() } else { courses::emit_tasks(&c.tasks) }));
+    h.update(c.tasks_source.clone().unwrap_or_else(|| {
+        if c.tasks.is_empty() {
+            String::new()
+        } else {
+            courses::emit_tasks(&c.tasks)
+        }
+    }));
     for m in &c.media {
         h.update(format!("\0media\0{}\0", m.path));
         h.update(&m.bytes);
@@ -93,7 +106,11 @@ pub enum Outcome {
 
 /// Imports a course from files: a new published version unless the newest
 /// version already has this content.
-pub async fn import_course(db: &impl TransactionTrait, c: &Course, author: Option<i64>) -> AppResult<Outcome> {
+pub async fn import_course(
+    db: &impl TransactionTrait,
+    c: &Course,
+    author: Option<i64>,
+) -> AppResult<Outcome> {
     let hash = content_hash(c);
     let txn = db.begin().await?;
     let latest = course::Entity::find()
@@ -138,7 +155,14 @@ pub async fn supersede(db: &impl ConnectionTrait, slug: &str, version: i32) -> A
 }
 
 /// Writes one version of a course with everything below it.
-pub async fn insert_version(db: &impl ConnectionTrait, c: &Course, version: i32, status: &str, author: Option<i64>, hash: Option<String>) -> AppResult<course::Model> {
+pub async fn insert_version(
+    db: &impl ConnectionTrait,
+    c: &Course,
+    version: i32,
+    status: &str,
+    author: Option<i64>,
+    hash: Option<String>,
+) -> AppResult<course::Model> {
     let now = Utc::now();
     let row = course::ActiveModel {
         slug: Set(c.slug.clone()),
@@ -164,7 +188,10 @@ pub async fn insert_version(db: &impl ConnectionTrait, c: &Course, version: i32,
     let prefix = format!("/c/{}/{}", c.slug, version);
     let default_lang = c.default_language().to_string();
     for l in &c.lessons {
-        let main = l.texts.get(&default_lang).or_else(|| l.texts.values().next());
+        let main = l
+            .texts
+            .get(&default_lang)
+            .or_else(|| l.texts.values().next());
         let lrow = lesson::ActiveModel {
             course_id: Set(row.id),
             slug: Set(l.slug.clone()),
@@ -219,7 +246,12 @@ pub async fn insert_version(db: &impl ConnectionTrait, c: &Course, version: i32,
                 competence: Set(qu.competence.clone()),
                 points: Set(qu.points as i32),
                 prompt_json: Set(json(&qu.prompt)),
-                choices_json: Set(json(&qu.choices.iter().map(|c| serde_json::json!({"id": c.id, "text": c.text})).collect::<Vec<_>>())),
+                choices_json: Set(json(
+                    &qu.choices
+                        .iter()
+                        .map(|c| serde_json::json!({"id": c.id, "text": c.text}))
+                        .collect::<Vec<_>>(),
+                )),
                 answer_json: Set(json(&qu.answer)),
                 tolerance: Set(qu.tolerance.map(|t| t.to_string())),
                 explain_json: Set(json(&qu.explain)),
@@ -229,7 +261,9 @@ pub async fn insert_version(db: &impl ConnectionTrait, c: &Course, version: i32,
             })
             .collect();
         if !rows.is_empty() {
-            question::Entity::insert_many(rows).exec_without_returning(db).await?;
+            question::Entity::insert_many(rows)
+                .exec_without_returning(db)
+                .await?;
         }
     }
     for (i, t) in c.tasks.iter().enumerate() {
@@ -273,7 +307,11 @@ pub async fn import_dir(db: &DatabaseConnection, dir: &std::path::Path) -> AppRe
     let (skills, loaded, problems) = courses::load_dir(dir);
     if !problems.is_empty() {
         return Err(AppError::Import {
-            message: format!("{} problems in {}; nothing was imported", problems.len(), dir.display()),
+            message: format!(
+                "{} problems in {}; nothing was imported",
+                problems.len(),
+                dir.display()
+            ),
             errors: problems
                 .iter()
                 .enumerate()
@@ -297,7 +335,12 @@ pub async fn import_dir(db: &DatabaseConnection, dir: &std::path::Path) -> AppRe
 }
 
 /// Lesson titles of a course version in one language (with fallback), in one query.
-pub async fn lesson_titles(db: &impl ConnectionTrait, info: &crate::learning::content::CourseInfo, lang: &str, default: &str) -> AppResult<BTreeMap<String, String>> {
+pub async fn lesson_titles(
+    db: &impl ConnectionTrait,
+    info: &crate::learning::content::CourseInfo,
+    lang: &str,
+    default: &str,
+) -> AppResult<BTreeMap<String, String>> {
     let ids: Vec<i64> = info.lessons.iter().map(|l| l.id).collect();
     if ids.is_empty() {
         return Ok(BTreeMap::new());
@@ -308,8 +351,14 @@ pub async fn lesson_titles(db: &impl ConnectionTrait, info: &crate::learning::co
         .await?;
     let mut out = BTreeMap::new();
     for l in &info.lessons {
-        let pick = |want: &str| rows.iter().find(|t| t.lesson_id == l.id && t.locale == want);
-        if let Some(t) = pick(lang).or_else(|| pick(default)).or_else(|| rows.iter().find(|t| t.lesson_id == l.id)) {
+        let pick = |want: &str| {
+            rows.iter()
+                .find(|t| t.lesson_id == l.id && t.locale == want)
+        };
+        if let Some(t) = pick(lang)
+            .or_else(|| pick(default))
+            .or_else(|| rows.iter().find(|t| t.lesson_id == l.id))
+        {
             out.insert(l.slug.clone(), t.title.clone());
         }
     }
@@ -317,9 +366,19 @@ pub async fn lesson_titles(db: &impl ConnectionTrait, info: &crate::learning::co
 }
 
 /// A lesson's text in `lang`, falling back to the course's default language.
-pub async fn lesson_text(db: &impl ConnectionTrait, info: &crate::learning::content::CourseInfo, l: &lesson::Model, lang: &str) -> AppResult<Option<lesson_text::Model>> {
-    let rows = lesson_text::Entity::find().filter(lesson_text::Column::LessonId.eq(l.id)).all(db).await?;
+pub async fn lesson_text(
+    db: &impl ConnectionTrait,
+    info: &crate::learning::content::CourseInfo,
+    l: &lesson::Model,
+    lang: &str,
+) -> AppResult<Option<lesson_text::Model>> {
+    let rows = lesson_text::Entity::find()
+        .filter(lesson_text::Column::LessonId.eq(l.id))
+        .all(db)
+        .await?;
     let default = info.course.languages.split(',').next().unwrap_or("zh-CN");
     let pick = |want: &str| rows.iter().find(|t| t.locale == want).cloned();
-    Ok(pick(lang).or_else(|| pick(default)).or_else(|| rows.first().cloned()))
+    Ok(pick(lang)
+        .or_else(|| pick(default))
+        .or_else(|| rows.first().cloned()))
 }

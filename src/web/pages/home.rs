@@ -8,7 +8,11 @@ use crate::web::extract::{Locale, MaybeUser};
 
 /// Staff go to their desk; learners see "continue where you left off" and the
 /// catalog; visitors see the catalog and the sign-in button.
-pub async fn home(state: web::Data<AppState>, locale: Locale, user: MaybeUser) -> AppResult<HttpResponse> {
+pub async fn home(
+    state: web::Data<AppState>,
+    locale: Locale,
+    user: MaybeUser,
+) -> AppResult<HttpResponse> {
     if let Some(u) = &user.0 {
         let to = match u.user.role.as_str() {
             "admin" => Some("/admin"),

@@ -23,15 +23,21 @@ use crate::web::extract::{CurrentUser, Locale, MaybeUser};
 type State = web::Data<AppState>;
 
 /// The catalog by category, with the learner's state on each course.
-pub async fn catalog(state: &AppState, user: Option<&CurrentUser>, lang: &str) -> AppResult<serde_json::Value> {
+pub async fn catalog(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    lang: &str,
+) -> AppResult<serde_json::Value> {
     let drafts = user.is_some_and(|u| u.actor.may(Action::ViewDraftCourses));
     let rows = list_courses(&state.db, drafts).await?;
     let mine: BTreeMap<String, progress::CourseProgress> = match user {
-        Some(u) if u.user.role == "learner" => progress::overview(&state.db, &state.content, u.user.id)
-            .await?
-            .into_iter()
-            .map(|p| (p.course.clone(), p))
-            .collect(),
+        Some(u) if u.user.role == "learner" => {
+            progress::overview(&state.db, &state.content, u.user.id)
+                .await?
+                .into_iter()
+                .map(|p| (p.course.clone(), p))
+                .collect()
+        }
         _ => BTreeMap::new(),
     };
     let mut cats: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
@@ -40,15 +46,30 @@ pub async fn catalog(state: &AppState, user: Option<&CurrentUser>, lang: &str) -
         v["mine"] = json!(mine.get(&c.slug));
         cats.entry(c.category.clone()).or_default().push(v);
     }
-    Ok(json!(cats.into_iter().map(|(k, v)| json!({"category": k, "courses": v})).collect::<Vec<_>>()))
+    // IT basics first: they come before selling online.
+    let mut cats: Vec<_> = cats.into_iter().collect();
+    cats.sort_by_key(|(k, _)| (k != "it", k.clone()));
+    Ok(json!(
+        cats.into_iter()
+            .map(|(k, v)| json!({"category": k, "courses": v}))
+            .collect::<Vec<_>>()
+    ))
 }
 
-pub async fn course_page(state: State, user: CurrentUser, locale: Locale, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn course_page(
+    state: State,
+    user: CurrentUser,
+    locale: Locale,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let info = visible(&state, &user, &path).await?;
     let detail = course_detail(&state, &info, locale.0).await?;
     let e = enroll::find(&state.db, user.user.id, &info.course.slug).await?;
     let mine = if e.is_some() {
-        progress::overview(&state.db, &state.content, user.user.id).await?.into_iter().find(|p| p.course == info.course.slug)
+        progress::overview(&state.db, &state.content, user.user.id)
+            .await?
+            .into_iter()
+            .find(|p| p.course == info.course.slug)
     } else {
         None
     };
@@ -59,37 +80,88 @@ pub async fn course_page(state: State, user: CurrentUser, locale: Locale, path: 
     Page::new(&state, locale.0, Some(&user), "course.title")
         .set("title", detail["title"].clone())
         .set("c", detail)
-        .set("enrollment", e.map(|e| json!({"state": e.state, "pre_done": e.pre_done})))
+        .set(
+            "enrollment",
+            e.map(|e| json!({"state": e.state, "pre_done": e.pre_done})),
+        )
         .set("mine", mine)
         .set("missing", missing)
         .set("is_learner", user.user.role == "learner")
         .render(&state, "pages/course")
 }
 
-pub async fn enroll_self(state: State, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn enroll_self(
+    state: State,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
-    enroll::enroll(&state.db, &state.content, &user.actor, &user.user, &path, None).await?;
+    enroll::enroll(
+        &state.db,
+        &state.content,
+        &user.actor,
+        &user.user,
+        &path,
+        None,
+    )
+    .await?;
     Ok(redirect(&format!("/courses/{}", path.as_str())))
 }
 
-pub async fn skip_pre(state: State, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn skip_pre(
+    state: State,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
-    enroll::find(&state.db, user.user.id, &path).await?.ok_or(AppError::NotFound)?;
+    enroll::find(&state.db, user.user.id, &path)
+        .await?
+        .ok_or(AppError::NotFound)?;
     enroll::mark_pre_done(&state.db, user.user.id, &path).await?;
     Ok(redirect(&format!("/courses/{}", path.as_str())))
 }
 
-pub async fn lesson_page(state: State, user: CurrentUser, locale: Locale, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn lesson_page(
+    state: State,
+    user: CurrentUser,
+    locale: Locale,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     let (slug, lesson) = path.into_inner();
     let info = visible(&state, &user, &slug).await?;
     let l = info.lesson(&lesson).ok_or(AppError::NotFound)?;
-    let t = crate::catalog::store::lesson_text(&state.db, &info, l, locale.0).await?.ok_or(AppError::NotFound)?;
-    let enrolled = enroll::find(&state.db, user.user.id, &slug).await?.is_some();
+    let t = crate::catalog::store::lesson_text(&state.db, &info, l, locale.0)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let enrolled = enroll::find(&state.db, user.user.id, &slug)
+        .await?
+        .is_some();
     if enrolled && user.user.role == "learner" {
-        events::record(&state.db, &state.content, Some(&state.views), &state.settings.base_url(), &user.actor, "lesson_opened", &slug, Some(&lesson), json!({})).await?;
+        events::record(
+            &state.db,
+            &state.content,
+            Some(&state.views),
+            &state.settings.base_url(),
+            &user.actor,
+            "lesson_opened",
+            &slug,
+            Some(&lesson),
+            json!({}),
+        )
+        .await?;
     }
-    let i = info.lessons.iter().position(|x| x.slug == l.slug).unwrap_or(0);
-    let def = info.course.languages.split(',').next().unwrap_or("zh-CN").to_string();
+    let i = info
+        .lessons
+        .iter()
+        .position(|x| x.slug == l.slug)
+        .unwrap_or(0);
+    let def = info
+        .course
+        .languages
+        .split(',')
+        .next()
+        .unwrap_or("zh-CN")
+        .to_string();
     let langs: Vec<&str> = info.course.languages.split(',').collect();
     Page::new(&state, locale.0, Some(&user), "course.title")
         .set("title", &t.title)
@@ -104,14 +176,36 @@ pub async fn lesson_page(state: State, user: CurrentUser, locale: Locale, path: 
         .render(&state, "pages/lesson")
 }
 
-pub async fn lesson_done(state: State, user: CurrentUser, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn lesson_done(
+    state: State,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
     let (slug, lesson) = path.into_inner();
     let info = visible(&state, &user, &slug).await?;
     info.lesson(&lesson).ok_or(AppError::NotFound)?;
-    events::record(&state.db, &state.content, Some(&state.views), &state.settings.base_url(), &user.actor, "lesson_finished", &slug, Some(&lesson), json!({})).await?;
-    let check = info.lesson_checks().find(|q| q.row.lesson_slug.as_deref() == Some(lesson.as_str())).map(|q| q.row.slug.clone());
-    let i = info.lessons.iter().position(|x| x.slug == lesson).unwrap_or(0);
+    events::record(
+        &state.db,
+        &state.content,
+        Some(&state.views),
+        &state.settings.base_url(),
+        &user.actor,
+        "lesson_finished",
+        &slug,
+        Some(&lesson),
+        json!({}),
+    )
+    .await?;
+    let check = info
+        .lesson_checks()
+        .find(|q| q.row.lesson_slug.as_deref() == Some(lesson.as_str()))
+        .map(|q| q.row.slug.clone());
+    let i = info
+        .lessons
+        .iter()
+        .position(|x| x.slug == lesson)
+        .unwrap_or(0);
     Ok(redirect(&match (check, info.lessons.get(i + 1)) {
         (Some(q), _) => format!("/courses/{slug}/quiz/{q}"),
         (None, Some(n)) => format!("/courses/{slug}/lessons/{}", n.slug),
@@ -119,21 +213,55 @@ pub async fn lesson_done(state: State, user: CurrentUser, path: web::Path<(Strin
     }))
 }
 
-pub async fn quiz_page(state: State, user: CurrentUser, locale: Locale, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn quiz_page(
+    state: State,
+    user: CurrentUser,
+    locale: Locale,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
     let info = visible(&state, &user, &slug).await?;
     let q = info.quiz(&quiz).ok_or(AppError::NotFound)?;
-    let def = info.course.languages.split(',').next().unwrap_or("zh-CN").to_string();
-    Page::new(&state, locale.0, Some(&user), &format!("quiz.{}", q.row.kind))
-        .set("course", json!({"slug": slug, "title": text(&info.course.title_json, locale.0, &def)}))
-        .set("quiz", json!({"slug": q.row.slug, "kind": q.row.kind, "pass_mark": info.course.pass_mark}))
-        .set("questions", q.questions.iter().map(|x| public_question(x, locale.0, &def)).collect::<Vec<_>>())
-        .set("attempt_id", uuid::Uuid::new_v4().to_string())
-        .set("can_submit", user.user.role == "learner")
-        .render(&state, "pages/quiz")
+    let def = info
+        .course
+        .languages
+        .split(',')
+        .next()
+        .unwrap_or("zh-CN")
+        .to_string();
+    Page::new(
+        &state,
+        locale.0,
+        Some(&user),
+        &format!("quiz.{}", q.row.kind),
+    )
+    .set(
+        "course",
+        json!({"slug": slug, "title": text(&info.course.title_json, locale.0, &def)}),
+    )
+    .set(
+        "quiz",
+        json!({"slug": q.row.slug, "kind": q.row.kind, "pass_mark": info.course.pass_mark}),
+    )
+    .set(
+        "questions",
+        q.questions
+            .iter()
+            .map(|x| public_question(x, locale.0, &def))
+            .collect::<Vec<_>>(),
+    )
+    .set("attempt_id", uuid::Uuid::new_v4().to_string())
+    .set("can_submit", user.user.role == "learner")
+    .render(&state, "pages/quiz")
 }
 
-pub async fn quiz_submit(state: State, user: CurrentUser, locale: Locale, path: web::Path<(String, String)>, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn quiz_submit(
+    state: State,
+    user: CurrentUser,
+    locale: Locale,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
     let (slug, quiz) = path.into_inner();
     let info = visible(&state, &user, &slug).await?;
@@ -143,7 +271,10 @@ pub async fn quiz_submit(state: State, user: CurrentUser, locale: Locale, path: 
     let mut attempt_id = None;
     for (k, v) in url::form_urlencoded::parse(&body) {
         if let Some(id) = k.strip_prefix("q.") {
-            answers.entry(id.to_string()).or_default().push(v.into_owned());
+            answers
+                .entry(id.to_string())
+                .or_default()
+                .push(v.into_owned());
         } else if k == "attempt_id" {
             attempt_id = Some(v.into_owned());
         }
@@ -151,14 +282,19 @@ pub async fn quiz_submit(state: State, user: CurrentUser, locale: Locale, path: 
     // Order questions: `order.<id>.<choice>` = position.
     for qu in q.questions.iter().filter(|x| x.kind == "order") {
         let mut pos: Vec<(i64, String)> = url::form_urlencoded::parse(&body)
-            .filter_map(|(k, v)| k.strip_prefix(&format!("order.{}.", qu.qid)).map(|c| (v.parse().unwrap_or(99), c.to_string())))
+            .filter_map(|(k, v)| {
+                k.strip_prefix(&format!("order.{}.", qu.qid))
+                    .map(|c| (v.parse().unwrap_or(99), c.to_string()))
+            })
             .collect();
         if !pos.is_empty() {
             pos.sort();
             answers.insert(qu.qid.clone(), pos.into_iter().map(|(_, c)| c).collect());
         }
     }
-    let id = attempt_id.filter(|a| uuid::Uuid::parse_str(a).is_ok()).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let id = attempt_id
+        .filter(|a| uuid::Uuid::parse_str(a).is_ok())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let e = events::EventIn {
         id: id.clone(),
         kind: "quiz_submitted".into(),
@@ -167,7 +303,16 @@ pub async fn quiz_submit(state: State, user: CurrentUser, locale: Locale, path: 
         occurred_at: None,
         payload: Some(json!({"quiz": quiz, "answers": answers})),
     };
-    let r = events::ingest(&state.db, &state.content, Some(&state.views), &state.settings.base_url(), &user.actor, "web", vec![e]).await?;
+    let r = events::ingest(
+        &state.db,
+        &state.content,
+        Some(&state.views),
+        &state.settings.base_url(),
+        &user.actor,
+        "web",
+        vec![e],
+    )
+    .await?;
     if let Some(rej) = r.rejected.first() {
         return Err(AppError::BadRequest(rej.reason.clone()));
     }
@@ -175,20 +320,30 @@ pub async fn quiz_submit(state: State, user: CurrentUser, locale: Locale, path: 
         Some(g) => g,
         None => {
             let a = crate::entities::quiz_attempt::Entity::find()
-                .filter(crate::entities::quiz_attempt::Column::AttemptKey.eq(uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?))
+                .filter(
+                    crate::entities::quiz_attempt::Column::AttemptKey
+                        .eq(uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?),
+                )
                 .one(&state.db)
                 .await?
                 .ok_or(AppError::NotFound)?;
             serde_json::from_str(&a.result_json).map_err(|e| AppError::Internal(e.into()))?
         }
     };
-    let def = info.course.languages.split(',').next().unwrap_or("zh-CN").to_string();
+    let def = info
+        .course
+        .languages
+        .split(',')
+        .next()
+        .unwrap_or("zh-CN")
+        .to_string();
     let results: Vec<_> = q
         .questions
         .iter()
         .zip(g.questions.iter())
         .map(|(qu, r)| {
-            let choices: Vec<serde_json::Value> = serde_json::from_str(&qu.choices_json).unwrap_or_default();
+            let choices: Vec<serde_json::Value> =
+                serde_json::from_str(&qu.choices_json).unwrap_or_default();
             let label = |id: &str| {
                 choices
                     .iter()
@@ -215,7 +370,10 @@ pub async fn quiz_submit(state: State, user: CurrentUser, locale: Locale, path: 
         info.lessons.get(i + 1).map(|x| x.slug.clone())
     });
     Page::new(&state, locale.0, Some(&user), "quiz.result")
-        .set("course", json!({"slug": slug, "title": text(&info.course.title_json, locale.0, &def)}))
+        .set(
+            "course",
+            json!({"slug": slug, "title": text(&info.course.title_json, locale.0, &def)}),
+        )
         .set("quiz", json!({"slug": q.row.slug, "kind": q.row.kind}))
         .set("g", &g)
         .set("results", results)
@@ -244,16 +402,32 @@ pub async fn me(state: State, user: CurrentUser, locale: Locale) -> AppResult<Ht
             v
         })
         .collect();
-    Page::new(&state, locale.0, Some(&user), "me.title").set("items", items).render(&state, "pages/me")
+    Page::new(&state, locale.0, Some(&user), "me.title")
+        .set("items", items)
+        .render(&state, "pages/me")
 }
 
-pub async fn certificate_page(state: State, user: MaybeUser, locale: Locale, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn certificate_page(
+    state: State,
+    user: MaybeUser,
+    locale: Locale,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let v = certificates::verify(&state.db, &path).await?;
     let link = format!("{}/certificates/{}", state.settings.base_url(), v.code);
     let qr = qrcode::QrCode::new(link.as_bytes())
-        .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(160, 160).build())
+        .map(|q| {
+            q.render::<qrcode::render::svg::Color>()
+                .min_dimensions(160, 160)
+                .build()
+        })
         .unwrap_or_default();
-    let title = v.course_title.get(locale.0).or_else(|| v.course_title.get("zh-CN")).cloned().unwrap_or(json!(v.course));
+    let title = v
+        .course_title
+        .get(locale.0)
+        .or_else(|| v.course_title.get("zh-CN"))
+        .cloned()
+        .unwrap_or(json!(v.course));
     Page::new(&state, locale.0, user.0.as_ref(), "cert.title")
         .set("v", &v)
         .set("course_title", title)
@@ -263,7 +437,11 @@ pub async fn certificate_page(state: State, user: MaybeUser, locale: Locale, pat
 }
 
 /// Course media: immutable per version, so cached for a year, with an ETag.
-pub async fn media(req: HttpRequest, state: State, path: web::Path<(String, i32, String)>) -> AppResult<HttpResponse> {
+pub async fn media(
+    req: HttpRequest,
+    state: State,
+    path: web::Path<(String, i32, String)>,
+) -> AppResult<HttpResponse> {
     let (slug, version, file) = path.into_inner();
     let c = course::Entity::find()
         .filter(course::Column::Slug.eq(slug.as_str()))
@@ -279,14 +457,27 @@ pub async fn media(req: HttpRequest, state: State, path: web::Path<(String, i32,
         .ok_or(AppError::NotFound)?;
     let etag = format!("\"{}\"", m.etag);
     let cache = "public, max-age=31536000, immutable";
-    if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, cache)).finish());
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CACHE_CONTROL, cache))
+            .finish());
     }
     let mut res = HttpResponse::Ok();
-    res.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, cache)).content_type(m.mime.as_str());
+    res.insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .content_type(m.mime.as_str());
     if m.mime == "image/svg+xml" {
         // An SVG opened on its own runs no script and loads nothing.
-        res.insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; sandbox"));
+        res.insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+        ));
     }
     Ok(res.body(m.content))
 }
@@ -296,9 +487,17 @@ pub struct CodeQuery {
     code: Option<String>,
 }
 
-pub async fn verify_form(state: State, user: MaybeUser, locale: Locale, q: web::Query<CodeQuery>) -> AppResult<HttpResponse> {
+pub async fn verify_form(
+    state: State,
+    user: MaybeUser,
+    locale: Locale,
+    q: web::Query<CodeQuery>,
+) -> AppResult<HttpResponse> {
     if let Some(c) = q.code.as_deref().filter(|c| !c.trim().is_empty()) {
-        return Ok(redirect(&format!("/certificates/{}", certificates::normalize(c))));
+        return Ok(redirect(&format!(
+            "/certificates/{}",
+            certificates::normalize(c)
+        )));
     }
     Page::new(&state, locale.0, user.0.as_ref(), "cert.verify").render(&state, "pages/verify")
 }

@@ -1,0 +1,22 @@
+//! Course packages as plain files (see COURSES.md): the typed model, the strict
+//! loader and validator (every problem with file and line), Markdown rendering
+//! that lets no raw HTML through, and the canonical writer used by export.
+//! Everything here is pure file and text work: it must never touch the database
+//! and never panic on what a trainer writes.
+
+mod load;
+mod markdown;
+mod package;
+mod problem;
+mod raw;
+mod rules;
+mod write;
+
+pub use load::{LoadedCourse, check, load_course, load_dir, load_skills};
+pub use markdown::render_markdown;
+pub use package::{
+    Choice, Competence, Course, Lesson, LessonText, Media, Question, QuestionKind, Quiz, QuizKind,
+    Skills, Task, Text,
+};
+pub use problem::Problem;
+pub use write::{emit_course_toml, emit_lesson, emit_quiz, emit_skills, emit_tasks, write_course};
