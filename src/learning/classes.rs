@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use serde::Deserialize;
 
@@ -55,7 +54,7 @@ pub async fn create(
             .ok_or_else(|| AppError::field("area_code", "is needed"))?,
     };
     trainer.require_in(Action::RunClasses, Some(area.as_str()))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let session = class_session::ActiveModel {
         course_slug: Set(s.course.clone()),
         trainer_id: Set(trainer.id),
@@ -122,7 +121,7 @@ pub async fn mark(
     marks: &[Mark],
 ) -> AppResult<usize> {
     let s = get(db, actor, session_id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let now = Utc::now();
     let mut changed = 0;
     for m in marks {

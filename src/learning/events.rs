@@ -6,10 +6,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -103,7 +102,7 @@ pub async fn ingest(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         match apply(&txn, learner, source, &valid, now, views, base_url).await {
             Ok((accepted, duplicates, graded)) => match txn.commit().await {
                 Ok(()) => {
@@ -223,10 +222,32 @@ async fn apply(
     let mut duplicates = 0;
     let mut graded = BTreeMap::new();
     let mut touched: Vec<std::sync::Arc<CourseInfo>> = Vec::new();
+    // Ids already stored are duplicates. A concurrent writer that stores one
+    // between this read and the insert makes the insert fail on the key, and
+    // the whole batch is retried by the caller.
+    let ids: Vec<Uuid> = valid.iter().map(|v| v.id).collect();
+    let known: std::collections::HashSet<Uuid> = if ids.is_empty() {
+        Default::default()
+    } else {
+        learning_event::Entity::find()
+            .select_only()
+            .column(learning_event::Column::Id)
+            .filter(learning_event::Column::Id.is_in(ids))
+            .into_tuple::<Uuid>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let mut seen = std::collections::HashSet::new();
     for v in valid {
         let course = v.course.clone().ok_or(AppError::NotFound)?;
         let slug = course.course.slug.clone();
-        let inserted = learning_event::Entity::insert(learning_event::ActiveModel {
+        if known.contains(&v.id) || !seen.insert(v.id) {
+            duplicates += 1;
+            continue;
+        }
+        learning_event::Entity::insert(learning_event::ActiveModel {
             id: Set(v.id),
             user_id: Set(learner.id),
             kind: Set(v.kind.clone()),
@@ -237,17 +258,8 @@ async fn apply(
             received_at: Set(now),
             source: Set(source.to_string()),
         })
-        .on_conflict(
-            OnConflict::column(learning_event::Column::Id)
-                .do_nothing_on([learning_event::Column::Id])
-                .to_owned(),
-        )
         .exec_without_returning(txn)
         .await?;
-        if inserted == 0 {
-            duplicates += 1;
-            continue;
-        }
         accepted += 1;
         match v.kind.as_str() {
             "lesson_opened" => {
@@ -306,10 +318,7 @@ async fn apply(
 
 /// Records one event from a page (same path as the API).
 pub async fn record(
-    db: &DatabaseConnection,
-    cache: &Cache,
-    views: Option<&crate::views::Views>,
-    base_url: &str,
+    state: &crate::web::AppState,
     learner: &Actor,
     kind: &str,
     course: &str,
@@ -324,7 +333,17 @@ pub async fn record(
         occurred_at: None,
         payload: Some(payload),
     };
-    let r = ingest(db, cache, views, base_url, learner, "web", vec![e]).await?;
+    let base = state.settings.base_url();
+    let r = ingest(
+        &state.db,
+        &state.content,
+        Some(&state.views),
+        &base,
+        learner,
+        "web",
+        vec![e],
+    )
+    .await?;
     if let Some(rej) = r.rejected.first() {
         return Err(AppError::BadRequest(rej.reason.clone()));
     }

@@ -3,9 +3,7 @@
 //! learning event and skill evidence, in one transaction.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
 use serde::Deserialize;
 
 use super::content::Cache;
@@ -75,7 +73,7 @@ pub async fn sign_off(
         .filter(|n| !n.is_empty())
         .map(|n| n.chars().take(1000).collect::<String>());
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = task_signoff::ActiveModel {
         user_id: Set(learner.id),
         course_slug: Set(s.course.clone()),

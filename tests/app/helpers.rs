@@ -368,3 +368,103 @@ pub fn between(s: &str, start: &str, end: &str) -> Option<String> {
     let j = s[i..].find(end)? + i;
     Some(s[i..j].to_string())
 }
+
+/// The shipped course packages, parsed once per test run.
+pub fn shipped() -> &'static (fuzhi::courses::Skills, Vec<fuzhi::courses::LoadedCourse>) {
+    static S: std::sync::OnceLock<(fuzhi::courses::Skills, Vec<fuzhi::courses::LoadedCourse>)> =
+        std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        let (skills, courses, problems) = fuzhi::courses::load_dir(&repo_path("courses"));
+        assert!(
+            problems.is_empty(),
+            "shipped courses have problems: {problems:?}"
+        );
+        (skills.expect("skills.toml"), courses)
+    })
+}
+
+pub const COURSE: &str = "smartphone-basics";
+
+impl TestApp {
+    /// Imports the competence framework and one shipped course.
+    pub async fn import_course(&self, slug: &str) {
+        let (skills, courses) = shipped();
+        fuzhi::catalog::store::import_skills(self.conn(), skills)
+            .await
+            .expect("skills");
+        let c = courses
+            .iter()
+            .find(|c| c.course.slug == slug)
+            .expect("course");
+        fuzhi::catalog::store::import_course(self.conn(), &c.course, None)
+            .await
+            .expect("import");
+        self.state.content.clear();
+    }
+
+    /// The answer key of a quiz of the published course (tests only).
+    pub async fn key(
+        &self,
+        slug: &str,
+        quiz: &str,
+    ) -> std::collections::BTreeMap<String, Vec<String>> {
+        let info = self
+            .state
+            .content
+            .published(self.conn(), slug)
+            .await
+            .unwrap()
+            .unwrap();
+        info.quiz(quiz)
+            .unwrap()
+            .questions
+            .iter()
+            .map(|q| (q.qid.clone(), serde_json::from_str(&q.answer_json).unwrap()))
+            .collect()
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let res = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn get_json(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
+        let res = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Row count of a table.
+    pub async fn count(&self, table: &str) -> i64 {
+        use sea_orm::ConnectionTrait;
+        let db = self.conn();
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    }
+}

@@ -5,5 +5,6 @@ mod helpers;
 mod access_matrix;
 mod accounts;
 mod foundation;
+mod learning;
 mod mail;
 mod support;

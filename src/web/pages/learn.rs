@@ -138,10 +138,7 @@ pub async fn lesson_page(
         .is_some();
     if enrolled && user.user.role == "learner" {
         events::record(
-            &state.db,
-            &state.content,
-            Some(&state.views),
-            &state.settings.base_url(),
+            &state,
             &user.actor,
             "lesson_opened",
             &slug,
@@ -186,10 +183,7 @@ pub async fn lesson_done(
     let info = visible(&state, &user, &slug).await?;
     info.lesson(&lesson).ok_or(AppError::NotFound)?;
     events::record(
-        &state.db,
-        &state.content,
-        Some(&state.views),
-        &state.settings.base_url(),
+        &state,
         &user.actor,
         "lesson_finished",
         &slug,

@@ -1,0 +1,523 @@
+//! Enrollment, the event log, quizzes, sign-offs, classes, completion, certificates.
+
+use serde_json::json;
+
+use crate::engine_test;
+use crate::helpers::{COURSE, TestApp};
+
+fn ev(id: &str, kind: &str, lesson: Option<&str>) -> serde_json::Value {
+    json!({"id": id, "kind": kind, "course": COURSE, "lesson": lesson, "occurred_at": "2026-11-20T08:00:00Z"})
+}
+
+async fn state_counts(app: &TestApp) -> Vec<i64> {
+    let mut v = Vec::new();
+    for t in [
+        "learning_event",
+        "lesson_progress",
+        "quiz_attempt",
+        "skill_evidence",
+        "enrollment",
+        "certificate",
+    ] {
+        v.push(app.count(t).await);
+    }
+    v
+}
+
+async fn the_same_batch_twice_changes_nothing_and_bad_items_are_rejected_alone(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    // Not enrolled yet: every item is rejected with a reason.
+    let (s, r) = app
+        .post_json(
+            "/api/v1/events",
+            &t,
+            json!([ev(
+                "6f1c2a1e-0000-4000-8000-000000000001",
+                "lesson_opened",
+                Some("wifi-and-data")
+            )]),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(r["accepted"], 0);
+    assert!(
+        r["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not enrolled")
+    );
+    let (s, _) = app
+        .post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let key = app.key(COURSE, "01-wifi-and-data").await;
+    let batch = json!([
+        ev("6f1c2a1e-0000-4000-8000-000000000001", "lesson_opened", Some("wifi-and-data")),
+        ev("6f1c2a1e-0000-4000-8000-000000000002", "lesson_finished", Some("wifi-and-data")),
+        ev("6f1c2a1e-0000-4000-8000-000000000003", "lesson_finished", Some("open-a-web-page")),
+        ev("6f1c2a1e-0000-4000-8000-000000000004", "lesson_finished", Some("no-such-lesson")),
+        ev("not-a-uuid", "lesson_opened", Some("wifi-and-data")),
+        ev("6f1c2a1e-0000-4000-8000-000000000006", "task_signed", None),
+        {"id": "6f1c2a1e-0000-4000-8000-000000000007", "kind": "quiz_submitted", "course": COURSE,
+         "payload": {"quiz": "01-wifi-and-data", "answers": key}},
+    ]);
+    let (s, r) = app.post_json("/api/v1/events", &t, batch.clone()).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["accepted"], 4, "{r}");
+    assert_eq!(r["duplicates"], 0);
+    let rejected: Vec<&str> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![
+            "6f1c2a1e-0000-4000-8000-000000000004",
+            "not-a-uuid",
+            "6f1c2a1e-0000-4000-8000-000000000006"
+        ]
+    );
+    assert!(
+        r["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-lesson")
+    );
+    let after_first = state_counts(&app).await;
+    assert_eq!(after_first[0], 4, "events stored");
+    assert_eq!(after_first[1], 2, "two lessons have progress");
+    assert_eq!(after_first[2], 1, "one graded attempt");
+    let (_, r) = app.post_json("/api/v1/events", &t, batch).await;
+    assert_eq!(
+        (r["accepted"].as_u64(), r["duplicates"].as_u64()),
+        (Some(0), Some(4)),
+        "{r}"
+    );
+    assert_eq!(
+        state_counts(&app).await,
+        after_first,
+        "a replay changes no table"
+    );
+    let (_, prog) = app.get_json("/api/v1/me/progress", &t).await;
+    assert_eq!(prog["items"][0]["lessons_finished"], 2);
+    assert_eq!(prog["items"][0]["lessons"]["wifi-and-data"], "finished");
+}
+engine_test!(the_same_batch_twice_changes_nothing_and_bad_items_are_rejected_alone);
+
+/// Every string that would give an answer away: choice ids flagged as answers and explanations.
+fn leaks(
+    body: &str,
+    key: &std::collections::BTreeMap<String, Vec<String>>,
+    explains: &[String],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if body.contains("\"answer\"") || body.contains("answer_json") || body.contains("explain") {
+        out.push("answer or explanation field".into());
+    }
+    for e in explains {
+        if e.len() > 12 && body.contains(e.as_str()) {
+            out.push(format!("explanation {e:?}"));
+        }
+    }
+    let _ = key;
+    out
+}
+
+async fn answer_keys_never_reach_the_learner_before_submission(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    let info = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap();
+    for q in &info.quizzes {
+        let key = app.key(COURSE, &q.row.slug).await;
+        let explains: Vec<String> = q
+            .questions
+            .iter()
+            .flat_map(|x| {
+                serde_json::from_str::<std::collections::BTreeMap<String, String>>(&x.explain_json)
+                    .unwrap()
+                    .into_values()
+            })
+            .collect();
+        let api = app
+            .client
+            .get(app.url(&format!("/api/v1/courses/{COURSE}/quizzes/{}", q.row.slug)))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(api.contains("\"questions\""));
+        assert_eq!(
+            leaks(&api, &key, &explains),
+            Vec::<String>::new(),
+            "API quiz {}",
+            q.row.slug
+        );
+        for lang in ["zh-CN", "en"] {
+            let page = app
+                .client
+                .get(app.url(&format!(
+                    "/courses/{COURSE}/quiz/{}?lang={lang}",
+                    q.row.slug
+                )))
+                .bearer_auth(&t)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(
+                leaks(&page, &key, &explains),
+                Vec::<String>::new(),
+                "quiz page {}",
+                q.row.slug
+            );
+            // No choice is marked in the form (checked, data-correct, …).
+            assert!(
+                !page.contains("checked") && !page.contains("correct"),
+                "quiz page {}",
+                q.row.slug
+            );
+        }
+    }
+    for l in &info.lessons {
+        let api = app
+            .client
+            .get(app.url(&format!("/api/v1/courses/{COURSE}/lessons/{}", l.slug)))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !api.contains("\"answer\"") && !api.contains("explain"),
+            "lesson {}",
+            l.slug
+        );
+    }
+    let course = app
+        .client
+        .get(app.url(&format!("/api/v1/courses/{COURSE}")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!course.contains("\"answer\"") && !course.contains("explain"));
+    // After submission the explanation is shown.
+    let key = app.key(COURSE, "post").await;
+    let (_, g) = app
+        .post_json(
+            &format!("/api/v1/courses/{COURSE}/quizzes/post/attempts"),
+            &t,
+            json!({"answers": key}),
+        )
+        .await;
+    assert_eq!(g["percent"], 100);
+    assert_eq!(g["passed"], true);
+    assert!(
+        g["questions"][0]["answer"].is_array(),
+        "the key comes with the result"
+    );
+}
+engine_test!(answer_keys_never_reach_the_learner_before_submission);
+
+async fn parallel_submissions_count_once(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    let key = app.key(COURSE, "pre").await;
+    let attempt = "0b9f1c10-1111-4111-8111-000000000001";
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let (c, url, t) = (
+            app.client.clone(),
+            app.url(&format!("/api/v1/courses/{COURSE}/quizzes/pre/attempts")),
+            t.clone(),
+        );
+        let body = json!({"answers": key, "attempt_id": attempt});
+        handles.push(tokio::spawn(async move {
+            c.post(url)
+                .bearer_auth(t)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for h in handles {
+        assert_eq!(h.await.unwrap(), 200);
+    }
+    assert_eq!(app.count("quiz_attempt").await, 1);
+    let batch = json!([
+        ev(
+            "0b9f1c10-2222-4222-8222-000000000001",
+            "lesson_opened",
+            Some("wifi-and-data")
+        ),
+        ev(
+            "0b9f1c10-2222-4222-8222-000000000002",
+            "lesson_finished",
+            Some("wifi-and-data")
+        ),
+        ev(
+            "0b9f1c10-2222-4222-8222-000000000003",
+            "lesson_opened",
+            Some("open-a-web-page")
+        ),
+    ]);
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let (c, url, t, b) = (
+            app.client.clone(),
+            app.url("/api/v1/events"),
+            t.clone(),
+            batch.clone(),
+        );
+        handles.push(tokio::spawn(async move {
+            let r: serde_json::Value = c
+                .post(url)
+                .bearer_auth(t)
+                .json(&b)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            r["accepted"].as_u64().unwrap()
+        }));
+    }
+    let mut accepted = 0;
+    for h in handles {
+        accepted += h.await.unwrap();
+    }
+    assert_eq!(accepted, 3, "each event accepted exactly once");
+    assert_eq!(app.count("learning_event").await, 4);
+    assert_eq!(app.count("lesson_progress").await, 2);
+}
+engine_test!(parallel_submissions_count_once);
+
+async fn completing_a_course_issues_a_verifiable_certificate(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    // The learner has an email: the certificate mail is queued with the certificate.
+    let admin = app.token(p.admin).await;
+    app.client
+        .patch(app.url(&format!("/api/v1/users/{}", p.learner)))
+        .bearer_auth(&admin)
+        .json(&json!({"email": "xiu@example.org"}))
+        .send()
+        .await
+        .unwrap();
+    let t = app.token(p.learner).await;
+    let trainer = app.token(p.trainer).await;
+    // The trainer enrolls the learner as part of a cohort.
+    let (s, r) = app
+        .post_json(
+            &format!("/api/v1/courses/{COURSE}/enroll"),
+            &trainer,
+            json!({"user_ids": [p.learner], "cohort": "泼机镇 2026 冬"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let info = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut events = Vec::new();
+    for (i, l) in info.lessons.iter().enumerate() {
+        events.push(json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug}));
+        let _ = i;
+    }
+    let (_, r) = app.post_json("/api/v1/events", &t, json!(events)).await;
+    assert_eq!(r["accepted"].as_u64().unwrap() as usize, info.lessons.len());
+    for q in info.lesson_checks() {
+        let key = app.key(COURSE, &q.row.slug).await;
+        let (s, g) = app
+            .post_json(
+                &format!("/api/v1/courses/{COURSE}/quizzes/{}/attempts", q.row.slug),
+                &t,
+                json!({"answers": key}),
+            )
+            .await;
+        assert_eq!((s, g["passed"].as_bool()), (200, Some(true)), "{g}");
+    }
+    // A failed post-test does not complete the course.
+    let (_, g) = app
+        .post_json(
+            &format!("/api/v1/courses/{COURSE}/quizzes/post/attempts"),
+            &t,
+            json!({"answers": {}}),
+        )
+        .await;
+    assert_eq!(g["passed"], false);
+    let required: Vec<String> = info
+        .tasks
+        .iter()
+        .filter(|t| t.required)
+        .map(|t| t.slug.clone())
+        .collect();
+    assert!(!required.is_empty());
+    let key = app.key(COURSE, "post").await;
+    app.post_json(
+        &format!("/api/v1/courses/{COURSE}/quizzes/post/attempts"),
+        &t,
+        json!({"answers": key}),
+    )
+    .await;
+    assert_eq!(app.count("certificate").await, 0, "tasks are still missing");
+    // Level 0 does not count; level 1 does.
+    for (i, task) in required.iter().enumerate() {
+        let (s, r) = app.post_json("/api/v1/tasks/signoff", &trainer, json!({"user_id": p.learner, "course": COURSE, "task": task, "level": 0, "note": "还要练习"})).await;
+        assert_eq!(s, 201, "{r}");
+        assert_eq!(app.count("certificate").await, 0);
+        let (s, _) = app.post_json("/api/v1/tasks/signoff", &trainer, json!({"user_id": p.learner, "course": COURSE, "task": task, "level": 1 + (i as i32 % 2)})).await;
+        assert_eq!(s, 201);
+    }
+    assert_eq!(app.count("certificate").await, 1);
+    let (_, prog) = app.get_json("/api/v1/me/progress", &t).await;
+    let item = &prog["items"][0];
+    assert_eq!(item["state"], "completed");
+    assert_eq!(item["post_score"], 100);
+    let code = item["certificate"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 11);
+    // Public verification: display name, course, date, valid — nothing else.
+    let v: serde_json::Value = app
+        .client
+        .get(app.url(&format!("/api/v1/certificates/{}", code.to_lowercase())))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["holder"], "learner 13900000001");
+    assert_eq!(v["valid"], true);
+    assert!(v.get("login").is_none() && v.get("user_id").is_none());
+    let page = app
+        .get(&format!("/certificates/{code}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<svg") && page.contains(&code),
+        "printable page with a QR code"
+    );
+    let mails = app.count("mail_outbox").await;
+    assert_eq!(mails, 1, "certificate mail queued");
+    // The trainer of another township cannot revoke it; this one can, with a reason.
+    let other = app.user("trainer2", "trainer", Some("530627103000")).await;
+    let (s, _) = app
+        .post_json(
+            &format!("/api/v1/certificates/{code}/revoke"),
+            &app.token(other).await,
+            json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .post_json(
+            &format!("/api/v1/certificates/{code}/revoke"),
+            &trainer,
+            json!({"reason": ""}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/certificates/{code}/revoke")))
+        .bearer_auth(&trainer)
+        .json(&json!({"reason": "冒名顶替"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let v: serde_json::Value = app
+        .client
+        .get(app.url(&format!("/api/v1/certificates/{code}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["valid"], false);
+    // Skill evidence from quizzes and tasks.
+    assert!(app.count("skill_evidence").await >= 4);
+}
+engine_test!(completing_a_course_issues_a_verifiable_certificate);
+
+async fn classes_record_attendance_as_events(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let trainer = app.token(p.trainer).await;
+    let (s, session) = app.post_json("/api/v1/sessions", &trainer, json!({"course": COURSE, "place": "新街村活动室", "held_at": "2026-12-01T09:00:00+08:00", "expected": [p.learner, p.learner_in]})).await;
+    assert_eq!(s, 201, "{session}");
+    let id = session["id"].as_i64().unwrap();
+    assert_eq!(app.count("attendance").await, 2);
+    let (s, _) = app.post_json(&format!("/api/v1/sessions/{id}/attendance"), &trainer, json!([{"user_id": p.learner, "attended": true}, {"user_id": p.learner_in, "attended": false, "excused": true}])).await;
+    assert_eq!(s, 200);
+    // Ticking again adds no second event.
+    app.post_json(
+        &format!("/api/v1/sessions/{id}/attendance"),
+        &trainer,
+        json!([{"user_id": p.learner, "attended": true}]),
+    )
+    .await;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let evs = fuzhi::entities::learning_event::Entity::find()
+        .filter(fuzhi::entities::learning_event::Column::Kind.eq("class_attended"))
+        .all(app.conn())
+        .await
+        .unwrap();
+    assert_eq!(evs.len(), 1);
+    assert_eq!(evs[0].user_id, p.learner);
+    // A learner of another township cannot be put on the roster.
+    let (s, _) = app
+        .post_json(
+            &format!("/api/v1/sessions/{id}/attendance"),
+            &trainer,
+            json!([{"user_id": p.learner_out, "attended": true}]),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, r) = app
+        .post_json(
+            "/api/v1/sessions",
+            &trainer,
+            json!({"course": COURSE, "place": "x", "held_at": "tomorrow"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(r["error"]["fields"]["held_at"].is_string());
+}
+engine_test!(classes_record_attendance_as_events);
