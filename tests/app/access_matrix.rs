@@ -8,7 +8,7 @@ use fuzhi::web::routes::{Access, ROUTES};
 use reqwest::Method;
 
 use crate::engine_test;
-use crate::helpers::{People, TestApp, VILLAGE_A2, VILLAGE_B};
+use crate::helpers::{COURSE, People, TestApp, VILLAGE_A2, VILLAGE_B};
 
 /// Roles in column order.
 const ROLES: [&str; 5] = ["anon", "learner", "trainer", "official", "admin"];
@@ -232,6 +232,135 @@ fn rows() -> Vec<Row> {
             same([401, 403, 403, 403, 200]),
             none,
         ),
+        // learning (rows run in order: enrollments come before sign-offs)
+        r(
+            "GET",
+            "/courses/{slug}",
+            same([303, 200, 200, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/courses/{slug}/enroll",
+            same([403, 303, 403, 403, 403]),
+            |_, _| Body::Form(vec![]),
+        ),
+        r(
+            "POST",
+            "/courses/{slug}/skip-pre",
+            same([403, 303, 403, 403, 403]),
+            |_, _| Body::Form(vec![]),
+        ),
+        r(
+            "GET",
+            "/courses/{slug}/lessons/{lesson}",
+            same([303, 200, 200, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/courses/{slug}/lessons/{lesson}/done",
+            same([403, 303, 403, 403, 403]),
+            |_, _| Body::Form(vec![]),
+        ),
+        r(
+            "GET",
+            "/courses/{slug}/quiz/{quiz}",
+            same([303, 200, 200, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/courses/{slug}/quiz/{quiz}",
+            same([403, 200, 403, 403, 403]),
+            |_, _| {
+                Body::Form(vec![
+                    ("q.q1", "a".into()),
+                    ("attempt_id", uuid::Uuid::new_v4().to_string()),
+                ])
+            },
+        ),
+        r("GET", "/me", same([303, 200, 200, 200, 200]), none),
+        r(
+            "GET",
+            "/api/v1/courses",
+            same([401, 200, 200, 200, 200]),
+            none,
+        ),
+        r(
+            "GET",
+            "/api/v1/courses/{slug}",
+            same([401, 200, 200, 200, 200]),
+            none,
+        ),
+        r(
+            "GET",
+            "/api/v1/courses/{slug}/lessons/{lesson}",
+            same([401, 200, 200, 200, 200]),
+            none,
+        ),
+        r(
+            "GET",
+            "/api/v1/courses/{slug}/quizzes/{quiz}",
+            same([401, 200, 200, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/api/v1/courses/{slug}/enroll",
+            ([401, 403, 200, 403, 200], [401, 403, 404, 403, 200]),
+            |_, _| Body::Json(serde_json::json!({"user_ids": ["{target}"]})),
+        ),
+        r(
+            "POST",
+            "/api/v1/courses/{slug}/quizzes/{quiz}/attempts",
+            same([401, 200, 403, 403, 403]),
+            |_, _| Body::Json(serde_json::json!({"answers": {}})),
+        ),
+        r(
+            "POST",
+            "/api/v1/events",
+            same([401, 200, 403, 403, 403]),
+            |_, _| Body::Json(serde_json::json!([])),
+        ),
+        r(
+            "GET",
+            "/api/v1/me/progress",
+            same([401, 200, 403, 403, 403]),
+            none,
+        ),
+        r(
+            "POST",
+            "/api/v1/tasks/signoff",
+            ([401, 403, 201, 403, 201], [401, 403, 404, 403, 201]),
+            |_, _| {
+                Body::Json(
+                    serde_json::json!({"user_id": "{target}", "course": COURSE, "task": "wifi-connected", "level": 1}),
+                )
+            },
+        ),
+        r(
+            "POST",
+            "/api/v1/sessions",
+            ([401, 403, 201, 403, 201], [401, 403, 404, 403, 201]),
+            |s, _| {
+                Body::Json(
+                    serde_json::json!({"course": COURSE, "place": "活动室", "held_at": "2026-12-01T09:00", "area_code": village(s)}),
+                )
+            },
+        ),
+        r(
+            "POST",
+            "/api/v1/sessions/{id}/attendance",
+            ([401, 403, 200, 403, 200], [401, 403, 404, 403, 200]),
+            |_, _| Body::Json(serde_json::json!([])),
+        ),
+        r(
+            "POST",
+            "/api/v1/certificates/{code}/revoke",
+            ([401, 403, 204, 403, 204], [401, 403, 404, 403, 204]),
+            |_, _| Body::Json(serde_json::json!({"reason": "测试"})),
+        ),
     ]
 }
 
@@ -254,6 +383,7 @@ fn every_signed_in_route_has_a_row() {
 
 async fn authorization_matrix(app: TestApp) {
     let p: People = app.people().await;
+    let fx = fixture(&app, &p).await;
     let ids = [
         None,
         Some(p.learner),
@@ -275,10 +405,20 @@ async fn authorization_matrix(app: TestApp) {
                 } else {
                     "530627103000"
                 };
-                let path = row
-                    .path
-                    .replace("{id}", &target.to_string())
-                    .replace("{code}", area);
+                let i_scope = if scope == Scope::In { 0 } else { 1 };
+                let path = if row.path.starts_with("/api/v1/sessions/") {
+                    row.path.replace("{id}", &fx.sessions[i_scope].to_string())
+                } else if row.path.starts_with("/api/v1/certificates/") {
+                    row.path.replace("{code}", &fx.certificates[i_scope])
+                } else {
+                    row.path
+                        .replace("{id}", &target.to_string())
+                        .replace("{code}", area)
+                };
+                let path = path
+                    .replace("{slug}", COURSE)
+                    .replace("{lesson}", "wifi-and-data")
+                    .replace("{quiz}", "01-wifi-and-data");
                 let n = N.fetch_add(1, Ordering::Relaxed);
                 let mut req = app.client.request(
                     Method::from_bytes(row.method.as_bytes()).unwrap(),
@@ -289,7 +429,13 @@ async fn authorization_matrix(app: TestApp) {
                 }
                 req = match (row.body)(scope, n) {
                     Body::None => req,
-                    Body::Json(v) => req.json(&v),
+                    Body::Json(v) => {
+                        let v: serde_json::Value = serde_json::from_str(
+                            &v.to_string().replace("\"{target}\"", &target.to_string()),
+                        )
+                        .unwrap();
+                        req.json(&v)
+                    }
                     Body::Form(f) => req.form(&f),
                     Body::Csv(c) => req.header("content-type", "text/csv").body(c),
                 };
@@ -320,3 +466,54 @@ async fn authorization_matrix(app: TestApp) {
     );
 }
 engine_test!(authorization_matrix);
+
+/// Course content, class sessions and certificates inside and outside township A.
+struct Fixture {
+    sessions: [i64; 2],
+    certificates: [String; 2],
+}
+
+async fn fixture(app: &TestApp, p: &People) -> Fixture {
+    app.import_course(COURSE).await;
+    let admin = fuzhi::accounts::users::find(app.conn(), p.admin)
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = fuzhi::accounts::users::actor_of(&admin);
+    let info = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut sessions = [0; 2];
+    let mut certificates = [String::new(), String::new()];
+    for (i, (area, learner)) in [
+        ("530627102001", p.learner_in),
+        ("530627103001", p.learner_out),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = fuzhi::learning::classes::NewSession {
+            course: COURSE.into(),
+            place: "村委会".into(),
+            held_at: "2026-12-01T09:00".into(),
+            area_code: Some(area.into()),
+            expected: vec![],
+        };
+        sessions[i] = fuzhi::learning::classes::create(app.conn(), &app.state.content, &admin, &s)
+            .await
+            .unwrap()
+            .id;
+        certificates[i] =
+            fuzhi::learning::certificates::issue(app.conn(), learner, &info, None, "")
+                .await
+                .unwrap();
+    }
+    Fixture {
+        sessions,
+        certificates,
+    }
+}

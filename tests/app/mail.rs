@@ -306,7 +306,7 @@ async fn password_reset_in_the_browser() {
     b.click("a[href='/reset-request']").await;
     b.fill("#login", "mei.official").await;
     b.click("button[type=submit]").await;
-    assert!(b.text().await.contains("the link is on its way"));
+    b.wait_text("the link is on its way").await;
     assert_eq!(
         jobs::run_once(&app.state, &transport, Utc::now())
             .await
@@ -322,11 +322,11 @@ async fn password_reset_in_the_browser() {
     b.goto(&link).await;
     b.fill("#password", "my-new-secret-9").await;
     b.click("button[type=submit]").await;
-    assert!(b.url().await.contains("/login"));
+    b.wait_url("/login").await;
     b.fill("#login", "mei.official").await;
     b.fill("#password", "my-new-secret-9").await;
     b.click("button[type=submit]").await;
-    assert!(b.url().await.ends_with("/office"), "{}", b.url().await);
+    b.wait_url("/office").await;
     b.close().await;
     let res = app
         .client

@@ -246,6 +246,32 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// Waits until the page's address contains `part` (a navigation finished).
+    pub async fn wait_url(&self, part: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let u = self.url().await;
+            if u.contains(part) {
+                return u;
+            }
+            assert!(Instant::now() < deadline, "never reached a URL with {part:?}; at {u}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until the page shows `needle`.
+    pub async fn wait_text(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let t = self.text().await;
+            if t.contains(needle) {
+                return t;
+            }
+            assert!(Instant::now() < deadline, "the page never showed {needle:?}: {t}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
