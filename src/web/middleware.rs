@@ -48,7 +48,19 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, Error> {
+    // A language chosen with `?lang=` sticks for the next pages.
+    let chosen = req
+        .query_string()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("lang="))
+        .and_then(super::extract::normalize);
     let mut res = next.call(req).await?;
+    if let Some(l) = chosen
+        && let Ok(v) =
+            HeaderValue::from_str(&format!("lang={l}; Path=/; Max-Age=31536000; SameSite=Lax"))
+    {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,

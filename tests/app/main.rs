@@ -4,6 +4,7 @@ mod helpers;
 
 mod access_matrix;
 mod accounts;
+mod browser;
 mod foundation;
 mod learning;
 mod mail;

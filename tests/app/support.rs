@@ -254,7 +254,10 @@ impl Browser {
             if u.contains(part) {
                 return u;
             }
-            assert!(Instant::now() < deadline, "never reached a URL with {part:?}; at {u}");
+            assert!(
+                Instant::now() < deadline,
+                "never reached a URL with {part:?}; at {u}"
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -267,7 +270,10 @@ impl Browser {
             if t.contains(needle) {
                 return t;
             }
-            assert!(Instant::now() < deadline, "the page never showed {needle:?}: {t}");
+            assert!(
+                Instant::now() < deadline,
+                "the page never showed {needle:?}: {t}"
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }

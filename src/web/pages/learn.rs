@@ -85,7 +85,7 @@ pub async fn course_page(
             e.map(|e| json!({"state": e.state, "pre_done": e.pre_done})),
         )
         .set("mine", mine)
-        .set("missing", missing)
+        .set("missing", missing.map(|m| json!({"lessons": m.lessons.len(), "checks": m.checks.len(), "tasks": m.tasks.len(), "post_test": m.post_test})))
         .set("is_learner", user.user.role == "learner")
         .render(&state, "pages/course")
 }

@@ -1,0 +1,181 @@
+//! People clicking through pages in headless Chromium.
+
+use serde_json::json;
+
+use crate::helpers::{COURSE, Engine, PASSWORD, TestApp};
+use crate::support::Browser;
+
+/// A learner goes from sign-in to a verified certificate with JavaScript off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_earns_a_certificate_with_javascript_off() {
+    let app = TestApp::spawn(Engine::Sqlite).await.unwrap();
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let info = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap();
+    let b = Browser::start(false).await;
+    b.goto(&app.url("/login?lang=en")).await;
+    b.fill("#login", "13900000001").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_text("Phone and internet").await;
+    b.click(&format!("a[href='/courses/{COURSE}']")).await;
+    b.wait_text("Enroll").await;
+    b.click("form[action$='/enroll'] button").await;
+    b.wait_text("Take the pre-test").await;
+    b.click("form[action$='/skip-pre'] button").await;
+    b.wait_text("Lessons").await;
+    for l in &info.lessons {
+        b.goto(&app.url(&format!("/courses/{COURSE}/lessons/{}?lang=en", l.slug)))
+            .await;
+        b.click("form[action$='/done'] button").await;
+        if let Some(q) = info
+            .lesson_checks()
+            .find(|q| q.row.lesson_slug.as_deref() == Some(l.slug.as_str()))
+        {
+            b.wait_url("/quiz/").await;
+            let key = app.key(COURSE, &q.row.slug).await;
+            let kinds = q
+                .questions
+                .iter()
+                .map(|x| (x.qid.clone(), x.kind.clone()))
+                .collect();
+            answer(&b, key, kinds).await;
+            b.click("form button[type=submit]").await;
+            b.wait_text("Passed!").await;
+        }
+    }
+    // The trainer signs off the practical tasks in class.
+    let trainer = app.token(p.trainer).await;
+    for t in info.tasks.iter().filter(|t| t.required) {
+        let (s, _) = app
+            .post_json(
+                "/api/v1/tasks/signoff",
+                &trainer,
+                json!({"user_id": p.learner, "course": COURSE, "task": t.slug, "level": 2}),
+            )
+            .await;
+        assert_eq!(s, 201);
+    }
+    b.goto(&app.url(&format!("/courses/{COURSE}/quiz/post?lang=en")))
+        .await;
+    let post = info.quiz("post").unwrap();
+    answer(
+        &b,
+        app.key(COURSE, "post").await,
+        post.questions
+            .iter()
+            .map(|x| (x.qid.clone(), x.kind.clone()))
+            .collect(),
+    )
+    .await;
+    b.click("form button[type=submit]").await;
+    b.wait_text("you have completed this course").await;
+    b.click("a[href^='/certificates/']").await;
+    let page = b.wait_text("Valid certificate").await;
+    assert!(page.contains("learner 13900000001"));
+    let code = b
+        .url()
+        .await
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    // Anyone can check the code on the verification page.
+    let other = Browser::start(false).await;
+    other.goto(&app.url("/certificates?lang=en")).await;
+    other.fill("#code", &code.to_lowercase()).await;
+    other.click("button[type=submit]").await;
+    other.wait_text("Valid certificate").await;
+    other.close().await;
+    b.goto(&app.url("/me?lang=en")).await;
+    b.wait_text("Completed").await;
+    b.close().await;
+}
+
+/// A lesson page's first load, every byte included and compressed, apart from
+/// its own images and audio, stays within 30 KB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lesson_page_costs_at_most_30_kb() {
+    let app = TestApp::spawn(Engine::Sqlite).await.unwrap();
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    let b = Browser::start(true).await;
+    b.goto(&app.url("/login")).await;
+    b.fill("#login", "13900000001").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_url("/").await;
+    let info = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut worst = 0;
+    for l in &info.lessons {
+        b.goto(&app.url(&format!("/courses/{COURSE}/lessons/{}", l.slug)))
+            .await;
+        let bytes = b
+            .client
+            .execute(
+                "const nav = performance.getEntriesByType('navigation')[0];
+                 const own = performance.getEntriesByType('resource')
+                   .filter(r => !/\\/media\\//.test(r.name))
+                   .reduce((s, r) => s + r.transferSize, 0);
+                 return [nav.transferSize, nav.encodedBodySize, own];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let v: Vec<u64> = serde_json::from_value(bytes).unwrap();
+        assert!(v[1] > 500, "the page body was measured: {v:?}");
+        assert!(v[1] < v[0], "headers are counted: {v:?}");
+        let total = v[0] + v[2];
+        worst = worst.max(total);
+        assert!(total <= 30 * 1024, "lesson {} costs {total} bytes", l.slug);
+    }
+    println!("heaviest lesson page: {worst} bytes");
+    b.close().await;
+}
+
+/// Fills in the right answers of a quiz form.
+async fn answer(
+    b: &Browser,
+    key: std::collections::BTreeMap<String, Vec<String>>,
+    kinds: Vec<(String, String)>,
+) {
+    for (qid, kind) in kinds {
+        let ans = &key[&qid];
+        match kind.as_str() {
+            "number" => b.fill(&format!("input[name='q.{qid}']"), &ans[0]).await,
+            "order" => {
+                for (i, c) in ans.iter().enumerate() {
+                    b.fill(
+                        &format!("input[name='order.{qid}.{c}']"),
+                        &(i + 1).to_string(),
+                    )
+                    .await;
+                }
+            }
+            _ => {
+                for a in ans {
+                    b.click(&format!("input[name='q.{qid}'][value='{a}']"))
+                        .await;
+                }
+            }
+        }
+    }
+}
