@@ -59,7 +59,9 @@ impl NationalId {
             return Err(IdError::Area);
         }
         let digits = |r: std::ops::Range<usize>| {
-            raw[r].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+            raw[r]
+                .iter()
+                .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
         };
         let date_text = || String::from_utf8_lossy(&raw[6..14]).into_owned();
         let (y, m, d) = (digits(6..10), digits(10..12), digits(12..14));
@@ -234,13 +236,31 @@ mod tests {
         let p = |s: &str| NationalId::parse_on(s, today()).unwrap_err().to_string();
         assert_eq!(p("1101051949123100"), "must be 18 characters");
         assert_eq!(p("11010519491231002X1"), "must be 18 characters");
-        assert_eq!(p("１１０１０５１９４９１２３１００２Ｘ"), "must be 18 characters");
-        assert_eq!(p("1101051949123100AX"), "the first 17 characters must be digits");
+        assert_eq!(
+            p("１１０１０５１９４９１２３１００２Ｘ"),
+            "must be 18 characters"
+        );
+        assert_eq!(
+            p("1101051949123100AX"),
+            "the first 17 characters must be digits"
+        );
         assert_eq!(p("01010519491231002X"), "area code must not start with 0");
-        assert_eq!(p("110105199902300011"), "birth date 19990230 is not a real date");
-        assert_eq!(p("110105199913450011"), "birth date 19991345 is not a real date");
-        assert_eq!(p("110105203001010011"), "birth date 20300101 is in the future");
-        assert_eq!(p("11010519491231002Y"), "last character must be a digit or X");
+        assert_eq!(
+            p("110105199902300011"),
+            "birth date 19990230 is not a real date"
+        );
+        assert_eq!(
+            p("110105199913450011"),
+            "birth date 19991345 is not a real date"
+        );
+        assert_eq!(
+            p("110105203001010011"),
+            "birth date 20300101 is in the future"
+        );
+        assert_eq!(
+            p("11010519491231002Y"),
+            "last character must be a digit or X"
+        );
         assert_eq!(p("110105194912310023"), "check digit should be X, not 3");
     }
 

@@ -11,4 +11,6 @@ pub mod import;
 pub mod vocab;
 
 pub use idcard::{IdError, IdHasher, NationalId};
-pub use vocab::{Cause, Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex};
+pub use vocab::{
+    Cause, Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex,
+};

@@ -165,7 +165,10 @@ impl Cause {
             s
         };
         Cause::ALL.iter().copied().find(|c| {
-            c.code == code || c.zh == s || c.en.eq_ignore_ascii_case(s) || (c.code == "99" && s == "其他")
+            c.code == code
+                || c.zh == s
+                || c.en.eq_ignore_ascii_case(s)
+                || (c.code == "99" && s == "其他")
         })
     }
 
@@ -188,8 +191,14 @@ mod tests {
     #[test]
     fn parses_codes_and_labels() {
         assert_eq!(HouseholdKind::parse("低保户"), Some(HouseholdKind::Dibao));
-        assert_eq!(HouseholdKind::parse(" Dibao_Poor "), Some(HouseholdKind::DibaoPoor));
-        assert_eq!(HouseholdStatus::parse("已脱贫"), Some(HouseholdStatus::Exited));
+        assert_eq!(
+            HouseholdKind::parse(" Dibao_Poor "),
+            Some(HouseholdKind::DibaoPoor)
+        );
+        assert_eq!(
+            HouseholdStatus::parse("已脱贫"),
+            Some(HouseholdStatus::Exited)
+        );
         assert_eq!(Sex::parse("女"), Some(Sex::Female));
         assert_eq!(Relation::parse("HEAD"), Some(Relation::Head));
         assert_eq!(Labour::parse("无劳动力"), Some(Labour::NoCapacity));

@@ -226,11 +226,23 @@ mod tests {
     #[test]
     fn reports_missing_and_repeated_columns() {
         let errs = ColumnMap::from_headers(["户编号", "registry_no", "姓名"], 1).unwrap_err();
-        let msgs: Vec<String> = errs.iter().map(|e| format!("{}|{}", e.field, e.message)).collect();
+        let msgs: Vec<String> = errs
+            .iter()
+            .map(|e| format!("{}|{}", e.field, e.message))
+            .collect();
         assert!(msgs.contains(&"registry_no|this column appears twice".to_owned()));
-        assert!(msgs.iter().any(|m| m.starts_with("行政区划代码|missing column")));
-        assert!(msgs.iter().any(|m| m.starts_with("身份证号|missing column")));
-        assert!(msgs.iter().any(|m| m.starts_with("与户主关系|missing column")));
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("行政区划代码|missing column"))
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("身份证号|missing column"))
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("与户主关系|missing column"))
+        );
     }
 
     #[test]

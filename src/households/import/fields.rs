@@ -38,11 +38,13 @@ pub(super) fn yuan_to_fen(s: &str) -> Result<i64, String> {
             .ok_or_else(|| format!("{s} yuan is too large"))?;
     }
     if frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(if frac.len() > 2 && frac.bytes().all(|b| b.is_ascii_digit()) {
-            format!("{s} has more than two decimal places")
-        } else {
-            bad()
-        });
+        return Err(
+            if frac.len() > 2 && frac.bytes().all(|b| b.is_ascii_digit()) {
+                format!("{s} has more than two decimal places")
+            } else {
+                bad()
+            },
+        );
     }
     let mut fen = 0i64;
     for (i, b) in frac.bytes().enumerate() {

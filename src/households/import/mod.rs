@@ -17,7 +17,9 @@ use chrono::NaiveDate;
 
 pub use columns::Column;
 
-use super::vocab::{Cause, Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex};
+use super::vocab::{
+    Cause, Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex,
+};
 
 /// What the uploaded bytes are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,7 +189,11 @@ impl ImportPlan {
 
 /// Parses and validates a whole file. Every row is checked; on any problem the
 /// result is every error found, sorted by row.
-pub fn parse(bytes: &[u8], kind: FileKind, ctx: &ImportContext<'_>) -> Result<ImportPlan, Vec<RowError>> {
+pub fn parse(
+    bytes: &[u8],
+    kind: FileKind,
+    ctx: &ImportContext<'_>,
+) -> Result<ImportPlan, Vec<RowError>> {
     let mut validator = validate::Validator::new(ctx);
     read::read(bytes, kind, &mut validator)?;
     validator.finish()

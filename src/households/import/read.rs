@@ -39,7 +39,11 @@ fn file_error(message: impl Into<String>) -> Vec<RowError> {
     vec![RowError::new(0, "", message)]
 }
 
-pub(super) fn read<S: Sink>(bytes: &[u8], kind: FileKind, sink: &mut S) -> Result<(), Vec<RowError>> {
+pub(super) fn read<S: Sink>(
+    bytes: &[u8],
+    kind: FileKind,
+    sink: &mut S,
+) -> Result<(), Vec<RowError>> {
     match kind {
         FileKind::Csv => read_csv(bytes, sink),
         FileKind::Xlsx => read_workbook(bytes, sink),
@@ -78,6 +82,8 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
         .from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
     let mut seen_header = false;
+    let bytes = text.as_bytes();
+    let (mut line, mut counted_to) = (1usize, 0usize);
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
@@ -94,11 +100,19 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        // The line a record starts on is its spreadsheet row, blank lines included.
-        let row = record
+        // The line a record starts on is its row, blank lines included (csv's
+        // own line count lags by one after CRLF, so count newlines here).
+        let mut start = record
             .position()
-            .and_then(|p| usize::try_from(p.line()).ok())
-            .unwrap_or(0);
+            .and_then(|p| usize::try_from(p.byte()).ok())
+            .unwrap_or(counted_to)
+            .clamp(counted_to, bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        line += bytes[counted_to..start].iter().filter(|b| **b == b'\n').count();
+        counted_to = start;
+        let row = line;
         if seen_header {
             sink.row(row, &record);
         } else {

@@ -92,7 +92,11 @@ impl<'v, C: Cells + ?Sized> RowCtx<'v, C> {
     }
 
     /// Applies `parse` to a non-blank cell; an error is recorded and returns None.
-    fn parse<T>(&mut self, col: Column, parse: impl FnOnce(&'v str) -> Result<T, String>) -> Option<T> {
+    fn parse<T>(
+        &mut self,
+        col: Column,
+        parse: impl FnOnce(&'v str) -> Result<T, String>,
+    ) -> Option<T> {
         let s = self.opt(col)?;
         match parse(s) {
             Ok(v) => Some(v),
@@ -112,12 +116,19 @@ impl<'v, C: Cells + ?Sized> RowCtx<'v, C> {
     }
 }
 
-fn vocab<T>(s: &str, parse: fn(&str) -> Option<T>, what: &str, expected: fn() -> String) -> Result<T, String> {
+fn vocab<T>(
+    s: &str,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+    expected: fn() -> String,
+) -> Result<T, String> {
     parse(s).ok_or_else(|| format!("unknown {what} {s}; use one of {}", expected()))
 }
 
 fn cause(s: &str) -> Result<Cause, String> {
-    Cause::parse(s).ok_or_else(|| format!("unknown poverty cause {s}; use a code 01-11 or 99, or its Chinese name"))
+    Cause::parse(s).ok_or_else(|| {
+        format!("unknown poverty cause {s}; use a code 01-11 or 99, or its Chinese name")
+    })
 }
 
 impl<'c> Validator<'c> {
@@ -145,7 +156,11 @@ impl<'c> Validator<'c> {
             let no = &d.household.registry_no;
             if d.heads.len() > 1 {
                 let rows: Vec<String> = d.heads.iter().map(|r| r.to_string()).collect();
-                let msg = format!("household {no} has {} heads (rows {})", d.heads.len(), rows.join(", "));
+                let msg = format!(
+                    "household {no} has {} heads (rows {})",
+                    d.heads.len(),
+                    rows.join(", ")
+                );
                 self.errors.push(RowError::new(row, relation.clone(), msg));
             } else if d.heads.is_empty() && !d.relation_unknown {
                 let msg = format!("household {no} has no head (户主)");
@@ -153,7 +168,8 @@ impl<'c> Validator<'c> {
             }
         }
         if self.drafts.is_empty() && self.errors.is_empty() {
-            self.errors.push(RowError::new(2, "", "no household rows below the header"));
+            self.errors
+                .push(RowError::new(2, "", "no household rows below the header"));
         }
         if !self.errors.is_empty() {
             self.errors.sort_by_key(|e| e.row);
@@ -165,7 +181,10 @@ impl<'c> Validator<'c> {
         })
     }
 
-    fn household_fields<'v, C: Cells + ?Sized>(&self, r: &mut RowCtx<'v, C>) -> HouseholdFields<'v> {
+    fn household_fields<'v, C: Cells + ?Sized>(
+        &self,
+        r: &mut RowCtx<'v, C>,
+    ) -> HouseholdFields<'v> {
         let year = self.this_year;
         let mut bad: BadMask = 0;
         let mut seen = r.errors.len();
@@ -188,9 +207,15 @@ impl<'c> Validator<'c> {
         let area_code = r.required(Column::AreaCode).unwrap_or("");
         if !area_code.is_empty() {
             if area_code.len() != 12 || !area_code.bytes().all(|b| b.is_ascii_digit()) {
-                r.err(Column::AreaCode, format!("{area_code} is not a 12-digit village code"));
+                r.err(
+                    Column::AreaCode,
+                    format!("{area_code} is not a 12-digit village code"),
+                );
             } else if area_code.ends_with("000") {
-                r.err(Column::AreaCode, format!("{area_code} is not a village code (it ends in 000)"));
+                r.err(
+                    Column::AreaCode,
+                    format!("{area_code} is not a village code (it ends in 000)"),
+                );
             } else if !area_code.starts_with(self.scope) || !(self.ctx.is_village)(area_code) {
                 // The same words inside and outside the importer's scope, so that
                 // an import cannot probe for villages elsewhere.
@@ -202,20 +227,41 @@ impl<'c> Validator<'c> {
         let village_group = r.parse(Column::VillageGroup, |s| text(s, 16));
         mark!(Column::VillageGroup);
         let kind = r
-            .parse(Column::Kind, |s| vocab(s, HouseholdKind::parse, "household kind", HouseholdKind::expected))
+            .parse(Column::Kind, |s| {
+                vocab(
+                    s,
+                    HouseholdKind::parse,
+                    "household kind",
+                    HouseholdKind::expected,
+                )
+            })
             .unwrap_or(HouseholdKind::OrdinaryPoor);
         mark!(Column::Kind);
         let status = r
-            .parse(Column::Status, |s| vocab(s, HouseholdStatus::parse, "status", HouseholdStatus::expected))
+            .parse(Column::Status, |s| {
+                vocab(
+                    s,
+                    HouseholdStatus::parse,
+                    "status",
+                    HouseholdStatus::expected,
+                )
+            })
             .unwrap_or(HouseholdStatus::Registered);
         mark!(Column::Status);
-        let monitor_type =
-            r.parse(Column::MonitorType, |s| vocab(s, MonitorType::parse, "monitoring type", MonitorType::expected));
-        if r.errors.len() == seen
-            && monitor_type.is_none()
-            && status == HouseholdStatus::Monitored
+        let monitor_type = r.parse(Column::MonitorType, |s| {
+            vocab(
+                s,
+                MonitorType::parse,
+                "monitoring type",
+                MonitorType::expected,
+            )
+        });
+        if r.errors.len() == seen && monitor_type.is_none() && status == HouseholdStatus::Monitored
         {
-            r.err(Column::MonitorType, "required when the household is monitored (监测户)");
+            r.err(
+                Column::MonitorType,
+                "required when the household is monitored (监测户)",
+            );
         }
         mark!(Column::MonitorType);
         let identified_year = r.parse(Column::IdentifiedYear, |s| int_in(s, 1980, year, "year"));
@@ -223,7 +269,10 @@ impl<'c> Validator<'c> {
         let exited_year = r.parse(Column::ExitedYear, |s| int_in(s, 1980, year, "year"));
         if let (Some(i), Some(e)) = (identified_year, exited_year) {
             if e < i {
-                r.err(Column::ExitedYear, format!("exit year {e} is before the identification year {i}"));
+                r.err(
+                    Column::ExitedYear,
+                    format!("exit year {e} is before the identification year {i}"),
+                );
             }
         }
         mark!(Column::ExitedYear);
@@ -244,7 +293,10 @@ impl<'c> Validator<'c> {
                 match cause(part) {
                     Err(m) => r.err(Column::OtherCauses, m),
                     Ok(c) if Some(c) == primary_cause || other_causes.contains(&Some(c)) => {
-                        r.err(Column::OtherCauses, format!("cause {} is listed twice", c.zh));
+                        r.err(
+                            Column::OtherCauses,
+                            format!("cause {} is listed twice", c.zh),
+                        );
                     }
                     Ok(c) => {
                         if let Some(slot) = other_causes.iter_mut().find(|s| s.is_none()) {
@@ -254,7 +306,10 @@ impl<'c> Validator<'c> {
                 }
             }
             if count > 2 {
-                r.err(Column::OtherCauses, format!("at most two other causes, found {count}"));
+                r.err(
+                    Column::OtherCauses,
+                    format!("at most two other causes, found {count}"),
+                );
             }
         }
         mark!(Column::OtherCauses);
@@ -265,7 +320,10 @@ impl<'c> Validator<'c> {
         let net_given = r.opt(Column::NetPerCapitaYuan).is_some();
         match (net_given, r.opt(Column::IncomeYear).is_some()) {
             (true, false) => r.err(Column::IncomeYear, "required when an income is given"),
-            (false, true) => r.err(Column::NetPerCapitaYuan, "required when an income year is given"),
+            (false, true) => r.err(
+                Column::NetPerCapitaYuan,
+                "required when an income year is given",
+            ),
             _ => {}
         }
         if r.errors.len() > seen {
@@ -299,10 +357,14 @@ impl<'c> Validator<'c> {
             }
         });
         let relation = r.required(Column::Relation).and_then(|s| {
-            r.parse(Column::Relation, |_| vocab(s, Relation::parse, "relation", Relation::expected))
+            r.parse(Column::Relation, |_| {
+                vocab(s, Relation::parse, "relation", Relation::expected)
+            })
         });
         let id = r.required(Column::IdNumber).and_then(|s| {
-            r.parse(Column::IdNumber, |_| NationalId::parse_on(s, self.ctx.today).map_err(|e| e.to_string()))
+            r.parse(Column::IdNumber, |_| {
+                NationalId::parse_on(s, self.ctx.today).map_err(|e| e.to_string())
+            })
         });
         let hashed = id.as_ref().and_then(|id| {
             let digest = self.hasher.digest(id);
@@ -322,27 +384,44 @@ impl<'c> Validator<'c> {
         let sex = r.parse(Column::Sex, |s| vocab(s, Sex::parse, "sex", Sex::expected));
         if let (Some(given), Some(id)) = (sex, &id) {
             if given != id.sex() {
-                r.err(Column::Sex, format!("sex {} disagrees with the ID number ({})", given.zh(), id.sex().zh()));
+                r.err(
+                    Column::Sex,
+                    format!(
+                        "sex {} disagrees with the ID number ({})",
+                        given.zh(),
+                        id.sex().zh()
+                    ),
+                );
             }
         }
         let birth_year = r.parse(Column::BirthYear, |s| {
-            let y = int_in(s, i32::MIN, i32::MAX, "birth year").map_err(|_| format!("{s} is not a year"))?;
+            let y = int_in(s, i32::MIN, i32::MAX, "birth year")
+                .map_err(|_| format!("{s} is not a year"))?;
             if !(1900..=this_year).contains(&y) {
-                return Err(format!("birth year {y} is impossible (before 1900 or in the future)"));
+                return Err(format!(
+                    "birth year {y} is impossible (before 1900 or in the future)"
+                ));
             }
             Ok(y)
         });
         if let (Some(given), Some(id)) = (birth_year, &id) {
             if given != id.birth_year() {
-                let msg = format!("birth year {given} disagrees with the ID number ({})", id.birth_year());
+                let msg = format!(
+                    "birth year {given} disagrees with the ID number ({})",
+                    id.birth_year()
+                );
                 r.err(Column::BirthYear, msg);
             }
         }
         let ethnicity = r.parse(Column::Ethnicity, |s| text(s, 32));
         let education = r.parse(Column::Education, |s| text(s, 24));
         let school_status = r.parse(Column::SchoolStatus, |s| text(s, 24));
-        let health = r.parse(Column::Health, |s| vocab(s, Health::parse, "health", Health::expected));
-        let labour = r.parse(Column::Labour, |s| vocab(s, Labour::parse, "labour", Labour::expected));
+        let health = r.parse(Column::Health, |s| {
+            vocab(s, Health::parse, "health", Health::expected)
+        });
+        let labour = r.parse(Column::Labour, |s| {
+            vocab(s, Labour::parse, "labour", Labour::expected)
+        });
         let migrant_months = r.parse(Column::MigrantMonths, |s| int_in(s, 0, 12, "months"));
 
         let (id, hashed) = (id?, hashed?);
@@ -370,15 +449,24 @@ fn compare<C: Cells + ?Sized>(r: &mut RowCtx<'_, C>, f: &HouseholdFields<'_>, d:
     let income_year = h.income.map(|i| i.year);
     let checks: [(Column, bool); 13] = [
         (Column::AreaCode, f.area_code != h.area_code),
-        (Column::VillageGroup, f.village_group != h.village_group.as_deref()),
+        (
+            Column::VillageGroup,
+            f.village_group != h.village_group.as_deref(),
+        ),
         (Column::Kind, f.kind != h.kind),
         (Column::Status, f.status != h.status),
         (Column::MonitorType, f.monitor_type != h.monitor_type),
-        (Column::IdentifiedYear, f.identified_year != h.identified_year),
+        (
+            Column::IdentifiedYear,
+            f.identified_year != h.identified_year,
+        ),
         (Column::ExitedYear, f.exited_year != h.exited_year),
         (Column::Phone, f.phone != h.phone.as_deref()),
         (Column::PrimaryCause, f.primary_cause != h.primary_cause),
-        (Column::OtherCauses, !f.other_causes.iter().flatten().eq(h.other_causes.iter())),
+        (
+            Column::OtherCauses,
+            !f.other_causes.iter().flatten().eq(h.other_causes.iter()),
+        ),
         (Column::NetPerCapitaYuan, f.net_fen != income_net),
         (Column::IncomeYear, f.income_year != income_year),
         (Column::RegistryNo, false),
