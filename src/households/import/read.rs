@@ -110,7 +110,10 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
         while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
             start += 1;
         }
-        line += bytes[counted_to..start].iter().filter(|b| **b == b'\n').count();
+        line += bytes[counted_to..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
         counted_to = start;
         let row = line;
         if seen_header {

@@ -267,13 +267,13 @@ impl<'c> Validator<'c> {
         let identified_year = r.parse(Column::IdentifiedYear, |s| int_in(s, 1980, year, "year"));
         mark!(Column::IdentifiedYear);
         let exited_year = r.parse(Column::ExitedYear, |s| int_in(s, 1980, year, "year"));
-        if let (Some(i), Some(e)) = (identified_year, exited_year) {
-            if e < i {
-                r.err(
-                    Column::ExitedYear,
-                    format!("exit year {e} is before the identification year {i}"),
-                );
-            }
+        if let (Some(i), Some(e)) = (identified_year, exited_year)
+            && e < i
+        {
+            r.err(
+                Column::ExitedYear,
+                format!("exit year {e} is before the identification year {i}"),
+            );
         }
         mark!(Column::ExitedYear);
         let phone = r.parse(Column::Phone, phone);
@@ -382,17 +382,15 @@ impl<'c> Validator<'c> {
 
         let this_year = self.this_year;
         let sex = r.parse(Column::Sex, |s| vocab(s, Sex::parse, "sex", Sex::expected));
-        if let (Some(given), Some(id)) = (sex, &id) {
-            if given != id.sex() {
-                r.err(
-                    Column::Sex,
-                    format!(
-                        "sex {} disagrees with the ID number ({})",
-                        given.zh(),
-                        id.sex().zh()
-                    ),
-                );
-            }
+        if let (Some(given), Some(id)) = (sex, &id)
+            && given != id.sex()
+        {
+            let msg = format!(
+                "sex {} disagrees with the ID number ({})",
+                given.zh(),
+                id.sex().zh()
+            );
+            r.err(Column::Sex, msg);
         }
         let birth_year = r.parse(Column::BirthYear, |s| {
             let y = int_in(s, i32::MIN, i32::MAX, "birth year")
@@ -404,14 +402,14 @@ impl<'c> Validator<'c> {
             }
             Ok(y)
         });
-        if let (Some(given), Some(id)) = (birth_year, &id) {
-            if given != id.birth_year() {
-                let msg = format!(
-                    "birth year {given} disagrees with the ID number ({})",
-                    id.birth_year()
-                );
-                r.err(Column::BirthYear, msg);
-            }
+        if let (Some(given), Some(id)) = (birth_year, &id)
+            && given != id.birth_year()
+        {
+            let msg = format!(
+                "birth year {given} disagrees with the ID number ({})",
+                id.birth_year()
+            );
+            r.err(Column::BirthYear, msg);
         }
         let ethnicity = r.parse(Column::Ethnicity, |s| text(s, 32));
         let education = r.parse(Column::Education, |s| text(s, 24));
