@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod entities;
 pub mod error;
+pub mod households;
 pub mod jobs;
 pub mod learning;
 pub mod mail;

@@ -1,0 +1,182 @@
+//! Bytes to rows of cells: CSV (UTF-8 with or without BOM, else GB18030) and
+//! workbooks (XLSX, and whatever else calamine reads: XLS, ODS). Cells go to a
+//! [`Sink`] one row at a time, so a large file is never copied into a table.
+
+use std::borrow::Cow;
+use std::io::Cursor;
+
+use calamine::{Data, Reader};
+
+use super::{FileKind, RowError};
+
+/// Read access to one row's cells; a missing cell reads as "".
+pub(super) trait Cells {
+    fn cell(&self, i: usize) -> &str;
+}
+
+impl Cells for csv::StringRecord {
+    fn cell(&self, i: usize) -> &str {
+        self.get(i).unwrap_or("")
+    }
+}
+
+impl Cells for [Cow<'_, str>] {
+    fn cell(&self, i: usize) -> &str {
+        self.get(i).map(|c| c.as_ref()).unwrap_or("")
+    }
+}
+
+/// Receives the header row, then every non-blank data row, with 1-based
+/// spreadsheet row numbers.
+pub(super) trait Sink {
+    /// Returns false to stop reading (the header is unusable).
+    fn header(&mut self, row: usize, cells: &[&str]) -> bool;
+    fn row<C: Cells + ?Sized>(&mut self, row: usize, cells: &C);
+}
+
+/// A problem with the file as a whole is reported on row 0.
+fn file_error(message: impl Into<String>) -> Vec<RowError> {
+    vec![RowError::new(0, "", message)]
+}
+
+pub(super) fn read<S: Sink>(
+    bytes: &[u8],
+    kind: FileKind,
+    sink: &mut S,
+) -> Result<(), Vec<RowError>> {
+    match kind {
+        FileKind::Csv => read_csv(bytes, sink),
+        FileKind::Xlsx => read_workbook(bytes, sink),
+    }
+}
+
+/// UTF-8 (BOM stripped) when the bytes are valid UTF-8, else GB18030 — the
+/// encoding Excel on a Chinese Windows writes "CSV" in.
+pub(super) fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, Vec<RowError>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return Ok(Cow::Borrowed(s));
+    }
+    let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+    if had_errors {
+        return Err(file_error(
+            "the file is neither UTF-8 nor GB18030 text; save it as CSV (UTF-8) or XLSX",
+        ));
+    }
+    Ok(text)
+}
+
+fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
+    let text = decode_text(bytes)?;
+    let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    // Some exports ("Unicode text", WPS) separate by tabs.
+    let delimiter = if !first_line.contains(',') && first_line.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    let mut seen_header = false;
+    let bytes = text.as_bytes();
+    let (mut line, mut counted_to) = (1usize, 0usize);
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Err(vec![RowError::new(
+                    usize::try_from(line).unwrap_or(0),
+                    "",
+                    "this line is not valid CSV",
+                )]);
+            }
+        }
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        // The line a record starts on is its row, blank lines included (csv's
+        // own line count lags by one after CRLF, so count newlines here).
+        let mut start = record
+            .position()
+            .and_then(|p| usize::try_from(p.byte()).ok())
+            .unwrap_or(counted_to)
+            .clamp(counted_to, bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        line += bytes[counted_to..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        counted_to = start;
+        let row = line;
+        if seen_header {
+            sink.row(row, &record);
+        } else {
+            seen_header = true;
+            let cells: Vec<&str> = record.iter().collect();
+            if !sink.header(row, &cells) {
+                return Ok(());
+            }
+        }
+    }
+    if !seen_header {
+        return Err(file_error("the file is empty"));
+    }
+    Ok(())
+}
+
+fn read_workbook<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|_| file_error("not a readable XLSX workbook"))?;
+    let range = match book.worksheet_range_at(0) {
+        Some(Ok(range)) => range,
+        Some(Err(_)) => return Err(file_error("the first sheet cannot be read")),
+        None => return Err(file_error("the workbook has no sheet")),
+    };
+    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+    let mut cells: Vec<Cow<'_, str>> = Vec::new();
+    let mut seen_header = false;
+    for (i, row_cells) in range.rows().enumerate() {
+        cells.clear();
+        cells.extend(row_cells.iter().map(cell_text));
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let row = first_row + i + 1;
+        if seen_header {
+            sink.row(row, cells.as_slice());
+        } else {
+            seen_header = true;
+            let header: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
+            if !sink.header(row, &header) {
+                return Ok(());
+            }
+        }
+    }
+    if !seen_header {
+        return Err(file_error("the first sheet is empty"));
+    }
+    Ok(())
+}
+
+/// A cell as the person typed it: whole numbers without ".0" (area codes and
+/// years are often typed as numbers).
+fn cell_text(cell: &Data) -> Cow<'_, str> {
+    match cell {
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cow::Borrowed(s),
+        Data::Empty => Cow::Borrowed(""),
+        Data::Int(n) => Cow::Owned(n.to_string()),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Cow::Owned(format!("{f:.0}")),
+        Data::Float(f) => Cow::Owned(f.to_string()),
+        Data::Bool(b) => Cow::Borrowed(if *b { "TRUE" } else { "FALSE" }),
+        Data::DateTime(d) => Cow::Owned(d.to_string()),
+        Data::Error(_) => Cow::Borrowed("#ERROR"),
+    }
+}

@@ -1,0 +1,565 @@
+//! Row validation and grouping into households. Every row is checked in full
+//! and every problem kept; nothing stops at the first error.
+//!
+//! Household-level columns are parsed on every row into a borrowed
+//! [`HouseholdFields`] (no allocation) and compared with the household's first
+//! row; only a household's first row is copied into the plan.
+
+use std::collections::HashMap;
+
+use chrono::Datelike;
+
+use super::columns::{Column, ColumnMap};
+use super::fields::{int_in, phone, split_list, text, yuan_to_fen};
+use super::read::{Cells, Sink};
+use super::{HashedId, HouseholdRow, ImportContext, ImportPlan, Income, MemberRow, RowError};
+use crate::households::idcard::{IdHasher, NationalId};
+use crate::households::vocab::{
+    Cause, Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex,
+};
+
+/// Set bits mark household columns that failed to parse on a row.
+type BadMask = u32;
+
+fn bit(col: Column) -> BadMask {
+    1 << (col as u32)
+}
+
+/// The household-level cells of one row, parsed but borrowed.
+struct HouseholdFields<'a> {
+    registry_no: &'a str,
+    area_code: &'a str,
+    village_group: Option<&'a str>,
+    kind: HouseholdKind,
+    status: HouseholdStatus,
+    monitor_type: Option<MonitorType>,
+    identified_year: Option<i32>,
+    exited_year: Option<i32>,
+    phone: Option<&'a str>,
+    primary_cause: Option<Cause>,
+    other_causes: [Option<Cause>; 2],
+    net_fen: Option<i64>,
+    income_year: Option<i32>,
+    bad: BadMask,
+}
+
+struct Draft {
+    household: HouseholdRow,
+    /// Columns that failed on the first row: later rows are not compared on them.
+    bad: BadMask,
+    heads: Vec<usize>,
+    /// A row whose relation could not be read: "no head" would be a guess.
+    relation_unknown: bool,
+}
+
+pub(super) struct Validator<'c> {
+    ctx: &'c ImportContext<'c>,
+    scope: &'c str,
+    this_year: i32,
+    hasher: IdHasher,
+    map: Option<ColumnMap>,
+    drafts: Vec<Draft>,
+    by_registry: HashMap<String, usize>,
+    ids: HashMap<[u8; 32], usize>,
+    errors: Vec<RowError>,
+}
+
+/// One row being checked: reads cells and records errors against it.
+struct RowCtx<'v, C: ?Sized> {
+    row: usize,
+    map: &'v ColumnMap,
+    cells: &'v C,
+    errors: &'v mut Vec<RowError>,
+}
+
+impl<'v, C: Cells + ?Sized> RowCtx<'v, C> {
+    fn get(&self, col: Column) -> &'v str {
+        let cells: &'v C = self.cells;
+        self.map
+            .index(col)
+            .map(|i| cells.cell(i).trim())
+            .unwrap_or("")
+    }
+
+    /// The trimmed cell, or None when blank.
+    fn opt(&self, col: Column) -> Option<&'v str> {
+        Some(self.get(col)).filter(|s| !s.is_empty())
+    }
+
+    fn err(&mut self, col: Column, message: impl Into<String>) {
+        self.errors
+            .push(RowError::new(self.row, self.map.name(col), message));
+    }
+
+    /// Applies `parse` to a non-blank cell; an error is recorded and returns None.
+    fn parse<T>(
+        &mut self,
+        col: Column,
+        parse: impl FnOnce(&'v str) -> Result<T, String>,
+    ) -> Option<T> {
+        let s = self.opt(col)?;
+        match parse(s) {
+            Ok(v) => Some(v),
+            Err(m) => {
+                self.err(col, m);
+                None
+            }
+        }
+    }
+
+    fn required(&mut self, col: Column) -> Option<&'v str> {
+        let s = self.opt(col);
+        if s.is_none() {
+            self.err(col, "required");
+        }
+        s
+    }
+}
+
+fn vocab<T>(
+    s: &str,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+    expected: fn() -> String,
+) -> Result<T, String> {
+    parse(s).ok_or_else(|| format!("unknown {what} {s}; use one of {}", expected()))
+}
+
+fn cause(s: &str) -> Result<Cause, String> {
+    Cause::parse(s).ok_or_else(|| {
+        format!("unknown poverty cause {s}; use a code 01-11 or 99, or its Chinese name")
+    })
+}
+
+impl<'c> Validator<'c> {
+    pub(super) fn new(ctx: &'c ImportContext<'c>) -> Validator<'c> {
+        Validator {
+            ctx,
+            scope: super::significant_prefix(ctx.scope),
+            this_year: ctx.today.year(),
+            hasher: IdHasher::new(ctx.hmac_key),
+            map: None,
+            drafts: Vec::new(),
+            by_registry: HashMap::new(),
+            ids: HashMap::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub(super) fn finish(mut self) -> Result<ImportPlan, Vec<RowError>> {
+        let Some(map) = self.map else {
+            return Err(self.errors);
+        };
+        let relation = map.name(Column::Relation).to_owned();
+        for d in &self.drafts {
+            let row = d.household.row;
+            let no = &d.household.registry_no;
+            if d.heads.len() > 1 {
+                let rows: Vec<String> = d.heads.iter().map(|r| r.to_string()).collect();
+                let msg = format!(
+                    "household {no} has {} heads (rows {})",
+                    d.heads.len(),
+                    rows.join(", ")
+                );
+                self.errors.push(RowError::new(row, relation.clone(), msg));
+            } else if d.heads.is_empty() && !d.relation_unknown {
+                let msg = format!("household {no} has no head (户主)");
+                self.errors.push(RowError::new(row, relation.clone(), msg));
+            }
+        }
+        if self.drafts.is_empty() && self.errors.is_empty() {
+            self.errors
+                .push(RowError::new(2, "", "no household rows below the header"));
+        }
+        if !self.errors.is_empty() {
+            self.errors.sort_by_key(|e| e.row);
+            return Err(self.errors);
+        }
+        Ok(ImportPlan {
+            households: self.drafts.into_iter().map(|d| d.household).collect(),
+            id_field: map.name(Column::IdNumber).to_owned(),
+        })
+    }
+
+    fn household_fields<'v, C: Cells + ?Sized>(
+        &self,
+        r: &mut RowCtx<'v, C>,
+    ) -> HouseholdFields<'v> {
+        let year = self.this_year;
+        let mut bad: BadMask = 0;
+        let mut seen = r.errors.len();
+        // Marks `col` bad when parsing it added an error.
+        macro_rules! mark {
+            ($col:expr) => {
+                if r.errors.len() > seen {
+                    bad |= bit($col);
+                    seen = r.errors.len();
+                }
+            };
+        }
+
+        let registry_no = r.required(Column::RegistryNo).unwrap_or("");
+        if let Err(m) = text(registry_no, 32) {
+            r.err(Column::RegistryNo, m);
+        }
+        mark!(Column::RegistryNo);
+
+        let area_code = r.required(Column::AreaCode).unwrap_or("");
+        if !area_code.is_empty() {
+            if area_code.len() != 12 || !area_code.bytes().all(|b| b.is_ascii_digit()) {
+                r.err(
+                    Column::AreaCode,
+                    format!("{area_code} is not a 12-digit village code"),
+                );
+            } else if area_code.ends_with("000") {
+                r.err(
+                    Column::AreaCode,
+                    format!("{area_code} is not a village code (it ends in 000)"),
+                );
+            } else if !area_code.starts_with(self.scope) || !(self.ctx.is_village)(area_code) {
+                // The same words inside and outside the importer's scope, so that
+                // an import cannot probe for villages elsewhere.
+                r.err(Column::AreaCode, format!("unknown area code {area_code}"));
+            }
+        }
+        mark!(Column::AreaCode);
+
+        let village_group = r.parse(Column::VillageGroup, |s| text(s, 16));
+        mark!(Column::VillageGroup);
+        let kind = r
+            .parse(Column::Kind, |s| {
+                vocab(
+                    s,
+                    HouseholdKind::parse,
+                    "household kind",
+                    HouseholdKind::expected,
+                )
+            })
+            .unwrap_or(HouseholdKind::OrdinaryPoor);
+        mark!(Column::Kind);
+        let status = r
+            .parse(Column::Status, |s| {
+                vocab(
+                    s,
+                    HouseholdStatus::parse,
+                    "status",
+                    HouseholdStatus::expected,
+                )
+            })
+            .unwrap_or(HouseholdStatus::Registered);
+        mark!(Column::Status);
+        let monitor_type = r.parse(Column::MonitorType, |s| {
+            vocab(
+                s,
+                MonitorType::parse,
+                "monitoring type",
+                MonitorType::expected,
+            )
+        });
+        if r.errors.len() == seen && monitor_type.is_none() && status == HouseholdStatus::Monitored
+        {
+            r.err(
+                Column::MonitorType,
+                "required when the household is monitored (监测户)",
+            );
+        }
+        mark!(Column::MonitorType);
+        let identified_year = r.parse(Column::IdentifiedYear, |s| int_in(s, 1980, year, "year"));
+        mark!(Column::IdentifiedYear);
+        let exited_year = r.parse(Column::ExitedYear, |s| int_in(s, 1980, year, "year"));
+        if let (Some(i), Some(e)) = (identified_year, exited_year)
+            && e < i
+        {
+            r.err(
+                Column::ExitedYear,
+                format!("exit year {e} is before the identification year {i}"),
+            );
+        }
+        mark!(Column::ExitedYear);
+        let phone = r.parse(Column::Phone, phone);
+        mark!(Column::Phone);
+
+        let primary_cause = r.parse(Column::PrimaryCause, cause);
+        if primary_cause.is_none() && r.errors.len() == seen && kind != HouseholdKind::NotPoor {
+            r.err(Column::PrimaryCause, "missing primary poverty cause");
+        }
+        mark!(Column::PrimaryCause);
+
+        let mut other_causes = [None; 2];
+        if let Some(list) = r.opt(Column::OtherCauses) {
+            let mut count = 0;
+            for part in split_list(list) {
+                count += 1;
+                match cause(part) {
+                    Err(m) => r.err(Column::OtherCauses, m),
+                    Ok(c) if Some(c) == primary_cause || other_causes.contains(&Some(c)) => {
+                        r.err(
+                            Column::OtherCauses,
+                            format!("cause {} is listed twice", c.zh),
+                        );
+                    }
+                    Ok(c) => {
+                        if let Some(slot) = other_causes.iter_mut().find(|s| s.is_none()) {
+                            *slot = Some(c);
+                        }
+                    }
+                }
+            }
+            if count > 2 {
+                r.err(
+                    Column::OtherCauses,
+                    format!("at most two other causes, found {count}"),
+                );
+            }
+        }
+        mark!(Column::OtherCauses);
+
+        let net_fen = r.parse(Column::NetPerCapitaYuan, yuan_to_fen);
+        mark!(Column::NetPerCapitaYuan);
+        let income_year = r.parse(Column::IncomeYear, |s| int_in(s, 2000, year, "year"));
+        let net_given = r.opt(Column::NetPerCapitaYuan).is_some();
+        match (net_given, r.opt(Column::IncomeYear).is_some()) {
+            (true, false) => r.err(Column::IncomeYear, "required when an income is given"),
+            (false, true) => r.err(
+                Column::NetPerCapitaYuan,
+                "required when an income year is given",
+            ),
+            _ => {}
+        }
+        if r.errors.len() > seen {
+            bad |= bit(Column::IncomeYear);
+        }
+
+        HouseholdFields {
+            registry_no,
+            area_code,
+            village_group,
+            kind,
+            status,
+            monitor_type,
+            identified_year,
+            exited_year,
+            phone,
+            primary_cause,
+            other_causes,
+            net_fen,
+            income_year,
+            bad,
+        }
+    }
+
+    fn member<C: Cells + ?Sized>(&mut self, r: &mut RowCtx<'_, C>) -> Option<MemberRow> {
+        let name = r.required(Column::Name).and_then(|s| match text(s, 64) {
+            Ok(s) => Some(s),
+            Err(m) => {
+                r.err(Column::Name, m);
+                None
+            }
+        });
+        let relation = r.required(Column::Relation).and_then(|s| {
+            r.parse(Column::Relation, |_| {
+                vocab(s, Relation::parse, "relation", Relation::expected)
+            })
+        });
+        let id = r.required(Column::IdNumber).and_then(|s| {
+            r.parse(Column::IdNumber, |_| {
+                NationalId::parse_on(s, self.ctx.today).map_err(|e| e.to_string())
+            })
+        });
+        let hashed = id.as_ref().and_then(|id| {
+            let digest = self.hasher.digest(id);
+            if let Some(first) = self.ids.get(&digest) {
+                let msg = format!("ID number ending {} is also in row {first}", id.last4());
+                r.err(Column::IdNumber, msg);
+                return None;
+            }
+            self.ids.insert(digest, r.row);
+            Some(HashedId {
+                hmac: hex::encode(digest),
+                last4: id.last4(),
+            })
+        });
+
+        let this_year = self.this_year;
+        let sex = r.parse(Column::Sex, |s| vocab(s, Sex::parse, "sex", Sex::expected));
+        if let (Some(given), Some(id)) = (sex, &id)
+            && given != id.sex()
+        {
+            let msg = format!(
+                "sex {} disagrees with the ID number ({})",
+                given.zh(),
+                id.sex().zh()
+            );
+            r.err(Column::Sex, msg);
+        }
+        let birth_year = r.parse(Column::BirthYear, |s| {
+            let y = int_in(s, i32::MIN, i32::MAX, "birth year")
+                .map_err(|_| format!("{s} is not a year"))?;
+            if !(1900..=this_year).contains(&y) {
+                return Err(format!(
+                    "birth year {y} is impossible (before 1900 or in the future)"
+                ));
+            }
+            Ok(y)
+        });
+        if let (Some(given), Some(id)) = (birth_year, &id)
+            && given != id.birth_year()
+        {
+            let msg = format!(
+                "birth year {given} disagrees with the ID number ({})",
+                id.birth_year()
+            );
+            r.err(Column::BirthYear, msg);
+        }
+        let ethnicity = r.parse(Column::Ethnicity, |s| text(s, 32));
+        let education = r.parse(Column::Education, |s| text(s, 24));
+        let school_status = r.parse(Column::SchoolStatus, |s| text(s, 24));
+        let health = r.parse(Column::Health, |s| {
+            vocab(s, Health::parse, "health", Health::expected)
+        });
+        let labour = r.parse(Column::Labour, |s| {
+            vocab(s, Labour::parse, "labour", Labour::expected)
+        });
+        let migrant_months = r.parse(Column::MigrantMonths, |s| int_in(s, 0, 12, "months"));
+
+        let (id, hashed) = (id?, hashed?);
+        Some(MemberRow {
+            row: r.row,
+            name: name?.to_owned(),
+            sex: id.sex(),
+            birth_year: id.birth_year(),
+            ethnicity: ethnicity.map(str::to_owned),
+            relation: relation?,
+            education: education.map(str::to_owned),
+            school_status: school_status.map(str::to_owned),
+            health,
+            labour,
+            migrant_months,
+            id: hashed,
+        })
+    }
+}
+
+/// Reports each household column on which `f` differs from the household's first row.
+fn compare<C: Cells + ?Sized>(r: &mut RowCtx<'_, C>, f: &HouseholdFields<'_>, d: &Draft) {
+    let h = &d.household;
+    let income_net = h.income.map(|i| i.net_per_capita_fen);
+    let income_year = h.income.map(|i| i.year);
+    let checks: [(Column, bool); 13] = [
+        (Column::AreaCode, f.area_code != h.area_code),
+        (
+            Column::VillageGroup,
+            f.village_group != h.village_group.as_deref(),
+        ),
+        (Column::Kind, f.kind != h.kind),
+        (Column::Status, f.status != h.status),
+        (Column::MonitorType, f.monitor_type != h.monitor_type),
+        (
+            Column::IdentifiedYear,
+            f.identified_year != h.identified_year,
+        ),
+        (Column::ExitedYear, f.exited_year != h.exited_year),
+        (Column::Phone, f.phone != h.phone.as_deref()),
+        (Column::PrimaryCause, f.primary_cause != h.primary_cause),
+        (
+            Column::OtherCauses,
+            !f.other_causes.iter().flatten().eq(h.other_causes.iter()),
+        ),
+        (Column::NetPerCapitaYuan, f.net_fen != income_net),
+        (Column::IncomeYear, f.income_year != income_year),
+        (Column::RegistryNo, false),
+    ];
+    for (col, differs) in checks {
+        if differs && (f.bad | d.bad) & bit(col) == 0 {
+            let msg = format!("differs from row {}, the household's first row", h.row);
+            r.err(col, msg);
+        }
+    }
+}
+
+impl Sink for Validator<'_> {
+    fn header(&mut self, row: usize, cells: &[&str]) -> bool {
+        match ColumnMap::from_headers(cells.iter().copied(), row) {
+            Ok(map) => {
+                self.map = Some(map);
+                true
+            }
+            Err(errors) => {
+                self.errors = errors;
+                false
+            }
+        }
+    }
+
+    fn row<C: Cells + ?Sized>(&mut self, row: usize, cells: &C) {
+        let Some(map) = self.map.take() else {
+            return;
+        };
+        let mut errors = std::mem::take(&mut self.errors);
+        let mut r = RowCtx {
+            row,
+            map: &map,
+            cells,
+            errors: &mut errors,
+        };
+        let fields = self.household_fields(&mut r);
+        let member = self.member(&mut r);
+        let relation = Relation::parse(r.get(Column::Relation));
+        if !fields.registry_no.is_empty() && fields.bad & bit(Column::RegistryNo) == 0 {
+            let index = match self.by_registry.get(fields.registry_no) {
+                Some(&i) => {
+                    compare(&mut r, &fields, &self.drafts[i]);
+                    i
+                }
+                None => {
+                    self.drafts.push(new_draft(row, &fields));
+                    self.by_registry
+                        .insert(fields.registry_no.to_owned(), self.drafts.len() - 1);
+                    self.drafts.len() - 1
+                }
+            };
+            let d = &mut self.drafts[index];
+            match relation {
+                Some(Relation::Head) => d.heads.push(row),
+                Some(_) => {}
+                None => d.relation_unknown = true,
+            }
+            if let Some(m) = member {
+                d.household.members.push(m);
+            }
+        }
+        self.errors = errors;
+        self.map = Some(map);
+    }
+}
+
+fn new_draft(row: usize, f: &HouseholdFields<'_>) -> Draft {
+    let income = match (f.net_fen, f.income_year) {
+        (Some(net_per_capita_fen), Some(year)) => Some(Income {
+            year,
+            net_per_capita_fen,
+        }),
+        _ => None,
+    };
+    Draft {
+        household: HouseholdRow {
+            row,
+            registry_no: f.registry_no.to_owned(),
+            area_code: f.area_code.to_owned(),
+            village_group: f.village_group.map(str::to_owned),
+            kind: f.kind,
+            status: f.status,
+            monitor_type: f.monitor_type,
+            identified_year: f.identified_year,
+            exited_year: f.exited_year,
+            phone: f.phone.map(str::to_owned),
+            primary_cause: f.primary_cause,
+            other_causes: f.other_causes.iter().flatten().copied().collect(),
+            income,
+            members: Vec::new(),
+        },
+        bad: f.bad,
+        heads: Vec::new(),
+        relation_unknown: false,
+    }
+}
