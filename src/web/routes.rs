@@ -48,6 +48,14 @@ routes! {
     get  "/certificates"                     Public   => pages::learn::verify_form;
     get  "/certificates/{code}"              Public   => pages::learn::certificate_page;
     get  "/c/{slug}/{version}/media/{file}"  Public   => pages::learn::media;
+    get  "/teach/learners"                   SignedIn => pages::teach::learners;
+    post "/teach/learners/enroll"            SignedIn => pages::teach::enroll_cohort;
+    get  "/teach/signoff"                    SignedIn => pages::teach::signoff_form;
+    post "/teach/signoff"                    SignedIn => pages::teach::signoff_submit;
+    get  "/teach/classes"                    SignedIn => pages::teach::classes_page;
+    post "/teach/classes"                    SignedIn => pages::teach::class_create;
+    get  "/teach/classes/{id}"               SignedIn => pages::teach::roster;
+    post "/teach/classes/{id}"               SignedIn => pages::teach::roster_save;
     get  "/admin"                            SignedIn => pages::admin::landing;
     get  "/teach"                            SignedIn => pages::admin::landing;
     get  "/office"                           SignedIn => pages::admin::landing;

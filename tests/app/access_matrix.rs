@@ -361,6 +361,69 @@ fn rows() -> Vec<Row> {
             ([401, 403, 204, 403, 204], [401, 403, 404, 403, 204]),
             |_, _| Body::Json(serde_json::json!({"reason": "测试"})),
         ),
+        // trainer pages
+        r(
+            "GET",
+            "/teach/learners",
+            same([303, 403, 200, 403, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/teach/learners/enroll",
+            ([403, 403, 303, 403, 303], [403, 403, 404, 403, 303]),
+            |_, _| Body::Form(vec![("course", COURSE.into()), ("user", "{target}".into())]),
+        ),
+        r(
+            "GET",
+            "/teach/signoff",
+            same([303, 403, 200, 403, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/teach/signoff",
+            ([403, 403, 303, 403, 303], [403, 403, 404, 403, 303]),
+            |_, _| {
+                Body::Form(vec![
+                    ("user_id", "{target}".into()),
+                    ("course", COURSE.into()),
+                    ("task", "wifi-connected".into()),
+                    ("level", "2".into()),
+                ])
+            },
+        ),
+        r(
+            "GET",
+            "/teach/classes",
+            same([303, 403, 200, 403, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/teach/classes",
+            ([403, 403, 303, 403, 303], [403, 403, 404, 403, 303]),
+            |s, _| {
+                Body::Form(vec![
+                    ("course", COURSE.into()),
+                    ("place", "活动室".into()),
+                    ("held_at", "2026-12-01T09:00".into()),
+                    ("area_code", village(s).into()),
+                ])
+            },
+        ),
+        r(
+            "GET",
+            "/teach/classes/{id}",
+            ([303, 403, 200, 403, 200], [303, 403, 404, 403, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/teach/classes/{id}",
+            ([403, 403, 303, 403, 303], [403, 403, 404, 403, 303]),
+            |_, _| Body::Form(vec![]),
+        ),
     ]
 }
 
@@ -406,7 +469,9 @@ async fn authorization_matrix(app: TestApp) {
                     "530627103000"
                 };
                 let i_scope = if scope == Scope::In { 0 } else { 1 };
-                let path = if row.path.starts_with("/api/v1/sessions/") {
+                let path = if row.path.starts_with("/api/v1/sessions/")
+                    || row.path.starts_with("/teach/classes/")
+                {
                     row.path.replace("{id}", &fx.sessions[i_scope].to_string())
                 } else if row.path.starts_with("/api/v1/certificates/") {
                     row.path.replace("{code}", &fx.certificates[i_scope])
@@ -436,7 +501,22 @@ async fn authorization_matrix(app: TestApp) {
                         .unwrap();
                         req.json(&v)
                     }
-                    Body::Form(f) => req.form(&f),
+                    Body::Form(f) => {
+                        let f: Vec<(&str, String)> = f
+                            .into_iter()
+                            .map(|(k, v)| {
+                                (
+                                    k,
+                                    if v == "{target}" {
+                                        target.to_string()
+                                    } else {
+                                        v
+                                    },
+                                )
+                            })
+                            .collect();
+                        req.form(&f)
+                    }
                     Body::Csv(c) => req.header("content-type", "text/csv").body(c),
                 };
                 let got = req.send().await.unwrap().status().as_u16();

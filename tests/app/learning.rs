@@ -521,3 +521,138 @@ async fn classes_record_attendance_as_events(app: TestApp) {
     assert!(r["error"]["fields"]["held_at"].is_string());
 }
 engine_test!(classes_record_attendance_as_events);
+
+async fn trainer_pages_enroll_a_cohort_sign_off_and_take_the_roll(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.trainer).await;
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let (c, url, t) = (app.client.clone(), app.url(&path), t.clone());
+        async move { c.post(url).bearer_auth(t).form(&form).send().await.unwrap() }
+    };
+    let res = post(
+        "/teach/learners/enroll".into(),
+        vec![
+            ("course", COURSE.into()),
+            ("cohort", "冬季班".into()),
+            ("user", p.learner.to_string()),
+            ("user", p.learner_in.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.count("enrollment").await, 2);
+    let page = app
+        .client
+        .get(app.url(&format!("/teach/signoff?user={}&lang=en", p.learner)))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("wifi-connected"));
+    let res = post(
+        "/teach/signoff".into(),
+        vec![
+            ("user_id", p.learner.to_string()),
+            ("course", COURSE.into()),
+            ("task", "wifi-connected".into()),
+            ("level", "2".into()),
+            ("note", "很熟练".into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let page = app
+        .client
+        .get(app.url(&format!("/teach/signoff?user={}&lang=en", p.learner)))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("很熟练"), "the sign-off is listed");
+    let learner = app.token(p.learner).await;
+    let course = app
+        .client
+        .get(app.url(&format!("/courses/{COURSE}?lang=en")))
+        .bearer_auth(&learner)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        course.contains("Does it on their own"),
+        "the learner sees the sign-off"
+    );
+    let res = post(
+        "/teach/classes".into(),
+        vec![
+            ("course", COURSE.into()),
+            ("place", "新街村活动室".into()),
+            ("held_at", "2026-12-03T14:30".into()),
+            ("area_code", "530627102000".into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let roster_url = res.headers()["location"].to_str().unwrap().to_string();
+    let roster = app
+        .client
+        .get(app.url(&roster_url))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        roster.contains("learner 13900000001") && roster.contains("learner 13900000002"),
+        "enrolled learners are on the roster"
+    );
+    let res = post(
+        roster_url.clone(),
+        vec![
+            ("listed", p.learner.to_string()),
+            ("listed", p.learner_in.to_string()),
+            ("present", p.learner.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.count("attendance").await, 2);
+    let roster = app
+        .client
+        .get(app.url(&roster_url))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        roster.matches("checked").count(),
+        1,
+        "one learner ticked present"
+    );
+    // A bad time names the field.
+    let res = post(
+        "/teach/classes".into(),
+        vec![
+            ("course", COURSE.into()),
+            ("place", "x".into()),
+            ("held_at", "soon".into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+}
+engine_test!(trainer_pages_enroll_a_cohort_sign_off_and_take_the_roll);

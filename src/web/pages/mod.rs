@@ -5,6 +5,7 @@ pub mod auth;
 pub mod home;
 pub mod learn;
 pub mod reset;
+pub mod teach;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse};
