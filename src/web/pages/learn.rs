@@ -63,7 +63,7 @@ pub async fn course_page(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let info = visible(&state, &user, &path).await?;
-    let detail = course_detail(&state, &info, locale.0).await?;
+    let mut detail = course_detail(&state, &info, locale.0).await?;
     let e = enroll::find(&state.db, user.user.id, &info.course.slug).await?;
     let mine = if e.is_some() {
         progress::overview(&state.db, &state.content, user.user.id)
@@ -77,6 +77,33 @@ pub async fn course_page(
         Some(_) => Some(completion::missing(&state.db, user.user.id, &info).await?),
         None => None,
     };
+    // The learner sees the trainer's sign-offs: the best level per task.
+    let signed: BTreeMap<String, i32> = crate::entities::task_signoff::Entity::find()
+        .filter(crate::entities::task_signoff::Column::UserId.eq(user.user.id))
+        .filter(crate::entities::task_signoff::Column::CourseSlug.eq(info.course.slug.as_str()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .fold(BTreeMap::new(), |mut m, s| {
+            let e = m.entry(s.task_slug).or_insert(s.level);
+            *e = (*e).max(s.level);
+            m
+        });
+    if let Some(tasks) = detail["tasks"].as_array_mut() {
+        for t in tasks {
+            let lvl = t["slug"].as_str().and_then(|s| signed.get(s)).copied();
+            t["level"] = json!(lvl.map(|l| format!("teach.level{l}")));
+        }
+    }
+    if let Some(lessons) = detail["lessons"].as_array_mut() {
+        for l in lessons {
+            let st = l["slug"]
+                .as_str()
+                .and_then(|s| mine.as_ref().and_then(|m| m.lessons.get(s)))
+                .cloned();
+            l["state"] = json!(st);
+        }
+    }
     Page::new(&state, locale.0, Some(&user), "course.title")
         .set("title", detail["title"].clone())
         .set("c", detail)
