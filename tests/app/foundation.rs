@@ -155,3 +155,59 @@ fn a_bad_database_url_ends_start_up_with_one_clear_line() {
         assert_eq!(stderr.trim().lines().count(), 1, "{url}: {stderr}");
     }
 }
+
+/// `serve --demo` seeds areas, people, enrollments, progress and certificates,
+/// and a second run adds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_data_is_complete_and_idempotent() {
+    let app = TestApp::spawn_with(crate::helpers::Engine::Sqlite, |s| {
+        s.courses_dir = Some(crate::helpers::repo_path("courses"));
+    })
+    .await
+    .unwrap();
+    fuzhi::demo::seed(&app.state).await.unwrap();
+    let tables = [
+        "area",
+        "app_user",
+        "enrollment",
+        "learning_event",
+        "lesson_progress",
+        "quiz_attempt",
+        "task_signoff",
+        "certificate",
+        "course",
+    ];
+    let mut first = Vec::new();
+    for t in tables {
+        first.push(app.count(t).await);
+    }
+    assert!(first[1] >= 20, "users: {first:?}");
+    assert!(
+        first[2] >= 9 && first[7] >= 3,
+        "enrollments and certificates: {first:?}"
+    );
+    assert_eq!(first[8], 9, "all shipped courses imported");
+    fuzhi::demo::seed(&app.state).await.unwrap();
+    let mut second = Vec::new();
+    for t in tables {
+        second.push(app.count(t).await);
+    }
+    assert_eq!(first, second);
+    // The demo admin can sign in with the password the README gives.
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"login": "admin", "password": "fuzhi-admin-2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"login": "13800000001", "password": "246810"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
