@@ -2,4 +2,5 @@
 
 mod helpers;
 
+mod course_check;
 mod foundation;
