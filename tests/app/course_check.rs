@@ -156,6 +156,29 @@ fn each_mistake_gets_its_message_and_line() {
 }
 
 #[test]
+fn the_command_prints_problems_or_a_summary() {
+    let run = |dir: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
+            .args(["courses", "check", dir])
+            .output()
+            .unwrap()
+    };
+    let ok = run(&format!("{FIXTURES}/valid"));
+    assert!(ok.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout),
+        "1 courses, 1 lessons, 18 questions: no problems\n"
+    );
+    let bad = run(&format!("{FIXTURES}/answer-shape"));
+    assert_eq!(bad.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert!(out.starts_with(
+        "tests/fixtures/courses/answer-shape/basics/quizzes/post.toml:105: question \"q9\""
+    ));
+}
+
+#[test]
 fn a_problem_reads_file_line_message() {
     let p = courses::Problem::new("courses/x/course.toml", Some(3), "level must be 1, 2 or 3");
     assert_eq!(
@@ -287,6 +310,20 @@ fn export_with_sources_reproduces_the_shipped_files() {
     for c in &loaded {
         let tmp = tempfile::tempdir().unwrap();
         courses::write_course(&c.course, tmp.path()).unwrap();
+        assert_eq!(files(tmp.path()), files(Path::new(&c.dir)), "{}", c.dir);
+    }
+}
+
+/// The shipped files are written in the canonical style, so even a course
+/// re-authored in the browser exports to the same bytes.
+#[test]
+fn canonical_emission_matches_the_shipped_files() {
+    let (_, loaded, _) = courses::load_dir(Path::new("courses"));
+    for c in &loaded {
+        let mut course = c.course.clone();
+        course.clear_sources();
+        let tmp = tempfile::tempdir().unwrap();
+        courses::write_course(&course, tmp.path()).unwrap();
         assert_eq!(files(tmp.path()), files(Path::new(&c.dir)), "{}", c.dir);
     }
 }
