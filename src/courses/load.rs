@@ -100,6 +100,10 @@ pub fn load_course(dir: &Path, skills: Option<(&Skills, &str)>) -> (Option<Cours
             .as_ref()
             .map_or_else(rules::all_languages, |c| c.languages.clone()),
         competences: course.as_ref().map(|c| c.competences.clone()),
+        to_cover: course.as_ref().map_or_else(Vec::new, |c| {
+            let known = |code: &String| skills.is_none_or(|(s, _)| s.get(code).is_some());
+            c.competences.iter().filter(|c| known(c)).cloned().collect()
+        }),
     };
     let media = load_media(&dir.join("media"), &mut problems);
     let media_paths: Vec<String> = media.iter().map(|m| m.path.clone()).collect();

@@ -17,6 +17,9 @@ pub struct Ctx {
     pub languages: Vec<String>,
     /// `None` when course.toml could not be read: competence checks are skipped.
     pub competences: Option<Vec<String>>,
+    /// The course's competences known to skills.toml: pre and post tests must
+    /// cover these (an unknown one is reported once, in course.toml).
+    pub to_cover: Vec<String>,
 }
 
 impl Ctx {
@@ -341,7 +344,7 @@ pub fn quiz(
             if n < 8 {
                 sink.file(format!("the {name} needs at least 8 questions (found {n})"));
             }
-            for c in ctx.competences.iter().flatten() {
+            for c in &ctx.to_cover {
                 if !raw
                     .question
                     .iter()

@@ -5,6 +5,7 @@ mod helpers;
 mod access_matrix;
 mod accounts;
 mod browser;
+mod course_check;
 mod foundation;
 mod households_core;
 mod learning;

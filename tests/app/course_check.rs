@@ -1,0 +1,543 @@
+//! Course packages without a database: the shipped folder checks clean, each
+//! kind of mistake gets its exact message and line, lesson Markdown cannot
+//! smuggle HTML, the loader survives any bytes, and the canonical writer is stable.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use fuzhi::courses::{
+    self, Choice, Course, Lesson, LessonText, Question, QuestionKind, Quiz, QuizKind, Task, Text,
+};
+use proptest::prelude::*;
+
+const FIXTURES: &str = "tests/fixtures/courses";
+
+fn problems(dir: &str) -> Vec<String> {
+    courses::check(Path::new(dir))
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn shipped_courses_check_clean() {
+    let (skills, loaded, problems) = courses::load_dir(Path::new("courses"));
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, Vec::<String>::new());
+    assert!(skills.is_some_and(|s| s.competences.len() >= 10));
+    assert_eq!(loaded.len(), 9);
+    for c in &loaded {
+        let course = &c.course;
+        assert!(!course.lessons.is_empty(), "{}", c.dir);
+        assert!(course.quizzes.iter().any(|q| q.kind == QuizKind::Pre));
+        assert!(course.quizzes.iter().any(|q| q.kind == QuizKind::Post));
+        for lesson in &course.lessons {
+            assert!(lesson.texts.contains_key("zh-CN"), "{}", lesson.slug);
+        }
+    }
+}
+
+#[test]
+fn the_valid_fixture_checks_clean() {
+    assert_eq!(problems(&format!("{FIXTURES}/valid")), Vec::<String>::new());
+}
+
+/// One fixture package per kind of mistake; each must give exactly these lines.
+#[test]
+fn each_mistake_gets_its_message_and_line() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "bad-answer",
+            &[
+                "basics/quizzes/post.toml:40: question \"q3\": answer \"e\" is not one of the choices a, b, c, d",
+            ],
+        ),
+        (
+            "missing-default-language",
+            &[
+                "basics/lessons/02-apps.en.md: no zh-CN version, and zh-CN is the course's default language",
+            ],
+        ),
+        (
+            "unknown-competence",
+            &[
+                "basics/course.toml:5: competence \"it.devise\" is not in tests/fixtures/courses/unknown-competence/skills.toml (did you mean \"it.device\"?)",
+            ],
+        ),
+        (
+            "duplicate-question-id",
+            &["basics/quizzes/pre.toml:44: question id \"q2\" is used twice (also on line 17)"],
+        ),
+        (
+            "duplicate-task-id",
+            &["basics/tasks.toml:9: task id \"phone-on\" is used twice (also on line 2)"],
+        ),
+        (
+            "duplicate-lesson-number",
+            &["basics/lessons/01-second.zh-CN.md: lesson number 01 is also used by \"first\""],
+        ),
+        (
+            "duplicate-lesson-slug",
+            &["basics/lessons/02-first.zh-CN.md: lesson slug \"first\" is also used by lesson 01"],
+        ),
+        (
+            "missing-media",
+            &[
+                "basics/lessons/01-first.zh-CN.md:13: image \"media/02-missing.svg\": no such file in media/",
+            ],
+        ),
+        (
+            "media-too-big",
+            &[
+                "basics/media/01-dot.svg: image is 51 KB, over the 50 KB limit (simplify or shrink it)",
+            ],
+        ),
+        (
+            "unused-media",
+            &[
+                "basics/media/02-unused.svg: not used by any lesson (delete it or show it in a lesson)",
+            ],
+        ),
+        (
+            "bad-toml",
+            &["basics/quizzes/post.toml:41: missing comma between array elements, expected `,`"],
+        ),
+        (
+            "missing-front-matter",
+            &[
+                "basics/lessons/01-first.en.md:1: no front matter: start the file with a +++ line, then title, minutes and competences, then +++",
+            ],
+        ),
+        (
+            "unknown-key",
+            &[
+                "basics/course.toml:8: unknown field `author`, expected one of `slug`, `category`, `level`, `languages`, `competences`, `pass_mark`, `hours`, `title`, `summary`",
+            ],
+        ),
+        (
+            "bad-lesson-name",
+            &[
+                "basics/lessons/2-Apps.zh-CN.md: file name must look like NN-lesson-slug.LANG.md (e.g. 01-power-and-touch.zh-CN.md)",
+            ],
+        ),
+        (
+            "quiz-competence",
+            &[
+                "basics/quizzes/post.toml:32: question \"q3\": competence \"it.apps\" is not one of the course's competences it.device",
+            ],
+        ),
+        (
+            "slug-mismatch",
+            &["basics/course.toml:1: slug \"basic\" must equal the folder name \"basics\""],
+        ),
+        (
+            "missing-post",
+            &["basics/quizzes/post.toml: missing: every course needs a post-test"],
+        ),
+        (
+            "answer-shape",
+            &[
+                "basics/quizzes/post.toml:105: question \"q9\": a single question has exactly one answer (found 2)",
+                "basics/quizzes/post.toml:113: question \"q10\": answer \"yes\" must be \"true\" or \"false\"",
+                "basics/quizzes/post.toml:122: question \"q11\": answer \"twelve\" is not a number",
+                "basics/quizzes/post.toml:136: question \"q12\": an order answer lists every choice once (missing c)",
+            ],
+        ),
+        (
+            "not-utf8",
+            &["basics/lessons/01-first.en.md:12: not UTF-8 text (save the file as UTF-8)"],
+        ),
+    ];
+    for (kind, expected) in cases {
+        let dir = format!("{FIXTURES}/{kind}");
+        let expected: Vec<String> = expected.iter().map(|e| format!("{dir}/{e}")).collect();
+        assert_eq!(problems(&dir), expected, "fixture {kind}");
+    }
+}
+
+#[test]
+fn the_command_prints_problems_or_a_summary() {
+    let run = |dir: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
+            .args(["courses", "check", dir])
+            .output()
+            .unwrap()
+    };
+    let ok = run(&format!("{FIXTURES}/valid"));
+    assert!(ok.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout),
+        "1 courses, 1 lessons, 18 questions: no problems\n"
+    );
+    let bad = run(&format!("{FIXTURES}/answer-shape"));
+    assert_eq!(bad.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert!(out.starts_with(
+        "tests/fixtures/courses/answer-shape/basics/quizzes/post.toml:105: question \"q9\""
+    ));
+}
+
+#[test]
+fn a_problem_reads_file_line_message() {
+    let p = courses::Problem::new("courses/x/course.toml", Some(3), "level must be 1, 2 or 3");
+    assert_eq!(
+        p.to_string(),
+        "courses/x/course.toml:3: level must be 1, 2 or 3"
+    );
+    let p = courses::Problem::new("courses/x/quizzes/pre.toml", None, "missing");
+    assert_eq!(p.to_string(), "courses/x/quizzes/pre.toml: missing");
+}
+
+#[test]
+fn hostile_markdown_never_reaches_the_page() {
+    let md = r#"# Title
+
+<script>alert(1)</script>
+
+Inline <img src=x onerror="alert(2)"> and <iframe src="https://evil.example"></iframe>
+
+[click](javascript:alert(3)) [also](JaVaScRiPt:alert(4)) [data](data:text/html,<b>x</b>)
+[proto](//evil.example/x) [fine](https://example.com/a) [rel](other-page)
+
+![ok](media/01-dot.svg) ![web](https://example.com/a.png) ![bad](http://evil.example/x.png)
+![js](javascript:alert(5)) ![up](media/../secret.svg)
+
+<a href="https://x" onclick="alert(6)">x</a>
+
+| a | b |
+|---|---|
+| 1 | 2 |
+"#;
+    let html = courses::render_markdown(md, "/media/basics/3/");
+    let tags = tags(&html);
+    for bad in [
+        "script",
+        "iframe",
+        "onerror=",
+        "onclick=",
+        "javascript:",
+        "data:text",
+        "//evil.example",
+        "<img src=\"x\"",
+        "../secret",
+    ] {
+        assert!(!tags.contains(bad), "{bad} survived in {html}");
+    }
+    assert!(
+        html.contains(r#"src="/media/basics/3/media/01-dot.svg""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"src="https://example.com/a.png""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"loading="lazy""#), "{html}");
+    assert!(html.contains(r#"href="https://example.com/a""#), "{html}");
+    assert!(html.contains(r#"href="other-page""#), "{html}");
+    assert!(html.contains("<table>"), "{html}");
+    // Raw HTML is shown as text, not run.
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+}
+
+/// The real tags of sanitised HTML, lowercased (text cannot hold a raw `<`).
+fn tags(html: &str) -> String {
+    html.to_ascii_lowercase()
+        .split('<')
+        .skip(1)
+        .map(|t| t.split('>').next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_checker_flags_raw_html_and_foreign_images() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(&format!("{FIXTURES}/valid")), tmp.path());
+    let lesson = tmp.path().join("basics/lessons/01-first.en.md");
+    let mut text = fs::read_to_string(&lesson).unwrap();
+    text.push_str("\n<script>alert(1)</script>\n\n![x](https://example.com/x.png)\n\n[y](javascript:alert(1))\n");
+    fs::write(&lesson, text).unwrap();
+    let found: Vec<String> = courses::check(tmp.path())
+        .into_iter()
+        .map(|p| format!("{}: {}", p.line.unwrap_or(0), p.message))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "13: raw HTML is not allowed in lessons (write Markdown)",
+            "15: image \"https://example.com/x.png\" must be a file in media/ (e.g. media/01-wifi-icon.svg)",
+            "17: link \"javascript:alert(1)\" must start with https:// or http://",
+        ]
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, relative path to bytes.
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().to_path_buf();
+                out.push((rel, fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn export_with_sources_reproduces_the_shipped_files() {
+    let (_, loaded, _) = courses::load_dir(Path::new("courses"));
+    for c in &loaded {
+        let tmp = tempfile::tempdir().unwrap();
+        courses::write_course(&c.course, tmp.path()).unwrap();
+        assert_eq!(files(tmp.path()), files(Path::new(&c.dir)), "{}", c.dir);
+    }
+}
+
+/// The shipped files are written in the canonical style, so even a course
+/// re-authored in the browser exports to the same bytes.
+#[test]
+fn canonical_emission_matches_the_shipped_files() {
+    let (_, loaded, _) = courses::load_dir(Path::new("courses"));
+    for c in &loaded {
+        let mut course = c.course.clone();
+        course.clear_sources();
+        let tmp = tempfile::tempdir().unwrap();
+        courses::write_course(&course, tmp.path()).unwrap();
+        assert_eq!(files(tmp.path()), files(Path::new(&c.dir)), "{}", c.dir);
+    }
+}
+
+#[test]
+fn canonical_files_are_stable_and_load_back_to_the_same_course() {
+    let (skills, loaded, _) = courses::load_dir(Path::new("courses"));
+    let skills = skills.unwrap();
+    for c in &loaded {
+        let mut course = c.course.clone();
+        course.clear_sources();
+        round_trip(course, &skills);
+    }
+    round_trip(authored_course(), &skills);
+}
+
+fn round_trip(course: Course, skills: &courses::Skills) {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = tmp.path().join("1").join(&course.slug);
+    courses::write_course(&course, &first).unwrap();
+    let (again, problems) = courses::load_course(&first, Some((skills, "skills.toml")));
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let mut again = again.unwrap_or_else(|| panic!("{shown:?}"));
+    again.clear_sources();
+    assert_eq!(again, course, "{}: {shown:?}", course.slug);
+    let second = tmp.path().join("2").join(&course.slug);
+    courses::write_course(&again, &second).unwrap();
+    assert_eq!(files(&first), files(&second), "{}", course.slug);
+}
+
+fn text(zh: &str, en: &str) -> Text {
+    Text::from([("zh-CN".into(), zh.into()), ("en".into(), en.into())])
+}
+
+/// A course as the browser editor might build it, with awkward characters.
+fn authored_course() -> Course {
+    let lesson_text = |title: &str| LessonText {
+        title: title.into(),
+        minutes: 7,
+        competences: vec!["it.connect".into()],
+        audio: None,
+        body_md: "# \"Quotes\" \\ back\\slash\n\nLine\twith tab.\n".into(),
+        source: None,
+    };
+    let question = |id: &str, kind: QuestionKind, answer: &[&str], choices: &[&str]| Question {
+        id: id.into(),
+        kind,
+        competence: "it.connect".into(),
+        points: if kind == QuestionKind::Number { 3 } else { 1 },
+        prompt: text("连上 \"Wi-Fi\"？\n第二行", "Join \"Wi-Fi\"?\nSecond line"),
+        choices: choices
+            .iter()
+            .map(|c| Choice {
+                id: (*c).into(),
+                text: text(&format!("选 {c}"), &format!("Pick {c} \\ {{}}")),
+            })
+            .collect(),
+        answer: answer.iter().map(|a| (*a).into()).collect(),
+        tolerance: (kind == QuestionKind::Number).then_some(0.25),
+        explain: text("因为", "Because"),
+    };
+    let questions: Vec<Question> = (1..=8)
+        .map(|i| match i % 4 {
+            0 => question(&format!("q{i}"), QuestionKind::Number, &["12.5"], &[]),
+            1 => question(
+                &format!("q{i}"),
+                QuestionKind::Order,
+                &["b", "a"],
+                &["a", "b"],
+            ),
+            2 => question(&format!("q{i}"), QuestionKind::TrueFalse, &["true"], &[]),
+            _ => question(
+                &format!("q{i}"),
+                QuestionKind::Multiple,
+                &["a", "c"],
+                &["a", "b", "c"],
+            ),
+        })
+        .collect();
+    let quiz = |slug: &str, kind, lesson_slug: Option<&str>, questions: Vec<Question>| Quiz {
+        slug: slug.into(),
+        kind,
+        lesson_slug: lesson_slug.map(Into::into),
+        title: (kind != QuizKind::Lesson).then(|| text("小测", "Quiz")),
+        questions,
+        source: None,
+    };
+    Course {
+        slug: "authored-here".into(),
+        category: "it".into(),
+        level: 2,
+        languages: vec!["zh-CN".into(), "en".into()],
+        competences: vec!["it.connect".into()],
+        pass_mark: 75,
+        hours: 1.5,
+        title: text("在浏览器里写的课", "Written in the \"browser\""),
+        summary: text("一句话", "One line\nand another"),
+        lessons: vec![Lesson {
+            number: 1,
+            slug: "join-wifi".into(),
+            texts: [
+                ("zh-CN".to_string(), lesson_text("连网")),
+                ("en".to_string(), lesson_text("Get online")),
+            ]
+            .into(),
+        }],
+        quizzes: vec![
+            quiz("pre", QuizKind::Pre, None, questions.clone()),
+            quiz("post", QuizKind::Post, None, questions.clone()),
+            quiz(
+                "01-join-wifi",
+                QuizKind::Lesson,
+                Some("join-wifi"),
+                questions[..2].to_vec(),
+            ),
+        ],
+        tasks: vec![Task {
+            id: "wifi-joined".into(),
+            competence: "it.connect".into(),
+            required: false,
+            title: text("连上 Wi-Fi", "Join Wi-Fi"),
+            evidence: text("培训员看到", "Trainer sees it"),
+        }],
+        media: Vec::new(),
+        source: None,
+        tasks_source: None,
+    }
+}
+
+/// Real files of one shipped course, with the place they take in a package.
+fn real_files() -> Vec<(&'static str, Vec<u8>)> {
+    let c = "courses/smartphone-basics";
+    let read = |p: &str| fs::read(p).unwrap();
+    let lesson = fs::read_dir(format!("{c}/lessons"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    vec![
+        ("skills.toml", read("courses/skills.toml")),
+        ("basics/course.toml", read(&format!("{c}/course.toml"))),
+        ("basics/tasks.toml", read(&format!("{c}/tasks.toml"))),
+        (
+            "basics/quizzes/post.toml",
+            read(&format!("{c}/quizzes/post.toml")),
+        ),
+        (
+            "basics/lessons/01-first.zh-CN.md",
+            fs::read(lesson).unwrap(),
+        ),
+    ]
+}
+
+const TARGETS: [&str; 7] = [
+    "skills.toml",
+    "basics/course.toml",
+    "basics/tasks.toml",
+    "basics/quizzes/post.toml",
+    "basics/quizzes/01-first.toml",
+    "basics/lessons/01-first.zh-CN.md",
+    "basics/media/01-dot.svg",
+];
+
+/// Writes `bytes` over one file of a copy of the valid fixture and loads it.
+fn load_with(target: &str, bytes: &[u8]) {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(&format!("{FIXTURES}/valid")), tmp.path());
+    fs::write(tmp.path().join(target), bytes).unwrap();
+    let (_, loaded, problems) = courses::load_dir(tmp.path());
+    for p in &problems {
+        let _ = p.to_string();
+    }
+    for c in &loaded {
+        for lesson in &c.course.lessons {
+            for t in lesson.texts.values() {
+                let _ = courses::render_markdown(&t.body_md, "/m");
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn random_bytes_never_panic(target in 0..TARGETS.len(), bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        load_with(TARGETS[target], &bytes);
+    }
+
+    #[test]
+    fn truncated_real_files_never_panic(which in 0..5usize, cut in any::<prop::sample::Index>()) {
+        let files = real_files();
+        let (target, bytes) = &files[which];
+        let end = cut.index(bytes.len() + 1);
+        load_with(target, &bytes[..end]);
+    }
+
+    #[test]
+    fn mutated_real_files_never_panic(which in 0..5usize, at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let files = real_files();
+        let (target, bytes) = &files[which];
+        let mut bytes = bytes.clone();
+        if !bytes.is_empty() {
+            let i = at.index(bytes.len());
+            bytes[i] = byte;
+        }
+        load_with(target, &bytes);
+    }
+
+    #[test]
+    fn rendered_markdown_never_carries_script(md in "(<script>|<img onerror=x>|\\[a\\]\\(javascript:x\\)|!\\[b\\]\\(|[a-z <>\"'=/()\\[\\]!:\n])*") {
+        let tags = tags(&courses::render_markdown(&md, "/m"));
+        prop_assert!(!tags.contains("script"));
+        prop_assert!(!tags.contains("onerror"));
+        prop_assert!(!tags.contains("javascript:"));
+    }
+}
