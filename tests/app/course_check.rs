@@ -541,3 +541,108 @@ proptest! {
         prop_assert!(!tags.contains("javascript:"));
     }
 }
+
+/// check → import into the database → export reproduces the shipped files byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shipped_courses_survive_a_database_round_trip() {
+    let app = crate::helpers::TestApp::spawn(crate::helpers::Engine::Sqlite)
+        .await
+        .unwrap();
+    let root = crate::helpers::repo_path("courses");
+    let report = fuzhi::catalog::store::import_dir(app.conn(), &root)
+        .await
+        .unwrap();
+    assert_eq!(report.courses.len(), 9);
+    // A second import changes nothing.
+    let again = fuzhi::catalog::store::import_dir(app.conn(), &root)
+        .await
+        .unwrap();
+    assert!(
+        again
+            .courses
+            .iter()
+            .all(|(_, o)| matches!(o, fuzhi::catalog::store::Outcome::Unchanged { .. }))
+    );
+    let out = tempfile::tempdir().unwrap();
+    for (slug, _) in &report.courses {
+        let dir = out.path().join(slug);
+        fuzhi::catalog::export::export(app.conn(), slug, &dir)
+            .await
+            .unwrap();
+        let mut files = Vec::new();
+        collect(&root.join(slug), &mut files);
+        assert!(!files.is_empty());
+        for f in files {
+            let rel = f.strip_prefix(root.join(slug)).unwrap();
+            let exported = std::fs::read(dir.join(rel))
+                .unwrap_or_else(|_| panic!("{slug}/{} not exported", rel.display()));
+            assert!(
+                exported == std::fs::read(&f).unwrap(),
+                "{slug}/{} differs after the round trip",
+                rel.display()
+            );
+        }
+    }
+}
+
+fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// A changed lesson becomes a new published version; progress keyed by slug survives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_course_is_a_new_version_and_progress_survives() {
+    let app = crate::helpers::TestApp::spawn(crate::helpers::Engine::Sqlite)
+        .await
+        .unwrap();
+    let p = app.people().await;
+    app.import_course(crate::helpers::COURSE).await;
+    let t = app.token(p.learner).await;
+    app.post_json(
+        "/api/v1/courses/smartphone-basics/enroll",
+        &t,
+        serde_json::json!({}),
+    )
+    .await;
+    let (_, r) = app
+        .post_json("/api/v1/events", &t, serde_json::json!([{"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": "smartphone-basics", "lesson": "wifi-and-data"}]))
+        .await;
+    assert_eq!(r["accepted"], 1);
+    let (skills, courses) = crate::helpers::shipped();
+    let mut c = courses
+        .iter()
+        .find(|c| c.course.slug == "smartphone-basics")
+        .unwrap()
+        .course
+        .clone();
+    let _ = skills;
+    for text in c.lessons[0].texts.values_mut() {
+        text.body_md.push_str("\n\n补充一句。\n");
+        text.source = None;
+    }
+    let o = fuzhi::catalog::store::import_course(app.conn(), &c, None)
+        .await
+        .unwrap();
+    assert_eq!(o, fuzhi::catalog::store::Outcome::Published { version: 2 });
+    app.state.content.clear();
+    let lesson = app
+        .get_json(
+            "/api/v1/courses/smartphone-basics/lessons/wifi-and-data",
+            &t,
+        )
+        .await
+        .1;
+    assert!(lesson["html"].as_str().unwrap().contains("补充一句"));
+    let (_, prog) = app.get_json("/api/v1/me/progress", &t).await;
+    assert_eq!(
+        prog["items"][0]["lessons"]["wifi-and-data"], "finished",
+        "progress survives the new version"
+    );
+}
