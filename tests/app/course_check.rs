@@ -646,3 +646,27 @@ async fn a_changed_course_is_a_new_version_and_progress_survives() {
         "progress survives the new version"
     );
 }
+
+/// Every competence of the framework is tested by some post-test and observed
+/// by some practical task.
+#[test]
+fn every_competence_is_covered_by_a_post_test_and_a_task() {
+    let (skills, courses) = crate::helpers::shipped();
+    assert!(skills.competences.len() >= 18);
+    for c in &skills.competences {
+        let in_post = courses.iter().any(|l| {
+            l.course.quizzes.iter().any(|q| q.slug == "post" && q.questions.iter().any(|x| x.competence == c.code))
+        });
+        let in_task = courses.iter().any(|l| l.course.tasks.iter().any(|t| t.competence == c.code));
+        assert!(in_post, "{} is in no post-test", c.code);
+        assert!(in_task, "{} is in no practical task", c.code);
+    }
+    assert!(courses.len() >= 8);
+    for l in courses {
+        let n = l.course.lessons.len();
+        assert!((4..=8).contains(&n), "{} has {n} lessons", l.course.slug);
+        for lesson in &l.course.lessons {
+            assert!(lesson.texts.contains_key("zh-CN") && lesson.texts.contains_key("en"), "{}/{}", l.course.slug, lesson.slug);
+        }
+    }
+}
