@@ -6,6 +6,7 @@ mod access_matrix;
 mod accounts;
 mod browser;
 mod foundation;
+mod households;
 mod households_core;
 mod learning;
 mod mail;
