@@ -13,7 +13,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, TryIntoModel,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
@@ -479,7 +479,7 @@ fn validate_member(
         errs.insert(f("relation"), "required".into());
         None
     } else {
-        vocab(errs, &f("relation"), Some(&m.relation), Relation::parse, Relation::expected)
+        vocab(errs, &f("relation"), Some(m.relation.as_str()), Relation::parse, Relation::expected)
     };
     let sex = vocab(errs, &f("sex"), m.sex.as_deref(), Sex::parse, Sex::expected);
     let health = vocab(errs, &f("health"), m.health.as_deref(), Health::parse, Health::expected);

@@ -34,7 +34,10 @@ fn zh(lang: &str) -> bool {
 fn options<T: Copy>(lang: &str, all: &[T], code: fn(T) -> &'static str, zhl: fn(T) -> &'static str) -> Value {
     Value::Array(
         all.iter()
-            .map(|v| json!({"code": code(*v), "label": if zh(lang) { zhl(*v) } else { code(*v) }}))
+            .map(|v| {
+                let label = if zh(lang) { zhl(*v) } else { code(*v) };
+                json!({"code": code(*v), "label": label})
+            })
             .collect(),
     )
 }
@@ -43,7 +46,10 @@ fn cause_options(lang: &str) -> Value {
     Value::Array(
         Cause::ALL
             .iter()
-            .map(|c| json!({"code": c.code, "label": format!("{} {}", c.code, if zh(lang) { c.zh } else { c.en })}))
+            .map(|c| {
+                let name = if zh(lang) { c.zh } else { c.en };
+                json!({"code": c.code, "label": format!("{} {name}", c.code)})
+            })
             .collect(),
     )
 }
