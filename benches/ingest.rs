@@ -15,18 +15,33 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::json;
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let mut engines = vec![("sqlite", format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()))];
+    let mut engines = vec![(
+        "sqlite",
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
+    )];
     if let Ok(pg) = std::env::var("FUZHI_BENCH_POSTGRES_URL") {
         let admin = Database::connect(&pg).await.expect("postgres");
         let name = format!("fuzhi_bench_{}", std::process::id());
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
-        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+            .await
+            .unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
         let mut u = url::Url::parse(&pg).unwrap();
         u.set_path(&format!("/{name}"));
         engines.push(("postgres", u.to_string()));
@@ -46,33 +61,63 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
         addr: "127.0.0.1:0".into(),
         courses_dir: None,
         db_max_connections: 16,
-        mail: MailSettings { worker: false, ..Default::default() },
+        mail: MailSettings {
+            worker: false,
+            ..Default::default()
+        },
         ..Settings::default()
     };
-    let app = Application::build(settings, StartOptions::default()).await.unwrap();
+    let app = Application::build(settings, StartOptions::default())
+        .await
+        .unwrap();
     let base = format!("http://{}", app.addr());
     let state = app.state();
     tokio::spawn(app.run());
-    fuzhi::areas::import_csv(&state.db, fuzhi::demo::AREAS.as_bytes()).await.unwrap();
+    fuzhi::areas::import_csv(&state.db, fuzhi::demo::AREAS.as_bytes())
+        .await
+        .unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("courses");
-    fuzhi::catalog::store::import_dir(&state.db, &root).await.unwrap();
-    let info = state.content.published(&state.db, "smartphone-basics").await.unwrap().unwrap();
+    fuzhi::catalog::store::import_dir(&state.db, &root)
+        .await
+        .unwrap();
+    let info = state
+        .content
+        .published(&state.db, "smartphone-basics")
+        .await
+        .unwrap()
+        .unwrap();
     let lessons: Vec<String> = info.lessons.iter().map(|l| l.slug.clone()).collect();
     let http = reqwest::Client::new();
     let mut tokens = Vec::new();
     for i in 0..clients {
-        let u = fuzhi::accounts::users::create(&state.db, None, &fuzhi::accounts::users::NewUser {
-            login: format!("1380000{i:04}"),
-            display_name: format!("learner {i}"),
-            password: "bench-password".into(),
-            role: "learner".into(),
-            area_code: Some("530627102001".into()),
-            ..Default::default()
-        })
+        let u = fuzhi::accounts::users::create(
+            &state.db,
+            None,
+            &fuzhi::accounts::users::NewUser {
+                login: format!("1380000{i:04}"),
+                display_name: format!("learner {i}"),
+                password: "bench-password".into(),
+                role: "learner".into(),
+                area_code: Some("530627102001".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
-        let t = fuzhi::accounts::tokens::issue(&state.secrets.jwt, u.id, 0, fuzhi::accounts::tokens::Purpose::Session, chrono::Duration::hours(1));
-        let r = http.post(format!("{base}/api/v1/courses/smartphone-basics/enroll")).bearer_auth(&t).json(&json!({})).send().await.unwrap();
+        let t = fuzhi::accounts::tokens::issue(
+            &state.secrets.jwt,
+            u.id,
+            0,
+            fuzhi::accounts::tokens::Purpose::Session,
+            chrono::Duration::hours(1),
+        );
+        let r = http
+            .post(format!("{base}/api/v1/courses/smartphone-basics/enroll"))
+            .bearer_auth(&t)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_success());
         tokens.push(t);
     }
@@ -109,7 +154,11 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
     let secs = started.elapsed().as_secs_f64();
     lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
-    assert_eq!(total as usize, clients * batch * batches, "every event accepted");
+    assert_eq!(
+        total as usize,
+        clients * batch * batches,
+        "every event accepted"
+    );
     println!(
         "ingest {engine}: {total} events in {secs:.2} s = {:.0} events/s ({clients} clients x batches of {batch}); batch latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
         total as f64 / secs,

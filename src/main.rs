@@ -372,7 +372,11 @@ fn demo_generate(
     f.flush()?;
     let areas = out.with_extension("areas.csv");
     let mut a = String::from("code,name,level,parent_code\n");
-    let mut townships: Vec<&str> = data.villages.iter().map(|v| v.township_code.as_str()).collect();
+    let mut townships: Vec<&str> = data
+        .villages
+        .iter()
+        .map(|v| v.township_code.as_str())
+        .collect();
     townships.dedup();
     let county_code = format!("{county:0<12}");
     a.push_str(&format!("{county_code},县{county},county,\n"));
@@ -380,7 +384,10 @@ fn demo_generate(
         a.push_str(&format!("{t},第{}乡,township,{county_code}\n", i + 1));
     }
     for v in &data.villages {
-        a.push_str(&format!("{},{},village,{}\n", v.code, v.name, v.township_code));
+        a.push_str(&format!(
+            "{},{},village,{}\n",
+            v.code, v.name, v.township_code
+        ));
     }
     std::fs::write(&areas, a)?;
     let members: usize = data.households.iter().map(|h| h.members.len()).sum();

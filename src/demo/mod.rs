@@ -134,17 +134,23 @@ async fn seed_households(state: &AppState) -> AppResult<usize> {
         .await?
         .is_none()
     {
-        let hasher = crate::households::IdHasher::new(state.secrets.id_hmac.expose_secret().as_bytes());
+        let hasher =
+            crate::households::IdHasher::new(state.secrets.id_hmac.expose_secret().as_bytes());
         let plan = crate::households::import::ImportPlan {
-            households: data.households.iter().map(|h| generate::hashed(h, &hasher)).collect(),
+            households: data
+                .households
+                .iter()
+                .map(|h| generate::hashed(h, &hasher))
+                .collect(),
             id_field: "身份证号".into(),
         };
         added = bulk::import_plan(db, &plan, None).await?.imported;
     }
     // Link learners 1-3 (泼机镇) and 7-9 (黑树镇) to a member of their village.
-    for (phone, _, village) in LEARNERS.iter().filter(|(p, _, _)| {
-        matches!(&p[p.len() - 2..], "01" | "02" | "03" | "07" | "08" | "09")
-    }) {
+    for (phone, _, village) in LEARNERS
+        .iter()
+        .filter(|(p, _, _)| matches!(&p[p.len() - 2..], "01" | "02" | "03" | "07" | "08" | "09"))
+    {
         let Some(u) = users::find_by_login(db, phone).await? else {
             continue;
         };

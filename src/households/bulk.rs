@@ -18,9 +18,7 @@ use serde_json::json;
 
 use super::import::{self, FileKind, ImportContext, ImportPlan};
 use super::store::{ENTITY, area_prefix};
-use super::vocab::{
-    Cause, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex,
-};
+use super::vocab::{Cause, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex};
 use crate::audit::{self, Action as Audit, Entry};
 use crate::entities::{area, household, household_cause, income_record, member};
 use crate::error::{AppError, AppResult, RowError};
@@ -56,7 +54,11 @@ pub async fn villages(db: &impl ConnectionTrait, prefix: &str) -> AppResult<Hash
     if !prefix.is_empty() {
         q = q.filter(area::Column::Code.starts_with(prefix));
     }
-    Ok(q.into_tuple::<String>().all(db).await?.into_iter().collect())
+    Ok(q.into_tuple::<String>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// Parses a file for the actor (their area is the import's scope): the plan,
@@ -151,7 +153,11 @@ pub async fn import_plan_with(
             .await?;
         used.extend(found);
     }
-    for h in plan.households.iter().filter(|h| used.contains(&h.registry_no)) {
+    for h in plan
+        .households
+        .iter()
+        .filter(|h| used.contains(&h.registry_no))
+    {
         errors.push(import::RowError::new(
             h.row,
             import::Column::RegistryNo.zh(),

@@ -25,8 +25,8 @@ use super::vocab::{
 use crate::areas::AreaCode;
 use crate::audit::{self, Action as Audit, Entry};
 use crate::entities::{
-    app_user, area, change_event, enrollment, follow_up, household, household_cause,
-    income_record, member,
+    app_user, area, change_event, enrollment, follow_up, household, household_cause, income_record,
+    member,
 };
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, Actor};
@@ -230,7 +230,9 @@ impl ListQuery {
 // ---- small helpers --------------------------------------------------------------
 
 fn clean(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 fn max_len(errs: &mut BTreeMap<String, String>, field: &str, v: &Option<String>, max: usize) {
@@ -253,7 +255,13 @@ fn vocab<T: Copy>(
     match parse(v) {
         Some(t) => Some(t),
         None => {
-            errs.insert(field.into(), format!("unknown value {v}; use one of {expected}", expected = expected()));
+            errs.insert(
+                field.into(),
+                format!(
+                    "unknown value {v}; use one of {expected}",
+                    expected = expected()
+                ),
+            );
             None
         }
     }
@@ -349,12 +357,24 @@ fn validate_fields(
     let kind = if kind.map(str::trim).is_none_or(str::is_empty) {
         Some(HouseholdKind::OrdinaryPoor)
     } else {
-        vocab(errs, "kind", kind, HouseholdKind::parse, HouseholdKind::expected)
+        vocab(
+            errs,
+            "kind",
+            kind,
+            HouseholdKind::parse,
+            HouseholdKind::expected,
+        )
     };
     let status = if status.map(str::trim).is_none_or(str::is_empty) {
         Some(HouseholdStatus::Registered)
     } else {
-        vocab(errs, "status", status, HouseholdStatus::parse, HouseholdStatus::expected)
+        vocab(
+            errs,
+            "status",
+            status,
+            HouseholdStatus::parse,
+            HouseholdStatus::expected,
+        )
     };
     let monitor_type = vocab(
         errs,
@@ -368,11 +388,17 @@ fn validate_fields(
             .or_insert_with(|| "required when the household is monitored (监测户)".into());
     }
     let year = this_year();
-    for (field, y) in [("identified_year", identified_year), ("exited_year", exited_year)] {
+    for (field, y) in [
+        ("identified_year", identified_year),
+        ("exited_year", exited_year),
+    ] {
         if let Some(y) = y
             && !(1980..=year).contains(&y)
         {
-            errs.insert(field.into(), format!("year {y} is not between 1980 and {year}"));
+            errs.insert(
+                field.into(),
+                format!("year {y} is not between 1980 and {year}"),
+            );
         }
     }
     if let (Some(i), Some(e)) = (identified_year, exited_year)
@@ -479,11 +505,29 @@ fn validate_member(
         errs.insert(f("relation"), "required".into());
         None
     } else {
-        vocab(errs, &f("relation"), Some(m.relation.as_str()), Relation::parse, Relation::expected)
+        vocab(
+            errs,
+            &f("relation"),
+            Some(m.relation.as_str()),
+            Relation::parse,
+            Relation::expected,
+        )
     };
     let sex = vocab(errs, &f("sex"), m.sex.as_deref(), Sex::parse, Sex::expected);
-    let health = vocab(errs, &f("health"), m.health.as_deref(), Health::parse, Health::expected);
-    let labour = vocab(errs, &f("labour"), m.labour.as_deref(), Labour::parse, Labour::expected);
+    let health = vocab(
+        errs,
+        &f("health"),
+        m.health.as_deref(),
+        Health::parse,
+        Health::expected,
+    );
+    let labour = vocab(
+        errs,
+        &f("labour"),
+        m.labour.as_deref(),
+        Labour::parse,
+        Labour::expected,
+    );
     if let Some(mm) = m.migrant_months
         && !(0..=12).contains(&mm)
     {
@@ -570,7 +614,10 @@ async fn check_registry_free(
     }
     if let Some(h) = q.one(db).await? {
         return Err(AppError::Conflict(if actor.in_scope(Some(&h.area_code)) {
-            format!("registry number {registry_no} is already used by household {}", h.id)
+            format!(
+                "registry number {registry_no} is already used by household {}",
+                h.id
+            )
         } else {
             format!("registry number {registry_no} is already registered")
         }));
@@ -738,7 +785,10 @@ pub async fn create(
     let hasher = hasher(key);
     let mut members = Vec::new();
     if new.members.is_empty() {
-        errs.insert("members".into(), "a household needs at least one member".into());
+        errs.insert(
+            "members".into(),
+            "a household needs at least one member".into(),
+        );
     }
     for (i, m) in new.members.iter().enumerate() {
         if let Some(v) = validate_member(&mut errs, &format!("members[{i}]."), m, &hasher) {
@@ -758,10 +808,7 @@ pub async fn create(
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, (field, m)) in members.iter().enumerate() {
         if let Some(j) = seen.insert(&m.hmac, i) {
-            errs.insert(
-                field.clone(),
-                format!("the same ID number as members[{j}]"),
-            );
+            errs.insert(field.clone(), format!("the same ID number as members[{j}]"));
         }
     }
     if !errs.is_empty() {
@@ -883,7 +930,10 @@ pub async fn get(
         .collect();
     Ok(Detail {
         area_name,
-        primary_cause: causes.iter().find(|c| c.is_primary).map(|c| c.cause.clone()),
+        primary_cause: causes
+            .iter()
+            .find(|c| c.is_primary)
+            .map(|c| c.cause.clone()),
         other_causes: causes
             .iter()
             .filter(|c| !c.is_primary)
@@ -950,7 +1000,10 @@ pub async fn update(
         .filter(household_cause::Column::HouseholdId.eq(h.id))
         .all(db)
         .await?;
-    let cur_primary = causes.iter().find(|c| c.is_primary).map(|c| c.cause.clone());
+    let cur_primary = causes
+        .iter()
+        .find(|c| c.is_primary)
+        .map(|c| c.cause.clone());
     let cur_others: Vec<String> = causes
         .iter()
         .filter(|c| !c.is_primary)
@@ -1014,13 +1067,25 @@ pub async fn update(
             .exec(db)
             .await?;
         follow_up::Entity::update_many()
-            .col_expr(follow_up::Column::AreaCode, Expr::value(f.area_code.clone()))
+            .col_expr(
+                follow_up::Column::AreaCode,
+                Expr::value(f.area_code.clone()),
+            )
             .filter(follow_up::Column::HouseholdId.eq(h.id))
             .exec(db)
             .await?;
     }
     let snap = snapshot(db, &after).await?;
-    log(db, actor, Audit::Update, &after, Some(before), Some(snap), None).await?;
+    log(
+        db,
+        actor,
+        Audit::Update,
+        &after,
+        Some(before),
+        Some(snap),
+        None,
+    )
+    .await?;
     Ok(after)
 }
 
@@ -1085,7 +1150,10 @@ pub async fn add_member(
         && v.relation == Relation::Head
         && existing.iter().any(|e| e.relation == Relation::Head.code())
     {
-        errs.insert("relation".into(), "the household already has a head (户主)".into());
+        errs.insert(
+            "relation".into(),
+            "the household already has a head (户主)".into(),
+        );
     }
     if !errs.is_empty() {
         return Err(AppError::fields(errs));
@@ -1262,7 +1330,12 @@ pub async fn record_follow_up(
     if ![3, 6, 12].contains(&f.months_after) {
         errs.insert("months_after".into(), "must be 3, 6 or 12".into());
     }
-    let surveyed_at = match f.surveyed_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let surveyed_at = match f
+        .surveyed_at
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => Some(Utc::now()),
         Some(s) => match parse_time(s) {
             Some(t) if t <= Utc::now() + chrono::Duration::days(1) => Some(t),
@@ -1279,7 +1352,9 @@ pub async fn record_follow_up(
     if f.orders_30d.is_some_and(|o| !(0..=100_000).contains(&o)) {
         errs.insert("orders_30d".into(), "must be between 0 and 100000".into());
     }
-    if f.sales_30d_fen.is_some_and(|o| !(0..=100_000_000_000).contains(&o)) {
+    if f.sales_30d_fen
+        .is_some_and(|o| !(0..=100_000_000_000).contains(&o))
+    {
         errs.insert("sales_30d_fen".into(), "out of range".into());
     }
     let work_status = clean(f.work_status.as_deref());
@@ -1371,6 +1446,7 @@ pub fn area_prefix(actor: &Actor, area: Option<&str>) -> AppResult<String> {
 
 /// Ids of households with a linked learner who completed a course.
 fn trained_households() -> SelectStatement {
+    use sea_orm::sea_query::ExprTrait;
     Query::select()
         .column((member::Entity, member::Column::HouseholdId))
         .from(member::Entity)
@@ -1393,7 +1469,10 @@ fn yes_no(s: Option<&str>) -> AppResult<Option<bool>> {
         "" => Ok(None),
         "1" | "true" | "yes" => Ok(Some(true)),
         "0" | "false" | "no" => Ok(Some(false)),
-        other => Err(AppError::field("trained", format!("{other} is not yes or no"))),
+        other => Err(AppError::field(
+            "trained",
+            format!("{other} is not yes or no"),
+        )),
     }
 }
 
@@ -1414,8 +1493,8 @@ pub async fn list(
         q = q.filter(household::Column::Status.eq(st.code()));
     }
     if let Some(c) = f.cause.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let cause =
-            Cause::parse(c).ok_or_else(|| AppError::field("cause", format!("unknown cause {c}")))?;
+        let cause = Cause::parse(c)
+            .ok_or_else(|| AppError::field("cause", format!("unknown cause {c}")))?;
         q = q.filter(
             household::Column::Id.in_subquery(
                 Query::select()
@@ -1480,10 +1559,10 @@ async fn summarize(
         .into_iter()
         .map(|c| (c.household_id, c.cause))
         .collect();
+    use sea_orm::sea_query::ExprTrait;
     let mut trained_q = trained_households();
-    trained_q.and_where(
-        Expr::col((member::Entity, member::Column::HouseholdId)).is_in(ids.clone()),
-    );
+    trained_q
+        .and_where(Expr::col((member::Entity, member::Column::HouseholdId)).is_in(ids.clone()));
     let trained: HashSet<i64> = {
         let stmt = db.get_database_backend().build(&trained_q);
         db.query_all_raw(stmt)

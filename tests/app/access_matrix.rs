@@ -362,14 +362,24 @@ fn rows() -> Vec<Row> {
             |_, _| Body::Json(serde_json::json!({"reason": "测试"})),
         ),
         // households (officials of the area and admins; member links also trainers)
-        r("GET", "/api/v1/households", same([401, 403, 403, 200, 200]), none),
+        r(
+            "GET",
+            "/api/v1/households",
+            same([401, 403, 403, 200, 200]),
+            none,
+        ),
         r(
             "POST",
             "/api/v1/households",
             ([401, 403, 403, 201, 201], [401, 403, 403, 404, 201]),
             |s, n| Body::Json(hh_body(&format!("MX-A{n}"), village(s), &hh_id(1961, n))),
         ),
-        r("GET", "/api/v1/households/export", same([401, 403, 403, 200, 200]), none),
+        r(
+            "GET",
+            "/api/v1/households/export",
+            same([401, 403, 403, 200, 200]),
+            none,
+        ),
         r(
             "GET",
             "/api/v1/households/template.csv",
@@ -418,7 +428,12 @@ fn rows() -> Vec<Row> {
             ([401, 403, 403, 200, 200], [401, 403, 403, 404, 200]),
             |_, _| Body::Json(serde_json::json!({"year": 2024, "wage_fen": 100})),
         ),
-        r("GET", "/office/households", same([303, 403, 403, 200, 200]), none),
+        r(
+            "GET",
+            "/office/households",
+            same([303, 403, 403, 200, 200]),
+            none,
+        ),
         r(
             "POST",
             "/office/households",
@@ -433,7 +448,12 @@ fn rows() -> Vec<Row> {
                 ])
             },
         ),
-        r("GET", "/office/households/new", same([303, 403, 403, 200, 200]), none),
+        r(
+            "GET",
+            "/office/households/new",
+            same([303, 403, 403, 200, 200]),
+            none,
+        ),
         r(
             "GET",
             "/office/households/import",
@@ -444,7 +464,12 @@ fn rows() -> Vec<Row> {
             "POST",
             "/office/households/import",
             ([403, 403, 403, 200, 200], [403, 403, 403, 422, 200]),
-            |s, n| Body::Form(vec![("csv", hh_csv(&format!("MX-D{n}"), village(s), &hh_id(1964, n)))]),
+            |s, n| {
+                Body::Form(vec![(
+                    "csv",
+                    hh_csv(&format!("MX-D{n}"), village(s), &hh_id(1964, n)),
+                )])
+            },
         ),
         r(
             "GET",
@@ -456,7 +481,12 @@ fn rows() -> Vec<Row> {
             "POST",
             "/office/households/{id}",
             ([403, 403, 403, 303, 303], [403, 403, 403, 404, 303]),
-            |_, _| Body::Form(vec![("primary_cause", "07".into()), ("phone", "13800000001".into())]),
+            |_, _| {
+                Body::Form(vec![
+                    ("primary_cause", "07".into()),
+                    ("phone", "13800000001".into()),
+                ])
+            },
         ),
         r(
             "GET",
@@ -512,7 +542,12 @@ fn rows() -> Vec<Row> {
             ([403, 403, 403, 303, 303], [403, 403, 403, 404, 303]),
             |_, _| Body::Form(vec![("months_after", "6".into())]),
         ),
-        r("GET", "/office/members", same([303, 403, 200, 200, 200]), none),
+        r(
+            "GET",
+            "/office/members",
+            same([303, 403, 200, 200, 200]),
+            none,
+        ),
         r(
             "POST",
             "/office/members/search",
@@ -526,7 +561,12 @@ fn rows() -> Vec<Row> {
             |s, _| {
                 Body::Form(vec![(
                     "login",
-                    if s == Scope::In { "13900000002" } else { "13900000003" }.into(),
+                    if s == Scope::In {
+                        "13900000002"
+                    } else {
+                        "13900000003"
+                    }
+                    .into(),
                 )])
             },
         ),
@@ -534,7 +574,12 @@ fn rows() -> Vec<Row> {
             "POST",
             "/office/members/{id}/learner",
             ([403, 403, 303, 303, 303], [403, 403, 404, 404, 303]),
-            |_, n| Body::Form(vec![("phone", format!("1330000{n:04}")), ("pin", "135790".into())]),
+            |_, n| {
+                Body::Form(vec![
+                    ("phone", format!("1330000{n:04}")),
+                    ("pin", "135790".into()),
+                ])
+            },
         ),
         // end households
     ]
@@ -556,7 +601,9 @@ fn hh_body(no: &str, area: &str, id: &str) -> serde_json::Value {
 }
 
 fn hh_csv(no: &str, area: &str, id: &str) -> String {
-    format!("户编号,行政区划代码,主要致贫原因,姓名,身份证号,与户主关系\n{no},{area},07,张三,{id},户主\n")
+    format!(
+        "户编号,行政区划代码,主要致贫原因,姓名,身份证号,与户主关系\n{no},{area},07,张三,{id},户主\n"
+    )
 }
 
 static FRESH: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
@@ -580,7 +627,10 @@ fn household_path(fx: &Fixture, method: &str, path: &str, i_scope: usize) -> Opt
     if path.starts_with("/office/members/") {
         Some(path.replace("{id}", &m.to_string()))
     } else if path.starts_with("/api/v1/households/") || path.starts_with("/office/households/") {
-        Some(path.replace("{id}", &h.to_string()).replace("{mid}", &m.to_string()))
+        Some(
+            path.replace("{id}", &h.to_string())
+                .replace("{mid}", &m.to_string()),
+        )
     } else {
         None
     }
@@ -588,9 +638,14 @@ fn household_path(fx: &Fixture, method: &str, path: &str, i_scope: usize) -> Opt
 
 /// Households inside and outside township A: a standing one each, and a pool
 /// of two-member households for the routes that delete.
-async fn household_fixture(app: &TestApp, admin: &fuzhi::policy::Actor) -> ([(i64, i64); 2], [Vec<(i64, i64)>; 2]) {
+async fn household_fixture(
+    app: &TestApp,
+    admin: &fuzhi::policy::Actor,
+) -> ([(i64, i64); 2], [Vec<(i64, i64)>; 2]) {
     let key = app.state.secrets.id_hmac.clone();
-    let key = secrecy::ExposeSecret::expose_secret(&key).as_bytes().to_vec();
+    let key = secrecy::ExposeSecret::expose_secret(&key)
+        .as_bytes()
+        .to_vec();
     let mut n = 0u32;
     let mut make = async |area: &str, members: usize| {
         let ms: Vec<fuzhi::households::store::MemberInput> = (0..members)
@@ -618,7 +673,9 @@ async fn household_fixture(app: &TestApp, admin: &fuzhi::policy::Actor) -> ([(i6
         )
         .await
         .unwrap();
-        let d = fuzhi::households::store::get(app.conn(), admin, h.id, false).await.unwrap();
+        let d = fuzhi::households::store::get(app.conn(), admin, h.id, false)
+            .await
+            .unwrap();
         (h.id, d.members.last().unwrap().id)
     };
     let standing = [make(VILLAGE_A2, 1).await, make(VILLAGE_B, 1).await];

@@ -58,7 +58,11 @@ async fn crud_with_masked_audit(app: TestApp) {
     let tok = app.token(p.official).await;
     let (a, b) = (id_number(1980, 1), id_number(2005, 2));
     let (s, v) = app
-        .post_json("/api/v1/households", &tok, body("HH-1", VILLAGE_A, &[&a, &b]))
+        .post_json(
+            "/api/v1/households",
+            &tok,
+            body("HH-1", VILLAGE_A, &[&a, &b]),
+        )
         .await;
     assert_eq!(s, 201, "{v}");
     let id = v["household"]["id"].as_i64().unwrap();
@@ -94,18 +98,30 @@ async fn crud_with_masked_audit(app: TestApp) {
     assert!(v["error"]["fields"]["other_causes"].is_string(), "{v}");
 
     let (s, _) = app
-        .post_json(&format!("/api/v1/households/{id}/incomes"), &tok, json!({"year": 2024, "wage_fen": 1_000_000}))
+        .post_json(
+            &format!("/api/v1/households/{id}/incomes"),
+            &tok,
+            json!({"year": 2024, "wage_fen": 1_000_000}),
+        )
         .await;
     assert_eq!(s, 200);
     let (s, _) = app
-        .post_json(&format!("/api/v1/households/{id}/follow-ups"), &tok, json!({"months_after": 6, "shop_active": true, "orders_30d": 4}))
+        .post_json(
+            &format!("/api/v1/households/{id}/follow-ups"),
+            &tok,
+            json!({"months_after": 6, "shop_active": true, "orders_30d": 4}),
+        )
         .await;
     assert_eq!(s, 201);
-    let (s, v) = app.get_json(&format!("/api/v1/households/{id}"), &tok).await;
+    let (s, v) = app
+        .get_json(&format!("/api/v1/households/{id}"), &tok)
+        .await;
     assert_eq!(s, 200);
     assert_eq!(v["incomes"][0]["net_per_capita_fen"], 500_000);
     assert_eq!(v["follow_ups"][0]["orders_30d"], 4);
-    let (s, v) = app.get_json(&format!("/api/v1/households/{id}/history"), &tok).await;
+    let (s, v) = app
+        .get_json(&format!("/api/v1/households/{id}/history"), &tok)
+        .await;
     assert_eq!(s, 200);
     assert_eq!(v["total"], 4, "{v}");
 
@@ -117,7 +133,9 @@ async fn crud_with_masked_audit(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 204);
-    let (s, _) = app.get_json(&format!("/api/v1/households/{id}"), &tok).await;
+    let (s, _) = app
+        .get_json(&format!("/api/v1/households/{id}"), &tok)
+        .await;
     assert_eq!(s, 404);
     assert_eq!(app.count("member").await, 0);
 
@@ -147,7 +165,11 @@ async fn duplicate_id_numbers_are_refused(app: TestApp) {
         .await;
     assert_eq!(s, 201);
     let (s, _) = app
-        .post_json("/api/v1/households", &admin, body("OUT-1", VILLAGE_B, &[&y]))
+        .post_json(
+            "/api/v1/households",
+            &admin,
+            body("OUT-1", VILLAGE_B, &[&y]),
+        )
         .await;
     assert_eq!(s, 201);
     let (s, v) = app
@@ -161,10 +183,21 @@ async fn duplicate_id_numbers_are_refused(app: TestApp) {
         .await;
     assert_eq!(s, 409);
     let m = v["error"]["message"].as_str().unwrap();
-    assert!(m.contains("already registered") && !m.contains("OUT-1"), "{m}");
+    assert!(
+        m.contains("already registered") && !m.contains("OUT-1"),
+        "{m}"
+    );
     // Twice in one request.
     let (s, v) = app
-        .post_json("/api/v1/households", &tok, body("IN-4", VILLAGE_A2, &[&id_number(1990, 1), &id_number(1990, 1)]))
+        .post_json(
+            "/api/v1/households",
+            &tok,
+            body(
+                "IN-4",
+                VILLAGE_A2,
+                &[&id_number(1990, 1), &id_number(1990, 1)],
+            ),
+        )
         .await;
     assert_eq!(s, 422, "{v}");
     assert_eq!(app.count("household").await, 2);
@@ -231,13 +264,21 @@ async fn import_is_all_or_nothing(app: TestApp) {
     // Again: every row is now a duplicate, and nothing changes.
     let (s, v) = import_csv(&app, &tok, &csv).await;
     assert_eq!(s, 422);
-    assert_eq!(v["error"]["errors"].as_array().unwrap().len(), ids.len() + 30);
+    assert_eq!(
+        v["error"]["errors"].as_array().unwrap().len(),
+        ids.len() + 30
+    );
     assert_eq!(app.count("household").await, 30);
 
     // The list, its filters and pages.
-    let (s, v) = app.get_json("/api/v1/households?per_page=7&page=2", &tok).await;
+    let (s, v) = app
+        .get_json("/api/v1/households?per_page=7&page=2", &tok)
+        .await;
     assert_eq!(s, 200);
-    assert_eq!((v["total"].as_u64(), v["items"].as_array().unwrap().len()), (Some(30), 7));
+    assert_eq!(
+        (v["total"].as_u64(), v["items"].as_array().unwrap().len()),
+        (Some(30), 7)
+    );
     let (_, v) = app
         .get_json(&format!("/api/v1/households?area={VILLAGE_A}"), &tok)
         .await;
@@ -263,7 +304,11 @@ async fn officials_stay_in_their_township(app: TestApp) {
     let p = app.people().await;
     let (tok, admin) = (app.token(p.official).await, app.token(p.admin).await);
     let (s, v) = app
-        .post_json("/api/v1/households", &admin, body("B-1", VILLAGE_B, &[&id_number(1975, 9)]))
+        .post_json(
+            "/api/v1/households",
+            &admin,
+            body("B-1", VILLAGE_B, &[&id_number(1975, 9)]),
+        )
         .await;
     assert_eq!(s, 201);
     let out = v["household"]["id"].as_i64().unwrap();
@@ -288,7 +333,11 @@ async fn officials_stay_in_their_township(app: TestApp) {
         .unwrap();
     assert_eq!(res.status().as_u16(), 404);
     let (s, _) = app
-        .post_json("/api/v1/households", &tok, body("B-2", VILLAGE_B, &[&id_number(1976, 9)]))
+        .post_json(
+            "/api/v1/households",
+            &tok,
+            body("B-2", VILLAGE_B, &[&id_number(1976, 9)]),
+        )
         .await;
     assert_eq!(s, 404);
     let mut data = generate::generate("530627", &[("530627103000", "黑树镇")], 3, 5).unwrap();
@@ -297,14 +346,18 @@ async fn officials_stay_in_their_township(app: TestApp) {
     }
     let (s, v) = import_csv(&app, &tok, &generate::import_csv(&data.households)).await;
     assert_eq!(s, 422);
-    assert!(v["error"]["errors"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("unknown area code"));
+    assert!(
+        v["error"]["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown area code")
+    );
     assert_eq!(app.count("household").await, 1);
     // Trainers and learners are refused outright.
     for who in [p.trainer, p.learner] {
-        let (s, _) = app.get_json("/api/v1/households", &app.token(who).await).await;
+        let (s, _) = app
+            .get_json("/api/v1/households", &app.token(who).await)
+            .await;
         assert_eq!(s, 403);
     }
     app.finish().await;
@@ -315,10 +368,16 @@ async fn reading_health_is_audited(app: TestApp) {
     let p = app.people().await;
     let tok = app.token(p.official).await;
     let (_, v) = app
-        .post_json("/api/v1/households", &tok, body("S-1", VILLAGE_A, &[&id_number(1960, 4)]))
+        .post_json(
+            "/api/v1/households",
+            &tok,
+            body("S-1", VILLAGE_A, &[&id_number(1960, 4)]),
+        )
         .await;
     let id = v["household"]["id"].as_i64().unwrap();
-    let (_, v) = app.get_json(&format!("/api/v1/households/{id}"), &tok).await;
+    let (_, v) = app
+        .get_json(&format!("/api/v1/households/{id}"), &tok)
+        .await;
     assert!(v["members"][0].get("health").is_none());
     assert!(events(&app, "read_sensitive").await.is_empty());
     let (s, v) = app
@@ -406,13 +465,21 @@ async fn no_whole_id_number_is_stored_logged_or_exported(app: TestApp) {
     assert_eq!(s, 200);
     let extra = id_number(1999, 7);
     let (s, v) = app
-        .post_json("/api/v1/households", &tok, body("X-1", VILLAGE_A, &[&extra]))
+        .post_json(
+            "/api/v1/households",
+            &tok,
+            body("X-1", VILLAGE_A, &[&extra]),
+        )
         .await;
     assert_eq!(s, 201);
     let id = v["household"]["id"].as_i64().unwrap();
     // A refused duplicate and a look-up by ID number leave no trace either.
     let (s, _) = app
-        .post_json("/api/v1/households", &tok, body("X-2", VILLAGE_A, &[&extra]))
+        .post_json(
+            "/api/v1/households",
+            &tok,
+            body("X-2", VILLAGE_A, &[&extra]),
+        )
         .await;
     assert_eq!(s, 409);
     let res = app
@@ -441,7 +508,9 @@ async fn no_whole_id_number_is_stored_logged_or_exported(app: TestApp) {
     assert_eq!(exported.lines().count(), 1 + ids.len() + 1);
     let xlsx = app
         .client
-        .get(app.url(&format!("/api/v1/households/export?format=xlsx&area={VILLAGE_A}")))
+        .get(app.url(&format!(
+            "/api/v1/households/export?format=xlsx&area={VILLAGE_A}"
+        )))
         .bearer_auth(&tok)
         .send()
         .await
@@ -466,8 +535,16 @@ async fn no_whole_id_number_is_stored_logged_or_exported(app: TestApp) {
     let stored = all_text(&app).await;
     let log = crate::helpers::captured_log();
     for full in ids.iter().chain([&extra]) {
-        assert!(!stored.contains(full.as_str()), "stored in clear: …{}", &full[14..]);
-        assert!(!log.contains(full.as_str()), "logged in clear: …{}", &full[14..]);
+        assert!(
+            !stored.contains(full.as_str()),
+            "stored in clear: …{}",
+            &full[14..]
+        );
+        assert!(
+            !log.contains(full.as_str()),
+            "logged in clear: …{}",
+            &full[14..]
+        );
         assert!(!exported.contains(full.as_str()));
         assert!(!cells.contains(full.as_str()));
     }
@@ -479,10 +556,21 @@ async fn learners_link_to_members(app: TestApp) {
     let p = app.people().await;
     let tok = app.token(p.official).await;
     let (_, v) = app
-        .post_json("/api/v1/households", &tok, body("L-1", VILLAGE_A, &[&id_number(1985, 1), &id_number(2001, 2)]))
+        .post_json(
+            "/api/v1/households",
+            &tok,
+            body(
+                "L-1",
+                VILLAGE_A,
+                &[&id_number(1985, 1), &id_number(2001, 2)],
+            ),
+        )
         .await;
     let members = v["members"].as_array().unwrap().clone();
-    let (m0, m1) = (members[0]["id"].as_i64().unwrap(), members[1]["id"].as_i64().unwrap());
+    let (m0, m1) = (
+        members[0]["id"].as_i64().unwrap(),
+        members[1]["id"].as_i64().unwrap(),
+    );
     let trainer = app.token(p.trainer).await;
     let res = app
         .client
@@ -502,7 +590,10 @@ async fn learners_link_to_members(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 303);
-    let u = fuzhi::accounts::users::find(app.conn(), p.learner_in).await.unwrap().unwrap();
+    let u = fuzhi::accounts::users::find(app.conn(), p.learner_in)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(u.member_id, Some(m0));
     // A learner of township B cannot be linked by a trainer of A.
     let res = app
@@ -523,8 +614,14 @@ async fn learners_link_to_members(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 303);
-    let u = fuzhi::accounts::users::find_by_login(app.conn(), "13700000999").await.unwrap().unwrap();
-    assert_eq!((u.member_id, u.display_name.as_str(), u.area_code.as_deref()), (Some(m1), "成员1", Some(VILLAGE_A)));
+    let u = fuzhi::accounts::users::find_by_login(app.conn(), "13700000999")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (u.member_id, u.display_name.as_str(), u.area_code.as_deref()),
+        (Some(m1), "成员1", Some(VILLAGE_A))
+    );
     app.finish().await;
 }
 engine_test!(learners_link_to_members);

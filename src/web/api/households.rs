@@ -28,7 +28,8 @@ pub fn key(state: &AppState) -> &[u8] {
 pub async fn read_body(mut payload: web::Payload, limit: usize) -> AppResult<Vec<u8>> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(AppError::TooLarge(format!(
                 "the file is over {} MB",
@@ -97,7 +98,11 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(detail))
 }
 
-pub async fn delete(state: State, user: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
+pub async fn delete(
+    state: State,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
     let txn = crate::db::begin_write(&state.db).await?;
     store::delete(&txn, &user.actor, path.into_inner()).await?;
     txn.commit().await?;
@@ -147,13 +152,18 @@ pub async fn income(
 }
 
 /// CSV or XLSX body (sniffed): all households or none.
-pub async fn import(state: State, user: CurrentUser, body: web::Payload) -> AppResult<HttpResponse> {
+pub async fn import(
+    state: State,
+    user: CurrentUser,
+    body: web::Payload,
+) -> AppResult<HttpResponse> {
     user.actor.require(Action::EditHouseholds)?;
     let bytes = read_body(body, IMPORT_LIMIT).await?;
     let scope = user.actor.scope_prefix().unwrap_or_default();
     let plan = bulk::parse_for(&state.db, Some(&user.actor), &scope, key(&state), &bytes).await?;
     let done = bulk::import_plan(&state.db, &plan, Some(&user.actor)).await?;
-    Ok(HttpResponse::Ok().json(json!({"imported": done.imported, "members": done.members, "errors": []})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"imported": done.imported, "members": done.members, "errors": []})))
 }
 
 #[derive(Deserialize)]

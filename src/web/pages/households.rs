@@ -31,7 +31,12 @@ fn zh(lang: &str) -> bool {
 }
 
 /// `[{code, label}]` of a vocabulary in the page's language.
-fn options<T: Copy>(lang: &str, all: &[T], code: fn(T) -> &'static str, zhl: fn(T) -> &'static str) -> Value {
+fn options<T: Copy>(
+    lang: &str,
+    all: &[T],
+    code: fn(T) -> &'static str,
+    zhl: fn(T) -> &'static str,
+) -> Value {
     Value::Array(
         all.iter()
             .map(|v| {
@@ -115,11 +120,7 @@ fn opt(s: &Option<String>) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn year(
-    errs: &mut BTreeMap<String, String>,
-    field: &str,
-    s: &Option<String>,
-) -> Option<i32> {
+fn year(errs: &mut BTreeMap<String, String>, field: &str, s: &Option<String>) -> Option<i32> {
     let s = opt(s)?;
     match s.parse() {
         Ok(y) => Some(y),
@@ -348,8 +349,16 @@ pub async fn edit_form(
         "primary_cause": d.primary_cause, "other_cause_1": d.other_causes.first(),
         "other_cause_2": d.other_causes.get(1),
     });
-    form_page(&state, locale.0, &user, "hh.edit", Some(id), values, json!([]))
-        .render(&state, "pages/household_form")
+    form_page(
+        &state,
+        locale.0,
+        &user,
+        "hh.edit",
+        Some(id),
+        values,
+        json!([]),
+    )
+    .render(&state, "pages/household_form")
 }
 
 pub async fn update(
@@ -392,8 +401,16 @@ pub async fn update(
     match result {
         Ok(h) => Ok(redirect(&format!("/office/households/{}?saved=1", h.id))),
         Err(e) => match error_list(&e) {
-            Some(list) => form_page(&state, locale.0, &user, "hh.edit", Some(id), f.values(), list)
-                .render_status(&state, "pages/household_form", status_of(&e)),
+            Some(list) => form_page(
+                &state,
+                locale.0,
+                &user,
+                "hh.edit",
+                Some(id),
+                f.values(),
+                list,
+            )
+            .render_status(&state, "pages/household_form", status_of(&e)),
             None => Err(e),
         },
     }
@@ -505,10 +522,21 @@ pub async fn show(
     q: web::Query<ShowQuery>,
 ) -> AppResult<HttpResponse> {
     let sensitive = q.health.as_deref() == Some("1");
-    let flash = q.saved.as_ref().map(|_| state.views.tr(locale.0, "hh.saved"));
-    detail_page(&state, locale.0, &user, path.into_inner(), sensitive, flash, json!([]))
-        .await?
-        .render(&state, "pages/household")
+    let flash = q
+        .saved
+        .as_ref()
+        .map(|_| state.views.tr(locale.0, "hh.saved"));
+    detail_page(
+        &state,
+        locale.0,
+        &user,
+        path.into_inner(),
+        sensitive,
+        flash,
+        json!([]),
+    )
+    .await?
+    .render(&state, "pages/household")
 }
 
 /// Re-renders the detail page with the errors of a failed form, or redirects.
@@ -586,10 +614,14 @@ pub async fn remove_confirm(
     path: web::Path<(i64, i64)>,
 ) -> AppResult<HttpResponse> {
     let (id, mid) = path.into_inner();
-    let (h, m) = store::find_member(&state.db, &user.actor, id, mid, Action::EditHouseholds).await?;
+    let (h, m) =
+        store::find_member(&state.db, &user.actor, id, mid, Action::EditHouseholds).await?;
     Page::new(&state, locale.0, Some(&user), "hh.remove_member")
         .set("h", json!({"id": h.id, "registry_no": h.registry_no}))
-        .set("m", json!({"id": m.id, "name": m.name, "birth_year": m.birth_year, "id_last4": m.id_last4}))
+        .set(
+            "m",
+            json!({"id": m.id, "name": m.name, "birth_year": m.birth_year, "id_last4": m.id_last4}),
+        )
         .render(&state, "pages/member_remove")
 }
 
@@ -603,7 +635,9 @@ pub async fn remove_member(
     let (id, mid) = path.into_inner();
     store::find_member(&state.db, &user.actor, id, mid, Action::EditHouseholds).await?;
     if form.confirm.as_deref() != Some("yes") {
-        return Ok(redirect(&format!("/office/households/{id}/members/{mid}/remove")));
+        return Ok(redirect(&format!(
+            "/office/households/{id}/members/{mid}/remove"
+        )));
     }
     let txn = crate::db::begin_write(&state.db).await?;
     let r = store::remove_member(&txn, &user.actor, id, mid).await;
@@ -630,14 +664,21 @@ fn fen(errs: &mut BTreeMap<String, String>, field: &str, s: &Option<String>) -> 
     let s = opt(s)?;
     let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
     let ok = !whole.is_empty()
-        && whole.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit())
+        && whole
+            .trim_start_matches('-')
+            .bytes()
+            .all(|b| b.is_ascii_digit())
         && frac.len() <= 2
         && frac.bytes().all(|b| b.is_ascii_digit());
     let parsed = ok
         .then(|| {
             let w: i64 = whole.parse().ok()?;
             let f: i64 = format!("{frac:0<2}").parse().ok()?;
-            Some(if w < 0 || whole.starts_with('-') { w * 100 - f } else { w * 100 + f })
+            Some(if w < 0 || whole.starts_with('-') {
+                w * 100 - f
+            } else {
+                w * 100 + f
+            })
         })
         .flatten();
     if parsed.is_none() {
@@ -765,7 +806,11 @@ pub async fn history(
 
 // ---- import ------------------------------------------------------------------------------
 
-pub async fn import_form(state: State, locale: Locale, user: CurrentUser) -> AppResult<HttpResponse> {
+pub async fn import_form(
+    state: State,
+    locale: Locale,
+    user: CurrentUser,
+) -> AppResult<HttpResponse> {
     user.actor.require(Action::EditHouseholds)?;
     Page::new(&state, locale.0, Some(&user), "hh.import")
         .set("result", Value::Null)
@@ -855,10 +900,11 @@ pub async fn import(
         );
     };
     let scope = user.actor.scope_prefix().unwrap_or_default();
-    let outcome = match bulk::parse_for(&state.db, Some(&user.actor), &scope, key(&state), &file).await {
-        Ok(plan) => bulk::import_plan(&state.db, &plan, Some(&user.actor)).await,
-        Err(e) => Err(e),
-    };
+    let outcome =
+        match bulk::parse_for(&state.db, Some(&user.actor), &scope, key(&state), &file).await {
+            Ok(plan) => bulk::import_plan(&state.db, &plan, Some(&user.actor)).await,
+            Err(e) => Err(e),
+        };
     match outcome {
         Ok(done) => page(json!(done), json!([]), StatusCode::OK),
         Err(AppError::Import { errors, .. }) => {

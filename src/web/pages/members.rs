@@ -56,10 +56,22 @@ pub async fn search(
     let by = q.birth_year.clone().unwrap_or_default();
     let year = by.trim().parse::<i32>().ok();
     let hits = link::search_by_name(&state.db, &user.actor, &name, year).await?;
-    let flash = q.done.as_ref().map(|_| state.views.tr(locale.0, "members.linked"));
-    page(&state, locale.0, &user, &hits, &name, &by, !name.trim().is_empty(), json!([]))
-        .set("flash", flash)
-        .render(&state, "pages/members")
+    let flash = q
+        .done
+        .as_ref()
+        .map(|_| state.views.tr(locale.0, "members.linked"));
+    page(
+        &state,
+        locale.0,
+        &user,
+        &hits,
+        &name,
+        &by,
+        !name.trim().is_empty(),
+        json!([]),
+    )
+    .set("flash", flash)
+    .render(&state, "pages/members")
 }
 
 #[derive(Deserialize)]
@@ -97,14 +109,28 @@ fn back(next: &Option<String>) -> String {
 }
 
 /// A refused link or account creation: the member page with the reason.
-fn refused(state: &AppState, lang: &str, user: &CurrentUser, e: AppError) -> AppResult<HttpResponse> {
+fn refused(
+    state: &AppState,
+    lang: &str,
+    user: &CurrentUser,
+    e: AppError,
+) -> AppResult<HttpResponse> {
     let (status, message) = match &e {
         AppError::Validation { message, .. } => (StatusCode::UNPROCESSABLE_ENTITY, message.clone()),
         AppError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
         _ => return Err(e),
     };
-    page(state, lang, user, &[], "", "", false, json!([{"message": message}]))
-        .render_status(state, "pages/members", status)
+    page(
+        state,
+        lang,
+        user,
+        &[],
+        "",
+        "",
+        false,
+        json!([{"message": message}]),
+    )
+    .render_status(state, "pages/members", status)
 }
 
 #[derive(Deserialize)]
