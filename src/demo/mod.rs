@@ -93,10 +93,13 @@ pub async fn seed(state: &AppState) -> AppResult<()> {
             added += 1;
         }
     }
+    // Households first, so that enrollments carry the learner's household.
+    let households = seed_households(state).await?;
     let learning = seed_learning(state).await?;
     tracing::info!(
         areas_added = report.added,
         users_added = added,
+        households_added = households,
         learning,
         "demo data ready"
     );
@@ -240,4 +243,80 @@ async fn seed_learning(state: &AppState) -> AppResult<usize> {
         }
     }
     Ok(n)
+}
+
+/// How many demo households, and the seed that makes them the same every time.
+pub const DEMO_HOUSEHOLDS: usize = 60;
+pub const DEMO_SEED: u64 = 2026;
+
+/// Generated households in the demo villages of 泼机镇 and 黑树镇, imported
+/// once, and the first learners of each township linked to members of their
+/// village. Returns how many households were added (0 on a second start).
+async fn seed_households(state: &AppState) -> AppResult<usize> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+    use secrecy::ExposeSecret;
+
+    use crate::entities::{app_user, household, member};
+    use crate::households::{bulk, generate};
+
+    let db = &state.db;
+    let townships = [("530627102000", "泼机镇"), ("530627103000", "黑树镇")];
+    let mut data = generate::generate("530627", &townships, DEMO_HOUSEHOLDS, DEMO_SEED)
+        .map_err(|e| anyhow::anyhow!("demo households: {e}"))?;
+    // Into the six demo villages of each township.
+    for h in &mut data.households {
+        let n: u32 = h.area_code[9..].parse().unwrap_or(1);
+        h.area_code = format!("{}{:03}", &h.area_code[..9], (n % 6) + 1);
+    }
+    let first = &data.households[0].registry_no;
+    let mut added = 0;
+    if household::Entity::find()
+        .filter(household::Column::RegistryNo.eq(first.as_str()))
+        .one(db)
+        .await?
+        .is_none()
+    {
+        let hasher =
+            crate::households::IdHasher::new(state.secrets.id_hmac.expose_secret().as_bytes());
+        let plan = crate::households::import::ImportPlan {
+            households: data
+                .households
+                .iter()
+                .map(|h| generate::hashed(h, &hasher))
+                .collect(),
+            id_field: "身份证号".into(),
+        };
+        added = bulk::import_plan(db, &plan, None).await?.imported;
+    }
+    // Link learners 1-3 (泼机镇) and 7-9 (黑树镇) to a member of their village.
+    for (phone, _, village) in LEARNERS
+        .iter()
+        .filter(|(p, _, _)| matches!(&p[p.len() - 2..], "01" | "02" | "03" | "07" | "08" | "09"))
+    {
+        let Some(u) = users::find_by_login(db, phone).await? else {
+            continue;
+        };
+        if u.member_id.is_some() {
+            continue;
+        }
+        let linked: Vec<i64> = app_user::Entity::find()
+            .filter(app_user::Column::MemberId.is_not_null())
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|u| u.member_id)
+            .collect();
+        let candidate = member::Entity::find()
+            .filter(member::Column::AreaCode.eq(*village))
+            .filter(member::Column::BirthYear.between(1966, 2006))
+            .filter(member::Column::Id.is_not_in(linked))
+            .one(db)
+            .await?;
+        if let Some(m) = candidate {
+            let mut am: app_user::ActiveModel = u.into();
+            am.member_id = Set(Some(m.id));
+            am.update(db).await?;
+        }
+    }
+    Ok(added)
 }

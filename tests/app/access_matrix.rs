@@ -361,6 +361,227 @@ fn rows() -> Vec<Row> {
             ([401, 403, 204, 403, 204], [401, 403, 404, 403, 204]),
             |_, _| Body::Json(serde_json::json!({"reason": "测试"})),
         ),
+        // households (officials of the area and admins; member links also trainers)
+        r(
+            "GET",
+            "/api/v1/households",
+            same([401, 403, 403, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/api/v1/households",
+            ([401, 403, 403, 201, 201], [401, 403, 403, 404, 201]),
+            |s, n| Body::Json(hh_body(&format!("MX-A{n}"), village(s), &hh_id(1961, n))),
+        ),
+        r(
+            "GET",
+            "/api/v1/households/export",
+            same([401, 403, 403, 200, 200]),
+            none,
+        ),
+        r(
+            "GET",
+            "/api/v1/households/template.csv",
+            same([401, 403, 403, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/api/v1/households/import",
+            ([401, 403, 403, 200, 200], [401, 403, 403, 422, 200]),
+            |s, n| Body::Csv(hh_csv(&format!("MX-B{n}"), village(s), &hh_id(1962, n))),
+        ),
+        r(
+            "GET",
+            "/api/v1/households/{id}",
+            ([401, 403, 403, 200, 200], [401, 403, 403, 404, 200]),
+            none,
+        ),
+        r(
+            "PATCH",
+            "/api/v1/households/{id}",
+            ([401, 403, 403, 200, 200], [401, 403, 403, 404, 200]),
+            |_, _| Body::Json(serde_json::json!({"phone": "13800000000"})),
+        ),
+        r(
+            "DELETE",
+            "/api/v1/households/{id}",
+            ([401, 403, 403, 204, 204], [401, 403, 403, 404, 204]),
+            none,
+        ),
+        r(
+            "GET",
+            "/api/v1/households/{id}/history",
+            ([401, 403, 403, 200, 200], [401, 403, 403, 404, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/api/v1/households/{id}/follow-ups",
+            ([401, 403, 403, 201, 201], [401, 403, 403, 404, 201]),
+            |_, _| Body::Json(serde_json::json!({"months_after": 3})),
+        ),
+        r(
+            "POST",
+            "/api/v1/households/{id}/incomes",
+            ([401, 403, 403, 200, 200], [401, 403, 403, 404, 200]),
+            |_, _| Body::Json(serde_json::json!({"year": 2024, "wage_fen": 100})),
+        ),
+        r(
+            "GET",
+            "/office/households",
+            same([303, 403, 403, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/office/households",
+            ([403, 403, 403, 303, 303], [403, 403, 403, 404, 303]),
+            |s, n| {
+                Body::Form(vec![
+                    ("registry_no", format!("MX-C{n}")),
+                    ("area_code", village(s).into()),
+                    ("primary_cause", "07".into()),
+                    ("head_name", "张三".into()),
+                    ("head_id_number", hh_id(1963, n)),
+                ])
+            },
+        ),
+        r(
+            "GET",
+            "/office/households/new",
+            same([303, 403, 403, 200, 200]),
+            none,
+        ),
+        r(
+            "GET",
+            "/office/households/import",
+            same([303, 403, 403, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/office/households/import",
+            ([403, 403, 403, 200, 200], [403, 403, 403, 422, 200]),
+            |s, n| {
+                Body::Form(vec![(
+                    "csv",
+                    hh_csv(&format!("MX-D{n}"), village(s), &hh_id(1964, n)),
+                )])
+            },
+        ),
+        r(
+            "GET",
+            "/office/households/{id}",
+            ([303, 403, 403, 200, 200], [303, 403, 403, 404, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/office/households/{id}",
+            ([403, 403, 403, 303, 303], [403, 403, 403, 404, 303]),
+            |_, _| {
+                Body::Form(vec![
+                    ("primary_cause", "07".into()),
+                    ("phone", "13800000001".into()),
+                ])
+            },
+        ),
+        r(
+            "GET",
+            "/office/households/{id}/edit",
+            ([303, 403, 403, 200, 200], [303, 403, 403, 404, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/office/households/{id}/delete",
+            ([403, 403, 403, 303, 303], [403, 403, 403, 404, 303]),
+            |_, _| Body::Form(vec![("confirm", "yes".into())]),
+        ),
+        r(
+            "GET",
+            "/office/households/{id}/history",
+            ([303, 403, 403, 200, 200], [303, 403, 403, 404, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/office/households/{id}/members",
+            ([403, 403, 403, 303, 303], [403, 403, 403, 404, 303]),
+            |_, n| {
+                Body::Form(vec![
+                    ("name", "新成员".into()),
+                    ("id_number", hh_id(1965, n)),
+                    ("relation", "child".into()),
+                ])
+            },
+        ),
+        r(
+            "GET",
+            "/office/households/{id}/members/{mid}/remove",
+            ([303, 403, 403, 200, 200], [303, 403, 403, 404, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/office/households/{id}/members/{mid}/remove",
+            ([403, 403, 403, 303, 303], [403, 403, 403, 404, 303]),
+            |_, _| Body::Form(vec![("confirm", "yes".into())]),
+        ),
+        r(
+            "POST",
+            "/office/households/{id}/incomes",
+            ([403, 403, 403, 303, 303], [403, 403, 403, 404, 303]),
+            |_, _| Body::Form(vec![("year", "2024".into()), ("wage", "1200.50".into())]),
+        ),
+        r(
+            "POST",
+            "/office/households/{id}/follow-ups",
+            ([403, 403, 403, 303, 303], [403, 403, 403, 404, 303]),
+            |_, _| Body::Form(vec![("months_after", "6".into())]),
+        ),
+        r(
+            "GET",
+            "/office/members",
+            same([303, 403, 200, 200, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/office/members/search",
+            same([403, 403, 200, 200, 200]),
+            |_, n| Body::Form(vec![("id_number", hh_id(1966, n))]),
+        ),
+        r(
+            "POST",
+            "/office/members/{id}/link",
+            ([403, 403, 303, 303, 303], [403, 403, 404, 404, 303]),
+            |s, _| {
+                Body::Form(vec![(
+                    "login",
+                    if s == Scope::In {
+                        "13900000002"
+                    } else {
+                        "13900000003"
+                    }
+                    .into(),
+                )])
+            },
+        ),
+        r(
+            "POST",
+            "/office/members/{id}/learner",
+            ([403, 403, 303, 303, 303], [403, 403, 404, 404, 303]),
+            |_, n| {
+                Body::Form(vec![
+                    ("phone", format!("1330000{n:04}")),
+                    ("pin", "135790".into()),
+                ])
+            },
+        ),
+        // end households
         // trainer pages
         r(
             "GET",
@@ -427,6 +648,109 @@ fn rows() -> Vec<Row> {
     ]
 }
 
+// households: bodies and targets
+
+fn hh_id(year: i32, n: u32) -> String {
+    let d = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+    fuzhi::households::NationalId::synthetic("530627", d, (n % 900) as u16 + 1)
+        .unwrap()
+        .expose()
+        .to_owned()
+}
+
+fn hh_body(no: &str, area: &str, id: &str) -> serde_json::Value {
+    serde_json::json!({"registry_no": no, "area_code": area, "primary_cause": "07",
+        "members": [{"name": "张三", "id_number": id, "relation": "head"}]})
+}
+
+fn hh_csv(no: &str, area: &str, id: &str) -> String {
+    format!(
+        "户编号,行政区划代码,主要致贫原因,姓名,身份证号,与户主关系\n{no},{area},07,张三,{id},户主\n"
+    )
+}
+
+static FRESH: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
+
+/// The path of a household route: a fresh household (and member) for the
+/// routes that delete, a standing one otherwise.
+fn household_path(fx: &Fixture, method: &str, path: &str, i_scope: usize) -> Option<String> {
+    let fresh = matches!(
+        (method, path),
+        ("DELETE", "/api/v1/households/{id}")
+            | ("POST", "/office/households/{id}/delete")
+            | ("POST", "/office/households/{id}/members/{mid}/remove")
+            | ("POST", "/office/members/{id}/learner")
+    );
+    let (h, m) = if fresh {
+        let k = FRESH[i_scope].fetch_add(1, Ordering::Relaxed) as usize;
+        fx.fresh[i_scope][k]
+    } else {
+        fx.households[i_scope]
+    };
+    if path.starts_with("/office/members/") {
+        Some(path.replace("{id}", &m.to_string()))
+    } else if path.starts_with("/api/v1/households/") || path.starts_with("/office/households/") {
+        Some(
+            path.replace("{id}", &h.to_string())
+                .replace("{mid}", &m.to_string()),
+        )
+    } else {
+        None
+    }
+}
+
+/// Households inside and outside township A: a standing one each, and a pool
+/// of two-member households for the routes that delete.
+async fn household_fixture(
+    app: &TestApp,
+    admin: &fuzhi::policy::Actor,
+) -> ([(i64, i64); 2], [Vec<(i64, i64)>; 2]) {
+    let key = app.state.secrets.id_hmac.clone();
+    let key = secrecy::ExposeSecret::expose_secret(&key)
+        .as_bytes()
+        .to_vec();
+    let mut n = 0u32;
+    let mut make = async |area: &str, members: usize| {
+        let ms: Vec<fuzhi::households::store::MemberInput> = (0..members)
+            .map(|i| {
+                n += 1;
+                fuzhi::households::store::MemberInput {
+                    name: format!("固定{n}"),
+                    id_number: hh_id(1950, n),
+                    relation: if i == 0 { "head" } else { "child" }.into(),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let h = fuzhi::households::store::create(
+            app.conn(),
+            admin,
+            &key,
+            &fuzhi::households::store::NewHousehold {
+                registry_no: format!("FX-{n}"),
+                area_code: area.into(),
+                primary_cause: Some("01".into()),
+                members: ms,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let d = fuzhi::households::store::get(app.conn(), admin, h.id, false)
+            .await
+            .unwrap();
+        (h.id, d.members.last().unwrap().id)
+    };
+    let standing = [make(VILLAGE_A2, 1).await, make(VILLAGE_B, 1).await];
+    let mut fresh = [Vec::new(), Vec::new()];
+    for (i, area) in [VILLAGE_A2, VILLAGE_B].into_iter().enumerate() {
+        for _ in 0..25 {
+            fresh[i].push(make(area, 2).await);
+        }
+    }
+    (standing, fresh)
+}
+
 #[test]
 fn every_signed_in_route_has_a_row() {
     let have: HashSet<(String, String)> = rows()
@@ -469,7 +793,9 @@ async fn authorization_matrix(app: TestApp) {
                     "530627103000"
                 };
                 let i_scope = if scope == Scope::In { 0 } else { 1 };
-                let path = if row.path.starts_with("/api/v1/sessions/")
+                let path = if let Some(p) = household_path(&fx, row.method, row.path, i_scope) {
+                    p
+                } else if row.path.starts_with("/api/v1/sessions/")
                     || row.path.starts_with("/teach/classes/")
                 {
                     row.path.replace("{id}", &fx.sessions[i_scope].to_string())
@@ -551,6 +877,8 @@ engine_test!(authorization_matrix);
 struct Fixture {
     sessions: [i64; 2],
     certificates: [String; 2],
+    households: [(i64, i64); 2],
+    fresh: [Vec<(i64, i64)>; 2],
 }
 
 async fn fixture(app: &TestApp, p: &People) -> Fixture {
@@ -592,8 +920,11 @@ async fn fixture(app: &TestApp, p: &People) -> Fixture {
                 .await
                 .unwrap();
     }
+    let (households, fresh) = household_fixture(app, &admin).await;
     Fixture {
         sessions,
         certificates,
+        households,
+        fresh,
     }
 }

@@ -655,9 +655,14 @@ fn every_competence_is_covered_by_a_post_test_and_a_task() {
     assert!(skills.competences.len() >= 18);
     for c in &skills.competences {
         let in_post = courses.iter().any(|l| {
-            l.course.quizzes.iter().any(|q| q.slug == "post" && q.questions.iter().any(|x| x.competence == c.code))
+            l.course
+                .quizzes
+                .iter()
+                .any(|q| q.slug == "post" && q.questions.iter().any(|x| x.competence == c.code))
         });
-        let in_task = courses.iter().any(|l| l.course.tasks.iter().any(|t| t.competence == c.code));
+        let in_task = courses
+            .iter()
+            .any(|l| l.course.tasks.iter().any(|t| t.competence == c.code));
         assert!(in_post, "{} is in no post-test", c.code);
         assert!(in_task, "{} is in no practical task", c.code);
     }
@@ -666,7 +671,12 @@ fn every_competence_is_covered_by_a_post_test_and_a_task() {
         let n = l.course.lessons.len();
         assert!((4..=8).contains(&n), "{} has {n} lessons", l.course.slug);
         for lesson in &l.course.lessons {
-            assert!(lesson.texts.contains_key("zh-CN") && lesson.texts.contains_key("en"), "{}/{}", l.course.slug, lesson.slug);
+            assert!(
+                lesson.texts.contains_key("zh-CN") && lesson.texts.contains_key("en"),
+                "{}/{}",
+                l.course.slug,
+                lesson.slug
+            );
         }
     }
 }

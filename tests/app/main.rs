@@ -7,6 +7,7 @@ mod accounts;
 mod browser;
 mod course_check;
 mod foundation;
+mod households;
 mod households_core;
 mod learning;
 mod mail;

@@ -2,5 +2,6 @@
 
 pub mod auth;
 pub mod health;
+pub mod households;
 pub mod learning;
 pub mod users;

@@ -3,7 +3,9 @@
 pub mod admin;
 pub mod auth;
 pub mod home;
+pub mod households;
 pub mod learn;
+pub mod members;
 pub mod reset;
 pub mod teach;
 

@@ -1,0 +1,546 @@
+//! Whole files in and out of the registry: writing a validated [`ImportPlan`]
+//! in one transaction (all or nothing, batched inserts), and exporting an
+//! area's households as CSV or XLSX without identity numbers.
+//!
+//! The check for identity numbers and registry numbers already in the database
+//! reads them in chunks of a few thousand (engines cap the parameters of one
+//! statement), then turns the whole set into row errors at once.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+use serde_json::json;
+
+use super::import::{self, FileKind, ImportContext, ImportPlan};
+use super::store::{ENTITY, area_prefix};
+use super::vocab::{Cause, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex};
+use crate::audit::{self, Action as Audit, Entry};
+use crate::entities::{area, household, household_cause, income_record, member};
+use crate::error::{AppError, AppResult, RowError};
+use crate::policy::{Action, Actor};
+
+/// Rows per INSERT: well under every engine's parameter limit.
+const CHUNK: usize = 1000;
+/// Values per `IN (…)` look-up.
+const LOOKUP: usize = 5000;
+
+/// What an import wrote.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Imported {
+    pub imported: usize,
+    pub members: usize,
+}
+
+/// Where an import is, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Checking against the database: done, of total identity numbers.
+    Check(u64, u64),
+    /// Writing: households written, of total.
+    Write(u64, u64),
+}
+
+/// The village codes under `prefix` (all when empty), for [`ImportContext`].
+pub async fn villages(db: &impl ConnectionTrait, prefix: &str) -> AppResult<HashSet<String>> {
+    let mut q = area::Entity::find()
+        .select_only()
+        .column(area::Column::Code)
+        .filter(area::Column::Level.eq("village"));
+    if !prefix.is_empty() {
+        q = q.filter(area::Column::Code.starts_with(prefix));
+    }
+    Ok(q.into_tuple::<String>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Parses a file for the actor (their area is the import's scope): the plan,
+/// or every bad row as a 422.
+pub async fn parse_for(
+    db: &impl ConnectionTrait,
+    actor: Option<&Actor>,
+    scope: &str,
+    key: &[u8],
+    bytes: &[u8],
+) -> AppResult<ImportPlan> {
+    if let Some(a) = actor {
+        a.require(Action::EditHouseholds)?;
+    }
+    let known = villages(db, scope).await?;
+    let is_village = move |c: &str| known.contains(c);
+    let ctx = ImportContext::new(key, scope, &is_village);
+    import::parse(bytes, FileKind::sniff(bytes), &ctx).map_err(import_error)
+}
+
+fn import_error(errors: Vec<import::RowError>) -> AppError {
+    let n = errors.len();
+    AppError::Import {
+        message: format!("nothing was imported: {n} problem(s) in the file"),
+        errors: errors
+            .into_iter()
+            .map(|e| RowError {
+                row: e.row,
+                field: e.field,
+                message: e.message,
+            })
+            .collect(),
+    }
+}
+
+/// Imports every household of `plan` or none. Returns every row whose identity
+/// number or registry number is already registered as a 422.
+pub async fn import_plan(
+    db: &DatabaseConnection,
+    plan: &ImportPlan,
+    actor: Option<&Actor>,
+) -> AppResult<Imported> {
+    import_plan_with(db, plan, actor, &mut |_| {}).await
+}
+
+/// [`import_plan`] reporting its progress.
+pub async fn import_plan_with(
+    db: &DatabaseConnection,
+    plan: &ImportPlan,
+    actor: Option<&Actor>,
+    progress: &mut (dyn FnMut(Stage) + Send),
+) -> AppResult<Imported> {
+    if let Some(a) = actor {
+        a.require(Action::EditHouseholds)?;
+        // The parse already kept to the importer's area; this is the last word.
+        for h in &plan.households {
+            a.require_in(Action::EditHouseholds, Some(&h.area_code))?;
+        }
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let ids: Vec<&str> = plan.id_hmacs().map(|(h, _)| h).collect();
+    let total_ids = ids.len() as u64;
+    let mut taken = HashSet::new();
+    for (i, chunk) in ids.chunks(LOOKUP).enumerate() {
+        let found: Vec<Option<String>> = member::Entity::find()
+            .select_only()
+            .column(member::Column::IdHmac)
+            .filter(member::Column::IdHmac.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        taken.extend(found.into_iter().flatten());
+        progress(Stage::Check(
+            ((i + 1) * LOOKUP).min(ids.len()) as u64,
+            total_ids,
+        ));
+    }
+    let mut errors: Vec<import::RowError> = plan.errors_for_existing(|h| taken.contains(h));
+    let numbers: Vec<&str> = plan
+        .households
+        .iter()
+        .map(|h| h.registry_no.as_str())
+        .collect();
+    let mut used = HashSet::new();
+    for chunk in numbers.chunks(LOOKUP) {
+        let found: Vec<String> = household::Entity::find()
+            .select_only()
+            .column(household::Column::RegistryNo)
+            .filter(household::Column::RegistryNo.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        used.extend(found);
+    }
+    for h in plan
+        .households
+        .iter()
+        .filter(|h| used.contains(&h.registry_no))
+    {
+        errors.push(import::RowError::new(
+            h.row,
+            import::Column::RegistryNo.zh(),
+            format!("registry number {} is already registered", h.registry_no),
+        ));
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.row);
+        txn.rollback().await?;
+        return Err(import_error(errors));
+    }
+    let now = Utc::now();
+    let total = plan.households.len() as u64;
+    let mut written = 0u64;
+    let mut member_count = 0usize;
+    for chunk in plan.households.chunks(CHUNK) {
+        let rows: Vec<household::ActiveModel> = chunk
+            .iter()
+            .map(|h| household::ActiveModel {
+                registry_no: Set(h.registry_no.clone()),
+                area_code: Set(h.area_code.clone()),
+                village_group: Set(h.village_group.clone()),
+                kind: Set(h.kind.code().to_owned()),
+                status: Set(h.status.code().to_owned()),
+                monitor_type: Set(h.monitor_type.map(|m| m.code().to_owned())),
+                identified_year: Set(h.identified_year),
+                exited_year: Set(h.exited_year),
+                phone: Set(h.phone.clone()),
+                address: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
+        household::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+        let ids: HashMap<String, i64> = household::Entity::find()
+            .select_only()
+            .column(household::Column::RegistryNo)
+            .column(household::Column::Id)
+            .filter(
+                household::Column::RegistryNo.is_in(chunk.iter().map(|h| h.registry_no.clone())),
+            )
+            .into_tuple::<(String, i64)>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        let mut members = Vec::new();
+        let mut causes = Vec::new();
+        let mut incomes = Vec::new();
+        for h in chunk {
+            let Some(&id) = ids.get(&h.registry_no) else {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "household {} vanished during import",
+                    h.registry_no
+                )));
+            };
+            for (c, primary) in h
+                .primary_cause
+                .iter()
+                .map(|c| (c, true))
+                .chain(h.other_causes.iter().map(|c| (c, false)))
+            {
+                causes.push(household_cause::ActiveModel {
+                    household_id: Set(id),
+                    cause: Set(c.code.to_owned()),
+                    is_primary: Set(primary),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                });
+            }
+            if let Some(i) = h.income {
+                incomes.push(income_record::ActiveModel {
+                    household_id: Set(id),
+                    year: Set(i.year),
+                    wage_fen: Set(0),
+                    business_fen: Set(0),
+                    transfer_fen: Set(0),
+                    property_fen: Set(0),
+                    costs_fen: Set(0),
+                    net_per_capita_fen: Set(i.net_per_capita_fen),
+                    verified_by: Set(None),
+                    verified_at: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                });
+            }
+            for m in &h.members {
+                members.push(member::ActiveModel {
+                    household_id: Set(id),
+                    area_code: Set(h.area_code.clone()),
+                    name: Set(m.name.clone()),
+                    sex: Set(m.sex.code().to_owned()),
+                    birth_year: Set(m.birth_year),
+                    ethnicity: Set(m.ethnicity.clone()),
+                    relation: Set(m.relation.code().to_owned()),
+                    education: Set(m.education.clone()),
+                    school_status: Set(m.school_status.clone()),
+                    health: Set(m.health.map(|x| x.code().to_owned())),
+                    labour: Set(m.labour.map(|x| x.code().to_owned())),
+                    migrant_months: Set(m.migrant_months),
+                    id_hmac: Set(Some(m.id.hmac.clone())),
+                    id_last4: Set(Some(m.id.last4.clone())),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                });
+            }
+        }
+        member_count += members.len();
+        for part in chunked(members) {
+            member::Entity::insert_many(part)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        for part in chunked(causes) {
+            household_cause::Entity::insert_many(part)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        for part in chunked(incomes) {
+            income_record::Entity::insert_many(part)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        written += chunk.len() as u64;
+        progress(Stage::Write(written, total));
+    }
+    let scope = actor.and_then(Actor::scope_prefix).unwrap_or_default();
+    audit::record(
+        &txn,
+        Audit::Import,
+        Entry {
+            actor_id: actor.map(|a| a.id),
+            entity: ENTITY,
+            entity_id: None,
+            area_code: Some(scope.clone()).filter(|s| !s.is_empty()),
+            after: Some(json!({
+                "households": plan.households.len(),
+                "members": member_count,
+                "scope": scope,
+            })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Imported {
+        imported: plan.households.len(),
+        members: member_count,
+    })
+}
+
+fn chunked<T>(v: Vec<T>) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut it = v.into_iter().peekable();
+    while it.peek().is_some() {
+        out.push(it.by_ref().take(CHUNK).collect());
+    }
+    out
+}
+
+// ---- export -----------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    pub fn parse(s: Option<&str>) -> AppResult<Format> {
+        match s.unwrap_or("csv").trim() {
+            "" | "csv" => Ok(Format::Csv),
+            "xlsx" => Ok(Format::Xlsx),
+            other => Err(AppError::field(
+                "format",
+                format!("{other} is not csv or xlsx"),
+            )),
+        }
+    }
+}
+
+/// The export's columns: the import template's, with the identity number
+/// reduced to its last four characters and no health column.
+pub const EXPORT_HEADERS: [&str; 23] = [
+    "户编号",
+    "行政区划代码",
+    "村民小组",
+    "户类型",
+    "户状态",
+    "监测类型",
+    "识别年度",
+    "脱贫年度",
+    "联系电话",
+    "主要致贫原因",
+    "其他致贫原因",
+    "姓名",
+    "性别",
+    "身份证号后四位",
+    "出生年份",
+    "民族",
+    "与户主关系",
+    "文化程度",
+    "在校状况",
+    "劳动技能",
+    "务工月数",
+    "年人均纯收入(元)",
+    "收入年度",
+];
+
+fn zh_of<T: Copy>(code: &str, parse: fn(&str) -> Option<T>, zh: fn(T) -> &'static str) -> String {
+    parse(code).map(zh).unwrap_or(code).to_owned()
+}
+
+fn fen_to_yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let f = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", f / 100, f % 100)
+}
+
+/// One row a member, in household order; and how many households.
+pub async fn export_rows(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    area: Option<&str>,
+) -> AppResult<(Vec<[String; 23]>, usize, String)> {
+    actor.require(Action::ViewHouseholds)?;
+    let prefix = area_prefix(actor, area)?;
+    let households = household::Entity::find()
+        .filter(household::Column::AreaCode.starts_with(&prefix))
+        .order_by_asc(household::Column::AreaCode)
+        .order_by_asc(household::Column::RegistryNo)
+        .all(db)
+        .await?;
+    let in_area = || {
+        sea_orm::sea_query::Query::select()
+            .column(household::Column::Id)
+            .from(household::Entity)
+            .and_where(household::Column::AreaCode.starts_with(&prefix))
+            .to_owned()
+    };
+    let mut members: HashMap<i64, Vec<member::Model>> = HashMap::new();
+    for m in member::Entity::find()
+        .filter(member::Column::AreaCode.starts_with(&prefix))
+        .order_by_asc(member::Column::Id)
+        .all(db)
+        .await?
+    {
+        members.entry(m.household_id).or_default().push(m);
+    }
+    let mut causes: HashMap<i64, Vec<household_cause::Model>> = HashMap::new();
+    for c in household_cause::Entity::find()
+        .filter(household_cause::Column::HouseholdId.in_subquery(in_area()))
+        .order_by_asc(household_cause::Column::Cause)
+        .all(db)
+        .await?
+    {
+        causes.entry(c.household_id).or_default().push(c);
+    }
+    let mut incomes: HashMap<i64, income_record::Model> = HashMap::new();
+    for i in income_record::Entity::find()
+        .filter(income_record::Column::HouseholdId.in_subquery(in_area()))
+        .order_by_asc(income_record::Column::Year)
+        .all(db)
+        .await?
+    {
+        incomes.insert(i.household_id, i);
+    }
+    let cause_zh = |c: &str| Cause::by_code(c).map(|c| c.zh).unwrap_or(c).to_owned();
+    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+    let num = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_default();
+    let mut rows = Vec::new();
+    for h in &households {
+        let cs = causes.get(&h.id).map(Vec::as_slice).unwrap_or(&[]);
+        let primary = cs.iter().find(|c| c.is_primary).map(|c| cause_zh(&c.cause));
+        let others: Vec<String> = cs
+            .iter()
+            .filter(|c| !c.is_primary)
+            .map(|c| cause_zh(&c.cause))
+            .collect();
+        let income = incomes.get(&h.id);
+        for m in members.get(&h.id).map(Vec::as_slice).unwrap_or(&[]) {
+            rows.push([
+                h.registry_no.clone(),
+                h.area_code.clone(),
+                opt(&h.village_group),
+                zh_of(&h.kind, HouseholdKind::parse, HouseholdKind::zh),
+                zh_of(&h.status, HouseholdStatus::parse, HouseholdStatus::zh),
+                h.monitor_type
+                    .as_deref()
+                    .map(|t| zh_of(t, MonitorType::parse, MonitorType::zh))
+                    .unwrap_or_default(),
+                num(h.identified_year),
+                num(h.exited_year),
+                opt(&h.phone),
+                primary.clone().unwrap_or_default(),
+                others.join("、"),
+                m.name.clone(),
+                zh_of(&m.sex, Sex::parse, Sex::zh),
+                opt(&m.id_last4),
+                m.birth_year.to_string(),
+                opt(&m.ethnicity),
+                zh_of(&m.relation, Relation::parse, Relation::zh),
+                opt(&m.education),
+                opt(&m.school_status),
+                m.labour
+                    .as_deref()
+                    .map(|l| zh_of(l, Labour::parse, Labour::zh))
+                    .unwrap_or_default(),
+                num(m.migrant_months),
+                income
+                    .map(|i| fen_to_yuan(i.net_per_capita_fen))
+                    .unwrap_or_default(),
+                income.map(|i| i.year.to_string()).unwrap_or_default(),
+            ]);
+        }
+    }
+    Ok((rows, households.len(), prefix))
+}
+
+/// The area's households as a file, and the export written to the audit log.
+pub async fn export(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    area: Option<&str>,
+    format: Format,
+) -> AppResult<Vec<u8>> {
+    let (rows, households, prefix) = export_rows(db, actor, area).await?;
+    let bytes = match format {
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
+            let write = |w: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
+                w.write_record(EXPORT_HEADERS)?;
+                for r in &rows {
+                    w.write_record(r)?;
+                }
+                w.flush()?;
+                Ok(())
+            };
+            write(&mut w).map_err(|e| AppError::Internal(e.into()))?;
+            w.into_inner()
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?
+        }
+        Format::Xlsx => xlsx(&rows).map_err(|e| AppError::Internal(e.into()))?,
+    };
+    audit::record(
+        db,
+        Audit::Export,
+        Entry {
+            actor_id: Some(actor.id),
+            entity: ENTITY,
+            area_code: Some(prefix.clone()).filter(|p| !p.is_empty()),
+            after: Some(json!({
+                "area": prefix,
+                "format": if format == Format::Csv { "csv" } else { "xlsx" },
+                "households": households,
+                "members": rows.len(),
+            })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(bytes)
+}
+
+fn xlsx(rows: &[[String; 23]]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("households")?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in EXPORT_HEADERS.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            // Text throughout: registry numbers and codes must keep their digits.
+            sheet.write_string(r as u32 + 1, c as u16, v)?;
+        }
+    }
+    book.save_to_buffer()
+}
