@@ -669,8 +669,6 @@ fn hh_csv(no: &str, area: &str, id: &str) -> String {
     )
 }
 
-static FRESH: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
-
 /// The path of a household route: a fresh household (and member) for the
 /// routes that delete, a standing one otherwise.
 fn household_path(fx: &Fixture, method: &str, path: &str, i_scope: usize) -> Option<String> {
@@ -682,7 +680,7 @@ fn household_path(fx: &Fixture, method: &str, path: &str, i_scope: usize) -> Opt
             | ("POST", "/office/members/{id}/learner")
     );
     let (h, m) = if fresh {
-        let k = FRESH[i_scope].fetch_add(1, Ordering::Relaxed) as usize;
+        let k = fx.fresh_next[i_scope].fetch_add(1, Ordering::Relaxed) as usize;
         fx.fresh[i_scope][k]
     } else {
         fx.households[i_scope]
@@ -879,6 +877,8 @@ struct Fixture {
     certificates: [String; 2],
     households: [(i64, i64); 2],
     fresh: [Vec<(i64, i64)>; 2],
+    /// Per test run (each engine has its own fixture), the next fresh household.
+    fresh_next: [AtomicU32; 2],
 }
 
 async fn fixture(app: &TestApp, p: &People) -> Fixture {
@@ -926,5 +926,6 @@ async fn fixture(app: &TestApp, p: &People) -> Fixture {
         certificates,
         households,
         fresh,
+        fresh_next: [AtomicU32::new(0), AtomicU32::new(0)],
     }
 }

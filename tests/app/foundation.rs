@@ -38,8 +38,8 @@ async fn errors_are_json_under_api_and_html_elsewhere(app: TestApp) {
     let text = res.text().await.unwrap();
     assert!(text.contains("This page was not found"), "{text}");
 
-    let res = app
-        .client
+    // A fresh client: `?lang=en` above set a cookie that would take precedence.
+    let res = crate::helpers::client()
         .get(app.url("/no-such-page"))
         .header("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")
         .send()
