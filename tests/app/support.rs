@@ -161,7 +161,6 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start(javascript: bool) -> Browser {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -191,8 +190,8 @@ impl Browser {
             "goog:chromeOptions".into(),
             serde_json::json!({"binary": "/usr/bin/chromium", "args": args}),
         );
-        let client = fantoccini::ClientBuilder::rustls()
-            .expect("tls")
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = fantoccini::ClientBuilder::new(connector)
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
