@@ -120,6 +120,22 @@ fn prepare_sqlite_path(url: &str) -> Result<(), DbSetupError> {
 /// Begins a transaction that will write. On SQLite it takes the write lock at
 /// once (`BEGIN IMMEDIATE`), so a writer waits its turn under the busy timeout
 /// instead of failing when another writer committed after its first read.
+/// On SQLite, widen (or restore) the page cache of the connection that holds
+/// `txn`, for bulk writes: 64 MB while a large import runs, then the default.
+/// Other engines size their buffers server-side; nothing to do.
+pub async fn bulk_cache(
+    txn: &sea_orm::DatabaseTransaction,
+    wide: bool,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::ConnectionTrait;
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        let size = if wide { -65536 } else { -2000 };
+        txn.execute_unprepared(&format!("PRAGMA cache_size = {size}"))
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn begin_write(
     db: &DatabaseConnection,
 ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {

@@ -119,6 +119,29 @@ pub async fn import_plan_with(
         }
     }
     let txn = crate::db::begin_write(db).await?;
+    // A large import inserts into several indexes at random places; SQLite's
+    // default 2 MB page cache would spill to the WAL on every chunk.
+    crate::db::bulk_cache(&txn, true).await?;
+    let result = write_plan(&txn, plan, actor, progress).await;
+    crate::db::bulk_cache(&txn, false).await?;
+    match result {
+        Ok(done) => {
+            txn.commit().await?;
+            Ok(done)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+async fn write_plan(
+    txn: &sea_orm::DatabaseTransaction,
+    plan: &ImportPlan,
+    actor: Option<&Actor>,
+    progress: &mut (dyn FnMut(Stage) + Send),
+) -> AppResult<Imported> {
     let ids: Vec<&str> = plan.id_hmacs().map(|(h, _)| h).collect();
     let total_ids = ids.len() as u64;
     let mut taken = HashSet::new();
@@ -128,7 +151,7 @@ pub async fn import_plan_with(
             .column(member::Column::IdHmac)
             .filter(member::Column::IdHmac.is_in(chunk.iter().copied()))
             .into_tuple()
-            .all(&txn)
+            .all(txn)
             .await?;
         taken.extend(found.into_iter().flatten());
         progress(Stage::Check(
@@ -149,7 +172,7 @@ pub async fn import_plan_with(
             .column(household::Column::RegistryNo)
             .filter(household::Column::RegistryNo.is_in(chunk.iter().copied()))
             .into_tuple()
-            .all(&txn)
+            .all(txn)
             .await?;
         used.extend(found);
     }
@@ -166,7 +189,6 @@ pub async fn import_plan_with(
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.row);
-        txn.rollback().await?;
         return Err(import_error(errors));
     }
     let now = Utc::now();
@@ -193,7 +215,7 @@ pub async fn import_plan_with(
             })
             .collect();
         household::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
         let ids: HashMap<String, i64> = household::Entity::find()
             .select_only()
@@ -203,7 +225,7 @@ pub async fn import_plan_with(
                 household::Column::RegistryNo.is_in(chunk.iter().map(|h| h.registry_no.clone())),
             )
             .into_tuple::<(String, i64)>()
-            .all(&txn)
+            .all(txn)
             .await?
             .into_iter()
             .collect();
@@ -274,17 +296,17 @@ pub async fn import_plan_with(
         member_count += members.len();
         for part in chunked(members) {
             member::Entity::insert_many(part)
-                .exec_without_returning(&txn)
+                .exec_without_returning(txn)
                 .await?;
         }
         for part in chunked(causes) {
             household_cause::Entity::insert_many(part)
-                .exec_without_returning(&txn)
+                .exec_without_returning(txn)
                 .await?;
         }
         for part in chunked(incomes) {
             income_record::Entity::insert_many(part)
-                .exec_without_returning(&txn)
+                .exec_without_returning(txn)
                 .await?;
         }
         written += chunk.len() as u64;
@@ -292,7 +314,7 @@ pub async fn import_plan_with(
     }
     let scope = actor.and_then(Actor::scope_prefix).unwrap_or_default();
     audit::record(
-        &txn,
+        txn,
         Audit::Import,
         Entry {
             actor_id: actor.map(|a| a.id),
@@ -308,7 +330,6 @@ pub async fn import_plan_with(
         },
     )
     .await?;
-    txn.commit().await?;
     Ok(Imported {
         imported: plan.households.len(),
         members: member_count,
