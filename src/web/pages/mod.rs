@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod auth;
+pub mod authoring;
+mod authoring_form;
 pub mod home;
 pub mod households;
 pub mod learn;
