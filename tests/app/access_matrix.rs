@@ -700,9 +700,15 @@ fn rows() -> Vec<Row> {
                     ("minutes", "8".into()),
                     ("competence", "it.connect".into()),
                     ("title.zh-CN", "连上网络".into()),
-                    ("body.zh-CN", "# 连网\n\n正文。".into()),
+                    (
+                        "body.zh-CN",
+                        "# 连网\n\n![无线网](media/01-wifi-toggle.svg)".into(),
+                    ),
                     ("title.en", "Getting online".into()),
-                    ("body.en", "# Online\n\nText.".into()),
+                    (
+                        "body.en",
+                        "# Online\n\n![Wi-Fi](media/01-wifi-toggle.svg)".into(),
+                    ),
                 ])
             },
         ),

@@ -69,6 +69,11 @@ fn problems_view(state: &AppState, lang: &str, c: &Course, problems: &[Problem])
                     _ => format!("{} {stem}", tr(state, lang, "author.quiz.check")),
                 };
                 (part, format!("{base}/quizzes/{stem}"))
+            } else if file.starts_with("media/") {
+                (
+                    format!("{} {file}", tr(state, lang, "author.part.media")),
+                    base.clone(),
+                )
             } else if file == "tasks.toml" {
                 (tr(state, lang, "author.tasks"), format!("{base}/tasks"))
             } else if file == "lessons" {
