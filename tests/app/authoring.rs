@@ -306,6 +306,19 @@ async fn bad_input_is_reported_by_field(app: TestApp) {
     assert_eq!(s, 422);
     assert!(body.contains("Not published"), "{body}");
     assert!(body.contains("no lessons"), "{body}");
+    // The same problems in Chinese, for a trainer who reads no English.
+    let (_, _, body) = post(
+        &app,
+        &trainer,
+        "/teach/courses/wifi-101/publish?lang=zh-CN",
+        &[],
+    )
+    .await;
+    assert!(body.contains("还没有课时"), "{body}");
+    assert!(
+        body.contains("课前测至少需要 8 道题（现有 0 道）"),
+        "{body}"
+    );
     assert!(
         body.contains("/teach/courses/wifi-101/quizzes/pre"),
         "{body}"

@@ -3,7 +3,6 @@
 pub mod admin;
 pub mod auth;
 pub mod authoring;
-mod authoring_form;
 pub mod home;
 pub mod households;
 pub mod learn;
