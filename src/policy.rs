@@ -4,6 +4,14 @@
 //! subtree (a code-prefix match). Learners act on themselves only. A role that
 //! may never do an action gets 403; a target outside the actor's area gets 404,
 //! exactly like a target that does not exist, so existence does not leak.
+//!
+//! Courses are authored by trainers and admins. A trainer edits, publishes and
+//! archives the courses she started in the browser (the author of a course's
+//! first version); admins edit every course, including the shipped ones that
+//! came from `courses/` files. The shipped courses are reviewed in git, and a
+//! browser edit by any trainer would silently fork them from their files, so
+//! that is kept to admins. Another trainer's course is a 404, like a record
+//! outside one's area.
 
 use crate::accounts::Role;
 use crate::areas::AreaCode;
@@ -104,6 +112,18 @@ impl Actor {
     pub fn require_in(&self, action: Action, area_code: Option<&str>) -> AppResult<()> {
         self.require(action)?;
         if self.in_scope(area_code) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    /// May author the course whose first version `owner` wrote (`None`: a
+    /// course imported from files). 403 for roles that never author, 404 for
+    /// a trainer's course that is not hers.
+    pub fn require_course_author(&self, owner: Option<i64>) -> AppResult<()> {
+        self.require(Action::AuthorCourses)?;
+        if self.is_admin() || owner == Some(self.id) {
             Ok(())
         } else {
             Err(AppError::NotFound)

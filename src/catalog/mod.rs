@@ -4,5 +4,6 @@
 //! is keyed by slugs, so nothing here touches progress. Owns `competence`,
 //! `course`, `lesson`, `lesson_text`, `course_media`, `quiz`, `question`, `task`.
 
+pub mod authoring;
 pub mod export;
 pub mod store;

@@ -4,6 +4,7 @@
 //! Everything here is pure file and text work: it must never touch the database
 //! and never panic on what a trainer writes.
 
+pub mod edit;
 mod load;
 mod markdown;
 mod package;
@@ -19,4 +20,5 @@ pub use package::{
     Skills, Task, Text,
 };
 pub use problem::Problem;
+pub use rules::is_slug;
 pub use write::{emit_course_toml, emit_lesson, emit_quiz, emit_skills, emit_tasks, write_course};

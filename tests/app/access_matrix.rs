@@ -645,7 +645,174 @@ fn rows() -> Vec<Row> {
             ([403, 403, 303, 403, 303], [403, 403, 404, 403, 303]),
             |_, _| Body::Form(vec![]),
         ),
+        // Authoring: inside, a course the trainer started; outside, another
+        // trainer's. Officials and learners never author.
+        r(
+            "GET",
+            "/teach/courses",
+            same([303, 403, 200, 403, 200]),
+            none,
+        ),
+        r(
+            "GET",
+            "/teach/courses/new",
+            same([303, 403, 200, 403, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/teach/courses",
+            same([403, 403, 303, 403, 303]),
+            |_, n| {
+                let mut f = course_meta();
+                f.push(("slug", format!("matrix-{n}")));
+                Body::Form(f)
+            },
+        ),
+        r("GET", "/teach/courses/{slug}", AUTHOR_GET, none),
+        r("POST", "/teach/courses/{slug}", AUTHOR_POST, |_, _| {
+            Body::Form(course_meta())
+        }),
+        r(
+            "POST",
+            "/teach/courses/{slug}/lessons",
+            AUTHOR_POST,
+            |_, n| {
+                Body::Form(vec![
+                    ("lesson_slug", format!("extra-{n}")),
+                    ("lesson_title", "加一课".into()),
+                ])
+            },
+        ),
+        r(
+            "GET",
+            "/teach/courses/{slug}/lessons/{lesson}",
+            AUTHOR_GET,
+            none,
+        ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/lessons/{lesson}",
+            AUTHOR_POST,
+            |_, _| {
+                Body::Form(vec![
+                    ("action", "save".into()),
+                    ("minutes", "8".into()),
+                    ("competence", "it.connect".into()),
+                    ("title.zh-CN", "连上网络".into()),
+                    (
+                        "body.zh-CN",
+                        "# 连网\n\n![无线网](media/01-wifi-toggle.svg)".into(),
+                    ),
+                    ("title.en", "Getting online".into()),
+                    (
+                        "body.en",
+                        "# Online\n\n![Wi-Fi](media/01-wifi-toggle.svg)".into(),
+                    ),
+                ])
+            },
+        ),
+        r(
+            "GET",
+            "/teach/courses/{slug}/quizzes/{quiz}",
+            AUTHOR_GET,
+            none,
+        ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/quizzes/{quiz}",
+            AUTHOR_POST,
+            |_, _| {
+                let mut f: Vec<(&'static str, String)> = vec![
+                    ("kind", "single".into()),
+                    ("competence", "it.connect".into()),
+                    ("points", "1".into()),
+                    ("correct", "a".into()),
+                ];
+                for lang in ["zh-CN", "en"] {
+                    f.extend(
+                        match lang {
+                            "zh-CN" => [
+                                ("prompt.zh-CN", "问"),
+                                ("choice.a.zh-CN", "甲"),
+                                ("choice.b.zh-CN", "乙"),
+                                ("explain.zh-CN", "因为"),
+                            ],
+                            _ => [
+                                ("prompt.en", "Q"),
+                                ("choice.a.en", "A"),
+                                ("choice.b.en", "B"),
+                                ("explain.en", "Because"),
+                            ],
+                        }
+                        .map(|(k, v)| (k, v.to_string())),
+                    );
+                }
+                Body::Form(f)
+            },
+        ),
+        r("GET", "/teach/courses/{slug}/tasks", AUTHOR_GET, none),
+        r(
+            "POST",
+            "/teach/courses/{slug}/tasks",
+            AUTHOR_POST,
+            |_, n| {
+                Body::Form(vec![
+                    ("new", "1".into()),
+                    ("id", format!("task-{n}")),
+                    ("competence", "it.connect".into()),
+                    ("required", "1".into()),
+                    ("title.zh-CN", "连上村里的无线网".into()),
+                    ("title.en", "Join the village Wi-Fi".into()),
+                    ("evidence.zh-CN", "培训员看到已连接".into()),
+                    ("evidence.en", "Trainer sees it connected".into()),
+                ])
+            },
+        ),
+        // After the quiz rows: moving renames the lesson check.
+        r(
+            "POST",
+            "/teach/courses/{slug}/lessons/{lesson}/move",
+            AUTHOR_POST,
+            |_, _| Body::Form(vec![("dir", "down".into())]),
+        ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/publish",
+            AUTHOR_POST,
+            |_, _| Body::Form(vec![]),
+        ),
+        r("GET", "/teach/courses/{slug}/archive", AUTHOR_GET, none),
+        r(
+            "POST",
+            "/teach/courses/{slug}/archive",
+            AUTHOR_POST,
+            |_, _| Body::Form(vec![("confirm", "yes".into())]),
+        ),
     ]
+}
+
+const AUTHOR_GET: ([u16; 5], [u16; 5]) = ([303, 403, 200, 403, 200], [303, 403, 404, 403, 200]);
+const AUTHOR_POST: ([u16; 5], [u16; 5]) = ([403, 403, 303, 403, 303], [403, 403, 404, 403, 303]);
+
+/// Valid course details for the shipped course's copies (both languages,
+/// every competence its lessons use).
+fn course_meta() -> Vec<(&'static str, String)> {
+    let mut f: Vec<(&'static str, String)> = vec![
+        ("category", "it".into()),
+        ("level", "1".into()),
+        ("pass_mark", "80".into()),
+        ("hours", "3".into()),
+        ("lang_en", "1".into()),
+        ("title.zh-CN", "智能手机入门（副本）".into()),
+        ("title.en", "Smartphone basics (copy)".into()),
+        ("summary.zh-CN", "连网、上网、装软件。".into()),
+        ("summary.en", "Get online, browse, install apps.".into()),
+    ];
+    for c in ["it.connect", "it.apps", "it.files", "it.troubleshoot"] {
+        f.push(("competence", c.into()));
+    }
+    f
 }
 
 // households: bodies and targets
@@ -804,6 +971,11 @@ async fn authorization_matrix(app: TestApp) {
                         .replace("{id}", &target.to_string())
                         .replace("{code}", area)
                 };
+                let path = if path.starts_with("/teach/courses/{slug}") {
+                    path.replace("{slug}", &fx.authored[i_scope])
+                } else {
+                    path
+                };
                 let path = path
                     .replace("{slug}", COURSE)
                     .replace("{lesson}", "wifi-and-data")
@@ -879,6 +1051,8 @@ struct Fixture {
     fresh: [Vec<(i64, i64)>; 2],
     /// Per test run (each engine has its own fixture), the next fresh household.
     fresh_next: [AtomicU32; 2],
+    /// Courses started by the trainer (inside) and by another trainer (outside).
+    authored: [String; 2],
 }
 
 async fn fixture(app: &TestApp, p: &People) -> Fixture {
@@ -921,7 +1095,27 @@ async fn fixture(app: &TestApp, p: &People) -> Fixture {
                 .unwrap();
     }
     let (households, fresh) = household_fixture(app, &admin).await;
+    let other = app
+        .user("trainer-out", "trainer", Some("530627103000"))
+        .await;
+    let (_, shipped) = crate::helpers::shipped();
+    let mut authored = [String::new(), String::new()];
+    for (i, owner) in [p.trainer, other].into_iter().enumerate() {
+        let mut c = shipped
+            .iter()
+            .find(|c| c.course.slug == COURSE)
+            .unwrap()
+            .course
+            .clone();
+        c.clear_sources();
+        c.slug = format!("authored-{i}");
+        fuzhi::catalog::store::import_course(app.conn(), &c, Some(owner))
+            .await
+            .unwrap();
+        authored[i] = c.slug;
+    }
     Fixture {
+        authored,
         sessions,
         certificates,
         households,

@@ -4,6 +4,7 @@ mod helpers;
 
 mod access_matrix;
 mod accounts;
+mod authoring;
 mod browser;
 mod course_check;
 mod foundation;

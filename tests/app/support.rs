@@ -227,14 +227,12 @@ impl Browser {
             .expect("click");
     }
 
+    /// The page's text; "" while a navigation has no body yet (waits retry).
     pub async fn text(&self) -> String {
-        self.client
-            .find(fantoccini::Locator::Css("body"))
-            .await
-            .expect("body")
-            .text()
-            .await
-            .unwrap_or_default()
+        match self.client.find(fantoccini::Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 
     pub async fn url(&self) -> String {

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod authoring;
 pub mod home;
 pub mod households;
 pub mod learn;

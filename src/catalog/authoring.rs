@@ -1,0 +1,429 @@
+//! Authoring courses in the browser. A course being edited has one `draft`
+//! version holding a whole package (rows below it, like any version); every
+//! edit reads it back into the package model, changes it, and writes it again.
+//! The draft is judged by the very rules `fuzhi courses check` applies to
+//! files, and publishing goes through `import_course`, so the file and the
+//! browser ways of authoring cannot disagree. Learners keep the published
+//! version until the draft is published; their progress is keyed by slugs.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+
+use super::export::to_package;
+use super::store::{Outcome, import_course, insert_version, next_version};
+use crate::audit;
+use crate::courses::{self, Competence, Course, Problem, Skills};
+use crate::entities::{
+    competence, course, course_media, lesson, lesson_text, question, quiz, task,
+};
+use crate::error::{AppError, AppResult};
+use crate::learning::content::Cache;
+use crate::policy::{Action, Actor};
+
+/// Statuses of versions a draft may start from (newest first wins).
+const RELEASED: [&str; 3] = ["published", "archived", "replaced"];
+
+/// The version being shown or edited, as a package.
+pub struct Working {
+    pub row: course::Model,
+    pub course: Course,
+    /// A draft exists (edits are waiting to be published).
+    pub is_draft: bool,
+    /// Learners can see a published version.
+    pub published: Option<i32>,
+    pub archived: bool,
+}
+
+/// One course in the trainer's list.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    pub slug: String,
+    pub title_json: String,
+    pub languages: String,
+    pub has_draft: bool,
+    pub published: Option<i32>,
+    pub archived: bool,
+}
+
+/// Who started the course (author of its first version); `None` inside: a
+/// course imported from files. Outer `None`: no such course.
+async fn owner(db: &impl ConnectionTrait, slug: &str) -> AppResult<Option<Option<i64>>> {
+    Ok(course::Entity::find()
+        .filter(course::Column::Slug.eq(slug))
+        .order_by_asc(course::Column::Version)
+        .one(db)
+        .await?
+        .map(|r| r.author_id))
+}
+
+/// The actor may author `slug` (403 for the role, 404 for an unknown or
+/// someone else's course).
+pub async fn authorize(db: &impl ConnectionTrait, actor: &Actor, slug: &str) -> AppResult<()> {
+    actor.require(Action::AuthorCourses)?;
+    let owner = owner(db, slug).await?.ok_or(AppError::NotFound)?;
+    actor.require_course_author(owner)
+}
+
+/// The courses the actor may author, in one query.
+pub async fn list(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Vec<Summary>> {
+    actor.require(Action::AuthorCourses)?;
+    let rows: Vec<(String, i32, String, Option<i64>, String, String)> = course::Entity::find()
+        .select_only()
+        .columns([
+            course::Column::Slug,
+            course::Column::Version,
+            course::Column::Status,
+            course::Column::AuthorId,
+            course::Column::TitleJson,
+            course::Column::Languages,
+        ])
+        .order_by_asc(course::Column::Slug)
+        .order_by_asc(course::Column::Version)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out: Vec<Summary> = Vec::new();
+    let mut owners: BTreeMap<String, Option<i64>> = BTreeMap::new();
+    for (slug, version, status, author, title_json, languages) in rows {
+        let owner = *owners.entry(slug.clone()).or_insert(author);
+        if actor.require_course_author(owner).is_err() {
+            continue;
+        }
+        if out.last().is_none_or(|s| s.slug != slug) {
+            out.push(Summary {
+                slug: slug.clone(),
+                title_json: String::new(),
+                languages: String::new(),
+                has_draft: false,
+                published: None,
+                archived: false,
+            });
+        }
+        if let Some(s) = out.last_mut() {
+            s.title_json = title_json;
+            s.languages = languages;
+            match status.as_str() {
+                "draft" => s.has_draft = true,
+                "published" => {
+                    s.published = Some(version);
+                    s.archived = false;
+                }
+                "archived" => s.archived = true,
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What the edit pages show: the draft, else the newest released version.
+pub async fn working(db: &impl ConnectionTrait, actor: &Actor, slug: &str) -> AppResult<Working> {
+    authorize(db, actor, slug).await?;
+    let rows = course::Entity::find()
+        .filter(course::Column::Slug.eq(slug))
+        .order_by_desc(course::Column::Version)
+        .all(db)
+        .await?;
+    let published = rows
+        .iter()
+        .find(|r| r.status == "published")
+        .map(|r| r.version);
+    let archived = published.is_none() && rows.iter().any(|r| r.status == "archived");
+    let row = rows
+        .iter()
+        .find(|r| r.status == "draft")
+        .or_else(|| rows.iter().find(|r| RELEASED.contains(&r.status.as_str())))
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    let course = to_package(db, &row).await?;
+    Ok(Working {
+        is_draft: row.status == "draft",
+        row,
+        course,
+        published,
+        archived,
+    })
+}
+
+/// The draft to change: the existing one, or a new copy of the newest
+/// released version (learners keep seeing that one).
+async fn open(db: &impl ConnectionTrait, actor: &Actor, slug: &str) -> AppResult<Working> {
+    let w = working(db, actor, slug).await?;
+    if w.is_draft {
+        return Ok(w);
+    }
+    let version = next_version(db, slug).await?;
+    let row = insert_version(db, &w.course, version, "draft", Some(actor.id), None).await?;
+    Ok(Working {
+        row,
+        is_draft: true,
+        ..w
+    })
+}
+
+/// Applies `change` to the draft of `slug` and saves it (one transaction).
+/// `change` returns `false` when its target is missing (a 404).
+pub async fn edit(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    slug: &str,
+    what: &str,
+    change: impl FnOnce(&mut Course) -> bool,
+) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let mut w = open(&txn, actor, slug).await?;
+    if !change(&mut w.course) {
+        return Err(AppError::NotFound);
+    }
+    delete_version(&txn, w.row.id).await?;
+    insert_version(
+        &txn,
+        &w.course,
+        w.row.version,
+        "draft",
+        w.row.author_id,
+        None,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        audit::Action::Update,
+        audit::Entry {
+            actor_id: Some(actor.id),
+            entity: "course",
+            entity_id: Some(slug.to_string()),
+            after: Some(serde_json::json!({"draft": w.row.version, "changed": what})),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Removes one version with everything below it.
+async fn delete_version(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
+    let lessons: Vec<i64> = lesson::Entity::find()
+        .select_only()
+        .column(lesson::Column::Id)
+        .filter(lesson::Column::CourseId.eq(id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !lessons.is_empty() {
+        lesson_text::Entity::delete_many()
+            .filter(lesson_text::Column::LessonId.is_in(lessons))
+            .exec(db)
+            .await?;
+    }
+    let quizzes: Vec<i64> = quiz::Entity::find()
+        .select_only()
+        .column(quiz::Column::Id)
+        .filter(quiz::Column::CourseId.eq(id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !quizzes.is_empty() {
+        question::Entity::delete_many()
+            .filter(question::Column::QuizId.is_in(quizzes))
+            .exec(db)
+            .await?;
+    }
+    lesson::Entity::delete_many()
+        .filter(lesson::Column::CourseId.eq(id))
+        .exec(db)
+        .await?;
+    quiz::Entity::delete_many()
+        .filter(quiz::Column::CourseId.eq(id))
+        .exec(db)
+        .await?;
+    task::Entity::delete_many()
+        .filter(task::Column::CourseId.eq(id))
+        .exec(db)
+        .await?;
+    course_media::Entity::delete_many()
+        .filter(course_media::Column::CourseId.eq(id))
+        .exec(db)
+        .await?;
+    course::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// A slug is free when no version of any course uses it.
+pub async fn slug_taken(db: &impl ConnectionTrait, slug: &str) -> AppResult<bool> {
+    Ok(owner(db, slug).await?.is_some())
+}
+
+/// Starts a course: version 1, a draft, written by the actor.
+pub async fn create(db: &DatabaseConnection, actor: &Actor, c: &Course) -> AppResult<()> {
+    actor.require(Action::AuthorCourses)?;
+    let txn = db.begin().await?;
+    if slug_taken(&txn, &c.slug).await? {
+        return Err(AppError::field("slug", "author.err.slug_taken"));
+    }
+    insert_version(&txn, c, 1, "draft", Some(actor.id), None).await?;
+    audit::record(
+        &txn,
+        audit::Action::Create,
+        audit::Entry {
+            actor_id: Some(actor.id),
+            entity: "course",
+            entity_id: Some(c.slug.clone()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The competence framework as stored (imported from `skills.toml`).
+pub async fn skills(db: &impl ConnectionTrait) -> AppResult<Skills> {
+    let rows = competence::Entity::find()
+        .order_by_asc(competence::Column::Position)
+        .all(db)
+        .await?;
+    let text = |s: &str| serde_json::from_str(s).unwrap_or_default();
+    Ok(Skills {
+        competences: rows
+            .into_iter()
+            .map(|r| Competence {
+                digcomp: r
+                    .digcomp
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                itu: serde_json::from_str(&r.itu).unwrap_or_default(),
+                title: text(&r.title_json),
+                level1: text(&r.level1_json),
+                level2: text(&r.level2_json),
+                code: r.code,
+                area: r.area,
+            })
+            .collect(),
+        source: None,
+    })
+}
+
+/// Every problem `fuzhi courses check` would report for this package, with
+/// paths relative to the course folder (`lessons/01-x.zh-CN.md`).
+pub async fn check(db: &impl ConnectionTrait, c: &Course) -> AppResult<Vec<Problem>> {
+    let skills = skills(db).await?;
+    let c = c.clone();
+    tokio::task::spawn_blocking(move || check_files(&c, &skills))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("checker stopped: {e}")))?
+}
+
+fn check_files(c: &Course, skills: &Skills) -> AppResult<Vec<Problem>> {
+    let root = std::env::temp_dir().join(format!("fuzhi-check-{}", uuid::Uuid::new_v4().simple()));
+    let dir: PathBuf = root.join(&c.slug);
+    let written = courses::write_course(c, &dir);
+    let result = written.map(|()| courses::load_course(&dir, Some((skills, "skills.toml"))).1);
+    let _ = std::fs::remove_dir_all(&root);
+    let mut problems = result
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write a check copy: {e}")))?;
+    let prefix = format!("{}/", dir.display().to_string().replace('\\', "/"));
+    for p in &mut problems {
+        p.file = p
+            .file
+            .strip_prefix(&prefix)
+            .unwrap_or(if p.file.ends_with(&c.slug) {
+                ""
+            } else {
+                &p.file
+            })
+            .to_string();
+    }
+    problems.sort();
+    Ok(problems)
+}
+
+/// Publishes the draft: refused (with the checker's problems) while it has
+/// any; otherwise it becomes the published version through the file import
+/// path, and the learners' content cache forgets the old one.
+pub async fn publish(
+    db: &DatabaseConnection,
+    cache: &Cache,
+    actor: &Actor,
+    slug: &str,
+) -> AppResult<Result<Outcome, Vec<Problem>>> {
+    let w = working(db, actor, slug).await?;
+    let problems = check(db, &w.course).await?;
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let txn = db.begin().await?;
+    let released = course::Entity::find()
+        .filter(course::Column::Slug.eq(slug))
+        .filter(course::Column::Status.ne("draft"))
+        .one(&txn)
+        .await?
+        .is_some();
+    if w.is_draft {
+        delete_version(&txn, w.row.id).await?;
+    }
+    // The first version keeps the course's starter as its author (and owner).
+    let author = if released {
+        Some(actor.id)
+    } else {
+        w.row.author_id
+    };
+    let outcome = import_course(&txn, &w.course, author).await?;
+    audit::record(
+        &txn,
+        audit::Action::Update,
+        audit::Entry {
+            actor_id: Some(actor.id),
+            entity: "course",
+            entity_id: Some(slug.to_string()),
+            after: Some(serde_json::json!({"published": outcome})),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    cache.clear();
+    Ok(Ok(outcome))
+}
+
+/// Takes the course away from learners (its draft, if any, stays). Learner
+/// records keep their course slug; publishing again brings it back.
+pub async fn archive(
+    db: &DatabaseConnection,
+    cache: &Cache,
+    actor: &Actor,
+    slug: &str,
+) -> AppResult<()> {
+    authorize(db, actor, slug).await?;
+    let txn = db.begin().await?;
+    course::Entity::update_many()
+        .col_expr(course::Column::Status, Expr::value("archived"))
+        .filter(course::Column::Slug.eq(slug))
+        .filter(course::Column::Status.eq("published"))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        audit::Action::Update,
+        audit::Entry {
+            actor_id: Some(actor.id),
+            entity: "course",
+            entity_id: Some(slug.to_string()),
+            after: Some(serde_json::json!({"archived": true})),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    cache.clear();
+    Ok(())
+}

@@ -1,0 +1,269 @@
+//! The edits a trainer makes in the browser, applied to the package model.
+//! Each edit forgets the stored file text of what it touched, so export and
+//! the content hash use the canonical form of exactly the changed files.
+//! Nothing here judges the content: the same rules as for files do that.
+
+use std::collections::BTreeMap;
+
+use super::package::{Course, Lesson, LessonText, Question, Quiz, QuizKind, Task, Text};
+
+/// The quiz slug of a lesson check: `01-power-and-touch`.
+fn check_slug(number: u8, lesson: &str) -> String {
+    format!("{number:02}-{lesson}")
+}
+
+/// Numbers lessons 1, 2, 3… in their order and keeps each lesson check named
+/// like its lesson (a reorder renames `02-x.toml` to `01-x.toml`).
+pub fn renumber(c: &mut Course) {
+    let mut numbers = BTreeMap::new();
+    for (i, lesson) in c.lessons.iter_mut().enumerate() {
+        lesson.number = u8::try_from(i + 1).unwrap_or(u8::MAX);
+        numbers.insert(lesson.slug.clone(), lesson.number);
+    }
+    for quiz in &mut c.quizzes {
+        if let Some(n) = quiz.lesson_slug.as_ref().and_then(|s| numbers.get(s)) {
+            quiz.slug = check_slug(*n, quiz.lesson_slug.as_deref().unwrap_or_default());
+        }
+    }
+    sort_quizzes(c);
+}
+
+/// `pre`, `post`, then lesson checks in lesson order (as the loader orders them).
+fn sort_quizzes(c: &mut Course) {
+    c.quizzes.sort_by_key(|q| match q.kind {
+        QuizKind::Pre => (0, String::new()),
+        QuizKind::Post => (1, String::new()),
+        QuizKind::Lesson => (2, q.slug.clone()),
+    });
+}
+
+/// Adds a lesson at the end with its default-language text.
+pub fn add_lesson(c: &mut Course, slug: &str, title: &str) {
+    let lang = c.default_language().to_string();
+    let competences = c.competences.iter().take(1).cloned().collect();
+    let mut texts = BTreeMap::new();
+    texts.insert(
+        lang,
+        LessonText {
+            title: title.to_string(),
+            minutes: 5,
+            competences,
+            audio: None,
+            body_md: String::new(),
+            source: None,
+        },
+    );
+    c.lessons.push(Lesson {
+        number: 0,
+        slug: slug.to_string(),
+        texts,
+    });
+    renumber(c);
+}
+
+/// Moves a lesson one place up or down; false when it cannot move.
+pub fn move_lesson(c: &mut Course, slug: &str, up: bool) -> bool {
+    let Some(i) = c.lessons.iter().position(|l| l.slug == slug) else {
+        return false;
+    };
+    let j = if up {
+        i.checked_sub(1)
+    } else {
+        Some(i + 1).filter(|j| *j < c.lessons.len())
+    };
+    let Some(j) = j else {
+        return false;
+    };
+    c.lessons.swap(i, j);
+    renumber(c);
+    true
+}
+
+/// A lesson's new content: shared settings and one text per language (a
+/// language left blank is removed).
+#[derive(Debug, Clone, Default)]
+pub struct LessonEdit {
+    pub minutes: u32,
+    pub competences: Vec<String>,
+    /// Language → (title, Markdown body).
+    pub texts: BTreeMap<String, (String, String)>,
+}
+
+pub fn set_lesson(c: &mut Course, slug: &str, edit: &LessonEdit) -> bool {
+    let Some(lesson) = c.lessons.iter_mut().find(|l| l.slug == slug) else {
+        return false;
+    };
+    let mut texts = BTreeMap::new();
+    for (lang, (title, body)) in &edit.texts {
+        if title.trim().is_empty() && body.trim().is_empty() {
+            continue;
+        }
+        let audio = lesson.texts.get(lang).and_then(|t| t.audio.clone());
+        texts.insert(
+            lang.clone(),
+            LessonText {
+                title: title.trim().to_string(),
+                minutes: edit.minutes,
+                competences: edit.competences.clone(),
+                audio,
+                body_md: body.replace("\r\n", "\n"),
+                source: None,
+            },
+        );
+    }
+    lesson.texts = texts;
+    true
+}
+
+/// The quiz with this slug; a lesson check is made when its lesson exists.
+pub fn quiz_mut<'a>(c: &'a mut Course, slug: &str) -> Option<&'a mut Quiz> {
+    if !c.quizzes.iter().any(|q| q.slug == slug) {
+        let (kind, lesson_slug) = match slug {
+            "pre" => (QuizKind::Pre, None),
+            "post" => (QuizKind::Post, None),
+            _ => {
+                let lesson = c
+                    .lessons
+                    .iter()
+                    .find(|l| check_slug(l.number, &l.slug) == slug)?;
+                (QuizKind::Lesson, Some(lesson.slug.clone()))
+            }
+        };
+        c.quizzes.push(Quiz {
+            slug: slug.to_string(),
+            kind,
+            lesson_slug,
+            title: None,
+            questions: Vec::new(),
+            source: None,
+        });
+        sort_quizzes(c);
+    }
+    let quiz = c.quizzes.iter_mut().find(|q| q.slug == slug)?;
+    quiz.source = None;
+    Some(quiz)
+}
+
+/// The next free question id (`q1`, `q2`, …).
+pub fn next_question_id(q: &Quiz) -> String {
+    (1..)
+        .map(|n| format!("q{n}"))
+        .find(|id| q.questions.iter().all(|x| &x.id != id))
+        .unwrap_or_default()
+}
+
+/// Replaces the question with the same id, or adds it at the end.
+pub fn upsert_question(q: &mut Quiz, question: Question) {
+    match q.questions.iter_mut().find(|x| x.id == question.id) {
+        Some(old) => *old = question,
+        None => q.questions.push(question),
+    }
+    q.source = None;
+}
+
+pub fn delete_question(q: &mut Quiz, id: &str) -> bool {
+    let before = q.questions.len();
+    q.questions.retain(|x| x.id != id);
+    q.source = None;
+    q.questions.len() != before
+}
+
+/// Replaces the task with the same id, or adds it at the end.
+pub fn upsert_task(c: &mut Course, task: Task) {
+    match c.tasks.iter_mut().find(|t| t.id == task.id) {
+        Some(old) => *old = task,
+        None => c.tasks.push(task),
+    }
+    c.tasks_source = None;
+}
+
+pub fn delete_task(c: &mut Course, id: &str) -> bool {
+    let before = c.tasks.len();
+    c.tasks.retain(|t| t.id != id);
+    c.tasks_source = None;
+    c.tasks.len() != before
+}
+
+/// Course metadata from the edit form.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    pub category: String,
+    pub level: u8,
+    pub languages: Vec<String>,
+    pub competences: Vec<String>,
+    pub pass_mark: u8,
+    pub hours: f64,
+    pub title: Text,
+    pub summary: Text,
+}
+
+pub fn set_meta(c: &mut Course, m: &Meta) {
+    c.category = m.category.clone();
+    c.level = m.level;
+    c.languages = m.languages.clone();
+    c.competences = m.competences.clone();
+    c.pass_mark = m.pass_mark;
+    c.hours = m.hours;
+    c.title = m.title.clone();
+    c.summary = m.summary.clone();
+    c.source = None;
+}
+
+/// A new, empty course: metadata, and empty pre- and post-tests to fill in.
+pub fn new_course(slug: &str, m: &Meta) -> Course {
+    let mut c = Course {
+        slug: slug.to_string(),
+        category: String::new(),
+        level: 1,
+        languages: Vec::new(),
+        competences: Vec::new(),
+        pass_mark: 80,
+        hours: 1.0,
+        title: Text::new(),
+        summary: Text::new(),
+        lessons: Vec::new(),
+        quizzes: Vec::new(),
+        tasks: Vec::new(),
+        media: Vec::new(),
+        source: None,
+        tasks_source: None,
+    };
+    set_meta(&mut c, m);
+    for slug in ["pre", "post"] {
+        quiz_mut(&mut c, slug);
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn course() -> Course {
+        let meta = Meta {
+            category: "it".into(),
+            level: 1,
+            languages: vec!["zh-CN".into()],
+            competences: vec!["it.connect".into()],
+            pass_mark: 80,
+            hours: 1.0,
+            title: Text::from([("zh-CN".into(), "课".into())]),
+            summary: Text::from([("zh-CN".into(), "简介".into())]),
+        };
+        new_course("c", &meta)
+    }
+
+    #[test]
+    fn reorder_renames_lesson_checks() {
+        let mut c = course();
+        add_lesson(&mut c, "a", "A");
+        add_lesson(&mut c, "b", "B");
+        assert!(quiz_mut(&mut c, "02-b").is_some());
+        assert!(quiz_mut(&mut c, "03-b").is_none());
+        assert!(move_lesson(&mut c, "b", true));
+        assert!(!move_lesson(&mut c, "b", true));
+        let slugs: Vec<_> = c.quizzes.iter().map(|q| q.slug.as_str()).collect();
+        assert_eq!(slugs, ["pre", "post", "01-b"]);
+        assert_eq!(c.lessons[1].stem(), "02-a");
+    }
+}

@@ -1,0 +1,108 @@
+//! The checker's problems, placed where a trainer who never sees files can
+//! find them (which lesson, which test), in the trainer's language.
+
+use super::*;
+
+/// Where in the course a checker problem sits, for a trainer who never sees files.
+pub(super) fn problems_view(
+    state: &AppState,
+    lang: &str,
+    c: &Course,
+    problems: &[Problem],
+) -> Vec<Value> {
+    let base = format!("/teach/courses/{}", c.slug);
+    problems
+        .iter()
+        .map(|p| {
+            let file = p.file.as_str();
+            let (part, link) = if let Some(name) = file.strip_prefix("lessons/") {
+                let stem = name.split('.').next().unwrap_or(name);
+                let slug = stem.split_once('-').map_or(stem, |(_, s)| s);
+                let lang_of = name.split('.').nth(1).unwrap_or("");
+                (
+                    format!(
+                        "{} {stem} ({lang_of})",
+                        tr(state, lang, "author.part.lesson")
+                    ),
+                    format!("{base}/lessons/{slug}"),
+                )
+            } else if let Some(name) = file.strip_prefix("quizzes/") {
+                let stem = name.trim_end_matches(".toml");
+                let part = match stem {
+                    "pre" => tr(state, lang, "author.quiz.pre"),
+                    "post" => tr(state, lang, "author.quiz.post"),
+                    _ => format!("{} {stem}", tr(state, lang, "author.quiz.check")),
+                };
+                (part, format!("{base}/quizzes/{stem}"))
+            } else if file.starts_with("media/") {
+                (
+                    format!("{} {file}", tr(state, lang, "author.part.media")),
+                    base.clone(),
+                )
+            } else if file == "tasks.toml" {
+                (tr(state, lang, "author.tasks"), format!("{base}/tasks"))
+            } else if file == "lessons" {
+                (tr(state, lang, "author.lessons"), base.clone())
+            } else {
+                (tr(state, lang, "author.part.course"), base.clone())
+            };
+            json!({"part": part, "link": link, "message": localize(state, lang, &p.message)})
+        })
+        .collect()
+}
+
+/// The checker speaks English (its messages are also `fuzhi courses check`
+/// output); the problems a browser author meets most are said again in the
+/// page's language. Anything else is shown as the checker wrote it.
+fn localize(state: &AppState, lang: &str, message: &str) -> String {
+    if lang == "en" {
+        return message.to_string();
+    }
+    let say = |key: &str, name: &str, value: &str| {
+        tr(state, lang, key).replace(&format!("{{{name}}}"), value)
+    };
+    let quoted = |m: &str| m.split('"').nth(1).unwrap_or_default().to_string();
+    let found = |m: &str| {
+        m.rsplit("(found ")
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(')')
+            .to_string()
+    };
+    let test = |m: &str| {
+        if m.starts_with("the pre-test") {
+            tr(state, lang, "author.quiz.pre")
+        } else {
+            tr(state, lang, "author.quiz.post")
+        }
+    };
+    match message {
+        "no lessons" => tr(state, lang, "author.check.no_lessons"),
+        "raw HTML is not allowed in lessons (write Markdown)" => {
+            tr(state, lang, "author.check.raw_html")
+        }
+        "not used by any lesson (delete it or show it in a lesson)" => {
+            tr(state, lang, "author.check.unused")
+        }
+        "minutes must be from 5 to 10 (split longer lessons)" => {
+            tr(state, lang, "author.err.minutes")
+        }
+        "title is empty" => tr(state, lang, "author.check.title_empty"),
+        m if m.starts_with("link \"") && m.ends_with("must start with https:// or http://") => {
+            say("author.check.link", "link", &quoted(m))
+        }
+        m if m.starts_with("image \"") && m.contains("must be a file in media/") => {
+            say("author.check.image", "image", &quoted(m))
+        }
+        m if m.contains("needs at least 8 questions") => {
+            say("author.check.min_questions", "n", &found(m)).replace("{test}", &test(m))
+        }
+        m if m.contains("has no question on competence") => {
+            say("author.check.cover", "competence", &quoted(m)).replace("{test}", &test(m))
+        }
+        m if m.starts_with("a lesson check has 2 to 4 questions") => {
+            say("author.check.check_size", "n", &found(m))
+        }
+        m => m.to_string(),
+    }
+}
