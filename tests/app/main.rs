@@ -6,6 +6,7 @@ mod access_matrix;
 mod accounts;
 mod browser;
 mod course_check;
+mod dashboard;
 mod foundation;
 mod households;
 mod households_core;

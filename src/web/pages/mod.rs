@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod dashboard;
 pub mod home;
 pub mod households;
 pub mod learn;
