@@ -10,7 +10,7 @@
 //! here have one shared password hash and must never exist outside a demo.
 
 use chrono::{DateTime, Datelike, Duration, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionSession, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 
 use crate::error::{AppError, AppResult};
 use crate::reports::stmt;

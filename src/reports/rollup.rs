@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionSession, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Value};
 
 use super::skills::{self, Evidence};
 use super::{marks, stmt};
