@@ -8,9 +8,9 @@ use serde::Serialize;
 use super::suppress::{SMALL, Shown};
 
 /// Width of every chart's coordinate system; the SVG scales to its box.
-pub const WIDTH: f64 = 640.0;
-const LABEL_W: f64 = 170.0;
-const VALUE_W: f64 = 70.0;
+pub const WIDTH: f64 = 440.0;
+const LABEL_W: f64 = 130.0;
+const VALUE_W: f64 = 60.0;
 const ROW_H: f64 = 26.0;
 
 #[derive(Debug, Clone, Serialize)]
@@ -56,7 +56,7 @@ pub fn bars(title: &str, rows: &[(String, Option<String>, Shown)]) -> Bars {
             let y = 8.0 + i as f64 * ROW_H;
             let w = v.value().map_or(0.0, |v| (v.clamp(0.0, 1.0) * span).max(1.0));
             Bar {
-                label: truncate(label, 12),
+                label: truncate(label, 9),
                 href: href.clone(),
                 y,
                 text_y: y + ROW_H * 0.6,
@@ -121,7 +121,7 @@ pub struct Line {
 
 /// A line per series over the same months.
 pub fn line(title: &str, months: &[String], series: &[(String, String, Vec<Shown>)]) -> Line {
-    let (left, right, top, base) = (48.0, WIDTH - 12.0, 12.0, 190.0);
+    let (left, right, top, base) = (40.0, WIDTH - 24.0, 12.0, 170.0);
     let max = series
         .iter()
         .flat_map(|(_, _, v)| v.iter().filter_map(Shown::value))
@@ -162,8 +162,8 @@ pub fn line(title: &str, months: &[String], series: &[(String, String, Vec<Shown
             }
         })
         .collect();
-    // At most about eight month labels.
-    let step = n.div_ceil(8).max(1);
+    // At most about five month labels (they must fit a phone).
+    let step = n.div_ceil(5).max(1);
     let x_labels = months
         .iter()
         .enumerate()

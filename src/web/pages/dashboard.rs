@@ -124,6 +124,7 @@ pub async fn dashboard(
         &tr("dash.chart.children"),
         &s.by_child_area
             .iter()
+            .filter(|g| g.figures.households_trained.rate.value().is_some())
             .map(|g| {
                 (
                     g.name.clone(),
@@ -137,7 +138,7 @@ pub async fn dashboard(
         &tr("dash.chart.causes"),
         &s.by_cause
             .iter()
-            .filter(|g| !g.code.is_empty())
+            .filter(|g| g.figures.households_reached.rate.value().is_some())
             .map(|g| (g.name.clone(), None, g.figures.households_reached.rate.clone()))
             .collect::<Vec<_>>(),
     );
