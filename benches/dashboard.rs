@@ -121,13 +121,6 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
         r.villages,
         t.elapsed().as_secs_f64()
     );
-    // An incremental step with nothing changed.
-    let t = Instant::now();
-    fuzhi::reports::rollup::run_once(&db).await.unwrap();
-    println!(
-        "{engine}: incremental refresh with nothing to do: {:.0} ms",
-        t.elapsed().as_secs_f64() * 1000.0
-    );
     db.close().await.ok();
 
     // The app, and an official of the county.

@@ -382,22 +382,34 @@ pub async fn summary(
     labels: &dyn Labels,
 ) -> AppResult<Summary> {
     let backend = db.get_database_backend();
-    // The area's own cells: every cut and month (a few thousand rows).
-    let own = db
-        .query_all_raw(stmt(
-            backend,
-            "SELECT cut_kind, cut_value, month, metric, value FROM report_cell WHERE area_code = ?",
-            vec![code.into()],
-        ))
-        .await?;
+    // The area's own cells: every cut and month (a few thousand rows); a
+    // village's are computed now from its records.
+    let own: Vec<(String, String, String, String, i64)> =
+        if AreaCode::parse(code).is_ok_and(|c| c.level() == crate::areas::Level::Village) {
+            rollup::village_cells(db, code).await?
+        } else {
+            let mut out = Vec::new();
+            for r in db
+                .query_all_raw(stmt(
+                    backend,
+                    "SELECT cut_kind, cut_value, month, metric, value FROM report_cell WHERE area_code = ?",
+                    vec![code.into()],
+                ))
+                .await?
+            {
+                out.push((
+                    r.try_get_by_index(0)?,
+                    r.try_get_by_index(1)?,
+                    r.try_get_by_index(2)?,
+                    r.try_get_by_index(3)?,
+                    r.try_get_by_index(4)?,
+                ));
+            }
+            out
+        };
     let mut cuts: BTreeMap<(String, String), Sums> = BTreeMap::new();
     let mut trend: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for r in &own {
-        let kind: String = r.try_get_by_index(0)?;
-        let value_key: String = r.try_get_by_index(1)?;
-        let month: String = r.try_get_by_index(2)?;
-        let metric: String = r.try_get_by_index(3)?;
-        let value: i64 = r.try_get_by_index(4)?;
+    for (kind, value_key, month, metric, value) in own {
         if kind == "all" && !month.is_empty() && period.flow(&month) {
             let e = trend.entry(month.clone()).or_default();
             match metric.as_str() {

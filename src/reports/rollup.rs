@@ -1,17 +1,20 @@
 //! The `report_cell` rollup and the job that keeps it.
 //!
-//! A village's cells are computed from the registry and the learning tables
-//! with a fixed number of queries per batch of villages (never per person),
-//! then every ancestor (township, county, prefecture, province, the whole
-//! country) is re-summed from its children's cells. A dashboard then reads the
-//! cells of one area and of its children: a few thousand rows at any level.
+//! A township's cells are computed from the registry and the learning tables
+//! with a fixed number of queries (never one per person): every cut for the
+//! township, and the `all` cut of each of its villages for the drill-down.
+//! Every ancestor (county, prefecture, province, the whole country) is then
+//! re-summed from its children's cells. A dashboard reads the cells of one
+//! area and of its children: a few thousand rows at any level. A village's
+//! own dashboard is computed live from its records (a village is small).
 //!
-//! `run_once` refreshes only the villages touched since the last run (found by
-//! indexed `updated_at` scans and the audit log's deletions); once a day, and
-//! on the first run, it rebuilds everything, so that what the change scan
-//! cannot see (a household moved to another village, a learner unlinked) and
-//! the age bands of a new year are put right. Rebuilding a village is
-//! idempotent, so overlapping windows cost time, never correctness.
+//! `run_once` refreshes only the townships with a village touched since the
+//! last run (found by indexed `updated_at` scans and the audit log's
+//! deletions); once a day, and on the first run, it rebuilds everything, so
+//! that what the change scan cannot see (a household moved to another
+//! village, a learner unlinked) and the age bands of a new year are put right.
+//! Rebuilding a township is idempotent, so overlapping windows cost time,
+//! never correctness.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -192,9 +195,6 @@ fn ot(r: &QueryResult, n: usize) -> Result<Option<DateTime<Utc>>, sea_orm::DbErr
     r.try_get_by_index::<Option<DateTime<Utc>>>(n)
 }
 
-fn vals(v: &[String]) -> Vec<Value> {
-    v.iter().map(|s| s.clone().into()).collect()
-}
 
 async fn all(
     db: &impl ConnectionTrait,
@@ -229,24 +229,30 @@ async fn course_competences(db: &impl ConnectionTrait) -> AppResult<HashMap<Stri
     Ok(out)
 }
 
-/// Computes the cells of a batch of villages.
+/// `[lo, hi)` of the codes that start with `prefix` (codes are digits, and
+/// `:` sorts after `9`): an index range, where `LIKE` would not use one on SQLite.
+fn range(prefix: &str) -> Vec<Value> {
+    vec![prefix.to_string().into(), format!("{prefix}:").into()]
+}
+
+/// Computes the village cells of every village whose code starts with
+/// `prefix` (a township's nine digits, or one village's twelve).
 async fn compute(
     db: &impl ConnectionTrait,
-    villages: &[String],
+    prefix: &str,
     courses: &HashMap<String, Vec<String>>,
     year: i32,
 ) -> AppResult<Cells> {
-    let q = marks(villages.len());
     let mut cells = Cells::default();
 
     let households: Vec<Household> = {
         let sql = format!(
             "SELECT h.id, h.area_code, h.status, \
              (SELECT c.cause FROM household_cause c WHERE c.household_id = h.id AND c.is_primary = ? ORDER BY c.id LIMIT 1) \
-             FROM household h WHERE h.area_code IN ({q})"
+             FROM household h WHERE h.area_code >= ? AND h.area_code < ?"
         );
         let mut v = vec![Value::from(true)];
-        v.extend(vals(villages));
+        v.extend(range(prefix));
         all(db, &sql, v)
             .await?
             .iter()
@@ -268,10 +274,8 @@ async fn compute(
 
     let members: Vec<Member> = all(
         db,
-        &format!(
-            "SELECT id, household_id, sex, birth_year, labour FROM member WHERE area_code IN ({q})"
-        ),
-        vals(villages),
+        "SELECT id, household_id, sex, birth_year, labour FROM member WHERE area_code >= ? AND area_code < ?",
+        range(prefix),
     )
     .await?
     .iter()
@@ -293,15 +297,15 @@ async fn compute(
     let learners: Vec<Learner> = {
         let sql = format!(
             "SELECT u.id, u.member_id, m.area_code FROM member m JOIN app_user u ON u.member_id = m.id \
-             WHERE m.area_code IN ({q}) AND u.role = ? \
+             WHERE m.area_code >= ? AND m.area_code < ? AND u.role = ? \
              UNION ALL \
              SELECT u.id, u.member_id, u.area_code FROM app_user u \
-             WHERE u.member_id IS NULL AND u.role = ? AND u.area_code IN ({q})"
+             WHERE u.member_id IS NULL AND u.role = ? AND u.area_code >= ? AND u.area_code < ?"
         );
-        let mut v = vals(villages);
+        let mut v = range(prefix);
         v.push("learner".into());
         v.push("learner".into());
-        v.extend(vals(villages));
+        v.extend(range(prefix));
         all(db, &sql, v)
             .await?
             .iter()
@@ -317,6 +321,11 @@ async fn compute(
 
     let mut enrollments: HashMap<i64, Vec<Enrollment>> = HashMap::new();
     let mut evidence: HashMap<i64, Vec<Evidence>> = HashMap::new();
+    // A learner counts in a village; one whose area is larger counts nowhere.
+    let learners: Vec<Learner> = learners
+        .into_iter()
+        .filter(|l| is_village(&l.village))
+        .collect();
     let ids: Vec<i64> = learners.iter().map(|l| l.id).collect();
     for chunk in ids.chunks(CHUNK) {
         let q = marks(chunk.len());
@@ -361,9 +370,9 @@ async fn compute(
         db,
         &format!(
             "SELECT household_id, member_id, months_after, surveyed_at, shop_active, orders_30d, sales_30d_fen \
-             FROM follow_up WHERE area_code IN ({q})"
+             FROM follow_up WHERE area_code >= ? AND area_code < ?"
         ),
-        vals(villages),
+        range(prefix),
     )
     .await?
     .iter()
@@ -388,9 +397,9 @@ async fn compute(
         db,
         &format!(
             "SELECT r.household_id, r.year, r.net_per_capita_fen FROM income_record r \
-             JOIN household h ON h.id = r.household_id WHERE h.area_code IN ({q})"
+             JOIN household h ON h.id = r.household_id WHERE h.area_code >= ? AND h.area_code < ?"
         ),
-        vals(villages),
+        range(prefix),
     )
     .await?
     {
@@ -621,26 +630,40 @@ fn level_of(code: &str) -> &'static str {
         .unwrap_or("village")
 }
 
-async fn write_villages(
+/// Writes a township's cells: every cut for the township itself, and the
+/// `all` cut of each of its villages (the township's drill-down). A village's
+/// own dashboard is computed live: a village is small, and keeping every cut
+/// of every village would make the rollup as large as the data it sums.
+async fn write_township(
     db: &impl ConnectionTrait,
-    villages: &[String],
+    township: &str,
     cells: Cells,
 ) -> AppResult<usize> {
     let backend = db.get_database_backend();
+    let prefix = &township[..9];
+    // The township's row and its villages' rows: one index range.
     db.execute_raw(stmt(
         backend,
-        &format!(
-            "DELETE FROM report_cell WHERE area_code IN ({})",
-            marks(villages.len())
-        ),
-        vals(villages),
+        "DELETE FROM report_cell WHERE area_code >= ? AND area_code < ?",
+        range(prefix),
     ))
     .await?;
+    let mut rows: BTreeMap<(String, &'static str, String, String, &'static str), i64> =
+        BTreeMap::new();
+    for (k, v) in cells.0 {
+        if k.cut_kind == "all" {
+            *rows
+                .entry((k.village.clone(), k.cut_kind, k.cut_value.clone(), k.month.clone(), k.metric))
+                .or_insert(0) += v;
+        }
+        *rows
+            .entry((township.to_string(), k.cut_kind, k.cut_value, k.month, k.metric))
+            .or_insert(0) += v;
+    }
     let now = Utc::now();
-    let mut rows: Vec<(Key, i64)> = cells.0.into_iter().collect();
-    rows.sort();
     let n = rows.len();
-    const ROWS: usize = 400;
+    let rows: Vec<_> = rows.into_iter().collect();
+    const ROWS: usize = 1000;
     for chunk in rows.chunks(ROWS) {
         let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         let sql = format!(
@@ -648,14 +671,14 @@ async fn write_villages(
             vec![one; chunk.len()].join(", ")
         );
         let mut v: Vec<Value> = Vec::with_capacity(chunk.len() * 10);
-        for (k, value) in chunk {
-            v.push(k.village.clone().into());
-            v.push(parent_of(&k.village).into());
-            v.push(level_of(&k.village).into());
-            v.push(k.cut_kind.into());
-            v.push(k.cut_value.clone().into());
-            v.push(k.month.clone().into());
-            v.push(k.metric.into());
+        for ((area, kind, value_key, month, metric), value) in chunk {
+            v.push(area.clone().into());
+            v.push(parent_of(area).into());
+            v.push(level_of(area).into());
+            v.push((*kind).into());
+            v.push(value_key.clone().into());
+            v.push(month.clone().into());
+            v.push((*metric).into());
             v.push((*value).into());
             v.push(now.into());
             v.push(now.into());
@@ -695,11 +718,11 @@ async fn resum(db: &impl ConnectionTrait, code: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Every ancestor of these villages, deepest level first.
-fn ancestors(villages: &BTreeSet<String>) -> Vec<String> {
+/// Every ancestor of these townships above them, deepest level first.
+fn ancestors(townships: &BTreeSet<String>) -> Vec<String> {
     let mut by_level: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    for v in villages {
-        let mut code = v.clone();
+    for t in townships {
+        let mut code = t.clone();
         loop {
             let p = parent_of(&code);
             if p == "-" {
@@ -727,32 +750,56 @@ fn is_village(code: &str) -> bool {
     AreaCode::parse(code).is_ok_and(|c| c.level() == Level::Village)
 }
 
-/// Rebuilds the cells of these villages and of all their ancestors.
+/// The township (`ttttttttt000`) of a village.
+fn township_of(village: &str) -> String {
+    format!("{:0<12}", &village[..9])
+}
+
+/// A village's cells, computed now (for its own dashboard), as
+/// `(cut_kind, cut_value, month, metric, value)`.
+pub async fn village_cells(
+    db: &impl ConnectionTrait,
+    village: &str,
+) -> AppResult<Vec<(String, String, String, String, i64)>> {
+    if !is_village(village) {
+        return Ok(vec![]);
+    }
+    let courses = course_competences(db).await?;
+    let cells = compute(db, village, &courses, Utc::now().year()).await?;
+    Ok(cells
+        .0
+        .into_iter()
+        .filter(|(k, _)| k.village == village)
+        .map(|(k, v)| (k.cut_kind.to_string(), k.cut_value, k.month, k.metric.to_string(), v))
+        .collect())
+}
+
+/// Rebuilds the cells of the townships of these villages, and of all their
+/// ancestors.
 pub async fn refresh_villages(
     db: &DatabaseConnection,
     villages: &BTreeSet<String>,
 ) -> AppResult<Refreshed> {
     let courses = course_competences(db).await?;
     let year = Utc::now().year();
+    let townships: BTreeSet<String> = villages
+        .iter()
+        .filter(|v| is_village(v))
+        .map(|v| township_of(v))
+        .collect();
     let mut out = Refreshed {
         villages: villages.len(),
         ..Default::default()
     };
-    // One township at a time: short write transactions, bounded memory.
-    let mut batches: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for v in villages.iter().filter(|v| is_village(v)) {
-        batches.entry(v[..9].to_string()).or_default().push(v.clone());
-    }
-    for batch in batches.values() {
-        for part in batch.chunks(100) {
-            let txn = crate::db::begin_write(db).await?;
-            let cells = compute(&txn, part, &courses, year).await?;
-            out.cells += write_villages(&txn, part, cells).await?;
-            txn.commit().await?;
-        }
+    // One township a transaction: short writes, bounded memory.
+    for t in &townships {
+        let txn = crate::db::begin_write(db).await?;
+        let cells = compute(&txn, &t[..9], &courses, year).await?;
+        out.cells += write_township(&txn, t, cells).await?;
+        txn.commit().await?;
     }
     let txn = crate::db::begin_write(db).await?;
-    for a in ancestors(villages) {
+    for a in ancestors(&townships) {
         resum(&txn, &a).await?;
     }
     txn.commit().await?;
@@ -767,13 +814,21 @@ pub async fn rebuild(db: &DatabaseConnection) -> AppResult<Refreshed> {
         db,
         "SELECT DISTINCT area_code FROM household \
          UNION SELECT DISTINCT area_code FROM app_user WHERE role = ? AND member_id IS NULL AND area_code IS NOT NULL \
-         UNION SELECT DISTINCT area_code FROM report_cell WHERE level = ?",
-        vec!["learner".into(), "village".into()],
+         UNION SELECT DISTINCT area_code FROM report_cell WHERE level = ? OR level = ?",
+        vec!["learner".into(), "village".into(), "township".into()],
     )
     .await?
     {
-        if let Some(c) = os(&r, 0)?.filter(|c| is_village(c)) {
-            villages.insert(c);
+        match os(&r, 0)? {
+            Some(c) if is_village(&c) => {
+                villages.insert(c);
+            }
+            // A township in the rollup: refreshed too, so that one whose
+            // households are all gone is emptied.
+            Some(c) if AreaCode::parse(&c).is_ok_and(|a| a.level() == Level::Township) => {
+                villages.insert(format!("{}001", &c[..9]));
+            }
+            _ => {}
         }
     }
     let mut out = refresh_villages(db, &villages).await?;

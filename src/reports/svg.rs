@@ -11,7 +11,7 @@ use super::suppress::{SMALL, Shown};
 pub const WIDTH: f64 = 440.0;
 const LABEL_W: f64 = 130.0;
 const VALUE_W: f64 = 60.0;
-const ROW_H: f64 = 26.0;
+const ROW_H: f64 = 30.0;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Bar {
@@ -80,7 +80,7 @@ pub fn bars(title: &str, rows: &[(String, Option<String>, Shown)]) -> Bars {
             .iter()
             .map(|f| Tick {
                 x: round1(LABEL_W + f * span),
-                y: axis_y + 16.0,
+                y: axis_y + 18.0,
                 label: format!("{}%", (f * 100.0) as i32),
             })
             .collect(),
@@ -167,7 +167,7 @@ pub fn line(title: &str, months: &[String], series: &[(String, String, Vec<Shown
     let x_labels = months
         .iter()
         .enumerate()
-        .filter(|(i, _)| i % step == 0 || *i == n - 1)
+        .filter(|(i, _)| i % step == 0)
         .map(|(i, m)| Tick {
             x: round1(x(i)),
             y: base + 18.0,
