@@ -74,9 +74,12 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
     );
 
     // Courses, then the training history, written in bulk.
-    fuzhi::catalog::store::import_dir(&db, &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("courses"))
-        .await
-        .unwrap();
+    fuzhi::catalog::store::import_dir(
+        &db,
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("courses"),
+    )
+    .await
+    .unwrap();
     let t = Instant::now();
     let made = fuzhi::demo::history::generate(
         &db,
@@ -167,9 +170,18 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
     let client = reqwest::Client::new();
     let township = format!("{:0<12}", townships[0]);
     for (what, path) in [
-        ("county dashboard", "/office/dashboard?area=530627000000".to_string()),
-        ("township drill-down", format!("/office/dashboard?area={township}")),
-        ("county summary API", "/api/v1/reports/summary?area=530627000000".to_string()),
+        (
+            "county dashboard",
+            "/office/dashboard?area=530627000000".to_string(),
+        ),
+        (
+            "township drill-down",
+            format!("/office/dashboard?area={township}"),
+        ),
+        (
+            "county summary API",
+            "/api/v1/reports/summary?area=530627000000".to_string(),
+        ),
     ] {
         let mut times = Vec::new();
         let mut bytes = 0;

@@ -382,10 +382,22 @@ pub async fn generate(db: &DatabaseConnection, plan: &Plan) -> AppResult<Made> {
             }
         }
         if events.len() >= FLUSH {
-            insert(&txn, "learning_event", &ev_cols, std::mem::take(&mut events)).await?;
+            insert(
+                &txn,
+                "learning_event",
+                &ev_cols,
+                std::mem::take(&mut events),
+            )
+            .await?;
         }
         if evidence.len() >= FLUSH {
-            insert(&txn, "skill_evidence", &SE_COLS, std::mem::take(&mut evidence)).await?;
+            insert(
+                &txn,
+                "skill_evidence",
+                &SE_COLS,
+                std::mem::take(&mut evidence),
+            )
+            .await?;
         }
     }
     insert(&txn, "learning_event", &ev_cols, events).await?;
@@ -443,9 +455,9 @@ pub async fn generate(db: &DatabaseConnection, plan: &Plan) -> AppResult<Made> {
         if have.contains(hid) || !rng.chance(0.7) {
             continue;
         }
-        let base = 4_000_00 + rng.below(8_000_00) as i64;
+        let base = 400_000 + rng.below(800_000) as i64;
         let net = if trained.contains(hid) {
-            base + rng.below(1_000_00) as i64
+            base + rng.below(100_000) as i64
         } else {
             base
         };

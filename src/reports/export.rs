@@ -129,7 +129,11 @@ pub fn tables(
     let headline = Table {
         id: "figures",
         title: tr("dash.t.figures"),
-        head: vec![tr("dash.value"), tr("dash.numerator"), tr("dash.denominator")],
+        head: vec![
+            tr("dash.value"),
+            tr("dash.numerator"),
+            tr("dash.denominator"),
+        ],
         rows: vec![
             one("households", &f.households),
             one("labour_force", &f.labour_force),
@@ -153,9 +157,23 @@ pub fn tables(
     let none = |_: &str| -> Option<String> { None };
     let mut out = vec![
         headline,
-        cut_table("by_child_area", tr("dash.t.children"), &s.by_child_area, true, tr, link),
+        cut_table(
+            "by_child_area",
+            tr("dash.t.children"),
+            &s.by_child_area,
+            true,
+            tr,
+            link,
+        ),
         cut_table("by_cause", tr("dash.t.cause"), &s.by_cause, true, tr, &none),
-        cut_table("by_status", tr("dash.t.status"), &s.by_status, true, tr, &none),
+        cut_table(
+            "by_status",
+            tr("dash.t.status"),
+            &s.by_status,
+            true,
+            tr,
+            &none,
+        ),
         cut_table("by_sex", tr("dash.t.sex"), &s.by_sex, false, tr, &none),
         cut_table("by_age", tr("dash.t.age"), &s.by_age, false, tr, &none),
     ];

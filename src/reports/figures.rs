@@ -12,7 +12,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 use serde::Serialize;
 
 use super::rollup::{self, ROOT};
@@ -36,7 +38,10 @@ fn parse_month(field: &str, s: &str) -> AppResult<String> {
         && &s[4..5] == "-"
         && s[5..7].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
     if !ok {
-        return Err(AppError::field(field, "must be a month (2026-03) or a date (2026-03-15)"));
+        return Err(AppError::field(
+            field,
+            "must be a month (2026-03) or a date (2026-03-15)",
+        ));
     }
     Ok(s[..7].to_string())
 }
@@ -53,7 +58,10 @@ impl Period {
             None => rollup::month(now),
         };
         if from.as_ref().is_some_and(|f| *f > to) {
-            return Err(AppError::field("from", "must not be after the end of the period"));
+            return Err(AppError::field(
+                "from",
+                "must not be after the end of the period",
+            ));
         }
         Ok(Period { from, to })
     }
@@ -95,9 +103,27 @@ impl Sums {
 
 /// Flow metrics: summed over the months of the period.
 const FLOWS: &[&str] = &[
-    "enrol", "enrol_done", "enrol_wd", "complete", "mastered", "tested", "both", "pre_sum",
-    "post_sum", "g_n", "g_sum", "fu3_n", "fu3_act", "fu6_n", "fu6_act", "c_pairs", "c_pre",
-    "c_post", "c_g_n", "c_g_sum", "c_l2",
+    "enrol",
+    "enrol_done",
+    "enrol_wd",
+    "complete",
+    "mastered",
+    "tested",
+    "both",
+    "pre_sum",
+    "post_sum",
+    "g_n",
+    "g_sum",
+    "fu3_n",
+    "fu3_act",
+    "fu6_n",
+    "fu6_act",
+    "c_pairs",
+    "c_pre",
+    "c_post",
+    "c_g_n",
+    "c_g_sum",
+    "c_l2",
 ];
 
 fn add_cell(sums: &mut Sums, period: &Period, month: &str, metric: &str, value: i64) {
@@ -342,7 +368,10 @@ pub trait Labels {
     fn unknown(&self) -> String;
     fn whole_country(&self) -> String;
     fn competence(&self, code: &str, titles: &HashMap<String, String>) -> String {
-        titles.get(code).cloned().unwrap_or_else(|| code.to_string())
+        titles
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
     }
 }
 
@@ -384,12 +413,13 @@ pub async fn summary(
     let backend = db.get_database_backend();
     // The area's own cells: every cut and month (a few thousand rows); a
     // village's are computed now from its records.
-    let own: Vec<(String, String, String, String, i64)> =
-        if AreaCode::parse(code).is_ok_and(|c| c.level() == crate::areas::Level::Village) {
-            rollup::village_cells(db, code).await?
-        } else {
-            let mut out = Vec::new();
-            for r in db
+    let own: Vec<(String, String, String, String, i64)> = if AreaCode::parse(code)
+        .is_ok_and(|c| c.level() == crate::areas::Level::Village)
+    {
+        rollup::village_cells(db, code).await?
+    } else {
+        let mut out = Vec::new();
+        for r in db
                 .query_all_raw(stmt(
                     backend,
                     "SELECT cut_kind, cut_value, month, metric, value FROM report_cell WHERE area_code = ?",
@@ -405,8 +435,8 @@ pub async fn summary(
                     r.try_get_by_index(4)?,
                 ));
             }
-            out
-        };
+        out
+    };
     let mut cuts: BTreeMap<(String, String), Sums> = BTreeMap::new();
     let mut trend: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for (kind, value_key, month, metric, value) in own {
@@ -440,7 +470,13 @@ pub async fn summary(
         let month: String = r.try_get_by_index(1)?;
         let metric: String = r.try_get_by_index(2)?;
         let value: i64 = r.try_get_by_index(3)?;
-        add_cell(children.entry(c).or_default(), period, &month, &metric, value);
+        add_cell(
+            children.entry(c).or_default(),
+            period,
+            &month,
+            &metric,
+            value,
+        );
     }
 
     // Names: this area, its children in the area table (with or without data).
@@ -483,7 +519,10 @@ pub async fn summary(
     };
     use crate::households::vocab::{Cause, HouseholdStatus, Sex};
     let causes: Vec<String> = Cause::ALL.iter().map(|c| c.code.to_string()).collect();
-    let statuses: Vec<String> = HouseholdStatus::ALL.iter().map(|s| s.code().to_string()).collect();
+    let statuses: Vec<String> = HouseholdStatus::ALL
+        .iter()
+        .map(|s| s.code().to_string())
+        .collect();
     let sexes: Vec<String> = Sex::ALL.iter().map(|s| s.code().to_string()).collect();
     let ages: Vec<String> = rollup::AGE_BANDS.iter().map(|s| s.to_string()).collect();
 
@@ -534,11 +573,7 @@ pub async fn summary(
 
 /// Every month of the period that has data or lies between months that do.
 fn months(period: &Period, data: &BTreeMap<String, (i64, i64)>) -> Vec<Month> {
-    let Some(first) = period
-        .from
-        .clone()
-        .or_else(|| data.keys().next().cloned())
-    else {
+    let Some(first) = period.from.clone().or_else(|| data.keys().next().cloned()) else {
         return vec![];
     };
     let (mut y, mut m): (i32, u32) = (
@@ -574,14 +609,18 @@ async fn area_and_children(
     use crate::entities::area;
     let parent_key = if code == ROOT { None } else { Some(code) };
     let kids = match parent_key {
-        Some(c) => area::Entity::find()
-            .filter(area::Column::ParentCode.eq(c))
-            .all(db)
-            .await?,
-        None => area::Entity::find()
-            .filter(area::Column::Level.eq("province"))
-            .all(db)
-            .await?,
+        Some(c) => {
+            area::Entity::find()
+                .filter(area::Column::ParentCode.eq(c))
+                .all(db)
+                .await?
+        }
+        None => {
+            area::Entity::find()
+                .filter(area::Column::Level.eq("province"))
+                .all(db)
+                .await?
+        }
     };
     let children = kids.into_iter().map(|a| (a.code, a.name)).collect();
     if code == ROOT {

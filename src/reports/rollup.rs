@@ -92,7 +92,14 @@ struct PersonDims {
 }
 
 impl Cells {
-    fn add(&mut self, village: &str, cut: (&'static str, &str), month: &str, metric: &'static str, v: i64) {
+    fn add(
+        &mut self,
+        village: &str,
+        cut: (&'static str, &str),
+        month: &str,
+        metric: &'static str,
+        v: i64,
+    ) {
         if v == 0 {
             return;
         }
@@ -195,7 +202,6 @@ fn ot(r: &QueryResult, n: usize) -> Result<Option<DateTime<Utc>>, sea_orm::DbErr
     r.try_get_by_index::<Option<DateTime<Utc>>>(n)
 }
 
-
 async fn all(
     db: &impl ConnectionTrait,
     sql: &str,
@@ -229,10 +235,31 @@ async fn course_competences(db: &impl ConnectionTrait) -> AppResult<HashMap<Stri
     Ok(out)
 }
 
-/// `[lo, hi)` of the codes that start with `prefix` (codes are digits, and
-/// `:` sorts after `9`): an index range, where `LIKE` would not use one on SQLite.
+/// `[lo, hi)` of the codes that start with `prefix`: an index range, where
+/// `LIKE` would not use one on SQLite. The bound is the next digit string of
+/// the same length (`530627102` → `530627103`), which sorts right under any
+/// collation, unlike punctuation.
 fn range(prefix: &str) -> Vec<Value> {
-    vec![prefix.to_string().into(), format!("{prefix}:").into()]
+    let mut next: Vec<u8> = prefix.bytes().collect();
+    let mut i = next.len();
+    loop {
+        if i == 0 {
+            // All nines: nothing sorts after it among digit codes.
+            next = b"A".to_vec();
+            break;
+        }
+        i -= 1;
+        if next[i] == b'9' {
+            next[i] = b'0';
+        } else {
+            next[i] += 1;
+            break;
+        }
+    }
+    vec![
+        prefix.to_string().into(),
+        String::from_utf8_lossy(&next).into_owned().into(),
+    ]
 }
 
 /// Computes the village cells of every village whose code starts with
@@ -246,10 +273,10 @@ async fn compute(
     let mut cells = Cells::default();
 
     let households: Vec<Household> = {
-        let sql = format!(
+        let sql = String::from(
             "SELECT h.id, h.area_code, h.status, \
              (SELECT c.cause FROM household_cause c WHERE c.household_id = h.id AND c.is_primary = ? ORDER BY c.id LIMIT 1) \
-             FROM household h WHERE h.area_code >= ? AND h.area_code < ?"
+             FROM household h WHERE h.area_code >= ? AND h.area_code < ?",
         );
         let mut v = vec![Value::from(true)];
         v.extend(range(prefix));
@@ -295,12 +322,12 @@ async fn compute(
     // Learners linked to a member of these villages, and learners of these
     // villages linked to no household (they count in training figures only).
     let learners: Vec<Learner> = {
-        let sql = format!(
+        let sql = String::from(
             "SELECT u.id, u.member_id, m.area_code FROM member m JOIN app_user u ON u.member_id = m.id \
              WHERE m.area_code >= ? AND m.area_code < ? AND u.role = ? \
              UNION ALL \
              SELECT u.id, u.member_id, u.area_code FROM app_user u \
-             WHERE u.member_id IS NULL AND u.role = ? AND u.area_code >= ? AND u.area_code < ?"
+             WHERE u.member_id IS NULL AND u.role = ? AND u.area_code >= ? AND u.area_code < ?",
         );
         let mut v = range(prefix);
         v.push("learner".into());
@@ -368,7 +395,7 @@ async fn compute(
 
     let follow_ups: Vec<FollowUp> = all(
         db,
-        &format!(
+        &String::from(
             "SELECT household_id, member_id, months_after, surveyed_at, shop_active, orders_30d, sales_30d_fen \
              FROM follow_up WHERE area_code >= ? AND area_code < ?"
         ),
@@ -395,9 +422,9 @@ async fn compute(
     let mut income: HashMap<i64, (i32, i64)> = HashMap::new();
     for r in all(
         db,
-        &format!(
+        &String::from(
             "SELECT r.household_id, r.year, r.net_per_capita_fen FROM income_record r \
-             JOIN household h ON h.id = r.household_id WHERE h.area_code >= ? AND h.area_code < ?"
+             JOIN household h ON h.id = r.household_id WHERE h.area_code >= ? AND h.area_code < ?",
         ),
         range(prefix),
     )
@@ -512,8 +539,16 @@ async fn compute(
                 .collect();
             if !both.is_empty() {
                 let n = both.len() as f64;
-                let pre = both.iter().map(|s| f64::from(s.pre.unwrap_or(0))).sum::<f64>() / n;
-                let post = both.iter().map(|s| f64::from(s.post.unwrap_or(0))).sum::<f64>() / n;
+                let pre = both
+                    .iter()
+                    .map(|s| f64::from(s.pre.unwrap_or(0)))
+                    .sum::<f64>()
+                    / n;
+                let post = both
+                    .iter()
+                    .map(|s| f64::from(s.post.unwrap_or(0)))
+                    .sum::<f64>()
+                    / n;
                 cells.person(&d, &bm, "both", 1);
                 cells.person(&d, &bm, "pre_sum", (pre * 100.0).round() as i64);
                 cells.person(&d, &bm, "post_sum", (post * 100.0).round() as i64);
@@ -534,7 +569,13 @@ async fn compute(
                 cells.add(&d.village, cut, &pm, "c_post", i64::from(post));
                 if let Some(g) = skills::gain(pre, post) {
                     cells.add(&d.village, cut, &pm, "c_g_n", 1);
-                    cells.add(&d.village, cut, &pm, "c_g_sum", (g * 10_000.0).round() as i64);
+                    cells.add(
+                        &d.village,
+                        cut,
+                        &pm,
+                        "c_g_sum",
+                        (g * 10_000.0).round() as i64,
+                    );
                 }
                 if sk.level >= 2 {
                     cells.add(&d.village, cut, &pm, "c_l2", 1);
@@ -653,11 +694,23 @@ async fn write_township(
     for (k, v) in cells.0 {
         if k.cut_kind == "all" {
             *rows
-                .entry((k.village.clone(), k.cut_kind, k.cut_value.clone(), k.month.clone(), k.metric))
+                .entry((
+                    k.village.clone(),
+                    k.cut_kind,
+                    k.cut_value.clone(),
+                    k.month.clone(),
+                    k.metric,
+                ))
                 .or_insert(0) += v;
         }
         *rows
-            .entry((township.to_string(), k.cut_kind, k.cut_value, k.month, k.metric))
+            .entry((
+                township.to_string(),
+                k.cut_kind,
+                k.cut_value,
+                k.month,
+                k.metric,
+            ))
             .or_insert(0) += v;
     }
     let now = Utc::now();
@@ -730,7 +783,9 @@ fn ancestors(townships: &BTreeSet<String>) -> Vec<String> {
             }
             let depth = match p.as_str() {
                 ROOT => 0,
-                other => AreaCode::parse(other).map(|c| c.level().digits()).unwrap_or(0),
+                other => AreaCode::parse(other)
+                    .map(|c| c.level().digits())
+                    .unwrap_or(0),
             };
             by_level.entry(depth).or_default().insert(p.clone());
             if p == ROOT {
@@ -770,7 +825,15 @@ pub async fn village_cells(
         .0
         .into_iter()
         .filter(|(k, _)| k.village == village)
-        .map(|(k, v)| (k.cut_kind.to_string(), k.cut_value, k.month, k.metric.to_string(), v))
+        .map(|(k, v)| {
+            (
+                k.cut_kind.to_string(),
+                k.cut_value,
+                k.month,
+                k.metric.to_string(),
+                v,
+            )
+        })
         .collect())
 }
 
@@ -888,9 +951,18 @@ async fn changed_villages(
     let mut out = BTreeSet::new();
     let mut prefixes = BTreeSet::new();
     let queries: [(&str, usize); 6] = [
-        ("SELECT DISTINCT area_code FROM household WHERE updated_at >= ?", 1),
-        ("SELECT DISTINCT area_code FROM member WHERE updated_at >= ?", 1),
-        ("SELECT DISTINCT area_code FROM follow_up WHERE updated_at >= ?", 1),
+        (
+            "SELECT DISTINCT area_code FROM household WHERE updated_at >= ?",
+            1,
+        ),
+        (
+            "SELECT DISTINCT area_code FROM member WHERE updated_at >= ?",
+            1,
+        ),
+        (
+            "SELECT DISTINCT area_code FROM follow_up WHERE updated_at >= ?",
+            1,
+        ),
         (
             "SELECT DISTINCT h.area_code FROM income_record r JOIN household h ON h.id = r.household_id WHERE r.updated_at >= ?",
             1,
@@ -964,7 +1036,12 @@ pub fn spawn(db: DatabaseConnection, every: std::time::Duration) {
             tick.tick().await;
             match run_once(&db).await {
                 Ok(r) if r.villages > 0 => {
-                    tracing::info!(full = r.full, villages = r.villages, cells = r.cells, "report rollup refreshed")
+                    tracing::info!(
+                        full = r.full,
+                        villages = r.villages,
+                        cells = r.cells,
+                        "report rollup refreshed"
+                    )
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "report rollup refresh failed"),

@@ -68,11 +68,9 @@ pub fn per_competence(evidence: &[Evidence]) -> BTreeMap<String, Skill> {
             level: 0,
         });
         match (e.source.as_str(), e.score, e.level) {
-            ("pre", Some(score), _) => {
-                if s.pre.is_none() {
-                    s.pre = Some(score);
-                    s.pre_at = Some(e.at);
-                }
+            ("pre", Some(score), _) if s.pre.is_none() => {
+                s.pre = Some(score);
+                s.pre_at = Some(e.at);
             }
             ("post", Some(score), _) => {
                 s.post = Some(score);

@@ -54,7 +54,9 @@ pub fn bars(title: &str, rows: &[(String, Option<String>, Shown)]) -> Bars {
         .enumerate()
         .map(|(i, (label, href, v))| {
             let y = 8.0 + i as f64 * ROW_H;
-            let w = v.value().map_or(0.0, |v| (v.clamp(0.0, 1.0) * span).max(1.0));
+            let w = v
+                .value()
+                .map_or(0.0, |v| (v.clamp(0.0, 1.0) * span).max(1.0));
             Bar {
                 label: truncate(label, 9),
                 href: href.clone(),
@@ -147,7 +149,12 @@ pub fn line(title: &str, months: &[String], series: &[(String, String, Vec<Shown
                     x: round1(x(i)),
                     y: round1(v.value().map_or(base, y)),
                     small: v.is_small(),
-                    title: format!("{} {}: {}", months.get(i).cloned().unwrap_or_default(), name, v.text()),
+                    title: format!(
+                        "{} {}: {}",
+                        months.get(i).cloned().unwrap_or_default(),
+                        name,
+                        v.text()
+                    ),
                 })
                 .collect();
             Series {

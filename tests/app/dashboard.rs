@@ -134,16 +134,96 @@ async fn fixture(app: &TestApp) -> Fixture {
         Option<i32>,
     );
     let learners: Vec<L> = vec![
-        ("13800000001", Some(0), at(2026, 1, 10), "completed", Some(at(2026, 2, 15)), Some(40), Some(85)),
-        ("13800000002", Some(1), at(2026, 1, 10), "completed", Some(at(2026, 2, 15)), Some(50), Some(90)),
-        ("13800000003", Some(2), at(2026, 1, 10), "completed", Some(at(2026, 2, 15)), Some(60), Some(80)),
-        ("13800000004", Some(3), at(2026, 1, 10), "completed", Some(at(2026, 2, 15)), Some(20), Some(80)),
-        ("13800000005", Some(4), at(2026, 1, 10), "completed", Some(at(2026, 2, 15)), Some(100), Some(100)),
-        ("13800000006", Some(5), at(2026, 1, 10), "completed", Some(at(2026, 2, 15)), Some(30), Some(60)),
-        ("13800000007", Some(6), at(2026, 2, 5), "enrolled", None, Some(30), None),
-        ("13800000008", Some(10), at(2026, 3, 1), "completed", Some(at(2026, 3, 20)), Some(52), Some(90)),
-        ("13800000009", None, at(2026, 1, 20), "completed", Some(at(2026, 2, 25)), Some(60), Some(46)),
-        ("13800000010", Some(8), at(2026, 1, 15), "withdrawn", None, None, None),
+        (
+            "13800000001",
+            Some(0),
+            at(2026, 1, 10),
+            "completed",
+            Some(at(2026, 2, 15)),
+            Some(40),
+            Some(85),
+        ),
+        (
+            "13800000002",
+            Some(1),
+            at(2026, 1, 10),
+            "completed",
+            Some(at(2026, 2, 15)),
+            Some(50),
+            Some(90),
+        ),
+        (
+            "13800000003",
+            Some(2),
+            at(2026, 1, 10),
+            "completed",
+            Some(at(2026, 2, 15)),
+            Some(60),
+            Some(80),
+        ),
+        (
+            "13800000004",
+            Some(3),
+            at(2026, 1, 10),
+            "completed",
+            Some(at(2026, 2, 15)),
+            Some(20),
+            Some(80),
+        ),
+        (
+            "13800000005",
+            Some(4),
+            at(2026, 1, 10),
+            "completed",
+            Some(at(2026, 2, 15)),
+            Some(100),
+            Some(100),
+        ),
+        (
+            "13800000006",
+            Some(5),
+            at(2026, 1, 10),
+            "completed",
+            Some(at(2026, 2, 15)),
+            Some(30),
+            Some(60),
+        ),
+        (
+            "13800000007",
+            Some(6),
+            at(2026, 2, 5),
+            "enrolled",
+            None,
+            Some(30),
+            None,
+        ),
+        (
+            "13800000008",
+            Some(10),
+            at(2026, 3, 1),
+            "completed",
+            Some(at(2026, 3, 20)),
+            Some(52),
+            Some(90),
+        ),
+        (
+            "13800000009",
+            None,
+            at(2026, 1, 20),
+            "completed",
+            Some(at(2026, 2, 25)),
+            Some(60),
+            Some(46),
+        ),
+        (
+            "13800000010",
+            Some(8),
+            at(2026, 1, 15),
+            "withdrawn",
+            None,
+            None,
+            None,
+        ),
     ];
     for (login, member, enrolled, state, completed, pre, post) in learners {
         let village = match member {
@@ -155,7 +235,10 @@ async fn fixture(app: &TestApp) -> Fixture {
         let household_id = member.map(|i| households[i].0);
         if let Some(m) = member_id {
             app_user::Entity::update_many()
-                .col_expr(app_user::Column::MemberId, sea_orm::sea_query::Expr::value(m))
+                .col_expr(
+                    app_user::Column::MemberId,
+                    sea_orm::sea_query::Expr::value(m),
+                )
                 .filter(app_user::Column::Id.eq(uid))
                 .exec(db)
                 .await
@@ -215,7 +298,15 @@ async fn fixture(app: &TestApp) -> Fixture {
         .unwrap();
     }
     // Household follow-ups of not-yet-trained households.
-    for (i, active) in [(6, true), (7, true), (8, true), (9, true), (11, true), (12, false), (13, false)] {
+    for (i, active) in [
+        (6, true),
+        (7, true),
+        (8, true),
+        (9, true),
+        (11, true),
+        (12, false),
+        (13, false),
+    ] {
         store::record_follow_up(
             db,
             &admin,
@@ -298,20 +389,35 @@ fn check_township(s: &Value) {
     assert_eq!(f["labour_force"], 14);
     // Coverage: labour-force members who enrolled: L1–L8 and L10 = 9 (L9 is
     // no member) → 9 / 14 = 0.642857… → 0.6429.
-    assert_eq!(f["coverage"], json!({"rate": 0.6429, "numerator": 9, "denominator": 14}));
+    assert_eq!(
+        f["coverage"],
+        json!({"rate": 0.6429, "numerator": 9, "denominator": 14})
+    );
     // Enrollments L1–L10 = 10; completed L1–L6, L8, L9 = 8 → 8 / 10 = 0.8.
     assert_eq!(f["enrollments"], 10);
-    assert_eq!(f["completion_rate"], json!({"rate": 0.8, "numerator": 8, "denominator": 10}));
+    assert_eq!(
+        f["completion_rate"],
+        json!({"rate": 0.8, "numerator": 8, "denominator": 10})
+    );
     // One dropout: fewer than five.
     assert_eq!(f["withdrawn"], "<5");
     assert_eq!(f["completions"], 8);
     // Reached: H1–H7, H9, H11 = 9 → 9 / 14 = 0.6429.
-    assert_eq!(f["households_reached"], json!({"rate": 0.6429, "numerator": 9, "denominator": 14}));
+    assert_eq!(
+        f["households_reached"],
+        json!({"rate": 0.6429, "numerator": 9, "denominator": 14})
+    );
     // Trained: H1–H6, H11 = 7 → 7 / 14 = 0.5.
-    assert_eq!(f["households_trained"], json!({"rate": 0.5, "numerator": 7, "denominator": 14}));
+    assert_eq!(
+        f["households_trained"],
+        json!({"rate": 0.5, "numerator": 7, "denominator": 14})
+    );
     // Mastery: post ≥ 80 is level 2 on all four competences for L1–L5 and
     // L8; L6 (60) and L9 (46) are not → 6 / 8 = 0.75.
-    assert_eq!(f["mastery"], json!({"rate": 0.75, "numerator": 6, "denominator": 8}));
+    assert_eq!(
+        f["mastery"],
+        json!({"rate": 0.75, "numerator": 6, "denominator": 8})
+    );
     // Gain per learner: L1 (85−40)/60 = 0.75, L2 40/50 = 0.8, L3 20/40 = 0.5,
     // L4 60/80 = 0.75, L6 30/70 = 0.4286, L8 38/48 = 0.7917, L9 −14/40 = −0.35;
     // L5 (pre 100) left out. Sum 3.6703 / 7 = 0.52433 → 0.5243.
@@ -323,10 +429,19 @@ fn check_township(s: &Value) {
     // Mean post: (85+90+80+80+100+60+90+46)/8 = 631/8 = 78.875 → 78.88.
     assert_eq!(g["mean_post"], 78.88);
     // Both tests: 8 of the 9 tested (L7 has no post-test) → 0.8889.
-    assert_eq!(g["share_both_tests"], json!({"rate": 0.8889, "numerator": 8, "denominator": 9}));
+    assert_eq!(
+        g["share_both_tests"],
+        json!({"rate": 0.8889, "numerator": 8, "denominator": 9})
+    );
     // Behaviour at 3 months: 5 of the 6 followed-up completers → 0.8333.
-    assert_eq!(f["behaviour_3m"], json!({"rate": 0.8333, "numerator": 5, "denominator": 6}));
-    assert_eq!(f["behaviour_6m"], json!({"rate": "<5", "numerator": "<5", "denominator": "<5"}));
+    assert_eq!(
+        f["behaviour_3m"],
+        json!({"rate": 0.8333, "numerator": 5, "denominator": 6})
+    );
+    assert_eq!(
+        f["behaviour_6m"],
+        json!({"rate": "<5", "numerator": "<5", "denominator": "<5"})
+    );
 
     // By child area: A has H1–H10; A2 has 4 households (suppressed).
     let a = &find(&s["by_child_area"], VILLAGE_A)["figures"];
@@ -349,14 +464,30 @@ fn check_township(s: &Value) {
     assert_eq!(c07["households_trained"]["rate"], 0.7);
     assert_eq!(find(&s["by_cause"], "01")["figures"]["households"], "<5");
     // By status: registered is the same ten households.
-    assert_eq!(find(&s["by_status"], "registered")["figures"]["households"], 10);
-    assert_eq!(find(&s["by_status"], "exited")["figures"]["households"], "<5");
+    assert_eq!(
+        find(&s["by_status"], "registered")["figures"]["households"],
+        10
+    );
+    assert_eq!(
+        find(&s["by_status"], "exited")["figures"]["households"],
+        "<5"
+    );
     // By sex: the 9 linked enrollments are all men's; 14 men in the labour force.
     let male = &find(&s["by_sex"], "male")["figures"];
     assert_eq!(male["enrollments"], 9);
-    assert_eq!(male["coverage"], json!({"rate": 0.6429, "numerator": 9, "denominator": 14}));
-    assert_eq!(male["households"], Value::Null, "no household figures by sex");
-    assert_eq!(find(&s["by_sex"], "female")["figures"]["labour_force"], "<5");
+    assert_eq!(
+        male["coverage"],
+        json!({"rate": 0.6429, "numerator": 9, "denominator": 14})
+    );
+    assert_eq!(
+        male["households"],
+        Value::Null,
+        "no household figures by sex"
+    );
+    assert_eq!(
+        find(&s["by_sex"], "female")["figures"]["labour_force"],
+        "<5"
+    );
     // By age: the heads are 40 (30-44).
     assert_eq!(find(&s["by_age"], "30-44")["figures"]["labour_force"], 14);
 
@@ -411,7 +542,10 @@ async fn figures_match_the_hand_computed_fixture(app: TestApp) {
     let fx = fixture(&app).await;
     let token = app.token(fx.official).await;
     let (status, s) = app
-        .get_json("/api/v1/reports/summary?area=530627102000&to=2026-12", &token)
+        .get_json(
+            "/api/v1/reports/summary?area=530627102000&to=2026-12",
+            &token,
+        )
         .await;
     assert_eq!(status, 200, "{s}");
     check_township(&s);
@@ -446,7 +580,22 @@ async fn figures_match_the_hand_computed_fixture(app: TestApp) {
         .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    for text in ["64.3%", "80.0%", "50.0%", "75.0%", "0.52", "51.5", "88.9%", "83.3%", "5500.00", "3400.00", "71.4%", "&lt;5", "<svg", "Descriptive only"] {
+    for text in [
+        "64.3%",
+        "80.0%",
+        "50.0%",
+        "75.0%",
+        "0.52",
+        "51.5",
+        "88.9%",
+        "83.3%",
+        "5500.00",
+        "3400.00",
+        "71.4%",
+        "&lt;5",
+        "<svg",
+        "Descriptive only",
+    ] {
         assert!(html.contains(text), "the page lacks {text}");
     }
     // Handlebars escapes `=` in the link; the browser reads it back.
@@ -475,7 +624,12 @@ async fn figures_match_the_hand_computed_fixture(app: TestApp) {
         let v: Vec<String> = rec.iter().map(str::to_string).collect();
         cells.insert((v[0].clone(), v[1].clone()), v[3..].to_vec());
     }
-    let get = |t: &str, k: &str| cells.get(&(t.to_string(), k.to_string())).cloned().unwrap_or_else(|| panic!("CSV lacks {t}/{k}"));
+    let get = |t: &str, k: &str| {
+        cells
+            .get(&(t.to_string(), k.to_string()))
+            .cloned()
+            .unwrap_or_else(|| panic!("CSV lacks {t}/{k}"))
+    };
     assert_eq!(get("figures", "households")[0], "14");
     assert_eq!(get("figures", "coverage"), ["64.3%", "9", "14"]);
     assert_eq!(get("figures", "completion_rate"), ["80.0%", "8", "10"]);
@@ -499,9 +653,18 @@ async fn figures_match_the_hand_computed_fixture(app: TestApp) {
     assert_eq!(get("by_cause", "01")[0], "<5");
     assert_eq!(get("trend", "2026-01"), ["8", "<5"]);
     assert_eq!(get("trend", "2026-02"), ["<5", "7"]);
-    assert_eq!(get("skills", "it.connect"), ["8", "51.5", "78.9", "0.52", "75.0%"]);
-    assert_eq!(get("trained_vs_untrained", "trained"), ["7", "7", "5500.00", "6", "83.3%"]);
-    assert_eq!(get("trained_vs_untrained", "not_yet_trained"), ["7", "5", "3400.00", "7", "71.4%"]);
+    assert_eq!(
+        get("skills", "it.connect"),
+        ["8", "51.5", "78.9", "0.52", "75.0%"]
+    );
+    assert_eq!(
+        get("trained_vs_untrained", "trained"),
+        ["7", "7", "5500.00", "6", "83.3%"]
+    );
+    assert_eq!(
+        get("trained_vs_untrained", "not_yet_trained"),
+        ["7", "5", "3400.00", "7", "71.4%"]
+    );
 
     // XLSX is a real workbook.
     let res = app
@@ -516,11 +679,17 @@ async fn figures_match_the_hand_computed_fixture(app: TestApp) {
 
     // The admin sees the whole country, township A among the rest.
     let (status, all) = app
-        .get_json("/api/v1/reports/summary?to=2026-12", &app.token(fx.admin).await)
+        .get_json(
+            "/api/v1/reports/summary?to=2026-12",
+            &app.token(fx.admin).await,
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(all["figures"]["households"], 14);
-    assert_eq!(all["figures"]["enrollments"], 11, "the outside learner counts nationally");
+    assert_eq!(
+        all["figures"]["enrollments"], 11,
+        "the outside learner counts nationally"
+    );
     let _ = fx.households;
 }
 engine_test!(figures_match_the_hand_computed_fixture);
@@ -550,7 +719,10 @@ async fn scope_and_input_are_checked(app: TestApp) {
 
     // A village drill-down: village A alone.
     let (status, v) = app
-        .get_json(&format!("/api/v1/reports/summary?area={VILLAGE_A}&to=2026-12"), &token)
+        .get_json(
+            &format!("/api/v1/reports/summary?area={VILLAGE_A}&to=2026-12"),
+            &token,
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(v["figures"]["households"], 10);
@@ -585,11 +757,20 @@ async fn the_refresh_follows_new_events(app: TestApp) {
     assert!(r.villages >= 1, "{r:?}");
     let token = app.token(fx.official).await;
     let (_, s) = app
-        .get_json("/api/v1/reports/summary?area=530627102000&to=2026-12", &token)
+        .get_json(
+            "/api/v1/reports/summary?area=530627102000&to=2026-12",
+            &token,
+        )
         .await;
     // Not-yet-trained with income: 5 + H13 = 6; (1700000 + 500000) / 6 = 366666.67 → 366667.
-    assert_eq!(s["trained_vs_untrained"]["not_yet_trained"]["with_income"], 6);
-    assert_eq!(s["trained_vs_untrained"]["not_yet_trained"]["income_per_head"], 366_667);
+    assert_eq!(
+        s["trained_vs_untrained"]["not_yet_trained"]["with_income"],
+        6
+    );
+    assert_eq!(
+        s["trained_vs_untrained"]["not_yet_trained"]["income_per_head"],
+        366_667
+    );
     // Nothing else moved.
     check_township_households(&s);
 }
@@ -640,7 +821,11 @@ async fn the_dashboard_reads_on_a_phone_and_a_desktop() {
                     )
                     .await
                     .unwrap();
-                assert_eq!(wide, serde_json::json!(false), "wider than the {name} screen");
+                assert_eq!(
+                    wide,
+                    serde_json::json!(false),
+                    "wider than the {name} screen"
+                );
             }
             if let Ok(dir) = std::env::var("FUZHI_SCREENSHOTS") {
                 let png = b.client.screenshot().await.unwrap();
@@ -649,7 +834,8 @@ async fn the_dashboard_reads_on_a_phone_and_a_desktop() {
             }
         }
         // A drill-down link leads to a township.
-        b.goto(&app.url("/office/dashboard?area=530627102000&lang=en")).await;
+        b.goto(&app.url("/office/dashboard?area=530627102000&lang=en"))
+            .await;
         b.wait_text("Training dashboard").await;
         b.close().await;
     }

@@ -105,20 +105,37 @@ pub async fn dashboard(
     let (s, tables, period) = load(&state, &user, &q, lang).await?;
     let tr = |k: &str| state.views.tr(lang, k);
     let f = &s.figures;
-    let of = |r: &figures::Ratio| Some(format!("{} / {}", r.numerator.text(), r.denominator.text()));
+    let of =
+        |r: &figures::Ratio| Some(format!("{} / {}", r.numerator.text(), r.denominator.text()));
     let kpis = vec![
         kpi(tr("dash.households"), &f.households, None),
         kpi(tr("dash.coverage"), &f.coverage.rate, of(&f.coverage)),
-        kpi(tr("dash.completion_rate"), &f.completion_rate.rate, of(&f.completion_rate)),
-        kpi(tr("dash.households_reached"), &f.households_reached.rate, of(&f.households_reached)),
-        kpi(tr("dash.households_trained"), &f.households_trained.rate, of(&f.households_trained)),
+        kpi(
+            tr("dash.completion_rate"),
+            &f.completion_rate.rate,
+            of(&f.completion_rate),
+        ),
+        kpi(
+            tr("dash.households_reached"),
+            &f.households_reached.rate,
+            of(&f.households_reached),
+        ),
+        kpi(
+            tr("dash.households_trained"),
+            &f.households_trained.rate,
+            of(&f.households_trained),
+        ),
         kpi(tr("dash.mastery"), &f.mastery.rate, of(&f.mastery)),
         kpi(
             tr("dash.gain_mean"),
             &f.gain.mean,
             Some(format!("N = {}", f.gain.n.text())),
         ),
-        kpi(tr("dash.behaviour_3m"), &f.behaviour_3m.rate, of(&f.behaviour_3m)),
+        kpi(
+            tr("dash.behaviour_3m"),
+            &f.behaviour_3m.rate,
+            of(&f.behaviour_3m),
+        ),
     ];
     let children = svg::bars(
         &tr("dash.chart.children"),
@@ -128,7 +145,10 @@ pub async fn dashboard(
             .map(|g| {
                 (
                     g.name.clone(),
-                    Some(format!("/office/dashboard?{}", query_string(&g.code, &period))),
+                    Some(format!(
+                        "/office/dashboard?{}",
+                        query_string(&g.code, &period)
+                    )),
                     g.figures.households_trained.rate.clone(),
                 )
             })
@@ -139,7 +159,13 @@ pub async fn dashboard(
         &s.by_cause
             .iter()
             .filter(|g| g.figures.households_reached.rate.value().is_some())
-            .map(|g| (g.name.clone(), None, g.figures.households_reached.rate.clone()))
+            .map(|g| {
+                (
+                    g.name.clone(),
+                    None,
+                    g.figures.households_reached.rate.clone(),
+                )
+            })
             .collect::<Vec<_>>(),
     );
     let months: Vec<String> = s.trend.iter().map(|m| m.month.clone()).collect();
@@ -165,7 +191,10 @@ pub async fn dashboard(
     );
     let mut by_id = Map::new();
     for t in &tables {
-        by_id.insert(t.id.to_string(), serde_json::to_value(t).unwrap_or(Value::Null));
+        by_id.insert(
+            t.id.to_string(),
+            serde_json::to_value(t).unwrap_or(Value::Null),
+        );
     }
     let up = s
         .area
@@ -210,4 +239,3 @@ pub async fn dashboard(
         .set("definitions", definitions)
         .render(&state, "pages/dashboard")
 }
-
