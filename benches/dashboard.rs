@@ -31,7 +31,7 @@ fn pct(mut v: Vec<Duration>, p: f64) -> f64 {
 
 async fn run(engine: &str, url: &str, dir: &std::path::Path) {
     let n = env("FUZHI_BENCH_HOUSEHOLDS", 100_000);
-    let per_enrollment = env("FUZHI_BENCH_EVENTS_PER_ENROLLMENT", 20);
+    let per_enrollment = env("FUZHI_BENCH_EVENTS_PER_ENROLLMENT", 25);
     let runs = env("FUZHI_BENCH_RUNS", 50);
     let db = fuzhi::db::connect(url, 4).await.unwrap();
     fuzhi::db::migrate(&db).await.unwrap();
