@@ -39,6 +39,9 @@ pub struct Settings {
     pub login_max_failures: u32,
     pub login_max_failures_pin: u32,
     pub login_window_secs: u64,
+    /// How often `serve` refreshes the report rollup, in seconds (0: never;
+    /// tests call `reports::rollup::run_once` themselves).
+    pub report_refresh_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,6 +101,7 @@ impl Default for Settings {
             login_max_failures: 10,
             login_max_failures_pin: 5,
             login_window_secs: 900,
+            report_refresh_secs: 60,
         }
     }
 }

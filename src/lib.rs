@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod learning;
 pub mod mail;
 pub mod policy;
+pub mod reports;
 pub mod views;
 pub mod web;
 
@@ -120,6 +121,12 @@ impl Application {
         }
         if state.settings.mail.worker {
             jobs::spawn(state.clone())?;
+        }
+        if state.settings.report_refresh_secs > 0 {
+            reports::rollup::spawn(
+                state.db.clone(),
+                std::time::Duration::from_secs(state.settings.report_refresh_secs),
+            );
         }
         let data = state.clone();
         let server = HttpServer::new(move || {

@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod cols;
 mod m20261128_000001_initial;
 mod m20261128_000002_revoked_token;
+mod m20261201_000003_report_rollup;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_initial::Migration),
             Box::new(m20261128_000002_revoked_token::Migration),
+            Box::new(m20261201_000003_report_rollup::Migration),
         ]
     }
 }

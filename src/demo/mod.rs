@@ -3,6 +3,8 @@
 //! Idempotent: what exists is left alone, so a second start adds nothing.
 //! The logins are listed in the README.
 
+pub mod history;
+
 use crate::accounts::users::{self, NewUser};
 use crate::areas;
 use crate::error::AppResult;
@@ -96,11 +98,15 @@ pub async fn seed(state: &AppState) -> AppResult<()> {
     // Households first, so that enrollments carry the learner's household.
     let households = seed_households(state).await?;
     let learning = seed_learning(state).await?;
+    let history = seed_history(state).await?;
+    // The dashboard reads the rollup: make it whole now.
+    crate::reports::rollup::rebuild(db).await?;
     tracing::info!(
         areas_added = report.added,
         users_added = added,
         households_added = households,
         learning,
+        history_learners = history,
         "demo data ready"
     );
     Ok(())
@@ -245,8 +251,35 @@ async fn seed_learning(state: &AppState) -> AppResult<usize> {
     Ok(n)
 }
 
+/// Login prefix of the learners of the made-up training history.
+const HISTORY_LOGIN: &str = "demo-h-";
+
+/// A training history for the demo households, so that the dashboard has
+/// figures to show (once: nothing is added when it exists).
+async fn seed_history(state: &AppState) -> AppResult<usize> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let db = &state.db;
+    let have = crate::entities::app_user::Entity::find()
+        .filter(crate::entities::app_user::Column::Login.starts_with(HISTORY_LOGIN))
+        .count(db)
+        .await?;
+    if have > 0 {
+        return Ok(0);
+    }
+    let plan = history::Plan {
+        prefix: "530627".into(),
+        learner_share: 0.8,
+        events_per_enrollment: 8,
+        seed: DEMO_SEED,
+        now: chrono::Utc::now(),
+        login_prefix: HISTORY_LOGIN.into(),
+        password_hash: crate::accounts::password::hash(LEARNER_PIN.into()).await?,
+    };
+    Ok(history::generate(db, &plan).await?.learners)
+}
+
 /// How many demo households, and the seed that makes them the same every time.
-pub const DEMO_HOUSEHOLDS: usize = 60;
+pub const DEMO_HOUSEHOLDS: usize = 200;
 pub const DEMO_SEED: u64 = 2026;
 
 /// Generated households in the demo villages of 泼机镇 and 黑树镇, imported

@@ -1,12 +1,13 @@
 //! The weekly digest to officials: their area's enrollments, completions and
 //! households reached in the past week. Queued once per official and ISO week
-//! (the outbox itself records that it was queued).
+//! (the outbox itself records that it was queued). The counts come from
+//! `reports::figures`, the one place report figures are defined.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
-use crate::entities::{app_user, enrollment, mail_outbox};
+use crate::entities::{app_user, mail_outbox};
 use crate::error::AppResult;
 use crate::jobs::week_start;
 use crate::web::AppState;
@@ -39,27 +40,8 @@ pub async fn queue_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize>
         let prefix = crate::areas::AreaCode::parse(&area)
             .map(|a| a.prefix().to_string())
             .unwrap_or(area.clone());
-        let in_area = enrollment::Column::AreaCode.starts_with(&prefix);
-        let enrolled = enrollment::Entity::find()
-            .filter(in_area.clone())
-            .filter(enrollment::Column::EnrolledAt.gte(since))
-            .count(db)
-            .await?;
-        let completed = enrollment::Entity::find()
-            .filter(in_area.clone())
-            .filter(enrollment::Column::CompletedAt.gte(since))
-            .count(db)
-            .await?;
-        let households: Vec<Option<i64>> = enrollment::Entity::find()
-            .select_only()
-            .column(enrollment::Column::HouseholdId)
-            .distinct()
-            .filter(in_area)
-            .filter(enrollment::Column::EnrolledAt.gte(since))
-            .filter(enrollment::Column::HouseholdId.is_not_null())
-            .into_tuple()
-            .all(db)
-            .await?;
+        let (enrolled, completed, households) =
+            crate::reports::figures::week_counts(db, &prefix, since).await?;
         let area_name = crate::areas::find(db, &area)
             .await?
             .map(|a| a.name)
@@ -72,7 +54,7 @@ pub async fn queue_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize>
             &o.locale,
             &json!({
                 "name": o.display_name, "area": area_name,
-                "enrolled": enrolled, "completed": completed, "households": households.len(),
+                "enrolled": enrolled, "completed": completed, "households": households,
                 "from": since.format("%Y-%m-%d").to_string(), "to": now.format("%Y-%m-%d").to_string(),
                 "link": format!("{}/office", state.settings.base_url()),
             }),

@@ -104,6 +104,7 @@ routes! {
     post "/office/households/{id}/members/{mid}/remove" SignedIn => pages::households::remove_member;
     post "/office/households/{id}/incomes"   SignedIn => pages::households::income;
     post "/office/households/{id}/follow-ups" SignedIn => pages::households::follow_up;
+    get  "/office/dashboard"                 SignedIn => pages::dashboard::dashboard;
     get  "/office/members"                   SignedIn => pages::members::search;
     post "/office/members/search"            SignedIn => pages::members::search_id;
     post "/office/members/{id}/link"         SignedIn => pages::members::link_learner;
@@ -146,4 +147,6 @@ routes! {
     get  "/api/v1/households/{id}/history"   SignedIn => api::households::history;
     post "/api/v1/households/{id}/follow-ups" SignedIn => api::households::follow_up;
     post "/api/v1/households/{id}/incomes"   SignedIn => api::households::income;
+    get  "/api/v1/reports/summary"           SignedIn => api::reports::summary;
+    get  "/api/v1/reports/export"            SignedIn => api::reports::export;
 }

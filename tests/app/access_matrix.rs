@@ -131,6 +131,26 @@ fn rows() -> Vec<Row> {
             |_, _| Body::Form(vec![("password", "new-pass-123".into())]),
         ),
         r("GET", "/admin/audit", same([303, 403, 403, 403, 200]), none),
+        // Reports: `?area=` is the official's township (inside) or township B
+        // (outside, 404 as if it did not exist); see `report_path`.
+        r(
+            "GET",
+            "/office/dashboard",
+            ([303, 403, 403, 200, 200], [303, 403, 403, 404, 200]),
+            none,
+        ),
+        r(
+            "GET",
+            "/api/v1/reports/summary",
+            ([401, 403, 403, 200, 200], [401, 403, 403, 404, 200]),
+            none,
+        ),
+        r(
+            "GET",
+            "/api/v1/reports/export",
+            ([401, 403, 403, 200, 200], [401, 403, 403, 404, 200]),
+            none,
+        ),
         r("GET", "/admin/mail", same([303, 403, 403, 403, 200]), none),
         // No failed mail has this id: the admin gets 404, everyone else is refused first.
         r(
@@ -916,6 +936,16 @@ async fn household_fixture(
     (standing, fresh)
 }
 
+/// Report routes name their area in the query: the official's township
+/// inside, township B outside.
+fn report_path(path: &str, area: &str) -> Option<String> {
+    match path {
+        "/office/dashboard" | "/api/v1/reports/summary" => Some(format!("{path}?area={area}")),
+        "/api/v1/reports/export" => Some(format!("{path}?area={area}&format=csv")),
+        _ => None,
+    }
+}
+
 #[test]
 fn every_signed_in_route_has_a_row() {
     let have: HashSet<(String, String)> = rows()
@@ -959,6 +989,8 @@ async fn authorization_matrix(app: TestApp) {
                 };
                 let i_scope = if scope == Scope::In { 0 } else { 1 };
                 let path = if let Some(p) = household_path(&fx, row.method, row.path, i_scope) {
+                    p
+                } else if let Some(p) = report_path(row.path, area) {
                     p
                 } else if row.path.starts_with("/api/v1/sessions/")
                     || row.path.starts_with("/teach/classes/")

@@ -97,6 +97,7 @@ impl TestDb {
             ),
             courses_dir: None,
             db_max_connections: 4,
+            report_refresh_secs: 0,
             mail: fuzhi::config::MailSettings {
                 worker: false,
                 ..Default::default()

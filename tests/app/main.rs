@@ -7,6 +7,7 @@ mod accounts;
 mod authoring;
 mod browser;
 mod course_check;
+mod dashboard;
 mod foundation;
 mod households;
 mod households_core;

@@ -4,4 +4,5 @@ pub mod auth;
 pub mod health;
 pub mod households;
 pub mod learning;
+pub mod reports;
 pub mod users;

@@ -501,8 +501,17 @@ async fn detail_page(
         "primary_cause": d.primary_cause.as_deref().map(|c| label(lang, c)),
         "other_causes": d.other_causes.iter().map(|c| label(lang, c)).collect::<Vec<_>>(),
     });
+    // The household's skill profile: the best level per competence among its members.
+    let skills: Vec<Value> = crate::reports::skills::household_profile(&state.db, h.id)
+        .await?
+        .into_iter()
+        .map(|(c, level)| {
+            json!({"competence": c, "level": state.views.tr(lang, &format!("dash.level_n.{level}"))})
+        })
+        .collect();
     Ok(Page::new(state, lang, Some(user), "hh.detail")
         .set("h", household)
+        .set("skills", skills)
         .set("members", members)
         .set("incomes", incomes)
         .set("follow_ups", follow_ups)

@@ -1,0 +1,241 @@
+//! `/office/dashboard`: the officials' dashboard for an area and a period —
+//! headline figures, drill-down to child areas, cuts, the monthly trend,
+//! skills gained, trained and not-yet-trained households side by side. Charts
+//! are SVG made on the server; the page needs no JavaScript and prints.
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::Page;
+use crate::error::AppResult;
+use crate::households::vocab::{Cause, Sex};
+use crate::reports::export::{self, Table};
+use crate::reports::figures::{self, Labels, Period, Summary};
+use crate::reports::{suppress::Shown, svg};
+use crate::views::Views;
+use crate::web::AppState;
+use crate::web::extract::{CurrentUser, Locale};
+
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    pub area: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// Names of codes in a page's language, from the vocabularies and locale files.
+pub struct PageLabels<'a> {
+    pub views: &'a Views,
+    pub lang: &'a str,
+}
+
+impl Labels for PageLabels<'_> {
+    fn cause(&self, code: &str) -> String {
+        match Cause::by_code(code) {
+            Some(c) if self.lang == "zh-CN" => format!("{} {}", c.code, c.zh),
+            Some(c) => format!("{} {}", c.code, c.en),
+            None => code.to_string(),
+        }
+    }
+    fn status(&self, code: &str) -> String {
+        self.views.tr(self.lang, &format!("dash.status.{code}"))
+    }
+    fn sex(&self, code: &str) -> String {
+        match Sex::parse(code) {
+            Some(s) if self.lang == "zh-CN" => s.zh().to_string(),
+            _ => code.to_string(),
+        }
+    }
+    fn age(&self, band: &str) -> String {
+        self.views
+            .tr(self.lang, "dash.age_band")
+            .replace("{band}", band)
+    }
+    fn unknown(&self) -> String {
+        self.views.tr(self.lang, "dash.unknown")
+    }
+    fn whole_country(&self) -> String {
+        self.views.tr(self.lang, "dash.country")
+    }
+}
+
+/// The query string that keeps the area and the period.
+pub fn query_string(area: &str, p: &Period) -> String {
+    let mut pairs = vec![("area", area.to_string())];
+    if let Some(f) = &p.from {
+        pairs.push(("from", f.clone()));
+    }
+    pairs.push(("to", p.to.clone()));
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+/// The summary an actor may see, and its tables in a language.
+pub async fn load(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &ReportQuery,
+    lang: &str,
+) -> AppResult<(Summary, Vec<Table>, Period)> {
+    let code = figures::target_area(&user.actor, q.area.as_deref())?;
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), Utc::now())?;
+    let labels = PageLabels {
+        views: &state.views,
+        lang,
+    };
+    let s = figures::summary(&state.db, &code, &period, lang, &labels).await?;
+    let tr = |k: &str| state.views.tr(lang, k);
+    let link = |c: &str| Some(format!("/office/dashboard?{}", query_string(c, &period)));
+    let tables = export::tables(&s, &tr, &link);
+    Ok((s, tables, period))
+}
+
+fn kpi(label: String, value: &Shown, detail: Option<String>) -> Value {
+    json!({"label": label, "value": value.text(), "detail": detail})
+}
+
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    q: web::Query<ReportQuery>,
+) -> AppResult<HttpResponse> {
+    let lang = locale.0;
+    let (s, tables, period) = load(&state, &user, &q, lang).await?;
+    let tr = |k: &str| state.views.tr(lang, k);
+    let f = &s.figures;
+    let of =
+        |r: &figures::Ratio| Some(format!("{} / {}", r.numerator.text(), r.denominator.text()));
+    let kpis = vec![
+        kpi(tr("dash.households"), &f.households, None),
+        kpi(tr("dash.coverage"), &f.coverage.rate, of(&f.coverage)),
+        kpi(
+            tr("dash.completion_rate"),
+            &f.completion_rate.rate,
+            of(&f.completion_rate),
+        ),
+        kpi(
+            tr("dash.households_reached"),
+            &f.households_reached.rate,
+            of(&f.households_reached),
+        ),
+        kpi(
+            tr("dash.households_trained"),
+            &f.households_trained.rate,
+            of(&f.households_trained),
+        ),
+        kpi(tr("dash.mastery"), &f.mastery.rate, of(&f.mastery)),
+        kpi(
+            tr("dash.gain_mean"),
+            &f.gain.mean,
+            Some(format!("N = {}", f.gain.n.text())),
+        ),
+        kpi(
+            tr("dash.behaviour_3m"),
+            &f.behaviour_3m.rate,
+            of(&f.behaviour_3m),
+        ),
+    ];
+    let children = svg::bars(
+        &tr("dash.chart.children"),
+        &s.by_child_area
+            .iter()
+            .filter(|g| g.figures.households_trained.rate.value().is_some())
+            .map(|g| {
+                (
+                    g.name.clone(),
+                    Some(format!(
+                        "/office/dashboard?{}",
+                        query_string(&g.code, &period)
+                    )),
+                    g.figures.households_trained.rate.clone(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    let causes = svg::bars(
+        &tr("dash.chart.causes"),
+        &s.by_cause
+            .iter()
+            .filter(|g| g.figures.households_reached.rate.value().is_some())
+            .map(|g| {
+                (
+                    g.name.clone(),
+                    None,
+                    g.figures.households_reached.rate.clone(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    let months: Vec<String> = s.trend.iter().map(|m| m.month.clone()).collect();
+    let trend = svg::line(
+        &tr("dash.chart.trend"),
+        &months,
+        &if months.is_empty() {
+            vec![]
+        } else {
+            vec![
+                (
+                    tr("dash.enrollments"),
+                    "enrol".to_string(),
+                    s.trend.iter().map(|m| m.enrollments.clone()).collect(),
+                ),
+                (
+                    tr("dash.completions"),
+                    "done".to_string(),
+                    s.trend.iter().map(|m| m.completions.clone()).collect(),
+                ),
+            ]
+        },
+    );
+    let mut by_id = Map::new();
+    for t in &tables {
+        by_id.insert(
+            t.id.to_string(),
+            serde_json::to_value(t).unwrap_or(Value::Null),
+        );
+    }
+    let up = s
+        .area
+        .parent
+        .as_deref()
+        .filter(|p| user.actor.in_scope(Some(p)))
+        .map(|p| format!("/office/dashboard?{}", query_string(p, &period)))
+        .or_else(|| {
+            (user.actor.is_admin() && !s.area.code.is_empty())
+                .then(|| format!("/office/dashboard?{}", query_string("", &period)))
+        });
+    let definitions: Vec<Value> = [
+        "coverage",
+        "completion_rate",
+        "households_reached",
+        "households_trained",
+        "mastery",
+        "gain_mean",
+        "behaviour_3m",
+        "labour_force",
+    ]
+    .iter()
+    .map(|k| json!({"term": tr(&format!("dash.{k}")), "text": tr(&format!("dash.def.{k}"))}))
+    .collect();
+    Page::new(&state, lang, Some(&user), "dash.title")
+        .set("wide", true)
+        .set("area", &s.area)
+        .set("period", &s.period)
+        .set(
+            "as_of",
+            s.as_of.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+        )
+        .set("qs", query_string(&s.area.code, &period))
+        .set("up", up)
+        .set("kpis", kpis)
+        .set("tables", Value::Object(by_id))
+        .set("name_head", tr("dash.name"))
+        .set(
+            "charts",
+            json!({"children": children, "causes": causes, "trend": trend}),
+        )
+        .set("definitions", definitions)
+        .render(&state, "pages/dashboard")
+}
