@@ -7,6 +7,9 @@
 //! FUZHI_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench dashboard
 //! FUZHI_BENCH_HOUSEHOLDS=20000 FUZHI_BENCH_RUNS=20 cargo bench --bench dashboard
 //!
+//! FUZHI_BENCH_SKIP_SQLITE=1 runs PostgreSQL only; FUZHI_BENCH_KEEP_DB=1 keeps
+//! the PostgreSQL database for a look at its plans.
+//!
 //! The target: each page under 300 ms at the 95th percentile.
 
 use std::time::{Duration, Instant};
@@ -216,7 +219,9 @@ async fn main() {
         "sqlite://{}?mode=rwc",
         dir.path().join("bench.db").display()
     );
-    run("sqlite", &url, dir.path()).await;
+    if std::env::var_os("FUZHI_BENCH_SKIP_SQLITE").is_none() {
+        run("sqlite", &url, dir.path()).await;
+    }
     if let Ok(server) = std::env::var("FUZHI_BENCH_POSTGRES_URL") {
         let name = format!("fuzhi_bench_{}", uuid::Uuid::new_v4().simple());
         let admin = sea_orm::Database::connect(&server).await.unwrap();
@@ -227,9 +232,13 @@ async fn main() {
         let mut u = url::Url::parse(&server).unwrap();
         u.set_path(&format!("/{name}"));
         run("postgres", u.as_str(), dir.path()).await;
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await
-            .ok();
+        if std::env::var_os("FUZHI_BENCH_KEEP_DB").is_some() {
+            println!("postgres: kept database {name}");
+        } else {
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .ok();
+        }
     }
 }

@@ -272,27 +272,47 @@ async fn compute(
 ) -> AppResult<Cells> {
     let mut cells = Cells::default();
 
-    let households: Vec<Household> = {
-        let sql = String::from(
-            "SELECT h.id, h.area_code, h.status, \
-             (SELECT c.cause FROM household_cause c WHERE c.household_id = h.id AND c.is_primary = ? ORDER BY c.id LIMIT 1) \
-             FROM household h WHERE h.area_code >= ? AND h.area_code < ?",
-        );
+    // A household's primary cause: the first (by id) of its causes marked
+    // primary. Read in one join and picked here; a subquery per household
+    // would be planned as a scan of the whole cause table per household on
+    // PostgreSQL (the `ORDER BY id LIMIT 1` walks the primary key).
+    let mut primary: HashMap<i64, (i64, String)> = HashMap::new();
+    {
         let mut v = vec![Value::from(true)];
         v.extend(range(prefix));
-        all(db, &sql, v)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Household {
-                    id: i(r, 0)?,
-                    village: s(r, 1)?,
-                    status: s(r, 2)?,
-                    cause: os(r, 3)?.unwrap_or_default(),
-                })
-            })
-            .collect::<Result<_, sea_orm::DbErr>>()?
-    };
+        for r in all(
+            db,
+            "SELECT c.household_id, c.id, c.cause FROM household h \
+             JOIN household_cause c ON c.household_id = h.id \
+             WHERE c.is_primary = ? AND h.area_code >= ? AND h.area_code < ?",
+            v,
+        )
+        .await?
+        {
+            let (hid, id, cause) = (i(&r, 0)?, i(&r, 1)?, s(&r, 2)?);
+            let e = primary.entry(hid).or_insert((id, cause.clone()));
+            if id < e.0 {
+                *e = (id, cause);
+            }
+        }
+    }
+    let households: Vec<Household> = all(
+        db,
+        "SELECT id, area_code, status FROM household WHERE area_code >= ? AND area_code < ?",
+        range(prefix),
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        let id = i(r, 0)?;
+        Ok(Household {
+            id,
+            village: s(r, 1)?,
+            status: s(r, 2)?,
+            cause: primary.remove(&id).map(|(_, c)| c).unwrap_or_default(),
+        })
+    })
+    .collect::<Result<_, sea_orm::DbErr>>()?;
     let hh_index: HashMap<i64, usize> = households
         .iter()
         .enumerate()
@@ -843,6 +863,38 @@ pub async fn refresh_villages(
     db: &DatabaseConnection,
     villages: &BTreeSet<String>,
 ) -> AppResult<Refreshed> {
+    refresh(db, villages, false).await
+}
+
+/// Tables the rollup reads from the registry and the learning records.
+const SOURCES: [&str; 8] = [
+    "household",
+    "household_cause",
+    "member",
+    "app_user",
+    "enrollment",
+    "skill_evidence",
+    "follow_up",
+    "income_record",
+];
+
+/// Refreshes PostgreSQL's planner statistics of these tables (a sample, not
+/// a scan). After a bulk import the statistics can still describe nearly
+/// empty tables until autovacuum comes round, and plans made from them scan
+/// whole tables once per township. The other engines need nothing.
+async fn analyze(db: &DatabaseConnection, tables: &[&str]) -> AppResult<()> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared(&format!("ANALYZE {}", tables.join(", ")))
+            .await?;
+    }
+    Ok(())
+}
+
+async fn refresh(
+    db: &DatabaseConnection,
+    villages: &BTreeSet<String>,
+    full: bool,
+) -> AppResult<Refreshed> {
     let courses = course_competences(db).await?;
     let year = Utc::now().year();
     let townships: BTreeSet<String> = villages
@@ -860,6 +912,11 @@ pub async fn refresh_villages(
         let cells = compute(&txn, &t[..9], &courses, year).await?;
         out.cells += write_township(&txn, t, cells).await?;
         txn.commit().await?;
+    }
+    if full {
+        // The township rows were just rewritten in bulk: fresh statistics
+        // for the re-sums that read them by parent.
+        analyze(db, &["report_cell"]).await?;
     }
     let txn = crate::db::begin_write(db).await?;
     for a in ancestors(&townships) {
@@ -894,7 +951,8 @@ pub async fn rebuild(db: &DatabaseConnection) -> AppResult<Refreshed> {
             _ => {}
         }
     }
-    let mut out = refresh_villages(db, &villages).await?;
+    analyze(db, &SOURCES).await?;
+    let mut out = refresh(db, &villages, true).await?;
     out.full = true;
     mark(db, started, true).await?;
     Ok(out)
