@@ -42,24 +42,7 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
     // Areas and households, through the registry's own bulk import.
     let t = Instant::now();
     let data = generate::generate("530627", &[], n, 1).unwrap();
-    let mut areas = String::from(
-        "code,name,level,parent_code\n530000000000,云南省,province,\n530600000000,昭通市,prefecture,530000000000\n530627000000,镇雄县,county,530600000000\n",
-    );
-    let mut townships: Vec<&str> = data
-        .villages
-        .iter()
-        .map(|v| v.township_code.as_str())
-        .collect();
-    townships.dedup();
-    for t in &townships {
-        areas.push_str(&format!("{t},乡{t},township,530627000000\n"));
-    }
-    for v in &data.villages {
-        areas.push_str(&format!(
-            "{},{},village,{}\n",
-            v.code, v.name, v.township_code
-        ));
-    }
+    let areas = data.areas_csv("530627");
     fuzhi::areas::import_csv(&db, areas.as_bytes())
         .await
         .unwrap();
@@ -171,7 +154,7 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
         chrono::Duration::hours(1),
     );
     let client = reqwest::Client::new();
-    let township = format!("{:0<12}", townships[0]);
+    let township = format!("{:0<12}", data.villages[0].township_code);
     for (what, path) in [
         (
             "county dashboard",

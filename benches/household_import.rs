@@ -37,24 +37,7 @@ async fn main() {
     );
     let db = fuzhi::db::connect(&url, 2).await.unwrap();
     fuzhi::db::migrate(&db).await.unwrap();
-    let mut areas = String::from(
-        "code,name,level,parent_code\n530000000000,云南省,province,\n530600000000,昭通市,prefecture,530000000000\n530627000000,镇雄县,county,530600000000\n",
-    );
-    let mut townships: Vec<&str> = data
-        .villages
-        .iter()
-        .map(|v| v.township_code.as_str())
-        .collect();
-    townships.dedup();
-    for t in &townships {
-        areas.push_str(&format!("{t},乡{t},township,530627000000\n"));
-    }
-    for v in &data.villages {
-        areas.push_str(&format!(
-            "{},{},village,{}\n",
-            v.code, v.name, v.township_code
-        ));
-    }
+    let areas = data.areas_csv("530627");
     fuzhi::areas::import_csv(&db, areas.as_bytes())
         .await
         .unwrap();

@@ -371,33 +371,7 @@ fn demo_generate(
     fuzhi::households::generate::write_import_csv(&data.households, &mut f)?;
     f.flush()?;
     let areas = out.with_extension("areas.csv");
-    let mut a = String::from("code,name,level,parent_code\n");
-    let mut townships: Vec<&str> = data
-        .villages
-        .iter()
-        .map(|v| v.township_code.as_str())
-        .collect();
-    townships.dedup();
-    // The whole chain down from the province, so the file imports into an
-    // empty database; rows already there are left unchanged.
-    let province = format!("{:0<12}", &county[..2]);
-    let prefecture = format!("{:0<12}", &county[..4]);
-    let county_code = format!("{county:0<12}");
-    a.push_str(&format!("{province},省{},province,\n", &county[..2]));
-    a.push_str(&format!(
-        "{prefecture},市{},prefecture,{province}\n",
-        &county[..4]
-    ));
-    a.push_str(&format!("{county_code},县{county},county,{prefecture}\n"));
-    for (i, t) in townships.iter().enumerate() {
-        a.push_str(&format!("{t},第{}乡,township,{county_code}\n", i + 1));
-    }
-    for v in &data.villages {
-        a.push_str(&format!(
-            "{},{},village,{}\n",
-            v.code, v.name, v.township_code
-        ));
-    }
+    let a = data.areas_csv(county);
     std::fs::write(&areas, a)?;
     let members: usize = data.households.iter().map(|h| h.members.len()).sum();
     println!(

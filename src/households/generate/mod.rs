@@ -40,6 +40,42 @@ pub struct Synthetic {
     pub households: Vec<HouseholdRow<NationalId>>,
 }
 
+impl Synthetic {
+    /// The areas of the generated villages as an areas CSV (`code,name,level,
+    /// parent_code`), the whole chain down from the province of `county` (6
+    /// digits, as given to [`generate`]), so the file imports into an empty
+    /// database; rows already there are left unchanged by the import.
+    pub fn areas_csv(&self, county: &str) -> String {
+        let county = county.get(..6).unwrap_or(county);
+        let province = format!("{:0<12}", county.get(..2).unwrap_or(county));
+        let prefecture = format!("{:0<12}", county.get(..4).unwrap_or(county));
+        let county_code = format!("{county:0<12}");
+        let mut a = String::from("code,name,level,parent_code\n");
+        a.push_str(&format!("{province},省{},province,\n", &province[..2]));
+        a.push_str(&format!(
+            "{prefecture},市{},prefecture,{province}\n",
+            &prefecture[..4]
+        ));
+        a.push_str(&format!("{county_code},县{county},county,{prefecture}\n"));
+        let mut townships: Vec<&str> = self
+            .villages
+            .iter()
+            .map(|v| v.township_code.as_str())
+            .collect();
+        townships.dedup();
+        for (i, t) in townships.iter().enumerate() {
+            a.push_str(&format!("{t},第{}乡,township,{county_code}\n", i + 1));
+        }
+        for v in &self.villages {
+            a.push_str(&format!(
+                "{},{},village,{}\n",
+                v.code, v.name, v.township_code
+            ));
+        }
+        a
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
     #[error("county code {0} must start with 6 digits")]
