@@ -12,7 +12,7 @@ use sea_orm::{
 use crate::entities::mail_outbox;
 use crate::error::AppResult;
 use crate::mail::{Transport, backoff, lease_end};
-use crate::web::AppState;
+use crate::app::AppContext;
 
 const BATCH: u64 = 20;
 
@@ -31,7 +31,7 @@ fn due(now: DateTime<Utc>) -> Condition {
 /// `FOR UPDATE SKIP LOCKED` so that several processes never take the same row;
 /// SQLite has one writer at a time, and the conditional update makes a claim
 /// that lost a race simply not happen.
-pub async fn claim(state: &AppState, now: DateTime<Utc>) -> AppResult<Vec<mail_outbox::Model>> {
+pub async fn claim(state: &AppContext, now: DateTime<Utc>) -> AppResult<Vec<mail_outbox::Model>> {
     let db = &state.db;
     if db.get_database_backend() == DatabaseBackend::Sqlite {
         // One writer at a time: each conditional update is its own atomic claim.
@@ -81,7 +81,7 @@ async fn take(
 
 /// Sends what was claimed and records each outcome.
 pub async fn deliver(
-    state: &AppState,
+    state: &AppContext,
     transport: &Transport,
     rows: Vec<mail_outbox::Model>,
     now: DateTime<Utc>,
@@ -127,7 +127,7 @@ pub async fn deliver(
 
 /// One step of the mail worker: claim, send, record. Returns how many were sent.
 pub async fn run_once(
-    state: &AppState,
+    state: &AppContext,
     transport: &Transport,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
@@ -156,7 +156,7 @@ pub async fn retry(db: &impl ConnectionTrait, id: i64) -> AppResult<bool> {
 }
 
 /// Runs the mail worker (and the weekly digest) until the process ends.
-pub fn spawn(state: actix_web::web::Data<AppState>) -> anyhow::Result<()> {
+pub fn spawn(state: std::sync::Arc<AppContext>) -> anyhow::Result<()> {
     let transport = Transport::from_settings(&state.settings)?;
     let every = std::time::Duration::from_millis(state.settings.mail.poll_ms.max(100));
     tokio::spawn(async move {

@@ -6,6 +6,7 @@
 //! until SIGTERM or Ctrl-C, then finishes the requests in flight.
 
 pub mod accounts;
+pub mod app;
 pub mod areas;
 pub mod audit;
 pub mod catalog;
@@ -33,7 +34,7 @@ use actix_web::{App, HttpServer, web as aweb};
 
 use crate::config::Settings;
 use crate::views::Views;
-use crate::web::AppState;
+use crate::app::AppContext;
 
 /// How `serve` starts.
 #[derive(Debug, Clone, Default)]
@@ -45,11 +46,11 @@ pub struct StartOptions {
 pub struct Application {
     addr: SocketAddr,
     server: Server,
-    state: aweb::Data<AppState>,
+    state: aweb::Data<AppContext>,
 }
 
 /// Connects, migrates and builds the shared state (no HTTP yet).
-pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
     let secrets = settings.secrets()?;
     let url = settings.database_url();
     let db = db::connect(&url, settings.db_max_connections).await?;
@@ -93,7 +94,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         }
     }
     let limiter = accounts::limiter::Limiter::new(settings.login_window_secs);
-    Ok(AppState {
+    Ok(AppContext {
         db,
         settings,
         secrets,
@@ -120,7 +121,7 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
         }
         if state.settings.mail.worker {
-            jobs::spawn(state.clone())?;
+            jobs::spawn(state.clone().into_inner())?;
         }
         if state.settings.report_refresh_secs > 0 {
             reports::rollup::spawn(
@@ -175,7 +176,7 @@ impl Application {
         self.addr
     }
 
-    pub fn state(&self) -> aweb::Data<AppState> {
+    pub fn state(&self) -> aweb::Data<AppContext> {
         self.state.clone()
     }
 

@@ -198,7 +198,7 @@ pub async fn sign_out(
 
 /// Mails a single-use reset link when the login exists and has an email.
 /// Always succeeds from the caller's view, so accounts cannot be enumerated.
-pub async fn request_reset(state: &crate::web::AppState, login: &str) -> AppResult<()> {
+pub async fn request_reset(state: &crate::app::AppContext, login: &str) -> AppResult<()> {
     let Ok(login) = Login::parse(login) else {
         return Ok(());
     };

@@ -662,7 +662,7 @@ pub async fn import_learners(
 /// Creates a user and, for a learner with an email created by staff, queues
 /// the welcome mail in the same transaction.
 pub async fn create_and_welcome(
-    state: &crate::web::AppState,
+    state: &crate::app::AppContext,
     actor: &Actor,
     new: &NewUser,
 ) -> AppResult<app_user::Model> {

@@ -8,7 +8,7 @@ pub mod history;
 use crate::accounts::users::{self, NewUser};
 use crate::areas;
 use crate::error::AppResult;
-use crate::web::AppState;
+use crate::app::AppContext;
 
 pub const AREAS: &str = include_str!("areas.csv");
 
@@ -53,7 +53,7 @@ pub const LEARNERS: &[(&str, &str, &str)] = &[
     ("13800000012", "徐光荣", "530627103005"),
 ];
 
-pub async fn seed(state: &AppState) -> AppResult<()> {
+pub async fn seed(state: &AppContext) -> AppResult<()> {
     let db = &state.db;
     let report = areas::import_csv(db, AREAS.as_bytes()).await?;
     users::ensure_admin(db, ADMIN.0, ADMIN.1).await?;
@@ -115,7 +115,7 @@ pub async fn seed(state: &AppState) -> AppResult<()> {
 /// Enrollments and progress: learners 1-3 complete 智能手机入门 (and get a
 /// certificate), 4-6 are half-way, 7-9 have just enrolled in 网络与信息安全.
 /// Event ids are derived from names, so a second run only finds duplicates.
-async fn seed_learning(state: &AppState) -> AppResult<usize> {
+async fn seed_learning(state: &AppContext) -> AppResult<usize> {
     use crate::learning::{enroll, events, tasks};
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let db = &state.db;
@@ -256,7 +256,7 @@ const HISTORY_LOGIN: &str = "demo-h-";
 
 /// A training history for the demo households, so that the dashboard has
 /// figures to show (once: nothing is added when it exists).
-async fn seed_history(state: &AppState) -> AppResult<usize> {
+async fn seed_history(state: &AppContext) -> AppResult<usize> {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let db = &state.db;
     let have = crate::entities::app_user::Entity::find()
@@ -285,7 +285,7 @@ pub const DEMO_SEED: u64 = 2026;
 /// Generated households in the demo villages of 泼机镇 and 黑树镇, imported
 /// once, and the first learners of each township linked to members of their
 /// village. Returns how many households were added (0 on a second start).
-async fn seed_households(state: &AppState) -> AppResult<usize> {
+async fn seed_households(state: &AppContext) -> AppResult<usize> {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
     use secrecy::ExposeSecret;
 

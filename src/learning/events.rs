@@ -318,7 +318,7 @@ async fn apply(
 
 /// Records one event from a page (same path as the API).
 pub async fn record(
-    state: &crate::web::AppState,
+    state: &crate::app::AppContext,
     learner: &Actor,
     kind: &str,
     course: &str,

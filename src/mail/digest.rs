@@ -10,10 +10,10 @@ use serde_json::json;
 use crate::entities::{app_user, mail_outbox};
 use crate::error::AppResult;
 use crate::jobs::week_start;
-use crate::web::AppState;
+use crate::app::AppContext;
 
 /// Queues the digest for every official with an email who has not had this week's.
-pub async fn queue_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
+pub async fn queue_due(state: &AppContext, now: DateTime<Utc>) -> AppResult<usize> {
     let db = &state.db;
     let start = week_start(now);
     let since = now - chrono::Duration::days(7);

@@ -15,7 +15,7 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
-use super::AppState;
+use crate::app::AppContext;
 use super::extract::{PRE_COOKIE, SESSION_COOKIE};
 use crate::accounts::tokens::{Purpose, csrf_for, verify};
 use crate::error::AppError;
@@ -29,7 +29,7 @@ pub async fn csrf(
     {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let Some(state) = req.app_data::<web::Data<AppContext>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let session = req

@@ -9,7 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
 use serde_json::json;
 
-use super::AppState;
+use crate::app::AppContext;
 use super::extract::locale_of;
 use crate::error::ErrorInfo;
 
@@ -48,7 +48,7 @@ pub async fn html_errors(
             .finish();
         return Ok(ServiceResponse::new(req, resp));
     }
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let Some(state) = req.app_data::<web::Data<AppContext>>().cloned() else {
         return Ok(ServiceResponse::new(req, old));
     };
     let lang = locale_of(&req);

@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
-use super::AppState;
+use crate::app::AppContext;
 use crate::accounts::signin;
 use crate::accounts::tokens::{Claims, csrf_for};
 use crate::entities::app_user;
@@ -102,7 +102,7 @@ async fn load(req: HttpRequest) -> Result<Option<CurrentUser>, AppError> {
     if let Some(cached) = req.extensions().get::<Option<CurrentUser>>() {
         return Ok(cached.clone());
     }
-    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+    let Some(state) = req.app_data::<web::Data<AppContext>>() else {
         return Err(AppError::Internal(anyhow::anyhow!("app state missing")));
     };
     let found = match token_of(&req) {

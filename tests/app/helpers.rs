@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use actix_web::web::Data;
 use fuzhi::config::Settings;
-use fuzhi::web::AppState;
+use fuzhi::app::AppContext;
 use fuzhi::{Application, StartOptions};
 use sea_orm::{ConnectionTrait, Database};
 
@@ -115,7 +115,7 @@ fn replace_db_name(server: &str, name: &str) -> String {
 
 pub struct TestApp {
     pub addr: String,
-    pub state: Data<AppState>,
+    pub state: Data<AppContext>,
     pub client: reqwest::Client,
     pub db: TestDb,
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::accounts::signin;
 use crate::accounts::users::UserView;
 use crate::error::AppResult;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::extract::CurrentUser;
 use crate::web::pages::auth::client_ip;
 
@@ -26,7 +26,7 @@ fn yes() -> bool {
 
 pub async fn login(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     body: web::Json<LoginBody>,
 ) -> AppResult<HttpResponse> {
     let s = signin::sign_in(
@@ -54,7 +54,7 @@ pub struct LogoutQuery {
 }
 
 pub async fn logout(
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     user: CurrentUser,
     q: web::Query<LogoutQuery>,
 ) -> AppResult<HttpResponse> {
@@ -73,7 +73,7 @@ pub struct ResetRequestBody {
 
 /// Always 202, whether or not the login exists.
 pub async fn reset_request(
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     body: web::Json<ResetRequestBody>,
 ) -> AppResult<HttpResponse> {
     signin::request_reset(&state, &body.login).await?;
@@ -87,7 +87,7 @@ pub struct ResetBody {
 }
 
 pub async fn reset(
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     body: web::Json<ResetBody>,
 ) -> AppResult<HttpResponse> {
     signin::reset_password(&state.db, &state.secrets.jwt, &body.token, &body.password).await?;

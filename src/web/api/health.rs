@@ -2,10 +2,10 @@ use actix_web::{HttpResponse, web};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::web::AppState;
+use crate::app::AppContext;
 
 /// `GET /healthz`: 200 when the database answers, 503 when it does not.
-pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+pub async fn healthz(state: web::Data<AppContext>) -> HttpResponse {
     match state.db.execute_unprepared("SELECT 1").await {
         Ok(_) => HttpResponse::Ok().json(json!({"status": "ok", "db": "ok"})),
         Err(e) => {

@@ -12,15 +12,15 @@ use crate::households::store::{
     self, FollowUpInput, HouseholdPatch, IncomeInput, ListQuery, NewHousehold,
 };
 use crate::policy::Action;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::extract::CurrentUser;
 
-type State = web::Data<AppState>;
+type State = web::Data<AppContext>;
 
 /// The largest import file accepted (a county's registry is a few MB).
 pub const IMPORT_LIMIT: usize = 64 << 20;
 
-pub fn key(state: &AppState) -> &[u8] {
+pub fn key(state: &AppContext) -> &[u8] {
     state.secrets.id_hmac.expose_secret().as_bytes()
 }
 
@@ -181,7 +181,7 @@ pub async fn export(
 }
 
 pub async fn export_response(
-    state: &AppState,
+    state: &AppContext,
     user: &CurrentUser,
     q: &ExportQuery,
 ) -> AppResult<HttpResponse> {

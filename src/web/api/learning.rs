@@ -13,10 +13,10 @@ use crate::error::{AppError, AppResult};
 use crate::learning::content::{CourseInfo, text};
 use crate::learning::{certificates, classes, enroll, events, progress, tasks};
 use crate::policy::Action;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::extract::{CurrentUser, Locale};
 
-type State = web::Data<AppState>;
+type State = web::Data<AppContext>;
 
 /// Published courses, plus drafts for trainers and admins.
 pub async fn list_courses(
@@ -75,7 +75,7 @@ pub fn public_question(
 }
 
 pub async fn course_detail(
-    state: &AppState,
+    state: &AppContext,
     info: &CourseInfo,
     lang: &str,
 ) -> AppResult<serde_json::Value> {
@@ -118,7 +118,7 @@ pub async fn course_detail(
 
 /// The course a signed-in person may see: published, or a draft for authors.
 pub async fn visible(
-    state: &AppState,
+    state: &AppContext,
     user: &CurrentUser,
     slug: &str,
 ) -> AppResult<std::sync::Arc<CourseInfo>> {

@@ -7,11 +7,11 @@ use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
 use crate::reports::export;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::extract::{CurrentUser, Locale};
 use crate::web::pages::dashboard::{ReportQuery, load};
 
-type State = web::Data<AppState>;
+type State = web::Data<AppContext>;
 
 pub async fn summary(
     state: State,

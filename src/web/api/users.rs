@@ -9,11 +9,11 @@ use crate::areas::{self, NewArea};
 use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::policy::Action;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::extract::CurrentUser;
 use crate::web::pages::admin::AuditQuery;
 
-type State = web::Data<AppState>;
+type State = web::Data<AppContext>;
 
 pub async fn list(
     state: State,

@@ -12,10 +12,10 @@ use crate::areas::{self, NewArea};
 use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::policy::Action;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::extract::{CurrentUser, Locale};
 
-type State = web::Data<AppState>;
+type State = web::Data<AppContext>;
 
 pub async fn landing(state: State, locale: Locale, user: CurrentUser) -> AppResult<HttpResponse> {
     let role = user.user.role.clone();
@@ -47,7 +47,7 @@ pub async fn users_list(
 }
 
 fn user_form_page(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     user: &CurrentUser,
     values: serde_json::Value,

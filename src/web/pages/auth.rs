@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{Page, pre_token, redirect, safe_next};
 use crate::accounts::signin;
 use crate::error::{AppError, AppResult};
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::extract::{CurrentUser, Locale, MaybeUser, SESSION_COOKIE};
 
 #[derive(Deserialize)]
@@ -18,7 +18,7 @@ pub struct NextQuery {
 
 pub async fn login_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     locale: Locale,
     user: MaybeUser,
     q: web::Query<NextQuery>,
@@ -54,7 +54,7 @@ pub fn client_ip(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-pub fn session_cookie(state: &AppState, token: String, max_age_secs: i64) -> Cookie<'static> {
+pub fn session_cookie(state: &AppContext, token: String, max_age_secs: i64) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, token)
         .path("/")
         .http_only(true)
@@ -66,7 +66,7 @@ pub fn session_cookie(state: &AppState, token: String, max_age_secs: i64) -> Coo
 
 pub async fn login_submit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     locale: Locale,
     form: web::Form<LoginForm>,
 ) -> AppResult<HttpResponse> {
@@ -126,7 +126,7 @@ pub struct LogoutForm {
 }
 
 pub async fn logout(
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     user: CurrentUser,
     form: web::Form<LogoutForm>,
 ) -> AppResult<HttpResponse> {

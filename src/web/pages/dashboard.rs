@@ -15,7 +15,7 @@ use crate::reports::export::{self, Table};
 use crate::reports::figures::{self, Labels, Period, Summary};
 use crate::reports::{suppress::Shown, svg};
 use crate::views::Views;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::extract::{CurrentUser, Locale};
 
 #[derive(Debug, Deserialize)]
@@ -73,7 +73,7 @@ pub fn query_string(area: &str, p: &Period) -> String {
 
 /// The summary an actor may see, and its tables in a language.
 pub async fn load(
-    state: &AppState,
+    state: &AppContext,
     user: &CurrentUser,
     q: &ReportQuery,
     lang: &str,
@@ -96,7 +96,7 @@ fn kpi(label: String, value: &Shown, detail: Option<String>) -> Value {
 }
 
 pub async fn dashboard(
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     locale: Locale,
     user: CurrentUser,
     q: web::Query<ReportQuery>,

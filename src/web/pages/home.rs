@@ -3,13 +3,13 @@ use serde_json::json;
 
 use super::Page;
 use crate::error::AppResult;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::extract::{Locale, MaybeUser};
 
 /// Staff go to their desk; learners see "continue where you left off" and the
 /// catalog; visitors see the catalog and the sign-in button.
 pub async fn home(
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     locale: Locale,
     user: MaybeUser,
 ) -> AppResult<HttpResponse> {

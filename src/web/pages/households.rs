@@ -20,11 +20,11 @@ use crate::households::vocab::{
     Cause, Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex,
 };
 use crate::policy::Action;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::api::households::{IMPORT_LIMIT, key, read_body};
 use crate::web::extract::{CurrentUser, Locale};
 
-type State = web::Data<AppState>;
+type State = web::Data<AppContext>;
 
 fn zh(lang: &str) -> bool {
     lang == "zh-CN"
@@ -233,7 +233,7 @@ impl HouseholdForm {
 }
 
 fn form_page(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     user: &CurrentUser,
     title: &str,
@@ -447,7 +447,7 @@ pub struct ShowQuery {
 }
 
 async fn detail_page(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     user: &CurrentUser,
     id: i64,
@@ -550,7 +550,7 @@ pub async fn show(
 
 /// Re-renders the detail page with the errors of a failed form, or redirects.
 async fn after_write<T>(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     user: &CurrentUser,
     id: i64,

@@ -16,15 +16,15 @@ use crate::error::{AppError, AppResult};
 use crate::learning::content::text;
 use crate::learning::{certificates, completion, enroll, events, progress};
 use crate::policy::Action;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::api::learning::{course_detail, list_courses, public_question, visible};
 use crate::web::extract::{CurrentUser, Locale, MaybeUser};
 
-type State = web::Data<AppState>;
+type State = web::Data<AppContext>;
 
 /// The catalog by category, with the learner's state on each course.
 pub async fn catalog(
-    state: &AppState,
+    state: &AppContext,
     user: Option<&CurrentUser>,
     lang: &str,
 ) -> AppResult<serde_json::Value> {

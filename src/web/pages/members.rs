@@ -12,11 +12,11 @@ use super::{Page, redirect, safe_next};
 use crate::error::{AppError, AppResult};
 use crate::households::link::{self, MemberHit};
 use crate::policy::Action;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::api::households::key;
 use crate::web::extract::{CurrentUser, Locale};
 
-type State = web::Data<AppState>;
+type State = web::Data<AppContext>;
 
 #[derive(Deserialize)]
 pub struct SearchQuery {
@@ -27,7 +27,7 @@ pub struct SearchQuery {
 
 #[allow(clippy::too_many_arguments)]
 fn page(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     user: &CurrentUser,
     hits: &[MemberHit],
@@ -110,7 +110,7 @@ fn back(next: &Option<String>) -> String {
 
 /// A refused link or account creation: the member page with the reason.
 fn refused(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     user: &CurrentUser,
     e: AppError,

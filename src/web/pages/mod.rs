@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 use super::extract::{CurrentUser, PRE_COOKIE};
 use crate::error::AppResult;
-use crate::web::AppState;
+use crate::app::AppContext;
 
 /// The data every page template gets: language, title, the signed-in user
 /// (with the CSRF token for forms) and whatever the page adds.
@@ -26,7 +26,7 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn new(state: &AppState, lang: &str, user: Option<&CurrentUser>, title_key: &str) -> Page {
+    pub fn new(state: &AppContext, lang: &str, user: Option<&CurrentUser>, title_key: &str) -> Page {
         let mut data = Map::new();
         data.insert("lang".into(), json!(lang));
         data.insert("title".into(), json!(state.views.tr(lang, title_key)));
@@ -52,7 +52,7 @@ impl Page {
         self
     }
 
-    pub fn render(self, state: &AppState, template: &str) -> AppResult<HttpResponse> {
+    pub fn render(self, state: &AppContext, template: &str) -> AppResult<HttpResponse> {
         let body = state.views.render(template, &Value::Object(self.data))?;
         Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
@@ -61,7 +61,7 @@ impl Page {
 
     pub fn render_status(
         self,
-        state: &AppState,
+        state: &AppContext,
         template: &str,
         status: actix_web::http::StatusCode,
     ) -> AppResult<HttpResponse> {

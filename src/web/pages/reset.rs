@@ -7,12 +7,12 @@ use serde::Deserialize;
 use super::{Page, pre_token, redirect};
 use crate::accounts::signin;
 use crate::error::{AppError, AppResult};
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::extract::Locale;
 
 pub async fn request_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     locale: Locale,
 ) -> AppResult<HttpResponse> {
     let (pre, cookie) = pre_token(&req);
@@ -33,7 +33,7 @@ pub struct RequestForm {
 
 pub async fn request_submit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     locale: Locale,
     form: web::Form<RequestForm>,
 ) -> AppResult<HttpResponse> {
@@ -52,7 +52,7 @@ pub struct TokenQuery {
 
 pub async fn reset_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     locale: Locale,
     q: web::Query<TokenQuery>,
 ) -> AppResult<HttpResponse> {
@@ -75,7 +75,7 @@ pub struct ResetForm {
 
 pub async fn reset_submit(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AppContext>,
     locale: Locale,
     form: web::Form<ResetForm>,
 ) -> AppResult<HttpResponse> {

@@ -13,13 +13,13 @@ use crate::error::{AppError, AppResult};
 use crate::learning::content::text;
 use crate::learning::{classes, enroll, tasks};
 use crate::policy::Action;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::api::learning::list_courses;
 use crate::web::extract::{CurrentUser, Locale};
 
-type State = web::Data<AppState>;
+type State = web::Data<AppContext>;
 
-async fn course_options(state: &AppState, lang: &str) -> AppResult<Vec<serde_json::Value>> {
+async fn course_options(state: &AppContext, lang: &str) -> AppResult<Vec<serde_json::Value>> {
     Ok(list_courses(&state.db, false)
         .await?
         .iter()

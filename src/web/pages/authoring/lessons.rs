@@ -85,7 +85,7 @@ pub(super) fn lesson_values(c: &Course, slug: &str) -> Option<Value> {
 
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn lesson_page(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     user: &CurrentUser,
     w: &Working,

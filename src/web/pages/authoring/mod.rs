@@ -26,16 +26,16 @@ use crate::courses::{Course, Problem, QuestionKind, Text, render_markdown};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::text;
 use crate::policy::Action;
-use crate::web::AppState;
+use crate::app::AppContext;
 use crate::web::extract::{CurrentUser, Locale};
 
-type State = web::Data<AppState>;
+type State = web::Data<AppContext>;
 
-fn tr(state: &AppState, lang: &str, key: &str) -> String {
+fn tr(state: &AppContext, lang: &str, key: &str) -> String {
     state.views.tr(lang, key)
 }
 
-fn errors_view(state: &AppState, lang: &str, errors: &Errors) -> Value {
+fn errors_view(state: &AppContext, lang: &str, errors: &Errors) -> Value {
     let mut m = serde_json::Map::new();
     for (k, v) in errors {
         m.insert(k.clone(), json!(tr(state, lang, v)));
@@ -52,7 +52,7 @@ fn pick(t: &Text, lang: &str, c: &Course) -> String {
         .unwrap_or_default()
 }
 
-fn status_view(state: &AppState, lang: &str, w: &Working) -> Value {
+fn status_view(state: &AppContext, lang: &str, w: &Working) -> Value {
     let mut parts = Vec::new();
     if let Some(v) = w.published {
         parts.push(tr(state, lang, "author.state.published").replace("{v}", &v.to_string()));
@@ -103,7 +103,7 @@ pub async fn courses_list(
         .render(&state, "pages/teach_courses")
 }
 
-async fn competence_options(state: &AppState, lang: &str) -> AppResult<Vec<Value>> {
+async fn competence_options(state: &AppContext, lang: &str) -> AppResult<Vec<Value>> {
     let skills = authoring::skills(&state.db).await?;
     Ok(skills
         .competences
@@ -120,7 +120,7 @@ async fn competence_options(state: &AppState, lang: &str) -> AppResult<Vec<Value
         .collect())
 }
 
-async fn known_competences(state: &AppState) -> AppResult<Vec<String>> {
+async fn known_competences(state: &AppContext) -> AppResult<Vec<String>> {
     Ok(authoring::skills(&state.db)
         .await?
         .competences
@@ -194,7 +194,7 @@ pub struct Flash {
 }
 
 /// The course-details form, complete (strict templates), from values as sent.
-fn meta_form(state: &AppState, lang: &str, v: &Value, errors: &Errors, options: &[Value]) -> Value {
+fn meta_form(state: &AppContext, lang: &str, v: &Value, errors: &Errors, options: &[Value]) -> Value {
     let get = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let chosen: Vec<String> = match v.get("competence") {
         Some(Value::Array(a)) => a
@@ -243,7 +243,7 @@ fn meta_values(c: &Course) -> Value {
 /// The course page, with the form values and errors to show.
 #[allow(clippy::too_many_arguments)]
 async fn course_page(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     user: &CurrentUser,
     w: &Working,

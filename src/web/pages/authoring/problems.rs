@@ -5,7 +5,7 @@ use super::*;
 
 /// Where in the course a checker problem sits, for a trainer who never sees files.
 pub(super) fn problems_view(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     c: &Course,
     problems: &[Problem],
@@ -54,7 +54,7 @@ pub(super) fn problems_view(
 /// The checker speaks English (its messages are also `fuzhi courses check`
 /// output); the problems a browser author meets most are said again in the
 /// page's language. Anything else is shown as the checker wrote it.
-fn localize(state: &AppState, lang: &str, message: &str) -> String {
+fn localize(state: &AppContext, lang: &str, message: &str) -> String {
     if lang == "en" {
         return message.to_string();
     }

@@ -41,7 +41,7 @@ pub(super) fn selected(options: &[Value], code: &str) -> Vec<Value> {
 
 /// One question form's data; `v` holds its values.
 pub(super) fn question_form(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     c: &Course,
     v: &Value,
@@ -82,7 +82,7 @@ pub(super) fn question_form(
 
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn quiz_page(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     user: &CurrentUser,
     w: &Working,
@@ -248,7 +248,7 @@ pub async fn quiz_save(
 }
 
 pub(super) fn task_form(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     c: &Course,
     v: &Value,
@@ -279,7 +279,7 @@ pub(super) fn task_values(t: &crate::courses::Task) -> Value {
 }
 
 pub(super) async fn tasks_page(
-    state: &AppState,
+    state: &AppContext,
     lang: &str,
     user: &CurrentUser,
     w: &Working,

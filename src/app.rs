@@ -1,0 +1,24 @@
+//! The application's context: what every domain service may reach (the
+//! database, settings and secrets, templates for pages and mail, the sign-in
+//! throttle, the published-content cache). It knows nothing of HTTP: `web/`
+//! wraps it in `web::Data`, jobs and commands take it by reference.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::accounts::limiter::Limiter;
+use crate::config::{Secrets, Settings};
+use crate::views::Views;
+
+/// Shared by every handler (`web::Data<AppContext>`), job and command.
+pub struct AppContext {
+    pub db: DatabaseConnection,
+    pub settings: Settings,
+    pub secrets: Secrets,
+    pub views: Arc<Views>,
+    /// Sign-in failure counts (per login, per client address).
+    pub limiter: Limiter,
+    /// Published course content, cached until the next publish.
+    pub content: crate::learning::content::Cache,
+}
