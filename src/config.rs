@@ -137,8 +137,35 @@ impl Settings {
                 .only(&["DATABASE_URL"])
                 .map(|_| "database_url".into()),
         );
-        fig.extract()
-            .map_err(|e| anyhow::anyhow!("configuration: {e}"))
+        let mut settings: Settings = fig
+            .extract()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        if let Ok(cwd) = std::env::current_dir() {
+            settings.anchor_in_checkout(&cwd);
+        }
+        Ok(settings)
+    }
+
+    /// Started from a folder inside a checkout (`cargo run` in `src/`, say),
+    /// the default `./data` and `./courses` mean the checkout's own, not new
+    /// folders beside the working directory. Paths set on purpose stay.
+    pub fn anchor_in_checkout(&mut self, cwd: &Path) {
+        if cwd.join("courses/skills.toml").exists() {
+            return;
+        }
+        let Some(root) = cwd
+            .ancestors()
+            .skip(1)
+            .find(|d| d.join("Cargo.toml").exists() && d.join("courses/skills.toml").exists())
+        else {
+            return;
+        };
+        if self.data_dir == Path::new("./data") {
+            self.data_dir = root.join("data");
+        }
+        if self.courses_dir.as_deref() == Some(Path::new("./courses")) {
+            self.courses_dir = Some(root.join("courses"));
+        }
     }
 
     pub fn database_url(&self) -> String {
@@ -207,4 +234,43 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     }
     let mut f = opts.open(path)?;
     f.write_all(content.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_anchor_in_the_checkout_from_a_subfolder() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("Cargo.toml"), "[package]").unwrap();
+        std::fs::create_dir_all(root.path().join("courses")).unwrap();
+        std::fs::write(root.path().join("courses/skills.toml"), "").unwrap();
+        let sub = root.path().join("src/web");
+        std::fs::create_dir_all(&sub).unwrap();
+
+        let mut s = Settings::default();
+        s.anchor_in_checkout(&sub);
+        assert_eq!(s.data_dir, root.path().join("data"));
+        assert_eq!(s.courses_dir, Some(root.path().join("courses")));
+
+        // At the root itself, and for paths set on purpose, nothing moves.
+        let mut at_root = Settings::default();
+        at_root.anchor_in_checkout(root.path());
+        assert_eq!(at_root.data_dir, PathBuf::from("./data"));
+        let mut chosen = Settings {
+            data_dir: PathBuf::from("/var/lib/fuzhi"),
+            courses_dir: None,
+            ..Settings::default()
+        };
+        chosen.anchor_in_checkout(&sub);
+        assert_eq!(chosen.data_dir, PathBuf::from("/var/lib/fuzhi"));
+        assert_eq!(chosen.courses_dir, None);
+
+        // Outside any checkout the defaults stay relative.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let mut s = Settings::default();
+        s.anchor_in_checkout(elsewhere.path());
+        assert_eq!(s.courses_dir, Some(PathBuf::from("./courses")));
+    }
 }

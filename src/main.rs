@@ -199,7 +199,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.addr = a;
             }
             let app = Application::build(settings, StartOptions { demo }).await?;
+            // The socket is bound and listening: from here a request is answered.
             println!("fuzhi: serving on http://{}", app.addr());
+            if demo {
+                print!("{}", fuzhi::demo::logins_text());
+            }
             app.run().await?;
         }
         Command::Users {
@@ -386,12 +390,9 @@ fn demo_generate(
 
 /// An error with its field or row details, for the terminal.
 fn describe(e: &fuzhi::error::AppError) -> String {
-    let info = e.info();
-    let mut out = match e {
-        fuzhi::error::AppError::Db(_) | fuzhi::error::AppError::Internal(_) => e.to_string(),
-        _ => info.message.clone(),
-    };
-    for r in &info.errors {
+    // The terminal is the operator's: internal causes are shown too.
+    let mut out = e.to_string();
+    for r in e.rows() {
         out.push_str(&format!("\n  row {}: {}: {}", r.row, r.field, r.message));
     }
     out

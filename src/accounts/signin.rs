@@ -13,6 +13,26 @@ use crate::config::Settings;
 use crate::entities::{app_user, revoked_token};
 use crate::error::{AppError, AppResult};
 
+/// Why a sign-in gave no session.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Unknown login, wrong password or PIN, or a disabled account: one
+    /// answer for all, so accounts cannot be told apart.
+    #[error("wrong login or password")]
+    Refused,
+    /// Too many failures; try again after `retry_after` seconds.
+    #[error("too many attempts; try again in {retry_after} s")]
+    Locked { retry_after: u64 },
+    #[error(transparent)]
+    Failed(#[from] AppError),
+}
+
+impl From<sea_orm::DbErr> for SignInError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        SignInError::Failed(e.into())
+    }
+}
+
 pub struct SignedIn {
     pub user: app_user::Model,
     pub token: String,
@@ -39,10 +59,10 @@ pub async fn sign_in(
     secret_given: &str,
     remember: bool,
     ip: &str,
-) -> AppResult<SignedIn> {
+) -> Result<SignedIn, SignInError> {
     let login_key = match Login::parse(login) {
         Ok(l) => l,
-        Err(_) => return Err(AppError::Unauthorized),
+        Err(_) => return Err(SignInError::Refused),
     };
     let user = users::find_by_login(db, login_key.as_str()).await?;
     let per_login = if user.as_ref().is_some_and(|u| u.pin) {
@@ -57,7 +77,7 @@ pub async fn sign_in(
         .blocked(&lkey, per_login)
         .or_else(|| limiter.blocked(&ikey, per_ip))
     {
-        return Err(AppError::RateLimited { retry_after: wait });
+        return Err(SignInError::Locked { retry_after: wait });
     }
     let hash = user
         .as_ref()
@@ -89,7 +109,7 @@ pub async fn sign_in(
                 },
             )
             .await?;
-            return Err(AppError::Unauthorized);
+            return Err(SignInError::Refused);
         }
     };
     limiter.clear(&lkey);

@@ -6,9 +6,9 @@
 pub mod history;
 
 use crate::accounts::users::{self, NewUser};
+use crate::app::AppContext;
 use crate::areas;
 use crate::error::AppResult;
-use crate::app::AppContext;
 
 pub const AREAS: &str = include_str!("areas.csv");
 
@@ -52,6 +52,21 @@ pub const LEARNERS: &[(&str, &str, &str)] = &[
     ("13800000011", "吴丽萍", "530627103004"),
     ("13800000012", "徐光荣", "530627103005"),
 ];
+
+/// What `serve --demo` prints once it answers: who can sign in, and how.
+pub fn logins_text() -> String {
+    let mut out = format!("demo logins:\n  {:<14} {}  (admin)\n", ADMIN.0, ADMIN.1);
+    for (login, name, role, _) in STAFF {
+        out.push_str(&format!(
+            "  {login:<14} {STAFF_PASSWORD}  ({role}, {name})\n"
+        ));
+    }
+    let (first, last) = (LEARNERS[0].0, LEARNERS[LEARNERS.len() - 1].0);
+    out.push_str(&format!(
+        "  {first} … {last}  PIN {LEARNER_PIN}  (learners)\n"
+    ));
+    out
+}
 
 pub async fn seed(state: &AppContext) -> AppResult<()> {
     let db = &state.db;

@@ -80,7 +80,7 @@ pub async fn ingest(
     batch: Vec<EventIn>,
 ) -> AppResult<Report> {
     if batch.len() > MAX_BATCH {
-        return Err(AppError::TooLarge(format!(
+        return Err(AppError::OverLimit(format!(
             "at most {MAX_BATCH} events a batch"
         )));
     }

@@ -15,10 +15,10 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
-use crate::app::AppContext;
 use super::extract::{PRE_COOKIE, SESSION_COOKIE};
 use crate::accounts::tokens::{Purpose, csrf_for, verify};
-use crate::error::AppError;
+use crate::app::AppContext;
+use crate::web::errors::WebError;
 
 pub async fn csrf(
     mut req: ServiceRequest,
@@ -69,7 +69,7 @@ pub async fn csrf(
 
 fn refuse(req: ServiceRequest) -> ServiceResponse<BoxBody> {
     let (r, _) = req.into_parts();
-    ServiceResponse::new(r, AppError::Csrf.error_response())
+    ServiceResponse::new(r, WebError::Csrf.error_response())
 }
 
 fn query_field(q: &str) -> Option<String> {

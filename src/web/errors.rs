@@ -1,6 +1,8 @@
-//! Turns error responses outside `/api/` into HTML pages in the person's
-//! language (and a 401 into a redirect to the sign-in page). API responses keep
-//! the JSON body of `AppError`.
+//! Failures as HTTP sees them. A domain `AppError` gets its status here;
+//! `WebError` adds the cases only HTTP has (not signed in, CSRF, rate limited,
+//! body too large). Both answer with the JSON body of API.md; outside `/api/`
+//! the `html_errors` middleware turns that into an HTML page in the person's
+//! language (and a 401 into a redirect to the sign-in page).
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -9,9 +11,169 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
 use serde_json::json;
 
-use crate::app::AppContext;
 use super::extract::locale_of;
-use crate::error::ErrorInfo;
+use crate::app::AppContext;
+use std::collections::BTreeMap;
+
+use actix_web::ResponseError;
+use serde::Serialize;
+
+use crate::error::{AppError, RowError};
+
+/// A failure of a request: a domain error, or one only HTTP has.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("not signed in")]
+    Unauthorized,
+    #[error("the form has expired; reload the page and try again")]
+    Csrf,
+    #[error("too many attempts; try again in {retry_after} s")]
+    RateLimited { retry_after: u64 },
+    #[error("too large: {0}")]
+    TooLarge(String),
+}
+
+pub type WebResult<T> = Result<T, WebError>;
+
+impl From<sea_orm::DbErr> for WebError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        WebError::App(e.into())
+    }
+}
+
+impl From<crate::accounts::signin::SignInError> for WebError {
+    fn from(e: crate::accounts::signin::SignInError) -> Self {
+        use crate::accounts::signin::SignInError;
+        match e {
+            SignInError::Refused => WebError::Unauthorized,
+            SignInError::Locked { retry_after } => WebError::RateLimited { retry_after },
+            SignInError::Failed(e) => WebError::App(e),
+        }
+    }
+}
+
+impl From<anyhow::Error> for WebError {
+    fn from(e: anyhow::Error) -> Self {
+        WebError::App(e.into())
+    }
+}
+
+/// The error body of API.md.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody {
+    pub error: ErrorInfo,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorInfo {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<RowError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl ErrorInfo {
+    pub fn of(e: &AppError) -> ErrorInfo {
+        let fields = match e {
+            AppError::Validation { fields, .. } => fields.clone(),
+            _ => BTreeMap::new(),
+        };
+        ErrorInfo {
+            code: e.code(),
+            message: e.public_message(),
+            fields,
+            errors: e.rows().to_vec(),
+            retry_after: None,
+        }
+    }
+}
+
+fn app_status(e: &AppError) -> StatusCode {
+    match e {
+        AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::OverLimit(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::Validation { .. } | AppError::Import { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The JSON body, with the info kept for `html_errors`.
+fn respond(status: StatusCode, info: ErrorInfo) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    if let Some(ra) = info.retry_after {
+        res.insert_header((header::RETRY_AFTER, ra.to_string()));
+    }
+    let mut res = res.json(ErrorBody {
+        error: info.clone(),
+    });
+    res.extensions_mut().insert(info);
+    res
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        app_status(self)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Db(e) => tracing::error!(error = %e, "database error"),
+            AppError::Internal(e) => tracing::error!(error = %format!("{e:#}"), "internal error"),
+            _ => {}
+        }
+        respond(self.status_code(), ErrorInfo::of(self))
+    }
+}
+
+impl WebError {
+    fn code(&self) -> &'static str {
+        match self {
+            WebError::App(e) => e.code(),
+            WebError::Unauthorized => "unauthorized",
+            WebError::Csrf => "csrf_failed",
+            WebError::RateLimited { .. } => "rate_limited",
+            WebError::TooLarge(_) => "too_large",
+        }
+    }
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebError::App(e) => app_status(e),
+            WebError::Unauthorized => StatusCode::UNAUTHORIZED,
+            WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let WebError::App(e) = self {
+            return e.error_response();
+        }
+        let info = ErrorInfo {
+            code: self.code(),
+            message: self.to_string(),
+            fields: BTreeMap::new(),
+            errors: vec![],
+            retry_after: match self {
+                WebError::RateLimited { retry_after } => Some(*retry_after),
+                _ => None,
+            },
+        };
+        respond(self.status_code(), info)
+    }
+}
 
 pub async fn html_errors(
     req: ServiceRequest,

@@ -5,13 +5,14 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
-use crate::app::AppContext;
 use crate::accounts::signin;
 use crate::accounts::tokens::{Claims, csrf_for};
+use crate::app::AppContext;
 use crate::entities::app_user;
 use crate::error::AppError;
 use crate::policy::Actor;
 use crate::views::{DEFAULT_LOCALE, LOCALES};
+use crate::web::errors::WebError;
 
 pub const SESSION_COOKIE: &str = "fz_session";
 pub const PRE_COOKIE: &str = "fz_pre";
@@ -122,11 +123,11 @@ async fn load(req: HttpRequest) -> Result<Option<CurrentUser>, AppError> {
 }
 
 impl FromRequest for CurrentUser {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { load(req).await?.ok_or(AppError::Unauthorized) })
+        Box::pin(async move { load(req).await?.ok_or(WebError::Unauthorized) })
     }
 }
 

@@ -211,3 +211,74 @@ async fn demo_data_is_complete_and_idempotent() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+/// `serve --demo` started from a folder inside the checkout finds the shipped
+/// courses, and says where it listens and who can sign in once it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_from_a_subfolder_finds_the_courses_and_prints_the_logins() {
+    use std::io::BufRead;
+    let data = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web"))
+        .env("FUZHI_DATA_DIR", data.path())
+        .env_remove("DATABASE_URL")
+        .env("FUZHI_MAIL__WORKER", "false")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.contains("PIN");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        seen
+    })
+    .await
+    .unwrap();
+    let text = lines.join("\n");
+    let addr = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("fuzhi: serving on "))
+        .unwrap_or_else(|| panic!("no address in: {text}"))
+        .to_string();
+    for login in [
+        "admin",
+        "gov.zhenxiong",
+        "trainer.li",
+        "13800000001",
+        "246810",
+    ] {
+        assert!(text.contains(login), "{login} missing from: {text}");
+    }
+    let client = reqwest::Client::new();
+    let signed_in: serde_json::Value = client
+        .post(format!("{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"login": "13800000001", "password": "246810"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = signed_in["token"].as_str().unwrap_or_default().to_string();
+    let page = client
+        .get(format!("{addr}/api/v1/courses/smartphone-basics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = page.status();
+    let body = page.text().await.unwrap();
+    child.kill().ok();
+    child.wait().ok();
+    assert!(status.is_success(), "{status}: {body}");
+    assert!(body.contains("智能手机入门"), "{body}");
+}

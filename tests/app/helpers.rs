@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 
 use actix_web::web::Data;
-use fuzhi::config::Settings;
 use fuzhi::app::AppContext;
+use fuzhi::config::Settings;
 use fuzhi::{Application, StartOptions};
 use sea_orm::{ConnectionTrait, Database};
 
@@ -20,13 +20,58 @@ pub enum Engine {
 }
 
 impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+            Engine::MySql => "mysql",
+        }
+    }
+
+    /// Whether `FUZHI_TEST_ENGINES` (a comma list; all when unset) asks for
+    /// it. SQLite needs no server and always runs.
+    pub fn asked_for(self) -> bool {
+        self == Engine::Sqlite
+            || std::env::var("FUZHI_TEST_ENGINES")
+                .map(|v| v.split(',').any(|e| e.trim() == self.name()))
+                .unwrap_or(true)
+    }
+
     pub fn server_url(self) -> Option<String> {
+        if !self.asked_for() {
+            return None;
+        }
         let var = match self {
             Engine::Sqlite => return Some(String::new()),
             Engine::Postgres => "FUZHI_TEST_POSTGRES_URL",
             Engine::MySql => "FUZHI_TEST_MYSQL_URL",
         };
         std::env::var(var).ok().filter(|s| !s.is_empty())
+    }
+}
+
+/// Notes that a test ran on an engine or was skipped there, for the summary of
+/// the README's test command (`FUZHI_TEST_REPORT_DIR`); a skip is also said on
+/// stderr, so it never passes silently.
+fn report_engine(engine: Engine, ran: bool) {
+    let test = std::thread::current()
+        .name()
+        .filter(|n| *n != "main" && !n.starts_with("tokio"))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    if !ran {
+        eprintln!("SKIPPED on {}: {test}", engine.name());
+    }
+    if let Ok(dir) = std::env::var("FUZHI_TEST_REPORT_DIR") {
+        let state = if ran { "ran" } else { "skipped" };
+        let file: String = test
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let _ = std::fs::write(
+            std::path::Path::new(&dir).join(format!("{}.{state}.{file}", engine.name())),
+            &test,
+        );
     }
 }
 
@@ -41,7 +86,11 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn create(engine: Engine) -> Option<TestDb> {
-        let server = engine.server_url()?;
+        let Some(server) = engine.server_url() else {
+            report_engine(engine, false);
+            return None;
+        };
+        report_engine(engine, true);
         let dir = tempfile::tempdir().expect("temp dir");
         let name = format!("fuzhi_t_{}", uuid::Uuid::new_v4().simple());
         let url = match engine {

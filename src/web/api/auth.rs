@@ -6,8 +6,9 @@ use serde_json::json;
 
 use crate::accounts::signin;
 use crate::accounts::users::UserView;
-use crate::error::AppResult;
 use crate::app::AppContext;
+use crate::error::AppResult;
+use crate::web::errors::WebResult;
 use crate::web::extract::CurrentUser;
 use crate::web::pages::auth::client_ip;
 
@@ -28,7 +29,7 @@ pub async fn login(
     req: HttpRequest,
     state: web::Data<AppContext>,
     body: web::Json<LoginBody>,
-) -> AppResult<HttpResponse> {
+) -> WebResult<HttpResponse> {
     let s = signin::sign_in(
         &state.db,
         &state.limiter,

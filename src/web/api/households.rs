@@ -6,13 +6,14 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::households::bulk::{self, Format};
 use crate::households::store::{
     self, FollowUpInput, HouseholdPatch, IncomeInput, ListQuery, NewHousehold,
 };
 use crate::policy::Action;
-use crate::app::AppContext;
+use crate::web::errors::{WebError, WebResult};
 use crate::web::extract::CurrentUser;
 
 type State = web::Data<AppContext>;
@@ -25,13 +26,13 @@ pub fn key(state: &AppContext) -> &[u8] {
 }
 
 /// Reads a request body up to `limit` bytes (413 beyond).
-pub async fn read_body(mut payload: web::Payload, limit: usize) -> AppResult<Vec<u8>> {
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> WebResult<Vec<u8>> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
             chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
         if body.len() + chunk.len() > limit {
-            return Err(AppError::TooLarge(format!(
+            return Err(WebError::TooLarge(format!(
                 "the file is over {} MB",
                 limit >> 20
             )));
@@ -156,7 +157,7 @@ pub async fn import(
     state: State,
     user: CurrentUser,
     body: web::Payload,
-) -> AppResult<HttpResponse> {
+) -> WebResult<HttpResponse> {
     user.actor.require(Action::EditHouseholds)?;
     let bytes = read_body(body, IMPORT_LIMIT).await?;
     let scope = user.actor.scope_prefix().unwrap_or_default();

@@ -7,8 +7,10 @@ use serde::Deserialize;
 
 use super::{Page, pre_token, redirect, safe_next};
 use crate::accounts::signin;
-use crate::error::{AppError, AppResult};
+use crate::accounts::signin::SignInError;
 use crate::app::AppContext;
+use crate::error::AppResult;
+use crate::web::errors::WebResult;
 use crate::web::extract::{CurrentUser, Locale, MaybeUser, SESSION_COOKIE};
 
 #[derive(Deserialize)]
@@ -69,7 +71,7 @@ pub async fn login_submit(
     state: web::Data<AppContext>,
     locale: Locale,
     form: web::Form<LoginForm>,
-) -> AppResult<HttpResponse> {
+) -> WebResult<HttpResponse> {
     let ip = client_ip(&req);
     let result = signin::sign_in(
         &state.db,
@@ -96,9 +98,9 @@ pub async fn login_submit(
             }
             Ok(res)
         }
-        Err(e @ (AppError::Unauthorized | AppError::RateLimited { .. })) => {
+        Err(e @ (SignInError::Refused | SignInError::Locked { .. })) => {
             let (key, status) = match &e {
-                AppError::RateLimited { .. } => ("login.locked", StatusCode::TOO_MANY_REQUESTS),
+                SignInError::Locked { .. } => ("login.locked", StatusCode::TOO_MANY_REQUESTS),
                 _ => ("login.wrong", StatusCode::UNAUTHORIZED),
             };
             let (pre, _) = pre_token(&req);
@@ -108,7 +110,7 @@ pub async fn login_submit(
                 .set("login", &form.login)
                 .set("error", state.views.tr(locale.0, key))
                 .render_status(&state, "pages/login", status)?;
-            if let AppError::RateLimited { retry_after } = e {
+            if let SignInError::Locked { retry_after } = e {
                 res.headers_mut().insert(
                     actix_web::http::header::RETRY_AFTER,
                     actix_web::http::header::HeaderValue::from(retry_after),
@@ -116,7 +118,7 @@ pub async fn login_submit(
             }
             Ok(res)
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 

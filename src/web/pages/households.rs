@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Page, pager, redirect};
+use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::households::bulk;
 use crate::households::store::{
@@ -20,7 +21,6 @@ use crate::households::vocab::{
     Cause, Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex,
 };
 use crate::policy::Action;
-use crate::app::AppContext;
 use crate::web::api::households::{IMPORT_LIMIT, key, read_body};
 use crate::web::extract::{CurrentUser, Locale};
 
@@ -875,7 +875,7 @@ pub async fn import(
     user: CurrentUser,
     req: HttpRequest,
     body: web::Payload,
-) -> AppResult<HttpResponse> {
+) -> crate::web::errors::WebResult<HttpResponse> {
     user.actor.require(Action::EditHouseholds)?;
     let bytes = read_body(body, IMPORT_LIMIT).await?;
     let ctype = req
@@ -900,6 +900,7 @@ pub async fn import(
             .set("errors", errors)
             .set("csv", "")
             .render_status(&state, "pages/household_import", status)
+            .map_err(crate::web::errors::WebError::from)
     };
     let Some(file) = file else {
         return page(
@@ -919,6 +920,6 @@ pub async fn import(
         Err(AppError::Import { errors, .. }) => {
             page(Value::Null, json!(errors), StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
