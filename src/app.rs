@@ -17,6 +17,8 @@ pub struct AppContext {
     pub settings: Settings,
     pub secrets: Secrets,
     pub views: Arc<Views>,
+    /// What can end a session, held in memory (see `accounts::sessions`).
+    pub sessions: crate::accounts::sessions::Sessions,
     /// Sign-in failure counts (per login, per client address).
     pub limiter: Limiter,
     /// Published course content, cached until the next publish.

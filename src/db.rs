@@ -117,9 +117,6 @@ fn prepare_sqlite_path(url: &str) -> Result<(), DbSetupError> {
     Ok(())
 }
 
-/// Begins a transaction that will write. On SQLite it takes the write lock at
-/// once (`BEGIN IMMEDIATE`), so a writer waits its turn under the busy timeout
-/// instead of failing when another writer committed after its first read.
 /// On SQLite, widen (or restore) the page cache of the connection that holds
 /// `txn`, for bulk writes: 64 MB while a large import runs, then the default.
 /// Other engines size their buffers server-side; nothing to do.
@@ -136,6 +133,9 @@ pub async fn bulk_cache(
     Ok(())
 }
 
+/// Begins a transaction that will write. On SQLite it takes the write lock at
+/// once (`BEGIN IMMEDIATE`), so a writer waits its turn under the busy timeout
+/// instead of failing when another writer committed after its first read.
 pub async fn begin_write(
     db: &DatabaseConnection,
 ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {

@@ -94,7 +94,11 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
         }
     }
     let limiter = accounts::limiter::Limiter::new(settings.login_window_secs);
+    let sessions = accounts::sessions::Sessions::load(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("sessions: {e}"))?;
     Ok(AppContext {
+        sessions,
         db,
         settings,
         secrets,
@@ -120,6 +124,7 @@ impl Application {
                 .await
                 .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
         }
+        accounts::sessions::spawn(state.clone().into_inner());
         if state.settings.mail.worker {
             jobs::spawn(state.clone().into_inner())?;
         }

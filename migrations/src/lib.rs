@@ -11,6 +11,7 @@ mod cols;
 mod m20261128_000001_initial;
 mod m20261128_000002_revoked_token;
 mod m20261201_000003_report_rollup;
+mod m20261202_000004_session_change;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_initial::Migration),
             Box::new(m20261128_000002_revoked_token::Migration),
             Box::new(m20261201_000003_report_rollup::Migration),
+            Box::new(m20261202_000004_session_change::Migration),
         ]
     }
 }

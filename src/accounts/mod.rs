@@ -5,6 +5,7 @@
 
 pub mod limiter;
 pub mod password;
+pub mod sessions;
 pub mod signin;
 pub mod tokens;
 pub mod users;

@@ -12,6 +12,7 @@ use crate::audit::{self, Action as Audit, Entry};
 use crate::config::Settings;
 use crate::entities::{app_user, revoked_token};
 use crate::error::{AppError, AppResult};
+use crate::policy::Actor;
 
 /// Why a sign-in gave no session.
 #[derive(Debug, thiserror::Error)]
@@ -144,41 +145,15 @@ pub async fn sign_in(
     })
 }
 
-/// The user of a valid session token, or `None` (expired, forged, wrong
-/// purpose, revoked, user disabled or token version bumped).
-pub async fn authenticate(
-    db: &impl ConnectionTrait,
-    secret: &SecretString,
-    token: &str,
-) -> AppResult<Option<(app_user::Model, Claims)>> {
-    let Some(claims) = tokens::verify(secret, token, Purpose::Session) else {
-        return Ok(None);
-    };
-    let Some(user) = users::find(db, claims.sub).await? else {
-        return Ok(None);
-    };
-    if user.token_version != claims.ver || user.disabled_at.is_some() {
-        return Ok(None);
-    }
-    if revoked_token::Entity::find_by_id(claims.jti.clone())
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Ok(None);
-    }
-    Ok(Some((user, claims)))
-}
-
 /// Signs out this token only, or every token of the user.
 pub async fn sign_out(
     db: &impl ConnectionTrait,
-    user: &app_user::Model,
+    user: &Actor,
     claims: &Claims,
     everywhere: bool,
 ) -> AppResult<()> {
     if everywhere {
-        users::bump_token_version(db, user).await?;
+        users::bump_token_version(db, user.id).await?;
     } else {
         let expires = Utc
             .timestamp_opt(claims.exp, 0)
@@ -195,11 +170,7 @@ pub async fn sign_out(
         )
         .exec_without_returning(db)
         .await?;
-        // Forget revocations of tokens that have expired anyway.
-        revoked_token::Entity::delete_many()
-            .filter(revoked_token::Column::ExpiresAt.lt(Utc::now()))
-            .exec(db)
-            .await?;
+        super::sessions::note_revoked(db, &claims.jti).await?;
     }
     audit::record(
         db,

@@ -439,6 +439,7 @@ pub async fn update(
         am.member_id = Set(Some(m));
     }
     let after = am.update(db).await?;
+    super::sessions::note_user(db, after.id).await?;
     audit::record(
         db,
         if role_changed {
@@ -473,6 +474,7 @@ pub async fn set_password(
     am.password_hash = Set(hash);
     am.token_version = Set(u.token_version + 1);
     am.update(db).await?;
+    super::sessions::note_user(db, u.id).await?;
     audit::record(
         db,
         Audit::Update,
@@ -490,11 +492,20 @@ pub async fn set_password(
 }
 
 /// Revokes every token of a user ("sign out everywhere").
-pub async fn bump_token_version(db: &impl ConnectionTrait, u: &app_user::Model) -> AppResult<()> {
-    let mut am: app_user::ActiveModel = u.clone().into();
-    am.token_version = Set(u.token_version + 1);
-    am.update(db).await?;
-    Ok(())
+pub async fn bump_token_version(db: &impl ConnectionTrait, user_id: i64) -> AppResult<()> {
+    app_user::Entity::update_many()
+        .col_expr(app_user::Column::TokenVersion, {
+            use sea_orm::sea_query::ExprTrait;
+            sea_orm::sea_query::Expr::col(app_user::Column::TokenVersion).add(1)
+        })
+        .col_expr(
+            app_user::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(app_user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    super::sessions::note_user(db, user_id).await
 }
 
 /// Creates the first admin when none with this login exists (idempotent).

@@ -25,6 +25,7 @@ pub mod question;
 pub mod quiz;
 pub mod quiz_attempt;
 pub mod revoked_token;
+pub mod session_change;
 pub mod skill_evidence;
 pub mod task;
 pub mod task_signoff;

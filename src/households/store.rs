@@ -1122,11 +1122,18 @@ async fn unlink_members(db: &impl ConnectionTrait, member_ids: &[i64]) -> AppRes
     if member_ids.is_empty() {
         return Ok(());
     }
+    let linked = app_user::Entity::find()
+        .filter(app_user::Column::MemberId.is_in(member_ids.iter().copied()))
+        .all(db)
+        .await?;
     app_user::Entity::update_many()
         .col_expr(app_user::Column::MemberId, Expr::value(Option::<i64>::None))
         .filter(app_user::Column::MemberId.is_in(member_ids.iter().copied()))
         .exec(db)
         .await?;
+    for u in linked {
+        crate::accounts::sessions::note_user(db, u.id).await?;
+    }
     follow_up::Entity::delete_many()
         .filter(follow_up::Column::MemberId.is_in(member_ids.iter().copied()))
         .exec(db)

@@ -5,10 +5,8 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
-use crate::accounts::signin;
 use crate::accounts::tokens::{Claims, csrf_for};
 use crate::app::AppContext;
-use crate::entities::app_user;
 use crate::error::AppError;
 use crate::policy::Actor;
 use crate::views::{DEFAULT_LOCALE, LOCALES};
@@ -88,7 +86,6 @@ pub fn token_of(req: &HttpRequest) -> Option<(String, bool)> {
 /// A signed-in user (401 when there is none).
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub user: app_user::Model,
     pub actor: Actor,
     pub claims: Claims,
     pub via_cookie: bool,
@@ -108,12 +105,13 @@ async fn load(req: HttpRequest) -> Result<Option<CurrentUser>, AppError> {
     };
     let found = match token_of(&req) {
         None => None,
-        Some((token, via_cookie)) => signin::authenticate(&state.db, &state.secrets.jwt, &token)
+        Some((token, via_cookie)) => state
+            .sessions
+            .authenticate(&state.db, &state.secrets.jwt, &token)
             .await?
-            .map(|(user, claims)| CurrentUser {
-                actor: crate::accounts::users::actor_of(&user),
+            .map(|(holder, claims)| CurrentUser {
+                actor: holder.actor.clone(),
                 csrf: csrf_for(&state.secrets.jwt, &claims.jti),
-                user,
                 claims,
                 via_cookie,
             }),

@@ -162,6 +162,19 @@ fn replace_db_name(server: &str, name: &str) -> String {
     u.to_string()
 }
 
+/// Another app on the database of a `TestApp` (dropped with it).
+pub struct Sibling {
+    pub addr: String,
+    pub state: Data<AppContext>,
+    pub client: reqwest::Client,
+}
+
+impl Sibling {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.addr, path)
+    }
+}
+
 pub struct TestApp {
     pub addr: String,
     pub state: Data<AppContext>,
@@ -195,6 +208,23 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.addr, path)
+    }
+
+    /// A second app process on the same database (as a second `serve`
+    /// behind a load balancer would be), with its own memory.
+    pub async fn sibling(&self) -> Sibling {
+        let settings = self.db.settings();
+        let app = Application::build(settings, StartOptions::default())
+            .await
+            .expect("build sibling app");
+        let addr = format!("http://{}", app.addr());
+        let state = app.state();
+        tokio::spawn(app.run());
+        Sibling {
+            addr,
+            state,
+            client: client(),
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

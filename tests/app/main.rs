@@ -13,4 +13,5 @@ mod households;
 mod households_core;
 mod learning;
 mod mail;
+mod sessions;
 mod support;

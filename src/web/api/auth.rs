@@ -59,12 +59,16 @@ pub async fn logout(
     user: CurrentUser,
     q: web::Query<LogoutQuery>,
 ) -> AppResult<HttpResponse> {
-    signin::sign_out(&state.db, &user.user, &user.claims, q.everywhere).await?;
+    signin::sign_out(&state.db, &user.actor, &user.claims, q.everywhere).await?;
+    state.sessions.refresh(&state.db).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn me(user: CurrentUser) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(UserView::from(&user.user)))
+pub async fn me(state: web::Data<AppContext>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let row = crate::accounts::users::find(&state.db, user.actor.id)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(UserView::from(&row)))
 }
 
 #[derive(Deserialize)]
@@ -92,5 +96,6 @@ pub async fn reset(
     body: web::Json<ResetBody>,
 ) -> AppResult<HttpResponse> {
     signin::reset_password(&state.db, &state.secrets.jwt, &body.token, &body.password).await?;
+    state.sessions.refresh(&state.db).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -219,7 +219,9 @@ pub async fn enroll_api(
             &state.db,
             &state.content,
             &user.actor,
-            &user.user,
+            &crate::accounts::users::find(&state.db, user.actor.id)
+                .await?
+                .ok_or(AppError::NotFound)?,
             &path,
             body.cohort.clone(),
         )
@@ -335,7 +337,7 @@ pub async fn attempt(
 
 pub async fn my_progress(state: State, user: CurrentUser) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
-    let items = progress::overview(&state.db, &state.content, user.user.id).await?;
+    let items = progress::overview(&state.db, &state.content, user.actor.id).await?;
     Ok(HttpResponse::Ok().json(json!({"total": items.len(), "items": items})))
 }
 

@@ -52,6 +52,7 @@ pub async fn update(
     body: web::Json<UserChange>,
 ) -> AppResult<HttpResponse> {
     let u = users::update(&state.db, &user.actor, path.into_inner(), &body).await?;
+    state.sessions.refresh(&state.db).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }
 
@@ -73,7 +74,8 @@ pub async fn set_password(
         Action::ManageUser,
     )
     .await?;
-    users::set_password(&state.db, Some(user.user.id), &u, &body.password).await?;
+    users::set_password(&state.db, Some(user.actor.id), &u, &body.password).await?;
+    state.sessions.refresh(&state.db).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

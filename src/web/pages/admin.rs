@@ -18,7 +18,7 @@ use crate::web::extract::{CurrentUser, Locale};
 type State = web::Data<AppContext>;
 
 pub async fn landing(state: State, locale: Locale, user: CurrentUser) -> AppResult<HttpResponse> {
-    let role = user.user.role.clone();
+    let role = user.actor.role.as_str().to_string();
     if role == "learner" {
         return Err(AppError::Forbidden);
     }
@@ -59,13 +59,17 @@ fn user_form_page(
         .set("is_admin", user.actor.is_admin())
         .set(
             "default_area",
-            user.user.area_code.clone().unwrap_or_default(),
+            user.actor
+                .area
+                .as_ref()
+                .map(|a| a.as_str().to_string())
+                .unwrap_or_default(),
         )
 }
 
 pub async fn user_new(state: State, locale: Locale, user: CurrentUser) -> AppResult<HttpResponse> {
     user.actor.require(Action::CreateLearner)?;
-    user_form_page(&state, locale.0, &user, json!({"login": "", "display_name": "", "email": "", "role": "learner", "pin": true, "area_code": user.user.area_code}), json!({}))
+    user_form_page(&state, locale.0, &user, json!({"login": "", "display_name": "", "email": "", "role": "learner", "pin": true, "area_code": user.actor.area.as_ref().map(|a| a.as_str())}), json!({}))
         .render(&state, "pages/user_new")
 }
 
@@ -150,7 +154,7 @@ pub async fn user_show(
     Page::new(&state, locale.0, Some(&user), "users.edit")
         .set("u", UserView::from(&u))
         .set("is_admin", user.actor.is_admin())
-        .set("self_edit", u.id == user.user.id)
+        .set("self_edit", u.id == user.actor.id)
         .set("flash", flash)
         .set("errors", json!({}))
         .render(&state, "pages/user_edit")
@@ -194,13 +198,16 @@ pub async fn user_update(
         },
     };
     match users::update(&state.db, &user.actor, id, &change).await {
-        Ok(_) => Ok(redirect(&format!("/admin/users/{id}?saved=1"))),
+        Ok(_) => {
+            state.sessions.refresh(&state.db).await?;
+            Ok(redirect(&format!("/admin/users/{id}?saved=1")))
+        }
         Err(AppError::Validation { fields, .. }) => {
             let u = users::get_managed(&state.db, &user.actor, id, Action::ManageUser).await?;
             Page::new(&state, locale.0, Some(&user), "users.edit")
                 .set("u", UserView::from(&u))
                 .set("is_admin", user.actor.is_admin())
-                .set("self_edit", u.id == user.user.id)
+                .set("self_edit", u.id == user.actor.id)
                 .set("errors", json!(fields))
                 .render_status(
                     &state,
@@ -230,7 +237,8 @@ pub async fn user_password(
         Action::ManageUser,
     )
     .await?;
-    users::set_password(&state.db, Some(user.user.id), &u, &form.password).await?;
+    users::set_password(&state.db, Some(user.actor.id), &u, &form.password).await?;
+    state.sessions.refresh(&state.db).await?;
     Ok(redirect(&format!("/admin/users/{}?saved=1", u.id)))
 }
 

@@ -134,11 +134,12 @@ pub async fn logout(
 ) -> AppResult<HttpResponse> {
     signin::sign_out(
         &state.db,
-        &user.user,
+        &user.actor,
         &user.claims,
         form.everywhere.is_some(),
     )
     .await?;
+    state.sessions.refresh(&state.db).await?;
     let mut res = redirect("/login");
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     gone.make_removal();

@@ -14,7 +14,7 @@ pub async fn home(
     user: MaybeUser,
 ) -> AppResult<HttpResponse> {
     if let Some(u) = &user.0 {
-        let to = match u.user.role.as_str() {
+        let to = match u.actor.role.as_str() {
             "admin" => Some("/admin"),
             "official" => Some("/office"),
             "trainer" => Some("/teach"),

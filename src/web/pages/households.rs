@@ -250,7 +250,12 @@ fn form_page(
 
 pub async fn new_form(state: State, locale: Locale, user: CurrentUser) -> AppResult<HttpResponse> {
     user.actor.require(Action::EditHouseholds)?;
-    let area = user.user.area_code.clone().unwrap_or_default();
+    let area = user
+        .actor
+        .area
+        .as_ref()
+        .map(|a| a.as_str().to_string())
+        .unwrap_or_default();
     form_page(
         &state,
         locale.0,

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Page, redirect};
+use crate::accounts::Role;
 use crate::app::AppContext;
 use crate::entities::{course, course_media};
 use crate::error::{AppError, AppResult};
@@ -31,8 +32,8 @@ pub async fn catalog(
     let drafts = user.is_some_and(|u| u.actor.may(Action::ViewDraftCourses));
     let rows = list_courses(&state.db, drafts).await?;
     let mine: BTreeMap<String, progress::CourseProgress> = match user {
-        Some(u) if u.user.role == "learner" => {
-            progress::overview(&state.db, &state.content, u.user.id)
+        Some(u) if u.actor.role == Role::Learner => {
+            progress::overview(&state.db, &state.content, u.actor.id)
                 .await?
                 .into_iter()
                 .map(|p| (p.course.clone(), p))
@@ -64,9 +65,9 @@ pub async fn course_page(
 ) -> AppResult<HttpResponse> {
     let info = visible(&state, &user, &path).await?;
     let mut detail = course_detail(&state, &info, locale.0).await?;
-    let e = enroll::find(&state.db, user.user.id, &info.course.slug).await?;
+    let e = enroll::find(&state.db, user.actor.id, &info.course.slug).await?;
     let mine = if e.is_some() {
-        progress::overview(&state.db, &state.content, user.user.id)
+        progress::overview(&state.db, &state.content, user.actor.id)
             .await?
             .into_iter()
             .find(|p| p.course == info.course.slug)
@@ -74,12 +75,12 @@ pub async fn course_page(
         None
     };
     let missing = match &e {
-        Some(_) => Some(completion::missing(&state.db, user.user.id, &info).await?),
+        Some(_) => Some(completion::missing(&state.db, user.actor.id, &info).await?),
         None => None,
     };
     // The learner sees the trainer's sign-offs: the best level per task.
     let signed: BTreeMap<String, i32> = crate::entities::task_signoff::Entity::find()
-        .filter(crate::entities::task_signoff::Column::UserId.eq(user.user.id))
+        .filter(crate::entities::task_signoff::Column::UserId.eq(user.actor.id))
         .filter(crate::entities::task_signoff::Column::CourseSlug.eq(info.course.slug.as_str()))
         .all(&state.db)
         .await?
@@ -113,7 +114,7 @@ pub async fn course_page(
         )
         .set("mine", mine)
         .set("missing", missing.map(|m| json!({"lessons": m.lessons.len(), "checks": m.checks.len(), "tasks": m.tasks.len(), "post_test": m.post_test})))
-        .set("is_learner", user.user.role == "learner")
+        .set("is_learner", user.actor.role == Role::Learner)
         .render(&state, "pages/course")
 }
 
@@ -127,7 +128,9 @@ pub async fn enroll_self(
         &state.db,
         &state.content,
         &user.actor,
-        &user.user,
+        &crate::accounts::users::find(&state.db, user.actor.id)
+            .await?
+            .ok_or(AppError::NotFound)?,
         &path,
         None,
     )
@@ -141,10 +144,10 @@ pub async fn skip_pre(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
-    enroll::find(&state.db, user.user.id, &path)
+    enroll::find(&state.db, user.actor.id, &path)
         .await?
         .ok_or(AppError::NotFound)?;
-    enroll::mark_pre_done(&state.db, user.user.id, &path).await?;
+    enroll::mark_pre_done(&state.db, user.actor.id, &path).await?;
     Ok(redirect(&format!("/courses/{}", path.as_str())))
 }
 
@@ -160,10 +163,10 @@ pub async fn lesson_page(
     let t = crate::catalog::store::lesson_text(&state.db, &info, l, locale.0)
         .await?
         .ok_or(AppError::NotFound)?;
-    let enrolled = enroll::find(&state.db, user.user.id, &slug)
+    let enrolled = enroll::find(&state.db, user.actor.id, &slug)
         .await?
         .is_some();
-    if enrolled && user.user.role == "learner" {
+    if enrolled && user.actor.role == Role::Learner {
         events::record(
             &state,
             &user.actor,
@@ -195,7 +198,7 @@ pub async fn lesson_page(
         .set("prev", i.checked_sub(1).and_then(|j| info.lessons.get(j)).map(|x| x.slug.clone()))
         .set("next", info.lessons.get(i + 1).map(|x| x.slug.clone()))
         .set("check", info.lesson_checks().find(|q| q.row.lesson_slug.as_deref() == Some(l.slug.as_str())).map(|q| q.row.slug.clone()))
-        .set("enrolled", enrolled && user.user.role == "learner")
+        .set("enrolled", enrolled && user.actor.role == Role::Learner)
         .set("langs", langs)
         .render(&state, "pages/lesson")
 }
@@ -272,7 +275,7 @@ pub async fn quiz_page(
             .collect::<Vec<_>>(),
     )
     .set("attempt_id", uuid::Uuid::new_v4().to_string())
-    .set("can_submit", user.user.role == "learner")
+    .set("can_submit", user.actor.role == Role::Learner)
     .render(&state, "pages/quiz")
 }
 
@@ -378,10 +381,10 @@ pub async fn quiz_submit(
         })
         .collect();
     if q.row.kind == "pre" {
-        enroll::mark_pre_done(&state.db, user.user.id, &slug).await?;
+        enroll::mark_pre_done(&state.db, user.actor.id, &slug).await?;
     }
     let cert = crate::entities::certificate::Entity::find()
-        .filter(crate::entities::certificate::Column::UserId.eq(user.user.id))
+        .filter(crate::entities::certificate::Column::UserId.eq(user.actor.id))
         .filter(crate::entities::certificate::Column::CourseSlug.eq(slug.as_str()))
         .one(&state.db)
         .await?
@@ -404,7 +407,7 @@ pub async fn quiz_submit(
 }
 
 pub async fn me(state: State, user: CurrentUser, locale: Locale) -> AppResult<HttpResponse> {
-    let items = progress::overview(&state.db, &state.content, user.user.id).await?;
+    let items = progress::overview(&state.db, &state.content, user.actor.id).await?;
     let titles: BTreeMap<String, String> = course::Entity::find()
         .filter(course::Column::Status.eq("published"))
         .all(&state.db)

@@ -39,8 +39,8 @@ impl Page {
             "user".into(),
             match user {
                 Some(u) => json!({
-                    "id": u.user.id, "role": u.user.role, "display_name": u.user.display_name,
-                    "login": u.user.login, "csrf": u.csrf,
+                    "id": u.actor.id, "role": u.actor.role.as_str(), "display_name": u.actor.display_name,
+                    "login": u.actor.login, "csrf": u.csrf,
                 }),
                 None => Value::Null,
             },

@@ -80,7 +80,10 @@ pub async fn reset_submit(
     form: web::Form<ResetForm>,
 ) -> AppResult<HttpResponse> {
     match signin::reset_password(&state.db, &state.secrets.jwt, &form.token, &form.password).await {
-        Ok(()) => Ok(redirect("/login?reset=1")),
+        Ok(()) => {
+            state.sessions.refresh(&state.db).await?;
+            Ok(redirect("/login?reset=1"))
+        }
         Err(AppError::Validation { fields, .. }) => {
             let (pre, _) = pre_token(&req);
             Page::new(&state, locale.0, None, "reset.new_title")

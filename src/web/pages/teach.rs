@@ -229,7 +229,14 @@ pub async fn classes_page(
     Page::new(&state, locale.0, Some(&user), "teach.classes")
         .set("items", items)
         .set("courses", course_options(&state, locale.0).await?)
-        .set("area", user.user.area_code.clone().unwrap_or_default())
+        .set(
+            "area",
+            user.actor
+                .area
+                .as_ref()
+                .map(|a| a.as_str().to_string())
+                .unwrap_or_default(),
+        )
         .render(&state, "pages/teach_classes")
 }
 
