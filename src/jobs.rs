@@ -9,10 +9,10 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
+use crate::app::AppContext;
 use crate::entities::mail_outbox;
 use crate::error::AppResult;
 use crate::mail::{Transport, backoff, lease_end};
-use crate::app::AppContext;
 
 const BATCH: u64 = 20;
 

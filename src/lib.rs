@@ -32,9 +32,9 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web as aweb};
 
+use crate::app::AppContext;
 use crate::config::Settings;
 use crate::views::Views;
-use crate::app::AppContext;
 
 /// How `serve` starts.
 #[derive(Debug, Clone, Default)]

@@ -6,9 +6,9 @@
 pub mod history;
 
 use crate::accounts::users::{self, NewUser};
+use crate::app::AppContext;
 use crate::areas;
 use crate::error::AppResult;
-use crate::app::AppContext;
 
 pub const AREAS: &str = include_str!("areas.csv");
 

@@ -8,12 +8,12 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Serialize;
 
 use super::idcard::NationalId;
+use super::messages::Msg;
+use super::rules;
 use super::store::hasher;
 use crate::accounts::Role;
 use crate::accounts::users::{self, NewUser, UserChange};
 use crate::entities::{app_user, household, member};
-use super::messages::Msg;
-use super::rules;
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, Actor};
 

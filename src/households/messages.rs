@@ -102,12 +102,15 @@ mod tests {
 
     #[test]
     fn fills_placeholders_from_the_english_catalog() {
-        let m = Msg::new("hh.err.between").with("min", 0).with("max", 12);
-        assert_eq!(m.english(), "must be between 0 and 12");
+        let m = Msg::new("hh.err.not_between")
+            .with("value", 13)
+            .with("min", 0)
+            .with("max", 12);
+        assert_eq!(m.english(), "13 is not between 0 and 12");
         assert_eq!(Msg::new("no.such.key").english(), "no.such.key");
         assert_eq!(
-            m.fill("{min} 到 {max} 之间"),
-            "0 到 12 之间",
+            m.fill("{value} 不在 {min} 到 {max} 之间"),
+            "13 不在 0 到 12 之间",
             "a translation fills the same placeholders"
         );
     }
@@ -116,7 +119,10 @@ mod tests {
     fn every_registry_key_has_both_languages() {
         let zh: HashMap<String, String> =
             toml::from_str(include_str!("../../templates/locales/zh-CN.toml")).unwrap();
-        let keys: Vec<&String> = ENGLISH.keys().filter(|k| k.starts_with("hh.err.")).collect();
+        let keys: Vec<&String> = ENGLISH
+            .keys()
+            .filter(|k| k.starts_with("hh.err."))
+            .collect();
         assert!(keys.len() > 20, "{keys:?}");
         for k in keys {
             assert!(zh.contains_key(k), "{k} has no Chinese text");

@@ -269,15 +269,20 @@ pub struct CheckedMember {
     pub problems: Vec<(MemberField, Msg)>,
 }
 
+/// The trimmed text, `None` when blank.
+fn present(v: Option<&str>) -> Option<&str> {
+    v.map(str::trim).filter(|s| !s.is_empty())
+}
+
 /// Every rule of a member: name 1-64 characters, a valid identity number, a
 /// known relation, sex and birth year (read from the identity number when
 /// absent, agreeing with it when given; born 1900 to this year), known health
 /// and labour, migrant months 0-12, short free texts.
-pub fn check_member(m: &MemberFields<'_>, today: NaiveDate) -> CheckedMember {
+pub fn check_member<'a>(m: &MemberFields<'a>, today: NaiveDate) -> CheckedMember {
     use MemberField as F;
     let mut problems = Vec::new();
-    let mut need = |field: F, v: Option<&str>| {
-        let v = v.map(str::trim).filter(|s| !s.is_empty());
+    let mut need = |field: F, v: Option<&'a str>| {
+        let v = present(v);
         if v.is_none() {
             problems.push((field, required()));
         }
@@ -291,14 +296,23 @@ pub fn check_member(m: &MemberFields<'_>, today: NaiveDate) -> CheckedMember {
             problems.push((field, msg));
         }
     };
-    let name = name.and_then(|n| text(n, 64).map(str::to_owned).map_err(|e| check(F::Name, Err(e))).ok());
+    let name = name.and_then(|n| {
+        text(n, 64)
+            .map(str::to_owned)
+            .map_err(|e| check(F::Name, Err(e)))
+            .ok()
+    });
     let relation = relation.and_then(|r| {
         vocab(r, Relation::parse, Relation::expected)
             .map_err(|e| check(F::Relation, Err(e)))
             .ok()
     });
-    let id = id_number.and_then(|s| national_id(s, today).map_err(|e| check(F::IdNumber, Err(e))).ok());
-    let opt = |v: Option<&str>| v.map(str::trim).filter(|s| !s.is_empty());
+    let id = id_number.and_then(|s| {
+        national_id(s, today)
+            .map_err(|e| check(F::IdNumber, Err(e)))
+            .ok()
+    });
+    let opt = present;
     let sex = opt(m.sex).and_then(|s| {
         vocab(s, Sex::parse, Sex::expected)
             .map_err(|e| check(F::Sex, Err(e)))
@@ -389,10 +403,14 @@ mod tests {
     }
 
     fn id(year: u16) -> String {
-        NationalId::synthetic("530627", NaiveDate::from_ymd_opt(i32::from(year), 3, 4).unwrap(), 11)
-            .unwrap()
-            .expose()
-            .to_owned()
+        NationalId::synthetic(
+            "530627",
+            NaiveDate::from_ymd_opt(i32::from(year), 3, 4).unwrap(),
+            11,
+        )
+        .unwrap()
+        .expose()
+        .to_owned()
     }
 
     #[test]
@@ -409,15 +427,24 @@ mod tests {
         assert!(fen("1e5").is_err());
         assert!(fen(".").is_err());
         assert!(fen("-").is_err());
-        assert_eq!(fen("99999999999999999999").unwrap_err().key, "hh.err.yuan_too_large");
+        assert_eq!(
+            fen("99999999999999999999").unwrap_err().key,
+            "hh.err.yuan_too_large"
+        );
     }
 
     #[test]
     fn checks_numbers_and_text() {
         assert_eq!(int_in("2019", 2000, 2025), Ok(2019));
         assert_eq!(int_in("6.0", 0, 12), Ok(6));
-        assert_eq!(int_in("13", 0, 12).unwrap_err().english(), "13 is not between 0 and 12");
-        assert_eq!(int_in("six", 0, 12).unwrap_err().english(), "six is not a whole number");
+        assert_eq!(
+            int_in("13", 0, 12).unwrap_err().english(),
+            "13 is not between 0 and 12"
+        );
+        assert_eq!(
+            int_in("six", 0, 12).unwrap_err().english(),
+            "six is not a whole number"
+        );
         assert!(text("张三", 2).is_ok());
         assert!(text("张三丰", 2).is_err());
         assert!(phone("+86 138-0000-0000").is_ok());
@@ -436,7 +463,11 @@ mod tests {
         let keys: Vec<_> = problems.iter().map(|m| m.key).collect();
         assert_eq!(
             keys,
-            ["hh.err.cause_twice", "hh.err.unknown_cause", "hh.err.too_many_causes"]
+            [
+                "hh.err.cause_twice",
+                "hh.err.unknown_cause",
+                "hh.err.too_many_causes"
+            ]
         );
     }
 
@@ -486,7 +517,12 @@ mod tests {
             },
             today(),
         );
-        assert!(too_old.problems.iter().any(|(f, m)| *f == MemberField::BirthYear
-            && m.english().starts_with("birth year 1899 is impossible")));
+        assert!(
+            too_old
+                .problems
+                .iter()
+                .any(|(f, m)| *f == MemberField::BirthYear
+                    && m.english().starts_with("birth year 1899 is impossible"))
+        );
     }
 }

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
+use crate::app::AppContext;
 use crate::entities::{app_user, mail_outbox};
 use crate::error::AppResult;
 use crate::jobs::week_start;
-use crate::app::AppContext;
 
 /// Queues the digest for every official with an email who has not had this week's.
 pub async fn queue_due(state: &AppContext, now: DateTime<Utc>) -> AppResult<usize> {

@@ -15,9 +15,9 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
-use crate::app::AppContext;
 use super::extract::{PRE_COOKIE, SESSION_COOKIE};
 use crate::accounts::tokens::{Purpose, csrf_for, verify};
+use crate::app::AppContext;
 use crate::error::AppError;
 
 pub async fn csrf(

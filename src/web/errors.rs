@@ -9,8 +9,8 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
 use serde_json::json;
 
-use crate::app::AppContext;
 use super::extract::locale_of;
+use crate::app::AppContext;
 use crate::error::ErrorInfo;
 
 pub async fn html_errors(

@@ -5,9 +5,9 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
-use crate::app::AppContext;
 use crate::accounts::signin;
 use crate::accounts::tokens::{Claims, csrf_for};
+use crate::app::AppContext;
 use crate::entities::app_user;
 use crate::error::AppError;
 use crate::policy::Actor;

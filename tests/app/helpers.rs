@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 
 use actix_web::web::Data;
-use fuzhi::config::Settings;
 use fuzhi::app::AppContext;
+use fuzhi::config::Settings;
 use fuzhi::{Application, StartOptions};
 use sea_orm::{ConnectionTrait, Database};
 

@@ -22,11 +22,7 @@ pub fn hashed(h: &HouseholdRow<NationalId>, hasher: &IdHasher) -> HouseholdRow<H
         primary_cause: h.primary_cause,
         other_causes: h.other_causes.clone(),
         income: h.income,
-        members: h
-            .members
-            .iter()
-            .map(|m| m.hashed(hasher))
-            .collect(),
+        members: h.members.iter().map(|m| m.hashed(hasher)).collect(),
     }
 }
 

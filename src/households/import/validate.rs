@@ -15,7 +15,7 @@ use super::read::{Cells, Sink};
 use super::{HouseholdRow, ImportContext, ImportPlan, Income, MemberRow, RowError};
 use crate::households::idcard::IdHasher;
 use crate::households::messages::Msg;
-use crate::households::rules::{self, Fen, MemberFields, MemberField, cause, phone, text, vocab};
+use crate::households::rules::{self, Fen, MemberField, MemberFields, cause, phone, text, vocab};
 use crate::households::vocab::{Cause, HouseholdKind, HouseholdStatus, MonitorType, Relation};
 
 /// Set bits mark household columns that failed to parse on a row.
@@ -87,8 +87,11 @@ impl<'v, C: Cells + ?Sized> RowCtx<'v, C> {
     }
 
     fn err(&mut self, col: Column, message: Msg) {
-        self.errors
-            .push(RowError::new(self.row, self.map.name(col), message.english()));
+        self.errors.push(RowError::new(
+            self.row,
+            self.map.name(col),
+            message.english(),
+        ));
     }
 
     /// Applies `parse` to a non-blank cell; an error is recorded and returns None.
@@ -266,7 +269,9 @@ impl<'c> Validator<'c> {
         }
         mark!(Column::OtherCauses);
 
-        let net_fen = r.parse(Column::NetPerCapitaYuan, |s| Fen::parse_yuan(s).map(|f| f.0));
+        let net_fen = r.parse(Column::NetPerCapitaYuan, |s| {
+            Fen::parse_yuan(s).map(|f| f.0)
+        });
         mark!(Column::NetPerCapitaYuan);
         let income_year = r.parse(Column::IncomeYear, |s| {
             rules::whole(s).and_then(|y| rules::income_year(y, year))

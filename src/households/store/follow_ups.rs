@@ -126,8 +126,11 @@ mod tests {
         let now = Utc::now();
         assert_eq!(surveyed_at(None, now), Ok(now));
         assert_eq!(
-            surveyed_at(Some("2026-05-01"), now.max(parse_time("2026-05-02").unwrap()))
-                .map(|t| t.to_rfc3339()),
+            surveyed_at(
+                Some("2026-05-01"),
+                now.max(parse_time("2026-05-02").unwrap())
+            )
+            .map(|t| t.to_rfc3339()),
             Ok("2026-05-01T00:00:00+00:00".into())
         );
         assert_eq!(

@@ -136,6 +136,15 @@ mod tests {
         };
         let p = check(&i, 2025);
         assert_eq!(p.keys().collect::<Vec<_>>(), ["wage_fen", "year"]);
-        assert!(check(&IncomeInput { year: 2025, ..Default::default() }, 2025).is_empty());
+        assert!(
+            check(
+                &IncomeInput {
+                    year: 2025,
+                    ..Default::default()
+                },
+                2025
+            )
+            .is_empty()
+        );
     }
 }

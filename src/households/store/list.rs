@@ -5,8 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::inputs::{ListQuery, Page, Summary};
@@ -184,4 +183,3 @@ async fn summarize(
         })
         .collect())
 }
-

@@ -84,10 +84,7 @@ pub(super) async fn check_ids_free(
 }
 
 /// Drops the links of learner accounts to these members, and their follow-ups.
-pub(super) async fn unlink_members(
-    db: &impl ConnectionTrait,
-    member_ids: &[i64],
-) -> AppResult<()> {
+pub(super) async fn unlink_members(db: &impl ConnectionTrait, member_ids: &[i64]) -> AppResult<()> {
     if member_ids.is_empty() {
         return Ok(());
     }

@@ -40,7 +40,10 @@ async fn check_village(
     let code = code.trim();
     match AreaCode::parse(code) {
         Err(e) => {
-            p.insert("area_code".into(), Msg::new("hh.err.area").with("reason", e));
+            p.insert(
+                "area_code".into(),
+                Msg::new("hh.err.area").with("reason", e),
+            );
         }
         Ok(a) => {
             actor.require_in(Action::EditHouseholds, Some(a.as_str()))?;
@@ -115,7 +118,6 @@ async fn replace_causes(
     }
     Ok(())
 }
-
 
 /// Creates a household with its members (at least one, exactly one head) and
 /// causes (exactly one primary unless not poor, at most two others).
@@ -351,7 +353,6 @@ async fn trained_users(db: &impl ConnectionTrait, user_ids: Vec<i64>) -> AppResu
         .collect())
 }
 
-
 /// Changes a household's own fields and causes.
 pub async fn update(
     db: &DatabaseConnection,
@@ -469,7 +470,6 @@ async fn update_in(
 }
 
 /// Deletes a household; its members, causes, incomes and follow-ups go with it
-
 /// and linked learner accounts lose their link.
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<()> {
     let txn = begin_write(db).await?;

@@ -6,8 +6,8 @@ use serde_json::json;
 
 use crate::accounts::signin;
 use crate::accounts::users::UserView;
-use crate::error::AppResult;
 use crate::app::AppContext;
+use crate::error::AppResult;
 use crate::web::extract::CurrentUser;
 use crate::web::pages::auth::client_ip;
 

@@ -6,13 +6,13 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::households::bulk::{self, Format};
 use crate::households::store::{
     self, FollowUpInput, HouseholdPatch, IncomeInput, ListQuery, NewHousehold,
 };
 use crate::policy::Action;
-use crate::app::AppContext;
 use crate::web::extract::CurrentUser;
 
 type State = web::Data<AppContext>;

@@ -8,12 +8,12 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::app::AppContext;
 use crate::entities::{competence, course};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::{CourseInfo, text};
 use crate::learning::{certificates, classes, enroll, events, progress, tasks};
 use crate::policy::Action;
-use crate::app::AppContext;
 use crate::web::extract::{CurrentUser, Locale};
 
 type State = web::Data<AppContext>;

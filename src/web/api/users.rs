@@ -5,11 +5,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::accounts::users::{self, NewUser, UserChange, UserQuery, UserView};
+use crate::app::AppContext;
 use crate::areas::{self, NewArea};
 use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::policy::Action;
-use crate::app::AppContext;
 use crate::web::extract::CurrentUser;
 use crate::web::pages::admin::AuditQuery;
 

@@ -8,11 +8,11 @@ use serde_json::json;
 
 use super::{Page, pager, redirect};
 use crate::accounts::users::{self, NewUser, UserChange, UserQuery, UserView};
+use crate::app::AppContext;
 use crate::areas::{self, NewArea};
 use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::policy::Action;
-use crate::app::AppContext;
 use crate::web::extract::{CurrentUser, Locale};
 
 type State = web::Data<AppContext>;

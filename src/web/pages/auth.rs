@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use super::{Page, pre_token, redirect, safe_next};
 use crate::accounts::signin;
-use crate::error::{AppError, AppResult};
 use crate::app::AppContext;
+use crate::error::{AppError, AppResult};
 use crate::web::extract::{CurrentUser, Locale, MaybeUser, SESSION_COOKIE};
 
 #[derive(Deserialize)]

@@ -9,13 +9,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::Page;
+use crate::app::AppContext;
 use crate::error::AppResult;
 use crate::households::vocab::{Cause, Sex};
 use crate::reports::export::{self, Table};
 use crate::reports::figures::{self, Labels, Period, Summary};
 use crate::reports::{suppress::Shown, svg};
 use crate::views::Views;
-use crate::app::AppContext;
 use crate::web::extract::{CurrentUser, Locale};
 
 #[derive(Debug, Deserialize)]

@@ -2,8 +2,8 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::Page;
-use crate::error::AppResult;
 use crate::app::AppContext;
+use crate::error::AppResult;
 use crate::web::extract::{Locale, MaybeUser};
 
 /// Staff go to their desk; learners see "continue where you left off" and the

@@ -11,12 +11,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Page, redirect};
+use crate::app::AppContext;
 use crate::entities::{course, course_media};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::text;
 use crate::learning::{certificates, completion, enroll, events, progress};
 use crate::policy::Action;
-use crate::app::AppContext;
 use crate::web::api::learning::{course_detail, list_courses, public_question, visible};
 use crate::web::extract::{CurrentUser, Locale, MaybeUser};
 

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Page, redirect, safe_next};
+use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::households::link::{self, MemberHit};
 use crate::policy::Action;
-use crate::app::AppContext;
 use crate::web::api::households::key;
 use crate::web::extract::{CurrentUser, Locale};
 

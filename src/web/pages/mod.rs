@@ -16,8 +16,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{Map, Value, json};
 
 use super::extract::{CurrentUser, PRE_COOKIE};
-use crate::error::AppResult;
 use crate::app::AppContext;
+use crate::error::AppResult;
 
 /// The data every page template gets: language, title, the signed-in user
 /// (with the CSRF token for forms) and whatever the page adds.
@@ -26,7 +26,12 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn new(state: &AppContext, lang: &str, user: Option<&CurrentUser>, title_key: &str) -> Page {
+    pub fn new(
+        state: &AppContext,
+        lang: &str,
+        user: Option<&CurrentUser>,
+        title_key: &str,
+    ) -> Page {
         let mut data = Map::new();
         data.insert("lang".into(), json!(lang));
         data.insert("title".into(), json!(state.views.tr(lang, title_key)));

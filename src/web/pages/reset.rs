@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use super::{Page, pre_token, redirect};
 use crate::accounts::signin;
-use crate::error::{AppError, AppResult};
 use crate::app::AppContext;
+use crate::error::{AppError, AppResult};
 use crate::web::extract::Locale;
 
 pub async fn request_form(

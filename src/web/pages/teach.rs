@@ -8,12 +8,12 @@ use serde_json::json;
 
 use super::{Page, redirect};
 use crate::accounts::users::{self, UserQuery};
+use crate::app::AppContext;
 use crate::entities::{attendance, class_session, task_signoff};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::text;
 use crate::learning::{classes, enroll, tasks};
 use crate::policy::Action;
-use crate::app::AppContext;
 use crate::web::api::learning::list_courses;
 use crate::web::extract::{CurrentUser, Locale};
 

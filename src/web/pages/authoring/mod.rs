@@ -20,13 +20,13 @@ pub use quizzes::{quiz_edit, quiz_save, tasks_edit, tasks_save};
 use self::forms::{CHOICE_IDS, Errors, Fields};
 use self::problems::problems_view;
 use super::{Page, redirect};
+use crate::app::AppContext;
 use crate::catalog::authoring::{self, Working};
 use crate::courses::edit::{self, Meta};
 use crate::courses::{Course, Problem, QuestionKind, Text, render_markdown};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::text;
 use crate::policy::Action;
-use crate::app::AppContext;
 use crate::web::extract::{CurrentUser, Locale};
 
 type State = web::Data<AppContext>;
@@ -194,7 +194,13 @@ pub struct Flash {
 }
 
 /// The course-details form, complete (strict templates), from values as sent.
-fn meta_form(state: &AppContext, lang: &str, v: &Value, errors: &Errors, options: &[Value]) -> Value {
+fn meta_form(
+    state: &AppContext,
+    lang: &str,
+    v: &Value,
+    errors: &Errors,
+    options: &[Value],
+) -> Value {
     let get = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let chosen: Vec<String> = match v.get("competence") {
         Some(Value::Array(a)) => a

@@ -126,8 +126,6 @@ pub async fn show(
     .render(&state, "pages/household")
 }
 
-/// Re-renders the detail page with the errors of a failed form, or redirects.
-
 /// Redirects after a write, or re-renders the detail page with its problems.
 async fn after_write<T>(
     state: &AppContext,
@@ -195,7 +193,6 @@ pub async fn remove_confirm(
         .render(&state, "pages/member_remove")
 }
 
-
 pub async fn remove_member(
     state: State,
     locale: Locale,
@@ -213,7 +210,6 @@ pub async fn remove_member(
     let r = store::remove_member(&state.db, &user.actor, id, mid).await;
     after_write(&state, locale.0, &user, id, r).await
 }
-
 
 pub async fn income(
     state: State,
@@ -281,4 +277,3 @@ pub async fn history(
         .set("wide", true)
         .render(&state, "pages/household_history")
 }
-

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 
 use crate::households::messages::{Msg, Problems};
 use crate::households::rules::{self, Fen};
-use crate::households::vocab::{HouseholdKind, HouseholdStatus};
 use crate::households::store::{
     FollowUpInput, HouseholdPatch, IncomeInput, MemberInput, NewHousehold,
 };
+use crate::households::vocab::{HouseholdKind, HouseholdStatus};
 
 /// The trimmed value, `None` when blank.
 fn opt(s: &Option<String>) -> Option<String> {

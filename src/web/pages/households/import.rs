@@ -120,4 +120,3 @@ pub async fn import(
         Err(e) => Err(e),
     }
 }
-

@@ -106,7 +106,6 @@ fn yuan(fen: i64) -> String {
     format!("{sign}{}.{:02}", f / 100, f % 100)
 }
 
-
 /// A registry message in the page's language.
 fn say(state: &AppContext, lang: &str, m: &Msg) -> String {
     m.fill(&state.views.tr(lang, m.key))
@@ -114,11 +113,7 @@ fn say(state: &AppContext, lang: &str, m: &Msg) -> String {
 
 /// The problems of a refused write as `[{field, message}]` for the page, with
 /// the status to answer; `None` for errors the page does not show in place.
-fn error_list(
-    state: &AppContext,
-    lang: &str,
-    e: &RegistryError,
-) -> Option<(Value, StatusCode)> {
+fn error_list(state: &AppContext, lang: &str, e: &RegistryError) -> Option<(Value, StatusCode)> {
     match e {
         RegistryError::Invalid(p) => Some((
             Value::Array(
@@ -188,7 +183,6 @@ pub async fn list(
         .render(&state, "pages/households")
 }
 
-
 // ---- create and edit -------------------------------------------------------------------
 
 fn form_page(
@@ -239,8 +233,13 @@ pub async fn create(
         Err(e) => e,
     };
     match error_list(&state, locale.0, &e) {
-        Some((list, status)) => form_page(&state, locale.0, &user, "hh.new", None, f.values(), list)
-            .render_status(&state, "pages/household_form", status),
+        Some((list, status)) => {
+            form_page(&state, locale.0, &user, "hh.new", None, f.values(), list).render_status(
+                &state,
+                "pages/household_form",
+                status,
+            )
+        }
         None => Err(e.into()),
     }
 }
@@ -274,7 +273,6 @@ pub async fn edit_form(
     )
     .render(&state, "pages/household_form")
 }
-
 
 pub async fn update(
     state: State,
@@ -330,4 +328,3 @@ pub async fn delete(
     store::delete(&state.db, &user.actor, id).await?;
     Ok(redirect("/office/households?deleted=1"))
 }
-
