@@ -17,9 +17,12 @@ pub struct Model {
     pub relation: String,
     pub education: Option<String>,
     pub school_status: Option<String>,
+    /// Sensitive: left out of a serialized row when cleared.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub health: Option<String>,
     pub labour: Option<String>,
     pub migrant_months: Option<i32>,
+    #[serde(skip_serializing)]
     pub id_hmac: Option<String>,
     pub id_last4: Option<String>,
     pub created_at: DateTimeUtc,

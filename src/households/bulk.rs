@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::import::{self, FileKind, ImportContext, ImportPlan};
-use super::store::{ENTITY, area_prefix};
+use super::store::{ENTITY, area_prefix, member_model};
 use super::vocab::{Cause, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex};
 use crate::audit::{self, Action as Audit, Entry};
 use crate::entities::{area, household, household_cause, income_record, member};
@@ -272,25 +272,7 @@ async fn write_plan(
                 });
             }
             for m in &h.members {
-                members.push(member::ActiveModel {
-                    household_id: Set(id),
-                    area_code: Set(h.area_code.clone()),
-                    name: Set(m.name.clone()),
-                    sex: Set(m.sex.code().to_owned()),
-                    birth_year: Set(m.birth_year),
-                    ethnicity: Set(m.ethnicity.clone()),
-                    relation: Set(m.relation.code().to_owned()),
-                    education: Set(m.education.clone()),
-                    school_status: Set(m.school_status.clone()),
-                    health: Set(m.health.map(|x| x.code().to_owned())),
-                    labour: Set(m.labour.map(|x| x.code().to_owned())),
-                    migrant_months: Set(m.migrant_months),
-                    id_hmac: Set(Some(m.id.hmac.clone())),
-                    id_last4: Set(Some(m.id.last4.clone())),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                });
+                members.push(member_model(id, &h.area_code, m, now));
             }
         }
         member_count += members.len();

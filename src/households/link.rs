@@ -8,6 +8,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Serialize;
 
 use super::idcard::NationalId;
+use super::messages::Msg;
+use super::rules;
 use super::store::hasher;
 use crate::accounts::Role;
 use crate::accounts::users::{self, NewUser, UserChange};
@@ -104,7 +106,7 @@ pub async fn search_by_id_number(
 ) -> AppResult<Vec<MemberHit>> {
     actor.require(Action::ManageUser)?;
     let id = NationalId::parse(id_number)
-        .map_err(|e| AppError::field("id_number", format!("not a valid ID number: {e}")))?;
+        .map_err(|e| AppError::field("id_number", rules::id_problem(&e).english()))?;
     let found = member::Entity::find()
         .filter(member::Column::IdHmac.eq(hasher(key).hex(&id)))
         .all(db)
@@ -153,7 +155,12 @@ pub async fn link(
     let u = users::find_by_login(db, login)
         .await?
         .filter(|u| u.role == Role::Learner.as_str())
-        .ok_or_else(|| AppError::field("login", format!("no learner with the login {login}")))?;
+        .ok_or_else(|| {
+            AppError::field(
+                "login",
+                Msg::new("hh.err.no_learner").with("login", login).english(),
+            )
+        })?;
     actor.require_user(
         Action::ManageUser,
         u.id,
@@ -164,10 +171,7 @@ pub async fn link(
         if other.id == u.id {
             return Ok(u);
         }
-        return Err(AppError::Conflict(format!(
-            "this member is already linked to the learner {}",
-            other.login
-        )));
+        return Err(already_linked(&other));
     }
     users::update(
         db,
@@ -181,6 +185,14 @@ pub async fn link(
     .await
 }
 
+fn already_linked(other: &app_user::Model) -> AppError {
+    AppError::Conflict(
+        Msg::new("hh.err.linked")
+            .with("login", &other.login)
+            .english(),
+    )
+}
+
 /// Creates a learner account (phone number and PIN) for the member, linked to it.
 pub async fn create_learner(
     db: &impl ConnectionTrait,
@@ -191,10 +203,7 @@ pub async fn create_learner(
 ) -> AppResult<app_user::Model> {
     let m = member_in_scope(db, actor, member_id).await?;
     if let Some(other) = linked_user(db, m.id).await? {
-        return Err(AppError::Conflict(format!(
-            "this member is already linked to the learner {}",
-            other.login
-        )));
+        return Err(already_linked(&other));
     }
     users::create(
         db,

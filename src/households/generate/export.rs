@@ -4,7 +4,7 @@
 use std::io;
 
 use crate::households::idcard::{IdHasher, NationalId};
-use crate::households::import::{Column, HashedId, HouseholdRow, MemberRow};
+use crate::households::import::{Column, HashedId, HouseholdRow};
 
 /// The household as an import would see it: identity numbers hashed with `hasher`.
 pub fn hashed(h: &HouseholdRow<NationalId>, hasher: &IdHasher) -> HouseholdRow<HashedId> {
@@ -22,27 +22,7 @@ pub fn hashed(h: &HouseholdRow<NationalId>, hasher: &IdHasher) -> HouseholdRow<H
         primary_cause: h.primary_cause,
         other_causes: h.other_causes.clone(),
         income: h.income,
-        members: h
-            .members
-            .iter()
-            .map(|m| MemberRow {
-                row: m.row,
-                name: m.name.clone(),
-                sex: m.sex,
-                birth_year: m.birth_year,
-                ethnicity: m.ethnicity.clone(),
-                relation: m.relation,
-                education: m.education.clone(),
-                school_status: m.school_status.clone(),
-                health: m.health,
-                labour: m.labour,
-                migrant_months: m.migrant_months,
-                id: HashedId {
-                    hmac: hasher.hex(&m.id),
-                    last4: m.id.last4(),
-                },
-            })
-            .collect(),
+        members: h.members.iter().map(|m| m.hashed(hasher)).collect(),
     }
 }
 

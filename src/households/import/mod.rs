@@ -148,6 +148,29 @@ pub struct MemberRow<Id = HashedId> {
     pub id: Id,
 }
 
+impl MemberRow<super::NationalId> {
+    /// The member as kept: the identity number replaced by its HMAC and last four.
+    pub fn hashed(&self, hasher: &super::IdHasher) -> MemberRow {
+        MemberRow {
+            row: self.row,
+            name: self.name.clone(),
+            sex: self.sex,
+            birth_year: self.birth_year,
+            ethnicity: self.ethnicity.clone(),
+            relation: self.relation,
+            education: self.education.clone(),
+            school_status: self.school_status.clone(),
+            health: self.health,
+            labour: self.labour,
+            migrant_months: self.migrant_months,
+            id: HashedId {
+                hmac: hasher.hex(&self.id),
+                last4: self.id.last4(),
+            },
+        }
+    }
+}
+
 /// Every household of a file that passed validation, in first-row order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportPlan {

@@ -10,13 +10,13 @@ use std::collections::HashMap;
 use chrono::Datelike;
 
 use super::columns::{Column, ColumnMap};
-use super::fields::{int_in, phone, split_list, text, yuan_to_fen};
+use super::fields::split_list;
 use super::read::{Cells, Sink};
-use super::{HashedId, HouseholdRow, ImportContext, ImportPlan, Income, MemberRow, RowError};
-use crate::households::idcard::{IdHasher, NationalId};
-use crate::households::vocab::{
-    Cause, Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex,
-};
+use super::{HouseholdRow, ImportContext, ImportPlan, Income, MemberRow, RowError};
+use crate::households::idcard::IdHasher;
+use crate::households::messages::Msg;
+use crate::households::rules::{self, Fen, MemberField, MemberFields, cause, phone, text, vocab};
+use crate::households::vocab::{Cause, HouseholdKind, HouseholdStatus, MonitorType, Relation};
 
 /// Set bits mark household columns that failed to parse on a row.
 type BadMask = u32;
@@ -86,16 +86,19 @@ impl<'v, C: Cells + ?Sized> RowCtx<'v, C> {
         Some(self.get(col)).filter(|s| !s.is_empty())
     }
 
-    fn err(&mut self, col: Column, message: impl Into<String>) {
-        self.errors
-            .push(RowError::new(self.row, self.map.name(col), message));
+    fn err(&mut self, col: Column, message: Msg) {
+        self.errors.push(RowError::new(
+            self.row,
+            self.map.name(col),
+            message.english(),
+        ));
     }
 
     /// Applies `parse` to a non-blank cell; an error is recorded and returns None.
     fn parse<T>(
         &mut self,
         col: Column,
-        parse: impl FnOnce(&'v str) -> Result<T, String>,
+        parse: impl FnOnce(&'v str) -> Result<T, Msg>,
     ) -> Option<T> {
         let s = self.opt(col)?;
         match parse(s) {
@@ -110,25 +113,10 @@ impl<'v, C: Cells + ?Sized> RowCtx<'v, C> {
     fn required(&mut self, col: Column) -> Option<&'v str> {
         let s = self.opt(col);
         if s.is_none() {
-            self.err(col, "required");
+            self.err(col, rules::required());
         }
         s
     }
-}
-
-fn vocab<T>(
-    s: &str,
-    parse: fn(&str) -> Option<T>,
-    what: &str,
-    expected: fn() -> String,
-) -> Result<T, String> {
-    parse(s).ok_or_else(|| format!("unknown {what} {s}; use one of {}", expected()))
-}
-
-fn cause(s: &str) -> Result<Cause, String> {
-    Cause::parse(s).ok_or_else(|| {
-        format!("unknown poverty cause {s}; use a code 01-11 or 99, or its Chinese name")
-    })
 }
 
 impl<'c> Validator<'c> {
@@ -156,20 +144,20 @@ impl<'c> Validator<'c> {
             let no = &d.household.registry_no;
             if d.heads.len() > 1 {
                 let rows: Vec<String> = d.heads.iter().map(|r| r.to_string()).collect();
-                let msg = format!(
-                    "household {no} has {} heads (rows {})",
-                    d.heads.len(),
-                    rows.join(", ")
-                );
+                let msg = Msg::new("hh.err.many_heads")
+                    .with("registry", no)
+                    .with("n", d.heads.len())
+                    .with("rows", rows.join(", "))
+                    .english();
                 self.errors.push(RowError::new(row, relation.clone(), msg));
             } else if d.heads.is_empty() && !d.relation_unknown {
-                let msg = format!("household {no} has no head (户主)");
+                let msg = Msg::new("hh.err.no_head").with("registry", no).english();
                 self.errors.push(RowError::new(row, relation.clone(), msg));
             }
         }
         if self.drafts.is_empty() && self.errors.is_empty() {
             self.errors
-                .push(RowError::new(2, "", "no household rows below the header"));
+                .push(RowError::new(2, "", Msg::new("hh.err.no_rows").english()));
         }
         if !self.errors.is_empty() {
             self.errors.sort_by_key(|e| e.row);
@@ -209,17 +197,20 @@ impl<'c> Validator<'c> {
             if area_code.len() != 12 || !area_code.bytes().all(|b| b.is_ascii_digit()) {
                 r.err(
                     Column::AreaCode,
-                    format!("{area_code} is not a 12-digit village code"),
+                    Msg::new("hh.err.area_digits").with("code", area_code),
                 );
             } else if area_code.ends_with("000") {
                 r.err(
                     Column::AreaCode,
-                    format!("{area_code} is not a village code (it ends in 000)"),
+                    Msg::new("hh.err.area_not_village").with("code", area_code),
                 );
             } else if !area_code.starts_with(self.scope) || !(self.ctx.is_village)(area_code) {
                 // The same words inside and outside the importer's scope, so that
                 // an import cannot probe for villages elsewhere.
-                r.err(Column::AreaCode, format!("unknown area code {area_code}"));
+                r.err(
+                    Column::AreaCode,
+                    Msg::new("hh.err.unknown_area").with("code", area_code),
+                );
             }
         }
         mark!(Column::AreaCode);
@@ -228,52 +219,33 @@ impl<'c> Validator<'c> {
         mark!(Column::VillageGroup);
         let kind = r
             .parse(Column::Kind, |s| {
-                vocab(
-                    s,
-                    HouseholdKind::parse,
-                    "household kind",
-                    HouseholdKind::expected,
-                )
+                vocab(s, HouseholdKind::parse, HouseholdKind::expected)
             })
             .unwrap_or(HouseholdKind::OrdinaryPoor);
         mark!(Column::Kind);
         let status = r
             .parse(Column::Status, |s| {
-                vocab(
-                    s,
-                    HouseholdStatus::parse,
-                    "status",
-                    HouseholdStatus::expected,
-                )
+                vocab(s, HouseholdStatus::parse, HouseholdStatus::expected)
             })
             .unwrap_or(HouseholdStatus::Registered);
         mark!(Column::Status);
         let monitor_type = r.parse(Column::MonitorType, |s| {
-            vocab(
-                s,
-                MonitorType::parse,
-                "monitoring type",
-                MonitorType::expected,
-            )
+            vocab(s, MonitorType::parse, MonitorType::expected)
         });
         if r.errors.len() == seen && monitor_type.is_none() && status == HouseholdStatus::Monitored
         {
-            r.err(
-                Column::MonitorType,
-                "required when the household is monitored (监测户)",
-            );
+            r.err(Column::MonitorType, rules::monitor_type_missing());
         }
         mark!(Column::MonitorType);
-        let identified_year = r.parse(Column::IdentifiedYear, |s| int_in(s, 1980, year, "year"));
+        let identified_year = r.parse(Column::IdentifiedYear, |s| {
+            rules::whole(s).and_then(|y| rules::registry_year(y, year))
+        });
         mark!(Column::IdentifiedYear);
-        let exited_year = r.parse(Column::ExitedYear, |s| int_in(s, 1980, year, "year"));
-        if let (Some(i), Some(e)) = (identified_year, exited_year)
-            && e < i
-        {
-            r.err(
-                Column::ExitedYear,
-                format!("exit year {e} is before the identification year {i}"),
-            );
+        let exited_year = r.parse(Column::ExitedYear, |s| {
+            rules::whole(s).and_then(|y| rules::registry_year(y, year))
+        });
+        if let Err(m) = rules::exit_after_identified(identified_year, exited_year) {
+            r.err(Column::ExitedYear, m);
         }
         mark!(Column::ExitedYear);
         let phone = r.parse(Column::Phone, phone);
@@ -281,49 +253,33 @@ impl<'c> Validator<'c> {
 
         let primary_cause = r.parse(Column::PrimaryCause, cause);
         if primary_cause.is_none() && r.errors.len() == seen && kind != HouseholdKind::NotPoor {
-            r.err(Column::PrimaryCause, "missing primary poverty cause");
+            r.err(Column::PrimaryCause, rules::primary_cause_missing());
         }
         mark!(Column::PrimaryCause);
 
         let mut other_causes = [None; 2];
         if let Some(list) = r.opt(Column::OtherCauses) {
-            let mut count = 0;
-            for part in split_list(list) {
-                count += 1;
-                match cause(part) {
-                    Err(m) => r.err(Column::OtherCauses, m),
-                    Ok(c) if Some(c) == primary_cause || other_causes.contains(&Some(c)) => {
-                        r.err(
-                            Column::OtherCauses,
-                            format!("cause {} is listed twice", c.zh),
-                        );
-                    }
-                    Ok(c) => {
-                        if let Some(slot) = other_causes.iter_mut().find(|s| s.is_none()) {
-                            *slot = Some(c);
-                        }
-                    }
-                }
+            let (found, problems) = rules::other_causes(primary_cause, split_list(list));
+            for (slot, c) in other_causes.iter_mut().zip(found) {
+                *slot = Some(c);
             }
-            if count > 2 {
-                r.err(
-                    Column::OtherCauses,
-                    format!("at most two other causes, found {count}"),
-                );
+            for m in problems {
+                r.err(Column::OtherCauses, m);
             }
         }
         mark!(Column::OtherCauses);
 
-        let net_fen = r.parse(Column::NetPerCapitaYuan, yuan_to_fen);
+        let net_fen = r.parse(Column::NetPerCapitaYuan, |s| {
+            Fen::parse_yuan(s).map(|f| f.0)
+        });
         mark!(Column::NetPerCapitaYuan);
-        let income_year = r.parse(Column::IncomeYear, |s| int_in(s, 2000, year, "year"));
+        let income_year = r.parse(Column::IncomeYear, |s| {
+            rules::whole(s).and_then(|y| rules::income_year(y, year))
+        });
         let net_given = r.opt(Column::NetPerCapitaYuan).is_some();
         match (net_given, r.opt(Column::IncomeYear).is_some()) {
-            (true, false) => r.err(Column::IncomeYear, "required when an income is given"),
-            (false, true) => r.err(
-                Column::NetPerCapitaYuan,
-                "required when an income year is given",
-            ),
+            (true, false) => r.err(Column::IncomeYear, Msg::new("hh.err.income_year_required")),
+            (false, true) => r.err(Column::NetPerCapitaYuan, Msg::new("hh.err.income_required")),
             _ => {}
         }
         if r.errors.len() > seen {
@@ -349,94 +305,61 @@ impl<'c> Validator<'c> {
     }
 
     fn member<C: Cells + ?Sized>(&mut self, r: &mut RowCtx<'_, C>) -> Option<MemberRow> {
-        let name = r.required(Column::Name).and_then(|s| match text(s, 64) {
-            Ok(s) => Some(s),
-            Err(m) => {
-                r.err(Column::Name, m);
-                None
-            }
-        });
-        let relation = r.required(Column::Relation).and_then(|s| {
-            r.parse(Column::Relation, |_| {
-                vocab(s, Relation::parse, "relation", Relation::expected)
-            })
-        });
-        let id = r.required(Column::IdNumber).and_then(|s| {
-            r.parse(Column::IdNumber, |_| {
-                NationalId::parse_on(s, self.ctx.today).map_err(|e| e.to_string())
-            })
-        });
-        let hashed = id.as_ref().and_then(|id| {
-            let digest = self.hasher.digest(id);
-            if let Some(first) = self.ids.get(&digest) {
-                let msg = format!("ID number ending {} is also in row {first}", id.last4());
-                r.err(Column::IdNumber, msg);
-                return None;
-            }
-            self.ids.insert(digest, r.row);
-            Some(HashedId {
-                hmac: hex::encode(digest),
-                last4: id.last4(),
-            })
-        });
-
-        let this_year = self.this_year;
-        let sex = r.parse(Column::Sex, |s| vocab(s, Sex::parse, "sex", Sex::expected));
-        if let (Some(given), Some(id)) = (sex, &id)
-            && given != id.sex()
-        {
-            let msg = format!(
-                "sex {} disagrees with the ID number ({})",
-                given.zh(),
-                id.sex().zh()
-            );
-            r.err(Column::Sex, msg);
-        }
+        // Years and months that are not whole numbers are the cell's problem;
+        // every other rule is the registry's, in `rules::check_member`.
         let birth_year = r.parse(Column::BirthYear, |s| {
-            let y = int_in(s, i32::MIN, i32::MAX, "birth year")
-                .map_err(|_| format!("{s} is not a year"))?;
-            if !(1900..=this_year).contains(&y) {
-                return Err(format!(
-                    "birth year {y} is impossible (before 1900 or in the future)"
-                ));
-            }
-            Ok(y)
+            rules::whole(s).map_err(|_| Msg::new("hh.err.not_year").with("value", s))
         });
-        if let (Some(given), Some(id)) = (birth_year, &id)
-            && given != id.birth_year()
-        {
-            let msg = format!(
-                "birth year {given} disagrees with the ID number ({})",
-                id.birth_year()
-            );
-            r.err(Column::BirthYear, msg);
+        let migrant_months = r.parse(Column::MigrantMonths, rules::whole);
+        let checked = rules::check_member(
+            &MemberFields {
+                name: r.opt(Column::Name),
+                id_number: r.opt(Column::IdNumber),
+                relation: r.opt(Column::Relation),
+                sex: r.opt(Column::Sex),
+                birth_year,
+                ethnicity: r.opt(Column::Ethnicity),
+                education: r.opt(Column::Education),
+                school_status: r.opt(Column::SchoolStatus),
+                health: r.opt(Column::Health),
+                labour: r.opt(Column::Labour),
+                migrant_months,
+            },
+            self.ctx.today,
+        );
+        for (field, msg) in checked.problems {
+            r.err(column_of(field), msg);
         }
-        let ethnicity = r.parse(Column::Ethnicity, |s| text(s, 32));
-        let education = r.parse(Column::Education, |s| text(s, 24));
-        let school_status = r.parse(Column::SchoolStatus, |s| text(s, 24));
-        let health = r.parse(Column::Health, |s| {
-            vocab(s, Health::parse, "health", Health::expected)
-        });
-        let labour = r.parse(Column::Labour, |s| {
-            vocab(s, Labour::parse, "labour", Labour::expected)
-        });
-        let migrant_months = r.parse(Column::MigrantMonths, |s| int_in(s, 0, 12, "months"));
+        let id = checked.id?;
+        let digest = self.hasher.digest(&id);
+        if let Some(first) = self.ids.get(&digest) {
+            let msg = Msg::new("hh.err.id_twice_in_file")
+                .with("last4", id.last4())
+                .with("row", first);
+            r.err(Column::IdNumber, msg);
+            return None;
+        }
+        self.ids.insert(digest, r.row);
+        let mut member = checked.member?.hashed(&self.hasher);
+        member.row = r.row;
+        Some(member)
+    }
+}
 
-        let (id, hashed) = (id?, hashed?);
-        Some(MemberRow {
-            row: r.row,
-            name: name?.to_owned(),
-            sex: id.sex(),
-            birth_year: id.birth_year(),
-            ethnicity: ethnicity.map(str::to_owned),
-            relation: relation?,
-            education: education.map(str::to_owned),
-            school_status: school_status.map(str::to_owned),
-            health,
-            labour,
-            migrant_months,
-            id: hashed,
-        })
+/// The spreadsheet column of a member field.
+fn column_of(f: MemberField) -> Column {
+    match f {
+        MemberField::Name => Column::Name,
+        MemberField::IdNumber => Column::IdNumber,
+        MemberField::Relation => Column::Relation,
+        MemberField::Sex => Column::Sex,
+        MemberField::BirthYear => Column::BirthYear,
+        MemberField::Ethnicity => Column::Ethnicity,
+        MemberField::Education => Column::Education,
+        MemberField::SchoolStatus => Column::SchoolStatus,
+        MemberField::Health => Column::Health,
+        MemberField::Labour => Column::Labour,
+        MemberField::MigrantMonths => Column::MigrantMonths,
     }
 }
 
@@ -471,8 +394,7 @@ fn compare<C: Cells + ?Sized>(r: &mut RowCtx<'_, C>, f: &HouseholdFields<'_>, d:
     ];
     for (col, differs) in checks {
         if differs && (f.bad | d.bad) & bit(col) == 0 {
-            let msg = format!("differs from row {}, the household's first row", h.row);
-            r.err(col, msg);
+            r.err(col, Msg::new("hh.err.differs").with("row", h.row));
         }
     }
 }

@@ -56,10 +56,8 @@ pub async fn create(
     user: CurrentUser,
     body: web::Json<NewHousehold>,
 ) -> AppResult<HttpResponse> {
-    let txn = crate::db::begin_write(&state.db).await?;
-    let h = store::create(&txn, &user.actor, key(&state), &body).await?;
-    let detail = store::get(&txn, &user.actor, h.id, false).await?;
-    txn.commit().await?;
+    let h = store::create(&state.db, &user.actor, key(&state), &body).await?;
+    let detail = store::get(&state.db, &user.actor, h.id, false).await?;
     Ok(HttpResponse::Created().json(detail))
 }
 
@@ -92,10 +90,8 @@ pub async fn update(
     body: web::Json<HouseholdPatch>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let txn = crate::db::begin_write(&state.db).await?;
-    store::update(&txn, &user.actor, id, &body).await?;
-    let detail = store::get(&txn, &user.actor, id, false).await?;
-    txn.commit().await?;
+    store::update(&state.db, &user.actor, id, &body).await?;
+    let detail = store::get(&state.db, &user.actor, id, false).await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -104,9 +100,7 @@ pub async fn delete(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let txn = crate::db::begin_write(&state.db).await?;
-    store::delete(&txn, &user.actor, path.into_inner()).await?;
-    txn.commit().await?;
+    store::delete(&state.db, &user.actor, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -134,9 +128,7 @@ pub async fn follow_up(
     path: web::Path<i64>,
     body: web::Json<FollowUpInput>,
 ) -> AppResult<HttpResponse> {
-    let txn = crate::db::begin_write(&state.db).await?;
-    let f = store::record_follow_up(&txn, &user.actor, path.into_inner(), &body).await?;
-    txn.commit().await?;
+    let f = store::record_follow_up(&state.db, &user.actor, path.into_inner(), &body).await?;
     Ok(HttpResponse::Created().json(f))
 }
 
@@ -146,9 +138,7 @@ pub async fn income(
     path: web::Path<i64>,
     body: web::Json<IncomeInput>,
 ) -> AppResult<HttpResponse> {
-    let txn = crate::db::begin_write(&state.db).await?;
-    let i = store::record_income(&txn, &user.actor, path.into_inner(), &body).await?;
-    txn.commit().await?;
+    let i = store::record_income(&state.db, &user.actor, path.into_inner(), &body).await?;
     Ok(HttpResponse::Ok().json(i))
 }
 

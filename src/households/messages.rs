@@ -1,0 +1,140 @@
+//! What the registry says when it refuses something: a locale key of
+//! `templates/locales/*.toml` (`hh.err.*`) with its placeholders, so pages show
+//! it in the person's language. The API, the spreadsheet import and the command
+//! line use the English text of the same catalog.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::LazyLock;
+
+use crate::error::AppError;
+
+/// One message: a locale key and the values of its `{name}` placeholders.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Msg {
+    pub fn new(key: &'static str) -> Msg {
+        Msg { key, args: vec![] }
+    }
+
+    /// Sets the placeholder `{name}`.
+    pub fn with(mut self, name: &'static str, value: impl fmt::Display) -> Msg {
+        self.args.push((name, value.to_string()));
+        self
+    }
+
+    /// `text` (the translation of `key`) with the placeholders filled.
+    pub fn fill(&self, text: &str) -> String {
+        self.args.iter().fold(text.to_owned(), |t, (name, value)| {
+            t.replace(&format!("{{{name}}}"), value)
+        })
+    }
+
+    /// The English text, from the catalog the pages use.
+    pub fn english(&self) -> String {
+        self.fill(ENGLISH.get(self.key).map_or(self.key, String::as_str))
+    }
+}
+
+impl fmt::Display for Msg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.english())
+    }
+}
+
+/// The English catalog, compiled into the binary.
+static ENGLISH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+    toml::from_str(include_str!("../../templates/locales/en.toml")).unwrap_or_default()
+});
+
+/// Field name → what is wrong with it.
+pub type Problems = BTreeMap<String, Msg>;
+
+/// Why a registry call did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// Some fields are wrong (422).
+    #[error("{}", english_fields(.0).into_iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "))]
+    Invalid(Problems),
+    /// The change clashes with a stored record (409).
+    #[error("{0}")]
+    Conflict(Msg),
+    /// Not found, forbidden, or the database.
+    #[error(transparent)]
+    Other(#[from] AppError),
+}
+
+pub type RegistryResult<T> = Result<T, RegistryError>;
+
+impl RegistryError {
+    pub fn field(field: &str, msg: Msg) -> RegistryError {
+        RegistryError::Invalid(BTreeMap::from([(field.to_owned(), msg)]))
+    }
+}
+
+impl From<sea_orm::DbErr> for RegistryError {
+    fn from(e: sea_orm::DbErr) -> RegistryError {
+        RegistryError::Other(AppError::Db(e))
+    }
+}
+
+fn english_fields(p: &Problems) -> BTreeMap<String, String> {
+    p.iter().map(|(k, v)| (k.clone(), v.english())).collect()
+}
+
+impl From<RegistryError> for AppError {
+    fn from(e: RegistryError) -> AppError {
+        match e {
+            RegistryError::Invalid(p) => AppError::fields(english_fields(&p)),
+            RegistryError::Conflict(m) => AppError::Conflict(m.english()),
+            RegistryError::Other(e) => e,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_placeholders_from_the_english_catalog() {
+        let m = Msg::new("hh.err.not_between")
+            .with("value", 13)
+            .with("min", 0)
+            .with("max", 12);
+        assert_eq!(m.english(), "13 is not between 0 and 12");
+        assert_eq!(Msg::new("no.such.key").english(), "no.such.key");
+        assert_eq!(
+            m.fill("{value} 不在 {min} 到 {max} 之间"),
+            "13 不在 0 到 12 之间",
+            "a translation fills the same placeholders"
+        );
+    }
+
+    #[test]
+    fn every_registry_key_has_both_languages() {
+        let zh: HashMap<String, String> =
+            toml::from_str(include_str!("../../templates/locales/zh-CN.toml")).unwrap();
+        let keys: Vec<&String> = ENGLISH
+            .keys()
+            .filter(|k| k.starts_with("hh.err."))
+            .collect();
+        assert!(keys.len() > 20, "{keys:?}");
+        for k in keys {
+            assert!(zh.contains_key(k), "{k} has no Chinese text");
+        }
+    }
+
+    #[test]
+    fn converts_to_the_api_error() {
+        let e: AppError = RegistryError::field("year", Msg::new("hh.err.required")).into();
+        match e {
+            AppError::Validation { fields, .. } => assert_eq!(fields["year"], "required"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
