@@ -5,9 +5,9 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
+use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::reports::export;
-use crate::app::AppContext;
 use crate::web::extract::{CurrentUser, Locale};
 use crate::web::pages::dashboard::{ReportQuery, load};
 
