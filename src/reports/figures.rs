@@ -14,7 +14,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::figure::{Figures, Ratio};
-use super::metric::{Metric, Sums};
+use super::metric::{Cut, Metric, Sums};
 pub use super::period::Period;
 use super::rollup::{self, Cell, ROOT};
 use super::stmt;
@@ -216,10 +216,13 @@ pub async fn summary(
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            // A key no longer counted (until the next rebuild) is left out.
-            if let Some(metric) = Metric::parse(&r.try_get_by_index::<String>(3)?) {
+            // A cut or metric this version no longer writes (rows of an
+            // older one, until the next rebuild) is left out.
+            let cut = Cut::parse(&r.try_get_by_index::<String>(0)?);
+            let metric = Metric::parse(&r.try_get_by_index::<String>(3)?);
+            if let (Some(cut), Some(metric)) = (cut, metric) {
                 out.push(Cell {
-                    cut_kind: r.try_get_by_index(0)?,
+                    cut,
                     cut_value: r.try_get_by_index(1)?,
                     month: r.try_get_by_index(2)?,
                     metric,
@@ -229,10 +232,10 @@ pub async fn summary(
         }
         out
     };
-    let mut cuts: BTreeMap<(String, String), Sums> = BTreeMap::new();
+    let mut cuts: BTreeMap<(Cut, String), Sums> = BTreeMap::new();
     let mut trend: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for c in own {
-        if c.cut_kind == "all" && !c.month.is_empty() && period.flow(&c.month) {
+        if c.cut == Cut::All && !c.month.is_empty() && period.flow(&c.month) {
             let e = trend.entry(c.month.clone()).or_default();
             match c.metric {
                 Metric::Enrollments => e.0 += c.value,
@@ -240,7 +243,7 @@ pub async fn summary(
                 _ => {}
             }
         }
-        cuts.entry((c.cut_kind, c.cut_value))
+        cuts.entry((c.cut, c.cut_value))
             .or_default()
             .add(period, &c.month, c.metric, c.value);
     }
@@ -249,7 +252,7 @@ pub async fn summary(
         .query_all_raw(stmt(
             backend,
             "SELECT area_code, month, metric, value FROM report_cell WHERE parent_code = ? AND cut_kind = ?",
-            vec![code.into(), "all".into()],
+            vec![code.into(), Cut::All.key().into()],
         ))
         .await?;
     let mut children: BTreeMap<String, Sums> = BTreeMap::new();
@@ -274,19 +277,17 @@ pub async fn summary(
         .into_iter()
         .map(|c| Group {
             name: child_codes.get(&c).cloned().unwrap_or_else(|| c.clone()),
-            figures: Figures::from_sums(&children.get(&c).cloned().unwrap_or_default(), true),
+            figures: Figures::from_sums(
+                &children.get(&c).cloned().unwrap_or_default(),
+                Cut::All.has_households(),
+            ),
             code: c,
         })
         .collect();
 
-    let group = |kind: &str, order: &[String], name: &dyn Fn(&str) -> String, hh: bool| {
-        let mut keys: Vec<String> = order.to_vec();
-        for (k, v) in cuts.keys() {
-            if k == kind && !keys.contains(v) {
-                keys.push(v.clone());
-            }
-        }
-        keys.into_iter()
+    let group = |cut: Cut, order: Vec<String>, name: &dyn Fn(&str) -> String| {
+        cut_values(&cuts, cut, order)
+            .into_iter()
             .map(|v| Group {
                 name: if v.is_empty() {
                     labels.unknown()
@@ -294,11 +295,8 @@ pub async fn summary(
                     name(&v)
                 },
                 figures: Figures::from_sums(
-                    &cuts
-                        .get(&(kind.to_string(), v.clone()))
-                        .cloned()
-                        .unwrap_or_default(),
-                    hh,
+                    &cuts.get(&(cut, v.clone())).cloned().unwrap_or_default(),
+                    cut.has_households(),
                 ),
                 code: v,
             })
@@ -315,17 +313,12 @@ pub async fn summary(
 
     let (titles, comp_order) = competence_titles(db, lang).await?;
     let mut skills = Vec::new();
-    let mut comp_keys: Vec<String> = comp_order
+    let comp_order = comp_order
         .into_iter()
-        .filter(|c| cuts.contains_key(&("competence".to_string(), c.clone())))
+        .filter(|c| cuts.contains_key(&(Cut::Competence, c.clone())))
         .collect();
-    for (k, v) in cuts.keys() {
-        if k == "competence" && !comp_keys.contains(v) {
-            comp_keys.push(v.clone());
-        }
-    }
-    for c in comp_keys {
-        let s = &cuts[&("competence".to_string(), c.clone())];
+    for c in cut_values(&cuts, Cut::Competence, comp_order) {
+        let s = &cuts[&(Cut::Competence, c.clone())];
         let n = s.get(Metric::CompetencePairs);
         skills.push(CompetenceGain {
             title: labels.competence(&c, &titles),
@@ -344,23 +337,34 @@ pub async fn summary(
     }
 
     let total = cuts
-        .get(&("all".to_string(), String::new()))
+        .get(&(Cut::All, String::new()))
         .cloned()
         .unwrap_or_default();
     Ok(Summary {
         area,
         period: period.clone(),
         as_of: rollup::state(db).await?.map(|s| s.0),
-        figures: Figures::from_sums(&total, true),
+        figures: Figures::from_sums(&total, Cut::All.has_households()),
         by_child_area,
-        by_cause: group("cause", &causes, &|c| labels.cause(c), true),
-        by_status: group("status", &statuses, &|c| labels.status(c), true),
-        by_sex: group("sex", &sexes, &|c| labels.sex(c), false),
-        by_age: group("age", &ages, &|c| labels.age(c), false),
+        by_cause: group(Cut::Cause, causes, &|c| labels.cause(c)),
+        by_status: group(Cut::Status, statuses, &|c| labels.status(c)),
+        by_sex: group(Cut::Sex, sexes, &|c| labels.sex(c)),
+        by_age: group(Cut::Age, ages, &|c| labels.age(c)),
         trend: months(period, &trend),
         skills,
         trained_vs_untrained: Comparison::from_sums(&total),
     })
+}
+
+/// The values of a cut: `order` first, then any other value with cells.
+fn cut_values(cuts: &BTreeMap<(Cut, String), Sums>, cut: Cut, order: Vec<String>) -> Vec<String> {
+    let mut keys = order;
+    for (k, v) in cuts.keys() {
+        if *k == cut && !keys.contains(v) {
+            keys.push(v.clone());
+        }
+    }
+    keys
 }
 
 /// Every month of the period that has data or lies between months that do.

@@ -171,6 +171,45 @@ impl Metric {
     }
 }
 
+/// The cut a cell belongs to (`report_cell.cut_kind`), its value being the
+/// cause code, status, sex, age band or competence (`""` for `All`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter)]
+pub enum Cut {
+    All,
+    /// The household's primary poverty cause.
+    Cause,
+    /// The household's status.
+    Status,
+    Sex,
+    Age,
+    /// Learner–competence pairs (skills gained).
+    Competence,
+}
+
+impl Cut {
+    /// The key stored in `report_cell.cut_kind`.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Cut::All => "all",
+            Cut::Cause => "cause",
+            Cut::Status => "status",
+            Cut::Sex => "sex",
+            Cut::Age => "age",
+            Cut::Competence => "competence",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Cut> {
+        Cut::iter().find(|c| c.key() == key)
+    }
+
+    /// Whether households are counted in this cut (the others describe
+    /// people).
+    pub const fn has_households(self) -> bool {
+        matches!(self, Cut::All | Cut::Cause | Cut::Status)
+    }
+}
+
 /// The metrics of one group (an area, or one cut of it) summed over a period.
 #[derive(Debug, Default, Clone)]
 pub struct Sums(HashMap<Metric, i64>);
@@ -207,6 +246,9 @@ mod tests {
             assert_eq!(Metric::parse(m.key()), Some(m));
         }
         assert_eq!(Metric::parse("no_such_metric"), None);
+        for c in Cut::iter() {
+            assert_eq!(Cut::parse(c.key()), Some(c));
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ mod tally;
 use chrono::{Datelike, Utc};
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 
-use super::metric::Metric;
+use super::metric::{Cut, Metric};
 use super::stmt;
 use crate::areas::{AreaCode, Level};
 use crate::error::AppResult;
@@ -40,7 +40,7 @@ pub const ROOT: &str = "";
 /// One cell of an area: a metric in one cut and month (`""` when undated).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
-    pub cut_kind: String,
+    pub cut: Cut,
     pub cut_value: String,
     pub month: String,
     pub metric: Metric,
@@ -59,7 +59,7 @@ pub async fn village_cells(db: &impl ConnectionTrait, village: &str) -> AppResul
         .into_iter()
         .filter(|(k, _)| k.village == village)
         .map(|(k, value)| Cell {
-            cut_kind: k.cut_kind.to_string(),
+            cut: k.cut,
             cut_value: k.cut_value,
             month: k.month,
             metric: k.metric,

@@ -11,7 +11,7 @@ use super::tally::Cells;
 use super::{ROOT, all, range, t};
 use crate::areas::AreaCode;
 use crate::error::AppResult;
-use crate::reports::metric::Metric;
+use crate::reports::metric::{Cut, Metric};
 use crate::reports::stmt;
 
 fn parent_of(code: &str) -> String {
@@ -51,13 +51,13 @@ pub(super) async fn write_township(
         range(prefix),
     ))
     .await?;
-    let mut rows: BTreeMap<(String, &'static str, String, String, Metric), i64> = BTreeMap::new();
+    let mut rows: BTreeMap<(String, Cut, String, String, Metric), i64> = BTreeMap::new();
     for (k, v) in cells {
-        if k.cut_kind == "all" {
+        if k.cut == Cut::All {
             *rows
                 .entry((
                     k.village.clone(),
-                    k.cut_kind,
+                    k.cut,
                     k.cut_value.clone(),
                     k.month.clone(),
                     k.metric,
@@ -65,13 +65,7 @@ pub(super) async fn write_township(
                 .or_insert(0) += v;
         }
         *rows
-            .entry((
-                township.to_string(),
-                k.cut_kind,
-                k.cut_value,
-                k.month,
-                k.metric,
-            ))
+            .entry((township.to_string(), k.cut, k.cut_value, k.month, k.metric))
             .or_insert(0) += v;
     }
     let now = Utc::now();
@@ -89,7 +83,7 @@ pub(super) async fn write_township(
             v.push(area.clone().into());
             v.push(parent_of(area).into());
             v.push(level_of(area).into());
-            v.push((*kind).into());
+            v.push(kind.key().into());
             v.push(value_key.clone().into());
             v.push(month.clone().into());
             v.push(metric.key().into());

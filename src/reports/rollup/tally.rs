@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 
 use super::load::{Courses, FollowUp, Household, Member, Sources};
-use crate::reports::metric::Metric;
+use crate::reports::metric::{Cut, Metric};
 use crate::reports::period::month;
 use crate::reports::skills;
 
@@ -41,7 +41,7 @@ pub fn active(shop: Option<bool>, orders: Option<i32>, sales: Option<i64>) -> bo
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) struct Key {
     pub village: String,
-    pub cut_kind: &'static str,
+    pub cut: Cut,
     pub cut_value: String,
     pub month: String,
     pub metric: Metric,
@@ -69,14 +69,7 @@ struct PersonDims {
 }
 
 impl Cells {
-    fn add(
-        &mut self,
-        village: &str,
-        cut: (&'static str, &str),
-        month: &str,
-        metric: Metric,
-        v: i64,
-    ) {
+    fn add(&mut self, village: &str, cut: (Cut, &str), month: &str, metric: Metric, v: i64) {
         if v == 0 {
             return;
         }
@@ -84,7 +77,7 @@ impl Cells {
             .0
             .entry(Key {
                 village: village.to_string(),
-                cut_kind: cut.0,
+                cut: cut.0,
                 cut_value: cut.1.to_string(),
                 month: month.to_string(),
                 metric,
@@ -94,11 +87,11 @@ impl Cells {
 
     fn person(&mut self, d: &PersonDims, month: &str, metric: Metric, v: i64) {
         for cut in [
-            ("all", ""),
-            ("cause", d.cause.as_str()),
-            ("status", d.status.as_str()),
-            ("sex", d.sex.as_str()),
-            ("age", d.age.as_str()),
+            (Cut::All, ""),
+            (Cut::Cause, d.cause.as_str()),
+            (Cut::Status, d.status.as_str()),
+            (Cut::Sex, d.sex.as_str()),
+            (Cut::Age, d.age.as_str()),
         ] {
             self.add(&d.village, cut, month, metric, v);
         }
@@ -106,20 +99,20 @@ impl Cells {
 
     fn household(&mut self, h: &Household, month: &str, metric: Metric, v: i64) {
         for cut in [
-            ("all", ""),
-            ("cause", h.cause.as_str()),
-            ("status", h.status.as_str()),
+            (Cut::All, ""),
+            (Cut::Cause, h.cause.as_str()),
+            (Cut::Status, h.status.as_str()),
         ] {
             self.add(&h.village, cut, month, metric, v);
         }
     }
 
     #[cfg(test)]
-    fn get(&self, village: &str, cut: (&'static str, &str), month: &str, metric: Metric) -> i64 {
+    fn get(&self, village: &str, cut: (Cut, &str), month: &str, metric: Metric) -> i64 {
         self.0
             .get(&Key {
                 village: village.to_string(),
-                cut_kind: cut.0,
+                cut: cut.0,
                 cut_value: cut.1.to_string(),
                 month: month.to_string(),
                 metric,
@@ -343,7 +336,7 @@ fn skills_gained(
         let (Some(pre), Some(post), Some(pre_at)) = (sk.pre, sk.post, sk.pre_at) else {
             continue;
         };
-        let cut = ("competence", sk.competence.as_str());
+        let cut = (Cut::Competence, sk.competence.as_str());
         let pm = month(pre_at);
         let mut add = |metric, v| cells.add(&d.village, cut, &pm, metric, v);
         add(Metric::CompetencePairs, 1);

@@ -23,7 +23,7 @@ use crate::reports::skills::Evidence;
 
 const V: &str = "530627102001";
 const V2: &str = "530627102002";
-const ALL: (&str, &str) = ("all", "");
+const ALL: (Cut, &str) = (Cut::All, "");
 
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 10, 0, 0).unwrap()
@@ -171,19 +171,19 @@ fn the_registry_is_counted_by_cut() {
     let c = tally_2026();
     assert_eq!(c.get(V, ALL, "", Metric::Households), 2);
     assert_eq!(c.get(V2, ALL, "", Metric::Households), 1);
-    assert_eq!(c.get(V, ("cause", "07"), "", Metric::Households), 1);
-    assert_eq!(c.get(V, ("status", "exited"), "", Metric::Households), 1);
+    assert_eq!(c.get(V, (Cut::Cause, "07"), "", Metric::Households), 1);
+    assert_eq!(c.get(V, (Cut::Status, "exited"), "", Metric::Households), 1);
     // Households are not cut by sex or age.
-    assert_eq!(c.get(V, ("sex", "male"), "", Metric::Households), 0);
+    assert_eq!(c.get(V, (Cut::Sex, "male"), "", Metric::Households), 0);
     // m99's household was not read: she counts nowhere.
     assert_eq!(c.get(V, ALL, "", Metric::People), 4);
     assert_eq!(c.get(V2, ALL, "", Metric::People), 1);
     // Labour force: m11 (40) and m22 (36); m12 is 58, m21 cannot work, m31 is 11.
     assert_eq!(c.get(V, ALL, "", Metric::LabourForce), 2);
-    assert_eq!(c.get(V, ("sex", "male"), "", Metric::LabourForce), 2);
-    assert_eq!(c.get(V, ("age", "30-44"), "", Metric::LabourForce), 2);
+    assert_eq!(c.get(V, (Cut::Sex, "male"), "", Metric::LabourForce), 2);
+    assert_eq!(c.get(V, (Cut::Age, "30-44"), "", Metric::LabourForce), 2);
     assert_eq!(c.get(V2, ALL, "", Metric::LabourForce), 0);
-    assert_eq!(c.get(V2, ("age", "0-15"), "", Metric::People), 1);
+    assert_eq!(c.get(V2, (Cut::Age, "0-15"), "", Metric::People), 1);
 }
 
 #[test]
@@ -197,8 +197,14 @@ fn enrollments_and_completions_fall_in_their_months() {
     assert_eq!(c.get(V, ALL, "2026-02", Metric::Completions), 1);
     assert_eq!(c.get(V, ALL, "2026-01", Metric::Completions), 1);
     // L3 is linked to no household: her cuts are "unknown".
-    assert_eq!(c.get(V, ("cause", ""), "2026-01", Metric::Completions), 1);
-    assert_eq!(c.get(V, ("cause", "07"), "2026-02", Metric::Completions), 1);
+    assert_eq!(
+        c.get(V, (Cut::Cause, ""), "2026-01", Metric::Completions),
+        1
+    );
+    assert_eq!(
+        c.get(V, (Cut::Cause, "07"), "2026-02", Metric::Completions),
+        1
+    );
     // L1 is at level 2 on both of c's competences; L3 has no evidence.
     assert_eq!(c.get(V, ALL, "2026-02", Metric::Mastered), 1);
     assert_eq!(c.get(V, ALL, "2026-01", Metric::Mastered), 0);
@@ -212,7 +218,7 @@ fn enrollments_and_completions_fall_in_their_months() {
     assert_eq!(
         c.get(
             V,
-            ("status", "exited"),
+            (Cut::Status, "exited"),
             "2026-02",
             Metric::HouseholdsTrained
         ),
@@ -232,8 +238,8 @@ fn skills_are_bucketed_by_the_first_test() {
     assert_eq!(c.get(V, ALL, jan, Metric::PostSum), 9_250);
     assert_eq!(c.get(V, ALL, jan, Metric::GainN), 1);
     assert_eq!(c.get(V, ALL, jan, Metric::GainSum), 7_500);
-    let a = ("competence", "a");
-    let b = ("competence", "b");
+    let a = (Cut::Competence, "a");
+    let b = (Cut::Competence, "b");
     assert_eq!(c.get(V, a, jan, Metric::CompetencePairs), 1);
     assert_eq!(c.get(V, a, jan, Metric::CompetencePre), 40);
     assert_eq!(c.get(V, a, jan, Metric::CompetencePost), 85);
@@ -261,6 +267,15 @@ fn follow_ups_and_incomes_compare_trained_households() {
     assert_eq!(c.get(V, ALL, "", Metric::FollowedUpActive), 1);
     assert_eq!(c.get(V, ALL, "2026-02", Metric::FollowedUpTrained), 1);
     assert_eq!(c.get(V, ALL, "2026-02", Metric::FollowedUpActiveTrained), 1);
+}
+
+#[test]
+fn households_are_counted_only_in_household_cuts() {
+    for (k, v) in tally_2026() {
+        if matches!(k.metric, Metric::Households | Metric::HouseholdsTrained) {
+            assert!(k.cut.has_households(), "{k:?} = {v}");
+        }
+    }
 }
 
 #[test]
