@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use super::figures::{Figures, Group, Summary};
+use super::figure::Figure;
+use super::figures::{Group, Summary};
 use super::suppress::{Kind, Shown};
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,42 +26,6 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
-/// Household columns of the cut tables (not for sex and age cuts).
-const HH_COLS: &[&str] = &["households", "households_reached", "households_trained"];
-/// Person columns of every cut table.
-const PERSON_COLS: &[&str] = &[
-    "labour_force",
-    "coverage",
-    "enrollments",
-    "completion_rate",
-    "withdrawn",
-    "mastery",
-    "gain_mean",
-    "gain_n",
-    "behaviour_3m",
-    "behaviour_6m",
-];
-
-fn cell(f: &Figures, col: &str) -> Shown {
-    match col {
-        "households" => f.households.clone(),
-        "households_reached" => f.households_reached.rate.clone(),
-        "households_trained" => f.households_trained.rate.clone(),
-        "labour_force" => f.labour_force.clone(),
-        "coverage" => f.coverage.rate.clone(),
-        "enrollments" => f.enrollments.clone(),
-        "completion_rate" => f.completion_rate.rate.clone(),
-        "withdrawn" => f.withdrawn.clone(),
-        "completions" => f.completions.clone(),
-        "mastery" => f.mastery.rate.clone(),
-        "gain_mean" => f.gain.mean.clone(),
-        "gain_n" => f.gain.n.clone(),
-        "behaviour_3m" => f.behaviour_3m.rate.clone(),
-        "behaviour_6m" => f.behaviour_6m.rate.clone(),
-        _ => Shown::Missing,
-    }
-}
-
 fn row(key: &str, label: &str, href: Option<String>, cells: Vec<Shown>) -> Row {
     Row {
         key: key.to_string(),
@@ -79,15 +44,11 @@ fn cut_table(
     tr: &dyn Fn(&str) -> String,
     link: &dyn Fn(&str) -> Option<String>,
 ) -> Table {
-    let cols: Vec<&str> = if household {
-        HH_COLS.iter().chain(PERSON_COLS).copied().collect()
-    } else {
-        PERSON_COLS.to_vec()
-    };
+    let cols = Figure::columns(household);
     Table {
         id,
         title,
-        head: cols.iter().map(|c| tr(&format!("dash.{c}"))).collect(),
+        head: cols.iter().map(|f| tr(&f.label_key())).collect(),
         rows: groups
             .iter()
             .map(|g| {
@@ -95,7 +56,9 @@ fn cut_table(
                     &g.code,
                     &g.name,
                     link(&g.code),
-                    cols.iter().map(|c| cell(&g.figures, c)).collect(),
+                    cols.iter()
+                        .map(|f| g.figures.get(*f).shown().clone())
+                        .collect(),
                 )
             })
             .collect(),
@@ -109,23 +72,6 @@ pub fn tables(
     tr: &dyn Fn(&str) -> String,
     link: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<Table> {
-    let f = &s.figures;
-    let ratio = |key: &str, r: &super::figures::Ratio| {
-        row(
-            key,
-            &tr(&format!("dash.{key}")),
-            None,
-            vec![r.rate.clone(), r.numerator.clone(), r.denominator.clone()],
-        )
-    };
-    let one = |key: &str, v: &Shown| {
-        row(
-            key,
-            &tr(&format!("dash.{key}")),
-            None,
-            vec![v.clone(), Shown::Missing, Shown::Missing],
-        )
-    };
     let headline = Table {
         id: "figures",
         title: tr("dash.t.figures"),
@@ -134,25 +80,11 @@ pub fn tables(
             tr("dash.numerator"),
             tr("dash.denominator"),
         ],
-        rows: vec![
-            one("households", &f.households),
-            one("labour_force", &f.labour_force),
-            ratio("coverage", &f.coverage),
-            one("enrollments", &f.enrollments),
-            ratio("completion_rate", &f.completion_rate),
-            one("withdrawn", &f.withdrawn),
-            one("completions", &f.completions),
-            ratio("households_reached", &f.households_reached),
-            ratio("households_trained", &f.households_trained),
-            ratio("mastery", &f.mastery),
-            one("gain_mean", &f.gain.mean),
-            one("gain_n", &f.gain.n),
-            one("gain_pre", &f.gain.mean_pre),
-            one("gain_post", &f.gain.mean_post),
-            ratio("gain_both", &f.gain.share_both_tests),
-            ratio("behaviour_3m", &f.behaviour_3m),
-            ratio("behaviour_6m", &f.behaviour_6m),
-        ],
+        rows: s
+            .figures
+            .iter()
+            .map(|(f, r)| row(f.id(), &tr(&f.label_key()), None, r.cells()))
+            .collect(),
     };
     let none = |_: &str| -> Option<String> { None };
     let mut out = vec![
@@ -315,4 +247,65 @@ pub fn xlsx(tables: &[Table], name_head: &str) -> Result<Vec<u8>, rust_xlsxwrite
         sheet.set_column_width(1, 18)?;
     }
     book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::reports::figure::Figures;
+    use crate::reports::figures::{AreaRef, Comparison};
+    use crate::reports::metric::Sums;
+    use crate::reports::period::Period;
+    use crate::views::{LOCALES, Views};
+
+    fn empty_summary() -> Summary {
+        Summary {
+            area: AreaRef {
+                code: String::new(),
+                name: String::new(),
+                level: "all".into(),
+                parent: None,
+            },
+            period: Period {
+                from: None,
+                to: "2026-12".into(),
+            },
+            as_of: None,
+            figures: Figures::from_sums(&Sums::default(), true),
+            by_child_area: vec![],
+            by_cause: vec![],
+            by_status: vec![],
+            by_sex: vec![],
+            by_age: vec![],
+            trend: vec![],
+            skills: vec![],
+            trained_vs_untrained: Comparison::from_sums(&Sums::default()),
+        }
+    }
+
+    /// Every figure's label and definition, and every label the tables and
+    /// exports ask for, is in each locale file.
+    #[test]
+    fn every_figure_and_table_label_is_translated() {
+        let views = Views::load(None).unwrap();
+        let mut keys: Vec<String> = Figure::all()
+            .flat_map(|f| [Some(f.label_key()), f.definition_key()])
+            .flatten()
+            .collect();
+        let asked = RefCell::new(Vec::new());
+        let tr = |k: &str| {
+            asked.borrow_mut().push(k.to_string());
+            k.to_string()
+        };
+        let tables = tables(&empty_summary(), &tr, &|_| None);
+        assert_eq!(tables[0].rows.len(), Figure::all().count());
+        keys.extend(asked.into_inner());
+        for lang in LOCALES {
+            let catalog = &views.catalog()[*lang];
+            let missing: Vec<&String> = keys.iter().filter(|k| !catalog.contains_key(*k)).collect();
+            assert!(missing.is_empty(), "{lang} lacks {missing:?}");
+        }
+    }
 }

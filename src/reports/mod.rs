@@ -2,12 +2,16 @@
 //! area and a period, cut by child area, poverty cause, household status, sex
 //! and age band, with small-cell suppression, charts and exports.
 //!
-//! Owns the `report_cell` rollup (kept by `rollup`, read by `figures`). Never
+//! Owns the `report_cell` rollup (kept by `rollup`, read by `figures`), its
+//! metrics (`metric`) and the registry of figures (`figure`). Never
 //! decides who may see an area (that is `policy`) and never writes to the
 //! registry or the learning tables.
 
 pub mod export;
+pub mod figure;
 pub mod figures;
+pub mod metric;
+pub mod period;
 pub mod rollup;
 pub mod skills;
 pub mod suppress;

@@ -13,6 +13,7 @@ use crate::app::AppContext;
 use crate::error::AppResult;
 use crate::households::vocab::{Cause, Sex};
 use crate::reports::export::{self, Table};
+use crate::reports::figure::Figure;
 use crate::reports::figures::{self, Labels, Period, Summary};
 use crate::reports::{suppress::Shown, svg};
 use crate::views::Views;
@@ -104,52 +105,26 @@ pub async fn dashboard(
     let lang = locale.0;
     let (s, tables, period) = load(&state, &user, &q, lang).await?;
     let tr = |k: &str| state.views.tr(lang, k);
-    let f = &s.figures;
-    let of =
-        |r: &figures::Ratio| Some(format!("{} / {}", r.numerator.text(), r.denominator.text()));
-    let kpis = vec![
-        kpi(tr("dash.households"), &f.households, None),
-        kpi(tr("dash.coverage"), &f.coverage.rate, of(&f.coverage)),
-        kpi(
-            tr("dash.completion_rate"),
-            &f.completion_rate.rate,
-            of(&f.completion_rate),
-        ),
-        kpi(
-            tr("dash.households_reached"),
-            &f.households_reached.rate,
-            of(&f.households_reached),
-        ),
-        kpi(
-            tr("dash.households_trained"),
-            &f.households_trained.rate,
-            of(&f.households_trained),
-        ),
-        kpi(tr("dash.mastery"), &f.mastery.rate, of(&f.mastery)),
-        kpi(
-            tr("dash.gain_mean"),
-            &f.gain.mean,
-            Some(format!("N = {}", f.gain.n.text())),
-        ),
-        kpi(
-            tr("dash.behaviour_3m"),
-            &f.behaviour_3m.rate,
-            of(&f.behaviour_3m),
-        ),
-    ];
+    let kpis: Vec<Value> = s
+        .figures
+        .iter()
+        .filter(|(f, _)| f.spec().tile)
+        .map(|(f, r)| kpi(tr(&f.label_key()), r.shown(), r.detail()))
+        .collect();
     let children = svg::bars(
         &tr("dash.chart.children"),
         &s.by_child_area
             .iter()
-            .filter(|g| g.figures.households_trained.rate.value().is_some())
-            .map(|g| {
+            .map(|g| (g, g.figures.get(Figure::HouseholdsTrained).shown()))
+            .filter(|(_, v)| v.value().is_some())
+            .map(|(g, v)| {
                 (
                     g.name.clone(),
                     Some(format!(
                         "/office/dashboard?{}",
                         query_string(&g.code, &period)
                     )),
-                    g.figures.households_trained.rate.clone(),
+                    v.clone(),
                 )
             })
             .collect::<Vec<_>>(),
@@ -158,14 +133,9 @@ pub async fn dashboard(
         &tr("dash.chart.causes"),
         &s.by_cause
             .iter()
-            .filter(|g| g.figures.households_reached.rate.value().is_some())
-            .map(|g| {
-                (
-                    g.name.clone(),
-                    None,
-                    g.figures.households_reached.rate.clone(),
-                )
-            })
+            .map(|g| (g, g.figures.get(Figure::HouseholdsReached).shown()))
+            .filter(|(_, v)| v.value().is_some())
+            .map(|(g, v)| (g.name.clone(), None, v.clone()))
             .collect::<Vec<_>>(),
     );
     let months: Vec<String> = s.trend.iter().map(|m| m.month.clone()).collect();
@@ -206,19 +176,12 @@ pub async fn dashboard(
             (user.actor.is_admin() && !s.area.code.is_empty())
                 .then(|| format!("/office/dashboard?{}", query_string("", &period)))
         });
-    let definitions: Vec<Value> = [
-        "coverage",
-        "completion_rate",
-        "households_reached",
-        "households_trained",
-        "mastery",
-        "gain_mean",
-        "behaviour_3m",
-        "labour_force",
-    ]
-    .iter()
-    .map(|k| json!({"term": tr(&format!("dash.{k}")), "text": tr(&format!("dash.def.{k}"))}))
-    .collect();
+    let definitions: Vec<Value> = Figure::all()
+        .filter_map(|f| {
+            let def = f.definition_key()?;
+            Some(json!({"term": tr(&f.label_key()), "text": tr(&def)}))
+        })
+        .collect();
     Page::new(&state, lang, Some(&user), "dash.title")
         .set("wide", true)
         .set("area", &s.area)
