@@ -233,7 +233,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let u = fuzhi::accounts::users::create(&state.db, None, &new)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
-            println!("created {} {} (id {})", u.role, u.login, u.id);
+            println!("created {} {} (id {})", u.role.as_str(), u.login, u.id);
         }
         Command::Areas {
             command: AreasCommand::Import { file },

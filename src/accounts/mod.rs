@@ -10,10 +10,28 @@ pub mod signin;
 pub mod tokens;
 pub mod users;
 
+use sea_orm::entity::prelude::StringLen;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Who a person is to fuzhi; stored in `app_user.role` as its lower-case name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(16))",
+    rename_all = "lowercase"
+)]
 pub enum Role {
     Learner,
     Trainer,

@@ -114,7 +114,7 @@ pub async fn sign_in(
         }
     };
     limiter.clear(&lkey);
-    let role = Role::parse(&user.role).unwrap_or(Role::Learner);
+    let role = user.role;
     let life = session_life(settings, role, remember);
     let token = tokens::issue(secret, user.id, user.token_version, Purpose::Session, life);
     app_user::Entity::update_many()

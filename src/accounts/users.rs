@@ -45,7 +45,7 @@ pub struct UserView {
     pub login: String,
     pub display_name: String,
     pub email: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub area_code: Option<String>,
     pub scope_area_code: Option<String>,
     pub member_id: Option<i64>,
@@ -62,9 +62,9 @@ impl From<&app_user::Model> for UserView {
             login: u.login.clone(),
             display_name: u.display_name.clone(),
             email: u.email.clone(),
-            role: u.role.clone(),
+            role: u.role,
             area_code: u.area_code.clone(),
-            scope_area_code: if u.role == "learner" {
+            scope_area_code: if u.role == Role::Learner {
                 None
             } else {
                 u.area_code.clone()
@@ -90,7 +90,7 @@ pub fn snapshot(u: &app_user::Model) -> serde_json::Value {
 pub fn actor_of(u: &app_user::Model) -> Actor {
     Actor {
         id: u.id,
-        role: Role::parse(&u.role).unwrap_or(Role::Learner),
+        role: u.role,
         login: u.login.clone(),
         display_name: u.display_name.clone(),
         area: u.area_code.as_deref().and_then(|c| AreaCode::parse(c).ok()),
@@ -222,7 +222,7 @@ pub async fn create(
         email: Set(email),
         password_hash: Set(hash),
         pin: Set(pin),
-        role: Set(role.as_str().to_string()),
+        role: Set(role),
         area_code: Set(area.map(String::from)),
         member_id: Set(new.member_id),
         locale: Set(locale.to_string()),
@@ -305,12 +305,7 @@ pub async fn get_managed(
     action: Action,
 ) -> AppResult<app_user::Model> {
     let u = find(db, id).await?.ok_or(AppError::NotFound)?;
-    actor.require_user(
-        action,
-        u.id,
-        Role::parse(&u.role).unwrap_or(Role::Learner),
-        u.area_code.as_deref(),
-    )?;
+    actor.require_user(action, u.id, u.role, u.area_code.as_deref())?;
     Ok(u)
 }
 
@@ -357,7 +352,7 @@ pub async fn update(
     let new_role = match ch.role.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => match Role::parse(r) {
             Some(r) => {
-                if r.as_str() != u.role {
+                if r != u.role {
                     actor.require(Action::ChangeRole)?;
                     role_changed = true;
                 }
@@ -368,10 +363,10 @@ pub async fn update(
                     "role".into(),
                     "must be learner, trainer, official or admin".into(),
                 );
-                Role::parse(&u.role).unwrap_or(Role::Learner)
+                u.role
             }
         },
-        None => Role::parse(&u.role).unwrap_or(Role::Learner),
+        None => u.role,
     };
     if let Some(c) = &ch.area_code {
         let c = c.trim();
@@ -391,7 +386,7 @@ pub async fn update(
                     if crate::areas::find(db, a.as_str()).await?.is_none() {
                         errs.insert("area_code".into(), format!("area {a} does not exist"));
                     }
-                    if u.role != "learner" {
+                    if u.role != Role::Learner {
                         actor.require(Action::ChangeRole)?;
                         role_changed = true;
                     }
@@ -417,7 +412,7 @@ pub async fn update(
         return Err(AppError::fields(errs));
     }
     if role_changed {
-        am.role = Set(new_role.as_str().to_string());
+        am.role = Set(new_role);
         // A new role or scope takes effect at once: old tokens stop working.
         am.token_version = Set(u.token_version + 1);
     }
@@ -679,7 +674,7 @@ pub async fn create_and_welcome(
 ) -> AppResult<app_user::Model> {
     let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
     let u = create(&txn, Some(actor), new).await?;
-    if u.role == "learner"
+    if u.role == Role::Learner
         && let Some(email) = &u.email
     {
         crate::mail::queue(

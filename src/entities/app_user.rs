@@ -13,7 +13,7 @@ pub struct Model {
     pub email: Option<String>,
     pub password_hash: String,
     pub pin: bool,
-    pub role: String,
+    pub role: crate::accounts::Role,
     pub area_code: Option<String>,
     pub member_id: Option<i64>,
     pub locale: String,

@@ -154,7 +154,7 @@ pub async fn link(
     let login = login.trim();
     let u = users::find_by_login(db, login)
         .await?
-        .filter(|u| u.role == Role::Learner.as_str())
+        .filter(|u| u.role == Role::Learner)
         .ok_or_else(|| {
             AppError::field(
                 "login",

@@ -8,7 +8,6 @@ use sea_orm::{
 use serde::Deserialize;
 
 use super::content::Cache;
-use crate::accounts::Role;
 use crate::areas::AreaCode;
 use crate::entities::{app_user, attendance, class_session, learning_event};
 use crate::error::{AppError, AppResult};
@@ -71,12 +70,7 @@ pub async fn create(
             .one(&txn)
             .await?
             .ok_or_else(|| AppError::field("expected", format!("no learner {uid}")))?;
-        trainer.require_user(
-            Action::RunClasses,
-            u.id,
-            Role::parse(&u.role).unwrap_or(Role::Learner),
-            u.area_code.as_deref(),
-        )?;
+        trainer.require_user(Action::RunClasses, u.id, u.role, u.area_code.as_deref())?;
         attendance::ActiveModel {
             session_id: Set(session.id),
             user_id: Set(u.id),
@@ -143,12 +137,7 @@ pub async fn mark(
                     .one(&txn)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                actor.require_user(
-                    Action::RunClasses,
-                    u.id,
-                    Role::parse(&u.role).unwrap_or(Role::Learner),
-                    u.area_code.as_deref(),
-                )?;
+                actor.require_user(Action::RunClasses, u.id, u.role, u.area_code.as_deref())?;
                 attendance::ActiveModel {
                     session_id: Set(s.id),
                     user_id: Set(u.id),

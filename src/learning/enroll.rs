@@ -39,11 +39,11 @@ pub async fn enroll(
         actor.require_user(
             Action::EnrollOthers,
             learner.id,
-            Role::parse(&learner.role).unwrap_or(Role::Learner),
+            learner.role,
             learner.area_code.as_deref(),
         )?;
     }
-    if learner.role != "learner" {
+    if learner.role != Role::Learner {
         return Err(AppError::field("user_id", "only learners can be enrolled"));
     }
     if cache.published(db, slug).await?.is_none() {

@@ -38,10 +38,10 @@ pub async fn sign_off(
     trainer.require_user(
         Action::SignOffTasks,
         learner.id,
-        Role::parse(&learner.role).unwrap_or(Role::Learner),
+        learner.role,
         learner.area_code.as_deref(),
     )?;
-    if learner.role != "learner" {
+    if learner.role != Role::Learner {
         return Err(AppError::NotFound);
     }
     let course = cache
