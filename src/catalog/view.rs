@@ -10,9 +10,11 @@ use std::sync::Arc;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
+use crate::app::AppContext;
 use crate::entities::{competence, course, question};
 use crate::error::{AppError, AppResult};
-use crate::learning::content::{Cache, CourseInfo, default_language, text};
+use crate::learning::content::{Cache, CourseInfo, QuizInfo, default_language, text};
+use crate::learning::grading::Graded;
 use crate::policy::{Action, Actor};
 
 /// Published courses, plus drafts when `drafts` (trainers and admins); one
@@ -234,40 +236,37 @@ impl CourseView {
 
 /// The course `slug` as `actor` may see it (see [`visible`]), in `lang`.
 pub async fn course_view(
-    db: &impl ConnectionTrait,
-    cache: &Cache,
+    ctx: &AppContext,
     actor: &Actor,
     slug: &str,
     lang: &str,
 ) -> AppResult<(Arc<CourseInfo>, CourseView)> {
-    let info = visible(db, cache, actor, slug).await?;
-    let view = CourseView::build(db, &info, lang).await?;
+    let info = visible(&ctx.db, &ctx.content, actor, slug).await?;
+    let view = CourseView::build(&ctx.db, &info, lang).await?;
     Ok((info, view))
 }
 
 /// One lesson of a course `actor` may see, in `lang`.
 pub async fn lesson_view(
-    db: &impl ConnectionTrait,
-    cache: &Cache,
+    ctx: &AppContext,
     actor: &Actor,
     course: &str,
     lesson: &str,
     lang: &str,
 ) -> AppResult<LessonView> {
-    let info = visible(db, cache, actor, course).await?;
-    LessonView::build(db, &info, lesson, lang).await
+    let info = visible(&ctx.db, &ctx.content, actor, course).await?;
+    LessonView::build(&ctx.db, &info, lesson, lang).await
 }
 
 /// One quiz of a course `actor` may see, in `lang`.
 pub async fn quiz_view(
-    db: &impl ConnectionTrait,
-    cache: &Cache,
+    ctx: &AppContext,
     actor: &Actor,
     course: &str,
     quiz: &str,
     lang: &str,
 ) -> AppResult<QuizView> {
-    let info = visible(db, cache, actor, course).await?;
+    let info = visible(&ctx.db, &ctx.content, actor, course).await?;
     QuizView::build(&info, quiz, lang)
 }
 
@@ -424,10 +423,55 @@ impl QuizView {
     }
 }
 
+/// One question after submission: whether it was right, the right answer
+/// (choice texts in order, joined by arrows) and the explanation.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultLine {
+    pub prompt: String,
+    pub correct: bool,
+    pub answer: String,
+    pub explain: String,
+}
+
+impl ResultLine {
+    /// The lines of a graded quiz in `lang`; an answer that is no choice
+    /// (`true`, `false`, a number) is put into words by `word`.
+    pub fn lines(
+        info: &CourseInfo,
+        quiz: &QuizInfo,
+        g: &Graded,
+        lang: &str,
+        word: impl Fn(&str) -> String,
+    ) -> Vec<ResultLine> {
+        let def = info.default_language();
+        quiz.questions
+            .iter()
+            .zip(g.questions.iter())
+            .map(|(qu, r)| {
+                let choices = choices(qu, lang, def);
+                let label = |id: &String| {
+                    choices
+                        .iter()
+                        .find(|c| &c.id == id)
+                        .map(|c| c.text.clone())
+                        .unwrap_or_else(|| word(id))
+                };
+                ResultLine {
+                    prompt: text(&qu.prompt_json, lang, def),
+                    correct: r.correct,
+                    answer: r.answer.iter().map(label).collect::<Vec<_>>().join(" → "),
+                    explain: text(&qu.explain_json, lang, def),
+                }
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::learning::content::tests::sample;
+    use crate::learning::grading::QuestionResult;
 
     #[test]
     fn narration_is_served_from_the_course_version() {
@@ -462,5 +506,67 @@ mod tests {
             QuizView::build(&c, "nope", "en"),
             Err(AppError::NotFound)
         ));
+    }
+
+    fn a_question(qid: &str, kind: &str, choices: &str) -> question::Model {
+        let now = chrono::Utc::now();
+        question::Model {
+            id: 1,
+            quiz_id: 2,
+            qid: qid.into(),
+            position: 0,
+            kind: kind.into(),
+            competence: "c1".into(),
+            points: 1,
+            prompt_json: r#"{"zh-CN":"问","en":"Ask"}"#.into(),
+            choices_json: choices.into(),
+            answer_json: "[]".into(),
+            tolerance: None,
+            explain_json: r#"{"zh-CN":"因为"}"#.into(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn results_name_the_right_choices_and_put_other_answers_into_words() {
+        let mut c = sample();
+        c.quizzes[1].questions = vec![
+            a_question(
+                "q1",
+                "order",
+                r#"[{"id":"a","text":{"en":"First"}},{"id":"b","text":{"en":"Then"}}]"#,
+            ),
+            a_question("q2", "true_false", "[]"),
+        ];
+        let result = |id: &str, correct: bool, answer: &[&str]| QuestionResult {
+            id: id.into(),
+            correct,
+            points: i32::from(correct),
+            max: 1,
+            competence: "c1".into(),
+            answer: answer.iter().map(|a| a.to_string()).collect(),
+        };
+        let g = Graded {
+            score: 1,
+            max_score: 2,
+            percent: 50,
+            passed: false,
+            competences: Default::default(),
+            questions: vec![
+                result("q1", true, &["b", "a"]),
+                result("q2", false, &["true"]),
+            ],
+        };
+        let lines = ResultLine::lines(&c, &c.quizzes[1], &g, "en", |w| format!("<{w}>"));
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].answer, "Then → First");
+        assert!(lines[0].correct && !lines[1].correct);
+        assert_eq!(lines[1].answer, "<true>");
+        assert_eq!(
+            (lines[1].prompt.as_str(), lines[1].explain.as_str()),
+            ("Ask", "因为"),
+            "the explanation falls back to the default language"
+        );
     }
 }

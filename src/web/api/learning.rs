@@ -33,8 +33,7 @@ pub async fn course(
     locale: Locale,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let (_, view) =
-        view::course_view(&state.db, &state.content, &user.actor, &path, locale.0).await?;
+    let (_, view) = view::course_view(&state, &user.actor, &path, locale.0).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -45,15 +44,7 @@ pub async fn lesson(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (slug, lesson) = path.into_inner();
-    let view = view::lesson_view(
-        &state.db,
-        &state.content,
-        &user.actor,
-        &slug,
-        &lesson,
-        locale.0,
-    )
-    .await?;
+    let view = view::lesson_view(&state, &user.actor, &slug, &lesson, locale.0).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -64,15 +55,7 @@ pub async fn quiz(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
-    let view = view::quiz_view(
-        &state.db,
-        &state.content,
-        &user.actor,
-        &slug,
-        &quiz,
-        locale.0,
-    )
-    .await?;
+    let view = view::quiz_view(&state, &user.actor, &slug, &quiz, locale.0).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -11,7 +11,9 @@ use serde_json::json;
 
 use super::{Page, redirect};
 use crate::app::AppContext;
-use crate::catalog::view::{self, CourseSummary, choices, list_courses, published_titles, visible};
+use crate::catalog::view::{
+    self, CourseSummary, ResultLine, list_courses, published_titles, visible,
+};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::{QuizInfo, text};
 use crate::learning::events::LearnerKind;
@@ -70,8 +72,7 @@ pub async fn course_page(
     locale: Locale,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let (info, mut detail) =
-        view::course_view(&state.db, &state.content, &user.actor, &path, locale.0).await?;
+    let (info, mut detail) = view::course_view(&state, &user.actor, &path, locale.0).await?;
     let st = progress::standing(&state.db, &state.content, user.user.id, &info).await?;
     // The learner sees the trainer's sign-offs: the best level per task.
     for t in &mut detail.tasks {
@@ -133,15 +134,7 @@ pub async fn lesson_page(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (slug, lesson) = path.into_inner();
-    let view = view::lesson_view(
-        &state.db,
-        &state.content,
-        &user.actor,
-        &slug,
-        &lesson,
-        locale.0,
-    )
-    .await?;
+    let view = view::lesson_view(&state, &user.actor, &slug, &lesson, locale.0).await?;
     let enrolled = enroll::find(&state.db, user.user.id, &slug)
         .await?
         .is_some();
@@ -192,15 +185,7 @@ pub async fn quiz_page(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
-    let view = view::quiz_view(
-        &state.db,
-        &state.content,
-        &user.actor,
-        &slug,
-        &quiz,
-        locale.0,
-    )
-    .await?;
+    let view = view::quiz_view(&state, &user.actor, &slug, &quiz, locale.0).await?;
     Page::new(
         &state,
         locale.0,
@@ -263,24 +248,9 @@ pub async fn quiz_submit(
         .map_err(|rej| AppError::BadRequest(rej.reason))?;
     let lang = locale.0;
     let def = info.default_language();
-    let results: Vec<_> = q
-        .questions
-        .iter()
-        .zip(g.questions.iter())
-        .map(|(qu, r)| {
-            let choices = choices(qu, lang, def);
-            let label = |id: &str| {
-                choices
-                    .iter()
-                    .find(|c| c.id == id)
-                    .map(|c| c.text.clone())
-                    .unwrap_or_else(|| state.views.tr(lang, &format!("quiz.{id}")))
-            };
-            json!({"prompt": text(&qu.prompt_json, lang, def), "correct": r.correct,
-                "answer": r.answer.iter().map(|a| label(a)).collect::<Vec<_>>().join(" → "),
-                "explain": text(&qu.explain_json, lang, def)})
-        })
-        .collect();
+    let results = ResultLine::lines(&info, q, &g, lang, |word| {
+        state.views.tr(lang, &format!("quiz.{word}"))
+    });
     let cert = certificates::code_of(&state.db, user.user.id, &slug).await?;
     let next = q
         .row
