@@ -107,6 +107,17 @@ pub async fn record_attempt(
     {
         return serde_json::from_str(&prev.result_json).map_err(|e| AppError::Internal(e.into()));
     }
+    // Skill evidence is sourced by the kind of quiz.
+    let source = match quiz.row.kind.as_str() {
+        "pre" => "pre",
+        "post" => "post",
+        "lesson" => "lesson",
+        other => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "quiz {quiz_slug:?} has no known kind ({other:?})"
+            )));
+        }
+    };
     let g = grading::grade(quiz, answers, course.course.pass_mark);
     let slug = &course.course.slug;
     let attempt = quiz_attempt::ActiveModel {
@@ -126,11 +137,6 @@ pub async fn record_attempt(
     }
     .insert(db)
     .await?;
-    let source = match quiz.row.kind.as_str() {
-        "pre" => "pre",
-        "post" => "post",
-        _ => "lesson",
-    };
     let now = Utc::now();
     let rows: Vec<skill_evidence::ActiveModel> = g
         .competences
