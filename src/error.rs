@@ -1,6 +1,6 @@
 //! `AppError`: every way a domain service can fail, in the domain's words
-//! (not found, forbidden, invalid fields, bad import rows, conflict, a product
-//! limit, the database). It knows nothing of HTTP: `web::errors` gives each
+//! (not found, forbidden, invalid fields, bad import rows, conflict, the
+//! database). It knows nothing of HTTP: `web::errors` gives each
 //! variant its status and body, and owns the cases only HTTP has (not signed
 //! in, CSRF, rate limited, body too large). Internal causes go to the log with
 //! the request id, never into a response.
@@ -27,9 +27,6 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
-    /// Beyond a limit the product sets (events in one batch, rows in a file).
-    #[error("too large: {0}")]
-    OverLimit(String),
     #[error("{message}")]
     Validation {
         message: String,
@@ -77,7 +74,6 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
-            AppError::OverLimit(_) => "too_large",
             AppError::Validation { .. } => "validation_failed",
             AppError::Import { .. } => "import_failed",
             AppError::Db(_) | AppError::Internal(_) => "internal",

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use crate::courses::{
     Choice, Course, Lesson, LessonText, Media, Question, QuestionKind, Quiz, QuizKind, Task, Text,
 };
-use crate::entities::{course, course_media, lesson, lesson_text, question, quiz, task};
+use crate::entities::{course, course_media, lesson_text};
 use crate::error::{AppError, AppResult};
 
 fn text(s: &str) -> Text {
@@ -37,13 +37,11 @@ pub async fn latest(
         .await?)
 }
 
+/// A course version as a package: what learning loads (lessons, quizzes,
+/// tasks) plus every language's text and the media.
 pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppResult<Course> {
-    let lessons = lesson::Entity::find()
-        .filter(lesson::Column::CourseId.eq(row.id))
-        .order_by_asc(lesson::Column::Position)
-        .all(db)
-        .await?;
-    let ids: Vec<i64> = lessons.iter().map(|l| l.id).collect();
+    let info = crate::learning::content::load(db, row.clone()).await?;
+    let ids: Vec<i64> = info.lessons.iter().map(|l| l.id).collect();
     let mut texts: BTreeMap<i64, BTreeMap<String, lesson_text::Model>> = BTreeMap::new();
     if !ids.is_empty() {
         for t in lesson_text::Entity::find()
@@ -57,33 +55,17 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                 .insert(t.locale.clone(), t);
         }
     }
-    let quizzes = quiz::Entity::find()
-        .filter(quiz::Column::CourseId.eq(row.id))
-        .order_by_asc(quiz::Column::Id)
-        .all(db)
-        .await?;
-    let qids: Vec<i64> = quizzes.iter().map(|q| q.id).collect();
-    let mut questions: BTreeMap<i64, Vec<question::Model>> = BTreeMap::new();
-    if !qids.is_empty() {
-        for q in question::Entity::find()
-            .filter(question::Column::QuizId.is_in(qids))
-            .order_by_asc(question::Column::Position)
-            .all(db)
-            .await?
-        {
-            questions.entry(q.quiz_id).or_default().push(q);
-        }
-    }
-    let tasks = task::Entity::find()
-        .filter(task::Column::CourseId.eq(row.id))
-        .order_by_asc(task::Column::Position)
-        .all(db)
-        .await?;
     let media = course_media::Entity::find()
         .filter(course_media::Column::CourseId.eq(row.id))
         .order_by_asc(course_media::Column::Path)
         .all(db)
         .await?;
+    let crate::learning::content::CourseInfo {
+        lessons,
+        quizzes,
+        tasks,
+        ..
+    } = info;
     Ok(Course {
         slug: row.slug.clone(),
         category: row.category.clone(),
@@ -121,26 +103,27 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
             .collect(),
         quizzes: quizzes
             .into_iter()
-            .map(|q| Quiz {
-                slug: q.slug.clone(),
-                kind: match q.kind.as_str() {
-                    "pre" => QuizKind::Pre,
-                    "post" => QuizKind::Post,
-                    _ => QuizKind::Lesson,
-                },
-                lesson_slug: q.lesson_slug.clone(),
-                title: serde_json::from_str(&q.title_json).unwrap_or(None),
-                questions: questions
-                    .remove(&q.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|qu| Question {
-                        id: qu.qid,
-                        kind: QuestionKind::parse(&qu.kind).unwrap_or(QuestionKind::Single),
-                        competence: qu.competence,
-                        points: qu.points.max(0) as u32,
-                        prompt: text(&qu.prompt_json),
-                        choices: serde_json::from_str::<Vec<serde_json::Value>>(&qu.choices_json)
+            .map(
+                |crate::learning::content::QuizInfo { row: q, questions }| Quiz {
+                    slug: q.slug.clone(),
+                    kind: match q.kind.as_str() {
+                        "pre" => QuizKind::Pre,
+                        "post" => QuizKind::Post,
+                        _ => QuizKind::Lesson,
+                    },
+                    lesson_slug: q.lesson_slug.clone(),
+                    title: serde_json::from_str(&q.title_json).unwrap_or(None),
+                    questions: questions
+                        .into_iter()
+                        .map(|qu| Question {
+                            id: qu.qid,
+                            kind: QuestionKind::parse(&qu.kind).unwrap_or(QuestionKind::Single),
+                            competence: qu.competence,
+                            points: qu.points.max(0) as u32,
+                            prompt: text(&qu.prompt_json),
+                            choices: serde_json::from_str::<Vec<serde_json::Value>>(
+                                &qu.choices_json,
+                            )
                             .unwrap_or_default()
                             .into_iter()
                             .map(|c| Choice {
@@ -148,13 +131,14 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                                 text: serde_json::from_value(c["text"].clone()).unwrap_or_default(),
                             })
                             .collect(),
-                        answer: serde_json::from_str(&qu.answer_json).unwrap_or_default(),
-                        tolerance: qu.tolerance.and_then(|t| t.parse().ok()),
-                        explain: text(&qu.explain_json),
-                    })
-                    .collect(),
-                source: q.source,
-            })
+                            answer: serde_json::from_str(&qu.answer_json).unwrap_or_default(),
+                            tolerance: qu.tolerance.and_then(|t| t.parse().ok()),
+                            explain: text(&qu.explain_json),
+                        })
+                        .collect(),
+                    source: q.source,
+                },
+            )
             .collect(),
         tasks: tasks
             .into_iter()

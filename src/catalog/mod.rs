@@ -1,9 +1,12 @@
 //! Courses in the database: import of packages (idempotent by content hash; a
 //! changed course becomes a new published version), drafts and publishing,
-//! and reading a version back into the package model for export. Learner data
-//! is keyed by slugs, so nothing here touches progress. Owns `competence`,
-//! `course`, `lesson`, `lesson_text`, `course_media`, `quiz`, `question`, `task`.
+//! reading a version back into the package model for export, and the views a
+//! learner is shown of a course (`view`, built once for the API and the pages).
+//! Learner data is keyed by slugs, so nothing here touches progress. Owns
+//! `competence`, `course`, `lesson`, `lesson_text`, `course_media`, `quiz`,
+//! `question`, `task`.
 
 pub mod authoring;
 pub mod export;
 pub mod store;
+pub mod view;

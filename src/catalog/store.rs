@@ -376,9 +376,30 @@ pub async fn lesson_text(
         .filter(lesson_text::Column::LessonId.eq(l.id))
         .all(db)
         .await?;
-    let default = info.course.languages.split(',').next().unwrap_or("zh-CN");
+    let default = info.default_language();
     let pick = |want: &str| rows.iter().find(|t| t.locale == want).cloned();
     Ok(pick(lang)
         .or_else(|| pick(default))
         .or_else(|| rows.first().cloned()))
+}
+
+/// One media file of a course version (`file` below `media/`).
+pub async fn media(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    version: i32,
+    file: &str,
+) -> AppResult<course_media::Model> {
+    let c = course::Entity::find()
+        .filter(course::Column::Slug.eq(slug))
+        .filter(course::Column::Version.eq(version))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    course_media::Entity::find()
+        .filter(course_media::Column::CourseId.eq(c.id))
+        .filter(course_media::Column::Path.eq(format!("media/{file}")))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
 }

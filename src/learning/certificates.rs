@@ -5,7 +5,8 @@
 use chrono::Utc;
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
 };
 use serde::Serialize;
 
@@ -51,13 +52,8 @@ pub async fn issue(
     base_url: &str,
 ) -> AppResult<String> {
     let slug = &course.course.slug;
-    if let Some(c) = certificate::Entity::find()
-        .filter(certificate::Column::UserId.eq(user))
-        .filter(certificate::Column::CourseSlug.eq(slug.as_str()))
-        .one(db)
-        .await?
-    {
-        return Ok(c.code);
+    if let Some(code) = code_of(db, user, slug).await? {
+        return Ok(code);
     }
     let u = app_user::Entity::find_by_id(user)
         .one(db)
@@ -91,6 +87,20 @@ pub async fn issue(
     Ok(code)
 }
 
+/// The code of the learner's certificate for a course, if one was issued.
+pub async fn code_of(
+    db: &impl ConnectionTrait,
+    user: i64,
+    course: &str,
+) -> AppResult<Option<String>> {
+    Ok(certificate::Entity::find()
+        .filter(certificate::Column::UserId.eq(user))
+        .filter(certificate::Column::CourseSlug.eq(course))
+        .one(db)
+        .await?
+        .map(|c| c.code))
+}
+
 /// What anyone may see about a certificate.
 #[derive(Debug, Serialize)]
 pub struct Verification {
@@ -103,13 +113,17 @@ pub struct Verification {
     pub revoked_at: Option<String>,
 }
 
-pub async fn verify(db: &impl ConnectionTrait, code: &str) -> AppResult<Verification> {
-    let code = normalize(code);
-    let c = certificate::Entity::find()
-        .filter(certificate::Column::Code.eq(code.as_str()))
+/// The certificate with a code as typed (normalised first).
+async fn find(db: &impl ConnectionTrait, code: &str) -> AppResult<certificate::Model> {
+    certificate::Entity::find()
+        .filter(certificate::Column::Code.eq(normalize(code)))
         .one(db)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn verify(db: &impl ConnectionTrait, code: &str) -> AppResult<Verification> {
+    let c = find(db, code).await?;
     let title = course::Entity::find()
         .filter(course::Column::Slug.eq(c.course_slug.as_str()))
         .filter(course::Column::Version.eq(c.course_version))
@@ -128,18 +142,14 @@ pub async fn verify(db: &impl ConnectionTrait, code: &str) -> AppResult<Verifica
     })
 }
 
+/// Revokes a certificate with a reason, audited in the same transaction.
 pub async fn revoke(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     actor: &crate::policy::Actor,
     code: &str,
     reason: &str,
 ) -> AppResult<()> {
-    let code = normalize(code);
-    let c = certificate::Entity::find()
-        .filter(certificate::Column::Code.eq(code.as_str()))
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let c = find(db, code).await?;
     let holder = app_user::Entity::find_by_id(c.user_id)
         .one(db)
         .await?
@@ -160,13 +170,14 @@ pub async fn revoke(
             "say why the certificate is revoked",
         ));
     }
+    let txn = crate::db::begin_write(db).await?;
     let mut am: certificate::ActiveModel = c.clone().into();
     am.revoked_at = Set(Some(Utc::now()));
     am.revoke_reason = Set(Some(reason.to_string()));
     am.revoked_by = Set(Some(actor.id));
-    am.update(db).await?;
+    am.update(&txn).await?;
     crate::audit::record(
-        db,
+        &txn,
         crate::audit::Action::Update,
         crate::audit::Entry {
             actor_id: Some(actor.id),
@@ -177,5 +188,7 @@ pub async fn revoke(
             ..Default::default()
         },
     )
-    .await
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

@@ -3,13 +3,15 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
 };
 use serde::Deserialize;
 
 use super::content::Cache;
 use crate::areas::AreaCode;
-use crate::entities::{app_user, attendance, class_session, learning_event};
+use crate::entities::learning_event::{self, EventKind};
+use crate::entities::{app_user, attendance, class_session};
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, Actor};
 
@@ -66,11 +68,10 @@ pub async fn create(
     .insert(&txn)
     .await?;
     for uid in &s.expected {
-        let u = app_user::Entity::find_by_id(*uid)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| AppError::field("expected", format!("no learner {uid}")))?;
-        trainer.require_user(Action::RunClasses, u.id, u.role, u.area_code.as_deref())?;
+        let u = roster_learner(&txn, trainer, *uid, || {
+            AppError::field("expected", format!("no learner {uid}"))
+        })
+        .await?;
         attendance::ActiveModel {
             session_id: Set(session.id),
             user_id: Set(u.id),
@@ -83,6 +84,22 @@ pub async fn create(
     }
     txn.commit().await?;
     Ok(session)
+}
+
+/// A person the trainer may put on a class roster; `missing` when there is
+/// no such person, not found when she is outside the trainer's reach.
+async fn roster_learner(
+    db: &impl ConnectionTrait,
+    trainer: &Actor,
+    user_id: i64,
+    missing: impl FnOnce() -> AppError,
+) -> AppResult<app_user::Model> {
+    let u = app_user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(missing)?;
+    trainer.require_user(Action::RunClasses, u.id, u.role, u.area_code.as_deref())?;
+    Ok(u)
 }
 
 /// The session, if the trainer may run it (404 otherwise).
@@ -133,11 +150,7 @@ pub async fn mark(
                 am.update(&txn).await?;
             }
             None => {
-                let u = app_user::Entity::find_by_id(m.user_id)
-                    .one(&txn)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
-                actor.require_user(Action::RunClasses, u.id, u.role, u.area_code.as_deref())?;
+                let u = roster_learner(&txn, actor, m.user_id, || AppError::NotFound).await?;
                 attendance::ActiveModel {
                     session_id: Set(s.id),
                     user_id: Set(u.id),
@@ -153,7 +166,7 @@ pub async fn mark(
             learning_event::ActiveModel {
                 id: Set(uuid::Uuid::new_v4()),
                 user_id: Set(m.user_id),
-                kind: Set("class_attended".into()),
+                kind: Set(EventKind::ClassAttended),
                 course_slug: Set(Some(s.course_slug.clone())),
                 lesson_slug: Set(None),
                 payload: Set(serde_json::json!({"session": s.id}).to_string()),

@@ -38,6 +38,30 @@ impl CourseInfo {
     pub fn lesson_checks(&self) -> impl Iterator<Item = &QuizInfo> {
         self.quizzes.iter().filter(|q| q.row.kind == "lesson")
     }
+    /// The check that follows a lesson, if it has one.
+    pub fn check_of(&self, lesson: &str) -> Option<&QuizInfo> {
+        self.lesson_checks()
+            .find(|q| q.row.lesson_slug.as_deref() == Some(lesson))
+    }
+    /// The lessons before and after `lesson` in course order.
+    pub fn neighbours(&self, lesson: &str) -> (Option<&lesson::Model>, Option<&lesson::Model>) {
+        let Some(i) = self.lessons.iter().position(|l| l.slug == lesson) else {
+            return (None, None);
+        };
+        (
+            i.checked_sub(1).and_then(|j| self.lessons.get(j)),
+            self.lessons.get(i + 1),
+        )
+    }
+    /// The language texts fall back to: the first the course lists.
+    pub fn default_language(&self) -> &str {
+        default_language(&self.course)
+    }
+}
+
+/// A course version's default language: the first it lists.
+pub fn default_language(c: &course::Model) -> &str {
+    c.languages.split(',').next().unwrap_or("zh-CN")
 }
 
 #[derive(Default)]
@@ -130,4 +154,115 @@ pub fn text(json: &str, lang: &str, fallback: &str) -> String {
         .or_else(|| map.values().next())
         .cloned()
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A course of three lessons; the second has a check, and there is a post-test.
+    pub(crate) fn sample() -> CourseInfo {
+        let now = chrono::Utc::now();
+        let lesson = |id: i64, slug: &str| lesson::Model {
+            id,
+            course_id: 1,
+            slug: slug.into(),
+            position: id as i32,
+            minutes: 10,
+            audio: (id == 1).then(|| "media/one.opus".to_string()),
+            competences: String::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        let quiz = |id: i64, slug: &str, kind: &str, lesson: Option<&str>| QuizInfo {
+            row: quiz::Model {
+                id,
+                course_id: 1,
+                slug: slug.into(),
+                kind: kind.into(),
+                lesson_slug: lesson.map(str::to_string),
+                title_json: "null".into(),
+                source: None,
+                created_at: now,
+                updated_at: now,
+            },
+            questions: vec![],
+        };
+        CourseInfo {
+            course: course::Model {
+                id: 1,
+                slug: "phone".into(),
+                version: 3,
+                status: "published".into(),
+                category: "it".into(),
+                level: 1,
+                languages: "zh-CN,en".into(),
+                title_json: r#"{"zh-CN":"手机","en":"Phone"}"#.into(),
+                summary_json: r#"{"zh-CN":"入门"}"#.into(),
+                pass_mark: 60,
+                hours_tenths: 15,
+                competences: "c1,,c2".into(),
+                content_hash: None,
+                source_course: None,
+                source_tasks: None,
+                author_id: None,
+                published_at: None,
+                created_at: now,
+                updated_at: now,
+            },
+            lessons: vec![lesson(1, "one"), lesson(2, "two"), lesson(3, "three")],
+            quizzes: vec![
+                quiz(1, "post", "post", None),
+                quiz(2, "02-two", "lesson", Some("two")),
+                quiz(3, "stray", "post", Some("one")),
+            ],
+            tasks: vec![],
+        }
+    }
+
+    #[test]
+    fn a_lesson_check_is_a_lesson_quiz_naming_the_lesson() {
+        let c = sample();
+        assert_eq!(
+            c.check_of("two").map(|q| q.row.slug.as_str()),
+            Some("02-two")
+        );
+        assert!(
+            c.check_of("one").is_none(),
+            "a post-test is no lesson check"
+        );
+        assert!(c.check_of("three").is_none());
+    }
+
+    #[test]
+    fn neighbours_follow_course_order() {
+        let c = sample();
+        let slugs = |(p, n): (Option<&lesson::Model>, Option<&lesson::Model>)| {
+            (p.map(|l| l.slug.clone()), n.map(|l| l.slug.clone()))
+        };
+        assert_eq!(slugs(c.neighbours("one")), (None, Some("two".into())));
+        assert_eq!(
+            slugs(c.neighbours("two")),
+            (Some("one".into()), Some("three".into()))
+        );
+        assert_eq!(slugs(c.neighbours("three")), (Some("two".into()), None));
+        assert_eq!(slugs(c.neighbours("nope")), (None, None));
+    }
+
+    #[test]
+    fn the_default_language_is_the_first_listed() {
+        let mut c = sample();
+        assert_eq!(c.default_language(), "zh-CN");
+        c.course.languages = "en".into();
+        assert_eq!(c.default_language(), "en");
+    }
+
+    #[test]
+    fn text_falls_back_to_the_default_then_any_language() {
+        let j = r#"{"zh-CN":"手机","en":"Phone"}"#;
+        assert_eq!(text(j, "en", "zh-CN"), "Phone");
+        assert_eq!(text(j, "fr", "zh-CN"), "手机");
+        assert_eq!(text(r#"{"en":"Phone"}"#, "fr", "zh-CN"), "Phone");
+        assert_eq!(text("not json", "en", "zh-CN"), "");
+    }
 }

@@ -3,7 +3,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
 };
 
 use crate::accounts::Role;
@@ -80,6 +81,27 @@ pub async fn enroll(
     .await?)
 }
 
+/// Enrolls several learners (by user id) in one transaction: all or none.
+pub async fn enroll_many(
+    db: &DatabaseConnection,
+    cache: &super::content::Cache,
+    actor: &Actor,
+    learners: &[i64],
+    slug: &str,
+    cohort: Option<String>,
+) -> AppResult<Vec<enrollment::Model>> {
+    let txn = crate::db::begin_write(db).await?;
+    let mut done = Vec::with_capacity(learners.len());
+    for id in learners {
+        let learner = crate::accounts::users::find(&txn, *id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        done.push(enroll(&txn, cache, actor, &learner, slug, cohort.clone()).await?);
+    }
+    txn.commit().await?;
+    Ok(done)
+}
+
 /// Pauses, resumes or withdraws an enrollment (not `completed`: that is earned).
 pub async fn set_state(
     db: &impl ConnectionTrait,
@@ -98,6 +120,12 @@ pub async fn set_state(
     let mut am: enrollment::ActiveModel = e.into();
     am.state = Set(state.to_string());
     Ok(am.update(db).await?)
+}
+
+/// The learner skips the pre-test of a course she is enrolled in (not found otherwise).
+pub async fn skip_pre(db: &impl ConnectionTrait, user_id: i64, slug: &str) -> AppResult<()> {
+    find(db, user_id, slug).await?.ok_or(AppError::NotFound)?;
+    mark_pre_done(db, user_id, slug).await
 }
 
 /// Marks the pre-test as done or skipped.

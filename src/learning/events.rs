@@ -7,15 +7,17 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect,
+    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::content::{Cache, CourseInfo};
 use super::{completion, grading, progress};
-use crate::entities::{enrollment, learning_event};
+use crate::app::AppContext;
+use crate::entities::learning_event::{self, EventKind};
+use crate::entities::{enrollment, quiz_attempt};
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
 
@@ -50,23 +52,60 @@ pub struct Report {
     pub graded: BTreeMap<String, grading::Graded>,
 }
 
-/// Kinds a learner's device may send (trainers record sign-offs and attendance).
-pub const LEARNER_KINDS: [&str; 4] = [
-    "lesson_opened",
-    "lesson_finished",
-    "answer_given",
-    "quiz_submitted",
-];
+/// The kinds a learner's device may send; trainers record sign-offs and
+/// attendance through their own services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LearnerKind {
+    LessonOpened,
+    LessonFinished,
+    AnswerGiven,
+    QuizSubmitted,
+}
+
+impl LearnerKind {
+    pub const ALL: [LearnerKind; 4] = [
+        LearnerKind::LessonOpened,
+        LearnerKind::LessonFinished,
+        LearnerKind::AnswerGiven,
+        LearnerKind::QuizSubmitted,
+    ];
+
+    /// The kind as stored.
+    pub fn kind(self) -> EventKind {
+        match self {
+            LearnerKind::LessonOpened => EventKind::LessonOpened,
+            LearnerKind::LessonFinished => EventKind::LessonFinished,
+            LearnerKind::AnswerGiven => EventKind::AnswerGiven,
+            LearnerKind::QuizSubmitted => EventKind::QuizSubmitted,
+        }
+    }
+
+    /// A kind's stored name, if a learner may send it.
+    pub fn parse(name: &str) -> Option<LearnerKind> {
+        match EventKind::try_from_value(&name.to_string()).ok()? {
+            EventKind::LessonOpened => Some(LearnerKind::LessonOpened),
+            EventKind::LessonFinished => Some(LearnerKind::LessonFinished),
+            EventKind::AnswerGiven => Some(LearnerKind::AnswerGiven),
+            EventKind::QuizSubmitted => Some(LearnerKind::QuizSubmitted),
+            EventKind::TaskSigned | EventKind::ClassAttended => None,
+        }
+    }
+
+    pub fn name(self) -> String {
+        self.kind().to_value()
+    }
+}
 
 struct Valid {
     id: Uuid,
-    kind: String,
-    course: Option<std::sync::Arc<CourseInfo>>,
+    kind: LearnerKind,
+    course: std::sync::Arc<CourseInfo>,
     lesson: Option<String>,
     at: DateTime<Utc>,
     payload: serde_json::Value,
 }
 
+/// The most events a batch may hold (the API answers 413 beyond).
 pub const MAX_BATCH: usize = 500;
 
 /// Validates and applies a batch of a learner's events.
@@ -80,9 +119,10 @@ pub async fn ingest(
     batch: Vec<EventIn>,
 ) -> AppResult<Report> {
     if batch.len() > MAX_BATCH {
-        return Err(AppError::OverLimit(format!(
-            "at most {MAX_BATCH} events a batch"
-        )));
+        return Err(AppError::field(
+            "events",
+            format!("at most {MAX_BATCH} events a batch"),
+        ));
     }
     let mut report = Report::default();
     let mut valid = Vec::new();
@@ -134,13 +174,13 @@ async fn check(
     let Ok(id) = Uuid::parse_str(e.id.trim()) else {
         return Ok(Err("id: not a UUID".into()));
     };
-    if !LEARNER_KINDS.contains(&e.kind.as_str()) {
+    let Some(kind) = LearnerKind::parse(&e.kind) else {
         return Ok(Err(format!(
             "kind: {:?} is not one of {}",
             e.kind,
-            LEARNER_KINDS.join(", ")
+            LearnerKind::ALL.map(LearnerKind::name).join(", ")
         )));
-    }
+    };
     let at = match e.occurred_at.as_deref() {
         None => now,
         Some(s) => match DateTime::parse_from_rfc3339(s) {
@@ -171,38 +211,39 @@ async fn check(
         return Ok(Err(format!("course: not enrolled in {slug:?}")));
     }
     let lesson = e.lesson.clone().filter(|l| !l.is_empty());
-    if matches!(e.kind.as_str(), "lesson_opened" | "lesson_finished") {
-        match &lesson {
+    let payload = e.payload.clone().unwrap_or(serde_json::Value::Null);
+    match kind {
+        LearnerKind::LessonOpened | LearnerKind::LessonFinished => match &lesson {
             Some(l) if course.lesson(l).is_some() => {}
             Some(l) => return Ok(Err(format!("lesson: {l:?} is not a lesson of {slug:?}"))),
             None => return Ok(Err("lesson: missing".into())),
+        },
+        LearnerKind::QuizSubmitted => {
+            let quiz = payload
+                .get("quiz")
+                .and_then(|q| q.as_str())
+                .unwrap_or_default();
+            if course.quiz(quiz).is_none() {
+                return Ok(Err(format!(
+                    "payload.quiz: {quiz:?} is not a quiz of {slug:?}"
+                )));
+            }
+            if serde_json::from_value::<BTreeMap<String, Vec<String>>>(
+                payload.get("answers").cloned().unwrap_or_default(),
+            )
+            .is_err()
+            {
+                return Ok(Err(
+                    "payload.answers: must map question ids to lists of answers".into(),
+                ));
+            }
         }
-    }
-    let payload = e.payload.clone().unwrap_or(serde_json::Value::Null);
-    if e.kind == "quiz_submitted" {
-        let quiz = payload
-            .get("quiz")
-            .and_then(|q| q.as_str())
-            .unwrap_or_default();
-        if course.quiz(quiz).is_none() {
-            return Ok(Err(format!(
-                "payload.quiz: {quiz:?} is not a quiz of {slug:?}"
-            )));
-        }
-        if serde_json::from_value::<BTreeMap<String, Vec<String>>>(
-            payload.get("answers").cloned().unwrap_or_default(),
-        )
-        .is_err()
-        {
-            return Ok(Err(
-                "payload.answers: must map question ids to lists of answers".into(),
-            ));
-        }
+        LearnerKind::AnswerGiven => {}
     }
     Ok(Ok(Valid {
         id,
-        kind: e.kind.clone(),
-        course: Some(course),
+        kind,
+        course,
         lesson,
         at,
         payload,
@@ -241,7 +282,7 @@ async fn apply(
     };
     let mut seen = std::collections::HashSet::new();
     for v in valid {
-        let course = v.course.clone().ok_or(AppError::NotFound)?;
+        let course = v.course.clone();
         let slug = course.course.slug.clone();
         if known.contains(&v.id) || !seen.insert(v.id) {
             duplicates += 1;
@@ -250,7 +291,7 @@ async fn apply(
         learning_event::Entity::insert(learning_event::ActiveModel {
             id: Set(v.id),
             user_id: Set(learner.id),
-            kind: Set(v.kind.clone()),
+            kind: Set(v.kind.kind()),
             course_slug: Set(Some(slug.clone())),
             lesson_slug: Set(v.lesson.clone()),
             payload: Set(v.payload.to_string()),
@@ -261,35 +302,23 @@ async fn apply(
         .exec_without_returning(txn)
         .await?;
         accepted += 1;
-        match v.kind.as_str() {
-            "lesson_opened" => {
-                let secs = v
+        let lesson = v.lesson.as_deref().unwrap_or_default();
+        match v.kind {
+            LearnerKind::LessonOpened => {
+                let seconds = v
                     .payload
                     .get("seconds")
                     .and_then(|s| s.as_i64())
                     .unwrap_or(0)
                     .clamp(0, 3600) as i32;
-                progress::lesson_opened(
-                    txn,
-                    learner.id,
-                    &slug,
-                    v.lesson.as_deref().unwrap_or_default(),
-                    v.at,
-                    secs,
-                )
-                .await?;
+                let step = progress::Step::Opened { seconds };
+                progress::lesson_step(txn, learner.id, &slug, lesson, v.at, step).await?;
             }
-            "lesson_finished" => {
-                progress::lesson_finished(
-                    txn,
-                    learner.id,
-                    &slug,
-                    v.lesson.as_deref().unwrap_or_default(),
-                    v.at,
-                )
-                .await?;
+            LearnerKind::LessonFinished => {
+                let step = progress::Step::Finished;
+                progress::lesson_step(txn, learner.id, &slug, lesson, v.at, step).await?;
             }
-            "quiz_submitted" => {
+            LearnerKind::QuizSubmitted => {
                 let quiz = v
                     .payload
                     .get("quiz")
@@ -298,13 +327,12 @@ async fn apply(
                 let answers: BTreeMap<String, Vec<String>> =
                     serde_json::from_value(v.payload.get("answers").cloned().unwrap_or_default())
                         .unwrap_or_default();
-                let g = super::progress::record_attempt(
-                    txn, learner, &course, quiz, &answers, v.id, v.at,
-                )
-                .await?;
+                let g = progress::record_attempt(txn, learner, &course, quiz, &answers, v.id, v.at)
+                    .await?;
                 graded.insert(v.id.to_string(), g);
             }
-            _ => {}
+            // Stored for the record; it changes no derived state.
+            LearnerKind::AnswerGiven => {}
         }
         if !touched.iter().any(|c| c.course.slug == slug) {
             touched.push(course);
@@ -316,38 +344,87 @@ async fn apply(
     Ok((accepted, duplicates, graded))
 }
 
+/// [`ingest`] with what the application context holds (mail templates, the
+/// site's address for links in mail).
+pub async fn ingest_from(
+    ctx: &AppContext,
+    learner: &Actor,
+    source: &str,
+    batch: Vec<EventIn>,
+) -> AppResult<Report> {
+    let base = ctx.settings.base_url();
+    ingest(
+        &ctx.db,
+        &ctx.content,
+        Some(&ctx.views),
+        &base,
+        learner,
+        source,
+        batch,
+    )
+    .await
+}
+
 /// Records one event from a page (same path as the API).
 pub async fn record(
-    state: &crate::app::AppContext,
+    ctx: &AppContext,
     learner: &Actor,
-    kind: &str,
+    kind: LearnerKind,
     course: &str,
     lesson: Option<&str>,
     payload: serde_json::Value,
 ) -> AppResult<Report> {
     let e = EventIn {
         id: Uuid::new_v4().to_string(),
-        kind: kind.into(),
+        kind: kind.name(),
         course: Some(course.into()),
         lesson: lesson.map(str::to_string),
         occurred_at: None,
         payload: Some(payload),
     };
-    let base = state.settings.base_url();
-    let r = ingest(
-        &state.db,
-        &state.content,
-        Some(&state.views),
-        &base,
-        learner,
-        "web",
-        vec![e],
-    )
-    .await?;
+    let r = ingest_from(ctx, learner, "web", vec![e]).await?;
     if let Some(rej) = r.rejected.first() {
         return Err(AppError::BadRequest(rej.reason.clone()));
     }
     Ok(r)
+}
+
+/// A learner's answers to one quiz, recorded as a `quiz_submitted` event with
+/// the attempt's id: the result, or the stored result when this attempt was
+/// submitted before, or why the submission was rejected.
+pub async fn submit_quiz(
+    ctx: &AppContext,
+    learner: &Actor,
+    source: &str,
+    course: &str,
+    quiz: &str,
+    answers: &BTreeMap<String, Vec<String>>,
+    attempt_id: &str,
+) -> AppResult<Result<grading::Graded, Rejected>> {
+    let e = EventIn {
+        id: attempt_id.to_string(),
+        kind: LearnerKind::QuizSubmitted.name(),
+        course: Some(course.into()),
+        lesson: None,
+        occurred_at: None,
+        payload: Some(serde_json::json!({"quiz": quiz, "answers": answers})),
+    };
+    let r = ingest_from(ctx, learner, source, vec![e]).await?;
+    if let Some(rej) = r.rejected.into_iter().next() {
+        return Ok(Err(rej));
+    }
+    if let Some(g) = r.graded.into_values().next() {
+        return Ok(Ok(g));
+    }
+    // A duplicate: the stored result of the same attempt.
+    let key = Uuid::parse_str(attempt_id.trim()).map_err(|_| AppError::NotFound)?;
+    let a = quiz_attempt::Entity::find()
+        .filter(quiz_attempt::Column::AttemptKey.eq(key))
+        .one(&ctx.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let g = serde_json::from_str(&a.result_json).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Ok(g))
 }
 
 /// Count of the enrollments of one learner (for tests and pages).
@@ -357,4 +434,38 @@ pub async fn enrollment_count(db: &impl ConnectionTrait, user_id: i64) -> AppRes
         .all(db)
         .await?
         .len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learners_send_only_their_own_kinds() {
+        for k in LearnerKind::ALL {
+            assert_eq!(LearnerKind::parse(&k.name()), Some(k));
+        }
+        assert_eq!(LearnerKind::QuizSubmitted.name(), "quiz_submitted");
+        assert_eq!(LearnerKind::LessonOpened.name(), "lesson_opened");
+        assert_eq!(LearnerKind::parse("task_signed"), None);
+        assert_eq!(LearnerKind::parse("class_attended"), None);
+        assert_eq!(LearnerKind::parse("lesson_read"), None);
+    }
+
+    #[test]
+    fn stored_names_are_unchanged() {
+        use sea_orm::Iterable;
+        let names: Vec<String> = EventKind::iter().map(|k| k.to_value()).collect();
+        assert_eq!(
+            names,
+            [
+                "lesson_opened",
+                "lesson_finished",
+                "answer_given",
+                "quiz_submitted",
+                "task_signed",
+                "class_attended"
+            ]
+        );
+    }
 }

@@ -31,16 +31,27 @@ async fn find_progress(
         .await?)
 }
 
-pub async fn lesson_opened(
+/// What a lesson event does to the learner's progress on that lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Opened, with the seconds spent reading: the first opening is kept and
+    /// the seconds add up.
+    Opened { seconds: i32 },
+    /// Finished: the first finish is kept.
+    Finished,
+}
+
+/// Applies one lesson event to the learner's progress row (made on the first event).
+pub async fn lesson_step(
     db: &impl ConnectionTrait,
     user: i64,
     course: &str,
     lesson: &str,
     at: DateTime<Utc>,
-    seconds: i32,
+    step: Step,
 ) -> AppResult<()> {
-    match find_progress(db, user, course, lesson).await? {
-        Some(p) => {
+    match (find_progress(db, user, course, lesson).await?, step) {
+        (Some(p), Step::Opened { seconds }) => {
             let mut am: lesson_progress::ActiveModel = p.clone().into();
             if at < p.first_opened_at {
                 am.first_opened_at = Set(at);
@@ -48,48 +59,26 @@ pub async fn lesson_opened(
             am.seconds = Set(p.seconds.saturating_add(seconds));
             am.update(db).await?;
         }
-        None => {
-            lesson_progress::ActiveModel {
-                user_id: Set(user),
-                course_slug: Set(course.into()),
-                lesson_slug: Set(lesson.into()),
-                state: Set("opened".into()),
-                first_opened_at: Set(at),
-                finished_at: Set(None),
-                seconds: Set(seconds),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-pub async fn lesson_finished(
-    db: &impl ConnectionTrait,
-    user: i64,
-    course: &str,
-    lesson: &str,
-    at: DateTime<Utc>,
-) -> AppResult<()> {
-    match find_progress(db, user, course, lesson).await? {
-        Some(p) if p.state == "finished" => {}
-        Some(p) => {
+        (Some(p), Step::Finished) if p.state == "finished" => {}
+        (Some(p), Step::Finished) => {
             let mut am: lesson_progress::ActiveModel = p.into();
             am.state = Set("finished".into());
             am.finished_at = Set(Some(at));
             am.update(db).await?;
         }
-        None => {
+        (None, step) => {
+            let (state, finished_at, seconds) = match step {
+                Step::Opened { seconds } => ("opened", None, seconds),
+                Step::Finished => ("finished", Some(at), 0),
+            };
             lesson_progress::ActiveModel {
                 user_id: Set(user),
                 course_slug: Set(course.into()),
                 lesson_slug: Set(lesson.into()),
-                state: Set("finished".into()),
+                state: Set(state.into()),
                 first_opened_at: Set(at),
-                finished_at: Set(Some(at)),
-                seconds: Set(0),
+                finished_at: Set(finished_at),
+                seconds: Set(seconds),
                 ..Default::default()
             }
             .insert(db)
@@ -118,6 +107,17 @@ pub async fn record_attempt(
     {
         return serde_json::from_str(&prev.result_json).map_err(|e| AppError::Internal(e.into()));
     }
+    // Skill evidence is sourced by the kind of quiz.
+    let source = match quiz.row.kind.as_str() {
+        "pre" => "pre",
+        "post" => "post",
+        "lesson" => "lesson",
+        other => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "quiz {quiz_slug:?} has no known kind ({other:?})"
+            )));
+        }
+    };
     let g = grading::grade(quiz, answers, course.course.pass_mark);
     let slug = &course.course.slug;
     let attempt = quiz_attempt::ActiveModel {
@@ -137,11 +137,6 @@ pub async fn record_attempt(
     }
     .insert(db)
     .await?;
-    let source = match quiz.row.kind.as_str() {
-        "pre" => "pre",
-        "post" => "post",
-        _ => "lesson",
-    };
     let now = Utc::now();
     let rows: Vec<skill_evidence::ActiveModel> = g
         .competences
@@ -264,4 +259,41 @@ pub async fn overview(
         });
     }
     Ok(out)
+}
+
+/// A learner's standing in one course, for the course page.
+#[derive(Debug, Default)]
+pub struct Standing {
+    pub enrollment: Option<enrollment::Model>,
+    /// Her progress, once enrolled.
+    pub progress: Option<CourseProgress>,
+    /// What she still lacks to complete it, once enrolled.
+    pub missing: Option<super::completion::Missing>,
+    /// The best level a trainer signed off, by task.
+    pub levels: BTreeMap<String, i32>,
+}
+
+pub async fn standing(
+    db: &impl ConnectionTrait,
+    cache: &super::content::Cache,
+    user: i64,
+    course: &CourseInfo,
+) -> AppResult<Standing> {
+    let slug = &course.course.slug;
+    let levels = super::tasks::best_levels(db, user, slug).await?;
+    let Some(e) = super::enroll::find(db, user, slug).await? else {
+        return Ok(Standing {
+            levels,
+            ..Default::default()
+        });
+    };
+    Ok(Standing {
+        enrollment: Some(e),
+        progress: overview(db, cache, user)
+            .await?
+            .into_iter()
+            .find(|p| &p.course == slug),
+        missing: Some(super::completion::missing(db, user, course).await?),
+        levels,
+    })
 }

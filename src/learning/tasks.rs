@@ -3,12 +3,18 @@
 //! learning event and skill evidence, in one transaction.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
+use std::collections::BTreeMap;
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
+};
 use serde::Deserialize;
 
 use super::content::Cache;
 use crate::accounts::Role;
-use crate::entities::{app_user, learning_event, skill_evidence, task_signoff};
+use crate::entities::learning_event::{self, EventKind};
+use crate::entities::{app_user, skill_evidence, task_signoff};
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, Actor};
 
@@ -89,7 +95,7 @@ pub async fn sign_off(
     learning_event::ActiveModel {
         id: Set(uuid::Uuid::new_v4()),
         user_id: Set(learner.id),
-        kind: Set("task_signed".into()),
+        kind: Set(EventKind::TaskSigned),
         course_slug: Set(Some(s.course.clone())),
         lesson_slug: Set(None),
         payload: Set(
@@ -120,4 +126,23 @@ pub async fn sign_off(
     super::completion::check(&txn, learner.id, &course, views, base_url).await?;
     txn.commit().await?;
     Ok(row)
+}
+
+/// The best level signed off for each task of a course, for the learner to see.
+pub async fn best_levels(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    course: &str,
+) -> AppResult<BTreeMap<String, i32>> {
+    Ok(task_signoff::Entity::find()
+        .filter(task_signoff::Column::UserId.eq(user_id))
+        .filter(task_signoff::Column::CourseSlug.eq(course))
+        .all(db)
+        .await?
+        .into_iter()
+        .fold(BTreeMap::new(), |mut m, s| {
+            let e = m.entry(s.task_slug).or_insert(s.level);
+            *e = (*e).max(s.level);
+            m
+        }))
 }

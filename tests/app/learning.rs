@@ -656,3 +656,65 @@ async fn trainer_pages_enroll_a_cohort_sign_off_and_take_the_roll(app: TestApp) 
     assert_eq!(res.status(), 422);
 }
 engine_test!(trainer_pages_enroll_a_cohort_sign_off_and_take_the_roll);
+
+async fn the_lesson_page_and_the_api_show_the_same_lesson(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    let info = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap();
+    let (first, second) = (&info.lessons[0].slug, &info.lessons[1].slug);
+    let (s, l) = app
+        .get_json(
+            &format!("/api/v1/courses/{COURSE}/lessons/{second}?lang=en"),
+            &t,
+        )
+        .await;
+    assert_eq!(s, 200, "{l}");
+    assert_eq!(l["course"], COURSE);
+    assert_eq!(l["slug"], second.as_str());
+    assert_eq!(l["prev"], first.as_str());
+    assert_eq!(l["number"], 2);
+    assert_eq!(l["of"], info.lessons.len());
+    assert_eq!(l["fallback"], l["language"] != "en");
+    let check = info.check_of(second).map(|q| q.row.slug.clone());
+    assert_eq!(l["check"], json!(check));
+    let page = app
+        .client
+        .get(app.url(&format!("/courses/{COURSE}/lessons/{second}?lang=en")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("/courses/{COURSE}/lessons/{first}")));
+    if let Some(next) = l["next"].as_str() {
+        assert!(page.contains(&format!("/courses/{COURSE}/lessons/{next}")));
+    }
+    assert!(page.contains(l["course_title"].as_str().unwrap()));
+    // Opening the page is recorded; the API read is not.
+    let (_, prog) = app.get_json("/api/v1/me/progress", &t).await;
+    assert_eq!(prog["items"][0]["lessons"][second.as_str()], "opened");
+    // A batch beyond the limit is refused whole.
+    let many: Vec<_> = (0..501)
+        .map(|_| {
+            ev(
+                &uuid::Uuid::new_v4().to_string(),
+                "lesson_opened",
+                Some(first),
+            )
+        })
+        .collect();
+    let (s, _) = app.post_json("/api/v1/events", &t, json!(many)).await;
+    assert_eq!(s, 413);
+}
+engine_test!(the_lesson_page_and_the_api_show_the_same_lesson);

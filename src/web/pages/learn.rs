@@ -6,22 +6,31 @@ use std::collections::BTreeMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{Page, redirect};
 use crate::accounts::Role;
 use crate::app::AppContext;
-use crate::entities::{course, course_media};
+use crate::catalog::view::{
+    self, CourseSummary, ResultLine, list_courses, published_titles, visible,
+};
 use crate::error::{AppError, AppResult};
-use crate::learning::content::text;
-use crate::learning::{certificates, completion, enroll, events, progress};
+use crate::learning::content::{QuizInfo, text};
+use crate::learning::events::LearnerKind;
+use crate::learning::{certificates, enroll, events, progress};
 use crate::policy::Action;
-use crate::web::api::learning::{course_detail, list_courses, public_question, visible};
 use crate::web::extract::{CurrentUser, Locale, MaybeUser};
 
 type State = web::Data<AppContext>;
+
+/// A catalog entry with the learner's state of the course.
+#[derive(Serialize)]
+struct Entry<'a> {
+    #[serde(flatten)]
+    course: CourseSummary,
+    mine: Option<&'a progress::CourseProgress>,
+}
 
 /// The catalog by category, with the learner's state on each course.
 pub async fn catalog(
@@ -41,11 +50,12 @@ pub async fn catalog(
         }
         _ => BTreeMap::new(),
     };
-    let mut cats: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+    let mut cats: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
     for c in &rows {
-        let mut v = crate::web::api::learning::course_json(c, lang);
-        v["mine"] = json!(mine.get(&c.slug));
-        cats.entry(c.category.clone()).or_default().push(v);
+        cats.entry(c.category.clone()).or_default().push(Entry {
+            course: CourseSummary::of(c, lang),
+            mine: mine.get(&c.slug),
+        });
     }
     // IT basics first: they come before selling online.
     let mut cats: Vec<_> = cats.into_iter().collect();
@@ -63,50 +73,22 @@ pub async fn course_page(
     locale: Locale,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let info = visible(&state, &user, &path).await?;
-    let mut detail = course_detail(&state, &info, locale.0).await?;
-    let e = enroll::find(&state.db, user.actor.id, &info.course.slug).await?;
-    let mine = if e.is_some() {
-        progress::overview(&state.db, &state.content, user.actor.id)
-            .await?
-            .into_iter()
-            .find(|p| p.course == info.course.slug)
-    } else {
-        None
-    };
-    let missing = match &e {
-        Some(_) => Some(completion::missing(&state.db, user.actor.id, &info).await?),
-        None => None,
-    };
+    let (info, mut detail) = view::course_view(&state, &user.actor, &path, locale.0).await?;
+    let st = progress::standing(&state.db, &state.content, user.actor.id, &info).await?;
     // The learner sees the trainer's sign-offs: the best level per task.
-    let signed: BTreeMap<String, i32> = crate::entities::task_signoff::Entity::find()
-        .filter(crate::entities::task_signoff::Column::UserId.eq(user.actor.id))
-        .filter(crate::entities::task_signoff::Column::CourseSlug.eq(info.course.slug.as_str()))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .fold(BTreeMap::new(), |mut m, s| {
-            let e = m.entry(s.task_slug).or_insert(s.level);
-            *e = (*e).max(s.level);
-            m
-        });
-    if let Some(tasks) = detail["tasks"].as_array_mut() {
-        for t in tasks {
-            let lvl = t["slug"].as_str().and_then(|s| signed.get(s)).copied();
-            t["level"] = json!(lvl.map(|l| format!("teach.level{l}")));
-        }
+    for t in &mut detail.tasks {
+        t.level = st.levels.get(&t.slug).map(|l| format!("teach.level{l}"));
     }
-    if let Some(lessons) = detail["lessons"].as_array_mut() {
-        for l in lessons {
-            let st = l["slug"]
-                .as_str()
-                .and_then(|s| mine.as_ref().and_then(|m| m.lessons.get(s)))
-                .cloned();
-            l["state"] = json!(st);
-        }
+    for l in &mut detail.lessons {
+        l.state = st
+            .progress
+            .as_ref()
+            .and_then(|m| m.lessons.get(&l.slug))
+            .cloned();
     }
+    let (e, mine, missing) = (st.enrollment, st.progress, st.missing);
     Page::new(&state, locale.0, Some(&user), "course.title")
-        .set("title", detail["title"].clone())
+        .set("title", &detail.summary.title)
         .set("c", detail)
         .set(
             "enrollment",
@@ -144,10 +126,7 @@ pub async fn skip_pre(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
-    enroll::find(&state.db, user.actor.id, &path)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    enroll::mark_pre_done(&state.db, user.actor.id, &path).await?;
+    enroll::skip_pre(&state.db, user.actor.id, &path).await?;
     Ok(redirect(&format!("/courses/{}", path.as_str())))
 }
 
@@ -158,48 +137,19 @@ pub async fn lesson_page(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (slug, lesson) = path.into_inner();
-    let info = visible(&state, &user, &slug).await?;
-    let l = info.lesson(&lesson).ok_or(AppError::NotFound)?;
-    let t = crate::catalog::store::lesson_text(&state.db, &info, l, locale.0)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let view = view::lesson_view(&state, &user.actor, &slug, &lesson, locale.0).await?;
     let enrolled = enroll::find(&state.db, user.actor.id, &slug)
         .await?
         .is_some();
-    if enrolled && user.actor.role == Role::Learner {
-        events::record(
-            &state,
-            &user.actor,
-            "lesson_opened",
-            &slug,
-            Some(&lesson),
-            json!({}),
-        )
-        .await?;
+    let learning = enrolled && user.actor.role == crate::accounts::Role::Learner;
+    if learning {
+        let opened = LearnerKind::LessonOpened;
+        events::record(&state, &user.actor, opened, &slug, Some(&lesson), json!({})).await?;
     }
-    let i = info
-        .lessons
-        .iter()
-        .position(|x| x.slug == l.slug)
-        .unwrap_or(0);
-    let def = info
-        .course
-        .languages
-        .split(',')
-        .next()
-        .unwrap_or("zh-CN")
-        .to_string();
-    let langs: Vec<&str> = info.course.languages.split(',').collect();
     Page::new(&state, locale.0, Some(&user), "course.title")
-        .set("title", &t.title)
-        .set("course", json!({"slug": slug, "title": text(&info.course.title_json, locale.0, &def)}))
-        .set("lesson", json!({"slug": l.slug, "minutes": l.minutes, "n": i + 1, "of": info.lessons.len(), "html": t.body_html,
-            "fallback": t.locale != locale.0, "audio": l.audio.as_ref().map(|a| format!("/c/{}/{}/{}", slug, info.course.version, a))}))
-        .set("prev", i.checked_sub(1).and_then(|j| info.lessons.get(j)).map(|x| x.slug.clone()))
-        .set("next", info.lessons.get(i + 1).map(|x| x.slug.clone()))
-        .set("check", info.lesson_checks().find(|q| q.row.lesson_slug.as_deref() == Some(l.slug.as_str())).map(|q| q.row.slug.clone()))
-        .set("enrolled", enrolled && user.actor.role == Role::Learner)
-        .set("langs", langs)
+        .set("title", &view.title)
+        .set("lesson", view)
+        .set("enrolled", learning)
         .render(&state, "pages/lesson")
 }
 
@@ -210,31 +160,25 @@ pub async fn lesson_done(
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
     let (slug, lesson) = path.into_inner();
-    let info = visible(&state, &user, &slug).await?;
+    let info = visible(&state.db, &state.content, &user.actor, &slug).await?;
     info.lesson(&lesson).ok_or(AppError::NotFound)?;
+    let finished = LearnerKind::LessonFinished;
     events::record(
         &state,
         &user.actor,
-        "lesson_finished",
+        finished,
         &slug,
         Some(&lesson),
         json!({}),
     )
     .await?;
-    let check = info
-        .lesson_checks()
-        .find(|q| q.row.lesson_slug.as_deref() == Some(lesson.as_str()))
-        .map(|q| q.row.slug.clone());
-    let i = info
-        .lessons
-        .iter()
-        .position(|x| x.slug == lesson)
-        .unwrap_or(0);
-    Ok(redirect(&match (check, info.lessons.get(i + 1)) {
-        (Some(q), _) => format!("/courses/{slug}/quiz/{q}"),
-        (None, Some(n)) => format!("/courses/{slug}/lessons/{}", n.slug),
-        (None, None) => format!("/courses/{slug}"),
-    }))
+    Ok(redirect(
+        &match (info.check_of(&lesson), info.neighbours(&lesson).1) {
+            (Some(q), _) => format!("/courses/{slug}/quiz/{}", q.row.slug),
+            (None, Some(n)) => format!("/courses/{slug}/lessons/{}", n.slug),
+            (None, None) => format!("/courses/{slug}"),
+        },
+    ))
 }
 
 pub async fn quiz_page(
@@ -244,39 +188,47 @@ pub async fn quiz_page(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
-    let info = visible(&state, &user, &slug).await?;
-    let q = info.quiz(&quiz).ok_or(AppError::NotFound)?;
-    let def = info
-        .course
-        .languages
-        .split(',')
-        .next()
-        .unwrap_or("zh-CN")
-        .to_string();
+    let view = view::quiz_view(&state, &user.actor, &slug, &quiz, locale.0).await?;
     Page::new(
         &state,
         locale.0,
         Some(&user),
-        &format!("quiz.{}", q.row.kind),
+        &format!("quiz.{}", view.kind),
     )
-    .set(
-        "course",
-        json!({"slug": slug, "title": text(&info.course.title_json, locale.0, &def)}),
-    )
-    .set(
-        "quiz",
-        json!({"slug": q.row.slug, "kind": q.row.kind, "pass_mark": info.course.pass_mark}),
-    )
-    .set(
-        "questions",
-        q.questions
-            .iter()
-            .map(|x| public_question(x, locale.0, &def))
-            .collect::<Vec<_>>(),
-    )
+    .set("quiz", view)
     .set("attempt_id", uuid::Uuid::new_v4().to_string())
     .set("can_submit", user.actor.role == Role::Learner)
     .render(&state, "pages/quiz")
+}
+
+/// The answers of the quiz form: `q.<id>` (repeated for several choices) and,
+/// for order questions, `order.<id>.<choice>` = position; and `attempt_id`.
+fn quiz_form(quiz: &QuizInfo, body: &[u8]) -> (BTreeMap<String, Vec<String>>, Option<String>) {
+    let mut answers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut attempt_id = None;
+    for (k, v) in url::form_urlencoded::parse(body) {
+        if let Some(id) = k.strip_prefix("q.") {
+            answers
+                .entry(id.to_string())
+                .or_default()
+                .push(v.into_owned());
+        } else if k == "attempt_id" {
+            attempt_id = Some(v.into_owned());
+        }
+    }
+    for qu in quiz.questions.iter().filter(|x| x.kind == "order") {
+        let mut pos: Vec<(i64, String)> = url::form_urlencoded::parse(body)
+            .filter_map(|(k, v)| {
+                k.strip_prefix(&format!("order.{}.", qu.qid))
+                    .map(|c| (v.parse().unwrap_or(99), c.to_string()))
+            })
+            .collect();
+        if !pos.is_empty() {
+            pos.sort();
+            answers.insert(qu.qid.clone(), pos.into_iter().map(|(_, c)| c).collect());
+        }
+    }
+    (answers, attempt_id)
 }
 
 pub async fn quiz_submit(
@@ -288,115 +240,31 @@ pub async fn quiz_submit(
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
     let (slug, quiz) = path.into_inner();
-    let info = visible(&state, &user, &slug).await?;
+    let info = visible(&state.db, &state.content, &user.actor, &slug).await?;
     let q = info.quiz(&quiz).ok_or(AppError::NotFound)?;
-    // Form fields: `q.<id>` (repeated for several choices), `attempt_id`.
-    let mut answers: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut attempt_id = None;
-    for (k, v) in url::form_urlencoded::parse(&body) {
-        if let Some(id) = k.strip_prefix("q.") {
-            answers
-                .entry(id.to_string())
-                .or_default()
-                .push(v.into_owned());
-        } else if k == "attempt_id" {
-            attempt_id = Some(v.into_owned());
-        }
-    }
-    // Order questions: `order.<id>.<choice>` = position.
-    for qu in q.questions.iter().filter(|x| x.kind == "order") {
-        let mut pos: Vec<(i64, String)> = url::form_urlencoded::parse(&body)
-            .filter_map(|(k, v)| {
-                k.strip_prefix(&format!("order.{}.", qu.qid))
-                    .map(|c| (v.parse().unwrap_or(99), c.to_string()))
-            })
-            .collect();
-        if !pos.is_empty() {
-            pos.sort();
-            answers.insert(qu.qid.clone(), pos.into_iter().map(|(_, c)| c).collect());
-        }
-    }
+    let (answers, attempt_id) = quiz_form(q, &body);
     let id = attempt_id
         .filter(|a| uuid::Uuid::parse_str(a).is_ok())
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let e = events::EventIn {
-        id: id.clone(),
-        kind: "quiz_submitted".into(),
-        course: Some(slug.clone()),
-        lesson: None,
-        occurred_at: None,
-        payload: Some(json!({"quiz": quiz, "answers": answers})),
-    };
-    let r = events::ingest(
-        &state.db,
-        &state.content,
-        Some(&state.views),
-        &state.settings.base_url(),
-        &user.actor,
-        "web",
-        vec![e],
-    )
-    .await?;
-    if let Some(rej) = r.rejected.first() {
-        return Err(AppError::BadRequest(rej.reason.clone()));
-    }
-    let g = match r.graded.into_values().next() {
-        Some(g) => g,
-        None => {
-            let a = crate::entities::quiz_attempt::Entity::find()
-                .filter(
-                    crate::entities::quiz_attempt::Column::AttemptKey
-                        .eq(uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?),
-                )
-                .one(&state.db)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            serde_json::from_str(&a.result_json).map_err(|e| AppError::Internal(e.into()))?
-        }
-    };
-    let def = info
-        .course
-        .languages
-        .split(',')
-        .next()
-        .unwrap_or("zh-CN")
-        .to_string();
-    let results: Vec<_> = q
-        .questions
-        .iter()
-        .zip(g.questions.iter())
-        .map(|(qu, r)| {
-            let choices: Vec<serde_json::Value> =
-                serde_json::from_str(&qu.choices_json).unwrap_or_default();
-            let label = |id: &str| {
-                choices
-                    .iter()
-                    .find(|c| c["id"] == id)
-                    .map(|c| text(&c["text"].to_string(), locale.0, &def))
-                    .unwrap_or_else(|| state.views.tr(locale.0, &format!("quiz.{id}")))
-            };
-            json!({"prompt": text(&qu.prompt_json, locale.0, &def), "correct": r.correct,
-                "answer": r.answer.iter().map(|a| label(a)).collect::<Vec<_>>().join(" → "),
-                "explain": text(&qu.explain_json, locale.0, &def)})
-        })
-        .collect();
-    if q.row.kind == "pre" {
-        enroll::mark_pre_done(&state.db, user.actor.id, &slug).await?;
-    }
-    let cert = crate::entities::certificate::Entity::find()
-        .filter(crate::entities::certificate::Column::UserId.eq(user.actor.id))
-        .filter(crate::entities::certificate::Column::CourseSlug.eq(slug.as_str()))
-        .one(&state.db)
+    let g = events::submit_quiz(&state, &user.actor, "web", &slug, &quiz, &answers, &id)
         .await?
-        .map(|c| c.code);
-    let next = q.row.lesson_slug.as_deref().and_then(|ls| {
-        let i = info.lessons.iter().position(|x| x.slug == ls)?;
-        info.lessons.get(i + 1).map(|x| x.slug.clone())
+        .map_err(|rej| AppError::BadRequest(rej.reason))?;
+    let lang = locale.0;
+    let def = info.default_language();
+    let results = ResultLine::lines(&info, q, &g, lang, |word| {
+        state.views.tr(lang, &format!("quiz.{word}"))
     });
-    Page::new(&state, locale.0, Some(&user), "quiz.result")
+    let cert = certificates::code_of(&state.db, user.actor.id, &slug).await?;
+    let next = q
+        .row
+        .lesson_slug
+        .as_deref()
+        .and_then(|ls| info.neighbours(ls).1)
+        .map(|x| x.slug.clone());
+    Page::new(&state, lang, Some(&user), "quiz.result")
         .set(
             "course",
-            json!({"slug": slug, "title": text(&info.course.title_json, locale.0, &def)}),
+            json!({"slug": slug, "title": text(&info.course.title_json, lang, def)}),
         )
         .set("quiz", json!({"slug": q.row.slug, "kind": q.row.kind}))
         .set("g", &g)
@@ -408,16 +276,7 @@ pub async fn quiz_submit(
 
 pub async fn me(state: State, user: CurrentUser, locale: Locale) -> AppResult<HttpResponse> {
     let items = progress::overview(&state.db, &state.content, user.actor.id).await?;
-    let titles: BTreeMap<String, String> = course::Entity::find()
-        .filter(course::Column::Status.eq("published"))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|c| {
-            let def = c.languages.split(',').next().unwrap_or("zh-CN").to_string();
-            (c.slug.clone(), text(&c.title_json, locale.0, &def))
-        })
-        .collect();
+    let titles = published_titles(&state.db, locale.0).await?;
     let items: Vec<_> = items
         .into_iter()
         .map(|p| {
@@ -467,18 +326,7 @@ pub async fn media(
     path: web::Path<(String, i32, String)>,
 ) -> AppResult<HttpResponse> {
     let (slug, version, file) = path.into_inner();
-    let c = course::Entity::find()
-        .filter(course::Column::Slug.eq(slug.as_str()))
-        .filter(course::Column::Version.eq(version))
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let m = course_media::Entity::find()
-        .filter(course_media::Column::CourseId.eq(c.id))
-        .filter(course_media::Column::Path.eq(format!("media/{file}")))
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let m = crate::catalog::store::media(&state.db, &slug, version, &file).await?;
     let etag = format!("\"{}\"", m.etag);
     let cache = "public, max-age=31536000, immutable";
     if req
