@@ -301,7 +301,11 @@ pub async fn quiz_submit(
         }
     }
     // Order questions: `order.<id>.<choice>` = position.
-    for qu in q.questions.iter().filter(|x| x.kind == "order") {
+    for qu in q
+        .questions
+        .iter()
+        .filter(|x| x.kind == crate::courses::QuestionKind::Order)
+    {
         let mut pos: Vec<(i64, String)> = url::form_urlencoded::parse(&body)
             .filter_map(|(k, v)| {
                 k.strip_prefix(&format!("order.{}.", qu.qid))

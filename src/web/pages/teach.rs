@@ -1,6 +1,8 @@
 //! Trainer pages: enroll learners of the area (one by one or as a cohort),
 //! sign off practical tasks, and run classes with a phone-sized roster.
 
+use std::collections::HashSet;
+
 use actix_web::{HttpResponse, web};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
@@ -8,12 +10,12 @@ use serde_json::json;
 
 use super::{Page, redirect};
 use crate::accounts::users::{self, UserQuery};
+use crate::app::AppContext;
 use crate::entities::{attendance, class_session, task_signoff};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::text;
 use crate::learning::{classes, enroll, tasks};
 use crate::policy::Action;
-use crate::app::AppContext;
 use crate::web::api::learning::list_courses;
 use crate::web::extract::{CurrentUser, Locale};
 
@@ -61,31 +63,48 @@ pub async fn learners(
         .render(&state, "pages/teach_learners")
 }
 
-/// Form: `course`, `cohort`, and one `user` field per ticked learner.
+/// The cohort form: `course`, `cohort`, and one `user` field per ticked learner.
+struct CohortForm {
+    course: String,
+    cohort: Option<String>,
+    learners: Vec<i64>,
+}
+
+impl TryFrom<&[u8]> for CohortForm {
+    type Error = AppError;
+
+    fn try_from(body: &[u8]) -> AppResult<CohortForm> {
+        let mut f = CohortForm {
+            course: String::new(),
+            cohort: None,
+            learners: Vec::new(),
+        };
+        for (k, v) in url::form_urlencoded::parse(body) {
+            match k.as_ref() {
+                "course" => f.course = v.into_owned(),
+                "cohort" => f.cohort = Some(v.into_owned()),
+                "user" => f.learners.push(
+                    v.parse::<i64>()
+                        .map_err(|_| AppError::field("user", "not a learner id"))?,
+                ),
+                _ => {}
+            }
+        }
+        if f.learners.is_empty() {
+            return Err(AppError::field("user", "tick at least one learner"));
+        }
+        Ok(f)
+    }
+}
+
 pub async fn enroll_cohort(
     state: State,
     user: CurrentUser,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::EnrollOthers)?;
-    let mut course = String::new();
-    let mut cohort = None;
-    let mut ids = Vec::new();
-    for (k, v) in url::form_urlencoded::parse(&body) {
-        match k.as_ref() {
-            "course" => course = v.into_owned(),
-            "cohort" => cohort = Some(v.into_owned()),
-            "user" => ids.push(
-                v.parse::<i64>()
-                    .map_err(|_| AppError::field("user", "not a learner id"))?,
-            ),
-            _ => {}
-        }
-    }
-    if ids.is_empty() {
-        return Err(AppError::field("user", "tick at least one learner"));
-    }
-    for id in &ids {
+    let f = CohortForm::try_from(&body[..])?;
+    for id in &f.learners {
         let learner = users::find(&state.db, *id)
             .await?
             .ok_or(AppError::NotFound)?;
@@ -94,12 +113,15 @@ pub async fn enroll_cohort(
             &state.content,
             &user.actor,
             &learner,
-            &course,
-            cohort.clone(),
+            &f.course,
+            f.cohort.clone(),
         )
         .await?;
     }
-    Ok(redirect(&format!("/teach/learners?done={}", ids.len())))
+    Ok(redirect(&format!(
+        "/teach/learners?done={}",
+        f.learners.len()
+    )))
 }
 
 #[derive(Deserialize)]
@@ -314,7 +336,41 @@ pub async fn roster(
         .render(&state, "pages/teach_roster")
 }
 
-/// Form: `present` for each ticked learner, `listed` for everyone on the page.
+/// The roster form: `present` and `excused` for each ticked learner,
+/// `listed` for everyone on the page (ids that are not numbers are ignored).
+struct RosterForm(Vec<classes::Mark>);
+
+impl From<&[u8]> for RosterForm {
+    fn from(body: &[u8]) -> RosterForm {
+        let mut listed = Vec::new();
+        let mut present = HashSet::new();
+        let mut excused = HashSet::new();
+        for (k, v) in url::form_urlencoded::parse(body) {
+            let n = v.parse::<i64>().ok();
+            match (k.as_ref(), n) {
+                ("listed", Some(n)) => listed.push(n),
+                ("present", Some(n)) => {
+                    present.insert(n);
+                }
+                ("excused", Some(n)) => {
+                    excused.insert(n);
+                }
+                _ => {}
+            }
+        }
+        RosterForm(
+            listed
+                .into_iter()
+                .map(|u| classes::Mark {
+                    user_id: u,
+                    attended: present.contains(&u),
+                    excused: excused.contains(&u),
+                })
+                .collect(),
+        )
+    }
+}
+
 pub async fn roster_save(
     state: State,
     user: CurrentUser,
@@ -322,30 +378,7 @@ pub async fn roster_save(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let mut listed = Vec::new();
-    let mut present = std::collections::HashSet::new();
-    let mut excused = std::collections::HashSet::new();
-    for (k, v) in url::form_urlencoded::parse(&body) {
-        let n = v.parse::<i64>().ok();
-        match (k.as_ref(), n) {
-            ("listed", Some(n)) => listed.push(n),
-            ("present", Some(n)) => {
-                present.insert(n);
-            }
-            ("excused", Some(n)) => {
-                excused.insert(n);
-            }
-            _ => {}
-        }
-    }
-    let marks: Vec<classes::Mark> = listed
-        .into_iter()
-        .map(|u| classes::Mark {
-            user_id: u,
-            attended: present.contains(&u),
-            excused: excused.contains(&u),
-        })
-        .collect();
+    let RosterForm(marks) = RosterForm::from(&body[..]);
     classes::mark(&state.db, &user.actor, id, &marks).await?;
     Ok(redirect(&format!("/teach/classes/{id}")))
 }
