@@ -20,9 +20,7 @@ use super::store::{Outcome, import_course, insert_version, next_version};
 use crate::audit;
 use crate::courses::{self, Competence, Course, Problem, Skills};
 use crate::db::begin_write;
-use crate::entities::{
-    competence, course, course_media, lesson, lesson_text, question, quiz, task,
-};
+use crate::entities::{competence, course};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::Cache;
 use crate::policy::{Action, Actor};
@@ -226,50 +224,11 @@ async fn log(
     .await
 }
 
-/// Removes one version with everything below it.
+/// Removes one version with everything below it: lessons and their texts,
+/// media, quizzes and their questions, tasks all go by the cascading
+/// foreign keys of the schema (on every engine; SQLite connections turn
+/// them on).
 async fn delete_version(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
-    let lessons: Vec<i64> = lesson::Entity::find()
-        .select_only()
-        .column(lesson::Column::Id)
-        .filter(lesson::Column::CourseId.eq(id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if !lessons.is_empty() {
-        lesson_text::Entity::delete_many()
-            .filter(lesson_text::Column::LessonId.is_in(lessons))
-            .exec(db)
-            .await?;
-    }
-    let quizzes: Vec<i64> = quiz::Entity::find()
-        .select_only()
-        .column(quiz::Column::Id)
-        .filter(quiz::Column::CourseId.eq(id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if !quizzes.is_empty() {
-        question::Entity::delete_many()
-            .filter(question::Column::QuizId.is_in(quizzes))
-            .exec(db)
-            .await?;
-    }
-    lesson::Entity::delete_many()
-        .filter(lesson::Column::CourseId.eq(id))
-        .exec(db)
-        .await?;
-    quiz::Entity::delete_many()
-        .filter(quiz::Column::CourseId.eq(id))
-        .exec(db)
-        .await?;
-    task::Entity::delete_many()
-        .filter(task::Column::CourseId.eq(id))
-        .exec(db)
-        .await?;
-    course_media::Entity::delete_many()
-        .filter(course_media::Column::CourseId.eq(id))
-        .exec(db)
-        .await?;
     course::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }
