@@ -386,7 +386,6 @@ pub async fn mail_list(
     user: CurrentUser,
     q: web::Query<MailQuery>,
 ) -> AppResult<HttpResponse> {
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
     user.actor.require(Action::ViewMail)?;
     let st = q
         .state
@@ -394,15 +393,8 @@ pub async fn mail_list(
         .filter(|s| ["queued", "sent", "failed"].contains(&s.as_str()))
         .unwrap_or_else(|| "failed".into());
     let (page, per_page) = users::page_params(q.page, Some(50));
-    let query = crate::entities::mail_outbox::Entity::find()
-        .filter(crate::entities::mail_outbox::Column::State.eq(st.as_str()));
-    let total = query.clone().count(&state.db).await?;
-    let items: Vec<_> = query
-        .order_by_desc(crate::entities::mail_outbox::Column::Id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .all(&state.db)
-        .await?
+    let (items, total) = crate::jobs::outbox(&state.db, &st, page, per_page).await?;
+    let items: Vec<_> = items
         .into_iter()
         .map(|m| json!({"id": m.id, "to": m.to_addr, "subject": m.subject, "template": m.template, "attempts": m.attempts,
             "last_error": m.last_error, "created_at": m.created_at.to_rfc3339(), "next_attempt_at": m.next_attempt_at.to_rfc3339()}))

@@ -203,19 +203,24 @@ pub struct SignoffForm {
     note: Option<String>,
 }
 
+impl From<SignoffForm> for tasks::SignOff {
+    fn from(f: SignoffForm) -> tasks::SignOff {
+        tasks::SignOff {
+            user_id: f.user_id,
+            course: f.course,
+            task: f.task,
+            level: f.level,
+            note: f.note,
+        }
+    }
+}
+
 pub async fn signoff_submit(
     state: State,
     user: CurrentUser,
     form: web::Form<SignoffForm>,
 ) -> AppResult<HttpResponse> {
-    let f = form.into_inner();
-    let s = tasks::SignOff {
-        user_id: f.user_id,
-        course: f.course.clone(),
-        task: f.task,
-        level: f.level,
-        note: f.note,
-    };
+    let s = tasks::SignOff::from(form.into_inner());
     tasks::sign_off(
         &state.db,
         &state.content,
@@ -227,7 +232,7 @@ pub async fn signoff_submit(
     .await?;
     Ok(redirect(&format!(
         "/teach/signoff?user={}&course={}&saved=1",
-        f.user_id, f.course
+        s.user_id, s.course
     )))
 }
 
@@ -263,25 +268,25 @@ pub struct ClassForm {
     area_code: Option<String>,
 }
 
-pub async fn class_create(
-    state: State,
-    user: CurrentUser,
-    form: web::Form<ClassForm>,
-) -> AppResult<HttpResponse> {
-    let f = form.into_inner();
-    let s = classes::create(
-        &state.db,
-        &state.content,
-        &user.actor,
-        &classes::NewSession {
+impl From<ClassForm> for classes::NewSession {
+    fn from(f: ClassForm) -> classes::NewSession {
+        classes::NewSession {
             course: f.course,
             place: f.place,
             held_at: f.held_at,
             area_code: f.area_code,
             expected: vec![],
-        },
-    )
-    .await?;
+        }
+    }
+}
+
+pub async fn class_create(
+    state: State,
+    user: CurrentUser,
+    form: web::Form<ClassForm>,
+) -> AppResult<HttpResponse> {
+    let new = classes::NewSession::from(form.into_inner());
+    let s = classes::create(&state.db, &state.content, &user.actor, &new).await?;
     Ok(redirect(&format!("/teach/classes/{}", s.id)))
 }
 
