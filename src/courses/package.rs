@@ -210,6 +210,11 @@ impl QuestionKind {
         QuestionKind::iter().find(|k| k.to_value() == s)
     }
 
+    /// Every kind, in declaration order.
+    pub fn all() -> impl Iterator<Item = QuestionKind> {
+        QuestionKind::iter()
+    }
+
     /// The stored name (`true_false`).
     pub fn name(self) -> String {
         self.to_value()

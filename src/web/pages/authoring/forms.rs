@@ -475,6 +475,23 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_of_the_form_has_a_name_in_every_language() {
+        for (file, text) in [
+            (
+                "zh-CN",
+                include_str!("../../../../templates/locales/zh-CN.toml"),
+            ),
+            ("en", include_str!("../../../../templates/locales/en.toml")),
+        ] {
+            let table: toml::Table = text.parse().unwrap_or_default();
+            for kind in QuestionKind::all().filter(|k| form_kind(*k)) {
+                let key = format!("author.kind.{}", kind.name());
+                assert!(table.contains_key(&key), "{file}: no {key}");
+            }
+        }
+    }
+
+    #[test]
     fn questions_by_kind() {
         let c = course();
         let parse = |s: &str| {

@@ -42,6 +42,17 @@ pub(super) fn selected(options: &[Value], code: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The kinds the form offers, in their order, with the chosen one marked.
+fn kind_options(state: &AppContext, lang: &str, chosen: QuestionKind) -> Vec<Value> {
+    QuestionKind::all()
+        .filter(|k| form_kind(*k))
+        .map(|k| {
+            let label = tr(state, lang, &format!("author.kind.{}", k.name()));
+            json!({"value": k.name(), "label": label, "selected": k == chosen})
+        })
+        .collect()
+}
+
 /// One question form's data; `v` holds its values.
 pub(super) fn question_form(
     state: &AppContext,
@@ -72,8 +83,7 @@ pub(super) fn question_form(
     json!({"id": get("id"), "kind": kind.name(),
         "competence": get("competence"), "points": if get("points").is_empty() { "1".to_string() } else { get("points") },
         "truth": get("truth"), "langs": langs, "choices": choices, "editable": editable, "options": options,
-        "single": kind == QuestionKind::Single, "multiple": kind == QuestionKind::Multiple,
-        "true_false": kind == QuestionKind::TrueFalse,
+        "kinds": kind_options(state, lang, kind),
         "errors": errors_view(state, lang, errors), "has_errors": !errors.is_empty()})
 }
 
