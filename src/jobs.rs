@@ -155,6 +155,26 @@ pub async fn retry(db: &impl ConnectionTrait, id: i64) -> AppResult<bool> {
     Ok(res.rows_affected == 1)
 }
 
+/// One page of the outbox in `state` (`queued`, `sent` or `failed`), newest
+/// first, and how many mails are in that state.
+pub async fn outbox(
+    db: &impl ConnectionTrait,
+    state: &str,
+    page: u64,
+    per_page: u64,
+) -> AppResult<(Vec<mail_outbox::Model>, u64)> {
+    use sea_orm::PaginatorTrait;
+    let query = mail_outbox::Entity::find().filter(mail_outbox::Column::State.eq(state));
+    let total = query.clone().count(db).await?;
+    let items = query
+        .order_by_desc(mail_outbox::Column::Id)
+        .offset(page.saturating_sub(1) * per_page)
+        .limit(per_page)
+        .all(db)
+        .await?;
+    Ok((items, total))
+}
+
 /// Runs the mail worker (and the weekly digest) until the process ends.
 pub fn spawn(state: std::sync::Arc<AppContext>) -> anyhow::Result<()> {
     let transport = Transport::from_settings(&state.settings)?;

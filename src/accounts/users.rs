@@ -456,6 +456,19 @@ pub async fn update(
     Ok(after)
 }
 
+/// An admin or trainer sets the password (or PIN) of someone they manage;
+/// the same path for the page and the API.
+pub async fn reset_password(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+    new: &str,
+) -> AppResult<app_user::Model> {
+    let u = get_managed(db, actor, id, Action::ManageUser).await?;
+    set_password(db, Some(actor.id), &u, new).await?;
+    Ok(u)
+}
+
 /// Sets a new password (or PIN) and revokes every token of the user.
 pub async fn set_password(
     db: &impl ConnectionTrait,

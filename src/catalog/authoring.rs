@@ -12,16 +12,15 @@ use std::path::PathBuf;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 
 use super::export::to_package;
 use super::store::{Outcome, import_course, insert_version, next_version};
 use crate::audit;
 use crate::courses::{self, Competence, Course, Problem, Skills};
-use crate::entities::{
-    competence, course, course_media, lesson, lesson_text, question, quiz, task,
-};
+use crate::db::begin_write;
+use crate::entities::{competence, course};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::Cache;
 use crate::policy::{Action, Actor};
@@ -176,7 +175,7 @@ pub async fn edit(
     what: &str,
     change: impl FnOnce(&mut Course) -> bool,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let mut w = open(&txn, actor, slug).await?;
     if !change(&mut w.course) {
         return Err(AppError::NotFound);
@@ -191,66 +190,45 @@ pub async fn edit(
         None,
     )
     .await?;
-    audit::record(
+    log(
         &txn,
+        actor,
         audit::Action::Update,
-        audit::Entry {
-            actor_id: Some(actor.id),
-            entity: "course",
-            entity_id: Some(slug.to_string()),
-            after: Some(serde_json::json!({"draft": w.row.version, "changed": what})),
-            ..Default::default()
-        },
+        slug,
+        Some(serde_json::json!({"draft": w.row.version, "changed": what})),
     )
     .await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// Removes one version with everything below it.
+/// The audit entry of one change to a course.
+async fn log(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    action: audit::Action,
+    slug: &str,
+    after: Option<serde_json::Value>,
+) -> AppResult<()> {
+    audit::record(
+        db,
+        action,
+        audit::Entry {
+            actor_id: Some(actor.id),
+            entity: "course",
+            entity_id: Some(slug.to_string()),
+            after,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Removes one version with everything below it: lessons and their texts,
+/// media, quizzes and their questions, tasks all go by the cascading
+/// foreign keys of the schema (on every engine; SQLite connections turn
+/// them on).
 async fn delete_version(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
-    let lessons: Vec<i64> = lesson::Entity::find()
-        .select_only()
-        .column(lesson::Column::Id)
-        .filter(lesson::Column::CourseId.eq(id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if !lessons.is_empty() {
-        lesson_text::Entity::delete_many()
-            .filter(lesson_text::Column::LessonId.is_in(lessons))
-            .exec(db)
-            .await?;
-    }
-    let quizzes: Vec<i64> = quiz::Entity::find()
-        .select_only()
-        .column(quiz::Column::Id)
-        .filter(quiz::Column::CourseId.eq(id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if !quizzes.is_empty() {
-        question::Entity::delete_many()
-            .filter(question::Column::QuizId.is_in(quizzes))
-            .exec(db)
-            .await?;
-    }
-    lesson::Entity::delete_many()
-        .filter(lesson::Column::CourseId.eq(id))
-        .exec(db)
-        .await?;
-    quiz::Entity::delete_many()
-        .filter(quiz::Column::CourseId.eq(id))
-        .exec(db)
-        .await?;
-    task::Entity::delete_many()
-        .filter(task::Column::CourseId.eq(id))
-        .exec(db)
-        .await?;
-    course_media::Entity::delete_many()
-        .filter(course_media::Column::CourseId.eq(id))
-        .exec(db)
-        .await?;
     course::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }
@@ -263,22 +241,12 @@ pub async fn slug_taken(db: &impl ConnectionTrait, slug: &str) -> AppResult<bool
 /// Starts a course: version 1, a draft, written by the actor.
 pub async fn create(db: &DatabaseConnection, actor: &Actor, c: &Course) -> AppResult<()> {
     actor.require(Action::AuthorCourses)?;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     if slug_taken(&txn, &c.slug).await? {
         return Err(AppError::field("slug", "author.err.slug_taken"));
     }
     insert_version(&txn, c, 1, "draft", Some(actor.id), None).await?;
-    audit::record(
-        &txn,
-        audit::Action::Create,
-        audit::Entry {
-            actor_id: Some(actor.id),
-            entity: "course",
-            entity_id: Some(c.slug.clone()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    log(&txn, actor, audit::Action::Create, &c.slug, None).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -361,7 +329,7 @@ pub async fn publish(
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let released = course::Entity::find()
         .filter(course::Column::Slug.eq(slug))
         .filter(course::Column::Status.ne("draft"))
@@ -378,16 +346,12 @@ pub async fn publish(
         w.row.author_id
     };
     let outcome = import_course(&txn, &w.course, author).await?;
-    audit::record(
+    log(
         &txn,
+        actor,
         audit::Action::Update,
-        audit::Entry {
-            actor_id: Some(actor.id),
-            entity: "course",
-            entity_id: Some(slug.to_string()),
-            after: Some(serde_json::json!({"published": outcome})),
-            ..Default::default()
-        },
+        slug,
+        Some(serde_json::json!({"published": outcome})),
     )
     .await?;
     txn.commit().await?;
@@ -404,23 +368,19 @@ pub async fn archive(
     slug: &str,
 ) -> AppResult<()> {
     authorize(db, actor, slug).await?;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     course::Entity::update_many()
         .col_expr(course::Column::Status, Expr::value("archived"))
         .filter(course::Column::Slug.eq(slug))
         .filter(course::Column::Status.eq("published"))
         .exec(&txn)
         .await?;
-    audit::record(
+    log(
         &txn,
+        actor,
         audit::Action::Update,
-        audit::Entry {
-            actor_id: Some(actor.id),
-            entity: "course",
-            entity_id: Some(slug.to_string()),
-            after: Some(serde_json::json!({"archived": true})),
-            ..Default::default()
-        },
+        slug,
+        Some(serde_json::json!({"archived": true})),
     )
     .await?;
     txn.commit().await?;

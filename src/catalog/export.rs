@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::courses::{
-    Choice, Course, Lesson, LessonText, Media, Question, QuestionKind, Quiz, QuizKind, Task, Text,
+    Choice, Course, Lesson, LessonText, Media, Question, Quiz, QuizKind, Task, Text,
 };
 use crate::entities::{course, course_media, lesson_text};
 use crate::error::{AppError, AppResult};
@@ -117,7 +117,7 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                         .into_iter()
                         .map(|qu| Question {
                             id: qu.qid,
-                            kind: QuestionKind::parse(&qu.kind).unwrap_or(QuestionKind::Single),
+                            kind: qu.kind,
                             competence: qu.competence,
                             points: qu.points.max(0) as u32,
                             prompt: text(&qu.prompt_json),

@@ -242,7 +242,7 @@ pub async fn insert_version(
                 quiz_id: Set(qrow.id),
                 qid: Set(qu.id.clone()),
                 position: Set(i as i32),
-                kind: Set(qu.kind.as_str().into()),
+                kind: Set(qu.kind),
                 competence: Set(qu.competence.clone()),
                 points: Set(qu.points as i32),
                 prompt_json: Set(json(&qu.prompt)),

@@ -356,7 +356,7 @@ pub struct PublicChoice {
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicQuestion {
     pub id: String,
-    pub kind: String,
+    pub kind: crate::courses::QuestionKind,
     pub competence: String,
     pub points: i32,
     pub prompt: String,
@@ -379,7 +379,7 @@ impl PublicQuestion {
     pub fn of(q: &question::Model, lang: &str, def: &str) -> PublicQuestion {
         PublicQuestion {
             id: q.qid.clone(),
-            kind: q.kind.clone(),
+            kind: q.kind,
             competence: q.competence.clone(),
             points: q.points,
             prompt: text(&q.prompt_json, lang, def),
@@ -515,7 +515,7 @@ mod tests {
             quiz_id: 2,
             qid: qid.into(),
             position: 0,
-            kind: kind.into(),
+            kind: crate::courses::QuestionKind::parse(kind).expect("a question kind"),
             competence: "c1".into(),
             points: 1,
             prompt_json: r#"{"zh-CN":"问","en":"Ask"}"#.into(),

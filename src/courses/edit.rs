@@ -211,23 +211,7 @@ pub fn set_meta(c: &mut Course, m: &Meta) {
 
 /// A new, empty course: metadata, and empty pre- and post-tests to fill in.
 pub fn new_course(slug: &str, m: &Meta) -> Course {
-    let mut c = Course {
-        slug: slug.to_string(),
-        category: String::new(),
-        level: 1,
-        languages: Vec::new(),
-        competences: Vec::new(),
-        pass_mark: 80,
-        hours: 1.0,
-        title: Text::new(),
-        summary: Text::new(),
-        lessons: Vec::new(),
-        quizzes: Vec::new(),
-        tasks: Vec::new(),
-        media: Vec::new(),
-        source: None,
-        tasks_source: None,
-    };
+    let mut c = Course::empty(slug);
     set_meta(&mut c, m);
     for slug in ["pre", "post"] {
         quiz_mut(&mut c, slug);

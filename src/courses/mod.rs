@@ -20,5 +20,5 @@ pub use package::{
     Skills, Task, Text,
 };
 pub use problem::Problem;
-pub use rules::is_slug;
+pub use rules::{Slug, is_slug};
 pub use write::{emit_course_toml, emit_lesson, emit_quiz, emit_skills, emit_tasks, write_course};

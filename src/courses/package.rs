@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use sea_orm::sea_query::StringLen;
+use sea_orm::{ActiveEnum, DeriveActiveEnum, EnumIter, Iterable};
+
 /// Localized text: language code (`zh-CN`, `en`) to text.
 pub type Text = BTreeMap<String, String>;
 
@@ -69,6 +72,27 @@ pub struct Course {
 }
 
 impl Course {
+    /// A course named `slug` with no details and no content yet.
+    pub fn empty(slug: &str) -> Course {
+        Course {
+            slug: slug.to_string(),
+            category: String::new(),
+            level: 1,
+            languages: Vec::new(),
+            competences: Vec::new(),
+            pass_mark: 80,
+            hours: 1.0,
+            title: Text::new(),
+            summary: Text::new(),
+            lessons: Vec::new(),
+            quizzes: Vec::new(),
+            tasks: Vec::new(),
+            media: Vec::new(),
+            source: None,
+            tasks_source: None,
+        }
+    }
+
     /// The default language (first of `languages`).
     pub fn default_language(&self) -> &str {
         self.languages.first().map_or("zh-CN", String::as_str)
@@ -145,43 +169,68 @@ pub struct Quiz {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a question is asked and graded. Stored as its snake_case name (the
+/// `question.kind` column and the `kind` of a quiz file): `single`,
+/// `multiple`, `true_false`, `order`, `number`. A new kind is one variant
+/// here; the compiler then lists what it needs (file rules, the authoring
+/// form, grading in `learning::grading`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(16))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
+    /// One choice is right.
     Single,
+    /// Some choices are right; all of them and no other must be chosen.
     Multiple,
+    /// The answer is `true` or `false`; no choices.
     TrueFalse,
+    /// Every choice, put in the right order.
     Order,
+    /// One number, within the question's tolerance; no choices.
     Number,
 }
 
 impl QuestionKind {
     pub fn parse(s: &str) -> Option<QuestionKind> {
-        Some(match s {
-            "single" => QuestionKind::Single,
-            "multiple" => QuestionKind::Multiple,
-            "true_false" => QuestionKind::TrueFalse,
-            "order" => QuestionKind::Order,
-            "number" => QuestionKind::Number,
-            _ => return None,
-        })
+        QuestionKind::iter().find(|k| k.to_value() == s)
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            QuestionKind::Single => "single",
-            QuestionKind::Multiple => "multiple",
-            QuestionKind::TrueFalse => "true_false",
-            QuestionKind::Order => "order",
-            QuestionKind::Number => "number",
-        }
+    /// Every kind, in declaration order.
+    pub fn all() -> impl Iterator<Item = QuestionKind> {
+        QuestionKind::iter()
+    }
+
+    /// The stored name (`true_false`).
+    pub fn name(self) -> String {
+        self.to_value()
+    }
+
+    /// Every stored name, in declaration order.
+    pub fn names() -> Vec<String> {
+        QuestionKind::iter().map(QuestionKind::name).collect()
     }
 
     /// Kinds that list choices (true/false and number questions have none).
     pub fn has_choices(self) -> bool {
-        matches!(
-            self,
-            QuestionKind::Single | QuestionKind::Multiple | QuestionKind::Order
-        )
+        match self {
+            QuestionKind::Single | QuestionKind::Multiple | QuestionKind::Order => true,
+            QuestionKind::TrueFalse | QuestionKind::Number => false,
+        }
     }
 }
 
@@ -225,4 +274,24 @@ pub struct Media {
     /// `media/01-wifi-icon.svg`, as lessons refer to it.
     pub path: String,
     pub bytes: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_kinds_keep_their_stored_names() {
+        assert_eq!(
+            QuestionKind::names(),
+            ["single", "multiple", "true_false", "order", "number"]
+        );
+        for kind in QuestionKind::iter() {
+            // The column, the files and the JSON of the API say the same name.
+            let json = serde_json::to_value(kind).unwrap_or_default();
+            assert_eq!(json.as_str(), Some(kind.name().as_str()));
+            assert_eq!(QuestionKind::parse(&kind.name()), Some(kind));
+        }
+        assert_eq!(QuestionKind::parse("Single"), None);
+    }
 }

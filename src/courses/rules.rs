@@ -45,7 +45,6 @@ const DIGCOMP: [&str; 21] = [
     "1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "3.1", "3.2", "3.3", "3.4",
     "4.1", "4.2", "4.3", "4.4", "5.1", "5.2", "5.3", "5.4",
 ];
-const KINDS: [&str; 5] = ["single", "multiple", "true_false", "order", "number"];
 
 fn pos<T>(s: &Spanned<T>) -> usize {
     s.span().start
@@ -59,6 +58,29 @@ pub fn is_slug(s: &str) -> bool {
         && !s.contains("--")
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A slug checked at the edge (course, lesson and task names typed in a
+/// form): a slug of at most 60 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MAX_LEN: usize = 60;
+
+    pub fn parse(s: &str) -> Option<Slug> {
+        (is_slug(s) && s.len() <= Slug::MAX_LEN).then(|| Slug(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<Slug> for String {
+    fn from(s: Slug) -> String {
+        s.0
+    }
 }
 
 /// Checks one localized text has every language, and no other.
@@ -254,7 +276,6 @@ pub fn course(
         );
     }
     Course {
-        slug: slug.clone(),
         category: category.clone(),
         level: u8::try_from(level).unwrap_or(0),
         languages: languages.clone(),
@@ -263,12 +284,7 @@ pub fn course(
         hours,
         title: text(sink, "title", &raw.title, &languages),
         summary: text(sink, "summary", &raw.summary, &languages),
-        lessons: Vec::new(),
-        quizzes: Vec::new(),
-        tasks: Vec::new(),
-        media: Vec::new(),
-        source: None,
-        tasks_source: None,
+        ..Course::empty(slug)
     }
 }
 
@@ -400,14 +416,15 @@ fn question(q: &RawQuestion, ctx: &Ctx, sink: &mut Sink) -> Option<Question> {
     }
     let Some(kind) = QuestionKind::parse(q.kind.get_ref()) else {
         let k = q.kind.get_ref();
-        let hint = did_you_mean(k, KINDS);
+        let kinds = QuestionKind::names();
+        let hint = did_you_mean(k, kinds.iter().map(String::as_str));
         sink.at(
             pos(&q.kind),
-            format!("{what}kind \"{k}\" is not one of {}{hint}", list(&KINDS)),
+            format!("{what}kind \"{k}\" is not one of {}{hint}", list(&kinds)),
         );
         return None;
     };
-    let name = kind.as_str();
+    let name = kind.name();
     match (&q.choices, kind.has_choices()) {
         (Some(c), false) => sink.at(pos(c), format!("{what}a {name} question has no choices")),
         (None, true) => sink.at(
@@ -459,24 +476,29 @@ fn answer(q: &RawQuestion, kind: QuestionKind, what: &str, choices: &[Choice], s
     let count = answers.len();
     let at = pos(&q.answer);
     match kind {
-        QuestionKind::Single | QuestionKind::TrueFalse | QuestionKind::Number if count != 1 => {
-            sink.at(
-                at,
-                format!(
-                    "{what}a {} question has exactly one answer (found {count})",
-                    kind.as_str()
-                ),
-            );
-            return;
+        QuestionKind::Single | QuestionKind::TrueFalse | QuestionKind::Number => {
+            if count != 1 {
+                sink.at(
+                    at,
+                    format!(
+                        "{what}a {} question has exactly one answer (found {count})",
+                        kind.name()
+                    ),
+                );
+                return;
+            }
         }
-        QuestionKind::Multiple if count == 0 => {
-            sink.at(
-                at,
-                format!("{what}a multiple question needs at least one answer"),
-            );
-            return;
+        QuestionKind::Multiple => {
+            if count == 0 {
+                sink.at(
+                    at,
+                    format!("{what}a multiple question needs at least one answer"),
+                );
+                return;
+            }
         }
-        _ => {}
+        // Checked below: every choice once.
+        QuestionKind::Order => {}
     }
     let mut given: Vec<&str> = Vec::new();
     for a in answers {
@@ -553,4 +575,20 @@ pub fn tasks(raw: &RawTasks, ctx: &Ctx, sink: &mut Sink) -> Vec<Task> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert!(Slug::parse("power-and-touch").is_some());
+        assert!(Slug::parse("a1").is_some());
+        for bad in ["", "-a", "a-", "a--b", "A", "a b", "课"] {
+            assert!(Slug::parse(bad).is_none(), "{bad}");
+        }
+        assert!(Slug::parse(&"a".repeat(60)).is_some());
+        assert!(Slug::parse(&"a".repeat(61)).is_none());
+    }
 }

@@ -169,7 +169,7 @@ pub fn emit_quiz(q: &Quiz) -> String {
 fn emit_question(out: &mut String, q: &Question) {
     let _ = writeln!(out, "[[question]]");
     let _ = writeln!(out, "id = {}", string(&q.id));
-    let _ = writeln!(out, "kind = {}", string(q.kind.as_str()));
+    let _ = writeln!(out, "kind = {}", string(&q.kind.name()));
     let _ = writeln!(out, "competence = {}", string(&q.competence));
     if q.points != 1 {
         let _ = writeln!(out, "points = {}", q.points);

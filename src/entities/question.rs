@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+pub use crate::courses::QuestionKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "question")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     pub quiz_id: i64,
     pub qid: String,
     pub position: i32,
-    pub kind: String,
+    pub kind: QuestionKind,
     pub competence: String,
     pub points: i32,
     pub prompt_json: String,

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod extract;
 pub mod middleware;
 pub mod routes;
+pub mod upload;
 
 pub mod api;
 pub mod pages;

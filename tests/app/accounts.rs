@@ -490,6 +490,49 @@ async fn bulk_learners_are_all_or_nothing(app: TestApp) {
 }
 engine_test!(bulk_learners_are_all_or_nothing);
 
+/// The import page takes a chosen CSV file (multipart) or pasted text.
+async fn bulk_learners_come_from_a_file_or_pasted_text(app: TestApp) {
+    let p = app.people().await;
+    let t = app.token(p.trainer).await;
+    let file = "name,phone,pin,area_code\r\n张三,13600000011,135790,530627102001\r\n";
+    let body = format!(
+        "--XyZ\r\nContent-Disposition: form-data; name=\"csv\"\r\n\r\n\r\n\
+         --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n{file}\r\n--XyZ--\r\n"
+    );
+    let res = app
+        .client
+        .post(app.url("/admin/users/import"))
+        .bearer_auth(&t)
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("已创建 1 个学员账号"));
+    let pasted = "name,phone,pin,area_code\n李四,13600000012,246813,530627102001\n";
+    let res = app
+        .client
+        .post(app.url("/admin/users/import"))
+        .bearer_auth(&t)
+        .form(&[("csv", pasted)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    for login in ["13600000011", "13600000012"] {
+        assert!(
+            fuzhi::accounts::users::find_by_login(app.conn(), login)
+                .await
+                .unwrap()
+                .is_some(),
+            "{login} created"
+        );
+    }
+}
+engine_test!(bulk_learners_come_from_a_file_or_pasted_text);
+
 async fn areas_import_the_official_list(app: TestApp) {
     let data = std::fs::read(crate::helpers::repo_path("tests/fixtures/areas-yunnan.csv")).unwrap();
     let r = fuzhi::areas::import_csv(app.conn(), &data).await.unwrap();

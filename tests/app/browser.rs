@@ -43,7 +43,7 @@ async fn a_learner_earns_a_certificate_with_javascript_off() {
             let kinds = q
                 .questions
                 .iter()
-                .map(|x| (x.qid.clone(), x.kind.clone()))
+                .map(|x| (x.qid.clone(), x.kind.name()))
                 .collect();
             answer(&b, key, kinds).await;
             b.click("form button[type=submit]").await;
@@ -70,7 +70,7 @@ async fn a_learner_earns_a_certificate_with_javascript_off() {
         app.key(COURSE, "post").await,
         post.questions
             .iter()
-            .map(|x| (x.qid.clone(), x.kind.clone()))
+            .map(|x| (x.qid.clone(), x.kind.name()))
             .collect(),
     )
     .await;

@@ -1,7 +1,6 @@
 //! `/api/v1/households`: the registry for officials (their area) and admins.
 
 use actix_web::{HttpResponse, web};
-use futures_util::StreamExt;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::json;
@@ -13,8 +12,8 @@ use crate::households::store::{
     self, FollowUpInput, HouseholdPatch, IncomeInput, ListQuery, NewHousehold,
 };
 use crate::policy::Action;
-use crate::web::errors::{WebError, WebResult};
 use crate::web::extract::CurrentUser;
+use crate::web::upload::Upload;
 
 type State = web::Data<AppContext>;
 
@@ -23,23 +22,6 @@ pub const IMPORT_LIMIT: usize = 64 << 20;
 
 pub fn key(state: &AppContext) -> &[u8] {
     state.secrets.id_hmac.expose_secret().as_bytes()
-}
-
-/// Reads a request body up to `limit` bytes (413 beyond).
-pub async fn read_body(mut payload: web::Payload, limit: usize) -> WebResult<Vec<u8>> {
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(WebError::TooLarge(format!(
-                "the file is over {} MB",
-                limit >> 20
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 pub async fn list(
@@ -146,10 +128,12 @@ pub async fn income(
 pub async fn import(
     state: State,
     user: CurrentUser,
-    body: web::Payload,
-) -> WebResult<HttpResponse> {
+    upload: Upload<{ IMPORT_LIMIT >> 20 }>,
+) -> AppResult<HttpResponse> {
     user.actor.require(Action::EditHouseholds)?;
-    let bytes = read_body(body, IMPORT_LIMIT).await?;
+    let bytes = upload
+        .0
+        .ok_or_else(|| AppError::field("file", "no file was sent"))?;
     let scope = user.actor.scope_prefix().unwrap_or_default();
     let plan = bulk::parse_for(&state.db, Some(&user.actor), &scope, key(&state), &bytes).await?;
     let done = bulk::import_plan(&state.db, &plan, Some(&user.actor)).await?;

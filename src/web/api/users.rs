@@ -1,7 +1,7 @@
 //! `/api/v1/users`, `/api/v1/areas`, `/api/v1/audit`.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::accounts::users::{self, NewUser, UserChange, UserQuery, UserView};
@@ -11,9 +11,15 @@ use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::policy::Action;
 use crate::web::extract::CurrentUser;
-use crate::web::pages::admin::AuditQuery;
+use crate::web::pages::admin::{AuditQuery, PasswordForm};
+use crate::web::upload::Upload;
 
 type State = web::Data<AppContext>;
+
+/// A list answer: `{"items": [...], "total": n}`.
+fn listing<T: Serialize>(items: &[T], total: u64) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"items": items, "total": total}))
+}
 
 pub async fn list(
     state: State,
@@ -22,7 +28,7 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let (items, total) = users::list(&state.db, &user.actor, &q).await?;
     let items: Vec<UserView> = items.iter().map(UserView::from).collect();
-    Ok(HttpResponse::Ok().json(json!({"items": items, "total": total})))
+    Ok(listing(&items, total))
 }
 
 pub async fn create(
@@ -56,31 +62,21 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }
 
-#[derive(Deserialize)]
-pub struct PasswordBody {
-    password: String,
-}
-
 pub async fn set_password(
     state: State,
     user: CurrentUser,
     path: web::Path<i64>,
-    body: web::Json<PasswordBody>,
+    body: web::Json<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    let u = users::get_managed(
-        &state.db,
-        &user.actor,
-        path.into_inner(),
-        Action::ManageUser,
-    )
-    .await?;
-    users::set_password(&state.db, Some(user.actor.id), &u, &body.password).await?;
+    users::reset_password(&state.db, &user.actor, path.into_inner(), &body.password).await?;
     state.sessions.refresh(&state.db).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn import(state: State, user: CurrentUser, body: web::Bytes) -> AppResult<HttpResponse> {
-    let created = users::import_learners(&state.db, &user.actor, &body).await?;
+/// A CSV file as the body, or a form (see `Upload`).
+pub async fn import(state: State, user: CurrentUser, upload: Upload<1>) -> AppResult<HttpResponse> {
+    let csv = upload.0.unwrap_or_default();
+    let created = users::import_learners(&state.db, &user.actor, &csv).await?;
     Ok(HttpResponse::Ok().json(json!({"imported": created, "errors": []})))
 }
 
@@ -95,8 +91,7 @@ pub async fn areas_list(
     q: web::Query<ParentQuery>,
 ) -> AppResult<HttpResponse> {
     let items = areas::children(&state.db, q.parent.as_deref().filter(|p| !p.is_empty())).await?;
-    let total = items.len();
-    Ok(HttpResponse::Ok().json(json!({"items": items, "total": total})))
+    Ok(listing(&items, items.len() as u64))
 }
 
 pub async fn areas_create(

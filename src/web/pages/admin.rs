@@ -2,6 +2,7 @@
 //! officials: the learners of their area), `/admin/audit`, `/admin/areas`, and
 //! the landing pages of each role.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -14,6 +15,7 @@ use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::policy::Action;
 use crate::web::extract::{CurrentUser, Locale};
+use crate::web::upload::Upload;
 
 type State = web::Data<AppContext>;
 
@@ -84,6 +86,22 @@ pub struct NewUserForm {
     area_code: Option<String>,
 }
 
+/// The page's form gives the same service input as the API's JSON body.
+impl From<NewUserForm> for NewUser {
+    fn from(f: NewUserForm) -> NewUser {
+        NewUser {
+            login: f.login,
+            display_name: f.display_name,
+            email: f.email,
+            password: f.password,
+            pin: f.pin.is_some(),
+            role: f.role.unwrap_or_else(|| "learner".into()),
+            area_code: f.area_code,
+            ..Default::default()
+        }
+    }
+}
+
 pub async fn user_create(
     state: State,
     locale: Locale,
@@ -91,43 +109,46 @@ pub async fn user_create(
     form: web::Form<NewUserForm>,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::CreateLearner)?;
-    let f = form.into_inner();
-    let new = NewUser {
-        login: f.login.clone(),
-        display_name: f.display_name.clone(),
-        email: f.email.clone(),
-        password: f.password,
-        pin: f.pin.is_some(),
-        role: f.role.clone().unwrap_or_else(|| "learner".into()),
-        area_code: f.area_code.clone(),
-        ..Default::default()
-    };
-    match users::create_and_welcome(&state, &user.actor, &new).await {
-        Ok(u) => Ok(redirect(&format!("/admin/users/{}?created=1", u.id))),
+    let new = NewUser::from(form.into_inner());
+    let (errors, status) = match users::create_and_welcome(&state, &user.actor, &new).await {
+        Ok(u) => return Ok(redirect(&format!("/admin/users/{}?created=1", u.id))),
         Err(AppError::Validation { fields, .. }) => {
-            let values = json!({"login": f.login, "display_name": f.display_name, "email": f.email, "role": new.role, "pin": new.pin, "area_code": f.area_code});
-            user_form_page(&state, locale.0, &user, values, json!(fields)).render_status(
-                &state,
-                "pages/user_new",
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            )
+            (json!(fields), StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(AppError::Conflict(m)) => {
-            let values = json!({"login": f.login, "display_name": f.display_name, "email": f.email, "role": new.role, "pin": new.pin, "area_code": f.area_code});
-            user_form_page(&state, locale.0, &user, values, json!({"login": m})).render_status(
-                &state,
-                "pages/user_new",
-                actix_web::http::StatusCode::CONFLICT,
-            )
-        }
-        Err(e) => Err(e),
-    }
+        Err(AppError::Conflict(m)) => (json!({"login": m}), StatusCode::CONFLICT),
+        Err(e) => return Err(e),
+    };
+    let values = json!({"login": new.login, "display_name": new.display_name, "email": new.email,
+        "role": new.role, "pin": new.pin, "area_code": new.area_code});
+    user_form_page(&state, locale.0, &user, values, errors).render_status(
+        &state,
+        "pages/user_new",
+        status,
+    )
 }
 
 #[derive(Deserialize)]
 pub struct Flash {
     created: Option<String>,
     saved: Option<String>,
+}
+
+/// The edit page of a user the actor manages.
+async fn user_edit_page(
+    state: &AppContext,
+    lang: &str,
+    user: &CurrentUser,
+    id: i64,
+    flash: Option<String>,
+    errors: serde_json::Value,
+) -> AppResult<Page> {
+    let u = users::get_managed(&state.db, &user.actor, id, Action::ManageUser).await?;
+    Ok(Page::new(state, lang, Some(user), "users.edit")
+        .set("u", UserView::from(&u))
+        .set("is_admin", user.actor.is_admin())
+        .set("self_edit", u.id == user.actor.id)
+        .set("flash", flash)
+        .set("errors", errors))
 }
 
 pub async fn user_show(
@@ -137,13 +158,6 @@ pub async fn user_show(
     path: web::Path<i64>,
     q: web::Query<Flash>,
 ) -> AppResult<HttpResponse> {
-    let u = users::get_managed(
-        &state.db,
-        &user.actor,
-        path.into_inner(),
-        Action::ManageUser,
-    )
-    .await?;
     let flash = if q.created.is_some() {
         Some(state.views.tr(locale.0, "users.created"))
     } else if q.saved.is_some() {
@@ -151,12 +165,8 @@ pub async fn user_show(
     } else {
         None
     };
-    Page::new(&state, locale.0, Some(&user), "users.edit")
-        .set("u", UserView::from(&u))
-        .set("is_admin", user.actor.is_admin())
-        .set("self_edit", u.id == user.actor.id)
-        .set("flash", flash)
-        .set("errors", json!({}))
+    user_edit_page(&state, locale.0, &user, path.into_inner(), flash, json!({}))
+        .await?
         .render(&state, "pages/user_edit")
 }
 
@@ -170,6 +180,30 @@ pub struct EditForm {
     intent: Option<String>,
 }
 
+/// The page's form gives the same service input as the API's JSON body.
+impl From<EditForm> for UserChange {
+    fn from(f: EditForm) -> UserChange {
+        match f.intent.as_deref() {
+            Some("disable") => UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
+            Some("enable") => UserChange {
+                disabled: Some(false),
+                ..Default::default()
+            },
+            _ => UserChange {
+                display_name: f.display_name,
+                email: f.email,
+                role: f.role,
+                area_code: f.area_code,
+                disabled: f.disabled.map(|d| d == "on"),
+                member_id: None,
+            },
+        }
+    }
+}
+
 pub async fn user_update(
     state: State,
     locale: Locale,
@@ -178,50 +212,25 @@ pub async fn user_update(
     form: web::Form<EditForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let f = form.into_inner();
-    let change = match f.intent.as_deref() {
-        Some("disable") => UserChange {
-            disabled: Some(true),
-            ..Default::default()
-        },
-        Some("enable") => UserChange {
-            disabled: Some(false),
-            ..Default::default()
-        },
-        _ => UserChange {
-            display_name: f.display_name,
-            email: f.email,
-            role: f.role,
-            area_code: f.area_code,
-            disabled: f.disabled.map(|d| d == "on"),
-            member_id: None,
-        },
-    };
+    let change = UserChange::from(form.into_inner());
     match users::update(&state.db, &user.actor, id, &change).await {
         Ok(_) => {
             state.sessions.refresh(&state.db).await?;
             Ok(redirect(&format!("/admin/users/{id}?saved=1")))
         }
         Err(AppError::Validation { fields, .. }) => {
-            let u = users::get_managed(&state.db, &user.actor, id, Action::ManageUser).await?;
-            Page::new(&state, locale.0, Some(&user), "users.edit")
-                .set("u", UserView::from(&u))
-                .set("is_admin", user.actor.is_admin())
-                .set("self_edit", u.id == user.actor.id)
-                .set("errors", json!(fields))
-                .render_status(
-                    &state,
-                    "pages/user_edit",
-                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                )
+            user_edit_page(&state, locale.0, &user, id, None, json!(fields))
+                .await?
+                .render_status(&state, "pages/user_edit", StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(e),
     }
 }
 
+/// A new password (or PIN): the page's form and the API's JSON body.
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    password: String,
+    pub password: String,
 }
 
 pub async fn user_password(
@@ -230,16 +239,10 @@ pub async fn user_password(
     path: web::Path<i64>,
     form: web::Form<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    let u = users::get_managed(
-        &state.db,
-        &user.actor,
-        path.into_inner(),
-        Action::ManageUser,
-    )
-    .await?;
-    users::set_password(&state.db, Some(user.actor.id), &u, &form.password).await?;
+    let id = path.into_inner();
+    users::reset_password(&state.db, &user.actor, id, &form.password).await?;
     state.sessions.refresh(&state.db).await?;
-    Ok(redirect(&format!("/admin/users/{}?saved=1", u.id)))
+    Ok(redirect(&format!("/admin/users/{id}?saved=1")))
 }
 
 pub async fn users_import_form(
@@ -248,28 +251,31 @@ pub async fn users_import_form(
     user: CurrentUser,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::CreateLearner)?;
-    Page::new(&state, locale.0, Some(&user), "users.import")
-        .set("result", serde_json::Value::Null)
+    import_page(&state, locale.0, &user, serde_json::Value::Null)
+}
+
+fn import_page(
+    state: &AppContext,
+    lang: &str,
+    user: &CurrentUser,
+    result: serde_json::Value,
+) -> AppResult<HttpResponse> {
+    Page::new(state, lang, Some(user), "users.import")
+        .set("result", result)
         .set("csv", "")
-        .render(&state, "pages/users_import")
+        .render(state, "pages/users_import")
 }
 
-#[derive(Deserialize)]
-pub struct ImportForm {
-    csv: String,
-}
-
+/// A CSV file or pasted text (see `Upload`).
 pub async fn users_import(
     state: State,
     locale: Locale,
     user: CurrentUser,
-    form: web::Form<ImportForm>,
+    upload: Upload<1>,
 ) -> AppResult<HttpResponse> {
-    let created = users::import_learners(&state.db, &user.actor, form.csv.as_bytes()).await?;
-    Page::new(&state, locale.0, Some(&user), "users.import")
-        .set("result", json!({"created": created}))
-        .set("csv", "")
-        .render(&state, "pages/users_import")
+    let csv = upload.0.unwrap_or_default();
+    let created = users::import_learners(&state.db, &user.actor, &csv).await?;
+    import_page(&state, locale.0, &user, json!({"created": created}))
 }
 
 pub async fn audit_list(
@@ -388,7 +394,6 @@ pub async fn mail_list(
     user: CurrentUser,
     q: web::Query<MailQuery>,
 ) -> AppResult<HttpResponse> {
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
     user.actor.require(Action::ViewMail)?;
     let st = q
         .state
@@ -396,15 +401,8 @@ pub async fn mail_list(
         .filter(|s| ["queued", "sent", "failed"].contains(&s.as_str()))
         .unwrap_or_else(|| "failed".into());
     let (page, per_page) = users::page_params(q.page, Some(50));
-    let query = crate::entities::mail_outbox::Entity::find()
-        .filter(crate::entities::mail_outbox::Column::State.eq(st.as_str()));
-    let total = query.clone().count(&state.db).await?;
-    let items: Vec<_> = query
-        .order_by_desc(crate::entities::mail_outbox::Column::Id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .all(&state.db)
-        .await?
+    let (items, total) = crate::jobs::outbox(&state.db, &st, page, per_page).await?;
+    let items: Vec<_> = items
         .into_iter()
         .map(|m| json!({"id": m.id, "to": m.to_addr, "subject": m.subject, "template": m.template, "attempts": m.attempts,
             "last_error": m.last_error, "created_at": m.created_at.to_rfc3339(), "next_attempt_at": m.next_attempt_at.to_rfc3339()}))

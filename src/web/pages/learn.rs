@@ -216,7 +216,11 @@ fn quiz_form(quiz: &QuizInfo, body: &[u8]) -> (BTreeMap<String, Vec<String>>, Op
             attempt_id = Some(v.into_owned());
         }
     }
-    for qu in quiz.questions.iter().filter(|x| x.kind == "order") {
+    for qu in quiz
+        .questions
+        .iter()
+        .filter(|x| x.kind == crate::courses::QuestionKind::Order)
+    {
         let mut pos: Vec<(i64, String)> = url::form_urlencoded::parse(body)
             .filter_map(|(k, v)| {
                 k.strip_prefix(&format!("order.{}.", qu.qid))

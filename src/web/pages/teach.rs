@@ -1,6 +1,8 @@
 //! Trainer pages: enroll learners of the area (one by one or as a cohort),
 //! sign off practical tasks, and run classes with a phone-sized roster.
 
+use std::collections::HashSet;
+
 use actix_web::{HttpResponse, web};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
@@ -61,31 +63,48 @@ pub async fn learners(
         .render(&state, "pages/teach_learners")
 }
 
-/// Form: `course`, `cohort`, and one `user` field per ticked learner.
+/// The cohort form: `course`, `cohort`, and one `user` field per ticked learner.
+struct CohortForm {
+    course: String,
+    cohort: Option<String>,
+    learners: Vec<i64>,
+}
+
+impl TryFrom<&[u8]> for CohortForm {
+    type Error = AppError;
+
+    fn try_from(body: &[u8]) -> AppResult<CohortForm> {
+        let mut f = CohortForm {
+            course: String::new(),
+            cohort: None,
+            learners: Vec::new(),
+        };
+        for (k, v) in url::form_urlencoded::parse(body) {
+            match k.as_ref() {
+                "course" => f.course = v.into_owned(),
+                "cohort" => f.cohort = Some(v.into_owned()),
+                "user" => f.learners.push(
+                    v.parse::<i64>()
+                        .map_err(|_| AppError::field("user", "not a learner id"))?,
+                ),
+                _ => {}
+            }
+        }
+        if f.learners.is_empty() {
+            return Err(AppError::field("user", "tick at least one learner"));
+        }
+        Ok(f)
+    }
+}
+
 pub async fn enroll_cohort(
     state: State,
     user: CurrentUser,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::EnrollOthers)?;
-    let mut course = String::new();
-    let mut cohort = None;
-    let mut ids = Vec::new();
-    for (k, v) in url::form_urlencoded::parse(&body) {
-        match k.as_ref() {
-            "course" => course = v.into_owned(),
-            "cohort" => cohort = Some(v.into_owned()),
-            "user" => ids.push(
-                v.parse::<i64>()
-                    .map_err(|_| AppError::field("user", "not a learner id"))?,
-            ),
-            _ => {}
-        }
-    }
-    if ids.is_empty() {
-        return Err(AppError::field("user", "tick at least one learner"));
-    }
-    for id in &ids {
+    let f = CohortForm::try_from(&body[..])?;
+    for id in &f.learners {
         let learner = users::find(&state.db, *id)
             .await?
             .ok_or(AppError::NotFound)?;
@@ -94,12 +113,15 @@ pub async fn enroll_cohort(
             &state.content,
             &user.actor,
             &learner,
-            &course,
-            cohort.clone(),
+            &f.course,
+            f.cohort.clone(),
         )
         .await?;
     }
-    Ok(redirect(&format!("/teach/learners?done={}", ids.len())))
+    Ok(redirect(&format!(
+        "/teach/learners?done={}",
+        f.learners.len()
+    )))
 }
 
 #[derive(Deserialize)]
@@ -181,19 +203,24 @@ pub struct SignoffForm {
     note: Option<String>,
 }
 
+impl From<SignoffForm> for tasks::SignOff {
+    fn from(f: SignoffForm) -> tasks::SignOff {
+        tasks::SignOff {
+            user_id: f.user_id,
+            course: f.course,
+            task: f.task,
+            level: f.level,
+            note: f.note,
+        }
+    }
+}
+
 pub async fn signoff_submit(
     state: State,
     user: CurrentUser,
     form: web::Form<SignoffForm>,
 ) -> AppResult<HttpResponse> {
-    let f = form.into_inner();
-    let s = tasks::SignOff {
-        user_id: f.user_id,
-        course: f.course.clone(),
-        task: f.task,
-        level: f.level,
-        note: f.note,
-    };
+    let s = tasks::SignOff::from(form.into_inner());
     tasks::sign_off(
         &state.db,
         &state.content,
@@ -205,7 +232,7 @@ pub async fn signoff_submit(
     .await?;
     Ok(redirect(&format!(
         "/teach/signoff?user={}&course={}&saved=1",
-        f.user_id, f.course
+        s.user_id, s.course
     )))
 }
 
@@ -248,25 +275,25 @@ pub struct ClassForm {
     area_code: Option<String>,
 }
 
-pub async fn class_create(
-    state: State,
-    user: CurrentUser,
-    form: web::Form<ClassForm>,
-) -> AppResult<HttpResponse> {
-    let f = form.into_inner();
-    let s = classes::create(
-        &state.db,
-        &state.content,
-        &user.actor,
-        &classes::NewSession {
+impl From<ClassForm> for classes::NewSession {
+    fn from(f: ClassForm) -> classes::NewSession {
+        classes::NewSession {
             course: f.course,
             place: f.place,
             held_at: f.held_at,
             area_code: f.area_code,
             expected: vec![],
-        },
-    )
-    .await?;
+        }
+    }
+}
+
+pub async fn class_create(
+    state: State,
+    user: CurrentUser,
+    form: web::Form<ClassForm>,
+) -> AppResult<HttpResponse> {
+    let new = classes::NewSession::from(form.into_inner());
+    let s = classes::create(&state.db, &state.content, &user.actor, &new).await?;
     Ok(redirect(&format!("/teach/classes/{}", s.id)))
 }
 
@@ -321,7 +348,41 @@ pub async fn roster(
         .render(&state, "pages/teach_roster")
 }
 
-/// Form: `present` for each ticked learner, `listed` for everyone on the page.
+/// The roster form: `present` and `excused` for each ticked learner,
+/// `listed` for everyone on the page (ids that are not numbers are ignored).
+struct RosterForm(Vec<classes::Mark>);
+
+impl From<&[u8]> for RosterForm {
+    fn from(body: &[u8]) -> RosterForm {
+        let mut listed = Vec::new();
+        let mut present = HashSet::new();
+        let mut excused = HashSet::new();
+        for (k, v) in url::form_urlencoded::parse(body) {
+            let n = v.parse::<i64>().ok();
+            match (k.as_ref(), n) {
+                ("listed", Some(n)) => listed.push(n),
+                ("present", Some(n)) => {
+                    present.insert(n);
+                }
+                ("excused", Some(n)) => {
+                    excused.insert(n);
+                }
+                _ => {}
+            }
+        }
+        RosterForm(
+            listed
+                .into_iter()
+                .map(|u| classes::Mark {
+                    user_id: u,
+                    attended: present.contains(&u),
+                    excused: excused.contains(&u),
+                })
+                .collect(),
+        )
+    }
+}
+
 pub async fn roster_save(
     state: State,
     user: CurrentUser,
@@ -329,30 +390,7 @@ pub async fn roster_save(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let mut listed = Vec::new();
-    let mut present = std::collections::HashSet::new();
-    let mut excused = std::collections::HashSet::new();
-    for (k, v) in url::form_urlencoded::parse(&body) {
-        let n = v.parse::<i64>().ok();
-        match (k.as_ref(), n) {
-            ("listed", Some(n)) => listed.push(n),
-            ("present", Some(n)) => {
-                present.insert(n);
-            }
-            ("excused", Some(n)) => {
-                excused.insert(n);
-            }
-            _ => {}
-        }
-    }
-    let marks: Vec<classes::Mark> = listed
-        .into_iter()
-        .map(|u| classes::Mark {
-            user_id: u,
-            attended: present.contains(&u),
-            excused: excused.contains(&u),
-        })
-        .collect();
+    let RosterForm(marks) = RosterForm::from(&body[..]);
     classes::mark(&state.db, &user.actor, id, &marks).await?;
     Ok(redirect(&format!("/teach/classes/{id}")))
 }

@@ -1,6 +1,8 @@
 //! The lesson editor: add, reorder, edit in Markdown with a server-rendered preview.
 
+use super::forms::NewLesson;
 use super::*;
+use crate::courses::edit::LessonEdit;
 
 pub async fn lesson_add(
     state: State,
@@ -9,41 +11,25 @@ pub async fn lesson_add(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let slug = path.into_inner();
-    let w = authoring::working(&state.db, &user.actor, &slug).await?;
+    let e = Editor::open(&state, &locale, &user, &path).await?;
     let f = Fields::parse(&body);
-    let taken: Vec<String> = w.course.lessons.iter().map(|l| l.slug.clone()).collect();
-    let mut result = forms::new_lesson(&f, &taken);
-    if w.course.lessons.len() >= 99 {
-        result = Err(Errors::from([(
-            "lesson_slug".to_string(),
-            "author.err.too_many".to_string(),
-        )]));
-    }
-    match result {
-        Ok((lesson, title)) => {
-            authoring::edit(&state.db, &user.actor, &slug, "lesson added", |c| {
-                edit::add_lesson(c, &lesson, &title);
+    match NewLesson::try_from(e.form(&f)) {
+        Ok(new) => {
+            let lesson = new.slug.as_str();
+            e.save("lesson added", |c| {
+                edit::add_lesson(c, lesson, &new.title);
                 true
             })
             .await?;
+            let slug = e.slug();
             Ok(redirect(&format!("/teach/courses/{slug}/lessons/{lesson}")))
         }
         Err(errors) => {
-            let mut v = meta_values(&w.course);
+            let mut v = meta_values(e.course());
             v["lesson_slug"] = json!(f.get("lesson_slug"));
             v["lesson_title"] = json!(f.get("lesson_title"));
-            course_page(
-                &state,
-                locale.0,
-                &user,
-                &w,
-                v,
-                &errors,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            e.course_page(v, &errors, None, StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     }
 }
@@ -83,85 +69,72 @@ pub(super) fn lesson_values(c: &Course, slug: &str) -> Option<Value> {
     Some(v)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn lesson_page(
-    state: &AppContext,
-    lang: &str,
-    user: &CurrentUser,
-    w: &Working,
-    lesson: &str,
-    values: Value,
-    errors: &Errors,
+/// What the lesson page shows besides the stored lesson.
+#[derive(Default)]
+struct Shown {
+    errors: Errors,
     preview: Option<Vec<Value>>,
     flash: Option<String>,
-    status: StatusCode,
-) -> AppResult<HttpResponse> {
-    let c = &w.course;
-    let l = c
-        .lessons
-        .iter()
-        .find(|l| l.slug == lesson)
-        .ok_or(AppError::NotFound)?;
-    let stem = l.stem();
-    let problems: Vec<Problem> = authoring::check(&state.db, c)
-        .await?
-        .into_iter()
-        .filter(|p| p.file.starts_with(&format!("lessons/{stem}.")))
-        .collect();
-    let langs: Vec<Value> = c
-        .languages
-        .iter()
-        .map(|code| {
-            json!({"code": code, "title": values.get(format!("title.{code}")).cloned().unwrap_or(json!("")),
-                   "body": values.get(format!("body.{code}")).cloned().unwrap_or(json!("")),
-                   "name": tr(state, lang, &format!("lang.{code}")),
-                   "title_err": errors.get(&format!("title.{code}")).map(|m| tr(state, lang, m))})
-        })
-        .collect();
-    let chosen: Vec<String> = match values.get("competence") {
-        Some(Value::Array(a)) => a
+}
+
+impl Editor<'_> {
+    async fn lesson_page(
+        &self,
+        lesson: &str,
+        values: Value,
+        shown: Shown,
+        status: StatusCode,
+    ) -> AppResult<HttpResponse> {
+        let (state, lang, c) = (self.state, self.lang, self.course());
+        let l = c
+            .lessons
             .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect(),
-        Some(Value::String(s)) => vec![s.clone()],
-        _ => vec![],
-    };
-    let competences: Vec<Value> = competence_options(state, lang)
-        .await?
-        .into_iter()
-        .filter(|o| {
-            c.competences
-                .iter()
-                .any(|x| Some(x.as_str()) == o["code"].as_str())
-        })
-        .map(|mut o| {
-            o["checked"] = json!(
-                chosen
-                    .iter()
-                    .any(|x| Some(x.as_str()) == o["code"].as_str())
-            );
-            o
-        })
-        .collect();
-    let minutes = values
-        .get("minutes")
-        .and_then(Value::as_str)
-        .unwrap_or("5")
-        .to_string();
-    Page::new(state, lang, Some(user), "author.lesson")
-        .set(
-            "course",
-            json!({"slug": c.slug, "title": pick(&c.title, lang, c)}),
-        )
-        .set("lesson", json!({"slug": l.slug, "stem": stem}))
-        .set("langs", langs)
-        .set("minutes", minutes)
-        .set("errors", errors_view(state, lang, errors))
-        .set("competences", competences)
-        .set("preview", preview)
-        .set("problems", problems_view(state, lang, c, &problems))
-        .set("flash", flash)
-        .render_status(state, "pages/teach_lesson", status)
+            .find(|l| l.slug == lesson)
+            .ok_or(AppError::NotFound)?;
+        let stem = l.stem();
+        let file = format!("lessons/{stem}.");
+        let (_, problems) = self.problems(|f| f.starts_with(&file)).await?;
+        let errors = &shown.errors;
+        let langs: Vec<Value> = c
+            .languages
+            .iter()
+            .map(|code| {
+                json!({"code": code, "title": values.get(format!("title.{code}")).cloned().unwrap_or(json!("")),
+                       "body": values.get(format!("body.{code}")).cloned().unwrap_or(json!("")),
+                       "name": tr(state, lang, &format!("lang.{code}")),
+                       "title_err": errors.get(&format!("title.{code}")).map(|m| tr(state, lang, m))})
+            })
+            .collect();
+        let chosen = chosen(&values, "competence");
+        let competences: Vec<Value> = self
+            .competences()
+            .await?
+            .into_iter()
+            .map(|mut o| {
+                o["checked"] = json!(
+                    chosen
+                        .iter()
+                        .any(|x| Some(x.as_str()) == o["code"].as_str())
+                );
+                o
+            })
+            .collect();
+        let minutes = values
+            .get("minutes")
+            .and_then(Value::as_str)
+            .unwrap_or("5")
+            .to_string();
+        self.page("author.lesson")
+            .set("lesson", json!({"slug": l.slug, "stem": stem}))
+            .set("langs", langs)
+            .set("minutes", minutes)
+            .set("errors", self.errors(errors))
+            .set("competences", competences)
+            .set("preview", shown.preview)
+            .set("problems", problems)
+            .set("flash", shown.flash)
+            .render_status(state, "pages/teach_lesson", status)
+    }
 }
 
 pub async fn lesson_edit(
@@ -172,25 +145,13 @@ pub async fn lesson_edit(
     q: web::Query<Flash>,
 ) -> AppResult<HttpResponse> {
     let (slug, lesson) = path.into_inner();
-    let w = authoring::working(&state.db, &user.actor, &slug).await?;
-    let values = lesson_values(&w.course, &lesson).ok_or(AppError::NotFound)?;
-    let flash = q
-        .saved
-        .as_ref()
-        .map(|_| tr(&state, locale.0, "author.saved"));
-    lesson_page(
-        &state,
-        locale.0,
-        &user,
-        &w,
-        &lesson,
-        values,
-        &Errors::new(),
-        None,
-        flash,
-        StatusCode::OK,
-    )
-    .await
+    let e = Editor::open(&state, &locale, &user, &slug).await?;
+    let values = lesson_values(e.course(), &lesson).ok_or(AppError::NotFound)?;
+    let shown = Shown {
+        flash: e.saved(&q),
+        ..Default::default()
+    };
+    e.lesson_page(&lesson, values, shown, StatusCode::OK).await
 }
 
 /// Saves a lesson, or (the preview button) shows it rendered without saving.
@@ -202,59 +163,45 @@ pub async fn lesson_save(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let (slug, lesson) = path.into_inner();
-    let w = authoring::working(&state.db, &user.actor, &slug).await?;
-    if !w.course.lessons.iter().any(|l| l.slug == lesson) {
+    let e = Editor::open(&state, &locale, &user, &slug).await?;
+    if !e.course().lessons.iter().any(|l| l.slug == lesson) {
         return Err(AppError::NotFound);
     }
     let f = Fields::parse(&body);
-    let langs = w.course.languages.clone();
     if f.get("action") == "preview" {
-        let prefix = format!("/c/{slug}/{}", w.row.version);
-        let preview: Vec<Value> = langs
+        let prefix = format!("/c/{slug}/{}", e.w.row.version);
+        let preview: Vec<Value> = e
+            .course()
+            .languages
             .iter()
             .map(|code| {
-                json!({"name": tr(&state, locale.0, &format!("lang.{code}")), "title": f.get(&format!("title.{code}")),
+                json!({"name": e.tr(&format!("lang.{code}")), "title": f.get(&format!("title.{code}")),
                        "html": render_markdown(&f.raw(&format!("body.{code}")), &prefix)})
             })
             .collect();
-        return lesson_page(
-            &state,
-            locale.0,
-            &user,
-            &w,
-            &lesson,
-            f.values(),
-            &Errors::new(),
-            Some(preview),
-            None,
-            StatusCode::OK,
-        )
-        .await;
+        let shown = Shown {
+            preview: Some(preview),
+            ..Default::default()
+        };
+        return e
+            .lesson_page(&lesson, f.values(), shown, StatusCode::OK)
+            .await;
     }
-    match forms::lesson(&f, &langs, &w.course.competences) {
-        Ok(e) => {
-            authoring::edit(&state.db, &user.actor, &slug, "lesson", |c| {
-                edit::set_lesson(c, &lesson, &e)
-            })
-            .await?;
+    match LessonEdit::try_from(e.form(&f)) {
+        Ok(change) => {
+            e.save("lesson", |c| edit::set_lesson(c, &lesson, &change))
+                .await?;
             Ok(redirect(&format!(
                 "/teach/courses/{slug}/lessons/{lesson}?saved=1"
             )))
         }
         Err(errors) => {
-            lesson_page(
-                &state,
-                locale.0,
-                &user,
-                &w,
-                &lesson,
-                f.values(),
-                &errors,
-                None,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let shown = Shown {
+                errors,
+                ..Default::default()
+            };
+            e.lesson_page(&lesson, f.values(), shown, StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     }
 }

@@ -13,17 +13,20 @@ mod forms;
 mod lessons;
 mod problems;
 mod quizzes;
+mod tasks;
 
 pub use lessons::{lesson_add, lesson_edit, lesson_move, lesson_save};
-pub use quizzes::{quiz_edit, quiz_save, tasks_edit, tasks_save};
+pub use quizzes::{quiz_edit, quiz_save};
+pub use tasks::{tasks_edit, tasks_save};
 
-use self::forms::{CHOICE_IDS, Errors, Fields};
+use self::forms::{CHOICE_IDS, CourseForm, Errors, Fields, MetaForm, NewCourse};
 use self::problems::problems_view;
 use super::{Page, redirect};
 use crate::app::AppContext;
 use crate::catalog::authoring::{self, Working};
+use crate::catalog::store::Outcome;
 use crate::courses::edit::{self, Meta};
-use crate::courses::{Course, Problem, QuestionKind, Text, render_markdown};
+use crate::courses::{Course, Problem, Text, render_markdown};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::text;
 use crate::policy::Action;
@@ -52,19 +55,133 @@ fn pick(t: &Text, lang: &str, c: &Course) -> String {
         .unwrap_or_default()
 }
 
-fn status_view(state: &AppContext, lang: &str, w: &Working) -> Value {
-    let mut parts = Vec::new();
-    if let Some(v) = w.published {
-        parts.push(tr(state, lang, "author.state.published").replace("{v}", &v.to_string()));
-    } else if w.archived {
-        parts.push(tr(state, lang, "author.state.archived"));
-    } else {
-        parts.push(tr(state, lang, "author.state.unpublished"));
+/// Values of a form field that may repeat (checkboxes), as sent back.
+fn chosen(v: &Value, key: &str) -> Vec<String> {
+    match v.get(key) {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => vec![],
     }
-    if w.is_draft {
-        parts.push(tr(state, lang, "author.state.draft"));
+}
+
+/// The course being edited, who edits it and in which language: what every
+/// editor page and every save starts from.
+pub(super) struct Editor<'a> {
+    state: &'a AppContext,
+    lang: &'static str,
+    user: &'a CurrentUser,
+    w: Working,
+}
+
+impl<'a> Editor<'a> {
+    /// Loads the course the user may author (403 / 404 otherwise).
+    async fn open(
+        state: &'a AppContext,
+        locale: &Locale,
+        user: &'a CurrentUser,
+        slug: &str,
+    ) -> AppResult<Editor<'a>> {
+        let w = authoring::working(&state.db, &user.actor, slug).await?;
+        Ok(Editor {
+            state,
+            lang: locale.0,
+            user,
+            w,
+        })
     }
-    json!(parts.join(" · "))
+
+    fn course(&self) -> &Course {
+        &self.w.course
+    }
+
+    fn slug(&self) -> &str {
+        &self.w.course.slug
+    }
+
+    fn tr(&self, key: &str) -> String {
+        tr(self.state, self.lang, key)
+    }
+
+    fn errors(&self, errors: &Errors) -> Value {
+        errors_view(self.state, self.lang, errors)
+    }
+
+    /// The "saved" notice after a save redirected back.
+    fn saved(&self, q: &Flash) -> Option<String> {
+        q.saved.as_ref().map(|_| self.tr("author.saved"))
+    }
+
+    /// A form of this editor, to parse.
+    fn form<'f>(&'f self, fields: &'f Fields) -> CourseForm<'f> {
+        CourseForm {
+            fields,
+            course: self.course(),
+        }
+    }
+
+    /// Applies one change to the draft (see `authoring::edit`).
+    async fn save(&self, what: &str, change: impl FnOnce(&mut Course) -> bool) -> AppResult<()> {
+        authoring::edit(&self.state.db, &self.user.actor, self.slug(), what, change).await
+    }
+
+    /// A page about this course (its slug, title and version set).
+    fn page(&self, title_key: &str) -> Page {
+        let c = self.course();
+        Page::new(self.state, self.lang, Some(self.user), title_key).set(
+            "course",
+            json!({"slug": c.slug, "title": pick(&c.title, self.lang, c), "version": self.w.row.version}),
+        )
+    }
+
+    /// The checker's problems in the files `keep` selects, placed for the page.
+    async fn problems(&self, keep: impl Fn(&str) -> bool) -> AppResult<(usize, Vec<Value>)> {
+        let c = self.course();
+        let problems: Vec<Problem> = authoring::check(&self.state.db, c)
+            .await?
+            .into_iter()
+            .filter(|p| keep(&p.file))
+            .collect();
+        Ok((
+            problems.len(),
+            problems_view(self.state, self.lang, c, &problems),
+        ))
+    }
+
+    /// The competences of the course, as options of a form.
+    async fn competences(&self) -> AppResult<Vec<Value>> {
+        let c = self.course();
+        Ok(competence_options(self.state, self.lang)
+            .await?
+            .into_iter()
+            .filter(|o| {
+                c.competences
+                    .iter()
+                    .any(|x| Some(x.as_str()) == o["code"].as_str())
+            })
+            .collect())
+    }
+}
+
+/// Where a course stands for learners, and whether edits wait to be published.
+fn state_text(
+    state: &AppContext,
+    lang: &str,
+    published: Option<i32>,
+    archived: bool,
+    draft: bool,
+) -> String {
+    let mut text = match (published, archived) {
+        (Some(v), _) => tr(state, lang, "author.state.published").replace("{v}", &v.to_string()),
+        (None, true) => tr(state, lang, "author.state.archived"),
+        (None, false) => tr(state, lang, "author.state.unpublished"),
+    };
+    if draft {
+        text = format!("{text} · {}", tr(state, lang, "author.state.draft"));
+    }
+    text
 }
 
 pub async fn courses_list(
@@ -79,16 +196,7 @@ pub async fn courses_list(
         .iter()
         .map(|s| {
             let def = s.languages.split(',').next().unwrap_or("zh-CN");
-            let mut state_text = match (s.published, s.archived) {
-                (Some(v), _) => {
-                    tr(&state, lang, "author.state.published").replace("{v}", &v.to_string())
-                }
-                (None, true) => tr(&state, lang, "author.state.archived"),
-                (None, false) => tr(&state, lang, "author.state.unpublished"),
-            };
-            if s.has_draft {
-                state_text = format!("{state_text} · {}", tr(&state, lang, "author.state.draft"));
-            }
+            let state_text = state_text(&state, lang, s.published, s.archived, s.has_draft);
             json!({"slug": s.slug, "title": text(&s.title_json, lang, def), "state": state_text})
         })
         .collect();
@@ -129,21 +237,30 @@ async fn known_competences(state: &AppContext) -> AppResult<Vec<String>> {
         .collect())
 }
 
+/// The new-course page, with the values and errors to show.
+async fn new_course_page(
+    state: &AppContext,
+    lang: &str,
+    user: &CurrentUser,
+    values: &Value,
+    errors: &Errors,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let options = competence_options(state, lang).await?;
+    Page::new(state, lang, Some(user), "author.new")
+        .set("form", meta_form(state, lang, values, errors, &options))
+        .set("errors", errors_view(state, lang, errors))
+        .render_status(state, "pages/teach_course_new", status)
+}
+
 pub async fn course_new(
     state: State,
     locale: Locale,
     user: CurrentUser,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::AuthorCourses)?;
-    let options = competence_options(&state, locale.0).await?;
     let v = json!({"category": "it", "level": "1", "pass_mark": "80", "hours": "2"});
-    Page::new(&state, locale.0, Some(&user), "author.new")
-        .set(
-            "form",
-            meta_form(&state, locale.0, &v, &Errors::new(), &options),
-        )
-        .set("errors", json!({}))
-        .render(&state, "pages/teach_course_new")
+    new_course_page(&state, locale.0, &user, &v, &Errors::new(), StatusCode::OK).await
 }
 
 pub async fn course_create(
@@ -155,35 +272,22 @@ pub async fn course_create(
     user.actor.require(Action::AuthorCourses)?;
     let f = Fields::parse(&body);
     let known = known_competences(&state).await?;
-    let mut errors = Errors::new();
-    let slug = forms::course_slug(&f, &mut errors);
-    let result = match forms::meta(&f, &known) {
-        Ok(m) if errors.is_empty() => {
-            let c = edit::new_course(&slug, &m);
+    let errors = match NewCourse::try_from(MetaForm {
+        fields: &f,
+        known: &known,
+    }) {
+        Ok(new) => {
+            let c = edit::new_course(new.slug.as_str(), &new.meta);
             match authoring::create(&state.db, &user.actor, &c).await {
-                Ok(()) => return Ok(redirect(&format!("/teach/courses/{slug}"))),
+                Ok(()) => return Ok(redirect(&format!("/teach/courses/{}", c.slug))),
                 Err(AppError::Validation { fields, .. }) => fields,
                 Err(e) => return Err(e),
             }
         }
-        Ok(_) => errors,
-        Err(mut more) => {
-            more.append(&mut errors);
-            more
-        }
+        Err(errors) => errors,
     };
-    let options = competence_options(&state, locale.0).await?;
-    Page::new(&state, locale.0, Some(&user), "author.new")
-        .set(
-            "form",
-            meta_form(&state, locale.0, &f.values(), &result, &options),
-        )
-        .set("errors", errors_view(&state, locale.0, &result))
-        .render_status(
-            &state,
-            "pages/teach_course_new",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    new_course_page(&state, locale.0, &user, &f.values(), &errors, status).await
 }
 
 #[derive(Deserialize)]
@@ -202,14 +306,7 @@ fn meta_form(
     options: &[Value],
 ) -> Value {
     let get = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let chosen: Vec<String> = match v.get("competence") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect(),
-        Some(Value::String(s)) => vec![s.clone()],
-        _ => vec![],
-    };
+    let chosen = chosen(v, "competence");
     let err = |k: &str| errors.get(k).map(|m| tr(state, lang, m));
     let langs: Vec<Value> = ["zh-CN", "en"]
         .iter()
@@ -246,52 +343,58 @@ fn meta_values(c: &Course) -> Value {
     v
 }
 
-/// The course page, with the form values and errors to show.
-#[allow(clippy::too_many_arguments)]
-async fn course_page(
-    state: &AppContext,
-    lang: &str,
-    user: &CurrentUser,
-    w: &Working,
-    values: Value,
-    errors: &Errors,
-    flash: Option<String>,
-    status: StatusCode,
-) -> AppResult<HttpResponse> {
-    let c = &w.course;
-    let problems = authoring::check(&state.db, c).await?;
-    let lessons: Vec<Value> = c
-        .lessons
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let title = l
-                .texts
-                .get(lang)
-                .or_else(|| l.texts.get(c.default_language()))
-                .or_else(|| l.texts.values().next())
-                .map(|t| t.title.clone())
-                .unwrap_or_default();
-            let check = l.stem();
-            json!({"slug": l.slug, "number": l.number, "title": title, "first": i == 0,
-                   "last": i + 1 == c.lessons.len(), "check": check,
-                   "has_check": c.quizzes.iter().any(|q| q.slug == check)})
-        })
-        .collect();
-    let options = competence_options(state, lang).await?;
-    Page::new(state, lang, Some(user), "author.edit")
-        .set(
-            "course",
-            json!({"slug": c.slug, "title": pick(&c.title, lang, c), "version": w.row.version}),
-        )
-        .set("state", status_view(state, lang, w))
-        .set("form", meta_form(state, lang, &values, errors, &options))
-        .set("errors", errors_view(state, lang, errors))
-        .set("lessons", lessons)
-        .set("problems", problems_view(state, lang, c, &problems))
-        .set("can_publish", problems.is_empty())
-        .set("flash", flash)
-        .render_status(state, "pages/teach_course", status)
+impl Editor<'_> {
+    /// The course page, with the form values and errors to show.
+    async fn course_page(
+        &self,
+        values: Value,
+        errors: &Errors,
+        flash: Option<String>,
+        status: StatusCode,
+    ) -> AppResult<HttpResponse> {
+        let (state, lang, w, c) = (self.state, self.lang, &self.w, self.course());
+        let (count, problems) = self.problems(|_| true).await?;
+        let lessons: Vec<Value> = c
+            .lessons
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let title = l
+                    .texts
+                    .get(lang)
+                    .or_else(|| l.texts.get(c.default_language()))
+                    .or_else(|| l.texts.values().next())
+                    .map(|t| t.title.clone())
+                    .unwrap_or_default();
+                let check = l.stem();
+                json!({"slug": l.slug, "number": l.number, "title": title, "first": i == 0,
+                       "last": i + 1 == c.lessons.len(), "check": check,
+                       "has_check": c.quizzes.iter().any(|q| q.slug == check)})
+            })
+            .collect();
+        let options = competence_options(state, lang).await?;
+        let status_text = state_text(state, lang, w.published, w.archived, w.is_draft);
+        self.page("author.edit")
+            .set("state", status_text)
+            .set("form", meta_form(state, lang, &values, errors, &options))
+            .set("errors", self.errors(errors))
+            .set("lessons", lessons)
+            .set("problems", problems)
+            .set("can_publish", count == 0)
+            .set("flash", flash)
+            .render_status(state, "pages/teach_course", status)
+    }
+
+    /// The course page as stored, with a notice (after a refused publish: 422).
+    async fn course_page_as_stored(
+        &self,
+        flash: Option<String>,
+        status: StatusCode,
+    ) -> AppResult<HttpResponse> {
+        let values = meta_values(self.course());
+        self.course_page(values, &Errors::new(), flash, status)
+            .await
+    }
 }
 
 pub async fn course_edit(
@@ -301,24 +404,12 @@ pub async fn course_edit(
     path: web::Path<String>,
     q: web::Query<Flash>,
 ) -> AppResult<HttpResponse> {
-    let w = authoring::working(&state.db, &user.actor, &path).await?;
-    let lang = locale.0;
-    let flash = if let Some(v) = &q.published {
-        Some(tr(&state, lang, "author.published").replace("{v}", v))
-    } else {
-        q.saved.as_ref().map(|_| tr(&state, lang, "author.saved"))
+    let e = Editor::open(&state, &locale, &user, &path).await?;
+    let flash = match &q.published {
+        Some(v) => Some(e.tr("author.published").replace("{v}", v)),
+        None => e.saved(&q),
     };
-    course_page(
-        &state,
-        lang,
-        &user,
-        &w,
-        meta_values(&w.course),
-        &Errors::new(),
-        flash,
-        StatusCode::OK,
-    )
-    .await
+    e.course_page_as_stored(flash, StatusCode::OK).await
 }
 
 pub async fn course_update(
@@ -328,33 +419,24 @@ pub async fn course_update(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let slug = path.into_inner();
-    authoring::authorize(&state.db, &user.actor, &slug).await?;
+    let e = Editor::open(&state, &locale, &user, &path).await?;
     let f = Fields::parse(&body);
     let known = known_competences(&state).await?;
-    match forms::meta(&f, &known) {
+    match Meta::try_from(MetaForm {
+        fields: &f,
+        known: &known,
+    }) {
         Ok(m) => {
-            let m: Meta = m;
-            authoring::edit(&state.db, &user.actor, &slug, "course", |c| {
+            e.save("course", |c| {
                 edit::set_meta(c, &m);
                 true
             })
             .await?;
-            Ok(redirect(&format!("/teach/courses/{slug}?saved=1")))
+            Ok(redirect(&format!("/teach/courses/{}?saved=1", e.slug())))
         }
         Err(errors) => {
-            let w = authoring::working(&state.db, &user.actor, &slug).await?;
-            course_page(
-                &state,
-                locale.0,
-                &user,
-                &w,
-                f.values(),
-                &errors,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            e.course_page(f.values(), &errors, None, StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     }
 }
@@ -368,27 +450,16 @@ pub async fn publish(
     let slug = path.into_inner();
     match authoring::publish(&state.db, &state.content, &user.actor, &slug).await? {
         Ok(outcome) => {
-            let v = match outcome {
-                crate::catalog::store::Outcome::Unchanged { version }
-                | crate::catalog::store::Outcome::Published { version }
-                | crate::catalog::store::Outcome::Draft { version } => version,
-            };
+            let (Outcome::Unchanged { version: v }
+            | Outcome::Published { version: v }
+            | Outcome::Draft { version: v }) = outcome;
             Ok(redirect(&format!("/teach/courses/{slug}?published={v}")))
         }
         Err(_) => {
-            let w = authoring::working(&state.db, &user.actor, &slug).await?;
-            let flash = Some(tr(&state, locale.0, "author.not_published"));
-            course_page(
-                &state,
-                locale.0,
-                &user,
-                &w,
-                meta_values(&w.course),
-                &Errors::new(),
-                flash,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let e = Editor::open(&state, &locale, &user, &slug).await?;
+            let flash = Some(e.tr("author.not_published"));
+            e.course_page_as_stored(flash, StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     }
 }
@@ -399,13 +470,8 @@ pub async fn archive_confirm(
     user: CurrentUser,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let w = authoring::working(&state.db, &user.actor, &path).await?;
-    let c = &w.course;
-    Page::new(&state, locale.0, Some(&user), "author.archive")
-        .set(
-            "course",
-            json!({"slug": c.slug, "title": pick(&c.title, locale.0, c)}),
-        )
+    let e = Editor::open(&state, &locale, &user, &path).await?;
+    e.page("author.archive")
         .render(&state, "pages/teach_archive")
 }
 
@@ -417,8 +483,8 @@ pub async fn archive(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
-    authoring::authorize(&state.db, &user.actor, &slug).await?;
     if Fields::parse(&body).get("confirm") != "yes" {
+        authoring::authorize(&state.db, &user.actor, &slug).await?;
         return Ok(redirect(&format!("/teach/courses/{slug}/archive")));
     }
     authoring::archive(&state.db, &state.content, &user.actor, &slug).await?;

@@ -1,7 +1,10 @@
-//! The quiz editor (single, multiple and true/false questions) and the
-//! practical-task editor: one form per question or task, and one to add.
+//! The quiz editor: one form per question, and one to add. The form writes
+//! the kinds `forms::form_kind` lists; questions of other kinds (written in
+//! files) are shown, not edited.
 
+use super::forms::{QuestionForm, form_kind};
 use super::*;
+use crate::courses::{Question, QuestionKind};
 
 /// Whether `quiz` names a quiz this course has or may have.
 pub(super) fn quiz_exists(c: &Course, quiz: &str) -> bool {
@@ -11,8 +14,8 @@ pub(super) fn quiz_exists(c: &Course, quiz: &str) -> bool {
         || c.lessons.iter().any(|l| l.stem() == quiz)
 }
 
-pub(super) fn question_values(q: &crate::courses::Question) -> Value {
-    let mut v = json!({"id": q.id, "kind": q.kind.as_str(), "competence": q.competence,
+pub(super) fn question_values(q: &Question) -> Value {
+    let mut v = json!({"id": q.id, "kind": q.kind.name(), "competence": q.competence,
         "points": q.points.to_string(), "correct": q.answer, "truth": q.answer.first().cloned().unwrap_or_default()});
     for (k, t) in [("prompt", &q.prompt), ("explain", &q.explain)] {
         for (lang, s) in t {
@@ -39,6 +42,17 @@ pub(super) fn selected(options: &[Value], code: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The kinds the form offers, in their order, with the chosen one marked.
+fn kind_options(state: &AppContext, lang: &str, chosen: QuestionKind) -> Vec<Value> {
+    QuestionKind::all()
+        .filter(|k| form_kind(*k))
+        .map(|k| {
+            let label = tr(state, lang, &format!("author.kind.{}", k.name()));
+            json!({"value": k.name(), "label": label, "selected": k == chosen})
+        })
+        .collect()
+}
+
 /// One question form's data; `v` holds its values.
 pub(super) fn question_form(
     state: &AppContext,
@@ -51,14 +65,7 @@ pub(super) fn question_form(
 ) -> Value {
     let get = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let options = selected(options, &get("competence"));
-    let correct: Vec<String> = match v.get("correct") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect(),
-        Some(Value::String(s)) => vec![s.clone()],
-        _ => vec![],
-    };
+    let correct = chosen(v, "correct");
     let langs: Vec<Value> = c.languages.iter().map(|code| json!({
         "code": code, "name": tr(state, lang, &format!("lang.{code}")),
         "prompt": get(&format!("prompt.{code}")), "explain": get(&format!("explain.{code}")),
@@ -71,92 +78,72 @@ pub(super) fn question_form(
             "text": get(&format!("choice.{id}.{code}")), "field": format!("choice.{id}.{code}"),
             "err": errors.get(&format!("choice.{id}.{code}")).map(|m| tr(state, lang, m))})).collect::<Vec<_>>(),
     })).collect();
-    let kind = get("kind");
-    let kind_is = |k: &str, want: &str| k == want || (k.is_empty() && want == "single");
-    json!({"id": get("id"), "kind": if kind.is_empty() { "single".to_string() } else { kind },
+    // A new question starts as a single-choice one.
+    let kind = QuestionKind::parse(&get("kind")).unwrap_or(QuestionKind::Single);
+    json!({"id": get("id"), "kind": kind.name(),
         "competence": get("competence"), "points": if get("points").is_empty() { "1".to_string() } else { get("points") },
         "truth": get("truth"), "langs": langs, "choices": choices, "editable": editable, "options": options,
-        "single": kind_is(&get("kind"), "single"), "multiple": kind_is(&get("kind"), "multiple"), "true_false": kind_is(&get("kind"), "true_false"),
+        "kinds": kind_options(state, lang, kind),
         "errors": errors_view(state, lang, errors), "has_errors": !errors.is_empty()})
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn quiz_page(
-    state: &AppContext,
-    lang: &str,
-    user: &CurrentUser,
-    w: &Working,
-    quiz: &str,
-    failed: Option<(&str, Value, &Errors)>,
-    flash: Option<String>,
-    status: StatusCode,
-) -> AppResult<HttpResponse> {
-    let c = &w.course;
-    let competences: Vec<Value> = competence_options(state, lang)
-        .await?
-        .into_iter()
-        .filter(|o| {
-            c.competences
-                .iter()
-                .any(|x| Some(x.as_str()) == o["code"].as_str())
-        })
-        .collect();
-    let questions = c
-        .quizzes
-        .iter()
-        .find(|q| q.slug == quiz)
-        .map(|q| q.questions.clone())
-        .unwrap_or_default();
-    let none = Errors::new();
-    let mut cards: Vec<Value> = questions
-        .iter()
-        .map(|q| {
-            let editable = !matches!(q.kind, QuestionKind::Order | QuestionKind::Number);
-            match &failed {
-                Some((id, v, e)) if *id == q.id => {
-                    question_form(state, lang, c, v, e, editable, &competences)
+/// The question that failed to save: its id ("" for a new one), the values
+/// as sent and the errors.
+type Failed<'a> = (&'a str, Value, &'a Errors);
+
+impl Editor<'_> {
+    async fn quiz_page(
+        &self,
+        quiz: &str,
+        failed: Option<Failed<'_>>,
+        flash: Option<String>,
+        status: StatusCode,
+    ) -> AppResult<HttpResponse> {
+        let (state, lang, c) = (self.state, self.lang, self.course());
+        let competences = self.competences().await?;
+        let questions = c
+            .quizzes
+            .iter()
+            .find(|q| q.slug == quiz)
+            .map(|q| q.questions.clone())
+            .unwrap_or_default();
+        let none = Errors::new();
+        let form = |v: &Value, e: &Errors, editable: bool| {
+            question_form(state, lang, c, v, e, editable, &competences)
+        };
+        let mut cards: Vec<Value> = questions
+            .iter()
+            .map(|q| {
+                let editable = form_kind(q.kind);
+                match &failed {
+                    Some((id, v, e)) if *id == q.id => form(v, e, editable),
+                    _ => form(&question_values(q), &none, editable),
                 }
-                _ => question_form(
-                    state,
-                    lang,
-                    c,
-                    &question_values(q),
-                    &none,
-                    editable,
-                    &competences,
-                ),
-            }
-        })
-        .collect();
-    for (f, q) in cards.iter_mut().zip(&questions) {
-        f["title"] = json!(pick(&q.prompt, lang, c));
+            })
+            .collect();
+        for (f, q) in cards.iter_mut().zip(&questions) {
+            f["title"] = json!(pick(&q.prompt, lang, c));
+        }
+        let blank = json!({"competence": c.competences.first().cloned().unwrap_or_default()});
+        let new_form = match &failed {
+            Some(("", v, e)) => form(v, e, true),
+            _ => form(&blank, &none, true),
+        };
+        let name = match quiz {
+            "pre" => self.tr("author.quiz.pre"),
+            "post" => self.tr("author.quiz.post"),
+            other => format!("{} {other}", self.tr("author.quiz.check")),
+        };
+        let file = format!("quizzes/{quiz}.toml");
+        let (_, problems) = self.problems(|f| f == file).await?;
+        self.page("author.quiz")
+            .set("quiz", json!({"slug": quiz, "name": name}))
+            .set("questions", cards)
+            .set("new_question", new_form)
+            .set("problems", problems)
+            .set("flash", flash)
+            .render_status(state, "pages/teach_quiz", status)
     }
-    let blank = json!({"competence": c.competences.first().cloned().unwrap_or_default()});
-    let new_form = match &failed {
-        Some(("", v, e)) => question_form(state, lang, c, v, e, true, &competences),
-        _ => question_form(state, lang, c, &blank, &none, true, &competences),
-    };
-    let name = match quiz {
-        "pre" => tr(state, lang, "author.quiz.pre"),
-        "post" => tr(state, lang, "author.quiz.post"),
-        other => format!("{} {other}", tr(state, lang, "author.quiz.check")),
-    };
-    let problems: Vec<Problem> = authoring::check(&state.db, c)
-        .await?
-        .into_iter()
-        .filter(|p| p.file == format!("quizzes/{quiz}.toml"))
-        .collect();
-    Page::new(state, lang, Some(user), "author.quiz")
-        .set(
-            "course",
-            json!({"slug": c.slug, "title": pick(&c.title, lang, c)}),
-        )
-        .set("quiz", json!({"slug": quiz, "name": name}))
-        .set("questions", cards)
-        .set("new_question", new_form)
-        .set("problems", problems_view(state, lang, c, &problems))
-        .set("flash", flash)
-        .render_status(state, "pages/teach_quiz", status)
 }
 
 pub async fn quiz_edit(
@@ -167,25 +154,11 @@ pub async fn quiz_edit(
     q: web::Query<Flash>,
 ) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
-    let w = authoring::working(&state.db, &user.actor, &slug).await?;
-    if !quiz_exists(&w.course, &quiz) {
+    let e = Editor::open(&state, &locale, &user, &slug).await?;
+    if !quiz_exists(e.course(), &quiz) {
         return Err(AppError::NotFound);
     }
-    let flash = q
-        .saved
-        .as_ref()
-        .map(|_| tr(&state, locale.0, "author.saved"));
-    quiz_page(
-        &state,
-        locale.0,
-        &user,
-        &w,
-        &quiz,
-        None,
-        flash,
-        StatusCode::OK,
-    )
-    .await
+    e.quiz_page(&quiz, None, e.saved(&q), StatusCode::OK).await
 }
 
 /// Saves (or, with `action=delete`, deletes) one question.
@@ -197,21 +170,21 @@ pub async fn quiz_save(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
-    let w = authoring::working(&state.db, &user.actor, &slug).await?;
-    if !quiz_exists(&w.course, &quiz) {
+    let e = Editor::open(&state, &locale, &user, &slug).await?;
+    if !quiz_exists(e.course(), &quiz) {
         return Err(AppError::NotFound);
     }
     let f = Fields::parse(&body);
     let id = f.get("id");
     let done = format!("/teach/courses/{slug}/quizzes/{quiz}?saved=1");
     if f.get("action") == "delete" {
-        authoring::edit(&state.db, &user.actor, &slug, "question deleted", |c| {
+        e.save("question deleted", |c| {
             edit::quiz_mut(c, &quiz).is_some_and(|q| edit::delete_question(q, &id))
         })
         .await?;
         return Ok(redirect(&done));
     }
-    let existing = w.course.quizzes.iter().find(|q| q.slug == quiz);
+    let existing = e.course().quizzes.iter().find(|q| q.slug == quiz);
     if !id.is_empty() && !existing.is_some_and(|q| q.questions.iter().any(|x| x.id == id)) {
         return Err(AppError::NotFound);
     }
@@ -220,9 +193,13 @@ pub async fn quiz_save(
     } else {
         id.clone()
     };
-    match forms::question(&f, new_id, &w.course.languages, &w.course.competences) {
+    let form = QuestionForm {
+        form: e.form(&f),
+        id: new_id,
+    };
+    match Question::try_from(form) {
         Ok(question) => {
-            authoring::edit(&state.db, &user.actor, &slug, "question", |c| {
+            e.save("question", |c| {
                 edit::quiz_mut(c, &quiz).is_some_and(|q| {
                     edit::upsert_question(q, question);
                     true
@@ -232,172 +209,9 @@ pub async fn quiz_save(
             Ok(redirect(&done))
         }
         Err(errors) => {
-            quiz_page(
-                &state,
-                locale.0,
-                &user,
-                &w,
-                &quiz,
-                Some((id.as_str(), f.values(), &errors)),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
-}
-
-pub(super) fn task_form(
-    state: &AppContext,
-    lang: &str,
-    c: &Course,
-    v: &Value,
-    errors: &Errors,
-    is_new: bool,
-    options: &[Value],
-) -> Value {
-    let get = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let options = selected(options, &get("competence"));
-    let langs: Vec<Value> = c.languages.iter().map(|code| json!({
-        "code": code, "name": tr(state, lang, &format!("lang.{code}")),
-        "title": get(&format!("title.{code}")), "evidence": get(&format!("evidence.{code}")),
-        "title_err": errors.get(&format!("title.{code}")).map(|m| tr(state, lang, m)),
-        "evidence_err": errors.get(&format!("evidence.{code}")).map(|m| tr(state, lang, m)),
-    })).collect();
-    json!({"id": get("id"), "competence": get("competence"), "required": !get("required").is_empty(),
-        "langs": langs, "is_new": is_new, "options": options, "errors": errors_view(state, lang, errors), "has_errors": !errors.is_empty()})
-}
-
-pub(super) fn task_values(t: &crate::courses::Task) -> Value {
-    let mut v = json!({"id": t.id, "competence": t.competence, "required": if t.required { "1" } else { "" }});
-    for (k, x) in [("title", &t.title), ("evidence", &t.evidence)] {
-        for (lang, s) in x {
-            v[format!("{k}.{lang}")] = json!(s);
-        }
-    }
-    v
-}
-
-pub(super) async fn tasks_page(
-    state: &AppContext,
-    lang: &str,
-    user: &CurrentUser,
-    w: &Working,
-    failed: Option<(bool, Value, &Errors)>,
-    flash: Option<String>,
-    status: StatusCode,
-) -> AppResult<HttpResponse> {
-    let c = &w.course;
-    let none = Errors::new();
-    let competences: Vec<Value> = competence_options(state, lang)
-        .await?
-        .into_iter()
-        .filter(|o| {
-            c.competences
-                .iter()
-                .any(|x| Some(x.as_str()) == o["code"].as_str())
-        })
-        .collect();
-    let cards: Vec<Value> = c
-        .tasks
-        .iter()
-        .map(|t| match &failed {
-            Some((false, v, e)) if v.get("id").and_then(Value::as_str) == Some(t.id.as_str()) => {
-                task_form(state, lang, c, v, e, false, &competences)
-            }
-            _ => task_form(state, lang, c, &task_values(t), &none, false, &competences),
-        })
-        .collect();
-    let blank =
-        json!({"competence": c.competences.first().cloned().unwrap_or_default(), "required": "1"});
-    let new_form = match &failed {
-        Some((true, v, e)) => task_form(state, lang, c, v, e, true, &competences),
-        _ => task_form(state, lang, c, &blank, &none, true, &competences),
-    };
-    let problems: Vec<Problem> = authoring::check(&state.db, c)
-        .await?
-        .into_iter()
-        .filter(|p| p.file == "tasks.toml")
-        .collect();
-    Page::new(state, lang, Some(user), "author.tasks")
-        .set(
-            "course",
-            json!({"slug": c.slug, "title": pick(&c.title, lang, c)}),
-        )
-        .set("tasks", cards)
-        .set("new_task", new_form)
-        .set("problems", problems_view(state, lang, c, &problems))
-        .set("flash", flash)
-        .render_status(state, "pages/teach_tasks", status)
-}
-
-pub async fn tasks_edit(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
-    path: web::Path<String>,
-    q: web::Query<Flash>,
-) -> AppResult<HttpResponse> {
-    let w = authoring::working(&state.db, &user.actor, &path).await?;
-    let flash = q
-        .saved
-        .as_ref()
-        .map(|_| tr(&state, locale.0, "author.saved"));
-    tasks_page(&state, locale.0, &user, &w, None, flash, StatusCode::OK).await
-}
-
-/// Saves (or, with `action=delete`, deletes) one task; `new=1` adds one.
-pub async fn tasks_save(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
-    path: web::Path<String>,
-    body: web::Bytes,
-) -> AppResult<HttpResponse> {
-    let slug = path.into_inner();
-    let w = authoring::working(&state.db, &user.actor, &slug).await?;
-    let f = Fields::parse(&body);
-    let id = f.get("id");
-    let is_new = !f.get("new").is_empty();
-    let exists = w.course.tasks.iter().any(|t| t.id == id);
-    let done = format!("/teach/courses/{slug}/tasks?saved=1");
-    if f.get("action") == "delete" {
-        authoring::edit(&state.db, &user.actor, &slug, "task deleted", |c| {
-            edit::delete_task(c, &id)
-        })
-        .await?;
-        return Ok(redirect(&done));
-    }
-    if !is_new && !exists {
-        return Err(AppError::NotFound);
-    }
-    let mut result = forms::task(&f, &w.course.languages, &w.course.competences);
-    if is_new && exists {
-        result = Err(Errors::from([(
-            "id".to_string(),
-            "author.err.task_taken".to_string(),
-        )]));
-    }
-    match result {
-        Ok(task) => {
-            authoring::edit(&state.db, &user.actor, &slug, "task", |c| {
-                edit::upsert_task(c, task);
-                true
-            })
-            .await?;
-            Ok(redirect(&done))
-        }
-        Err(errors) => {
-            tasks_page(
-                &state,
-                locale.0,
-                &user,
-                &w,
-                Some((is_new, f.values(), &errors)),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let failed = Some((id.as_str(), f.values(), &errors));
+            e.quiz_page(&quiz, failed, None, StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     }
 }
