@@ -202,8 +202,8 @@ async fn write_plan(
                 registry_no: Set(h.registry_no.clone()),
                 area_code: Set(h.area_code.clone()),
                 village_group: Set(h.village_group.clone()),
-                kind: Set(h.kind.code().to_owned()),
-                status: Set(h.status.code().to_owned()),
+                kind: Set(h.kind),
+                status: Set(h.status),
                 monitor_type: Set(h.monitor_type.map(|m| m.code().to_owned())),
                 identified_year: Set(h.identified_year),
                 exited_year: Set(h.exited_year),
@@ -452,8 +452,8 @@ pub async fn export_rows(
                 h.registry_no.clone(),
                 h.area_code.clone(),
                 opt(&h.village_group),
-                zh_of(&h.kind, HouseholdKind::parse, HouseholdKind::zh),
-                zh_of(&h.status, HouseholdStatus::parse, HouseholdStatus::zh),
+                zh_of(h.kind.code(), HouseholdKind::parse, HouseholdKind::zh),
+                zh_of(h.status.code(), HouseholdStatus::parse, HouseholdStatus::zh),
                 h.monitor_type
                     .as_deref()
                     .map(|t| zh_of(t, MonitorType::parse, MonitorType::zh))

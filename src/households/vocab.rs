@@ -1,7 +1,10 @@
 //! The closed vocabularies of the household form: each value has an English code
-//! (what the database stores) and the Chinese labels officials write in spreadsheets.
+//! (what the database stores, the column typed by the enum itself) and the
+//! Chinese labels officials write in spreadsheets.
 
 use std::fmt;
+
+use sea_orm::entity::prelude::StringLen;
 
 /// Declares a vocabulary enum: `code` is stored; the first label is the Chinese
 /// display name; every label (and the code) is accepted by `parse`,
@@ -9,8 +12,15 @@ use std::fmt;
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal [$($label:literal),+ $(,)?]),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, sea_orm::EnumIter, sea_orm::DeriveActiveEnum)]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+        pub enum $name { $(#[sea_orm(string_value = $code)] $variant),+ }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.code())
+            }
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];

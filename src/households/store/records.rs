@@ -196,8 +196,8 @@ async fn create_in(
         registry_no: Set(f.registry_no.clone()),
         area_code: Set(f.area_code.clone()),
         village_group: Set(f.village_group.clone()),
-        kind: Set(f.kind.code().to_owned()),
-        status: Set(f.status.code().to_owned()),
+        kind: Set(f.kind),
+        status: Set(f.status),
         monitor_type: Set(f.monitor_type.map(|m| m.code().to_owned())),
         identified_year: Set(f.identified_year),
         exited_year: Set(f.exited_year),
@@ -408,8 +408,8 @@ async fn update_in(
             registry_no: p.registry_no.as_deref().unwrap_or(&h.registry_no),
             area_code: &area_code,
             village_group: pick(&p.village_group, &h.village_group),
-            kind: Some(p.kind.as_deref().unwrap_or(&h.kind)),
-            status: Some(p.status.as_deref().unwrap_or(&h.status)),
+            kind: Some(p.kind.as_deref().unwrap_or(h.kind.code())),
+            status: Some(p.status.as_deref().unwrap_or(h.status.code())),
             monitor_type: monitor.as_deref(),
             identified_year: pick_i(&p.identified_year, h.identified_year),
             exited_year: pick_i(&p.exited_year, h.exited_year),
@@ -430,8 +430,8 @@ async fn update_in(
     am.registry_no = Set(f.registry_no);
     am.area_code = Set(f.area_code.clone());
     am.village_group = Set(f.village_group);
-    am.kind = Set(f.kind.code().to_owned());
-    am.status = Set(f.status.code().to_owned());
+    am.kind = Set(f.kind);
+    am.status = Set(f.status);
     am.monitor_type = Set(f.monitor_type.map(|m| m.code().to_owned()));
     am.identified_year = Set(f.identified_year);
     am.exited_year = Set(f.exited_year);

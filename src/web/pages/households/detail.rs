@@ -72,7 +72,7 @@ async fn detail_page(
     let household = json!({
         "id": h.id, "registry_no": h.registry_no, "area_code": h.area_code,
         "area_name": d.area_name, "village_group": h.village_group,
-        "kind": label(lang, &h.kind), "status": label(lang, &h.status),
+        "kind": label(lang, h.kind.code()), "status": label(lang, h.status.code()),
         "monitor_type": h.monitor_type.as_deref().map(|m| label(lang, m)),
         "identified_year": h.identified_year, "exited_year": h.exited_year,
         "phone": h.phone, "address": h.address,

@@ -148,8 +148,8 @@ pub async fn list(
         .map(|h| {
             json!({
                 "id": h.id, "registry_no": h.registry_no, "area_code": h.area_code,
-                "area_name": h.area_name, "kind": label(lang, &h.kind),
-                "status": label(lang, &h.status),
+                "area_name": h.area_name, "kind": label(lang, h.kind.code()),
+                "status": label(lang, h.status.code()),
                 "primary_cause": h.primary_cause.as_deref().map(|c| label(lang, c)),
                 "head": h.head, "members": h.members, "trained": h.trained,
             })
