@@ -21,6 +21,8 @@ pub struct AppContext {
     pub sessions: crate::accounts::sessions::Sessions,
     /// Sign-in failure counts (per login, per client address).
     pub limiter: Limiter,
+    /// The group-commit writer of learning events (see `learning::writer`).
+    pub events: crate::learning::writer::Writer,
     /// Published course content, cached until the next publish.
     pub content: crate::learning::content::Cache,
 }

@@ -97,7 +97,9 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
     let sessions = accounts::sessions::Sessions::load(&db)
         .await
         .map_err(|e| anyhow::anyhow!("sessions: {e}"))?;
+    let events = learning::writer::Writer::spawn(db.clone(), views.clone(), settings.base_url());
     Ok(AppContext {
+        events,
         sessions,
         db,
         settings,

@@ -230,16 +230,7 @@ async fn seed_learning(state: &AppContext) -> AppResult<usize> {
                 payload: Some(serde_json::json!({"quiz": q.row.slug, "answers": answers})),
             });
         }
-        let r = events::ingest(
-            db,
-            &state.content,
-            Some(&state.views),
-            &base,
-            &learner,
-            "demo",
-            batch,
-        )
-        .await?;
+        let r = events::ingest(state, &learner, "demo", batch).await?;
         n += r.accepted;
         if i < 3 {
             for t in phone.tasks.iter().filter(|t| t.required) {

@@ -96,7 +96,7 @@ impl LearnerKind {
     }
 }
 
-struct Valid {
+pub(crate) struct Valid {
     id: Uuid,
     kind: LearnerKind,
     course: std::sync::Arc<CourseInfo>,
@@ -108,12 +108,15 @@ struct Valid {
 /// The most events a batch may hold (the API answers 413 beyond).
 pub const MAX_BATCH: usize = 500;
 
-/// Validates and applies a batch of a learner's events.
+/// What applying one request's events gave: accepted, duplicates, and the
+/// graded quiz attempts by event id.
+pub type Applied = (usize, usize, BTreeMap<String, grading::Graded>);
+
+/// Validates a batch of a learner's events and applies the valid ones through
+/// the process's writer (group commit: see `writer`); answers once they are
+/// durable.
 pub async fn ingest(
-    db: &DatabaseConnection,
-    cache: &Cache,
-    views: Option<&crate::views::Views>,
-    base_url: &str,
+    ctx: &AppContext,
     learner: &Actor,
     source: &str,
     batch: Vec<EventIn>,
@@ -129,7 +132,7 @@ pub async fn ingest(
     let now = Utc::now();
     let mut enrolled: BTreeMap<String, bool> = BTreeMap::new();
     for e in batch {
-        match check(db, cache, learner, &e, now, &mut enrolled).await? {
+        match check(&ctx.db, &ctx.content, learner, &e, now, &mut enrolled).await? {
             Ok(v) => valid.push(v),
             Err(reason) => report.rejected.push(Rejected {
                 id: e.id.clone(),
@@ -137,30 +140,14 @@ pub async fn ingest(
             }),
         }
     }
-    // A lost race with a concurrent writer is retried; the replay is exact
-    // because ids already stored count as duplicates.
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let txn = crate::db::begin_write(db).await?;
-        match apply(&txn, learner, source, &valid, now, views, base_url).await {
-            Ok((accepted, duplicates, graded)) => match txn.commit().await {
-                Ok(()) => {
-                    report.accepted = accepted;
-                    report.duplicates = duplicates;
-                    report.graded = graded;
-                    return Ok(report);
-                }
-                Err(e) if attempt < 5 && super::is_retryable(&e) => continue,
-                Err(e) => return Err(e.into()),
-            },
-            Err(AppError::Db(e)) if attempt < 5 && super::is_retryable(&e) => {
-                let _ = txn.rollback().await;
-                continue;
-            }
-            Err(e) => return Err(e),
-        }
+    if valid.is_empty() {
+        return Ok(report);
     }
+    let (accepted, duplicates, graded) = ctx.events.write(learner, source, valid, now).await?;
+    report.accepted = accepted;
+    report.duplicates = duplicates;
+    report.graded = graded;
+    Ok(report)
 }
 
 async fn check(
@@ -250,7 +237,7 @@ async fn check(
     }))
 }
 
-async fn apply(
+pub(crate) async fn apply(
     txn: &impl ConnectionTrait,
     learner: &Actor,
     source: &str,
@@ -258,7 +245,7 @@ async fn apply(
     now: DateTime<Utc>,
     views: Option<&crate::views::Views>,
     base_url: &str,
-) -> AppResult<(usize, usize, BTreeMap<String, grading::Graded>)> {
+) -> AppResult<Applied> {
     let mut accepted = 0;
     let mut duplicates = 0;
     let mut graded = BTreeMap::new();
@@ -344,27 +331,6 @@ async fn apply(
     Ok((accepted, duplicates, graded))
 }
 
-/// [`ingest`] with what the application context holds (mail templates, the
-/// site's address for links in mail).
-pub async fn ingest_from(
-    ctx: &AppContext,
-    learner: &Actor,
-    source: &str,
-    batch: Vec<EventIn>,
-) -> AppResult<Report> {
-    let base = ctx.settings.base_url();
-    ingest(
-        &ctx.db,
-        &ctx.content,
-        Some(&ctx.views),
-        &base,
-        learner,
-        source,
-        batch,
-    )
-    .await
-}
-
 /// Records one event from a page (same path as the API).
 pub async fn record(
     ctx: &AppContext,
@@ -382,7 +348,7 @@ pub async fn record(
         occurred_at: None,
         payload: Some(payload),
     };
-    let r = ingest_from(ctx, learner, "web", vec![e]).await?;
+    let r = ingest(ctx, learner, "web", vec![e]).await?;
     if let Some(rej) = r.rejected.first() {
         return Err(AppError::BadRequest(rej.reason.clone()));
     }
@@ -409,7 +375,7 @@ pub async fn submit_quiz(
         occurred_at: None,
         payload: Some(serde_json::json!({"quiz": quiz, "answers": answers})),
     };
-    let r = ingest_from(ctx, learner, source, vec![e]).await?;
+    let r = ingest(ctx, learner, source, vec![e]).await?;
     if let Some(rej) = r.rejected.into_iter().next() {
         return Ok(Err(rej));
     }

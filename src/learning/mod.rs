@@ -13,6 +13,7 @@ pub mod events;
 pub mod grading;
 pub mod progress;
 pub mod tasks;
+pub mod writer;
 
 /// A database error that a retry of the whole transaction may cure: a
 /// unique-key race between two writers, or SQLite's single writer being busy.

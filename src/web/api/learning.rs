@@ -121,7 +121,7 @@ pub async fn post_events(
             events::MAX_BATCH
         )));
     }
-    let r = events::ingest_from(&state, &user.actor, "api", body.into_inner()).await?;
+    let r = events::ingest(&state, &user.actor, "api", body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(r))
 }
 
