@@ -7,6 +7,7 @@ mod accounts;
 mod authoring;
 mod browser;
 mod course_check;
+mod crash;
 mod dashboard;
 mod foundation;
 mod households;
