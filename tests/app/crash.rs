@@ -19,6 +19,8 @@ use crate::engine_test;
 use crate::helpers::{COURSE, TestApp};
 
 const CLIENTS: usize = 16;
+/// id -> (user, kind, lesson) of every acknowledged event.
+type Acked = BTreeMap<String, (i64, String, String)>;
 /// Acknowledged events after which the server is killed.
 const KILL_AFTER: usize = 400;
 
@@ -95,8 +97,7 @@ async fn acknowledged_events_survive_a_kill(app: TestApp) {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, addr) = start(&app, dir.path());
 
-    // id -> (user, kind, lesson) of every acknowledged event.
-    let acked: Arc<Mutex<BTreeMap<String, (i64, String, String)>>> = Default::default();
+    let acked: Arc<Mutex<Acked>> = Default::default();
     let mut clients = Vec::new();
     for (n, (user, token)) in learners.iter().cloned().enumerate() {
         let acked = acked.clone();
