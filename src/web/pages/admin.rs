@@ -310,9 +310,16 @@ pub struct AuditQuery {
     pub per_page: Option<u64>,
 }
 
+/// Which level of the area tree to show: the children of `parent`, or the top.
 #[derive(Deserialize)]
 pub struct AreaQuery {
     parent: Option<String>,
+}
+
+impl AreaQuery {
+    pub fn parent(&self) -> Option<&str> {
+        self.parent.as_deref().filter(|p| !p.is_empty())
+    }
 }
 
 pub async fn areas_page(
@@ -322,7 +329,7 @@ pub async fn areas_page(
     q: web::Query<AreaQuery>,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::ManageAreas)?;
-    let parent = q.parent.as_deref().filter(|p| !p.is_empty());
+    let parent = q.parent();
     let current = match parent {
         Some(p) => Some(areas::find(&state.db, p).await?.ok_or(AppError::NotFound)?),
         None => None,
@@ -339,8 +346,7 @@ pub async fn area_create(
     user: CurrentUser,
     form: web::Form<NewArea>,
 ) -> AppResult<HttpResponse> {
-    user.actor.require(Action::ManageAreas)?;
-    let a = areas::create(&state.db, &form).await?;
+    let a = areas::create(&state.db, &user.actor, &form).await?;
     Ok(redirect(&format!(
         "/admin/areas?parent={}",
         a.parent_code.unwrap_or_default()
