@@ -7,7 +7,6 @@ use serde_json::json;
 use crate::accounts::users::{self, NewUser, UserChange, UserQuery, UserView};
 use crate::app::AppContext;
 use crate::areas::{self, NewArea};
-use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::policy::Action;
 use crate::web::extract::CurrentUser;
@@ -103,9 +102,7 @@ pub async fn audit_list(
     user: CurrentUser,
     q: web::Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
-    user.actor.require(Action::ViewAudit)?;
-    let (page, per_page) = users::page_params(q.page, q.per_page);
-    let res = audit::list(&state.db, &q.filter, page, per_page).await?;
+    let res = q.list(&state.db, &user.actor).await?;
     Ok(HttpResponse::Ok().json(res))
 }
 

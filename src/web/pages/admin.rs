@@ -284,9 +284,8 @@ pub async fn audit_list(
     user: CurrentUser,
     q: web::Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
-    user.actor.require(Action::ViewAudit)?;
+    let res = q.list(&state.db, &user.actor).await?;
     let (page, per_page) = users::page_params(q.page, q.per_page);
-    let res = audit::list(&state.db, &q.filter, page, per_page).await?;
     let items: Vec<_> = res
         .items
         .iter()
@@ -308,6 +307,19 @@ pub struct AuditQuery {
     pub filter: audit::Filter,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
+}
+
+impl AuditQuery {
+    /// The page of the audit log asked for, for an actor who may read it.
+    pub async fn list(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        actor: &crate::policy::Actor,
+    ) -> AppResult<audit::Page<crate::entities::change_event::Model>> {
+        actor.require(Action::ViewAudit)?;
+        let (page, per_page) = users::page_params(self.page, self.per_page);
+        audit::list(db, &self.filter, page, per_page).await
+    }
 }
 
 /// Which level of the area tree to show: the children of `parent`, or the top.
