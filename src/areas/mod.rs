@@ -215,7 +215,13 @@ fn validate(
     })
 }
 
-pub async fn create(db: &impl ConnectionTrait, a: &NewArea) -> AppResult<area::Model> {
+/// Adds an area under an existing parent, for an actor who may manage areas.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    actor: &crate::policy::Actor,
+    a: &NewArea,
+) -> AppResult<area::Model> {
+    actor.require(crate::policy::Action::ManageAreas)?;
     let parent = a
         .code
         .trim()

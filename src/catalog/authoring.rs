@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::export::to_package;
@@ -224,6 +224,21 @@ async fn log(
     .await
 }
 
+/// Ends a change to what learners see: audits it, commits, and drops the
+/// cached views so the next request reads the new state.
+async fn release(
+    txn: DatabaseTransaction,
+    cache: &Cache,
+    actor: &Actor,
+    slug: &str,
+    change: serde_json::Value,
+) -> AppResult<()> {
+    log(&txn, actor, audit::Action::Update, slug, Some(change)).await?;
+    txn.commit().await?;
+    cache.clear();
+    Ok(())
+}
+
 /// Removes one version with everything below it: lessons and their texts,
 /// media, quizzes and their questions, tasks all go by the cascading
 /// foreign keys of the schema (on every engine; SQLite connections turn
@@ -346,16 +361,8 @@ pub async fn publish(
         w.row.author_id
     };
     let outcome = import_course(&txn, &w.course, author).await?;
-    log(
-        &txn,
-        actor,
-        audit::Action::Update,
-        slug,
-        Some(serde_json::json!({"published": outcome})),
-    )
-    .await?;
-    txn.commit().await?;
-    cache.clear();
+    let change = serde_json::json!({"published": outcome});
+    release(txn, cache, actor, slug, change).await?;
     Ok(Ok(outcome))
 }
 
@@ -375,15 +382,12 @@ pub async fn archive(
         .filter(course::Column::Status.eq("published"))
         .exec(&txn)
         .await?;
-    log(
-        &txn,
+    release(
+        txn,
+        cache,
         actor,
-        audit::Action::Update,
         slug,
-        Some(serde_json::json!({"archived": true})),
+        serde_json::json!({"archived": true}),
     )
-    .await?;
-    txn.commit().await?;
-    cache.clear();
-    Ok(())
+    .await
 }

@@ -7,8 +7,7 @@ use serde_json::json;
 
 use super::inputs::FollowUpInput;
 use super::records::find_in_scope;
-use super::snapshots::log;
-use crate::audit::Action as Audit;
+use super::snapshots::log_record;
 use crate::db::begin_write;
 use crate::entities::{follow_up, member};
 use crate::households::messages::{Msg, Problems, RegistryError, RegistryResult};
@@ -103,16 +102,8 @@ pub async fn record_follow_up(
     }
     .insert(&txn)
     .await?;
-    log(
-        &txn,
-        actor,
-        Audit::Update,
-        &h,
-        None,
-        Some(json!({"follow_up": saved})),
-        Some("follow-up"),
-    )
-    .await?;
+    let after = json!(saved);
+    log_record(&txn, actor, &h, ("follow_up", "follow-up"), None, after).await?;
     txn.commit().await?;
     Ok(saved)
 }

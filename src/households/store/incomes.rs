@@ -10,9 +10,8 @@ use serde_json::json;
 
 use super::inputs::IncomeInput;
 use super::records::find_in_scope;
-use super::snapshots::log;
+use super::snapshots::log_record;
 use super::validate::this_year;
-use crate::audit::Action as Audit;
 use crate::db::begin_write;
 use crate::entities::{income_record, member};
 use crate::households::messages::{Msg, Problems, RegistryError, RegistryResult};
@@ -92,16 +91,8 @@ pub async fn record_income(
     am.verified_by = Set(i.verified.then_some(actor.id));
     am.verified_at = Set(i.verified.then(Utc::now));
     let saved: income_record::Model = am.save(&txn).await?.try_into_model()?;
-    log(
-        &txn,
-        actor,
-        Audit::Update,
-        &h,
-        before.map(|b| json!({"income": b})),
-        Some(json!({"income": saved})),
-        Some("income"),
-    )
-    .await?;
+    let after = json!(saved);
+    log_record(&txn, actor, &h, ("income", "income"), before, after).await?;
     txn.commit().await?;
     Ok(saved)
 }

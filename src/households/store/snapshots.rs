@@ -115,6 +115,29 @@ pub(super) async fn log_members(
     .await
 }
 
+/// Audits a change to one record kept beside the household (its income for a
+/// year, a follow-up survey): before and after as `{key: record}`.
+pub(super) async fn log_record(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    h: &household::Model,
+    (key, reason): (&str, &str),
+    before: Option<Value>,
+    after: Value,
+) -> AppResult<()> {
+    let keyed = |v: Value| json!({ key: v });
+    log(
+        db,
+        actor,
+        Audit::Update,
+        h,
+        before.map(keyed),
+        Some(keyed(after)),
+        Some(reason),
+    )
+    .await
+}
+
 /// The change events of one household, newest first.
 pub async fn history(
     db: &impl ConnectionTrait,

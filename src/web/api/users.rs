@@ -1,17 +1,16 @@
 //! `/api/v1/users`, `/api/v1/areas`, `/api/v1/audit`.
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::accounts::users::{self, NewUser, UserChange, UserQuery, UserView};
 use crate::app::AppContext;
 use crate::areas::{self, NewArea};
-use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::policy::Action;
 use crate::web::extract::CurrentUser;
-use crate::web::pages::admin::{AuditQuery, PasswordForm};
+use crate::web::pages::admin::{AreaQuery, AuditQuery, PasswordForm};
 use crate::web::upload::Upload;
 
 type State = web::Data<AppContext>;
@@ -80,17 +79,12 @@ pub async fn import(state: State, user: CurrentUser, upload: Upload<1>) -> AppRe
     Ok(HttpResponse::Ok().json(json!({"imported": created, "errors": []})))
 }
 
-#[derive(Deserialize)]
-pub struct ParentQuery {
-    parent: Option<String>,
-}
-
 pub async fn areas_list(
     state: State,
     _user: CurrentUser,
-    q: web::Query<ParentQuery>,
+    q: web::Query<AreaQuery>,
 ) -> AppResult<HttpResponse> {
-    let items = areas::children(&state.db, q.parent.as_deref().filter(|p| !p.is_empty())).await?;
+    let items = areas::children(&state.db, q.parent()).await?;
     Ok(listing(&items, items.len() as u64))
 }
 
@@ -99,8 +93,7 @@ pub async fn areas_create(
     user: CurrentUser,
     body: web::Json<NewArea>,
 ) -> AppResult<HttpResponse> {
-    user.actor.require(Action::ManageAreas)?;
-    let a = areas::create(&state.db, &body).await?;
+    let a = areas::create(&state.db, &user.actor, &body).await?;
     Ok(HttpResponse::Created().json(a))
 }
 
@@ -109,9 +102,7 @@ pub async fn audit_list(
     user: CurrentUser,
     q: web::Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
-    user.actor.require(Action::ViewAudit)?;
-    let (page, per_page) = users::page_params(q.page, q.per_page);
-    let res = audit::list(&state.db, &q.filter, page, per_page).await?;
+    let res = q.list(&state.db, &user.actor).await?;
     Ok(HttpResponse::Ok().json(res))
 }
 

@@ -284,9 +284,8 @@ pub async fn audit_list(
     user: CurrentUser,
     q: web::Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
-    user.actor.require(Action::ViewAudit)?;
+    let res = q.list(&state.db, &user.actor).await?;
     let (page, per_page) = users::page_params(q.page, q.per_page);
-    let res = audit::list(&state.db, &q.filter, page, per_page).await?;
     let items: Vec<_> = res
         .items
         .iter()
@@ -310,9 +309,29 @@ pub struct AuditQuery {
     pub per_page: Option<u64>,
 }
 
+impl AuditQuery {
+    /// The page of the audit log asked for, for an actor who may read it.
+    pub async fn list(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        actor: &crate::policy::Actor,
+    ) -> AppResult<audit::Page<crate::entities::change_event::Model>> {
+        actor.require(Action::ViewAudit)?;
+        let (page, per_page) = users::page_params(self.page, self.per_page);
+        audit::list(db, &self.filter, page, per_page).await
+    }
+}
+
+/// Which level of the area tree to show: the children of `parent`, or the top.
 #[derive(Deserialize)]
 pub struct AreaQuery {
     parent: Option<String>,
+}
+
+impl AreaQuery {
+    pub fn parent(&self) -> Option<&str> {
+        self.parent.as_deref().filter(|p| !p.is_empty())
+    }
 }
 
 pub async fn areas_page(
@@ -322,7 +341,7 @@ pub async fn areas_page(
     q: web::Query<AreaQuery>,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::ManageAreas)?;
-    let parent = q.parent.as_deref().filter(|p| !p.is_empty());
+    let parent = q.parent();
     let current = match parent {
         Some(p) => Some(areas::find(&state.db, p).await?.ok_or(AppError::NotFound)?),
         None => None,
@@ -339,8 +358,7 @@ pub async fn area_create(
     user: CurrentUser,
     form: web::Form<NewArea>,
 ) -> AppResult<HttpResponse> {
-    user.actor.require(Action::ManageAreas)?;
-    let a = areas::create(&state.db, &form).await?;
+    let a = areas::create(&state.db, &user.actor, &form).await?;
     Ok(redirect(&format!(
         "/admin/areas?parent={}",
         a.parent_code.unwrap_or_default()

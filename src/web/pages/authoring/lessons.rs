@@ -5,14 +5,11 @@ use super::*;
 use crate::courses::edit::LessonEdit;
 
 pub async fn lesson_add(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
+    author: Author,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let e = Editor::open(&state, &locale, &user, &path).await?;
-    let f = Fields::parse(&body);
+    let (e, f) = author.form(&path, &body).await?;
     match NewLesson::try_from(e.form(&f)) {
         Ok(new) => {
             let lesson = new.slug.as_str();
@@ -138,14 +135,12 @@ impl Editor<'_> {
 }
 
 pub async fn lesson_edit(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
+    author: Author,
     path: web::Path<(String, String)>,
     q: web::Query<Flash>,
 ) -> AppResult<HttpResponse> {
     let (slug, lesson) = path.into_inner();
-    let e = Editor::open(&state, &locale, &user, &slug).await?;
+    let e = author.editor(&slug).await?;
     let values = lesson_values(e.course(), &lesson).ok_or(AppError::NotFound)?;
     let shown = Shown {
         flash: e.saved(&q),
@@ -156,14 +151,12 @@ pub async fn lesson_edit(
 
 /// Saves a lesson, or (the preview button) shows it rendered without saving.
 pub async fn lesson_save(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
+    author: Author,
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let (slug, lesson) = path.into_inner();
-    let e = Editor::open(&state, &locale, &user, &slug).await?;
+    let e = author.editor(&slug).await?;
     if !e.course().lessons.iter().any(|l| l.slug == lesson) {
         return Err(AppError::NotFound);
     }

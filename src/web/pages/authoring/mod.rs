@@ -4,8 +4,10 @@
 //! editors. Thin: parse the form, call `catalog::authoring`, render. Bad
 //! input re-renders the form (422) with each field's problem.
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -74,6 +76,43 @@ pub(super) struct Editor<'a> {
     lang: &'static str,
     user: &'a CurrentUser,
     w: Working,
+}
+
+/// What every editor page is given: the app, the reader's language and the
+/// signed-in author.
+pub struct Author {
+    state: State,
+    locale: Locale,
+    user: CurrentUser,
+}
+
+impl FromRequest for Author {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parts = <(State, Locale, CurrentUser)>::from_request(req, payload);
+        Box::pin(async move {
+            let (state, locale, user) = parts.await?;
+            Ok(Author {
+                state,
+                locale,
+                user,
+            })
+        })
+    }
+}
+
+impl Author {
+    /// The editor of a course this author may edit (403 / 404 otherwise).
+    async fn editor(&self, slug: &str) -> AppResult<Editor<'_>> {
+        Editor::open(&self.state, &self.locale, &self.user, slug).await
+    }
+
+    /// The editor and the fields of the form posted to it.
+    async fn form(&self, slug: &str, body: &[u8]) -> AppResult<(Editor<'_>, Fields)> {
+        Ok((self.editor(slug).await?, Fields::parse(body)))
+    }
 }
 
 impl<'a> Editor<'a> {
@@ -398,13 +437,11 @@ impl Editor<'_> {
 }
 
 pub async fn course_edit(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
+    author: Author,
     path: web::Path<String>,
     q: web::Query<Flash>,
 ) -> AppResult<HttpResponse> {
-    let e = Editor::open(&state, &locale, &user, &path).await?;
+    let e = author.editor(&path).await?;
     let flash = match &q.published {
         Some(v) => Some(e.tr("author.published").replace("{v}", v)),
         None => e.saved(&q),
@@ -413,15 +450,12 @@ pub async fn course_edit(
 }
 
 pub async fn course_update(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
+    author: Author,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let e = Editor::open(&state, &locale, &user, &path).await?;
-    let f = Fields::parse(&body);
-    let known = known_competences(&state).await?;
+    let (e, f) = author.form(&path, &body).await?;
+    let known = known_competences(&author.state).await?;
     match Meta::try_from(MetaForm {
         fields: &f,
         known: &known,
@@ -441,14 +475,16 @@ pub async fn course_update(
     }
 }
 
-pub async fn publish(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
+pub async fn publish(author: Author, path: web::Path<String>) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
-    match authoring::publish(&state.db, &state.content, &user.actor, &slug).await? {
+    match authoring::publish(
+        &author.state.db,
+        &author.state.content,
+        &author.user.actor,
+        &slug,
+    )
+    .await?
+    {
         Ok(outcome) => {
             let (Outcome::Unchanged { version: v }
             | Outcome::Published { version: v }
@@ -456,7 +492,7 @@ pub async fn publish(
             Ok(redirect(&format!("/teach/courses/{slug}?published={v}")))
         }
         Err(_) => {
-            let e = Editor::open(&state, &locale, &user, &slug).await?;
+            let e = author.editor(&slug).await?;
             let flash = Some(e.tr("author.not_published"));
             e.course_page_as_stored(flash, StatusCode::UNPROCESSABLE_ENTITY)
                 .await
@@ -464,15 +500,10 @@ pub async fn publish(
     }
 }
 
-pub async fn archive_confirm(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let e = Editor::open(&state, &locale, &user, &path).await?;
+pub async fn archive_confirm(author: Author, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let e = author.editor(&path).await?;
     e.page("author.archive")
-        .render(&state, "pages/teach_archive")
+        .render(&author.state, "pages/teach_archive")
 }
 
 /// Archives only with the confirmation field; otherwise asks first.

@@ -147,14 +147,12 @@ impl Editor<'_> {
 }
 
 pub async fn quiz_edit(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
+    author: Author,
     path: web::Path<(String, String)>,
     q: web::Query<Flash>,
 ) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
-    let e = Editor::open(&state, &locale, &user, &slug).await?;
+    let e = author.editor(&slug).await?;
     if !quiz_exists(e.course(), &quiz) {
         return Err(AppError::NotFound);
     }
@@ -163,14 +161,12 @@ pub async fn quiz_edit(
 
 /// Saves (or, with `action=delete`, deletes) one question.
 pub async fn quiz_save(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
+    author: Author,
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
-    let e = Editor::open(&state, &locale, &user, &slug).await?;
+    let e = author.editor(&slug).await?;
     if !quiz_exists(e.course(), &quiz) {
         return Err(AppError::NotFound);
     }

@@ -80,26 +80,21 @@ impl Editor<'_> {
 }
 
 pub async fn tasks_edit(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
+    author: Author,
     path: web::Path<String>,
     q: web::Query<Flash>,
 ) -> AppResult<HttpResponse> {
-    let e = Editor::open(&state, &locale, &user, &path).await?;
+    let e = author.editor(&path).await?;
     e.tasks_page(None, e.saved(&q), StatusCode::OK).await
 }
 
 /// Saves (or, with `action=delete`, deletes) one task; `new=1` adds one.
 pub async fn tasks_save(
-    state: State,
-    locale: Locale,
-    user: CurrentUser,
+    author: Author,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let e = Editor::open(&state, &locale, &user, &path).await?;
-    let f = Fields::parse(&body);
+    let (e, f) = author.form(&path, &body).await?;
     let id = f.get("id");
     let is_new = !f.get("new").is_empty();
     let exists = e.course().tasks.iter().any(|t| t.id == id);

@@ -1,0 +1,146 @@
+//! Creating learner accounts in bulk from a CSV file, all or nothing.
+
+use sea_orm::TransactionSession;
+
+use super::create::create;
+use super::inputs::NewUser;
+use crate::accounts::Login;
+use crate::error::{AppError, AppResult, RowError};
+use crate::policy::{Action, Actor};
+
+/// Creates learner accounts from CSV (`name,phone,pin[,area_code][,member_id]`,
+/// Chinese headers 姓名,手机号,PIN,行政区划代码,成员编号 also accepted),
+/// all-or-nothing: one bad row and nothing is created; every bad row is listed.
+pub async fn import_learners(
+    db: &impl sea_orm::TransactionTrait,
+    actor: &Actor,
+    data: &[u8],
+) -> AppResult<usize> {
+    actor.require(Action::CreateLearner)?;
+    let text = String::from_utf8_lossy(data);
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = rdr
+        .headers()
+        .map_err(|e| AppError::BadRequest(format!("cannot read the header row: {e}")))?
+        .clone();
+    let col = |names: &[&str]| {
+        headers
+            .iter()
+            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+    };
+    let (Some(ni), Some(pi), Some(ki)) = (
+        col(&["name", "display_name", "姓名"]),
+        col(&["phone", "login", "手机号", "手机号码"]),
+        col(&["pin", "password", "密码"]),
+    ) else {
+        return Err(AppError::BadRequest(
+            "the header row must have name, phone and pin columns".into(),
+        ));
+    };
+    let ai = col(&["area_code", "行政区划代码", "村代码"]);
+    let mi = col(&["member_id", "成员编号"]);
+    let default_area = actor
+        .area
+        .as_ref()
+        .filter(|a| a.level() == crate::areas::Level::Village)
+        .map(|a| a.to_string());
+    let mut errors = Vec::new();
+    let mut rows = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let row = i + 2;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(RowError {
+                    row,
+                    field: String::new(),
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or_default().to_string();
+        let area = Some(get(ai))
+            .filter(|s| !s.is_empty())
+            .or_else(|| default_area.clone());
+        let member_id = match get(mi).as_str() {
+            "" => None,
+            s => match s.parse::<i64>() {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    errors.push(RowError {
+                        row,
+                        field: "member_id".into(),
+                        message: "must be a number".into(),
+                    });
+                    None
+                }
+            },
+        };
+        let new = NewUser {
+            login: get(Some(pi)),
+            display_name: get(Some(ni)),
+            password: get(Some(ki)),
+            pin: true,
+            role: "learner".into(),
+            area_code: area,
+            member_id,
+            ..Default::default()
+        };
+        match Login::parse(&new.login) {
+            Ok(l) if !seen.insert(l.as_str().to_string()) => errors.push(RowError {
+                row,
+                field: "phone".into(),
+                message: "appears twice in the file".into(),
+            }),
+            _ => {}
+        }
+        if new.area_code.is_none() {
+            errors.push(RowError {
+                row,
+                field: "area_code".into(),
+                message: "is needed (the learner's village)".into(),
+            });
+        }
+        rows.push((row, new));
+    }
+    let txn = db.begin().await?;
+    let mut created = 0;
+    for (row, new) in &rows {
+        match create(&txn, Some(actor), new).await {
+            Ok(_) => created += 1,
+            Err(AppError::Validation { fields, .. }) => {
+                errors.extend(fields.into_iter().map(|(field, message)| RowError {
+                    row: *row,
+                    field,
+                    message,
+                }))
+            }
+            Err(AppError::Conflict(m)) => errors.push(RowError {
+                row: *row,
+                field: "phone".into(),
+                message: m,
+            }),
+            Err(AppError::NotFound) => errors.push(RowError {
+                row: *row,
+                field: "area_code".into(),
+                message: "is not an area you serve".into(),
+            }),
+            Err(e) => return Err(e),
+        }
+    }
+    if !errors.is_empty() {
+        txn.rollback().await?;
+        errors.sort_by_key(|e| e.row);
+        return Err(AppError::Import {
+            message: format!("{} problems; no account was created", errors.len()),
+            errors,
+        });
+    }
+    txn.commit().await?;
+    Ok(created)
+}
