@@ -79,9 +79,39 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
+    utf8mb4_by_default(db).await?;
     Migrator::up(db, None)
         .await
         .map_err(|e| DbSetupError::Migrate(short(&e.to_string())))
+}
+
+/// On MariaDB/MySQL, tables take the database's character set when they are
+/// created; a server whose default is latin1 would refuse every Chinese name.
+/// So the database is made utf8mb4 before the first table exists (a no-op
+/// when it already is).
+async fn utf8mb4_by_default(db: &DatabaseConnection) -> Result<(), DbSetupError> {
+    if db.get_database_backend() != DatabaseBackend::MySql {
+        return Ok(());
+    }
+    let fail = |e: sea_orm::DbErr| DbSetupError::Migrate(short(&e.to_string()));
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            DatabaseBackend::MySql,
+            "SELECT @@character_set_database",
+        ))
+        .await
+        .map_err(fail)?;
+    let current: String = row
+        .and_then(|r| r.try_get_by_index(0).ok())
+        .unwrap_or_default();
+    if current != "utf8mb4" {
+        db.execute_unprepared(
+            "ALTER DATABASE CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci",
+        )
+        .await
+        .map_err(fail)?;
+    }
+    Ok(())
 }
 
 pub fn is_sqlite(db: &impl ConnectionTrait) -> bool {
