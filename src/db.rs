@@ -49,6 +49,18 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     } else {
         url.to_string()
     };
+    let db = open(&url, max_connections).await?;
+    if utf8mb4_by_default(&db).await? {
+        // A session keeps the database's character set of when it started:
+        // start every session again.
+        db.close().await.ok();
+        return open(&url, max_connections).await;
+    }
+    Ok(db)
+}
+
+async fn open(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbSetupError> {
+    let url = url.to_string();
     let mut opts = ConnectOptions::new(url.clone());
     opts.max_connections(max_connections.max(1))
         .min_connections(1)
@@ -79,7 +91,6 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
-    utf8mb4_by_default(db).await?;
     Migrator::up(db, None)
         .await
         .map_err(|e| DbSetupError::Migrate(short(&e.to_string())))
@@ -88,10 +99,10 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
 /// On MariaDB/MySQL, tables take the database's character set when they are
 /// created; a server whose default is latin1 would refuse every Chinese name.
 /// So the database is made utf8mb4 before the first table exists (a no-op
-/// when it already is).
-async fn utf8mb4_by_default(db: &DatabaseConnection) -> Result<(), DbSetupError> {
+/// when it already is). Whether it changed.
+async fn utf8mb4_by_default(db: &DatabaseConnection) -> Result<bool, DbSetupError> {
     if db.get_database_backend() != DatabaseBackend::MySql {
-        return Ok(());
+        return Ok(false);
     }
     let fail = |e: sea_orm::DbErr| DbSetupError::Migrate(short(&e.to_string()));
     let row = db
@@ -110,8 +121,9 @@ async fn utf8mb4_by_default(db: &DatabaseConnection) -> Result<(), DbSetupError>
         )
         .await
         .map_err(fail)?;
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 pub fn is_sqlite(db: &impl ConnectionTrait) -> bool {
