@@ -334,53 +334,18 @@ pub async fn import_dir(db: &DatabaseConnection, dir: &std::path::Path) -> AppRe
     Ok(report)
 }
 
-/// Lesson titles of a course version in one language (with fallback), in one query.
-pub async fn lesson_titles(
-    db: &impl ConnectionTrait,
+/// Lesson titles of a course version in one language (with fallback).
+pub fn lesson_titles(
     info: &crate::learning::content::CourseInfo,
     lang: &str,
-    default: &str,
-) -> AppResult<BTreeMap<String, String>> {
-    let ids: Vec<i64> = info.lessons.iter().map(|l| l.id).collect();
-    if ids.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let rows = lesson_text::Entity::find()
-        .filter(lesson_text::Column::LessonId.is_in(ids))
-        .all(db)
-        .await?;
-    let mut out = BTreeMap::new();
-    for l in &info.lessons {
-        let pick = |want: &str| {
-            rows.iter()
-                .find(|t| t.lesson_id == l.id && t.locale == want)
-        };
-        if let Some(t) = pick(lang)
-            .or_else(|| pick(default))
-            .or_else(|| rows.iter().find(|t| t.lesson_id == l.id))
-        {
-            out.insert(l.slug.clone(), t.title.clone());
-        }
-    }
-    Ok(out)
-}
-
-/// A lesson's text in `lang`, falling back to the course's default language.
-pub async fn lesson_text(
-    db: &impl ConnectionTrait,
-    info: &crate::learning::content::CourseInfo,
-    l: &lesson::Model,
-    lang: &str,
-) -> AppResult<Option<lesson_text::Model>> {
-    let rows = lesson_text::Entity::find()
-        .filter(lesson_text::Column::LessonId.eq(l.id))
-        .all(db)
-        .await?;
-    let default = info.default_language();
-    let pick = |want: &str| rows.iter().find(|t| t.locale == want).cloned();
-    Ok(pick(lang)
-        .or_else(|| pick(default))
-        .or_else(|| rows.first().cloned()))
+) -> BTreeMap<String, String> {
+    info.lessons
+        .iter()
+        .filter_map(|l| {
+            info.text_of(l.id, lang)
+                .map(|t| (l.slug.clone(), t.title.clone()))
+        })
+        .collect()
 }
 
 /// One media file of a course version (`file` below `media/`).

@@ -182,7 +182,7 @@ impl CourseView {
             .filter(competence::Column::Code.is_in(codes.clone()))
             .all(db)
             .await?;
-        let titles = super::store::lesson_titles(db, info, lang, def).await?;
+        let titles = super::store::lesson_titles(info, lang);
         Ok(CourseView {
             summary: CourseSummary::of(&info.course, lang),
             competence_titles: codes
@@ -255,7 +255,7 @@ pub async fn lesson_view(
     lang: &str,
 ) -> AppResult<LessonView> {
     let info = visible(&ctx.db, &ctx.content, actor, course).await?;
-    LessonView::build(&ctx.db, &info, lesson, lang).await
+    LessonView::build(&info, lesson, lang)
 }
 
 /// One quiz of a course `actor` may see, in `lang`.
@@ -305,16 +305,9 @@ pub struct LessonView {
 impl LessonView {
     /// The lesson `slug` of `info` in `lang` (else the default language);
     /// not found when the course has no such lesson or it has no text.
-    pub async fn build(
-        db: &impl ConnectionTrait,
-        info: &CourseInfo,
-        slug: &str,
-        lang: &str,
-    ) -> AppResult<LessonView> {
+    pub fn build(info: &CourseInfo, slug: &str, lang: &str) -> AppResult<LessonView> {
         let l = info.lesson(slug).ok_or(AppError::NotFound)?;
-        let t = super::store::lesson_text(db, info, l, lang)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let t = info.text_of(l.id, lang).ok_or(AppError::NotFound)?;
         let (prev, next) = info.neighbours(&l.slug);
         Ok(LessonView {
             course: info.course.slug.clone(),
@@ -329,15 +322,15 @@ impl LessonView {
             of: info.lessons.len(),
             minutes: l.minutes,
             fallback: t.locale != lang,
-            language: t.locale,
+            language: t.locale.clone(),
             languages: info
                 .course
                 .languages
                 .split(',')
                 .map(str::to_string)
                 .collect(),
-            title: t.title,
-            html: t.body_html,
+            title: t.title.clone(),
+            html: t.body_html.clone(),
             audio: l.audio.as_deref().map(|a| media_url(info, a)),
             prev: prev.map(|x| x.slug.clone()),
             next: next.map(|x| x.slug.clone()),

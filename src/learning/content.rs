@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::entities::{course, lesson, question, quiz, task};
+use crate::entities::{course, lesson, lesson_text, question, quiz, task};
 use crate::error::AppResult;
 
 #[derive(Debug, Clone)]
@@ -20,11 +20,27 @@ pub struct QuizInfo {
 pub struct CourseInfo {
     pub course: course::Model,
     pub lessons: Vec<lesson::Model>,
+    /// Every lesson's text in every language (HTML rendered at import):
+    /// immutable for a version, so a lesson page reads no text from the database.
+    pub texts: Vec<lesson_text::Model>,
     pub quizzes: Vec<QuizInfo>,
     pub tasks: Vec<task::Model>,
 }
 
 impl CourseInfo {
+    /// A lesson's text in `lang`, else the course's default language, else
+    /// any it has.
+    pub fn text_of(&self, lesson_id: i64, lang: &str) -> Option<&lesson_text::Model> {
+        let pick = |want: &str| {
+            self.texts
+                .iter()
+                .find(|t| t.lesson_id == lesson_id && t.locale == want)
+        };
+        pick(lang)
+            .or_else(|| pick(self.default_language()))
+            .or_else(|| self.texts.iter().find(|t| t.lesson_id == lesson_id))
+    }
+
     pub fn lesson(&self, slug: &str) -> Option<&lesson::Model> {
         self.lessons.iter().find(|l| l.slug == slug)
     }
@@ -126,6 +142,15 @@ pub async fn load(db: &impl ConnectionTrait, row: course::Model) -> AppResult<Co
             questions.entry(q.quiz_id).or_default().push(q);
         }
     }
+    let lesson_ids: Vec<i64> = lessons.iter().map(|l| l.id).collect();
+    let texts = if lesson_ids.is_empty() {
+        Vec::new()
+    } else {
+        lesson_text::Entity::find()
+            .filter(lesson_text::Column::LessonId.is_in(lesson_ids))
+            .all(db)
+            .await?
+    };
     let tasks = task::Entity::find()
         .filter(task::Column::CourseId.eq(row.id))
         .order_by_asc(task::Column::Position)
@@ -141,6 +166,7 @@ pub async fn load(db: &impl ConnectionTrait, row: course::Model) -> AppResult<Co
             .collect(),
         course: row,
         lessons,
+        texts,
         tasks,
     })
 }
@@ -211,6 +237,7 @@ pub(crate) mod tests {
                 updated_at: now,
             },
             lessons: vec![lesson(1, "one"), lesson(2, "two"), lesson(3, "three")],
+            texts: vec![],
             quizzes: vec![
                 quiz(1, "post", "post", None),
                 quiz(2, "02-two", "lesson", Some("two")),
