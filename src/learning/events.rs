@@ -321,7 +321,13 @@ pub(crate) async fn apply(
             // Stored for the record; it changes no derived state.
             LearnerKind::AnswerGiven => {}
         }
-        if !touched.iter().any(|c| c.course.slug == slug) {
+        // Only a finished lesson or a submitted quiz can complete a course;
+        // opening a lesson or answering along the way cannot.
+        let may_complete = match v.kind {
+            LearnerKind::LessonFinished | LearnerKind::QuizSubmitted => true,
+            LearnerKind::LessonOpened | LearnerKind::AnswerGiven => false,
+        };
+        if may_complete && !touched.iter().any(|c| c.course.slug == slug) {
             touched.push(course);
         }
     }
