@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Serialize;
 
 use crate::app::AppContext;
-use crate::entities::{competence, course, question};
+use crate::entities::{course, question};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::{Cache, CourseInfo, QuizInfo, default_language, text};
 use crate::learning::grading::Graded;
@@ -171,19 +171,12 @@ pub struct CourseView {
 }
 
 impl CourseView {
-    pub async fn build(
-        db: &impl ConnectionTrait,
-        info: &CourseInfo,
-        lang: &str,
-    ) -> AppResult<CourseView> {
+    pub fn build(info: &CourseInfo, lang: &str) -> CourseView {
         let def = info.default_language();
         let codes = list(&info.course.competences);
-        let comps = competence::Entity::find()
-            .filter(competence::Column::Code.is_in(codes.clone()))
-            .all(db)
-            .await?;
+        let comps = &info.competences;
         let titles = super::store::lesson_titles(info, lang);
-        Ok(CourseView {
+        CourseView {
             summary: CourseSummary::of(&info.course, lang),
             competence_titles: codes
                 .into_iter()
@@ -230,7 +223,7 @@ impl CourseView {
                     level: None,
                 })
                 .collect(),
-        })
+        }
     }
 }
 
@@ -242,7 +235,7 @@ pub async fn course_view(
     lang: &str,
 ) -> AppResult<(Arc<CourseInfo>, CourseView)> {
     let info = visible(&ctx.db, &ctx.content, actor, slug).await?;
-    let view = CourseView::build(&ctx.db, &info, lang).await?;
+    let view = CourseView::build(&info, lang);
     Ok((info, view))
 }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::entities::{course, lesson, lesson_text, question, quiz, task};
+use crate::entities::{competence, course, lesson, lesson_text, question, quiz, task};
 use crate::error::AppResult;
 
 #[derive(Debug, Clone)]
@@ -23,6 +23,8 @@ pub struct CourseInfo {
     /// Every lesson's text in every language (HTML rendered at import):
     /// immutable for a version, so a lesson page reads no text from the database.
     pub texts: Vec<lesson_text::Model>,
+    /// The competences the course claims, with their titles.
+    pub competences: Vec<competence::Model>,
     pub quizzes: Vec<QuizInfo>,
     pub tasks: Vec<task::Model>,
 }
@@ -151,6 +153,20 @@ pub async fn load(db: &impl ConnectionTrait, row: course::Model) -> AppResult<Co
             .all(db)
             .await?
     };
+    let codes: Vec<String> = row
+        .competences
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    let competences = if codes.is_empty() {
+        Vec::new()
+    } else {
+        competence::Entity::find()
+            .filter(competence::Column::Code.is_in(codes))
+            .all(db)
+            .await?
+    };
     let tasks = task::Entity::find()
         .filter(task::Column::CourseId.eq(row.id))
         .order_by_asc(task::Column::Position)
@@ -167,6 +183,7 @@ pub async fn load(db: &impl ConnectionTrait, row: course::Model) -> AppResult<Co
         course: row,
         lessons,
         texts,
+        competences,
         tasks,
     })
 }
@@ -238,6 +255,7 @@ pub(crate) mod tests {
             },
             lessons: vec![lesson(1, "one"), lesson(2, "two"), lesson(3, "three")],
             texts: vec![],
+            competences: vec![],
             quizzes: vec![
                 quiz(1, "post", "post", None),
                 quiz(2, "02-two", "lesson", Some("two")),
