@@ -222,7 +222,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 display_name: name.unwrap_or_else(|| login.clone()),
                 login,
                 email,
-                pin: role == "learner"
+                pin: fuzhi::accounts::Role::parse(&role) == Some(fuzhi::accounts::Role::Learner)
                     && password.len() == 6
                     && password.bytes().all(|b| b.is_ascii_digit()),
                 password,

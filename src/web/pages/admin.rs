@@ -20,12 +20,12 @@ use crate::web::upload::Upload;
 type State = web::Data<AppContext>;
 
 pub async fn landing(state: State, locale: Locale, user: CurrentUser) -> AppResult<HttpResponse> {
-    let role = user.actor.role.as_str().to_string();
-    if role == "learner" {
+    if user.actor.role == crate::accounts::Role::Learner {
         return Err(AppError::Forbidden);
     }
+    let role = user.actor.role.as_str();
     Page::new(&state, locale.0, Some(&user), &format!("landing.{role}"))
-        .set("role", &role)
+        .set("role", role)
         .render(&state, "pages/landing")
 }
 
