@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use fuzhi::config::{MailSettings, Settings};
 use fuzhi::{Application, StartOptions};
 use sea_orm::{ConnectionTrait, Database};
@@ -189,40 +191,7 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
         .iter()
         .map(|l| l.slug.clone())
         .collect();
-    let http = reqwest::Client::new();
-    let mut tokens = Vec::new();
-    for i in 0..learners {
-        let u = fuzhi::accounts::users::create(
-            &state.db,
-            None,
-            &fuzhi::accounts::users::NewUser {
-                login: format!("1370000{i:04}"),
-                display_name: format!("learner {i}"),
-                password: "bench-password".into(),
-                role: "learner".into(),
-                area_code: Some("530627102001".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        let t = fuzhi::accounts::tokens::issue(
-            &state.secrets.jwt,
-            u.id,
-            0,
-            fuzhi::accounts::tokens::Purpose::Session,
-            chrono::Duration::hours(2),
-        );
-        let r = http
-            .post(format!("{base}/api/v1/courses/{COURSE}/enroll"))
-            .bearer_auth(&t)
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-        tokens.push(t);
-    }
+    let tokens = common::enrolled_learners(&state, &base, COURSE, "1370000", learners).await;
     let tokens = Arc::new(tokens);
     let lessons = Arc::new(lessons);
     let get = reqwest::Method::GET;

@@ -9,6 +9,8 @@
 
 use std::time::Instant;
 
+mod common;
+
 use fuzhi::config::{MailSettings, Settings};
 use fuzhi::{Application, StartOptions};
 use sea_orm::{ConnectionTrait, Database};
@@ -88,39 +90,8 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
         .unwrap();
     let lessons: Vec<String> = info.lessons.iter().map(|l| l.slug.clone()).collect();
     let http = reqwest::Client::new();
-    let mut tokens = Vec::new();
-    for i in 0..clients {
-        let u = fuzhi::accounts::users::create(
-            &state.db,
-            None,
-            &fuzhi::accounts::users::NewUser {
-                login: format!("1380000{i:04}"),
-                display_name: format!("learner {i}"),
-                password: "bench-password".into(),
-                role: "learner".into(),
-                area_code: Some("530627102001".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        let t = fuzhi::accounts::tokens::issue(
-            &state.secrets.jwt,
-            u.id,
-            0,
-            fuzhi::accounts::tokens::Purpose::Session,
-            chrono::Duration::hours(1),
-        );
-        let r = http
-            .post(format!("{base}/api/v1/courses/smartphone-basics/enroll"))
-            .bearer_auth(&t)
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-        tokens.push(t);
-    }
+    let tokens =
+        common::enrolled_learners(&state, &base, "smartphone-basics", "1380000", clients).await;
     let started = Instant::now();
     let mut handles = Vec::new();
     for t in tokens {

@@ -1,0 +1,51 @@
+//! What the HTTP benchmarks share: learners enrolled in a course through the
+//! API, each with a session token.
+
+use fuzhi::app::AppContext;
+use serde_json::json;
+
+/// `n` learners (logins `{prefix}NNNN`, 11 digits) of one demo village,
+/// enrolled in `course` through the API of the server at `base`; their tokens.
+pub async fn enrolled_learners(
+    state: &AppContext,
+    base: &str,
+    course: &str,
+    prefix: &str,
+    n: usize,
+) -> Vec<String> {
+    let http = reqwest::Client::new();
+    let mut tokens = Vec::new();
+    for i in 0..n {
+        let u = fuzhi::accounts::users::create(
+            &state.db,
+            None,
+            &fuzhi::accounts::users::NewUser {
+                login: format!("{prefix}{i:04}"),
+                display_name: format!("learner {i}"),
+                password: "bench-password".into(),
+                role: "learner".into(),
+                area_code: Some("530627102001".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let t = fuzhi::accounts::tokens::issue(
+            &state.secrets.jwt,
+            u.id,
+            0,
+            fuzhi::accounts::tokens::Purpose::Session,
+            chrono::Duration::hours(2),
+        );
+        let r = http
+            .post(format!("{base}/api/v1/courses/{course}/enroll"))
+            .bearer_auth(&t)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        tokens.push(t);
+    }
+    tokens
+}
