@@ -31,6 +31,7 @@ pub struct Settings {
     pub templates_dir: Option<PathBuf>,
     /// Send `Secure` cookies (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// Connection pool size; 0 sizes it from the cores (`pool_size`).
     pub db_max_connections: u32,
     pub admin_login: Option<String>,
     pub admin_password: Option<SecretString>,
@@ -42,6 +43,10 @@ pub struct Settings {
     /// How often `serve` refreshes the report rollup, in seconds (0: never;
     /// tests call `reports::rollup::run_once` themselves).
     pub report_refresh_secs: u64,
+    /// How long a lesson page waits, at most, for the commit of the
+    /// `lesson_opened` it records, in milliseconds; past it the page is sent
+    /// and the event commits with its batch.
+    pub page_view_wait_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +85,18 @@ impl Default for MailSettings {
     }
 }
 
+impl Settings {
+    /// The pool size: the setting, or twice the cores plus two (each worker
+    /// thread's reads, the event writer and the background jobs), at least 4.
+    pub fn pool_size(&self) -> u32 {
+        if self.db_max_connections > 0 {
+            return self.db_max_connections;
+        }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+        (cores * 2 + 2).max(4)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -94,7 +111,7 @@ impl Default for Settings {
             courses_dir: Some(PathBuf::from("./courses")),
             templates_dir: None,
             secure_cookies: false,
-            db_max_connections: 8,
+            db_max_connections: 0,
             admin_login: None,
             admin_password: None,
             mail: MailSettings::default(),
@@ -102,6 +119,7 @@ impl Default for Settings {
             login_max_failures_pin: 5,
             login_window_secs: 900,
             report_refresh_secs: 60,
+            page_view_wait_ms: 20,
         }
     }
 }

@@ -53,7 +53,7 @@ pub struct Application {
 pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
     let secrets = settings.secrets()?;
     let url = settings.database_url();
-    let db = db::connect(&url, settings.db_max_connections).await?;
+    let db = db::connect(&url, settings.pool_size()).await?;
     db::migrate(&db).await?;
     let views = Arc::new(Views::load(settings.templates_dir.as_deref())?);
     if let (Some(login), Some(pw)) = (&settings.admin_login, &settings.admin_password) {

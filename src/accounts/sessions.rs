@@ -2,10 +2,13 @@
 //! from its verified token plus this in-memory view of what can invalidate it:
 //! each user's token version, role, scope and disabled state (loaded once per
 //! user, then kept), and the revoked token ids that have not expired yet.
+//! The same per-user entry holds the courses the user is enrolled in (read
+//! on first use, one indexed query), which is all a lesson page or a progress
+//! event needs to know of enrollment.
 //!
 //! Every change that can end or alter a session (sign-out, sign-out
 //! everywhere, a disabled account, a new role, scope or password, a member
-//! link) writes a `session_change` row in the same transaction as the change
+//! link, an enrollment made, withdrawn or resumed) writes a `session_change` row in the same transaction as the change
 //! (`note`). Each process reads the rows it has not applied yet, every
 //! `POLL` and right after its own changes commit (`refresh`), and drops what
 //! they name. So a change made through one process holds in every other one
@@ -23,12 +26,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use secrecy::SecretString;
 
 use super::tokens::{self, Claims, Purpose};
 use super::users;
-use crate::entities::{revoked_token, session_change};
+use crate::entities::{enrollment, revoked_token, session_change};
 use crate::error::AppResult;
 use crate::policy::Actor;
 
@@ -45,6 +49,9 @@ pub struct Holder {
     pub actor: Actor,
     pub token_version: i32,
     pub disabled: bool,
+    /// The slugs of the courses the user is enrolled in and has not
+    /// withdrawn from; read on first use.
+    enrolled: tokio::sync::OnceCell<Arc<HashSet<String>>>,
 }
 
 #[derive(Default)]
@@ -115,6 +122,7 @@ impl Sessions {
             actor: users::actor_of(&u),
             token_version: u.token_version,
             disabled: u.disabled_at.is_some(),
+            enrolled: Default::default(),
         });
         let mut map = write(&self.users);
         if map.len() >= MAX_USERS {
@@ -122,6 +130,33 @@ impl Sessions {
         }
         map.insert(id, h.clone());
         Ok(Some(h))
+    }
+
+    /// The courses `user` is enrolled in (any state but withdrawn): from
+    /// memory once read; empty for an unknown user.
+    pub async fn enrolled(
+        &self,
+        db: &impl ConnectionTrait,
+        user: i64,
+    ) -> AppResult<Arc<HashSet<String>>> {
+        let Some(holder) = self.holder(db, user).await? else {
+            return Ok(Default::default());
+        };
+        let set = holder
+            .enrolled
+            .get_or_try_init(|| async {
+                let slugs: Vec<String> = enrollment::Entity::find()
+                    .select_only()
+                    .column(enrollment::Column::CourseSlug)
+                    .filter(enrollment::Column::UserId.eq(user))
+                    .filter(enrollment::Column::State.ne("withdrawn"))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                Ok::<_, crate::error::AppError>(Arc::new(slugs.into_iter().collect()))
+            })
+            .await?;
+        Ok(set.clone())
     }
 
     /// Applies the change rows not applied yet. Cheap: one indexed read.
@@ -171,7 +206,8 @@ impl Sessions {
 }
 
 /// Records, inside the caller's transaction, that `user`'s sessions must be
-/// looked at again (a new token version, role, scope, member, or disabled).
+/// looked at again (a new token version, role, scope, member, disabled, or
+/// an enrollment changed).
 pub async fn note_user(db: &impl ConnectionTrait, user: i64) -> AppResult<()> {
     note(db, Some(user), None).await
 }

@@ -1,5 +1,8 @@
 //! Enrollment: a learner enrolls herself; a trainer enrolls learners of her
-//! area, one by one or as a cohort.
+//! area, one by one or as a cohort. Every change notes the learner in
+//! `session_change`, so each process's in-memory view of her courses
+//! (`accounts::sessions::Sessions::enrolled`) drops it; callers run
+//! `sessions.refresh` after their commit, as for any change of a user.
 
 use chrono::Utc;
 use sea_orm::{
@@ -54,7 +57,9 @@ pub async fn enroll(
         if e.state == "withdrawn" || e.state == "paused" {
             let mut am: enrollment::ActiveModel = e.into();
             am.state = Set("enrolled".into());
-            return Ok(am.update(db).await?);
+            let e = am.update(db).await?;
+            crate::accounts::sessions::note_user(db, learner.id).await?;
+            return Ok(e);
         }
         return Ok(e);
     }
@@ -65,7 +70,7 @@ pub async fn enroll(
             .map(|m| m.household_id),
         None => None,
     };
-    Ok(enrollment::ActiveModel {
+    let e = enrollment::ActiveModel {
         user_id: Set(learner.id),
         course_slug: Set(slug.to_string()),
         cohort: Set(cohort.filter(|c| !c.trim().is_empty())),
@@ -78,7 +83,10 @@ pub async fn enroll(
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await?;
+    // Each process's view of the learner's courses (`accounts::sessions`).
+    crate::accounts::sessions::note_user(db, learner.id).await?;
+    Ok(e)
 }
 
 /// Enrolls several learners (by user id) in one transaction: all or none.
@@ -117,9 +125,12 @@ pub async fn set_state(
     if e.state == "completed" {
         return Err(AppError::Conflict("the course is already completed".into()));
     }
+    let user = e.user_id;
     let mut am: enrollment::ActiveModel = e.into();
     am.state = Set(state.to_string());
-    Ok(am.update(db).await?)
+    let e = am.update(db).await?;
+    crate::accounts::sessions::note_user(db, user).await?;
+    Ok(e)
 }
 
 /// The learner skips the pre-test of a course she is enrolled in (not found otherwise).

@@ -17,7 +17,7 @@ use super::content::{Cache, CourseInfo};
 use super::{completion, grading, progress};
 use crate::app::AppContext;
 use crate::entities::learning_event::{self, EventKind};
-use crate::entities::{enrollment, quiz_attempt};
+use crate::entities::{enrollment, lesson_progress, quiz_attempt};
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
 
@@ -130,9 +130,9 @@ pub async fn ingest(
     let mut report = Report::default();
     let mut valid = Vec::new();
     let now = Utc::now();
-    let mut enrolled: BTreeMap<String, bool> = BTreeMap::new();
+    let enrolled = ctx.sessions.enrolled(&ctx.db, learner.id).await?;
     for e in batch {
-        match check(&ctx.db, &ctx.content, learner, &e, now, &mut enrolled).await? {
+        match check(&ctx.db, &ctx.content, &e, now, &enrolled).await? {
             Ok(v) => valid.push(v),
             Err(reason) => report.rejected.push(Rejected {
                 id: e.id.clone(),
@@ -153,10 +153,9 @@ pub async fn ingest(
 async fn check(
     db: &DatabaseConnection,
     cache: &Cache,
-    learner: &Actor,
     e: &EventIn,
     now: DateTime<Utc>,
-    enrolled: &mut BTreeMap<String, bool>,
+    enrolled: &std::collections::HashSet<String>,
 ) -> AppResult<Result<Valid, String>> {
     let Ok(id) = Uuid::parse_str(e.id.trim()) else {
         return Ok(Err("id: not a UUID".into()));
@@ -184,17 +183,7 @@ async fn check(
     let Some(course) = cache.published(db, slug).await? else {
         return Ok(Err(format!("course: {slug:?} is not a published course")));
     };
-    let is_enrolled = match enrolled.get(slug) {
-        Some(v) => *v,
-        None => {
-            let v = super::enroll::find(db, learner.id, slug)
-                .await?
-                .is_some_and(|e| e.state != "withdrawn");
-            enrolled.insert(slug.to_string(), v);
-            v
-        }
-    };
-    if !is_enrolled {
+    if !enrolled.contains(slug) {
         return Ok(Err(format!("course: not enrolled in {slug:?}")));
     }
     let lesson = e.lesson.clone().filter(|l| !l.is_empty());
@@ -292,12 +281,7 @@ pub(crate) async fn apply(
         let lesson = v.lesson.as_deref().unwrap_or_default();
         match v.kind {
             LearnerKind::LessonOpened => {
-                let seconds = v
-                    .payload
-                    .get("seconds")
-                    .and_then(|s| s.as_i64())
-                    .unwrap_or(0)
-                    .clamp(0, 3600) as i32;
+                let seconds = opened_seconds(&v.payload);
                 let step = progress::Step::Opened { seconds };
                 progress::lesson_step(txn, learner.id, &slug, lesson, v.at, step).await?;
             }
@@ -337,6 +321,233 @@ pub(crate) async fn apply(
     Ok((accepted, duplicates, graded))
 }
 
+/// One request's events as the writer hands them to `apply_bulk`.
+pub(crate) struct Part<'a> {
+    pub learner: &'a Actor,
+    pub source: &'a str,
+    pub valid: &'a [Valid],
+    pub now: DateTime<Utc>,
+}
+
+impl Valid {
+    /// Events whose whole effect `apply_bulk` writes: lesson steps and
+    /// answers (a submitted quiz is graded one by one).
+    pub(crate) fn is_bulk(&self) -> bool {
+        !matches!(self.kind, LearnerKind::QuizSubmitted)
+    }
+}
+
+/// Rows a multi-row statement holds at most (well under every engine's limit
+/// of bound parameters).
+const ROWS_A_STATEMENT: usize = 200;
+
+/// What a batch's lesson events do to one lesson's progress row.
+#[derive(Default)]
+struct Delta {
+    first_at: Option<DateTime<Utc>>,
+    opened_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    seconds: i32,
+}
+
+/// Applies many requests' lesson events and answers at once, in a constant
+/// number of statements (the known ids, the events, the progress rows read
+/// and written; then the completion check of each learner who finished a
+/// lesson), with the same result as `apply` on each part in turn. Every
+/// event must be `is_bulk`. The caller's transaction must hold the write lock
+/// (SQLite) or gets the progress rows locked here (`FOR UPDATE`); a progress
+/// row another process makes meanwhile fails the insert on its key, and the
+/// caller tries again.
+pub(crate) async fn apply_bulk(
+    txn: &impl ConnectionTrait,
+    parts: &[Part<'_>],
+    views: Option<&crate::views::Views>,
+    base_url: &str,
+) -> AppResult<Vec<Applied>> {
+    use sea_orm::sea_query::{Condition, OnConflict};
+    let ids: Vec<Uuid> = parts
+        .iter()
+        .flat_map(|p| p.valid.iter().map(|v| v.id))
+        .collect();
+    let mut known = std::collections::HashSet::new();
+    for chunk in ids.chunks(ROWS_A_STATEMENT * 4) {
+        known.extend(
+            learning_event::Entity::find()
+                .select_only()
+                .column(learning_event::Column::Id)
+                .filter(learning_event::Column::Id.is_in(chunk.to_vec()))
+                .into_tuple::<Uuid>()
+                .all(txn)
+                .await?,
+        );
+    }
+    let mut out = Vec::with_capacity(parts.len());
+    let mut rows = Vec::new();
+    let mut deltas: BTreeMap<(i64, String, String), Delta> = BTreeMap::new();
+    let mut finished: Vec<(i64, std::sync::Arc<CourseInfo>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for p in parts {
+        let (mut accepted, mut duplicates) = (0, 0);
+        for v in p.valid {
+            debug_assert!(v.is_bulk());
+            if known.contains(&v.id) || !seen.insert(v.id) {
+                duplicates += 1;
+                continue;
+            }
+            accepted += 1;
+            let slug = &v.course.course.slug;
+            rows.push(learning_event::ActiveModel {
+                id: Set(v.id),
+                user_id: Set(p.learner.id),
+                kind: Set(v.kind.kind()),
+                course_slug: Set(Some(slug.clone())),
+                lesson_slug: Set(v.lesson.clone()),
+                payload: Set(v.payload.to_string()),
+                occurred_at: Set(v.at),
+                received_at: Set(p.now),
+                source: Set(p.source.to_string()),
+            });
+            let lesson = v.lesson.clone().unwrap_or_default();
+            let key = (p.learner.id, slug.clone(), lesson);
+            match v.kind {
+                LearnerKind::LessonOpened => {
+                    let d = deltas.entry(key).or_default();
+                    d.first_at = Some(d.first_at.map_or(v.at, |t| t.min(v.at)));
+                    d.opened_at = Some(d.opened_at.map_or(v.at, |t| t.min(v.at)));
+                    d.seconds = d.seconds.saturating_add(opened_seconds(&v.payload));
+                }
+                LearnerKind::LessonFinished => {
+                    let d = deltas.entry(key).or_default();
+                    d.first_at = Some(d.first_at.map_or(v.at, |t| t.min(v.at)));
+                    d.finished_at = Some(d.finished_at.map_or(v.at, |t| t.min(v.at)));
+                    if !finished
+                        .iter()
+                        .any(|(u, c)| *u == p.learner.id && c.course.slug == *slug)
+                    {
+                        finished.push((p.learner.id, v.course.clone()));
+                    }
+                }
+                LearnerKind::AnswerGiven | LearnerKind::QuizSubmitted => {}
+            }
+        }
+        out.push((accepted, duplicates, BTreeMap::new()));
+    }
+    for chunk in rows.chunks(ROWS_A_STATEMENT) {
+        learning_event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    // The progress rows the batch touches, read (and locked) in one query a chunk.
+    let keys: Vec<&(i64, String, String)> = deltas.keys().collect();
+    let mut existing: BTreeMap<(i64, String, String), lesson_progress::Model> = BTreeMap::new();
+    let lock = txn.get_database_backend() != sea_orm::DatabaseBackend::Sqlite;
+    for chunk in keys.chunks(ROWS_A_STATEMENT) {
+        let mut any = Condition::any();
+        for (u, c, l) in chunk {
+            any = any.add(
+                Condition::all()
+                    .add(lesson_progress::Column::UserId.eq(*u))
+                    .add(lesson_progress::Column::CourseSlug.eq(c.as_str()))
+                    .add(lesson_progress::Column::LessonSlug.eq(l.as_str())),
+            );
+        }
+        let mut q = lesson_progress::Entity::find().filter(any);
+        if lock {
+            q = q.lock_exclusive();
+        }
+        for r in q.all(txn).await? {
+            existing.insert((r.user_id, r.course_slug.clone(), r.lesson_slug.clone()), r);
+        }
+    }
+    let stamp = Utc::now();
+    let (mut fresh, mut changed) = (Vec::new(), Vec::new());
+    for (key, d) in deltas {
+        let before = existing.remove(&key);
+        let (user, course, lesson) = key;
+        let mut row = lesson_progress::ActiveModel {
+            user_id: Set(user),
+            course_slug: Set(course),
+            lesson_slug: Set(lesson),
+            updated_at: Set(stamp),
+            ..Default::default()
+        };
+        match before {
+            // As `progress::lesson_step`: the first opening is kept, the
+            // seconds add up, the first finish is kept.
+            Some(p) => {
+                let first = d
+                    .opened_at
+                    .map_or(p.first_opened_at, |t| t.min(p.first_opened_at));
+                let finish = d.finished_at.filter(|_| p.state != "finished");
+                let seconds = p.seconds.saturating_add(d.seconds);
+                if first == p.first_opened_at && finish.is_none() && seconds == p.seconds {
+                    continue;
+                }
+                row.state = Set(if finish.is_some() {
+                    "finished".to_string()
+                } else {
+                    p.state.clone()
+                });
+                row.first_opened_at = Set(first);
+                row.finished_at = Set(finish.or(p.finished_at));
+                row.seconds = Set(seconds);
+                row.created_at = Set(p.created_at);
+                changed.push(row);
+            }
+            None => {
+                let state = if d.finished_at.is_some() {
+                    "finished"
+                } else {
+                    "opened"
+                };
+                row.state = Set(state.to_string());
+                row.first_opened_at = Set(d.first_at.unwrap_or(stamp));
+                row.finished_at = Set(d.finished_at);
+                row.seconds = Set(d.seconds);
+                row.created_at = Set(stamp);
+                fresh.push(row);
+            }
+        }
+    }
+    // New rows are plain inserts, so that one made meanwhile by another
+    // process fails on its key instead of being overwritten.
+    for chunk in fresh.chunks(ROWS_A_STATEMENT) {
+        lesson_progress::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for chunk in changed.chunks(ROWS_A_STATEMENT) {
+        use lesson_progress::Column as C;
+        lesson_progress::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([C::UserId, C::CourseSlug, C::LessonSlug])
+                    .update_columns([
+                        C::State,
+                        C::FirstOpenedAt,
+                        C::FinishedAt,
+                        C::Seconds,
+                        C::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for (user, course) in finished {
+        completion::check(txn, user, &course, views, base_url).await?;
+    }
+    Ok(out)
+}
+
+/// The reading time a `lesson_opened` carries, bounded to an hour.
+fn opened_seconds(payload: &serde_json::Value) -> i32 {
+    payload
+        .get("seconds")
+        .and_then(|s| s.as_i64())
+        .unwrap_or(0)
+        .clamp(0, 3600) as i32
+}
+
 /// Records one event from a page (same path as the API).
 pub async fn record(
     ctx: &AppContext,
@@ -359,6 +570,37 @@ pub async fn record(
         return Err(AppError::BadRequest(rej.reason.clone()));
     }
     Ok(r)
+}
+
+/// Records that `learner` opened `lesson` of `course` (a lesson page she is
+/// enrolled in, already checked by the page) through the writer, and waits
+/// for its commit at most `page_view_wait_ms`: past it the page goes out and
+/// the event commits with its batch. A page view is not acknowledged to
+/// anyone, so one still waiting when the process dies is the only kind of
+/// event that can be lost.
+pub async fn page_view(
+    ctx: &AppContext,
+    learner: &Actor,
+    course: std::sync::Arc<CourseInfo>,
+    lesson: &str,
+) -> AppResult<()> {
+    let now = Utc::now();
+    let v = Valid {
+        id: Uuid::new_v4(),
+        kind: LearnerKind::LessonOpened,
+        course,
+        lesson: Some(lesson.to_string()),
+        at: now,
+        payload: serde_json::json!({}),
+    };
+    let answer = ctx.events.submit(learner, "web", vec![v], now).await?;
+    let wait = std::time::Duration::from_millis(ctx.settings.page_view_wait_ms);
+    match tokio::time::timeout(wait, answer).await {
+        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "a page view was not recorded"),
+        Ok(_) => {}
+        Err(_) => tracing::debug!("a page view commits after its page"),
+    }
+    Ok(())
 }
 
 /// A learner's answers to one quiz, recorded as a `quiz_submitted` event with

@@ -6,7 +6,11 @@
 //! serves many learners, and no request waits for a timer when the server is
 //! quiet.
 //!
-//! Each request's events are applied inside a savepoint of the batch, so one
+//! The lesson steps and answers of all the batch's requests (nearly every
+//! event: a page view, a lesson read on the phone) are written together in a
+//! constant number of statements (`events::apply_bulk`), inside one savepoint.
+//! Should that fail, and for submitted quizzes (graded one by one), each
+//! request's events are applied inside a savepoint of its own, so one
 //! request that fails (a grading error, a key taken by another process in the
 //! same instant) is rolled back and answered alone while the others commit.
 //! A retryable failure (a serialization or lock conflict, a key another
@@ -19,7 +23,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use super::events::{Applied, Valid, apply};
+use super::events::{Applied, Part, Valid, apply, apply_bulk};
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
 use crate::views::Views;
@@ -28,6 +32,9 @@ use crate::views::Views;
 pub const MAX_EVENTS: usize = 2_000;
 /// Times a request's events are tried before its failure is answered.
 const ATTEMPTS: u32 = 5;
+/// Requests waiting at most; past it a request waits for room, so a burst
+/// the database cannot absorb slows requests down instead of filling memory.
+const QUEUE: usize = 8_192;
 
 struct Job {
     learner: Actor,
@@ -41,13 +48,17 @@ struct Job {
 /// The handle requests send to; cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
-    tx: mpsc::UnboundedSender<Job>,
+    tx: mpsc::Sender<Job>,
+}
+
+fn stopped() -> AppError {
+    AppError::Internal(anyhow::anyhow!("the event writer has stopped"))
 }
 
 impl Writer {
     /// Starts the writer task on the current runtime.
     pub fn spawn(db: DatabaseConnection, views: Arc<Views>, base_url: String) -> Writer {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(db, views, base_url, rx));
         Writer { tx }
     }
@@ -60,6 +71,19 @@ impl Writer {
         valid: Vec<Valid>,
         now: DateTime<Utc>,
     ) -> AppResult<Applied> {
+        let answer = self.submit(learner, source, valid, now).await?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Queues one request's checked events; the answer comes once they are
+    /// durable (or have failed).
+    pub(crate) async fn submit(
+        &self,
+        learner: &Actor,
+        source: &str,
+        valid: Vec<Valid>,
+        now: DateTime<Utc>,
+    ) -> AppResult<oneshot::Receiver<AppResult<Applied>>> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job {
@@ -70,10 +94,9 @@ impl Writer {
                 attempt: 0,
                 reply,
             })
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("the event writer has stopped")))?;
-        answer
             .await
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("the event writer has stopped")))?
+            .map_err(|_| stopped())?;
+        Ok(answer)
     }
 }
 
@@ -81,7 +104,7 @@ async fn run(
     db: DatabaseConnection,
     views: Arc<Views>,
     base_url: String,
-    mut rx: mpsc::UnboundedReceiver<Job>,
+    mut rx: mpsc::Receiver<Job>,
 ) {
     let mut retry: Vec<Job> = Vec::new();
     loop {
@@ -120,7 +143,19 @@ async fn commit(
     };
     let mut done: Vec<(Job, Applied)> = Vec::with_capacity(batch.len());
     let mut again = Vec::new();
-    for job in batch {
+    let (bulk, mut one_by_one): (Vec<Job>, Vec<Job>) = batch
+        .into_iter()
+        .partition(|j| j.valid.iter().all(Valid::is_bulk));
+    if !bulk.is_empty() {
+        match bulk_savepoint(&txn, &bulk, views, base_url).await {
+            Ok(applied) => done.extend(bulk.into_iter().zip(applied)),
+            Err(e) => {
+                tracing::debug!(error = %e, "a batch is applied request by request");
+                one_by_one.splice(0..0, bulk);
+            }
+        }
+    }
+    for job in one_by_one {
         let sp = match txn.begin().await {
             Ok(sp) => sp,
             Err(e) => {
@@ -172,6 +207,35 @@ async fn commit(
         }
     }
     again
+}
+
+/// The bulk part of a batch in one savepoint: all of it, or none.
+async fn bulk_savepoint(
+    txn: &sea_orm::DatabaseTransaction,
+    jobs: &[Job],
+    views: &Views,
+    base_url: &str,
+) -> AppResult<Vec<Applied>> {
+    let sp = txn.begin().await?;
+    let parts: Vec<Part<'_>> = jobs
+        .iter()
+        .map(|j| Part {
+            learner: &j.learner,
+            source: &j.source,
+            valid: &j.valid,
+            now: j.now,
+        })
+        .collect();
+    match apply_bulk(&sp, &parts, Some(views), base_url).await {
+        Ok(applied) => {
+            sp.commit().await?;
+            Ok(applied)
+        }
+        Err(e) => {
+            let _ = sp.rollback().await;
+            Err(e)
+        }
+    }
 }
 
 fn fail_or_retry(jobs: Vec<Job>, e: AppError) -> Vec<Job> {

@@ -147,6 +147,9 @@ impl TestDb {
             courses_dir: None,
             db_max_connections: 4,
             report_refresh_secs: 0,
+            // A page's own view is committed before it is answered (the
+            // tests read what a page recorded right after it).
+            page_view_wait_ms: 60_000,
             mail: fuzhi::config::MailSettings {
                 worker: false,
                 ..Default::default()

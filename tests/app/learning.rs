@@ -718,3 +718,116 @@ async fn the_lesson_page_and_the_api_show_the_same_lesson(app: TestApp) {
     assert_eq!(s, 413);
 }
 engine_test!(the_lesson_page_and_the_api_show_the_same_lesson);
+
+/// A lesson page waits for the commit of its own view only so long
+/// (`page_view_wait_ms`): with the database's write lock held elsewhere, the
+/// page is answered anyway, and the view is committed once the lock is free
+/// (an acknowledged event posted after it is durable, and the writer keeps
+/// order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lesson_page_does_not_wait_for_a_blocked_commit() {
+    use crate::helpers::Engine;
+    use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+    let Some(app) = TestApp::spawn_with(Engine::Sqlite, |s| s.page_view_wait_ms = 20).await else {
+        return;
+    };
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    let (s, _) = app
+        .post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let lesson = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap()
+        .lessons[0]
+        .slug
+        .clone();
+    // Another connection takes SQLite's write lock and keeps it.
+    let other = Database::connect(&app.db.url).await.unwrap();
+    let hold = other.begin().await.unwrap();
+    hold.execute_unprepared("DELETE FROM session_change WHERE id < 0")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let res = app
+        .client
+        .get(app.url(&format!("/courses/{COURSE}/lessons/{lesson}")))
+        .bearer_auth(&t)
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .expect("the page is answered while the commit waits for the lock");
+    assert_eq!(res.status(), 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    hold.rollback().await.unwrap();
+    let other_lesson = uuid::Uuid::new_v4().to_string();
+    let (s, r) = app
+        .post_json(
+            "/api/v1/events",
+            &t,
+            json!([{"id": other_lesson, "kind": "answer_given", "course": COURSE}]),
+        )
+        .await;
+    assert_eq!((s, r["accepted"].clone()), (200, json!(1)), "{r}");
+    let (_, prog) = app.get_json("/api/v1/me/progress", &t).await;
+    assert_eq!(prog["items"][0]["lessons"][lesson.as_str()], "opened");
+    app.finish().await;
+}
+
+/// A learner who withdrew reads a lesson as a visitor would (no error), and
+/// her events are refused; enrolling again resumes both.
+async fn a_withdrawn_learner_reads_without_recording(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    let lesson = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap()
+        .lessons[0]
+        .slug
+        .clone();
+    let ev = || json!([{"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_opened", "course": COURSE, "lesson": lesson}]);
+    let (_, r) = app.post_json("/api/v1/events", &t, ev()).await;
+    assert_eq!(r["accepted"], 0, "not enrolled yet: {r}");
+    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    let (_, r) = app.post_json("/api/v1/events", &t, ev()).await;
+    assert_eq!(r["accepted"], 1, "enrolled: {r}");
+    use sea_orm::ConnectionTrait;
+    app.conn()
+        .execute_unprepared(&format!(
+            "UPDATE enrollment SET state = 'withdrawn' WHERE user_id = {}",
+            p.learner
+        ))
+        .await
+        .unwrap();
+    fuzhi::accounts::sessions::note_user(app.conn(), p.learner)
+        .await
+        .unwrap();
+    app.state.sessions.refresh(app.conn()).await.unwrap();
+    let res = app
+        .client
+        .get(app.url(&format!("/courses/{COURSE}/lessons/{lesson}")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (_, r) = app.post_json("/api/v1/events", &t, ev()).await;
+    assert_eq!(r["accepted"], 0, "withdrawn: {r}");
+    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    let (_, r) = app.post_json("/api/v1/events", &t, ev()).await;
+    assert_eq!(r["accepted"], 1, "enrolled again: {r}");
+}
+engine_test!(a_withdrawn_learner_reads_without_recording);

@@ -91,6 +91,7 @@ pub async fn enroll_api(
             body.cohort.clone(),
         )
         .await?;
+        state.sessions.refresh(&state.db).await?;
         return Ok(HttpResponse::Ok().json(json!({"enrolled": [e.user_id], "state": e.state})));
     }
     user.actor.require(Action::EnrollOthers)?;
@@ -106,6 +107,7 @@ pub async fn enroll_api(
     .into_iter()
     .map(|e| e.user_id)
     .collect();
+    state.sessions.refresh(&state.db).await?;
     Ok(HttpResponse::Ok().json(json!({"enrolled": done})))
 }
 

@@ -117,6 +117,7 @@ pub async fn enroll_self(
         None,
     )
     .await?;
+    state.sessions.refresh(&state.db).await?;
     Ok(redirect(&format!("/courses/{}", path.as_str())))
 }
 
@@ -137,14 +138,18 @@ pub async fn lesson_page(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (slug, lesson) = path.into_inner();
-    let view = view::lesson_view(&state, &user.actor, &slug, &lesson, locale.0).await?;
-    let enrolled = enroll::find(&state.db, user.actor.id, &slug)
-        .await?
-        .is_some();
-    let learning = enrolled && user.actor.role == crate::accounts::Role::Learner;
+    // Everything from memory: the published version, the learner's courses.
+    let info = view::visible(&state.db, &state.content, &user.actor, &slug).await?;
+    let view = view::LessonView::build(&info, &lesson, locale.0)?;
+    let learning = user.actor.role == Role::Learner
+        && info.course.status == "published"
+        && state
+            .sessions
+            .enrolled(&state.db, user.actor.id)
+            .await?
+            .contains(&slug);
     if learning {
-        let opened = LearnerKind::LessonOpened;
-        events::record(&state, &user.actor, opened, &slug, Some(&lesson), json!({})).await?;
+        events::page_view(&state, &user.actor, info, &lesson).await?;
     }
     Page::new(&state, locale.0, Some(&user), "course.title")
         .set("title", &view.title)

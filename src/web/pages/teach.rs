@@ -104,20 +104,17 @@ pub async fn enroll_cohort(
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::EnrollOthers)?;
     let f = CohortForm::try_from(&body[..])?;
-    for id in &f.learners {
-        let learner = users::find(&state.db, *id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        enroll::enroll(
-            &state.db,
-            &state.content,
-            &user.actor,
-            &learner,
-            &f.course,
-            f.cohort.clone(),
-        )
-        .await?;
-    }
+    // All or none, as the API's cohort enrollment.
+    enroll::enroll_many(
+        &state.db,
+        &state.content,
+        &user.actor,
+        &f.learners,
+        &f.course,
+        f.cohort.clone(),
+    )
+    .await?;
+    state.sessions.refresh(&state.db).await?;
     Ok(redirect(&format!(
         "/teach/learners?done={}",
         f.learners.len()
