@@ -1,24 +1,34 @@
-//! The learner's hot path, measured in one run: `/healthz` (the server's own
-//! floor), the lesson page for an enrolled learner (each request a different
-//! learner, so each one records its own `lesson_opened`), the course API,
-//! progress events one a request and in batches of 50. A server on this
-//! machine with the shipped courses; keep-alive clients on loopback.
+//! The learner's hot path, measured in one run against the release binary
+//! started as people start it (`fuzhi serve --demo`), in a process of its own:
+//!
+//! - start to first `/healthz` 200, on a new data folder and again on the
+//!   existing one, and the server's resident memory idle and after the load;
+//! - `/healthz` (the server's own floor), the lesson page for an enrolled
+//!   learner (each request a different learner, so each one records its own
+//!   `lesson_opened`), the course API, progress events one a request and in
+//!   batches of 50, each as requests/s, items/s, share of `/healthz`, p50 and
+//!   p99.
+//!
+//! The load comes from `wrk` (Debian package `wrk`) with a generated Lua
+//! script that rotates learners, lessons and fresh event ids; without `wrk`
+//! an in-process keep-alive client does the same, slower, and says so.
 //!
 //! cargo bench --bench http                       # SQLite
 //! FUZHI_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1/postgres cargo bench --bench http
 //!
 //! Options (env): FUZHI_BENCH_CONNS (32), FUZHI_BENCH_SECS (5 a figure),
-//! FUZHI_BENCH_LEARNERS (256).
+//! FUZHI_BENCH_LEARNERS (256), FUZHI_BENCH_CLIENT (`wrk` or `builtin`).
 
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 mod common;
 
-use fuzhi::config::{MailSettings, Settings};
-use fuzhi::{Application, StartOptions};
 use sea_orm::{ConnectionTrait, Database};
+use secrecy::SecretString;
 use serde_json::json;
 
 fn env(name: &str, default: usize) -> usize {
@@ -29,10 +39,9 @@ fn env(name: &str, default: usize) -> usize {
 }
 
 const COURSE: &str = "smartphone-basics";
+const SECRET: &str = "bench-jwt-secret-0123456789abcdef0123456789abcdef";
 
 fn main() {
-    // The server has its own runtime and threads (actix, one worker a core);
-    // the clients run on another.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -68,10 +77,83 @@ fn main() {
     });
 }
 
-/// One request of a figure: the method, path, token and body to send.
-type MakeRequest = Arc<
-    dyn Fn(usize) -> (reqwest::Method, String, String, Option<serde_json::Value>) + Send + Sync,
->;
+/// The server under test: the release binary in a process of its own.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    /// Starts `fuzhi serve --demo` and waits for its first `/healthz` 200;
+    /// returns it with the time that took.
+    async fn start(url: &str, data: &std::path::Path) -> (Server, Duration) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data.join("server.log"))
+            .unwrap();
+        let started = Instant::now();
+        let child = Command::new(env!("CARGO_BIN_EXE_fuzhi"))
+            .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("DATABASE_URL", url)
+            .env("FUZHI_DATA_DIR", data)
+            .env("FUZHI_JWT_SECRET", SECRET)
+            .env("FUZHI_REPORT_REFRESH_SECS", "0")
+            .env("FUZHI_MAIL__WORKER", "false")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("the fuzhi binary");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        loop {
+            if let Ok(r) = http.get(format!("{base}/healthz")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the server did not answer; see {}",
+                data.join("server.log").display()
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        (Server { child, base }, started.elapsed())
+    }
+
+    /// Resident memory, from `/proc`.
+    fn rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+
+    /// SIGTERM, then wait: actix shuts down gracefully.
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// What one figure sends: GET paths (rotated) or event batches of `batch`.
+#[derive(Clone)]
+enum Load {
+    Get { paths: Vec<String>, auth: bool },
+    Events { batch: usize, lessons: Vec<String> },
+}
 
 struct Figure {
     name: &'static str,
@@ -81,23 +163,268 @@ struct Figure {
     p99: f64,
 }
 
-async fn measure(
-    name: &'static str,
+async fn run(engine: &str, url: &str, dir: &std::path::Path) {
+    let conns = env("FUZHI_BENCH_CONNS", 32);
+    let secs = env("FUZHI_BENCH_SECS", 5) as u64;
+    let learners = env("FUZHI_BENCH_LEARNERS", 256);
+    let use_wrk = match std::env::var("FUZHI_BENCH_CLIENT").as_deref() {
+        Ok("builtin") => false,
+        _ => Command::new("wrk")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok(),
+    };
+    let data = dir.join(engine);
+    std::fs::create_dir_all(&data).unwrap();
+
+    // A new data folder: migrations, the shipped courses, the demo data.
+    let (server, cold) = Server::start(url, &data).await;
+    server.stop();
+    // The same folder again: what a restart costs.
+    let (server, warm) = Server::start(url, &data).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = server.rss_mib();
+    let base = server.base.clone();
+
+    let db = Database::connect(url).await.unwrap();
+    let secret = SecretString::from(SECRET.to_string());
+    let tokens = common::enrolled_learners(&db, &secret, &base, COURSE, "1370000", learners).await;
+    let course: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/courses/{COURSE}"))
+        .bearer_auth(&tokens[0])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lessons: Vec<String> = course["lessons"]
+        .as_array()
+        .expect("the course's lessons")
+        .iter()
+        .map(|l| l["slug"].as_str().unwrap().to_string())
+        .collect();
+
+    let mut figures = Vec::new();
+    let plan: Vec<(&'static str, usize, Load)> = vec![
+        (
+            "/healthz",
+            1,
+            Load::Get {
+                paths: vec!["/healthz".into()],
+                auth: false,
+            },
+        ),
+        (
+            "lesson page, enrolled learner",
+            1,
+            Load::Get {
+                paths: lessons
+                    .iter()
+                    .map(|l| format!("/courses/{COURSE}/lessons/{l}"))
+                    .collect(),
+                auth: true,
+            },
+        ),
+        (
+            "GET /api/v1/courses/{slug}",
+            1,
+            Load::Get {
+                paths: vec![format!("/api/v1/courses/{COURSE}")],
+                auth: true,
+            },
+        ),
+        (
+            "POST /api/v1/events, 1 a request",
+            1,
+            Load::Events {
+                batch: 1,
+                lessons: lessons.clone(),
+            },
+        ),
+        (
+            "POST /api/v1/events, 50 a request",
+            50,
+            Load::Events {
+                batch: 50,
+                lessons: lessons.clone(),
+            },
+        ),
+    ];
+    for (name, items, load) in plan {
+        let (rps, p50, p99) = if use_wrk {
+            wrk(&base, conns, secs, &tokens, &load, dir)
+        } else {
+            builtin(&base, conns, secs, &tokens, &load).await
+        };
+        figures.push(Figure {
+            name,
+            rps,
+            items_per_request: items,
+            p50,
+            p99,
+        });
+    }
+    let loaded = server.rss_mib();
+    server.stop();
+
+    let floor = figures[0].rps;
+    println!(
+        "http {engine}: {conns} connections, {secs} s a figure, {learners} learners, load from {}",
+        if use_wrk {
+            "wrk (a process of its own)"
+        } else {
+            "the built-in client (same machine, same cores)"
+        }
+    );
+    println!(
+        "  {:<36} {:>10} {:>12} {:>11} {:>9} {:>9}",
+        "", "req/s", "items/s", "of /healthz", "p50 ms", "p99 ms"
+    );
+    for f in &figures {
+        println!(
+            "  {:<36} {:>10.0} {:>12.0} {:>10.1}% {:>9.2} {:>9.2}",
+            f.name,
+            f.rps,
+            f.rps * f.items_per_request as f64,
+            100.0 * f.rps / floor,
+            f.p50,
+            f.p99
+        );
+    }
+    println!(
+        "  start to first 200: {:.0} ms on a new data folder (migrations, courses, demo data), {:.0} ms on existing data",
+        cold.as_secs_f64() * 1000.0,
+        warm.as_secs_f64() * 1000.0
+    );
+    println!("  server RSS: {idle:.1} MiB idle after start, {loaded:.1} MiB after the load");
+}
+
+/// A Lua string literal.
+fn lua(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// One figure by `wrk`: requests/s, p50 and p99 in ms. Fails on any non-2xx.
+fn wrk(
     base: &str,
     conns: usize,
     secs: u64,
-    items_per_request: usize,
-    make: MakeRequest,
-) -> Figure {
+    tokens: &[String],
+    load: &Load,
+    dir: &std::path::Path,
+) -> (f64, f64, f64) {
+    let list = |v: &[String]| v.iter().map(|s| lua(s)).collect::<Vec<_>>().join(",");
+    let (paths, auth, batch, lessons) = match load {
+        Load::Get { paths, auth } => (list(paths), *auth, 0, String::new()),
+        Load::Events { batch, lessons } => (String::new(), true, *batch, list(lessons)),
+    };
+    let script = format!(
+        r#"
+local tokens = {{{tokens}}}
+local paths = {{{paths}}}
+local lessons = {{{lessons}}}
+local auth = {auth}
+local batch = {batch}
+local course = {course}
+local n = 0
+local threads = {{}}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  n = (id or 0) * 7919
+  math.randomseed(os.time() * 1000 + (id or 0))
+end
+local r = math.random
+local function uuid()
+  return string.format("%04x%04x-%04x-4%03x-%x%03x-%04x%04x%04x",
+    r(0, 65535), r(0, 65535), r(0, 65535), r(0, 4095), r(8, 11), r(0, 4095),
+    r(0, 65535), r(0, 65535), r(0, 65535))
+end
+function request()
+  n = n + 1
+  local headers = {{ ["Accept-Encoding"] = "gzip, br" }}
+  if auth then
+    headers["Authorization"] = "Bearer " .. tokens[(n % #tokens) + 1]
+  end
+  if batch == 0 then
+    return wrk.format("GET", paths[(n % #paths) + 1], headers)
+  end
+  headers["Content-Type"] = "application/json"
+  local items = {{}}
+  for i = 1, batch do
+    items[i] = string.format(
+      '{{"id":"%s","kind":"lesson_opened","course":"%s","lesson":"%s","payload":{{"seconds":30}}}}',
+      uuid(), course, lessons[((n + i) % #lessons) + 1])
+  end
+  return wrk.format("POST", "/api/v1/events", headers, "[" .. table.concat(items, ",") .. "]")
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("FIGURE %d %d %d %d %.4f %.4f\n",
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"#,
+        tokens = list(tokens),
+        course = lua(COURSE),
+    );
+    let path = dir.join("load.lua");
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{conns}"),
+            &format!("-d{secs}s"),
+            "--timeout",
+            "10s",
+            "-s",
+        ])
+        .arg(&path)
+        .arg(base)
+        .output()
+        .expect("wrk");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("FIGURE "))
+        .unwrap_or_else(|| panic!("wrk printed no figure:\n{text}"));
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let (requests, micros, bad_status, failed) = (v[0], v[1], v[2], v[3]);
+    assert_eq!(bad_status, 0.0, "answers other than 2xx:\n{text}");
+    assert_eq!(failed, 0.0, "failed requests:\n{text}");
+    (requests / (micros / 1e6), v[4], v[5])
+}
+
+/// One figure by keep-alive clients in this process (when `wrk` is missing).
+async fn builtin(
+    base: &str,
+    conns: usize,
+    secs: u64,
+    tokens: &[String],
+    load: &Load,
+) -> (f64, f64, f64) {
     let stop = Arc::new(AtomicBool::new(false));
     let counter = Arc::new(AtomicUsize::new(0));
+    let tokens = Arc::new(tokens.to_vec());
     let started = Instant::now();
     let mut handles = Vec::new();
     for _ in 0..conns {
-        let (stop, counter, make, base) = (
+        let (stop, counter, tokens, load, base) = (
             stop.clone(),
             counter.clone(),
-            make.clone(),
+            tokens.clone(),
+            load.clone(),
             base.to_string(),
         );
         handles.push(tokio::spawn(async move {
@@ -108,19 +435,33 @@ async fn measure(
             let mut lat = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
-                let (method, path, token, body) = make(n);
-                let mut rq = http.request(method, format!("{base}{path}"));
-                if !token.is_empty() {
-                    rq = rq.bearer_auth(token);
-                }
-                if let Some(b) = body {
-                    rq = rq.json(&b);
-                }
+                let rq = match &load {
+                    Load::Get { paths, auth } => {
+                        let rq = http.get(format!("{base}{}", paths[n % paths.len()]));
+                        if *auth {
+                            rq.bearer_auth(&tokens[n % tokens.len()])
+                        } else {
+                            rq
+                        }
+                    }
+                    Load::Events { batch, lessons } => {
+                        let events: Vec<_> = (0..*batch)
+                            .map(|i| {
+                                json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_opened",
+                                    "course": COURSE, "lesson": lessons[(n + i) % lessons.len()],
+                                    "payload": {"seconds": 30}})
+                            })
+                            .collect();
+                        http.post(format!("{base}/api/v1/events"))
+                            .bearer_auth(&tokens[n % tokens.len()])
+                            .json(&events)
+                    }
+                };
                 let t0 = Instant::now();
                 let r = rq.send().await.expect("request");
                 let status = r.status();
                 let _ = r.bytes().await.expect("body");
-                assert!(status.is_success(), "{name}: {status}");
+                assert!(status.is_success(), "{status}");
                 lat.push(t0.elapsed().as_secs_f64() * 1000.0);
             }
             lat
@@ -135,157 +476,5 @@ async fn measure(
     let elapsed = started.elapsed().as_secs_f64();
     lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
-    Figure {
-        name,
-        rps: lat.len() as f64 / elapsed,
-        items_per_request,
-        p50: pct(0.50),
-        p99: pct(0.99),
-    }
-}
-
-async fn run(engine: &str, url: &str, dir: &std::path::Path) {
-    let conns = env("FUZHI_BENCH_CONNS", 32);
-    let secs = env("FUZHI_BENCH_SECS", 5) as u64;
-    let learners = env("FUZHI_BENCH_LEARNERS", 256);
-    let settings = Settings {
-        database_url: Some(url.to_string()),
-        data_dir: dir.join(engine),
-        addr: "127.0.0.1:0".into(),
-        courses_dir: None,
-        report_refresh_secs: 0,
-        mail: MailSettings {
-            worker: false,
-            ..Default::default()
-        },
-        ..Settings::default()
-    };
-    // The server on threads of its own, as a separate process would be.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let app = Application::build(settings, StartOptions::default())
-                .await
-                .unwrap();
-            tx.send((app.addr().to_string(), app.state())).unwrap();
-            app.run().await.unwrap();
-        })
-    });
-    let (addr, state) = rx.recv().unwrap();
-    let base = format!("http://{addr}");
-    fuzhi::areas::import_csv(&state.db, fuzhi::demo::AREAS.as_bytes())
-        .await
-        .unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("courses");
-    fuzhi::catalog::store::import_dir(&state.db, &root)
-        .await
-        .unwrap();
-    state.content.clear();
-    let lessons: Vec<String> = state
-        .content
-        .published(&state.db, COURSE)
-        .await
-        .unwrap()
-        .unwrap()
-        .lessons
-        .iter()
-        .map(|l| l.slug.clone())
-        .collect();
-    let tokens = common::enrolled_learners(&state, &base, COURSE, "1370000", learners).await;
-    let tokens = Arc::new(tokens);
-    let lessons = Arc::new(lessons);
-    let get = reqwest::Method::GET;
-    let post = reqwest::Method::POST;
-
-    let mut figures = Vec::new();
-    figures.push(
-        measure("/healthz", &base, conns, secs, 1, {
-            let get = get.clone();
-            Arc::new(move |_| (get.clone(), "/healthz".into(), String::new(), None))
-        })
-        .await,
-    );
-    figures.push(
-        measure("lesson page, enrolled learner", &base, conns, secs, 1, {
-            let (get, tokens, lessons) = (get.clone(), tokens.clone(), lessons.clone());
-            Arc::new(move |n| {
-                let l = &lessons[n % lessons.len()];
-                (
-                    get.clone(),
-                    format!("/courses/{COURSE}/lessons/{l}"),
-                    tokens[n % tokens.len()].clone(),
-                    None,
-                )
-            })
-        })
-        .await,
-    );
-    figures.push(
-        measure("GET /api/v1/courses/{slug}", &base, conns, secs, 1, {
-            let (get, tokens) = (get.clone(), tokens.clone());
-            Arc::new(move |n| {
-                (
-                    get.clone(),
-                    format!("/api/v1/courses/{COURSE}"),
-                    tokens[n % tokens.len()].clone(),
-                    None,
-                )
-            })
-        })
-        .await,
-    );
-    for batch in [1usize, 50] {
-        let name = if batch == 1 {
-            "POST /api/v1/events, 1 a request"
-        } else {
-            "POST /api/v1/events, 50 a request"
-        };
-        figures.push(
-            measure(name, &base, conns, secs, batch, {
-                let (post, tokens, lessons) = (post.clone(), tokens.clone(), lessons.clone());
-                Arc::new(move |n| {
-                    let events: Vec<_> = (0..batch)
-                        .map(|i| {
-                            let l = &lessons[(n + i) % lessons.len()];
-                            json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_opened",
-                                "course": COURSE, "lesson": l, "payload": {"seconds": 30}})
-                        })
-                        .collect();
-                    (
-                        post.clone(),
-                        "/api/v1/events".into(),
-                        tokens[n % tokens.len()].clone(),
-                        Some(json!(events)),
-                    )
-                })
-            })
-            .await,
-        );
-    }
-    let floor = figures[0].rps;
-    println!("http {engine}: {conns} connections, {secs} s a figure, {learners} learners");
-    println!(
-        "  {:<36} {:>10} {:>12} {:>8} {:>9} {:>9}",
-        "", "req/s", "items/s", "of /healthz", "p50 ms", "p99 ms"
-    );
-    for f in &figures {
-        println!(
-            "  {:<36} {:>10.0} {:>12.0} {:>10.1}% {:>9.1} {:>9.1}",
-            f.name,
-            f.rps,
-            f.rps * f.items_per_request as f64,
-            100.0 * f.rps / floor,
-            f.p50,
-            f.p99
-        );
-    }
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(|l| l.to_string())
-        })
-        .unwrap_or_default();
-    println!("  after the run (server and clients in one process): {rss}");
+    (lat.len() as f64 / elapsed, pct(0.50), pct(0.99))
 }

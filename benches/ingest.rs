@@ -90,8 +90,15 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
         .unwrap();
     let lessons: Vec<String> = info.lessons.iter().map(|l| l.slug.clone()).collect();
     let http = reqwest::Client::new();
-    let tokens =
-        common::enrolled_learners(&state, &base, "smartphone-basics", "1380000", clients).await;
+    let tokens = common::enrolled_learners(
+        &state.db,
+        &state.secrets.jwt,
+        &base,
+        "smartphone-basics",
+        "1380000",
+        clients,
+    )
+    .await;
     let started = Instant::now();
     let mut handles = Vec::new();
     for t in tokens {

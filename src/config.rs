@@ -45,7 +45,8 @@ pub struct Settings {
     pub report_refresh_secs: u64,
     /// How long a lesson page waits, at most, for the commit of the
     /// `lesson_opened` it records, in milliseconds; past it the page is sent
-    /// and the event commits with its batch.
+    /// and the event commits with its batch. 0 (the default): the page never
+    /// waits for it.
     pub page_view_wait_ms: u64,
 }
 
@@ -119,7 +120,7 @@ impl Default for Settings {
             login_max_failures_pin: 5,
             login_window_secs: 900,
             report_refresh_secs: 60,
-            page_view_wait_ms: 20,
+            page_view_wait_ms: 0,
         }
     }
 }

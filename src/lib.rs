@@ -29,7 +29,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web as aweb};
 
 use crate::app::AppContext;
@@ -165,7 +165,7 @@ impl Application {
                 .wrap(from_fn(web::csrf::csrf))
                 .wrap(from_fn(web::errors::html_errors))
                 .wrap(from_fn(web::middleware::security_headers))
-                .wrap(Compress::default())
+                .wrap(from_fn(web::compress::compress))
                 .wrap(from_fn(web::middleware::request_id))
         })
         .listen(listener)?

@@ -141,7 +141,27 @@ enum MigrateAction {
     Status,
 }
 
+/// Large allocations (an argon2 hash's 19 MiB, a spreadsheet being read)
+/// go straight to the kernel and back when freed, instead of staying in the
+/// allocator's arenas after a sign-in burst: glibc raises its mmap threshold
+/// to the largest block freed, so without a fixed one the second argon2
+/// buffer of each thread stays resident for good. Two arenas are plenty for
+/// a server whose threads are one per core.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn bound_allocator() {
+    // SAFETY: mallopt only changes allocator settings; it is called before
+    // any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn bound_allocator() {}
+
 fn main() -> ExitCode {
+    bound_allocator();
     let cli = Cli::parse();
     if let Command::Courses {
         action: CoursesAction::Check { dir },

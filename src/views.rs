@@ -17,10 +17,13 @@ use handlebars::{
 use rust_embed::RustEmbed;
 use serde::Serialize;
 
+use crate::web::compress::Prepared;
+
 #[derive(RustEmbed)]
 #[folder = "templates/"]
 #[include = "*.hbs"]
 #[include = "*.toml"]
+#[include = "static/*"]
 struct Embedded;
 
 pub const LOCALES: &[&str] = &["zh-CN", "en"];
@@ -31,16 +34,25 @@ pub type Catalog = HashMap<String, HashMap<String, String>>;
 pub struct Views {
     hbs: Handlebars<'static>,
     catalog: Arc<Catalog>,
+    /// The files under `static/` by the name they are served at, which holds
+    /// a hash of their content (`site.3f2a….css`): immutable, so cached by
+    /// browsers for a year and encoded once here.
+    assets: HashMap<String, Arc<Prepared>>,
 }
 
 impl Views {
     pub fn load(dir: Option<&Path>) -> anyhow::Result<Views> {
         let mut files: Vec<(String, String)> = Vec::new();
+        let mut statics: Vec<(String, Vec<u8>)> = Vec::new();
         match dir {
-            Some(d) => collect_dir(d, d, &mut files)?,
+            Some(d) => collect_dir(d, d, &mut files, &mut statics)?,
             None => {
                 for name in Embedded::iter() {
-                    if let Some(f) = Embedded::get(&name) {
+                    if let Some(f) = Embedded::get(&name)
+                        && let Some(file) = name.strip_prefix("static/")
+                    {
+                        statics.push((file.to_string(), f.data.to_vec()));
+                    } else if let Some(f) = Embedded::get(&name) {
                         files.push((
                             name.to_string(),
                             String::from_utf8_lossy(&f.data).into_owned(),
@@ -67,11 +79,30 @@ impl Views {
             anyhow::bail!("templates/locales/{DEFAULT_LOCALE}.toml is missing");
         }
         let catalog = Arc::new(catalog);
+        let mut assets = HashMap::new();
+        let mut urls = HashMap::new();
+        for (file, body) in statics {
+            let (served, content_type) = asset_name(&file, &body);
+            urls.insert(file, format!("/static/{served}"));
+            assets.insert(
+                served,
+                Arc::new(Prepared::with_cache(
+                    content_type,
+                    "public, max-age=31536000, immutable",
+                    body,
+                )),
+            );
+        }
+        hbs.register_helper("asset", Box::new(AssetUrl(urls)));
         hbs.register_helper("t", Box::new(Translate(catalog.clone())));
         hbs.register_helper("eq", Box::new(eq));
         hbs.register_helper("concat", Box::new(concat));
         hbs.register_helper("list", Box::new(list));
-        Ok(Views { hbs, catalog })
+        Ok(Views {
+            hbs,
+            catalog,
+            assets,
+        })
     }
 
     pub fn render<T: Serialize>(&self, name: &str, data: &T) -> anyhow::Result<String> {
@@ -92,17 +123,72 @@ impl Views {
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
     }
+
+    /// A static file by the hashed name it is served at.
+    pub fn asset(&self, served: &str) -> Option<&Arc<Prepared>> {
+        self.assets.get(served)
+    }
 }
 
-fn collect_dir(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> anyhow::Result<()> {
+/// The name a static file is served at (its stem, 12 hex digits of its
+/// SHA-256, its extension) and its content type.
+fn asset_name(file: &str, body: &[u8]) -> (String, &'static str) {
+    use sha2::{Digest, Sha256};
+    let hash = hex::encode(&Sha256::digest(body)[..6]);
+    let (stem, ext) = file.rsplit_once('.').unwrap_or((file, ""));
+    let content_type = match ext {
+        "css" => "text/css; charset=utf-8",
+        "js" => "application/javascript; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "webmanifest" => "application/manifest+json",
+        _ => "application/octet-stream",
+    };
+    (format!("{stem}.{hash}.{ext}"), content_type)
+}
+
+/// `{{asset "site.css"}}`: the URL a static file is served at.
+struct AssetUrl(HashMap<String, String>);
+
+impl handlebars::HelperDef for AssetUrl {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let file = h
+            .param(0)
+            .and_then(|v| v.value().as_str())
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex("asset", 0))?;
+        let url = self
+            .0
+            .get(file)
+            .ok_or_else(|| RenderErrorReason::Other(format!("no static file {file:?}")))?;
+        out.write(url)?;
+        Ok(())
+    }
+}
+
+fn collect_dir(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<(String, String)>,
+    statics: &mut Vec<(String, Vec<u8>)>,
+) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let p = entry?.path();
+        let rel = p.strip_prefix(root)?.to_string_lossy().replace('\\', "/");
         if p.is_dir() {
-            collect_dir(root, &p, out)?;
+            collect_dir(root, &p, out, statics)?;
+        } else if let Some(file) = rel.strip_prefix("static/") {
+            statics.push((file.to_string(), std::fs::read(&p)?));
         } else if let Some(ext) = p.extension().and_then(|e| e.to_str())
             && (ext == "hbs" || ext == "toml")
         {
-            let rel = p.strip_prefix(root)?.to_string_lossy().replace('\\', "/");
             out.push((rel, std::fs::read_to_string(&p)?));
         }
     }

@@ -1,13 +1,16 @@
 //! What the HTTP benchmarks share: learners enrolled in a course through the
 //! API, each with a session token.
 
-use fuzhi::app::AppContext;
+use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
 use serde_json::json;
 
 /// `n` learners (logins `{prefix}NNNN`, 11 digits) of one demo village,
-/// enrolled in `course` through the API of the server at `base`; their tokens.
+/// made in the database `db` and enrolled in `course` through the API of the
+/// server at `base` (which signs with `jwt`); their tokens.
 pub async fn enrolled_learners(
-    state: &AppContext,
+    db: &DatabaseConnection,
+    jwt: &SecretString,
     base: &str,
     course: &str,
     prefix: &str,
@@ -17,7 +20,7 @@ pub async fn enrolled_learners(
     let mut tokens = Vec::new();
     for i in 0..n {
         let u = fuzhi::accounts::users::create(
-            &state.db,
+            db,
             None,
             &fuzhi::accounts::users::NewUser {
                 login: format!("{prefix}{i:04}"),
@@ -31,7 +34,7 @@ pub async fn enrolled_learners(
         .await
         .unwrap();
         let t = fuzhi::accounts::tokens::issue(
-            &state.secrets.jwt,
+            jwt,
             u.id,
             0,
             fuzhi::accounts::tokens::Purpose::Session,

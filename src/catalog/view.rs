@@ -239,18 +239,6 @@ pub async fn course_view(
     Ok((info, view))
 }
 
-/// One lesson of a course `actor` may see, in `lang`.
-pub async fn lesson_view(
-    ctx: &AppContext,
-    actor: &Actor,
-    course: &str,
-    lesson: &str,
-    lang: &str,
-) -> AppResult<LessonView> {
-    let info = visible(&ctx.db, &ctx.content, actor, course).await?;
-    LessonView::build(&info, lesson, lang)
-}
-
 /// One quiz of a course `actor` may see, in `lang`.
 pub async fn quiz_view(
     ctx: &AppContext,

@@ -2,8 +2,9 @@
 //! with their answer keys, tasks), loaded in a handful of queries and cached
 //! per process until a course is published again.
 
+use std::any::Any;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -27,6 +28,51 @@ pub struct CourseInfo {
     pub competences: Vec<competence::Model>,
     pub quizzes: Vec<QuizInfo>,
     pub tasks: Vec<task::Model>,
+    /// Answers made once from this version and kept with it (a JSON view in
+    /// one language, serialized and compressed): it is immutable, so they
+    /// are too, and they go when a new version replaces it in the cache.
+    pub memo: Memo,
+}
+
+/// Values computed once from an immutable course version, by key. The web
+/// layer keeps its prepared answers here; a key names what a value shows
+/// (`course:zh-CN`, `lesson:wifi:en`), so the keys are bounded by the
+/// version's lessons and quizzes times the languages.
+#[derive(Default)]
+pub struct Memo(Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>);
+
+impl Memo {
+    /// The value under `key`, made by `make` the first time. Two requests
+    /// may both make it; one keeps its value.
+    pub fn get_or_try<T: Any + Send + Sync, E>(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> Result<T, E>,
+    ) -> Result<Arc<T>, E> {
+        let found = self.0.lock().ok().and_then(|m| m.get(key).cloned());
+        if let Some(v) = found.and_then(|v| v.downcast::<T>().ok()) {
+            return Ok(v);
+        }
+        let v = Arc::new(make()?);
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(key.to_string(), v.clone());
+        }
+        Ok(v)
+    }
+}
+
+/// A copy starts empty: what was memoized belongs to the original.
+impl Clone for Memo {
+    fn clone(&self) -> Self {
+        Memo::default()
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map_or(0, |m| m.len());
+        write!(f, "Memo({n} entries)")
+    }
 }
 
 impl CourseInfo {
@@ -185,6 +231,7 @@ pub async fn load(db: &impl ConnectionTrait, row: course::Model) -> AppResult<Co
         texts,
         competences,
         tasks,
+        memo: Memo::default(),
     })
 }
 
@@ -262,6 +309,7 @@ pub(crate) mod tests {
                 quiz(3, "stray", "post", Some("one")),
             ],
             tasks: vec![],
+            memo: Memo::default(),
         }
     }
 

@@ -573,11 +573,12 @@ pub async fn record(
 }
 
 /// Records that `learner` opened `lesson` of `course` (a lesson page she is
-/// enrolled in, already checked by the page) through the writer, and waits
-/// for its commit at most `page_view_wait_ms`: past it the page goes out and
-/// the event commits with its batch. A page view is not acknowledged to
-/// anyone, so one still waiting when the process dies is the only kind of
-/// event that can be lost.
+/// enrolled in, already checked by the page) through the writer. By default
+/// (`page_view_wait_ms` = 0) the page does not wait: the view commits with
+/// the writer's next batch, milliseconds later, long before the learner's
+/// next click. With a wait set, the page waits for the commit at most that
+/// long. A page view is not acknowledged to anyone, so one still queued when
+/// the process dies is the only kind of event that can be lost.
 pub async fn page_view(
     ctx: &AppContext,
     learner: &Actor,
@@ -594,6 +595,9 @@ pub async fn page_view(
         payload: serde_json::json!({}),
     };
     let answer = ctx.events.submit(learner, "web", vec![v], now).await?;
+    if ctx.settings.page_view_wait_ms == 0 {
+        return Ok(());
+    }
     let wait = std::time::Duration::from_millis(ctx.settings.page_view_wait_ms);
     match tokio::time::timeout(wait, answer).await {
         Ok(Ok(Err(e))) => tracing::warn!(error = %e, "a page view was not recorded"),

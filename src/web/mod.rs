@@ -1,6 +1,7 @@
 //! The HTTP face: HTML pages for people and the JSON API under `/api/v1`.
 //! Handlers stay thin: parse, authorize, call a domain service, render.
 
+pub mod compress;
 pub mod csrf;
 pub mod errors;
 pub mod extract;

@@ -9,6 +9,7 @@ mod browser;
 mod course_check;
 mod crash;
 mod dashboard;
+mod delivery;
 mod foundation;
 mod households;
 mod households_core;

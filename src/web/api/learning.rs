@@ -3,15 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::app::AppContext;
 use crate::catalog::view::{self, CourseSummary};
 use crate::error::{AppError, AppResult};
+use crate::learning::content::CourseInfo;
 use crate::learning::{certificates, classes, enroll, events, progress, tasks};
 use crate::policy::Action;
+use crate::web::compress::Prepared;
 use crate::web::extract::{CurrentUser, Locale};
 
 type State = web::Data<AppContext>;
@@ -27,25 +29,52 @@ pub async fn courses(state: State, user: CurrentUser, locale: Locale) -> AppResu
     Ok(HttpResponse::Ok().json(json!({"total": items.len(), "items": items})))
 }
 
+/// A JSON view of a course version. A published version is immutable, so
+/// its views are serialized and compressed once and kept with it (with an
+/// `ETag`); a draft one is made for each request.
+fn version_json<T: serde::Serialize>(
+    req: &HttpRequest,
+    info: &CourseInfo,
+    key: &str,
+    make: impl FnOnce() -> AppResult<T>,
+) -> AppResult<HttpResponse> {
+    if info.course.status != "published" {
+        return Ok(HttpResponse::Ok().json(make()?));
+    }
+    let prepared = info.memo.get_or_try(key, || -> AppResult<Prepared> {
+        let body = serde_json::to_vec(&make()?).map_err(|e| AppError::Internal(e.into()))?;
+        Ok(Prepared::new("application/json", body))
+    })?;
+    Ok(prepared.respond(req))
+}
+
 pub async fn course(
     state: State,
     user: CurrentUser,
     locale: Locale,
+    req: HttpRequest,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let (_, view) = view::course_view(&state, &user.actor, &path, locale.0).await?;
-    Ok(HttpResponse::Ok().json(view))
+    let info = view::visible(&state.db, &state.content, &user.actor, &path).await?;
+    let lang = locale.0;
+    version_json(&req, &info, &format!("course:{lang}"), || {
+        Ok(view::CourseView::build(&info, lang))
+    })
 }
 
 pub async fn lesson(
     state: State,
     user: CurrentUser,
     locale: Locale,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (slug, lesson) = path.into_inner();
-    let view = view::lesson_view(&state, &user.actor, &slug, &lesson, locale.0).await?;
-    Ok(HttpResponse::Ok().json(view))
+    let info = view::visible(&state.db, &state.content, &user.actor, &slug).await?;
+    let lang = locale.0;
+    version_json(&req, &info, &format!("lesson:{lesson}:{lang}"), || {
+        view::LessonView::build(&info, &lesson, lang)
+    })
 }
 
 pub async fn quiz(

@@ -1,9 +1,9 @@
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::Page;
 use crate::app::AppContext;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::web::extract::{Locale, MaybeUser};
 
 /// Staff go to their desk; learners see "continue where you left off" and the
@@ -36,4 +36,14 @@ pub async fn home(
         .set("catalog", catalog)
         .set("resume", resume)
         .render(&state, "pages/home")
+}
+
+/// A static file (the stylesheet) by its content-hashed name: immutable.
+pub async fn asset(
+    state: web::Data<AppContext>,
+    req: HttpRequest,
+    file: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let prepared = state.views.asset(&file).ok_or(AppError::NotFound)?;
+    Ok(prepared.respond(&req))
 }
