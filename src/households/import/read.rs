@@ -7,6 +7,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader};
 
+use super::unpack::{self, long_cell};
 use super::{FileKind, RowError};
 
 /// Read access to one row's cells; a missing cell reads as "".
@@ -32,6 +33,19 @@ pub(super) trait Sink {
     /// Returns false to stop reading (the header is unusable).
     fn header(&mut self, row: usize, cells: &[&str]) -> bool;
     fn row<C: Cells + ?Sized>(&mut self, row: usize, cells: &C);
+}
+
+/// The first cell of a row longer than a cell may be, named by its column's
+/// header (or its position).
+fn first_long<'a>(row: usize, header: &[String], cells: impl Iterator<Item = &'a str>) -> Option<RowError> {
+    cells.enumerate().find_map(|(i, c)| {
+        let column = header
+            .get(i)
+            .filter(|h| !h.trim().is_empty())
+            .cloned()
+            .unwrap_or_else(|| format!("column {}", i + 1));
+        long_cell(row, &column, c)
+    })
 }
 
 /// A problem with the file as a whole is reported on row 0.
@@ -82,6 +96,7 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
         .from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
     let mut seen_header = false;
+    let mut header: Vec<String> = Vec::new();
     let bytes = text.as_bytes();
     let (mut line, mut counted_to) = (1usize, 0usize);
     loop {
@@ -116,10 +131,14 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
             .count();
         counted_to = start;
         let row = line;
+        if let Some(e) = first_long(row, &header, record.iter()) {
+            return Err(vec![e]);
+        }
         if seen_header {
             sink.row(row, &record);
         } else {
             seen_header = true;
+            header = record.iter().map(str::to_string).collect();
             let cells: Vec<&str> = record.iter().collect();
             if !sink.header(row, &cells) {
                 return Ok(());
@@ -133,6 +152,7 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
 }
 
 fn read_workbook<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
+    unpack::check(bytes)?;
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|_| file_error("not a readable XLSX workbook"))?;
     let range = match book.worksheet_range_at(0) {
@@ -143,6 +163,7 @@ fn read_workbook<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError
     let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
     let mut cells: Vec<Cow<'_, str>> = Vec::new();
     let mut seen_header = false;
+    let mut header: Vec<String> = Vec::new();
     for (i, row_cells) in range.rows().enumerate() {
         cells.clear();
         cells.extend(row_cells.iter().map(cell_text));
@@ -150,10 +171,14 @@ fn read_workbook<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError
             continue;
         }
         let row = first_row + i + 1;
+        if let Some(e) = first_long(row, &header, cells.iter().map(|c| c.as_ref())) {
+            return Err(vec![e]);
+        }
         if seen_header {
             sink.row(row, cells.as_slice());
         } else {
             seen_header = true;
+            header = cells.iter().map(|c| c.to_string()).collect();
             let header: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
             if !sink.header(row, &header) {
                 return Ok(());

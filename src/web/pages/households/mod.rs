@@ -123,7 +123,7 @@ fn error_list(state: &AppContext, lang: &str, e: &RegistryError) -> Option<(Valu
             ),
             StatusCode::UNPROCESSABLE_ENTITY,
         )),
-        RegistryError::Conflict(m) => Some((
+        RegistryError::Conflict(m) | RegistryError::Elsewhere(m, _) => Some((
             json!([{"field": "", "message": say(state, lang, m)}]),
             StatusCode::CONFLICT,
         )),
