@@ -189,7 +189,8 @@ async fn write_plan(
                     .english(),
             ));
             clashes.push(Clash {
-                what: format!("ID number ending {}", m.id.last4),
+                kind: "id_number",
+                number: m.id.last4.clone(),
                 existing_household: *id,
                 existing_area: area.clone(),
                 wanted_area: h.area_code.clone(),
@@ -222,7 +223,8 @@ async fn write_plan(
             format!("registry number {} is already registered", h.registry_no)
         } else {
             clashes.push(Clash {
-                what: format!("registry number {}", h.registry_no),
+                kind: "registry_no",
+                number: h.registry_no.clone(),
                 existing_household: *id,
                 existing_area: area.clone(),
                 wanted_area: h.area_code.clone(),

@@ -10,6 +10,7 @@ mod course_check;
 mod crash;
 mod dashboard;
 mod foundation;
+mod hardening;
 mod households;
 mod households_core;
 mod learning;

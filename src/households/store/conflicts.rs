@@ -20,8 +20,10 @@ use crate::policy::Actor;
 /// What was refused, for the audit row.
 #[derive(Debug, Clone)]
 pub struct Clash {
-    /// "ID number ending 1234" or "registry number 53…".
-    pub what: String,
+    /// `id_number` or `registry_no`.
+    pub kind: &'static str,
+    /// The last four characters of the ID number, or the registry number.
+    pub number: String,
     pub existing_household: i64,
     pub existing_area: String,
     /// The area the refused record was for.
@@ -56,9 +58,14 @@ pub async fn record(
                 entity: super::ENTITY,
                 entity_id: Some(c.existing_household.to_string()),
                 area_code: covering_area(&c.existing_area, &c.wanted_area),
+                after: Some(serde_json::json!({
+                    "kind": c.kind, "number": c.number, "wanted_area": c.wanted_area,
+                    "existing_area": c.existing_area, "household": c.existing_household,
+                })),
                 reason: Some(format!(
-                    "{} was refused for a household of area {}: household {} of area {} has it",
-                    c.what, c.wanted_area, c.existing_household, c.existing_area
+                    "{} {} was refused for a household of area {}: household {} of area {} has it",
+                    if c.kind == "id_number" { "ID number ending" } else { "registry number" },
+                    c.number, c.wanted_area, c.existing_household, c.existing_area
                 )),
                 ..Default::default()
             },

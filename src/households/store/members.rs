@@ -88,10 +88,8 @@ pub(super) async fn check_ids_free(
         .iter()
         .filter(|e| !actor.in_scope(Some(&e.area_code)))
         .map(|e| Clash {
-            what: format!(
-                "ID number ending {}",
-                e.id_last4.clone().unwrap_or_default()
-            ),
+            kind: "id_number",
+            number: e.id_last4.clone().unwrap_or_default(),
             existing_household: e.household_id,
             existing_area: e.area_code.clone(),
             wanted_area: area.to_owned(),

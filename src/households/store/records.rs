@@ -91,7 +91,8 @@ async fn check_registry_free(
     Err(RegistryError::Elsewhere(
         Msg::new("hh.err.registry_elsewhere").with("registry", registry_no),
         vec![Clash {
-            what: format!("registry number {registry_no}"),
+            kind: "registry_no",
+            number: registry_no.to_owned(),
             existing_household: h.id,
             existing_area: h.area_code,
             wanted_area: area.to_owned(),
