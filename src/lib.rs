@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod app;
 pub mod areas;
 pub mod audit;
+pub mod backup;
 pub mod catalog;
 pub mod config;
 pub mod courses;
