@@ -41,7 +41,11 @@ pub struct Restored {
 
 /// The file of a `sqlite:` URL; an error naming the other engines' tools.
 fn sqlite_file(url: &str, verb: &str) -> anyhow::Result<PathBuf> {
-    let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
+    let scheme = url
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let safe = crate::db::redact_url(url);
     match scheme.as_str() {
         "sqlite" => {}

@@ -143,7 +143,11 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(l.fail("k", 3), None);
         }
-        assert_eq!(l.fail("k", 3), Some(120), "the second lockout is twice as long");
+        assert_eq!(
+            l.fail("k", 3),
+            Some(120),
+            "the second lockout is twice as long"
+        );
         assert!(l.locked("other").is_none());
         l.clock.advance(MAX_LOCK_SECS + 1);
         assert_eq!(l.fail("k", 3), None, "a quiet day forgets the key");

@@ -69,9 +69,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> WebError {
 pub fn form_error(err: actix_web::error::UrlencodedError) -> WebError {
     use actix_web::error::UrlencodedError as E;
     match err {
-        E::Overflow { limit, .. } => {
-            WebError::TooLarge(format!("the form is over {limit} bytes"))
-        }
+        E::Overflow { limit, .. } => WebError::TooLarge(format!("the form is over {limit} bytes")),
         other => AppError::BadRequest(format!("invalid form: {other}")).into(),
     }
 }

@@ -220,15 +220,27 @@ mod tests {
         let none: Vec<String> = vec![];
         let proxy = vec!["10.0.0.0/8".to_string(), "192.0.2.7".to_string()];
         // Off by default: the header is anyone's to send.
-        assert_eq!(forwarded_client(ip("10.1.1.1"), "203.0.113.9", &none), ip("10.1.1.1"));
+        assert_eq!(
+            forwarded_client(ip("10.1.1.1"), "203.0.113.9", &none),
+            ip("10.1.1.1")
+        );
         // A peer that is not a trusted proxy is the client.
-        assert_eq!(forwarded_client(ip("198.51.100.1"), "203.0.113.9", &proxy), ip("198.51.100.1"));
+        assert_eq!(
+            forwarded_client(ip("198.51.100.1"), "203.0.113.9", &proxy),
+            ip("198.51.100.1")
+        );
         // Behind the proxy: the nearest untrusted hop; a forged left part is ignored.
         assert_eq!(
             forwarded_client(ip("10.1.1.1"), "1.2.3.4, 203.0.113.9, 192.0.2.7", &proxy),
             ip("203.0.113.9")
         );
-        assert_eq!(forwarded_client(ip("192.0.2.7"), "", &proxy), ip("192.0.2.7"));
-        assert_eq!(forwarded_client(ip("10.1.1.1"), "junk", &proxy), ip("10.1.1.1"));
+        assert_eq!(
+            forwarded_client(ip("192.0.2.7"), "", &proxy),
+            ip("192.0.2.7")
+        );
+        assert_eq!(
+            forwarded_client(ip("10.1.1.1"), "junk", &proxy),
+            ip("10.1.1.1")
+        );
     }
 }

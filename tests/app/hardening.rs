@@ -257,10 +257,19 @@ proxy_test!(one_address_is_limited_across_logins);
 
 async fn forwarded_for_is_ignored_without_a_trusted_proxy(app: TestApp) {
     app.people().await;
-    assert!(app.state.settings.trusted_proxies.is_empty(), "off by default");
+    assert!(
+        app.state.settings.trusted_proxies.is_empty(),
+        "off by default"
+    );
     for i in 0..10 {
         // A new forged address each time: all the same peer.
-        login_from(&app, &format!("203.0.113.{i}"), "official1", "wrong-password").await;
+        login_from(
+            &app,
+            &format!("203.0.113.{i}"),
+            "official1",
+            "wrong-password",
+        )
+        .await;
     }
     assert_eq!(
         login_from(&app, "198.51.100.7", "official1", PASSWORD)
@@ -274,7 +283,11 @@ engine_test!(forwarded_for_is_ignored_without_a_trusted_proxy);
 
 // ---- 3. open redirect ---------------------------------------------------------------
 
-async fn sign_in_with_next(app: &TestApp, client: &reqwest::Client, next: &str) -> reqwest::Response {
+async fn sign_in_with_next(
+    app: &TestApp,
+    client: &reqwest::Client,
+    next: &str,
+) -> reqwest::Response {
     let page = client
         .get(app.url("/login"))
         .send()
@@ -559,7 +572,10 @@ async fn another_areas_numbers_are_not_revealed(app: TestApp) {
         .await;
     assert_eq!(s, 409, "{v}");
     let m = v["error"]["message"].as_str().unwrap();
-    assert!(m.contains("cannot be used here") && !m.contains("registered"), "{m}");
+    assert!(
+        m.contains("cannot be used here") && !m.contains("registered"),
+        "{m}"
+    );
     // And in a file: the row says the same.
     let csv = template
         .replacen("5301020000001", "IN-8", 1)
@@ -567,7 +583,10 @@ async fn another_areas_numbers_are_not_revealed(app: TestApp) {
     let (s, v) = import_bytes(&app, &official, csv.into_bytes()).await;
     assert_eq!(s, 422, "{v}");
     let m = v["error"]["errors"][0]["message"].as_str().unwrap();
-    assert!(m.contains("cannot be used here") && !m.contains("registered"), "{v}");
+    assert!(
+        m.contains("cannot be used here") && !m.contains("registered"),
+        "{v}"
+    );
     assert_eq!(app.count("household").await, 1, "nothing written");
 
     // Each clash is recorded under the county, which covers both townships.
@@ -633,7 +652,11 @@ async fn https_means_secure_cookies_and_hsts(engine: Engine) {
     let res = plain
         .post(app.url("/login"))
         .header("cookie", format!("fz_pre={pre}"))
-        .form(&[("csrf", pre.as_str()), ("login", "admin1"), ("password", PASSWORD)])
+        .form(&[
+            ("csrf", pre.as_str()),
+            ("login", "admin1"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -645,7 +668,10 @@ async fn https_means_secure_cookies_and_hsts(engine: Engine) {
         .map(|v| v.to_str().unwrap().to_string())
         .find(|c| c.starts_with("fz_session="))
         .unwrap();
-    assert!(session.contains("Secure") && session.contains("HttpOnly"), "{session}");
+    assert!(
+        session.contains("Secure") && session.contains("HttpOnly"),
+        "{session}"
+    );
     app.finish().await;
 }
 
@@ -738,7 +764,11 @@ async fn backup_while_writing_keeps_every_acknowledged_event() {
             .await;
         let token = app.token(id).await;
         let (s, _) = app
-            .post_json(&format!("/api/v1/courses/{course}/enroll"), &token, json!({}))
+            .post_json(
+                &format!("/api/v1/courses/{course}/enroll"),
+                &token,
+                json!({}),
+            )
             .await;
         assert!(s < 300);
         let (acked, stop, url) = (acked.clone(), stop.clone(), app.url("/api/v1/events"));
@@ -775,14 +805,21 @@ async fn backup_while_writing_keeps_every_acknowledged_event() {
     })
     .await
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let during = acked.lock().unwrap().len() - before.len();
     stop.store(true, Ordering::Relaxed);
     for w in writers {
         w.await.unwrap();
     }
     assert!(backup_dir.join("fuzhi.db").is_file());
-    assert!(backup_dir.join("id-hmac.key").is_file(), "the keys go with it");
+    assert!(
+        backup_dir.join("id-hmac.key").is_file(),
+        "the keys go with it"
+    );
 
     // Restore into a new place, as on a new machine.
     let elsewhere = tempfile::tempdir().unwrap();
@@ -791,14 +828,26 @@ async fn backup_while_writing_keeps_every_acknowledged_event() {
         "sqlite://{}?mode=rwc",
         elsewhere.path().join("restored.db").display()
     );
-    let out = fuzhi_command(&["restore", backup_dir.to_str().unwrap()], &new_url, &new_data);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = fuzhi_command(
+        &["restore", backup_dir.to_str().unwrap()],
+        &new_url,
+        &new_data,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         std::fs::read(new_data.join("id-hmac.key")).unwrap(),
         std::fs::read(data_dir.join("id-hmac.key")).unwrap()
     );
     // Restoring over a database needs --replace.
-    let out = fuzhi_command(&["restore", backup_dir.to_str().unwrap()], &new_url, &new_data);
+    let out = fuzhi_command(
+        &["restore", backup_dir.to_str().unwrap()],
+        &new_url,
+        &new_data,
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--replace"));
 
@@ -811,7 +860,11 @@ async fn backup_while_writing_keeps_every_acknowledged_event() {
         .map(|e| e.id.to_string())
         .collect();
     let lost: Vec<&String> = before.iter().filter(|id| !stored.contains(*id)).collect();
-    assert!(lost.is_empty(), "{} acknowledged events lost: {lost:?}", lost.len());
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged events lost: {lost:?}",
+        lost.len()
+    );
     eprintln!(
         "{} events acknowledged before the backup, {during} while it ran, {} in the copy",
         before.len(),

@@ -37,7 +37,11 @@ pub(super) trait Sink {
 
 /// The first cell of a row longer than a cell may be, named by its column's
 /// header (or its position).
-fn first_long<'a>(row: usize, header: &[String], cells: impl Iterator<Item = &'a str>) -> Option<RowError> {
+fn first_long<'a>(
+    row: usize,
+    header: &[String],
+    cells: impl Iterator<Item = &'a str>,
+) -> Option<RowError> {
     cells.enumerate().find_map(|(i, c)| {
         let column = header
             .get(i)

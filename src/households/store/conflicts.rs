@@ -64,8 +64,15 @@ pub async fn record(
                 })),
                 reason: Some(format!(
                     "{} {} was refused for a household of area {}: household {} of area {} has it",
-                    if c.kind == "id_number" { "ID number ending" } else { "registry number" },
-                    c.number, c.wanted_area, c.existing_household, c.existing_area
+                    if c.kind == "id_number" {
+                        "ID number ending"
+                    } else {
+                        "registry number"
+                    },
+                    c.number,
+                    c.wanted_area,
+                    c.existing_household,
+                    c.existing_area
                 )),
                 ..Default::default()
             },

@@ -9,8 +9,8 @@ use sea_orm::{
     EntityTrait, QueryFilter,
 };
 
-use super::inputs::MemberInput;
 use super::conflicts::{Clash, settle};
+use super::inputs::MemberInput;
 use super::records::find_in_scope;
 use super::snapshots::{log_members, members_of};
 use super::{hasher, validate};

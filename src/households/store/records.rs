@@ -12,8 +12,8 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::inputs::{Detail, HouseholdPatch, LinkedLearner, MemberView, NewHousehold};
 use super::conflicts::{Clash, settle};
+use super::inputs::{Detail, HouseholdPatch, LinkedLearner, MemberView, NewHousehold};
 use super::members::{check_ids_free, member_model, unlink_members};
 use super::snapshots::{log, members_of, snapshot};
 use super::validate::{self, FieldsInput};
