@@ -29,17 +29,25 @@ pub struct Settings {
     pub courses_dir: Option<PathBuf>,
     /// Read templates from this folder instead of the embedded copies (development).
     pub templates_dir: Option<PathBuf>,
-    /// Send `Secure` cookies (set when served over HTTPS).
-    pub secure_cookies: bool,
+    /// Send `Secure` cookies. Unset: yes when `base_url` is https.
+    pub secure_cookies: Option<bool>,
     /// Connection pool size; 0 sizes it from the cores (`pool_size`).
     pub db_max_connections: u32,
     pub admin_login: Option<String>,
     pub admin_password: Option<SecretString>,
     pub mail: MailSettings,
-    /// Sign-in attempts allowed per login, and per client address, in one window.
+    /// Wrong passwords (PINs) allowed for one login from one client address
+    /// in one window; past it that pair is locked for the window, and twice as
+    /// long at each lockout after that (up to a day).
     pub login_max_failures: u32,
     pub login_max_failures_pin: u32,
+    /// Wrong sign-ins allowed from one client address, whatever the logins.
+    pub login_max_failures_per_address: u32,
     pub login_window_secs: u64,
+    /// Reverse proxies (IP addresses or CIDR ranges) whose `X-Forwarded-For`
+    /// names the client. Empty (the default): the peer address is the client
+    /// and the header is ignored, since anyone can send it.
+    pub trusted_proxies: Vec<String>,
     /// How often `serve` refreshes the report rollup, in seconds (0: never;
     /// tests call `reports::rollup::run_once` themselves).
     pub report_refresh_secs: u64,
@@ -111,14 +119,16 @@ impl Default for Settings {
             learner_token_days: 30,
             courses_dir: Some(PathBuf::from("./courses")),
             templates_dir: None,
-            secure_cookies: false,
+            secure_cookies: None,
             db_max_connections: 0,
             admin_login: None,
             admin_password: None,
             mail: MailSettings::default(),
             login_max_failures: 10,
             login_max_failures_pin: 5,
+            login_max_failures_per_address: 50,
             login_window_secs: 900,
+            trusted_proxies: Vec::new(),
             report_refresh_secs: 60,
             page_view_wait_ms: 0,
         }
@@ -203,6 +213,18 @@ impl Settings {
             .unwrap_or_else(|| format!("http://{}", self.addr))
             .trim_end_matches('/')
             .to_string()
+    }
+
+    /// Whether people reach the server over HTTPS (`base_url` says so).
+    pub fn is_https(&self) -> bool {
+        self.base_url
+            .as_deref()
+            .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"))
+    }
+
+    /// `Secure` on cookies: as set, else when served over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies.unwrap_or_else(|| self.is_https())
     }
 
     /// The given secrets, or ones generated once into the data folder.

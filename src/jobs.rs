@@ -168,7 +168,7 @@ pub async fn outbox(
     let total = query.clone().count(db).await?;
     let items = query
         .order_by_desc(mail_outbox::Column::Id)
-        .offset(page.saturating_sub(1) * per_page)
+        .offset(crate::paging::offset(page, per_page))
         .limit(per_page)
         .all(db)
         .await?;

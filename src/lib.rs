@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod app;
 pub mod areas;
 pub mod audit;
+pub mod backup;
 pub mod catalog;
 pub mod config;
 pub mod courses;
@@ -20,8 +21,10 @@ pub mod households;
 pub mod jobs;
 pub mod learning;
 pub mod mail;
+pub mod paging;
 pub mod policy;
 pub mod reports;
+pub mod spreadsheet;
 pub mod views;
 pub mod web;
 
@@ -143,16 +146,12 @@ impl Application {
                 .app_data(
                     aweb::JsonConfig::default()
                         .limit(4 << 20)
-                        .error_handler(|err, _| {
-                            error::AppError::BadRequest(format!("invalid JSON: {err}")).into()
-                        }),
+                        .error_handler(|err, _| web::errors::json_error(err).into()),
                 )
                 .app_data(
                     aweb::FormConfig::default()
                         .limit(1 << 20)
-                        .error_handler(|err, _| {
-                            error::AppError::BadRequest(format!("invalid form: {err}")).into()
-                        }),
+                        .error_handler(|err, _| web::errors::form_error(err).into()),
                 )
                 .app_data(aweb::QueryConfig::default().error_handler(|err, _| {
                     error::AppError::BadRequest(format!("invalid query: {err}")).into()

@@ -58,6 +58,19 @@ enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// Copy the database (SQLite: online, while the server serves) and the
+    /// data folder's keys into an empty folder. PostgreSQL/MariaDB: see the
+    /// README, Backups.
+    Backup { dir: PathBuf },
+    /// Put a backup made by `fuzhi backup` in place of the database; stop the
+    /// server first.
+    Restore {
+        dir: PathBuf,
+        /// Replace the database (and keys) that are there; the old ones are
+        /// kept beside them.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Apply, revert or list database migrations.
     Migrate {
         #[arg(value_enum, default_value = "up")]
@@ -303,6 +316,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     county,
                 },
         } => demo_generate(households, seed, out, &county)?,
+        Command::Backup { dir } => {
+            let b = fuzhi::backup::backup(&settings, &dir).await?;
+            println!(
+                "backup written to {} ({} bytes){}",
+                b.file.display(),
+                b.bytes,
+                if b.keys.is_empty() {
+                    "; no key file in the data folder: keep the keys your settings give".to_string()
+                } else {
+                    format!(", with {}", b.keys.join(", "))
+                }
+            );
+        }
+        Command::Restore { dir, replace } => {
+            let r = fuzhi::backup::restore(&settings, &dir, replace).await?;
+            println!("restored into {}", r.database.display());
+            if let Some(k) = r.kept {
+                println!("the database that was there is kept as {}", k.display());
+            }
+            if !r.keys.is_empty() {
+                println!("keys restored: {}", r.keys.join(", "));
+            }
+        }
         Command::Migrate { action } => {
             let db = fuzhi::db::connect(&settings.database_url(), 1).await?;
             match action {

@@ -34,6 +34,10 @@ impl From<sea_orm::DbErr> for SignInError {
     }
 }
 
+/// How many times its own limit a login may fail in a window, summed over
+/// every address, before addresses that failed for it are held off.
+const SPREAD_FACTOR: u32 = 5;
+
 pub struct SignedIn {
     pub user: app_user::Model,
     pub token: String,
@@ -71,14 +75,22 @@ pub async fn sign_in(
     } else {
         settings.login_max_failures
     };
-    let lkey = format!("l:{}", login_key.as_str());
-    let ikey = format!("i:{ip}");
-    let per_ip = settings.login_max_failures.saturating_mul(5);
-    if let Some(wait) = limiter
-        .blocked(&lkey, per_login)
-        .or_else(|| limiter.blocked(&ikey, per_ip))
-    {
+    // Never keyed by the login alone: that would let anyone lock anyone out.
+    let pair = format!("la:{}|{ip}", login_key.as_str());
+    let addr = format!("a:{ip}");
+    let whole = format!("l:{}", login_key.as_str());
+    let per_address = settings.login_max_failures_per_address.max(1);
+    if let Some(wait) = limiter.locked(&pair).or_else(|| limiter.locked(&addr)) {
         return Err(SignInError::Locked { retry_after: wait });
+    }
+    // A login under attack from many addresses: an address that has already
+    // failed for it gets no more tries this window. Addresses that have not
+    // been failing (its owner's) are not concerned.
+    let spread = per_login.saturating_mul(SPREAD_FACTOR);
+    if limiter.failures(&whole) >= spread && limiter.failures(&pair) > 0 {
+        return Err(SignInError::Locked {
+            retry_after: settings.login_window_secs.max(1),
+        });
     }
     let hash = user
         .as_ref()
@@ -88,18 +100,15 @@ pub async fn sign_in(
     let user = match user {
         Some(u) if ok && u.disabled_at.is_none() => u,
         other => {
-            let n = limiter.fail(&lkey);
-            limiter.fail(&ikey);
-            if n == per_login {
-                tracing::warn!(login = %login_key.masked(), %ip, failures = n, "sign-in locked for this login until the window ends");
-            }
+            let entity_id = other.as_ref().map(|u| u.id.to_string());
+            let area_code = other.as_ref().and_then(|u| u.area_code.clone());
             audit::record(
                 db,
                 Audit::SignInFailed,
                 Entry {
                     entity: "user",
-                    entity_id: other.as_ref().map(|u| u.id.to_string()),
-                    area_code: other.as_ref().and_then(|u| u.area_code.clone()),
+                    entity_id: entity_id.clone(),
+                    area_code: area_code.clone(),
                     reason: Some(if other.as_ref().is_some_and(|u| u.disabled_at.is_some()) {
                         "account disabled".into()
                     } else {
@@ -110,10 +119,36 @@ pub async fn sign_in(
                 },
             )
             .await?;
+            limiter.fail(&whole, u32::MAX);
+            let locks = [
+                limiter
+                    .fail(&pair, per_login)
+                    .map(|s| (s, format!("{} from this address", login_key.masked()))),
+                limiter
+                    .fail(&addr, per_address)
+                    .map(|s| (s, "every login from this address".to_string())),
+            ];
+            // One audit row per lockout; attempts refused while locked write none.
+            for (secs, what) in locks.into_iter().flatten() {
+                tracing::warn!(login = %login_key.masked(), %ip, lock_secs = secs, "sign-in locked: {what}");
+                audit::record(
+                    db,
+                    Audit::SignInLocked,
+                    Entry {
+                        entity: "user",
+                        entity_id: entity_id.clone(),
+                        area_code: area_code.clone(),
+                        reason: Some(format!("sign-in locked for {secs} s: {what}")),
+                        ip: Some(ip.to_string()),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
             return Err(SignInError::Refused);
         }
     };
-    limiter.clear(&lkey);
+    limiter.clear(&pair);
     let role = user.role;
     let life = session_life(settings, role, remember);
     let token = tokens::issue(secret, user.id, user.token_version, Purpose::Session, life);

@@ -24,8 +24,13 @@ pub enum Action {
     Export,
     SignIn,
     SignInFailed,
+    /// A sign-in lockout began (one row per lockout, not per refused try).
+    SignInLocked,
     SignOut,
     RoleChange,
+    /// An identity or registry number refused because a record of another
+    /// area has it; for an official covering both areas (or the admin).
+    Conflict,
 }
 
 impl Action {
@@ -39,8 +44,10 @@ impl Action {
             Action::Export => "export",
             Action::SignIn => "sign_in",
             Action::SignInFailed => "sign_in_failed",
+            Action::SignInLocked => "sign_in_locked",
             Action::SignOut => "sign_out",
             Action::RoleChange => "role_change",
+            Action::Conflict => "conflict",
         }
     }
 }
@@ -119,7 +126,7 @@ pub async fn list(
     let total = q.clone().count(db).await?;
     let items = q
         .order_by_desc(change_event::Column::Id)
-        .offset(page.saturating_sub(1) * per_page)
+        .offset(crate::paging::offset(page, per_page))
         .limit(per_page)
         .all(db)
         .await?;

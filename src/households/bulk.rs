@@ -17,12 +17,14 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::import::{self, FileKind, ImportContext, ImportPlan};
-use super::store::{ENTITY, area_prefix, member_model};
+use super::messages::Msg;
+use super::store::{self, Clash, ENTITY, area_prefix, member_model};
 use super::vocab::{Cause, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex};
 use crate::audit::{self, Action as Audit, Entry};
 use crate::entities::{area, household, household_cause, income_record, member};
 use crate::error::{AppError, AppResult, RowError};
 use crate::policy::{Action, Actor};
+use crate::spreadsheet::safe_record;
 
 /// Rows per INSERT: well under every engine's parameter limit.
 const CHUNK: usize = 1000;
@@ -122,7 +124,8 @@ pub async fn import_plan_with(
     // A large import inserts into several indexes at random places; SQLite's
     // default 2 MB page cache would spill to the WAL on every chunk.
     crate::db::bulk_cache(&txn, true).await?;
-    let result = write_plan(&txn, plan, actor, progress).await;
+    let mut clashes = Vec::new();
+    let result = write_plan(&txn, plan, actor, &mut clashes, progress).await;
     crate::db::bulk_cache(&txn, false).await?;
     match result {
         Ok(done) => {
@@ -131,6 +134,8 @@ pub async fn import_plan_with(
         }
         Err(e) => {
             txn.rollback().await?;
+            // Numbers another area holds: for the officials covering both.
+            store::record_clashes(db, actor, &clashes).await?;
             Err(e)
         }
     }
@@ -140,51 +145,98 @@ async fn write_plan(
     txn: &sea_orm::DatabaseTransaction,
     plan: &ImportPlan,
     actor: Option<&Actor>,
+    clashes: &mut Vec<Clash>,
     progress: &mut (dyn FnMut(Stage) + Send),
 ) -> AppResult<Imported> {
+    let in_scope = |area: &str| actor.is_none_or(|a| a.in_scope(Some(area)));
     let ids: Vec<&str> = plan.id_hmacs().map(|(h, _)| h).collect();
     let total_ids = ids.len() as u64;
-    let mut taken = HashSet::new();
+    // HMAC → (area, household) of the member who has it.
+    let mut taken: HashMap<String, (String, i64)> = HashMap::new();
     for (i, chunk) in ids.chunks(LOOKUP).enumerate() {
-        let found: Vec<Option<String>> = member::Entity::find()
+        let found: Vec<(Option<String>, String, i64)> = member::Entity::find()
             .select_only()
             .column(member::Column::IdHmac)
+            .column(member::Column::AreaCode)
+            .column(member::Column::HouseholdId)
             .filter(member::Column::IdHmac.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(txn)
             .await?;
-        taken.extend(found.into_iter().flatten());
+        taken.extend(
+            found
+                .into_iter()
+                .filter_map(|(h, area, id)| h.map(|h| (h, (area, id)))),
+        );
         progress(Stage::Check(
             ((i + 1) * LOOKUP).min(ids.len()) as u64,
             total_ids,
         ));
     }
-    let mut errors: Vec<import::RowError> = plan.errors_for_existing(|h| taken.contains(h));
+    let mut errors: Vec<import::RowError> =
+        plan.errors_for_existing(|h| taken.get(h).is_some_and(|(area, _)| in_scope(area)));
+    // Another area's: the row says only that the number cannot be used here.
+    for h in &plan.households {
+        for m in &h.members {
+            let Some((area, id)) = taken.get(&m.id.hmac).filter(|(a, _)| !in_scope(a)) else {
+                continue;
+            };
+            errors.push(import::RowError::new(
+                m.row,
+                plan.id_field.clone(),
+                Msg::new("hh.err.id_elsewhere")
+                    .with("last4", &m.id.last4)
+                    .english(),
+            ));
+            clashes.push(Clash {
+                kind: "id_number",
+                number: m.id.last4.clone(),
+                existing_household: *id,
+                existing_area: area.clone(),
+                wanted_area: h.area_code.clone(),
+            });
+        }
+    }
     let numbers: Vec<&str> = plan
         .households
         .iter()
         .map(|h| h.registry_no.as_str())
         .collect();
-    let mut used = HashSet::new();
+    let mut used: HashMap<String, (String, i64)> = HashMap::new();
     for chunk in numbers.chunks(LOOKUP) {
-        let found: Vec<String> = household::Entity::find()
+        let found: Vec<(String, String, i64)> = household::Entity::find()
             .select_only()
             .column(household::Column::RegistryNo)
+            .column(household::Column::AreaCode)
+            .column(household::Column::Id)
             .filter(household::Column::RegistryNo.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(txn)
             .await?;
-        used.extend(found);
+        used.extend(found.into_iter().map(|(no, area, id)| (no, (area, id))));
     }
-    for h in plan
-        .households
-        .iter()
-        .filter(|h| used.contains(&h.registry_no))
-    {
+    for h in &plan.households {
+        let Some((area, id)) = used.get(&h.registry_no) else {
+            continue;
+        };
+        let message = if in_scope(area) {
+            format!("registry number {} is already registered", h.registry_no)
+        } else {
+            clashes.push(Clash {
+                kind: "registry_no",
+                number: h.registry_no.clone(),
+                existing_household: *id,
+                existing_area: area.clone(),
+                wanted_area: h.area_code.clone(),
+            });
+            Msg::new("hh.err.registry_elsewhere")
+                .with("registry", &h.registry_no)
+                .english()
+        };
         errors.push(import::RowError::new(
             h.row,
             import::Column::RegistryNo.zh(),
-            format!("registry number {} is already registered", h.registry_no),
+            message,
         ));
     }
     if !errors.is_empty() {
@@ -500,7 +552,7 @@ pub async fn export(
             let write = |w: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
                 w.write_record(EXPORT_HEADERS)?;
                 for r in &rows {
-                    w.write_record(r)?;
+                    w.write_record(safe_record(r).iter().map(|c| c.as_bytes()))?;
                 }
                 w.flush()?;
                 Ok(())

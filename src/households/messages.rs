@@ -63,6 +63,11 @@ pub enum RegistryError {
     /// The change clashes with a stored record (409).
     #[error("{0}")]
     Conflict(Msg),
+    /// The change clashes with a record of another area (409, the message
+    /// naming nothing of it); the clashes are recorded once the write is
+    /// rolled back (`store::conflicts`).
+    #[error("{0}")]
+    Elsewhere(Msg, Vec<crate::households::store::Clash>),
     /// Not found, forbidden, or the database.
     #[error(transparent)]
     Other(#[from] AppError),
@@ -90,7 +95,9 @@ impl From<RegistryError> for AppError {
     fn from(e: RegistryError) -> AppError {
         match e {
             RegistryError::Invalid(p) => AppError::fields(english_fields(&p)),
-            RegistryError::Conflict(m) => AppError::Conflict(m.english()),
+            RegistryError::Conflict(m) | RegistryError::Elsewhere(m, _) => {
+                AppError::Conflict(m.english())
+            }
             RegistryError::Other(e) => e,
         }
     }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::figure::Figure;
 use super::figures::{Group, Summary};
 use super::suppress::{Kind, Shown};
+use crate::spreadsheet::safe_record;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -189,6 +190,7 @@ pub fn tables(
 
 /// CSV (UTF-8 with a byte-order mark, for Excel): each table in turn, every
 /// line starting with the table's id; a header line `table, key, name, …`.
+/// Cells that would run as a formula are written as text (`spreadsheet`).
 pub fn csv(tables: &[Table], name_head: &str) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::WriterBuilder::new()
         .flexible(true)
@@ -196,11 +198,11 @@ pub fn csv(tables: &[Table], name_head: &str) -> Result<Vec<u8>, csv::Error> {
     for t in tables {
         let mut head = vec![t.id.to_string(), "key".into(), name_head.to_string()];
         head.extend(t.head.iter().cloned());
-        w.write_record(&head)?;
+        w.write_record(safe_record(&head).iter().map(|c| c.as_bytes()))?;
         for r in &t.rows {
             let mut rec = vec![t.id.to_string(), r.key.clone(), r.label.clone()];
             rec.extend(r.texts.iter().cloned());
-            w.write_record(&rec)?;
+            w.write_record(safe_record(&rec).iter().map(|c| c.as_bytes()))?;
         }
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))

@@ -1,7 +1,9 @@
 //! CSRF protection for every state-changing request that a cookie
 //! authenticates, in one middleware so that no form can forget it.
 //!
-//! - Bearer-token requests carry no ambient credential: nothing to check.
+//! - Requests authenticated by a valid bearer token carry no ambient
+//!   credential: nothing to check. Any other `Authorization` header does not
+//!   count (the session cookie would authenticate the request).
 //! - Signed-in form posts carry `csrf` (a hidden field, or `?csrf=` for
 //!   multipart uploads), an HMAC of the session id; JSON requests with the
 //!   cookie send it as `X-CSRF-Token`.
@@ -15,7 +17,7 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
-use super::extract::{PRE_COOKIE, SESSION_COOKIE};
+use super::extract::{PRE_COOKIE, SESSION_COOKIE, bearer_of};
 use crate::accounts::tokens::{Purpose, csrf_for, verify};
 use crate::app::AppContext;
 use crate::web::errors::WebError;
@@ -24,14 +26,21 @@ pub async fn csrf(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        || req.headers().contains_key("authorization")
-    {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let Some(state) = req.app_data::<web::Data<AppContext>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    // A valid bearer token is what authenticates this request (the cookie is
+    // then never read), and no browser sends one on its own. Any other
+    // `Authorization` header leaves the cookie in charge: checked below.
+    if bearer_of(req.headers())
+        .and_then(|t| verify(&state.secrets.jwt, t, Purpose::Session))
+        .is_some()
+    {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
     let session = req
         .cookie(SESSION_COOKIE)
         .and_then(|c| verify(&state.secrets.jwt, c.value(), Purpose::Session));

@@ -54,6 +54,26 @@ impl From<crate::accounts::signin::SignInError> for WebError {
     }
 }
 
+/// A JSON body that cannot be read: 413 when it is over the limit, else 400.
+pub fn json_error(err: actix_web::error::JsonPayloadError) -> WebError {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => {
+            WebError::TooLarge(format!("the JSON body is over {limit} bytes"))
+        }
+        other => AppError::BadRequest(format!("invalid JSON: {other}")).into(),
+    }
+}
+
+/// A form body that cannot be read: 413 when it is over the limit, else 400.
+pub fn form_error(err: actix_web::error::UrlencodedError) -> WebError {
+    use actix_web::error::UrlencodedError as E;
+    match err {
+        E::Overflow { limit, .. } => WebError::TooLarge(format!("the form is over {limit} bytes")),
+        other => AppError::BadRequest(format!("invalid form: {other}")).into(),
+    }
+}
+
 impl From<anyhow::Error> for WebError {
     fn from(e: anyhow::Error) -> Self {
         WebError::App(e.into())

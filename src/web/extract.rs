@@ -69,15 +69,19 @@ impl FromRequest for Locale {
     }
 }
 
-/// The bearer token, or the session cookie (and which it was).
-pub fn token_of(req: &HttpRequest) -> Option<(String, bool)> {
-    if let Some(h) = req
-        .headers()
+/// The token of an `Authorization: Bearer …` header, if there is one.
+pub fn bearer_of(headers: &actix_web::http::header::HeaderMap) -> Option<&str> {
+    headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        && let Some(t) = h.strip_prefix("Bearer ")
-    {
-        return Some((t.trim().to_string(), false));
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// The bearer token, or the session cookie (and which it was).
+pub fn token_of(req: &HttpRequest) -> Option<(String, bool)> {
+    if let Some(t) = bearer_of(req.headers()) {
+        return Some((t.to_string(), false));
     }
     req.cookie(SESSION_COOKIE)
         .map(|c| (c.value().to_string(), true))
@@ -135,5 +139,108 @@ impl FromRequest for MaybeUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move { Ok(MaybeUser(load(req).await?)) })
+    }
+}
+
+/// The client's address: the peer, or — when the peer is one of the
+/// `trusted_proxies` — the nearest `X-Forwarded-For` entry that is not a
+/// trusted proxy itself. With no trusted proxy the header is never read.
+pub fn client_address(req: &HttpRequest) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let trusted = req
+        .app_data::<web::Data<AppContext>>()
+        .map(|s| s.settings.trusted_proxies.as_slice())
+        .unwrap_or_default();
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    forwarded_client(peer, &forwarded.join(","), trusted).to_string()
+}
+
+/// See [`client_address`]: walks `X-Forwarded-For` from the right (the entry
+/// the nearest proxy appended) while the hop is trusted.
+pub fn forwarded_client(
+    peer: std::net::IpAddr,
+    forwarded_for: &str,
+    trusted: &[String],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|t| in_range(ip, t));
+    if trusted.is_empty() || !is_trusted(peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for hop in forwarded_for.rsplit(',') {
+        let Ok(ip) = hop.trim().parse::<std::net::IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(ip) {
+            break;
+        }
+    }
+    client
+}
+
+/// Whether `ip` is the address, or inside the CIDR range, `range`.
+fn in_range(ip: std::net::IpAddr, range: &str) -> bool {
+    use std::net::IpAddr;
+    let (net, bits) = match range.trim().split_once('/') {
+        Some((n, b)) => (n, b.parse::<u32>().ok()),
+        None => (range.trim(), None),
+    };
+    let Ok(net) = net.parse::<IpAddr>() else {
+        return false;
+    };
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let bits = bits.unwrap_or(32).min(32);
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let bits = bits.unwrap_or(128).min(128);
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_read_only_behind_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let none: Vec<String> = vec![];
+        let proxy = vec!["10.0.0.0/8".to_string(), "192.0.2.7".to_string()];
+        // Off by default: the header is anyone's to send.
+        assert_eq!(
+            forwarded_client(ip("10.1.1.1"), "203.0.113.9", &none),
+            ip("10.1.1.1")
+        );
+        // A peer that is not a trusted proxy is the client.
+        assert_eq!(
+            forwarded_client(ip("198.51.100.1"), "203.0.113.9", &proxy),
+            ip("198.51.100.1")
+        );
+        // Behind the proxy: the nearest untrusted hop; a forged left part is ignored.
+        assert_eq!(
+            forwarded_client(ip("10.1.1.1"), "1.2.3.4, 203.0.113.9, 192.0.2.7", &proxy),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            forwarded_client(ip("192.0.2.7"), "", &proxy),
+            ip("192.0.2.7")
+        );
+        assert_eq!(
+            forwarded_client(ip("10.1.1.1"), "junk", &proxy),
+            ip("10.1.1.1")
+        );
     }
 }

@@ -54,10 +54,16 @@ pub async fn security_headers(
         .split('&')
         .find_map(|kv| kv.strip_prefix("lang="))
         .and_then(super::extract::normalize);
+    let https = req
+        .app_data::<actix_web::web::Data<crate::app::AppContext>>()
+        .map(|s| (s.settings.is_https(), s.settings.secure_cookies()));
+    let (https, secure) = https.unwrap_or((false, false));
     let mut res = next.call(req).await?;
+    let secure = if secure { "; Secure" } else { "" };
     if let Some(l) = chosen
-        && let Ok(v) =
-            HeaderValue::from_str(&format!("lang={l}; Path=/; Max-Age=31536000; SameSite=Lax"))
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "lang={l}; Path=/; Max-Age=31536000; SameSite=Lax{secure}"
+        ))
     {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -75,6 +81,13 @@ pub async fn security_headers(
         HeaderValue::from_static("same-origin"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Served over HTTPS: browsers must never come back over plain HTTP.
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(
             header::CACHE_CONTROL,

@@ -183,8 +183,9 @@ async fn duplicate_id_numbers_are_refused(app: TestApp) {
         .await;
     assert_eq!(s, 409);
     let m = v["error"]["message"].as_str().unwrap();
+    // Another area's person: nothing said of where, or that she is registered.
     assert!(
-        m.contains("already registered") && !m.contains("OUT-1"),
+        m.contains("cannot be used here") && !m.contains("registered") && !m.contains("OUT-1"),
         "{m}"
     );
     // Twice in one request.

@@ -37,7 +37,9 @@ pub struct UserChange {
 pub struct UserQuery {
     pub q: Option<String>,
     pub role: Option<String>,
+    #[serde(default, deserialize_with = "crate::paging::page")]
     pub page: Option<u64>,
+    #[serde(default, deserialize_with = "crate::paging::per_page")]
     pub per_page: Option<u64>,
 }
 

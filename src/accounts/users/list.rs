@@ -53,7 +53,7 @@ pub async fn list(
     let total = query.clone().count(db).await?;
     let items = query
         .order_by_asc(app_user::Column::Id)
-        .offset((page - 1) * per_page)
+        .offset(crate::paging::offset(page, per_page))
         .limit(per_page)
         .all(db)
         .await?;

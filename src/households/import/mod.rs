@@ -11,7 +11,10 @@
 mod columns;
 mod fields;
 mod read;
+mod unpack;
 mod validate;
+
+pub use unpack::{MAX_CELL_CHARS, MAX_PART_BYTES, MAX_TOTAL_BYTES};
 
 use chrono::NaiveDate;
 

@@ -7,6 +7,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader};
 
+use super::unpack::{self, long_cell};
 use super::{FileKind, RowError};
 
 /// Read access to one row's cells; a missing cell reads as "".
@@ -17,6 +18,12 @@ pub(super) trait Cells {
 impl Cells for csv::StringRecord {
     fn cell(&self, i: usize) -> &str {
         self.get(i).unwrap_or("")
+    }
+}
+
+impl Cells for [String] {
+    fn cell(&self, i: usize) -> &str {
+        self.get(i).map(String::as_str).unwrap_or("")
     }
 }
 
@@ -32,6 +39,23 @@ pub(super) trait Sink {
     /// Returns false to stop reading (the header is unusable).
     fn header(&mut self, row: usize, cells: &[&str]) -> bool;
     fn row<C: Cells + ?Sized>(&mut self, row: usize, cells: &C);
+}
+
+/// The first cell of a row longer than a cell may be, named by its column's
+/// header (or its position).
+fn first_long<'a>(
+    row: usize,
+    header: &[String],
+    cells: impl Iterator<Item = &'a str>,
+) -> Option<RowError> {
+    cells.enumerate().find_map(|(i, c)| {
+        let column = header
+            .get(i)
+            .filter(|h| !h.trim().is_empty())
+            .cloned()
+            .unwrap_or_else(|| format!("column {}", i + 1));
+        long_cell(row, &column, c)
+    })
 }
 
 /// A problem with the file as a whole is reported on row 0.
@@ -82,6 +106,7 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
         .from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
     let mut seen_header = false;
+    let mut header: Vec<String> = Vec::new();
     let bytes = text.as_bytes();
     let (mut line, mut counted_to) = (1usize, 0usize);
     loop {
@@ -116,10 +141,14 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
             .count();
         counted_to = start;
         let row = line;
+        if let Some(e) = first_long(row, &header, record.iter()) {
+            return Err(vec![e]);
+        }
         if seen_header {
             sink.row(row, &record);
         } else {
             seen_header = true;
+            header = record.iter().map(str::to_string).collect();
             let cells: Vec<&str> = record.iter().collect();
             if !sink.header(row, &cells) {
                 return Ok(());
@@ -133,6 +162,12 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
 }
 
 fn read_workbook<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
+    unpack::check(bytes)?;
+    // XLSX is read cell by cell: a sheet of a hundred thousand households is
+    // never held as a whole table. Other workbooks (XLS, ODS) are small.
+    if let Ok(mut xlsx) = calamine::Xlsx::new(Cursor::new(bytes)) {
+        return read_xlsx(&mut xlsx, sink);
+    }
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|_| file_error("not a readable XLSX workbook"))?;
     let range = match book.worksheet_range_at(0) {
@@ -143,6 +178,7 @@ fn read_workbook<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError
     let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
     let mut cells: Vec<Cow<'_, str>> = Vec::new();
     let mut seen_header = false;
+    let mut header: Vec<String> = Vec::new();
     for (i, row_cells) in range.rows().enumerate() {
         cells.clear();
         cells.extend(row_cells.iter().map(cell_text));
@@ -150,10 +186,14 @@ fn read_workbook<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError
             continue;
         }
         let row = first_row + i + 1;
+        if let Some(e) = first_long(row, &header, cells.iter().map(|c| c.as_ref())) {
+            return Err(vec![e]);
+        }
         if seen_header {
             sink.row(row, cells.as_slice());
         } else {
             seen_header = true;
+            header = cells.iter().map(|c| c.to_string()).collect();
             let header: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
             if !sink.header(row, &header) {
                 return Ok(());
@@ -164,6 +204,104 @@ fn read_workbook<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError
         return Err(file_error("the first sheet is empty"));
     }
     Ok(())
+}
+
+fn read_xlsx<S: Sink>(
+    xlsx: &mut calamine::Xlsx<Cursor<&[u8]>>,
+    sink: &mut S,
+) -> Result<(), Vec<RowError>> {
+    let Some(first) = xlsx.sheet_names().first().cloned() else {
+        return Err(file_error("the workbook has no sheet"));
+    };
+    let unreadable = |_| file_error("the first sheet cannot be read");
+    let mut reader = xlsx.worksheet_cells_reader(&first).map_err(unreadable)?;
+    let mut rows = Rows::default();
+    let mut cells: Vec<String> = Vec::new();
+    let mut current: Option<u32> = None;
+    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+        let (r, c) = cell.get_position();
+        if current != Some(r) {
+            if let Some(done) = current
+                && !rows.take(done as usize + 1, &cells, sink)?
+            {
+                return Ok(());
+            }
+            cells.clear();
+            current = Some(r);
+        }
+        let c = c as usize;
+        if c >= MAX_COLUMNS {
+            return Err(vec![RowError::new(
+                r as usize + 1,
+                "",
+                format!("the row has more than {MAX_COLUMNS} columns"),
+            )]);
+        }
+        if cells.len() <= c {
+            cells.resize(c + 1, String::new());
+        }
+        cells[c] = cell_ref_text(cell.get_value()).into_owned();
+    }
+    if let Some(done) = current
+        && !rows.take(done as usize + 1, &cells, sink)?
+    {
+        return Ok(());
+    }
+    if !rows.seen_header {
+        return Err(file_error("the first sheet is empty"));
+    }
+    Ok(())
+}
+
+/// The most columns a row may have (the template has 24).
+const MAX_COLUMNS: usize = 1000;
+
+/// Rows of a streamed sheet in turn: the header, then the data rows.
+#[derive(Default)]
+struct Rows {
+    seen_header: bool,
+    header: Vec<String>,
+}
+
+impl Rows {
+    /// Hands one row on; false when the sink wants no more.
+    fn take<S: Sink>(
+        &mut self,
+        row: usize,
+        cells: &[String],
+        sink: &mut S,
+    ) -> Result<bool, Vec<RowError>> {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            return Ok(true);
+        }
+        if let Some(e) = first_long(row, &self.header, cells.iter().map(String::as_str)) {
+            return Err(vec![e]);
+        }
+        if self.seen_header {
+            sink.row(row, cells);
+            return Ok(true);
+        }
+        self.seen_header = true;
+        self.header = cells.to_vec();
+        let header: Vec<&str> = cells.iter().map(String::as_str).collect();
+        Ok(sink.header(row, &header))
+    }
+}
+
+/// [`cell_text`] for a streamed cell.
+fn cell_ref_text<'a>(cell: &'a calamine::DataRef<'_>) -> Cow<'a, str> {
+    use calamine::DataRef as D;
+    match cell {
+        D::SharedString(s) => Cow::Borrowed(s),
+        D::String(s) | D::DateTimeIso(s) | D::DurationIso(s) => Cow::Borrowed(s),
+        D::Empty => Cow::Borrowed(""),
+        D::Int(n) => Cow::Owned(n.to_string()),
+        D::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Cow::Owned(format!("{f:.0}")),
+        D::Float(f) => Cow::Owned(f.to_string()),
+        D::Bool(b) => Cow::Borrowed(if *b { "TRUE" } else { "FALSE" }),
+        D::DateTime(d) => Cow::Owned(d.to_string()),
+        D::Error(_) => Cow::Borrowed("#ERROR"),
+    }
 }
 
 /// A cell as the person typed it: whole numbers without ".0" (area codes and

@@ -181,7 +181,9 @@ pub struct ListQuery {
     pub trained: Option<String>,
     /// Registry number prefix or a member's name.
     pub q: Option<String>,
+    #[serde(default, deserialize_with = "crate::paging::page")]
     pub page: Option<u64>,
+    #[serde(default, deserialize_with = "crate::paging::per_page")]
     pub per_page: Option<u64>,
 }
 

@@ -118,7 +118,7 @@ pub async fn list(
     let rows = q
         .order_by_asc(household::Column::AreaCode)
         .order_by_asc(household::Column::RegistryNo)
-        .offset((page - 1) * per_page)
+        .offset(crate::paging::offset(page, per_page))
         .limit(per_page)
         .all(db)
         .await?;

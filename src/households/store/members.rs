@@ -9,6 +9,7 @@ use sea_orm::{
     EntityTrait, QueryFilter,
 };
 
+use super::conflicts::{Clash, settle};
 use super::inputs::MemberInput;
 use super::records::find_in_scope;
 use super::snapshots::{log_members, members_of};
@@ -50,10 +51,13 @@ pub fn member_model(
 }
 
 /// Refuses identity numbers already registered: naming the household when it
-/// is inside the actor's area, a plain "already registered" otherwise.
+/// is inside the actor's area; outside it, saying only that the number cannot
+/// be used here (and recording the clash, see `conflicts`). `area` is the
+/// area of the household the members are for.
 pub(super) async fn check_ids_free(
     db: &impl ConnectionTrait,
     actor: &Actor,
+    area: &str,
     members: &[&MemberRow],
 ) -> RegistryResult<()> {
     if members.is_empty() {
@@ -68,19 +72,33 @@ pub(super) async fn check_ids_free(
         return Ok(());
     };
     let last4 = existing.id_last4.clone().unwrap_or_default();
-    let message = if actor.in_scope(Some(&existing.area_code)) {
+    if actor.in_scope(Some(&existing.area_code)) {
         let no = household::Entity::find_by_id(existing.household_id)
             .one(db)
             .await?
             .map(|h| h.registry_no)
             .unwrap_or_default();
-        Msg::new("hh.err.id_taken_in")
-            .with("last4", last4)
-            .with("registry", no)
-    } else {
-        Msg::new("hh.err.id_taken").with("last4", last4)
-    };
-    Err(RegistryError::Conflict(message))
+        return Err(RegistryError::Conflict(
+            Msg::new("hh.err.id_taken_in")
+                .with("last4", last4)
+                .with("registry", no),
+        ));
+    }
+    let clashes = found
+        .iter()
+        .filter(|e| !actor.in_scope(Some(&e.area_code)))
+        .map(|e| Clash {
+            kind: "id_number",
+            number: e.id_last4.clone().unwrap_or_default(),
+            existing_household: e.household_id,
+            existing_area: e.area_code.clone(),
+            wanted_area: area.to_owned(),
+        })
+        .collect();
+    Err(RegistryError::Elsewhere(
+        Msg::new("hh.err.id_elsewhere").with("last4", last4),
+        clashes,
+    ))
 }
 
 /// Drops the links of learner accounts to these members, and their follow-ups.
@@ -117,10 +135,21 @@ pub async fn add_member(
     m: &MemberInput,
 ) -> RegistryResult<member::Model> {
     let txn = begin_write(db).await?;
-    let h = find_in_scope(&txn, actor, household_id, Action::EditHouseholds).await?;
+    let result = add_member_in(&txn, actor, key, household_id, m).await;
+    settle(db, txn, actor, result).await
+}
+
+async fn add_member_in(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    key: &[u8],
+    household_id: i64,
+    m: &MemberInput,
+) -> RegistryResult<member::Model> {
+    let h = find_in_scope(txn, actor, household_id, Action::EditHouseholds).await?;
     let mut p = Problems::new();
     let v = validate::member(&mut p, "", m, &hasher(key));
-    let existing = members_of(&txn, h.id).await?;
+    let existing = members_of(txn, h.id).await?;
     if let Some(v) = &v
         && v.relation == Relation::Head
         && existing.iter().any(|e| e.relation == Relation::Head.code())
@@ -130,12 +159,11 @@ pub async fn add_member(
     let Some(v) = v.filter(|_| p.is_empty()) else {
         return Err(RegistryError::Invalid(p));
     };
-    check_ids_free(&txn, actor, &[&v]).await?;
+    check_ids_free(txn, actor, &h.area_code, &[&v]).await?;
     let created = member_model(h.id, &h.area_code, &v, Utc::now())
-        .insert(&txn)
+        .insert(txn)
         .await?;
-    log_members(&txn, actor, &h, &existing, "add member").await?;
-    txn.commit().await?;
+    log_members(txn, actor, &h, &existing, "add member").await?;
     Ok(created)
 }
 

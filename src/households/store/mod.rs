@@ -6,13 +6,15 @@
 //! - `members`: add and remove a member, the stored row of a validated member;
 //! - `incomes`, `follow_ups`: a year's income, a survey after training;
 //! - `snapshots`: what the audit log keeps of a household, and its history;
-//! - `list`: the scoped, filtered list.
+//! - `list`: the scoped, filtered list;
+//! - `conflicts`: numbers refused because another area's household has them.
 //!
 //! Every write opens its own write transaction, checks the actor's area and
 //! leaves a change event whose snapshots carry an identity number only as its
 //! last four characters. Health (sensitive) never enters a snapshot; reading it
 //! is logged as `read_sensitive`. Bulk import and export are in `bulk`.
 
+mod conflicts;
 mod follow_ups;
 mod incomes;
 mod inputs;
@@ -22,6 +24,9 @@ mod records;
 mod snapshots;
 mod validate;
 
+pub use conflicts::{
+    Clash, covering_area, record as record_clashes, visible_to as clashes_visible_to,
+};
 pub use follow_ups::record_follow_up;
 pub use incomes::record_income;
 pub use inputs::{

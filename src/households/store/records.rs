@@ -12,6 +12,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::conflicts::{Clash, settle};
 use super::inputs::{Detail, HouseholdPatch, LinkedLearner, MemberView, NewHousehold};
 use super::members::{check_ids_free, member_model, unlink_members};
 use super::snapshots::{log, members_of, snapshot};
@@ -62,10 +63,13 @@ async fn check_village(
     Ok(())
 }
 
-/// Refuses a registry number in use by another household.
+/// Refuses a registry number in use by another household (of another area:
+/// without saying so, see `conflicts`). `area` is the area of the household
+/// the number is for.
 async fn check_registry_free(
     db: &impl ConnectionTrait,
     actor: &Actor,
+    area: &str,
     registry_no: &str,
     except: Option<i64>,
 ) -> RegistryResult<()> {
@@ -73,18 +77,27 @@ async fn check_registry_free(
     if let Some(id) = except {
         q = q.filter(household::Column::Id.ne(id));
     }
-    if let Some(h) = q.one(db).await? {
+    let Some(h) = q.one(db).await? else {
+        return Ok(());
+    };
+    if actor.in_scope(Some(&h.area_code)) {
         return Err(RegistryError::Conflict(
-            if actor.in_scope(Some(&h.area_code)) {
-                Msg::new("hh.err.registry_taken_by")
-                    .with("registry", registry_no)
-                    .with("id", h.id)
-            } else {
-                Msg::new("hh.err.registry_taken").with("registry", registry_no)
-            },
+            Msg::new("hh.err.registry_taken_by")
+                .with("registry", registry_no)
+                .with("id", h.id),
         ));
     }
-    Ok(())
+    // Another area's household: say nothing of it, record the clash.
+    Err(RegistryError::Elsewhere(
+        Msg::new("hh.err.registry_elsewhere").with("registry", registry_no),
+        vec![Clash {
+            kind: "registry_no",
+            number: registry_no.to_owned(),
+            existing_household: h.id,
+            existing_area: h.area_code,
+            wanted_area: area.to_owned(),
+        }],
+    ))
 }
 
 async fn replace_causes(
@@ -128,9 +141,8 @@ pub async fn create(
     new: &NewHousehold,
 ) -> RegistryResult<household::Model> {
     let txn = begin_write(db).await?;
-    let h = create_in(&txn, actor, key, new).await?;
-    txn.commit().await?;
-    Ok(h)
+    let result = create_in(&txn, actor, key, new).await;
+    settle(db, txn, actor, result).await
 }
 
 async fn create_in(
@@ -189,9 +201,9 @@ async fn create_in(
         return Err(RegistryError::Invalid(p));
     }
     let f = fields.ok_or_else(|| RegistryError::field("household", Msg::new("hh.err.required")))?;
-    check_registry_free(db, actor, &f.registry_no, None).await?;
+    check_registry_free(db, actor, &f.area_code, &f.registry_no, None).await?;
     let rows: Vec<_> = members.iter().map(|(_, m)| m).collect();
-    check_ids_free(db, actor, &rows).await?;
+    check_ids_free(db, actor, &f.area_code, &rows).await?;
     let h = household::ActiveModel {
         registry_no: Set(f.registry_no.clone()),
         area_code: Set(f.area_code.clone()),
@@ -361,9 +373,8 @@ pub async fn update(
     p: &HouseholdPatch,
 ) -> RegistryResult<household::Model> {
     let txn = begin_write(db).await?;
-    let h = update_in(&txn, actor, id, p).await?;
-    txn.commit().await?;
-    Ok(h)
+    let result = update_in(&txn, actor, id, p).await;
+    settle(db, txn, actor, result).await
 }
 
 async fn update_in(
@@ -424,7 +435,7 @@ async fn update_in(
     }
     let f = fields.ok_or_else(|| RegistryError::field("household", Msg::new("hh.err.required")))?;
     if f.registry_no != h.registry_no {
-        check_registry_free(db, actor, &f.registry_no, Some(h.id)).await?;
+        check_registry_free(db, actor, &f.area_code, &f.registry_no, Some(h.id)).await?;
     }
     let mut am: household::ActiveModel = h.clone().into();
     am.registry_no = Set(f.registry_no);

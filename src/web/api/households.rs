@@ -88,7 +88,9 @@ pub async fn delete(
 
 #[derive(Deserialize)]
 pub struct PageQuery {
+    #[serde(default, deserialize_with = "crate::paging::page")]
     page: Option<u64>,
+    #[serde(default, deserialize_with = "crate::paging::per_page")]
     per_page: Option<u64>,
 }
 

@@ -305,7 +305,9 @@ pub async fn audit_list(
 pub struct AuditQuery {
     #[serde(flatten)]
     pub filter: audit::Filter,
+    #[serde(default, deserialize_with = "crate::paging::page")]
     pub page: Option<u64>,
+    #[serde(default, deserialize_with = "crate::paging::per_page")]
     pub per_page: Option<u64>,
 }
 
@@ -403,6 +405,7 @@ pub async fn area_update(
 #[derive(Deserialize)]
 pub struct MailQuery {
     state: Option<String>,
+    #[serde(default, deserialize_with = "crate::paging::page")]
     page: Option<u64>,
 }
 

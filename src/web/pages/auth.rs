@@ -50,17 +50,17 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// The client's address for sign-in limits and the audit log (see
+/// `extract::client_address`: `X-Forwarded-For` only from trusted proxies).
 pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    crate::web::extract::client_address(req)
 }
 
 pub fn session_cookie(state: &AppContext, token: String, max_age_secs: i64) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, token)
         .path("/")
         .http_only(true)
-        .secure(state.settings.secure_cookies)
+        .secure(state.settings.secure_cookies())
         .same_site(SameSite::Lax)
         .max_age(CookieDuration::seconds(max_age_secs))
         .finish()
@@ -92,6 +92,7 @@ pub async fn login_submit(
                 .ok();
             let lang = Cookie::build("lang", s.user.locale.clone())
                 .path("/")
+                .secure(state.settings.secure_cookies())
                 .finish();
             if req.cookie("lang").is_none() {
                 res.add_cookie(&lang).ok();
@@ -141,7 +142,11 @@ pub async fn logout(
     .await?;
     state.sessions.refresh(&state.db).await?;
     let mut res = redirect("/login");
-    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    let mut gone = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.secure_cookies())
+        .finish();
     gone.make_removal();
     res.add_cookie(&gone).ok();
     Ok(res)

@@ -84,24 +84,57 @@ pub fn pre_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
         return (c.value().to_string(), None);
     }
     let v = uuid::Uuid::new_v4().simple().to_string();
+    let secure = req
+        .app_data::<actix_web::web::Data<AppContext>>()
+        .is_some_and(|s| s.settings.secure_cookies());
     let c = Cookie::build(PRE_COOKIE, v.clone())
         .path("/")
         .http_only(true)
+        .secure(secure)
         .same_site(SameSite::Lax)
         .finish();
     (v, Some(c))
 }
 
+/// A 303 to `to`; a target that is not a valid header value (never one of
+/// ours) goes home rather than failing.
 pub fn redirect(to: &str) -> HttpResponse {
+    let to = actix_web::http::header::HeaderValue::from_str(to)
+        .unwrap_or_else(|_| actix_web::http::header::HeaderValue::from_static("/"));
     HttpResponse::SeeOther()
-        .insert_header(("Location", to.to_string()))
+        .insert_header((actix_web::http::header::LOCATION, to))
         .finish()
 }
 
-/// Only local paths are followed after sign-in (no open redirect).
+/// Only paths of this site are followed after sign-in (no open redirect):
+/// one leading `/`, no backslash, no control character or space (browsers
+/// drop tabs and newlines, so `/\t/evil.example` would become
+/// `//evil.example`). Anything else gives `None`.
 pub fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .map(str::to_string)
+    let n = next?;
+    let plain = n
+        .chars()
+        .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\');
+    if !plain || !n.starts_with('/') || n.starts_with("//") {
+        return None;
+    }
+    // The same origin once resolved, as a browser would resolve it.
+    let base = url::Url::parse("http://fuzhi.invalid/").ok()?;
+    let joined = base.join(n).ok()?;
+    if joined.origin() != base.origin() {
+        return None;
+    }
+    // Non-ASCII letters are percent-encoded, so the header value is valid.
+    let mut out = joined.path().to_string();
+    if let Some(q) = joined.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    if let Some(f) = joined.fragment() {
+        out.push('#');
+        out.push_str(f);
+    }
+    Some(out)
 }
 
 /// Page links for a paginated list.

@@ -35,6 +35,7 @@ async fn course_options(state: &AppContext, lang: &str) -> AppResult<Vec<serde_j
 #[derive(Deserialize)]
 pub struct LearnersQuery {
     q: Option<String>,
+    #[serde(default, deserialize_with = "crate::paging::page")]
     page: Option<u64>,
     done: Option<usize>,
 }

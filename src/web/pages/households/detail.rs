@@ -247,6 +247,7 @@ pub async fn follow_up(
 
 #[derive(Deserialize)]
 pub struct HistoryQuery {
+    #[serde(default, deserialize_with = "crate::paging::page")]
     page: Option<u64>,
 }
 

@@ -123,7 +123,7 @@ fn error_list(state: &AppContext, lang: &str, e: &RegistryError) -> Option<(Valu
             ),
             StatusCode::UNPROCESSABLE_ENTITY,
         )),
-        RegistryError::Conflict(m) => Some((
+        RegistryError::Conflict(m) | RegistryError::Elsewhere(m, _) => Some((
             json!([{"field": "", "message": say(state, lang, m)}]),
             StatusCode::CONFLICT,
         )),
@@ -172,8 +172,19 @@ pub async fn list(
     .unwrap_or_default();
     let export_qs = serde_urlencoded::to_string([("area", q.area.clone().unwrap_or_default())])
         .unwrap_or_default();
+    // Numbers refused in an area below this official's, for her to sort out.
+    let conflicts: Vec<Value> = store::clashes_visible_to(&state.db, &user.actor, 20)
+        .await?
+        .into_iter()
+        .filter_map(|e| {
+            let mut v: Value = serde_json::from_str(e.after_json.as_deref()?).ok()?;
+            v["at"] = json!(e.at.format("%Y-%m-%d %H:%M").to_string());
+            Some(v)
+        })
+        .collect();
     Page::new(&state, lang, Some(&user), "hh.title")
         .set("items", items)
+        .set("conflicts", conflicts)
         .set("pager", pager(page, per_page, res.total))
         .set("f", filters)
         .set("qs", qs)
