@@ -18,6 +18,9 @@ type State = web::Data<AppContext>;
 
 pub use crate::catalog::view::list_courses;
 
+/// Published courses (trainers and admins also see drafts).
+#[utoipa::path(get, path = "/api/v1/courses", tag = "learning", params(("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)")),
+    responses((status = 200, description = "Courses", body = crate::web::api::openapi::Listing<CourseSummary>)))]
 pub async fn courses(state: State, user: CurrentUser, locale: Locale) -> AppResult<HttpResponse> {
     let rows = list_courses(&state.db, user.actor.may(Action::ViewDraftCourses)).await?;
     let items: Vec<_> = rows
@@ -27,6 +30,9 @@ pub async fn courses(state: State, user: CurrentUser, locale: Locale) -> AppResu
     Ok(HttpResponse::Ok().json(json!({"total": items.len(), "items": items})))
 }
 
+/// A course with its lessons, quizzes, tasks and competences.
+#[utoipa::path(get, path = "/api/v1/courses/{slug}", tag = "learning", params(("slug" = String, Path, description = "Course slug"), ("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)")),
+    responses((status = 200, description = "The course", body = view::CourseView)))]
 pub async fn course(
     state: State,
     user: CurrentUser,
@@ -37,6 +43,10 @@ pub async fn course(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// A lesson as a learner reads it: its HTML and where it stands in the course.
+#[utoipa::path(get, path = "/api/v1/courses/{slug}/lessons/{lesson}", tag = "learning",
+    params(("slug" = String, Path, description = "Course slug"), ("lesson" = String, Path, description = "Lesson slug"), ("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)")),
+    responses((status = 200, description = "The lesson", body = view::LessonView)))]
 pub async fn lesson(
     state: State,
     user: CurrentUser,
@@ -48,6 +58,10 @@ pub async fn lesson(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// A quiz as a learner takes it (no answer key).
+#[utoipa::path(get, path = "/api/v1/courses/{slug}/quizzes/{quiz}", tag = "learning",
+    params(("slug" = String, Path, description = "Course slug"), ("quiz" = String, Path, description = "Quiz slug"), ("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)")),
+    responses((status = 200, description = "The quiz", body = view::QuizView)))]
 pub async fn quiz(
     state: State,
     user: CurrentUser,
@@ -59,7 +73,9 @@ pub async fn quiz(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Deserialize, Default)]
+/// No learner: the caller enrols herself; `user_id` or `user_ids`: a
+/// trainer enrols those learners, all or none.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct EnrollBody {
     #[serde(default)]
     user_id: Option<i64>,
@@ -69,6 +85,10 @@ pub struct EnrollBody {
     cohort: Option<String>,
 }
 
+/// Enrols the caller, or (trainers) the learners named in the body.
+#[utoipa::path(post, path = "/api/v1/courses/{slug}/enroll", tag = "learning", params(("slug" = String, Path, description = "Course slug")),
+    request_body(content = Option<EnrollBody>, description = "Absent or empty: the caller herself"),
+    responses((status = 200, description = "Enrolled", body = crate::web::api::openapi::Enrolled)))]
 pub async fn enroll_api(
     state: State,
     user: CurrentUser,
@@ -111,6 +131,9 @@ pub async fn enroll_api(
     Ok(HttpResponse::Ok().json(json!({"enrolled": done})))
 }
 
+/// A batch of learning events; idempotent by event id.
+#[utoipa::path(post, path = "/api/v1/events", tag = "learning", request_body = Vec<events::EventIn>,
+    responses((status = 200, description = "Accepted, duplicate and rejected events", body = events::Report)))]
 pub async fn post_events(
     state: State,
     user: CurrentUser,
@@ -127,14 +150,19 @@ pub async fn post_events(
     Ok(HttpResponse::Ok().json(r))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AttemptBody {
+    /// The chosen answers by question id.
     answers: BTreeMap<String, Vec<String>>,
     /// Client-made id: a resubmission of the same attempt is not counted twice.
     #[serde(default)]
     attempt_id: Option<String>,
 }
 
+/// Submits a quiz attempt; graded on the server.
+#[utoipa::path(post, path = "/api/v1/courses/{slug}/quizzes/{quiz}/attempts", tag = "learning",
+    params(("slug" = String, Path, description = "Course slug"), ("quiz" = String, Path, description = "Quiz slug")), request_body = AttemptBody,
+    responses((status = 200, description = "The graded attempt", body = crate::learning::grading::Graded)))]
 pub async fn attempt(
     state: State,
     user: CurrentUser,
@@ -158,12 +186,18 @@ pub async fn attempt(
     }
 }
 
+/// The caller's enrolments, lesson states, scores and certificates.
+#[utoipa::path(get, path = "/api/v1/me/progress", tag = "learning",
+    responses((status = 200, description = "Progress by course", body = crate::web::api::openapi::Listing<progress::CourseProgress>)))]
 pub async fn my_progress(state: State, user: CurrentUser) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
     let items = progress::overview(&state.db, &state.content, user.actor.id).await?;
     Ok(HttpResponse::Ok().json(json!({"total": items.len(), "items": items})))
 }
 
+/// A trainer signs off a practical task of a learner in her area.
+#[utoipa::path(post, path = "/api/v1/tasks/signoff", tag = "learning", request_body = tasks::SignOff,
+    responses((status = 201, description = "Signed off", body = crate::web::api::openapi::SignedOff)))]
 pub async fn signoff(
     state: State,
     user: CurrentUser,
@@ -181,6 +215,9 @@ pub async fn signoff(
     Ok(HttpResponse::Created().json(json!({"id": row.id, "level": row.level})))
 }
 
+/// An in-person class.
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "learning", request_body = classes::NewSession,
+    responses((status = 201, description = "The class as stored", body = crate::web::api::openapi::StoredRow)))]
 pub async fn create_session(
     state: State,
     user: CurrentUser,
@@ -190,6 +227,10 @@ pub async fn create_session(
     Ok(HttpResponse::Created().json(s))
 }
 
+/// Who attended a class.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance", tag = "learning",
+    params(("id" = i64, Path, description = "Class id")), request_body = Vec<classes::Mark>,
+    responses((status = 200, description = "Marks changed", body = crate::web::api::openapi::Updated)))]
 pub async fn attendance(
     state: State,
     user: CurrentUser,
@@ -200,15 +241,23 @@ pub async fn attendance(
     Ok(HttpResponse::Ok().json(json!({"updated": n})))
 }
 
+/// Verifies a certificate: holder, course, date, valid or revoked.
+#[utoipa::path(get, path = "/api/v1/certificates/{code}", tag = "learning",
+    params(("code" = String, Path, description = "Certificate code")),
+    responses((status = 200, description = "The certificate", body = certificates::Verification)))]
 pub async fn certificate(state: State, path: web::Path<String>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(certificates::verify(&state.db, &path).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RevokeBody {
     reason: String,
 }
 
+/// Revokes a certificate, with the reason.
+#[utoipa::path(post, path = "/api/v1/certificates/{code}/revoke", tag = "learning",
+    params(("code" = String, Path, description = "Certificate code")), request_body = RevokeBody,
+    responses((status = 204, description = "Revoked")))]
 pub async fn revoke(
     state: State,
     user: CurrentUser,

@@ -20,6 +20,9 @@ fn listing<T: Serialize>(items: &[T], total: u64) -> HttpResponse {
     HttpResponse::Ok().json(json!({"items": items, "total": total}))
 }
 
+/// Users the caller manages, by name or login (`q`) and role.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserQuery),
+    responses((status = 200, description = "A page of users", body = crate::web::api::openapi::Listing<UserView>)))]
 pub async fn list(
     state: State,
     user: CurrentUser,
@@ -30,6 +33,9 @@ pub async fn list(
     Ok(listing(&items, total))
 }
 
+/// Creates a user (admins: anyone; trainers and officials: learners of their area).
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
+    responses((status = 201, description = "Created", body = UserView)))]
 pub async fn create(
     state: State,
     user: CurrentUser,
@@ -39,6 +45,10 @@ pub async fn create(
     Ok(HttpResponse::Created().json(UserView::from(&u)))
 }
 
+/// A user the caller manages.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, description = "The user", body = UserView)))]
 pub async fn get(state: State, user: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let u = users::get_managed(
         &state.db,
@@ -50,6 +60,10 @@ pub async fn get(state: State, user: CurrentUser, path: web::Path<i64>) -> AppRe
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }
 
+/// Changes a user's name, email, role, area, member link or disables the account.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "User id")), request_body = UserChange,
+    responses((status = 200, description = "The changed user", body = UserView)))]
 pub async fn update(
     state: State,
     user: CurrentUser,
@@ -61,6 +75,10 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }
 
+/// Sets a user's password (or PIN); the user's tokens are revoked.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users",
+    params(("id" = i64, Path, description = "User id")), request_body = PasswordForm,
+    responses((status = 204, description = "Password set")))]
 pub async fn set_password(
     state: State,
     user: CurrentUser,
@@ -72,6 +90,10 @@ pub async fn set_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(post, path = "/api/v1/users/import", tag = "users",
+    request_body(content = String, content_type = "text/csv",
+        description = "Learners as CSV: login, display name, PIN, area code (a multipart form with the field `file` works too)"),
+    responses((status = 200, description = "Every learner created", body = crate::web::api::openapi::Imported)))]
 /// A CSV file as the body, or a form (see `Upload`).
 pub async fn import(state: State, user: CurrentUser, upload: Upload<1>) -> AppResult<HttpResponse> {
     let csv = upload.0.unwrap_or_default();
@@ -79,6 +101,9 @@ pub async fn import(state: State, user: CurrentUser, upload: Upload<1>) -> AppRe
     Ok(HttpResponse::Ok().json(json!({"imported": created, "errors": []})))
 }
 
+/// The children of an area (`parent`), or the top of the tree.
+#[utoipa::path(get, path = "/api/v1/areas", tag = "users", params(AreaQuery),
+    responses((status = 200, description = "Areas", body = crate::web::api::openapi::Listing<crate::web::api::openapi::StoredRow>)))]
 pub async fn areas_list(
     state: State,
     _user: CurrentUser,
@@ -88,6 +113,9 @@ pub async fn areas_list(
     Ok(listing(&items, items.len() as u64))
 }
 
+/// Adds an area (admins).
+#[utoipa::path(post, path = "/api/v1/areas", tag = "users", request_body = NewArea,
+    responses((status = 201, description = "The area as stored", body = crate::web::api::openapi::StoredRow)))]
 pub async fn areas_create(
     state: State,
     user: CurrentUser,
@@ -97,6 +125,18 @@ pub async fn areas_create(
     Ok(HttpResponse::Created().json(a))
 }
 
+/// The audit log (admins), newest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "users",
+    params(
+        ("action" = Option<String>, Query, description = "Only this action"),
+        ("entity" = Option<String>, Query, description = "Only this kind of record"),
+        ("entity_id" = Option<String>, Query, description = "Only this record"),
+        ("actor_id" = Option<i64>, Query, description = "Only what this user did"),
+        ("area_prefix" = Option<String>, Query, description = "Only records inside this area"),
+        ("page" = Option<u64>, Query, minimum = 1, description = "Page, from 1"),
+        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 200, description = "Rows a page"),
+    ),
+    responses((status = 200, description = "A page of change events", body = crate::web::api::openapi::Listing<crate::web::api::openapi::StoredRow>)))]
 pub async fn audit_list(
     state: State,
     user: CurrentUser,
