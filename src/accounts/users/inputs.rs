@@ -39,9 +39,7 @@ pub struct UserQuery {
     /// Part of a login or display name.
     pub q: Option<String>,
     pub role: Option<String>,
-    #[param(minimum = 1)]
     pub page: Option<u64>,
-    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 

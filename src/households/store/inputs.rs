@@ -190,9 +190,7 @@ pub struct ListQuery {
     pub trained: Option<String>,
     /// Registry number prefix or a member's name.
     pub q: Option<String>,
-    #[param(minimum = 1)]
     pub page: Option<u64>,
-    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 

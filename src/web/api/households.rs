@@ -106,9 +106,7 @@ pub async fn delete(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    #[param(minimum = 1)]
     page: Option<u64>,
-    #[param(minimum = 1, maximum = 200)]
     per_page: Option<u64>,
 }
 
