@@ -87,7 +87,12 @@ mod tests {
     #[test]
     fn a_month_with_other_characters_is_refused_not_a_panic() {
         let now = Utc.with_ymd_and_hms(2026, 4, 9, 0, 0, 0).unwrap();
-        for bad in ["00\u{800}\u{80}", "0\u{80}\u{10000}", "二〇二六年三月", "2026-\u{e9}3"] {
+        for bad in [
+            "00\u{800}\u{80}",
+            "0\u{80}\u{10000}",
+            "二〇二六年三月",
+            "2026-\u{e9}3",
+        ] {
             assert!(Period::parse(Some(bad), None, now).is_err(), "{bad:?}");
             assert!(Period::parse(None, Some(bad), now).is_err(), "{bad:?}");
         }

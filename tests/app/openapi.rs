@@ -99,7 +99,10 @@ fn operation_ids_are_unique() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let id = op["operationId"].as_str().unwrap().to_string();
-            assert!(seen.insert(id.clone()), "{method} {path}: operation id {id} twice");
+            assert!(
+                seen.insert(id.clone()),
+                "{method} {path}: operation id {id} twice"
+            );
         }
     }
 }
@@ -115,7 +118,10 @@ async fn the_document_is_served_publicly_and_cacheably(app: TestApp) {
             .starts_with("application/json")
     );
     let cache = h["cache-control"].to_str().unwrap();
-    assert!(cache.contains("public") && cache.contains("max-age="), "{cache}");
+    assert!(
+        cache.contains("public") && cache.contains("max-age="),
+        "{cache}"
+    );
     let served: Value = res.json().await.unwrap();
     assert_eq!(served, document());
     assert!(served["paths"]["/api/v1/households/{id}"]["patch"].is_object());

@@ -89,12 +89,21 @@ pub struct ApiDoc;
 const ERROR_STATUSES: [(&str, &str); 8] = [
     ("400", "Malformed request: bad JSON, query or body"),
     ("401", "Not signed in, or the token is expired or revoked"),
-    ("403", "Not allowed for this role, or the CSRF token is missing"),
+    (
+        "403",
+        "Not allowed for this role, or the CSRF token is missing",
+    ),
     ("404", "Not found, or outside the caller's area"),
     ("409", "Conflict with what is stored"),
     ("413", "Body too large"),
-    ("422", "Invalid fields or rows; `fields` or `errors` say which and why"),
-    ("429", "Too many attempts; `Retry-After` says when to try again"),
+    (
+        "422",
+        "Invalid fields or rows; `fields` or `errors` say which and why",
+    ),
+    (
+        "429",
+        "Too many attempts; `Retry-After` says when to try again",
+    ),
 ];
 
 /// What every operation shares: error answers and, on signed-in routes,
@@ -140,7 +149,10 @@ fn complete(op: &mut Operation, signed_in: bool) {
         op.operation_id = Some(format!("{tag}.{id}"));
     }
     if signed_in {
-        op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+        op.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
     }
     for (status, description) in ERROR_STATUSES {
         op.responses
@@ -152,9 +164,9 @@ fn complete(op: &mut Operation, signed_in: bool) {
                     .content(
                         "application/json",
                         ContentBuilder::new()
-                            .schema(Some(RefOr::<Schema>::Ref(utoipa::openapi::Ref::from_schema_name(
-                                "ErrorBody",
-                            ))))
+                            .schema(Some(RefOr::<Schema>::Ref(
+                                utoipa::openapi::Ref::from_schema_name("ErrorBody"),
+                            )))
                             .build(),
                     )
                     .build()
@@ -164,11 +176,12 @@ fn complete(op: &mut Operation, signed_in: bool) {
 }
 
 /// The document as served (built once: it depends on the code alone).
-static DOCUMENT: LazyLock<String> =
-    LazyLock::new(|| ApiDoc::openapi().to_json().unwrap_or_else(|e| {
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    ApiDoc::openapi().to_json().unwrap_or_else(|e| {
         tracing::error!(error = %e, "the OpenAPI document cannot be written");
         "{}".to_string()
-    }));
+    })
+});
 
 /// `GET /api/v1/openapi.json`: this document. Public and the same for
 /// everyone, so caches may keep it for an hour.
