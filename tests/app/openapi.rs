@@ -75,6 +75,17 @@ fn every_operation_documents_its_errors_and_its_security() {
                 "{method} {path}: {status} is not the error body"
             );
         }
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            if param["name"] == "page" || param["name"] == "per_page" {
+                let max = if param["name"] == "page" {
+                    1_000_000
+                } else {
+                    200
+                };
+                assert_eq!(param["schema"]["minimum"], 1, "{method} {path}");
+                assert_eq!(param["schema"]["maximum"], max, "{method} {path}");
+            }
+        }
         let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
         assert_eq!(
             secured,

@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use serde::Serialize;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
@@ -106,6 +107,11 @@ const ERROR_STATUSES: [(&str, &str); 8] = [
     ),
 ];
 
+/// The bounds of every list's `page` and `per_page` (API.md); outside them
+/// a list answers 400.
+const MAX_PAGE: u64 = 1_000_000;
+const MAX_PER_PAGE: u64 = 200;
+
 /// What every operation shares: error answers and, on signed-in routes,
 /// the bearer token.
 struct Contract;
@@ -153,6 +159,24 @@ fn complete(op: &mut Operation, signed_in: bool) {
             "bearer",
             Vec::<String>::new(),
         )]);
+    }
+    for param in op.parameters.iter_mut().flatten() {
+        let bound = match param.name.as_str() {
+            "page" => Some((MAX_PAGE, "Page, from 1")),
+            "per_page" => Some((MAX_PER_PAGE, "Rows a page (50 when absent)")),
+            _ => None,
+        };
+        if let (Some((max, description)), ParameterIn::Query) = (bound, &param.parameter_in) {
+            param.description = Some(description.to_string());
+            param.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(1))
+                    .maximum(Some(max))
+                    .into(),
+            );
+        }
     }
     for (status, description) in ERROR_STATUSES {
         op.responses
@@ -203,7 +227,7 @@ pub struct StoredRow;
 
 impl PartialSchema for StoredRow {
     fn schema() -> RefOr<Schema> {
-        utoipa::openapi::ObjectBuilder::new()
+        ObjectBuilder::new()
             .description(Some("A stored record: its columns by name"))
             .into()
     }

@@ -133,8 +133,8 @@ pub async fn areas_create(
         ("entity_id" = Option<String>, Query, description = "Only this record"),
         ("actor_id" = Option<i64>, Query, description = "Only what this user did"),
         ("area_prefix" = Option<String>, Query, description = "Only records inside this area"),
-        ("page" = Option<u64>, Query, minimum = 1, description = "Page, from 1"),
-        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 200, description = "Rows a page"),
+        ("page" = Option<u64>, Query),
+        ("per_page" = Option<u64>, Query),
     ),
     responses((status = 200, description = "A page of change events", body = crate::web::api::openapi::Listing<crate::web::api::openapi::StoredRow>)))]
 pub async fn audit_list(
