@@ -26,7 +26,8 @@ fn yes() -> bool {
 }
 
 /// Signs in with a login and a password (or a learner's PIN).
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body(content = LoginBody,
+        example = json!({"login": "13800000002", "password": "246810"})),
     responses((status = 200, description = "Signed in", body = crate::web::api::openapi::SignedIn)))]
 pub async fn login(
     req: HttpRequest,
@@ -86,7 +87,8 @@ pub struct ResetRequestBody {
     login: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/reset-request", tag = "auth", request_body = ResetRequestBody,
+#[utoipa::path(post, path = "/api/v1/auth/reset-request", tag = "auth", request_body(content = ResetRequestBody,
+        example = json!({"login": "trainer.li"})),
     responses((status = 202, description = "A reset link is mailed when the account has an email")))]
 /// Always 202, whether or not the login exists.
 pub async fn reset_request(

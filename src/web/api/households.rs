@@ -37,7 +37,11 @@ pub async fn list(
 }
 
 /// A new household with its members and causes.
-#[utoipa::path(post, path = "/api/v1/households", tag = "households", request_body = NewHousehold,
+#[utoipa::path(post, path = "/api/v1/households", tag = "households", request_body(content = NewHousehold, example = json!({
+        "registry_no": "5306271020010099", "area_code": "530627102001", "kind": "ordinary_poor",
+        "primary_cause": "07", "other_causes": ["09"], "members": [
+            {"name": "张建国", "id_number": "530627198503121238", "relation": "head", "health": "healthy"},
+            {"name": "张小花", "id_number": "530627201006052248", "relation": "child"}]})),
     responses((status = 201, description = "The household as stored", body = store::Detail)))]
 pub async fn create(
     state: State,
@@ -77,7 +81,7 @@ pub async fn get(
 
 /// Changes a household's own fields and causes (audited).
 #[utoipa::path(patch, path = "/api/v1/households/{id}", tag = "households", params(("id" = i64, Path, description = "Household id")),
-    request_body = HouseholdPatch,
+    request_body(content = HouseholdPatch, example = json!({"phone": "13912345678", "other_causes": []})),
     responses((status = 200, description = "The household as changed", body = store::Detail)))]
 pub async fn update(
     state: State,
@@ -127,7 +131,8 @@ pub async fn history(
 
 /// Records a follow-up survey after training.
 #[utoipa::path(post, path = "/api/v1/households/{id}/follow-ups", tag = "households", params(("id" = i64, Path, description = "Household id")),
-    request_body = FollowUpInput,
+    request_body(content = FollowUpInput,
+        example = json!({"months_after": 6, "shop_active": true, "orders_30d": 4, "sales_30d_fen": 120000})),
     responses((status = 201, description = "The survey as stored", body = crate::web::api::openapi::StoredRow)))]
 pub async fn follow_up(
     state: State,
@@ -141,7 +146,7 @@ pub async fn follow_up(
 
 /// Records a year's income of a household, in fen.
 #[utoipa::path(post, path = "/api/v1/households/{id}/incomes", tag = "households", params(("id" = i64, Path, description = "Household id")),
-    request_body = IncomeInput,
+    request_body(content = IncomeInput, example = json!({"year": 2025, "wage_fen": 1200000, "business_fen": 300000})),
     responses((status = 200, description = "The income as stored", body = crate::web::api::openapi::StoredRow)))]
 pub async fn income(
     state: State,

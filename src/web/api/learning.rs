@@ -132,7 +132,9 @@ pub async fn enroll_api(
 }
 
 /// A batch of learning events; idempotent by event id.
-#[utoipa::path(post, path = "/api/v1/events", tag = "learning", request_body = Vec<events::EventIn>,
+#[utoipa::path(post, path = "/api/v1/events", tag = "learning", request_body(content = Vec<events::EventIn>, example = json!([
+        {"id": "0f9d5c1e-4b1a-4c51-9d1e-2a7c5b6e8f01", "kind": "lesson_opened", "course": "smartphone-basics",
+         "lesson": "wifi-and-data", "occurred_at": "2026-11-20T09:00:00Z"}])),
     responses((status = 200, description = "Accepted, duplicate and rejected events", body = events::Report)))]
 pub async fn post_events(
     state: State,
@@ -161,7 +163,7 @@ pub struct AttemptBody {
 
 /// Submits a quiz attempt; graded on the server.
 #[utoipa::path(post, path = "/api/v1/courses/{slug}/quizzes/{quiz}/attempts", tag = "learning",
-    params(("slug" = String, Path, description = "Course slug"), ("quiz" = String, Path, description = "Quiz slug")), request_body = AttemptBody,
+    params(("slug" = String, Path, description = "Course slug"), ("quiz" = String, Path, description = "Quiz slug")), request_body(content = AttemptBody, example = json!({"answers": {"q1": ["a"], "q2": ["false"]}})),
     responses((status = 200, description = "The graded attempt", body = crate::learning::grading::Graded)))]
 pub async fn attempt(
     state: State,
@@ -196,7 +198,8 @@ pub async fn my_progress(state: State, user: CurrentUser) -> AppResult<HttpRespo
 }
 
 /// A trainer signs off a practical task of a learner in her area.
-#[utoipa::path(post, path = "/api/v1/tasks/signoff", tag = "learning", request_body = tasks::SignOff,
+#[utoipa::path(post, path = "/api/v1/tasks/signoff", tag = "learning", request_body(content = tasks::SignOff, example = json!({
+        "user_id": 10, "course": "smartphone-basics", "task": "wifi-connected", "level": 2, "note": "自己连上了"})),
     responses((status = 201, description = "Signed off", body = crate::web::api::openapi::SignedOff)))]
 pub async fn signoff(
     state: State,
@@ -216,7 +219,8 @@ pub async fn signoff(
 }
 
 /// An in-person class.
-#[utoipa::path(post, path = "/api/v1/sessions", tag = "learning", request_body = classes::NewSession,
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "learning", request_body(content = classes::NewSession, example = json!({
+        "course": "smartphone-basics", "place": "新街村委会", "held_at": "2026-11-20T09:00:00Z", "area_code": "530627102001"})),
     responses((status = 201, description = "The class as stored", body = crate::web::api::openapi::StoredRow)))]
 pub async fn create_session(
     state: State,
@@ -256,7 +260,7 @@ pub struct RevokeBody {
 
 /// Revokes a certificate, with the reason.
 #[utoipa::path(post, path = "/api/v1/certificates/{code}/revoke", tag = "learning",
-    params(("code" = String, Path, description = "Certificate code")), request_body = RevokeBody,
+    params(("code" = String, Path, description = "Certificate code")), request_body(content = RevokeBody, example = json!({"reason": "issued to the wrong person"})),
     responses((status = 204, description = "Revoked")))]
 pub async fn revoke(
     state: State,

@@ -34,7 +34,9 @@ pub async fn list(
 }
 
 /// Creates a user (admins: anyone; trainers and officials: learners of their area).
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body(content = NewUser, example = json!({
+        "login": "13800000099", "display_name": "王小梅", "password": "135790", "pin": true,
+        "role": "learner", "area_code": "530627102001"})),
     responses((status = 201, description = "Created", body = UserView)))]
 pub async fn create(
     state: State,
@@ -92,7 +94,8 @@ pub async fn set_password(
 
 #[utoipa::path(post, path = "/api/v1/users/import", tag = "users",
     request_body(content = String, content_type = "text/csv",
-        description = "Learners as CSV: login, display name, PIN, area code (a multipart form with the field `file` works too)"),
+        description = "Learners as CSV with a header row: name, phone, pin and optionally area_code, member_id (a multipart form with the field `file` works too)",
+        example = json!("name,phone,pin,area_code\n李小兰,13800000098,135790,530627102001\n")),
     responses((status = 200, description = "Every learner created", body = crate::web::api::openapi::Imported)))]
 /// A CSV file as the body, or a form (see `Upload`).
 pub async fn import(state: State, user: CurrentUser, upload: Upload<1>) -> AppResult<HttpResponse> {
@@ -114,7 +117,8 @@ pub async fn areas_list(
 }
 
 /// Adds an area (admins).
-#[utoipa::path(post, path = "/api/v1/areas", tag = "users", request_body = NewArea,
+#[utoipa::path(post, path = "/api/v1/areas", tag = "users", request_body(content = NewArea, example = json!({
+        "code": "530627102099", "name": "新农村", "level": "village", "parent_code": "530627102000"})),
     responses((status = 201, description = "The area as stored", body = crate::web::api::openapi::StoredRow)))]
 pub async fn areas_create(
     state: State,
