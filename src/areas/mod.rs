@@ -141,7 +141,7 @@ pub fn within<C: ColumnTrait>(col: C, area: &AreaCode) -> sea_orm::sea_query::Si
     col.starts_with(area.prefix())
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewArea {
     pub code: String,
     pub name: String,

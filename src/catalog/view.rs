@@ -86,7 +86,7 @@ fn list(s: &str) -> Vec<String> {
 }
 
 /// A course in the catalog, in one language.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CourseSummary {
     pub slug: String,
     pub version: i32,
@@ -120,13 +120,13 @@ impl CourseSummary {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CompetenceTitle {
     pub code: String,
     pub title: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LessonItem {
     pub slug: String,
     pub position: i32,
@@ -139,7 +139,7 @@ pub struct LessonItem {
     pub state: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuizItem {
     pub slug: String,
     pub kind: String,
@@ -147,7 +147,7 @@ pub struct QuizItem {
     pub questions: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TaskItem {
     pub slug: String,
     pub competence: String,
@@ -160,7 +160,7 @@ pub struct TaskItem {
 }
 
 /// A course with its lessons, quizzes and tasks, in one language.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CourseView {
     #[serde(flatten)]
     pub summary: CourseSummary,
@@ -257,7 +257,7 @@ pub fn media_url(info: &CourseInfo, path: &str) -> String {
 }
 
 /// One lesson as a learner reads it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LessonView {
     /// The course's slug.
     pub course: String,
@@ -320,16 +320,17 @@ impl LessonView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicChoice {
     pub id: String,
     pub text: String,
 }
 
 /// A question as a learner sees it: no answer key, no explanation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicQuestion {
     pub id: String,
+    #[schema(value_type = String)]
     pub kind: crate::courses::QuestionKind,
     pub competence: String,
     pub points: i32,
@@ -363,7 +364,7 @@ impl PublicQuestion {
 }
 
 /// A quiz as a learner takes it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuizView {
     /// The course's slug.
     pub course: String,

@@ -102,7 +102,7 @@ pub async fn code_of(
 }
 
 /// What anyone may see about a certificate.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Verification {
     pub code: String,
     pub holder: String,

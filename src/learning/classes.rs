@@ -15,7 +15,7 @@ use crate::entities::{app_user, attendance, class_session};
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, Actor};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewSession {
     pub course: String,
     pub place: String,
@@ -116,7 +116,7 @@ pub async fn get(
     Ok(s)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Mark {
     pub user_id: i64,
     pub attended: bool,

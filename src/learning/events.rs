@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
 
 /// An event as a client sends it.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct EventIn {
     pub id: String,
     pub kind: String,
@@ -36,13 +36,13 @@ pub struct EventIn {
     pub payload: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Rejected {
     pub id: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, utoipa::ToSchema)]
 pub struct Report {
     pub accepted: usize,
     pub duplicates: usize,

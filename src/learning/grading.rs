@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::content::QuizInfo;
 use crate::courses::QuestionKind;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuestionResult {
     pub id: String,
     pub correct: bool,
@@ -18,7 +18,7 @@ pub struct QuestionResult {
     pub answer: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Graded {
     pub score: i32,
     pub max_score: i32,

@@ -169,7 +169,7 @@ pub async fn record_attempt(
 }
 
 /// One course in a learner's overview.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CourseProgress {
     pub course: String,
     pub state: String,

@@ -18,7 +18,7 @@ use crate::entities::{app_user, skill_evidence, task_signoff};
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, Actor};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SignOff {
     pub user_id: i64,
     pub course: String,

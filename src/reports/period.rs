@@ -21,7 +21,9 @@ pub fn month(t: DateTime<Utc>) -> String {
 
 fn parse_month(field: &str, s: &str) -> AppResult<String> {
     let s = s.trim();
-    let ok = s.len() >= 7
+    // ASCII first: the checks below slice by bytes.
+    let ok = s.is_ascii()
+        && s.len() >= 7
         && s[..4].bytes().all(|b| b.is_ascii_digit())
         && &s[4..5] == "-"
         && s[5..7].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
@@ -80,5 +82,19 @@ mod tests {
         assert!(p.stock("2025-12") && !p.stock("2026-05"));
         assert!(Period::parse(Some("2026-13"), None, now).is_err());
         assert!(Period::parse(Some("2026-05"), Some("2026-04"), now).is_err());
+    }
+
+    #[test]
+    fn a_month_with_other_characters_is_refused_not_a_panic() {
+        let now = Utc.with_ymd_and_hms(2026, 4, 9, 0, 0, 0).unwrap();
+        for bad in [
+            "00\u{800}\u{80}",
+            "0\u{80}\u{10000}",
+            "二〇二六年三月",
+            "2026-\u{e9}3",
+        ] {
+            assert!(Period::parse(Some(bad), None, now).is_err(), "{bad:?}");
+            assert!(Period::parse(None, Some(bad), now).is_err(), "{bad:?}");
+        }
     }
 }

@@ -81,19 +81,26 @@ impl From<anyhow::Error> for WebError {
 }
 
 /// The error body of API.md.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorInfo,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// What went wrong: a stable `code`, a message to show, and where it applies.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ErrorInfo {
+    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
+    /// `validation_failed`, `import_failed`, `too_large`, `rate_limited`, …
+    #[schema(value_type = String)]
     pub code: &'static str,
     pub message: String,
+    /// Invalid fields and why, by field name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, String>,
+    /// Bad rows of an import.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<RowError>,
+    /// Seconds to wait (429).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }

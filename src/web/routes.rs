@@ -114,6 +114,7 @@ routes! {
     post "/api/v1/auth/logout"               SignedIn => api::auth::logout;
     post "/api/v1/auth/reset-request"        Public   => api::auth::reset_request;
     post "/api/v1/auth/reset"                Public   => api::auth::reset;
+    get  "/api/v1/openapi.json"              Public   => api::openapi::document;
     get  "/api/v1/me"                        SignedIn => api::auth::me;
     get  "/api/v1/users"                     SignedIn => api::users::list;
     post "/api/v1/users"                     SignedIn => api::users::create;

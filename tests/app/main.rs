@@ -16,5 +16,6 @@ mod households;
 mod households_core;
 mod learning;
 mod mail;
+mod openapi;
 mod sessions;
 mod support;

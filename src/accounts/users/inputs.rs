@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 /// What a form or JSON body gives to create a user.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewUser {
     pub login: String,
     pub display_name: String,
@@ -23,7 +23,7 @@ pub struct NewUser {
     pub locale: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct UserChange {
     pub display_name: Option<String>,
     pub email: Option<String>,
@@ -33,8 +33,10 @@ pub struct UserChange {
     pub member_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
+    /// Part of a login or display name.
     pub q: Option<String>,
     pub role: Option<String>,
     #[serde(default, deserialize_with = "crate::paging::page")]

@@ -10,7 +10,7 @@ use crate::entities::app_user;
 use crate::policy::Actor;
 
 /// A user as shown to others: never the password hash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: i64,
     pub login: String,

@@ -7,7 +7,7 @@ use crate::entities::{follow_up, household, income_record, member};
 
 /// A member as a form or JSON body gives it. Sex and birth year are read from
 /// the identity number when absent, and must agree with it when given.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct MemberInput {
     #[serde(default)]
     pub name: String,
@@ -26,7 +26,7 @@ pub struct MemberInput {
 }
 
 /// A new household with its members and causes.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewHousehold {
     #[serde(default)]
     pub registry_no: String,
@@ -55,7 +55,7 @@ fn double<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 }
 
 /// A change to a household's own fields and causes (members have their own calls).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct HouseholdPatch {
     pub registry_no: Option<String>,
     pub area_code: Option<String>,
@@ -80,7 +80,7 @@ pub struct HouseholdPatch {
 
 /// One year's income of a household, in fen. `net_per_capita_fen` is computed
 /// from the parts and the member count when absent.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct IncomeInput {
     pub year: i32,
     #[serde(default)]
@@ -99,7 +99,7 @@ pub struct IncomeInput {
 }
 
 /// A follow-up survey after training (3, 6 or 12 months).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct FollowUpInput {
     pub member_id: Option<i64>,
     /// A date (`2026-05-01`) or an RFC 3339 time; now when absent.
@@ -133,32 +133,39 @@ impl std::ops::Deref for MemberView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LinkedLearner {
     pub id: i64,
     pub login: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Detail {
+    #[schema(value_type = Object)]
     pub household: household::Model,
     pub area_name: Option<String>,
     pub primary_cause: Option<String>,
     pub other_causes: Vec<String>,
+    /// The member rows, with `learner` and `trained`.
+    #[schema(value_type = Vec<Object>)]
     pub members: Vec<MemberView>,
+    #[schema(value_type = Vec<Object>)]
     pub incomes: Vec<income_record::Model>,
+    #[schema(value_type = Vec<Object>)]
     pub follow_ups: Vec<follow_up::Model>,
     /// Whether `members[].health` is filled.
     pub sensitive: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub id: i64,
     pub registry_no: String,
     pub area_code: String,
     pub area_name: Option<String>,
+    #[schema(value_type = String)]
     pub kind: crate::households::vocab::HouseholdKind,
+    #[schema(value_type = String)]
     pub status: crate::households::vocab::HouseholdStatus,
     pub primary_cause: Option<String>,
     pub head: Option<String>,
@@ -172,8 +179,10 @@ pub struct Page<T> {
     pub total: u64,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only households inside this area.
     pub area: Option<String>,
     pub status: Option<String>,
     pub cause: Option<String>,

@@ -12,7 +12,7 @@ use crate::web::errors::WebResult;
 use crate::web::extract::CurrentUser;
 use crate::web::pages::auth::client_ip;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginBody {
     login: String,
     password: String,
@@ -25,6 +25,10 @@ fn yes() -> bool {
     true
 }
 
+/// Signs in with a login and a password (or a learner's PIN).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body(content = LoginBody,
+        example = json!({"login": "13800000002", "password": "246810"})),
+    responses((status = 200, description = "Signed in", body = crate::web::api::openapi::SignedIn)))]
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppContext>,
@@ -48,12 +52,16 @@ pub async fn login(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogoutQuery {
     #[serde(default)]
     everywhere: bool,
 }
 
+/// Revokes this token, or every token of the user with `everywhere=true`.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", params(LogoutQuery),
+    responses((status = 204, description = "Signed out")))]
 pub async fn logout(
     state: web::Data<AppContext>,
     user: CurrentUser,
@@ -64,6 +72,9 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, description = "The signed-in user", body = UserView)))]
 pub async fn me(state: web::Data<AppContext>, user: CurrentUser) -> AppResult<HttpResponse> {
     let row = crate::accounts::users::find(&state.db, user.actor.id)
         .await?
@@ -71,11 +82,14 @@ pub async fn me(state: web::Data<AppContext>, user: CurrentUser) -> AppResult<Ht
     Ok(HttpResponse::Ok().json(UserView::from(&row)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ResetRequestBody {
     login: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/reset-request", tag = "auth", request_body(content = ResetRequestBody,
+        example = json!({"login": "trainer.li"})),
+    responses((status = 202, description = "A reset link is mailed when the account has an email")))]
 /// Always 202, whether or not the login exists.
 pub async fn reset_request(
     state: web::Data<AppContext>,
@@ -85,12 +99,15 @@ pub async fn reset_request(
     Ok(HttpResponse::Accepted().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ResetBody {
     token: String,
     password: String,
 }
 
+/// Sets a new password with the token of a reset link; old tokens are revoked.
+#[utoipa::path(post, path = "/api/v1/auth/reset", tag = "auth", request_body = ResetBody,
+    responses((status = 204, description = "Password changed")))]
 pub async fn reset(
     state: web::Data<AppContext>,
     body: web::Json<ResetBody>,

@@ -24,6 +24,9 @@ pub fn key(state: &AppContext) -> &[u8] {
     state.secrets.id_hmac.expose_secret().as_bytes()
 }
 
+/// Households in the caller's area, filtered.
+#[utoipa::path(get, path = "/api/v1/households", tag = "households", params(ListQuery),
+    responses((status = 200, description = "A page of households", body = crate::web::api::openapi::Listing<store::Summary>)))]
 pub async fn list(
     state: State,
     user: CurrentUser,
@@ -33,6 +36,13 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
+/// A new household with its members and causes.
+#[utoipa::path(post, path = "/api/v1/households", tag = "households", request_body(content = NewHousehold, example = json!({
+        "registry_no": "5306271020010099", "area_code": "530627102001", "kind": "ordinary_poor",
+        "primary_cause": "07", "other_causes": ["09"], "members": [
+            {"name": "张建国", "id_number": "530627198503121238", "relation": "head", "health": "healthy"},
+            {"name": "张小花", "id_number": "530627201006052248", "relation": "child"}]})),
+    responses((status = 201, description = "The household as stored", body = store::Detail)))]
 pub async fn create(
     state: State,
     user: CurrentUser,
@@ -43,12 +53,16 @@ pub async fn create(
     Ok(HttpResponse::Created().json(detail))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GetQuery {
     /// `true`: include members' health (written to the audit log).
     sensitive: Option<bool>,
 }
 
+/// One household with its members, incomes and follow-ups (the read is audited).
+#[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households", params(("id" = i64, Path, description = "Household id"), GetQuery),
+    responses((status = 200, description = "The household", body = store::Detail)))]
 pub async fn get(
     state: State,
     user: CurrentUser,
@@ -65,6 +79,10 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(d))
 }
 
+/// Changes a household's own fields and causes (audited).
+#[utoipa::path(patch, path = "/api/v1/households/{id}", tag = "households", params(("id" = i64, Path, description = "Household id")),
+    request_body(content = HouseholdPatch, example = json!({"phone": "13912345678", "other_causes": []})),
+    responses((status = 200, description = "The household as changed", body = store::Detail)))]
 pub async fn update(
     state: State,
     user: CurrentUser,
@@ -77,6 +95,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(detail))
 }
 
+/// Deletes a household with its members (audited).
+#[utoipa::path(delete, path = "/api/v1/households/{id}", tag = "households", params(("id" = i64, Path, description = "Household id")),
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     state: State,
     user: CurrentUser,
@@ -86,7 +107,8 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     #[serde(default, deserialize_with = "crate::paging::page")]
     page: Option<u64>,
@@ -94,6 +116,9 @@ pub struct PageQuery {
     per_page: Option<u64>,
 }
 
+/// A household's change events, newest first.
+#[utoipa::path(get, path = "/api/v1/households/{id}/history", tag = "households", params(("id" = i64, Path, description = "Household id"), PageQuery),
+    responses((status = 200, description = "A page of change events", body = crate::web::api::openapi::Listing<crate::web::api::openapi::StoredRow>)))]
 pub async fn history(
     state: State,
     user: CurrentUser,
@@ -106,6 +131,11 @@ pub async fn history(
     Ok(HttpResponse::Ok().json(h))
 }
 
+/// Records a follow-up survey after training.
+#[utoipa::path(post, path = "/api/v1/households/{id}/follow-ups", tag = "households", params(("id" = i64, Path, description = "Household id")),
+    request_body(content = FollowUpInput,
+        example = json!({"months_after": 6, "shop_active": true, "orders_30d": 4, "sales_30d_fen": 120000})),
+    responses((status = 201, description = "The survey as stored", body = crate::web::api::openapi::StoredRow)))]
 pub async fn follow_up(
     state: State,
     user: CurrentUser,
@@ -116,6 +146,10 @@ pub async fn follow_up(
     Ok(HttpResponse::Created().json(f))
 }
 
+/// Records a year's income of a household, in fen.
+#[utoipa::path(post, path = "/api/v1/households/{id}/incomes", tag = "households", params(("id" = i64, Path, description = "Household id")),
+    request_body(content = IncomeInput, example = json!({"year": 2025, "wage_fen": 1200000, "business_fen": 300000})),
+    responses((status = 200, description = "The income as stored", body = crate::web::api::openapi::StoredRow)))]
 pub async fn income(
     state: State,
     user: CurrentUser,
@@ -126,6 +160,10 @@ pub async fn income(
     Ok(HttpResponse::Ok().json(i))
 }
 
+#[utoipa::path(post, path = "/api/v1/households/import", tag = "households",
+    request_body(description = "The registry as CSV or XLSX (sniffed), or a multipart form with the field `file`",
+        content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses((status = 200, description = "Every household imported", body = crate::web::api::openapi::Imported)))]
 /// CSV or XLSX body (sniffed): all households or none.
 pub async fn import(
     state: State,
@@ -143,12 +181,18 @@ pub async fn import(
         .json(json!({"imported": done.imported, "members": done.members, "errors": []})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    /// Only this area (inside the caller's).
     pub area: Option<String>,
+    /// `csv` (default) or `xlsx`.
     pub format: Option<String>,
 }
 
+/// The caller's households as a CSV or XLSX file (the import's columns).
+#[utoipa::path(get, path = "/api/v1/households/export", tag = "households", params(ExportQuery),
+    responses((status = 200, description = "The file", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn export(
     state: State,
     user: CurrentUser,
@@ -183,6 +227,8 @@ pub async fn export_response(
 }
 
 /// The import template: Chinese headers and one example row.
+#[utoipa::path(get, path = "/api/v1/households/template.csv", tag = "households",
+    responses((status = 200, description = "The template", content_type = "text/csv", body = String)))]
 pub async fn template(user: CurrentUser) -> AppResult<HttpResponse> {
     user.actor.require(Action::ViewHouseholds)?;
     let body = crate::households::import::template_csv();

@@ -20,6 +20,9 @@ type State = web::Data<AppContext>;
 
 pub use crate::catalog::view::list_courses;
 
+/// Published courses (trainers and admins also see drafts).
+#[utoipa::path(get, path = "/api/v1/courses", tag = "learning", params(("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)")),
+    responses((status = 200, description = "Courses", body = crate::web::api::openapi::Listing<CourseSummary>)))]
 pub async fn courses(state: State, user: CurrentUser, locale: Locale) -> AppResult<HttpResponse> {
     let rows = list_courses(&state.db, user.actor.may(Action::ViewDraftCourses)).await?;
     let items: Vec<_> = rows
@@ -48,6 +51,9 @@ fn version_json<T: serde::Serialize>(
     Ok(prepared.respond(req))
 }
 
+/// A course with its lessons, quizzes, tasks and competences.
+#[utoipa::path(get, path = "/api/v1/courses/{slug}", tag = "learning", params(("slug" = String, Path, description = "Course slug"), ("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)")),
+    responses((status = 200, description = "The course", body = view::CourseView)))]
 pub async fn course(
     state: State,
     user: CurrentUser,
@@ -62,6 +68,10 @@ pub async fn course(
     })
 }
 
+/// A lesson as a learner reads it: its HTML and where it stands in the course.
+#[utoipa::path(get, path = "/api/v1/courses/{slug}/lessons/{lesson}", tag = "learning",
+    params(("slug" = String, Path, description = "Course slug"), ("lesson" = String, Path, description = "Lesson slug"), ("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)")),
+    responses((status = 200, description = "The lesson", body = view::LessonView)))]
 pub async fn lesson(
     state: State,
     user: CurrentUser,
@@ -77,6 +87,10 @@ pub async fn lesson(
     })
 }
 
+/// A quiz as a learner takes it (no answer key).
+#[utoipa::path(get, path = "/api/v1/courses/{slug}/quizzes/{quiz}", tag = "learning",
+    params(("slug" = String, Path, description = "Course slug"), ("quiz" = String, Path, description = "Quiz slug"), ("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)")),
+    responses((status = 200, description = "The quiz", body = view::QuizView)))]
 pub async fn quiz(
     state: State,
     user: CurrentUser,
@@ -88,7 +102,9 @@ pub async fn quiz(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Deserialize, Default)]
+/// No learner: the caller enrols herself; `user_id` or `user_ids`: a
+/// trainer enrols those learners, all or none.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct EnrollBody {
     #[serde(default)]
     user_id: Option<i64>,
@@ -98,6 +114,10 @@ pub struct EnrollBody {
     cohort: Option<String>,
 }
 
+/// Enrols the caller, or (trainers) the learners named in the body.
+#[utoipa::path(post, path = "/api/v1/courses/{slug}/enroll", tag = "learning", params(("slug" = String, Path, description = "Course slug")),
+    request_body(content = Option<EnrollBody>, description = "Absent or empty: the caller herself"),
+    responses((status = 200, description = "Enrolled", body = crate::web::api::openapi::Enrolled)))]
 pub async fn enroll_api(
     state: State,
     user: CurrentUser,
@@ -140,6 +160,11 @@ pub async fn enroll_api(
     Ok(HttpResponse::Ok().json(json!({"enrolled": done})))
 }
 
+/// A batch of learning events; idempotent by event id.
+#[utoipa::path(post, path = "/api/v1/events", tag = "learning", request_body(content = Vec<events::EventIn>, example = json!([
+        {"id": "0f9d5c1e-4b1a-4c51-9d1e-2a7c5b6e8f01", "kind": "lesson_opened", "course": "smartphone-basics",
+         "lesson": "wifi-and-data", "occurred_at": "2026-11-20T09:00:00Z"}])),
+    responses((status = 200, description = "Accepted, duplicate and rejected events", body = events::Report)))]
 pub async fn post_events(
     state: State,
     user: CurrentUser,
@@ -156,14 +181,19 @@ pub async fn post_events(
     Ok(HttpResponse::Ok().json(r))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AttemptBody {
+    /// The chosen answers by question id.
     answers: BTreeMap<String, Vec<String>>,
     /// Client-made id: a resubmission of the same attempt is not counted twice.
     #[serde(default)]
     attempt_id: Option<String>,
 }
 
+/// Submits a quiz attempt; graded on the server.
+#[utoipa::path(post, path = "/api/v1/courses/{slug}/quizzes/{quiz}/attempts", tag = "learning",
+    params(("slug" = String, Path, description = "Course slug"), ("quiz" = String, Path, description = "Quiz slug")), request_body(content = AttemptBody, example = json!({"answers": {"q1": ["a"], "q2": ["false"]}})),
+    responses((status = 200, description = "The graded attempt", body = crate::learning::grading::Graded)))]
 pub async fn attempt(
     state: State,
     user: CurrentUser,
@@ -187,12 +217,19 @@ pub async fn attempt(
     }
 }
 
+/// The caller's enrolments, lesson states, scores and certificates.
+#[utoipa::path(get, path = "/api/v1/me/progress", tag = "learning",
+    responses((status = 200, description = "Progress by course", body = crate::web::api::openapi::Listing<progress::CourseProgress>)))]
 pub async fn my_progress(state: State, user: CurrentUser) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
     let items = progress::overview(&state.db, &state.content, user.actor.id).await?;
     Ok(HttpResponse::Ok().json(json!({"total": items.len(), "items": items})))
 }
 
+/// A trainer signs off a practical task of a learner in her area.
+#[utoipa::path(post, path = "/api/v1/tasks/signoff", tag = "learning", request_body(content = tasks::SignOff, example = json!({
+        "user_id": 10, "course": "smartphone-basics", "task": "wifi-connected", "level": 2, "note": "自己连上了"})),
+    responses((status = 201, description = "Signed off", body = crate::web::api::openapi::SignedOff)))]
 pub async fn signoff(
     state: State,
     user: CurrentUser,
@@ -210,6 +247,10 @@ pub async fn signoff(
     Ok(HttpResponse::Created().json(json!({"id": row.id, "level": row.level})))
 }
 
+/// An in-person class.
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "learning", request_body(content = classes::NewSession, example = json!({
+        "course": "smartphone-basics", "place": "新街村委会", "held_at": "2026-11-20T09:00:00Z", "area_code": "530627102001"})),
+    responses((status = 201, description = "The class as stored", body = crate::web::api::openapi::StoredRow)))]
 pub async fn create_session(
     state: State,
     user: CurrentUser,
@@ -219,6 +260,10 @@ pub async fn create_session(
     Ok(HttpResponse::Created().json(s))
 }
 
+/// Who attended a class.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance", tag = "learning",
+    params(("id" = i64, Path, description = "Class id")), request_body = Vec<classes::Mark>,
+    responses((status = 200, description = "Marks changed", body = crate::web::api::openapi::Updated)))]
 pub async fn attendance(
     state: State,
     user: CurrentUser,
@@ -229,15 +274,23 @@ pub async fn attendance(
     Ok(HttpResponse::Ok().json(json!({"updated": n})))
 }
 
+/// Verifies a certificate: holder, course, date, valid or revoked.
+#[utoipa::path(get, path = "/api/v1/certificates/{code}", tag = "learning",
+    params(("code" = String, Path, description = "Certificate code")),
+    responses((status = 200, description = "The certificate", body = certificates::Verification)))]
 pub async fn certificate(state: State, path: web::Path<String>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(certificates::verify(&state.db, &path).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RevokeBody {
     reason: String,
 }
 
+/// Revokes a certificate, with the reason.
+#[utoipa::path(post, path = "/api/v1/certificates/{code}/revoke", tag = "learning",
+    params(("code" = String, Path, description = "Certificate code")), request_body(content = RevokeBody, example = json!({"reason": "issued to the wrong person"})),
+    responses((status = 204, description = "Revoked")))]
 pub async fn revoke(
     state: State,
     user: CurrentUser,

@@ -4,5 +4,6 @@ pub mod auth;
 pub mod health;
 pub mod households;
 pub mod learning;
+pub mod openapi;
 pub mod reports;
 pub mod users;

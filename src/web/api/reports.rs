@@ -13,6 +13,9 @@ use crate::web::pages::dashboard::{ReportQuery, load};
 
 type State = web::Data<AppContext>;
 
+/// The figures of DATA.md for an area and a period, by child area and by cause.
+#[utoipa::path(get, path = "/api/v1/reports/summary", tag = "reports", params(ReportQuery),
+    responses((status = 200, description = "The figures", body = Object)))]
 pub async fn summary(
     state: State,
     locale: Locale,
@@ -25,14 +28,22 @@ pub async fn summary(
         .json(s))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    /// The area (12 digits); absent: the caller's.
     pub area: Option<String>,
+    /// First month of the period (`2026-01`).
     pub from: Option<String>,
+    /// Last month of the period (`2026-06`; default: this month).
     pub to: Option<String>,
+    /// `csv` (default) or `xlsx`.
     pub format: Option<String>,
 }
 
+/// The dashboard's tables as a CSV or XLSX file.
+#[utoipa::path(get, path = "/api/v1/reports/export", tag = "reports", params(ExportQuery),
+    responses((status = 200, description = "The file", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn export(
     state: State,
     locale: Locale,

@@ -20,6 +20,9 @@ fn listing<T: Serialize>(items: &[T], total: u64) -> HttpResponse {
     HttpResponse::Ok().json(json!({"items": items, "total": total}))
 }
 
+/// Users the caller manages, by name or login (`q`) and role.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserQuery),
+    responses((status = 200, description = "A page of users", body = crate::web::api::openapi::Listing<UserView>)))]
 pub async fn list(
     state: State,
     user: CurrentUser,
@@ -30,6 +33,11 @@ pub async fn list(
     Ok(listing(&items, total))
 }
 
+/// Creates a user (admins: anyone; trainers and officials: learners of their area).
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body(content = NewUser, example = json!({
+        "login": "13800000099", "display_name": "王小梅", "password": "135790", "pin": true,
+        "role": "learner", "area_code": "530627102001"})),
+    responses((status = 201, description = "Created", body = UserView)))]
 pub async fn create(
     state: State,
     user: CurrentUser,
@@ -39,6 +47,10 @@ pub async fn create(
     Ok(HttpResponse::Created().json(UserView::from(&u)))
 }
 
+/// A user the caller manages.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, description = "The user", body = UserView)))]
 pub async fn get(state: State, user: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let u = users::get_managed(
         &state.db,
@@ -50,6 +62,10 @@ pub async fn get(state: State, user: CurrentUser, path: web::Path<i64>) -> AppRe
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }
 
+/// Changes a user's name, email, role, area, member link or disables the account.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "User id")), request_body = UserChange,
+    responses((status = 200, description = "The changed user", body = UserView)))]
 pub async fn update(
     state: State,
     user: CurrentUser,
@@ -61,6 +77,10 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }
 
+/// Sets a user's password (or PIN); the user's tokens are revoked.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users",
+    params(("id" = i64, Path, description = "User id")), request_body = PasswordForm,
+    responses((status = 204, description = "Password set")))]
 pub async fn set_password(
     state: State,
     user: CurrentUser,
@@ -72,6 +92,11 @@ pub async fn set_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(post, path = "/api/v1/users/import", tag = "users",
+    request_body(content = String, content_type = "text/csv",
+        description = "Learners as CSV with a header row: name, phone, pin and optionally area_code, member_id (a multipart form with the field `file` works too)",
+        example = json!("name,phone,pin,area_code\n李小兰,13800000098,135790,530627102001\n")),
+    responses((status = 200, description = "Every learner created", body = crate::web::api::openapi::Imported)))]
 /// A CSV file as the body, or a form (see `Upload`).
 pub async fn import(state: State, user: CurrentUser, upload: Upload<1>) -> AppResult<HttpResponse> {
     let csv = upload.0.unwrap_or_default();
@@ -79,6 +104,9 @@ pub async fn import(state: State, user: CurrentUser, upload: Upload<1>) -> AppRe
     Ok(HttpResponse::Ok().json(json!({"imported": created, "errors": []})))
 }
 
+/// The children of an area (`parent`), or the top of the tree.
+#[utoipa::path(get, path = "/api/v1/areas", tag = "users", params(AreaQuery),
+    responses((status = 200, description = "Areas", body = crate::web::api::openapi::Listing<crate::web::api::openapi::StoredRow>)))]
 pub async fn areas_list(
     state: State,
     _user: CurrentUser,
@@ -88,6 +116,10 @@ pub async fn areas_list(
     Ok(listing(&items, items.len() as u64))
 }
 
+/// Adds an area (admins).
+#[utoipa::path(post, path = "/api/v1/areas", tag = "users", request_body(content = NewArea, example = json!({
+        "code": "530627102099", "name": "新农村", "level": "village", "parent_code": "530627102000"})),
+    responses((status = 201, description = "The area as stored", body = crate::web::api::openapi::StoredRow)))]
 pub async fn areas_create(
     state: State,
     user: CurrentUser,
@@ -97,6 +129,18 @@ pub async fn areas_create(
     Ok(HttpResponse::Created().json(a))
 }
 
+/// The audit log (admins), newest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "users",
+    params(
+        ("action" = Option<String>, Query, description = "Only this action"),
+        ("entity" = Option<String>, Query, description = "Only this kind of record"),
+        ("entity_id" = Option<String>, Query, description = "Only this record"),
+        ("actor_id" = Option<i64>, Query, description = "Only what this user did"),
+        ("area_prefix" = Option<String>, Query, description = "Only records inside this area"),
+        ("page" = Option<u64>, Query),
+        ("per_page" = Option<u64>, Query),
+    ),
+    responses((status = 200, description = "A page of change events", body = crate::web::api::openapi::Listing<crate::web::api::openapi::StoredRow>)))]
 pub async fn audit_list(
     state: State,
     user: CurrentUser,

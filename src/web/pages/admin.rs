@@ -228,7 +228,7 @@ pub async fn user_update(
 }
 
 /// A new password (or PIN): the page's form and the API's JSON body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordForm {
     pub password: String,
 }
@@ -325,8 +325,10 @@ impl AuditQuery {
 }
 
 /// Which level of the area tree to show: the children of `parent`, or the top.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AreaQuery {
+    /// The 12-digit code of the parent; absent: the top of the tree.
     parent: Option<String>,
 }
 

@@ -19,10 +19,14 @@ use crate::reports::{suppress::Shown, svg};
 use crate::views::Views;
 use crate::web::extract::{CurrentUser, Locale};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// The area (12 digits); absent: the caller's.
     pub area: Option<String>,
+    /// First month of the period (`2026-01`).
     pub from: Option<String>,
+    /// Last month of the period (`2026-06`; default: this month).
     pub to: Option<String>,
 }
 

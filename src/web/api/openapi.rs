@@ -1,0 +1,293 @@
+//! The OpenAPI 3.1 document of `/api/v1`, generated from the handlers'
+//! `#[utoipa::path]` annotations and the schemas derived on their bodies, and
+//! served at `/api/v1/openapi.json`. What every operation shares is added in
+//! one place (`Contract`): the error body for each error status of API.md and
+//! the bearer token on every route `ROUTES` marks as signed in. The shapes of
+//! answers a handler builds with `json!` are named here.
+
+use std::sync::LazyLock;
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use serde::Serialize;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as Document, RefOr, ResponseBuilder, Schema};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
+
+use crate::web::errors::ErrorBody;
+use crate::web::routes::{Access, ROUTES};
+
+use super::{auth, households, learning, reports, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "fuzhi 扶智",
+        description = "The JSON API of fuzhi: digital-skills training for rural households, \
+            linked to the poverty-registered household records. Sign in with \
+            `POST /api/v1/auth/login` and send the token as `Authorization: Bearer …`."
+    ),
+    paths(
+        auth::login,
+        auth::logout,
+        auth::reset_request,
+        auth::reset,
+        auth::me,
+        users::list,
+        users::create,
+        users::import,
+        users::get,
+        users::update,
+        users::set_password,
+        learning::courses,
+        learning::course,
+        learning::lesson,
+        learning::quiz,
+        learning::enroll_api,
+        learning::attempt,
+        learning::post_events,
+        learning::my_progress,
+        learning::signoff,
+        learning::create_session,
+        learning::attendance,
+        learning::certificate,
+        learning::revoke,
+        users::areas_list,
+        users::areas_create,
+        users::audit_list,
+        households::list,
+        households::create,
+        households::export,
+        households::template,
+        households::import,
+        households::get,
+        households::update,
+        households::delete,
+        households::history,
+        households::follow_up,
+        households::income,
+        reports::summary,
+        reports::export,
+        document,
+    ),
+    components(schemas(ErrorBody, StoredRow)),
+    modifiers(&Contract),
+    tags(
+        (name = "auth", description = "Signing in and out, password resets"),
+        (name = "users", description = "Accounts, areas and the audit log"),
+        (name = "learning", description = "Courses, lessons, quizzes, progress, classes, certificates"),
+        (name = "households", description = "The poverty-registered household records"),
+        (name = "reports", description = "The figures of an area and a period"),
+        (name = "contract", description = "This document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The error statuses of API.md; every operation may answer each of them
+/// with the error body.
+const ERROR_STATUSES: [(&str, &str); 8] = [
+    ("400", "Malformed request: bad JSON, query or body"),
+    ("401", "Not signed in, or the token is expired or revoked"),
+    (
+        "403",
+        "Not allowed for this role, or the CSRF token is missing",
+    ),
+    ("404", "Not found, or outside the caller's area"),
+    ("409", "Conflict with what is stored"),
+    ("413", "Body too large"),
+    (
+        "422",
+        "Invalid fields or rows; `fields` or `errors` say which and why",
+    ),
+    (
+        "429",
+        "Too many attempts; `Retry-After` says when to try again",
+    ),
+];
+
+/// The bounds of every list's `page` and `per_page` (API.md); outside them
+/// a list answers 400.
+const MAX_PAGE: u64 = 1_000_000;
+const MAX_PER_PAGE: u64 = 200;
+
+/// What every operation shares: error answers and, on signed-in routes,
+/// the bearer token.
+struct Contract;
+
+impl Modify for Contract {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let ops = [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
+                ("put", &mut item.put),
+            ];
+            for (method, op) in ops {
+                if let Some(op) = op.as_mut() {
+                    let signed_in = ROUTES
+                        .iter()
+                        .any(|(m, p, a)| *m == method && p == path && *a == Access::SignedIn);
+                    complete(op, signed_in);
+                }
+            }
+        }
+    }
+}
+
+fn complete(op: &mut Operation, signed_in: bool) {
+    // Handlers of different modules share names (`list`, `get`): the tag
+    // makes each operation id unique, as OpenAPI requires.
+    if let (Some(tag), Some(id)) = (op.tags.as_ref().and_then(|t| t.first()), &op.operation_id) {
+        op.operation_id = Some(format!("{tag}.{id}"));
+    }
+    if signed_in {
+        op.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+    for param in op.parameters.iter_mut().flatten() {
+        let bound = match param.name.as_str() {
+            "page" => Some((MAX_PAGE, "Page, from 1")),
+            "per_page" => Some((MAX_PER_PAGE, "Rows a page (50 when absent)")),
+            _ => None,
+        };
+        if let (Some((max, description)), ParameterIn::Query) = (bound, &param.parameter_in) {
+            param.description = Some(description.to_string());
+            param.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(1))
+                    .maximum(Some(max))
+                    .into(),
+            );
+        }
+    }
+    for (status, description) in ERROR_STATUSES {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(RefOr::<Schema>::Ref(
+                                utoipa::openapi::Ref::from_schema_name("ErrorBody"),
+                            )))
+                            .build(),
+                    )
+                    .build()
+                    .into()
+            });
+    }
+}
+
+/// The document as served (built once: it depends on the code alone).
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    ApiDoc::openapi().to_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the OpenAPI document cannot be written");
+        "{}".to_string()
+    })
+});
+
+/// `GET /api/v1/openapi.json`: this document. Public and the same for
+/// everyone, so caches may keep it for an hour.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "contract",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object))
+)]
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(DOCUMENT.as_str())
+}
+
+/// A stored record as the database keeps it (its columns by name).
+pub struct StoredRow;
+
+impl PartialSchema for StoredRow {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some("A stored record: its columns by name"))
+            .into()
+    }
+}
+
+impl ToSchema for StoredRow {}
+
+/// A list: `{"items": [...], "total": n}`.
+#[derive(Serialize, ToSchema)]
+pub struct Listing<T: ToSchema> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+/// The user in a sign-in answer.
+#[derive(Serialize, ToSchema)]
+pub struct SignedInUser {
+    pub id: i64,
+    pub role: crate::accounts::Role,
+    pub display_name: String,
+}
+
+/// `POST /api/v1/auth/login`.
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    /// The bearer token.
+    pub token: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+    pub user: SignedInUser,
+}
+
+/// An import that stored every row (otherwise a 422 lists the bad rows).
+#[derive(Serialize, ToSchema)]
+pub struct Imported {
+    pub imported: u64,
+    /// Household imports: the members stored with the households.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<u64>,
+    /// Always empty here.
+    pub errors: Vec<crate::error::RowError>,
+}
+
+/// Who was enrolled; `state` when a learner enrolled herself.
+#[derive(Serialize, ToSchema)]
+pub struct Enrolled {
+    pub enrolled: Vec<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+/// A task sign-off as stored.
+#[derive(Serialize, ToSchema)]
+pub struct SignedOff {
+    pub id: i64,
+    pub level: i32,
+}
+
+/// How many attendance marks changed.
+#[derive(Serialize, ToSchema)]
+pub struct Updated {
+    pub updated: u64,
+}
