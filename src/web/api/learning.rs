@@ -48,14 +48,28 @@ pub async fn lesson(
     Ok(HttpResponse::Ok().json(view))
 }
 
+#[derive(Deserialize)]
+pub struct QuizQuery {
+    /// The attempt to show the questions for (a new one when absent): its
+    /// choices come in the order made for this learner and attempt.
+    #[serde(default)]
+    attempt_id: Option<String>,
+}
+
 pub async fn quiz(
     state: State,
     user: CurrentUser,
     locale: Locale,
     path: web::Path<(String, String)>,
+    query: web::Query<QuizQuery>,
 ) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
-    let view = view::quiz_view(&state, &user.actor, &slug, &quiz, locale.0).await?;
+    let attempt = match query.attempt_id.as_deref() {
+        Some(a) => uuid::Uuid::parse_str(a.trim())
+            .map_err(|_| AppError::field("attempt_id", "is not a UUID"))?,
+        None => uuid::Uuid::new_v4(),
+    };
+    let view = view::quiz_view(&state, &user.actor, &slug, &quiz, locale.0, attempt).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
