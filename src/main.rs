@@ -133,10 +133,19 @@ enum AreasCommand {
 
 #[derive(Subcommand)]
 enum CoursesAction {
-    /// Check a package folder and print every problem as file:line: message.
+    /// Check a package folder and print every problem as file:line: message,
+    /// then every warning on how well its quizzes measure (a warning fails the
+    /// check too, unless --allow-warnings).
     Check {
         #[arg(default_value = "courses")]
         dir: PathBuf,
+        /// Print warnings but pass when there is no problem.
+        #[arg(long)]
+        allow_warnings: bool,
+        /// Also print, per competence, the courses that claim it and their
+        /// pre- and post-test question counts.
+        #[arg(long)]
+        coverage: bool,
     },
     /// Import a package folder (unchanged courses are skipped; changed ones become new versions).
     Import {
@@ -177,10 +186,15 @@ fn main() -> ExitCode {
     bound_allocator();
     let cli = Cli::parse();
     if let Command::Courses {
-        action: CoursesAction::Check { dir },
+        action:
+            CoursesAction::Check {
+                dir,
+                allow_warnings,
+                coverage,
+            },
     } = &cli.command
     {
-        return courses_check(dir);
+        return courses_check(dir, *allow_warnings, *coverage);
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -205,21 +219,46 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints every problem (exit 1) or a one-line summary (exit 0). No database.
-fn courses_check(dir: &std::path::Path) -> ExitCode {
-    let (_, courses, problems) = fuzhi::courses::load_dir(dir);
-    if problems.is_empty() {
+/// Prints every problem and warning (exit 1; warnings alone exit 0 when
+/// allowed) or a one-line summary (exit 0); the coverage table on request.
+/// No database.
+fn courses_check(dir: &std::path::Path, allow_warnings: bool, coverage: bool) -> ExitCode {
+    let (skills, courses, problems) = fuzhi::courses::load_dir(dir);
+    let review = fuzhi::courses::review(skills.as_ref(), &courses);
+    if coverage {
+        println!("competence\tpre\tpost\tcourses");
+        for c in &review.coverage {
+            println!(
+                "{}\t{}\t{}\t{}",
+                c.code,
+                c.pre,
+                c.post,
+                c.courses.join(", ")
+            );
+        }
+    }
+    // Warnings wait until the package is valid: fix what is broken first.
+    let warnings = if problems.is_empty() {
+        &review.warnings[..]
+    } else {
+        &[]
+    };
+    for p in problems.iter().chain(warnings) {
+        println!("{p}");
+    }
+    if problems.is_empty() && (review.warnings.is_empty() || allow_warnings) {
         let lessons: usize = courses.iter().map(|c| c.course.lessons.len()).sum();
         let questions: usize = courses.iter().map(|c| c.course.question_count()).sum();
+        let warned = match review.warnings.len() {
+            0 => String::new(),
+            n => format!(", {n} warnings"),
+        };
         println!(
-            "{} courses, {lessons} lessons, {questions} questions: no problems",
+            "{} courses, {lessons} lessons, {questions} questions: no problems{warned}",
             courses.len()
         );
         ExitCode::SUCCESS
     } else {
-        for p in &problems {
-            println!("{p}");
-        }
         ExitCode::FAILURE
     }
 }

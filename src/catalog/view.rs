@@ -15,6 +15,7 @@ use crate::entities::{course, question};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::{Cache, CourseInfo, QuizInfo, default_language, text};
 use crate::learning::grading::Graded;
+use crate::learning::shuffle;
 use crate::policy::{Action, Actor};
 
 /// Published courses, plus drafts when `drafts` (trainers and admins); one
@@ -246,9 +247,13 @@ pub async fn quiz_view(
     course: &str,
     quiz: &str,
     lang: &str,
+    attempt: uuid::Uuid,
 ) -> AppResult<QuizView> {
     let info = visible(&ctx.db, &ctx.content, actor, course).await?;
-    QuizView::build(&info, quiz, lang)
+    let seed = shuffle::seed_of(actor.id, attempt);
+    let mut v = QuizView::build(&info, quiz, lang, Some(seed))?;
+    v.attempt_id = Some(attempt.to_string());
+    Ok(v)
 }
 
 /// Where a course version's media file is served.
@@ -350,15 +355,26 @@ pub fn choices(q: &question::Model, lang: &str, def: &str) -> Vec<PublicChoice> 
         .collect()
 }
 
+/// A question's choices in one language, in the order an attempt with
+/// `seed` shows them (the file's order without a seed).
+pub fn shown_choices(
+    q: &question::Model,
+    lang: &str,
+    def: &str,
+    seed: Option<i64>,
+) -> Vec<PublicChoice> {
+    shuffle::arrange(choices(q, lang, def), seed, &q.qid, q.kind)
+}
+
 impl PublicQuestion {
-    pub fn of(q: &question::Model, lang: &str, def: &str) -> PublicQuestion {
+    pub fn of(q: &question::Model, lang: &str, def: &str, seed: Option<i64>) -> PublicQuestion {
         PublicQuestion {
             id: q.qid.clone(),
             kind: q.kind,
             competence: q.competence.clone(),
             points: q.points,
             prompt: text(&q.prompt_json, lang, def),
-            choices: choices(q, lang, def),
+            choices: shown_choices(q, lang, def, seed),
         }
     }
 }
@@ -374,12 +390,21 @@ pub struct QuizView {
     /// The lesson the quiz checks, for a lesson check.
     pub lesson: Option<String>,
     pub pass_mark: i32,
+    /// The attempt these questions are shown for: submit the answers with it,
+    /// so the attempt is stored with the order of choices she saw.
+    pub attempt_id: Option<String>,
     pub questions: Vec<PublicQuestion>,
 }
 
 impl QuizView {
-    /// The quiz `slug` of `info` in `lang`; not found when there is none.
-    pub fn build(info: &CourseInfo, slug: &str, lang: &str) -> AppResult<QuizView> {
+    /// The quiz `slug` of `info` in `lang`, its choices in the order of
+    /// `seed`; not found when there is none.
+    pub fn build(
+        info: &CourseInfo,
+        slug: &str,
+        lang: &str,
+        seed: Option<i64>,
+    ) -> AppResult<QuizView> {
         let q = info.quiz(slug).ok_or(AppError::NotFound)?;
         let def = info.default_language();
         Ok(QuizView {
@@ -389,23 +414,37 @@ impl QuizView {
             kind: q.row.kind.clone(),
             lesson: q.row.lesson_slug.clone(),
             pass_mark: info.course.pass_mark,
+            attempt_id: None,
             questions: q
                 .questions
                 .iter()
-                .map(|x| PublicQuestion::of(x, lang, def))
+                .map(|x| PublicQuestion::of(x, lang, def, seed))
                 .collect(),
         })
     }
 }
 
 /// One question after submission: whether it was right, the right answer
-/// (choice texts in order, joined by arrows) and the explanation.
+/// (choice texts in order, joined by arrows), the explanation, and the
+/// choices in the order she saw them with what she picked.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResultLine {
     pub prompt: String,
     pub correct: bool,
     pub answer: String,
     pub explain: String,
+    pub choices: Vec<ReviewChoice>,
+}
+
+/// A choice as the attempt showed it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewChoice {
+    pub id: String,
+    pub text: String,
+    /// She picked it (for an order question: she put it in some place).
+    pub chosen: bool,
+    /// It is (part of) the right answer.
+    pub right: bool,
 }
 
 impl ResultLine {
@@ -423,7 +462,8 @@ impl ResultLine {
             .iter()
             .zip(g.questions.iter())
             .map(|(qu, r)| {
-                let choices = choices(qu, lang, def);
+                let choices = shown_choices(qu, lang, def, g.seed);
+                let given = g.given.get(&qu.qid).cloned().unwrap_or_default();
                 let label = |id: &String| {
                     choices
                         .iter()
@@ -436,6 +476,15 @@ impl ResultLine {
                     correct: r.correct,
                     answer: r.answer.iter().map(label).collect::<Vec<_>>().join(" → "),
                     explain: text(&qu.explain_json, lang, def),
+                    choices: choices
+                        .iter()
+                        .map(|c| ReviewChoice {
+                            id: c.id.clone(),
+                            text: c.text.clone(),
+                            chosen: given.contains(&c.id),
+                            right: r.answer.contains(&c.id),
+                        })
+                        .collect(),
                 }
             })
             .collect()
@@ -469,7 +518,7 @@ mod tests {
     #[test]
     fn a_quiz_view_has_no_answer_key() {
         let c = sample();
-        let v = QuizView::build(&c, "02-two", "en").unwrap();
+        let v = QuizView::build(&c, "02-two", "en", None).unwrap();
         assert_eq!(
             (v.course.as_str(), v.course_title.as_str(), v.pass_mark),
             ("phone", "Phone", 60)
@@ -478,7 +527,7 @@ mod tests {
         let json = serde_json::to_string(&v).unwrap();
         assert!(!json.contains("answer") && !json.contains("explain"));
         assert!(matches!(
-            QuizView::build(&c, "nope", "en"),
+            QuizView::build(&c, "nope", "en", Some(1)),
             Err(AppError::NotFound)
         ));
     }
@@ -532,6 +581,8 @@ mod tests {
                 result("q1", true, &["b", "a"]),
                 result("q2", false, &["true"]),
             ],
+            seed: None,
+            given: Default::default(),
         };
         let lines = ResultLine::lines(&c, &c.quizzes[1], &g, "en", |w| format!("<{w}>"));
         assert_eq!(lines.len(), 2);
@@ -543,5 +594,52 @@ mod tests {
             ("Ask", "因为"),
             "the explanation falls back to the default language"
         );
+    }
+
+    #[test]
+    fn a_review_shows_the_choices_in_the_order_the_attempt_showed_them() {
+        let mut c = sample();
+        c.quizzes[1].questions = vec![a_question(
+            "q1",
+            "single",
+            r#"[{"id":"a","text":{"en":"A"}},{"id":"b","text":{"en":"B"}},{"id":"c","text":{"en":"C"}},{"id":"d","text":{"en":"D"}}]"#,
+        )];
+        let slug = c.quizzes[1].row.slug.clone();
+        // A seed that does not keep the file's order.
+        let seed = (0..100)
+            .map(|k| shuffle::seed_of(k, uuid::Uuid::nil()))
+            .find(|s| shuffle::order(*s, "q1", 4) != vec![0, 1, 2, 3])
+            .unwrap();
+        let shown: Vec<String> = QuizView::build(&c, &slug, "en", Some(seed))
+            .unwrap()
+            .questions[0]
+            .choices
+            .iter()
+            .map(|x| x.id.clone())
+            .collect();
+        assert_ne!(shown, ["a", "b", "c", "d"]);
+        let g = Graded {
+            score: 0,
+            max_score: 1,
+            percent: 0,
+            passed: false,
+            competences: Default::default(),
+            questions: vec![QuestionResult {
+                id: "q1".into(),
+                correct: false,
+                points: 0,
+                max: 1,
+                competence: "c1".into(),
+                answer: vec!["c".into()],
+            }],
+            seed: Some(seed),
+            given: [("q1".to_string(), vec!["b".to_string()])].into(),
+        };
+        let lines = ResultLine::lines(&c, &c.quizzes[1], &g, "en", |w| w.to_string());
+        let review: Vec<String> = lines[0].choices.iter().map(|x| x.id.clone()).collect();
+        assert_eq!(review, shown, "the review keeps the order she saw");
+        for x in &lines[0].choices {
+            assert_eq!((x.chosen, x.right), (x.id == "b", x.id == "c"), "{}", x.id);
+        }
     }
 }

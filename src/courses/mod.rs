@@ -10,6 +10,7 @@ mod markdown;
 mod package;
 mod problem;
 mod raw;
+pub mod review;
 mod rules;
 mod write;
 
@@ -20,5 +21,6 @@ pub use package::{
     Skills, Task, Text,
 };
 pub use problem::Problem;
+pub use review::{Coverage, Review, review};
 pub use rules::{Slug, is_slug};
 pub use write::{emit_course_toml, emit_lesson, emit_quiz, emit_skills, emit_tasks, write_course};

@@ -20,6 +20,8 @@ pub struct Model {
     pub max_score: i32,
     pub passed: bool,
     pub submitted_at: DateTimeUtc,
+    /// What ordered the choices she saw (none before shuffling existed).
+    pub choice_seed: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

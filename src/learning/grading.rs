@@ -28,6 +28,13 @@ pub struct Graded {
     /// Percent per competence.
     pub competences: BTreeMap<String, i32>,
     pub questions: Vec<QuestionResult>,
+    /// What ordered the choices of this attempt (see `shuffle`), so that a
+    /// review shows them as she saw them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// What she answered, by question id.
+    #[serde(default)]
+    pub given: BTreeMap<String, Vec<String>>,
 }
 
 fn norm(v: &[String]) -> Vec<String> {
@@ -109,6 +116,8 @@ pub fn grade(quiz: &QuizInfo, answers: &BTreeMap<String, Vec<String>>, pass_mark
             .map(|(k, (s, m))| (k, if m > 0 { s * 100 / m } else { 0 }))
             .collect(),
         questions,
+        seed: None,
+        given: answers.clone(),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod enroll;
 pub mod events;
 pub mod grading;
 pub mod progress;
+pub mod shuffle;
 pub mod tasks;
 pub mod writer;
 

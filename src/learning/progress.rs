@@ -118,7 +118,11 @@ pub async fn record_attempt(
             )));
         }
     };
-    let g = grading::grade(quiz, answers, course.course.pass_mark);
+    let seed = super::shuffle::seed_of(learner.id, key);
+    let g = grading::Graded {
+        seed: Some(seed),
+        ..grading::grade(quiz, answers, course.course.pass_mark)
+    };
     let slug = &course.course.slug;
     let attempt = quiz_attempt::ActiveModel {
         attempt_key: Set(key),
@@ -133,6 +137,7 @@ pub async fn record_attempt(
         max_score: Set(g.max_score),
         passed: Set(g.passed),
         submitted_at: Set(at),
+        choice_seed: Set(Some(seed)),
         ..Default::default()
     }
     .insert(db)

@@ -25,7 +25,7 @@ fn shipped_courses_check_clean() {
     let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert_eq!(shown, Vec::<String>::new());
     assert!(skills.is_some_and(|s| s.competences.len() >= 10));
-    assert_eq!(loaded.len(), 9);
+    assert_eq!(loaded.len(), 10);
     for c in &loaded {
         let course = &c.course;
         assert!(!course.lessons.is_empty(), "{}", c.dir);
@@ -35,6 +35,86 @@ fn shipped_courses_check_clean() {
             assert!(lesson.texts.contains_key("zh-CN"), "{}", lesson.slug);
         }
     }
+}
+
+/// The shipped courses measure well: no two-choice guesses, keys spread over
+/// positions, and every competence asked about by at least four pre-test and
+/// four post-test questions in the courses that claim it.
+#[test]
+fn shipped_courses_carry_no_warnings_and_cover_each_competence() {
+    let (skills, loaded, _) = courses::load_dir(Path::new("courses"));
+    let review = courses::review(skills.as_ref(), &loaded);
+    let shown: Vec<String> = review.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, Vec::<String>::new());
+    let skills = skills.unwrap();
+    assert_eq!(review.coverage.len(), skills.competences.len());
+    for c in &review.coverage {
+        assert!(!c.courses.is_empty(), "{} is claimed by no course", c.code);
+        assert!(
+            c.pre >= courses::review::MIN_PER_COMPETENCE
+                && c.post >= courses::review::MIN_PER_COMPETENCE,
+            "{c:?}"
+        );
+    }
+}
+
+/// The review finds a two-choice question (at its line) and a course whose
+/// keys sit mostly in one position; a clean fixture gets no warning.
+#[test]
+fn the_review_warns_on_two_choices_and_keys_in_one_place() {
+    let review_of = |dir: &str| {
+        let (skills, loaded, problems) = courses::load_dir(Path::new(dir));
+        assert!(problems.is_empty(), "{problems:?}");
+        courses::review(skills.as_ref(), &loaded)
+    };
+    let weak = review_of(&format!("{FIXTURES}/weak-quizzes"));
+    let shown: Vec<String> = weak.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "tests/fixtures/courses/weak-quizzes/basics/quizzes/01-first.toml:2: warning: question \"q1\" has only two choices (half can pass by guessing): make it true_false or give at least three plausible choices",
+            "tests/fixtures/courses/weak-quizzes/basics/course.toml: warning: the right answer is choice 1 in 5 of 7 single-choice questions (by position: 1: 5, 2: 1, 4: 1); spread the keys over the positions",
+        ]
+    );
+    let valid = review_of(&format!("{FIXTURES}/valid"));
+    assert!(valid.warnings.is_empty(), "{:?}", valid.warnings);
+    assert_eq!(
+        valid.coverage,
+        [
+            courses::Coverage {
+                code: "it.device".into(),
+                courses: vec!["basics".into()],
+                pre: 8,
+                post: 8,
+            },
+            courses::Coverage {
+                code: "it.apps".into(),
+                courses: vec![],
+                pre: 0,
+                post: 0,
+            }
+        ],
+        "a competence no course claims is listed, and not warned about"
+    );
+    // Too few questions on a competence is a warning too.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(&format!("{FIXTURES}/valid")), tmp.path());
+    // The file's header and three questions: one short of the minimum.
+    let few = courses::review::MIN_PER_COMPETENCE;
+    let pre = tmp.path().join("basics/quizzes/pre.toml");
+    let text = fs::read_to_string(&pre).unwrap();
+    let kept: Vec<&str> = text.split("[[question]]").take(few).collect();
+    fs::write(&pre, kept.join("[[question]]")).unwrap();
+    let (skills, loaded, _) = courses::load_dir(tmp.path());
+    let review = courses::review(skills.as_ref(), &loaded);
+    assert_eq!(review.coverage[0].pre, few - 1);
+    assert!(
+        review.warnings.iter().any(|w| w
+            .message
+            .contains("competence \"it.device\" has 3 pre-test and 8 post-test questions")),
+        "{:?}",
+        review.warnings
+    );
 }
 
 #[test]
@@ -168,6 +248,19 @@ fn the_command_prints_problems_or_a_summary() {
     assert_eq!(
         String::from_utf8_lossy(&ok.stdout),
         "1 courses, 1 lessons, 18 questions: no problems\n"
+    );
+    let weak = run(&format!("{FIXTURES}/weak-quizzes"));
+    assert_eq!(weak.status.code(), Some(1), "warnings fail the check");
+    assert_eq!(String::from_utf8_lossy(&weak.stdout).lines().count(), 2);
+    let allowed = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
+        .args(["courses", "check", "--allow-warnings"])
+        .arg(format!("{FIXTURES}/weak-quizzes"))
+        .output()
+        .unwrap();
+    assert!(allowed.status.success());
+    assert!(
+        String::from_utf8_lossy(&allowed.stdout)
+            .ends_with("1 courses, 1 lessons, 18 questions: no problems, 2 warnings\n")
     );
     let bad = run(&format!("{FIXTURES}/answer-shape"));
     assert_eq!(bad.status.code(), Some(1));
@@ -552,7 +645,7 @@ async fn shipped_courses_survive_a_database_round_trip() {
     let report = fuzhi::catalog::store::import_dir(app.conn(), &root)
         .await
         .unwrap();
-    assert_eq!(report.courses.len(), 9);
+    assert_eq!(report.courses.len(), 10);
     // A second import changes nothing.
     let again = fuzhi::catalog::store::import_dir(app.conn(), &root)
         .await

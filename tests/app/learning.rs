@@ -831,3 +831,142 @@ async fn a_withdrawn_learner_reads_without_recording(app: TestApp) {
     assert_eq!(r["accepted"], 1, "enrolled again: {r}");
 }
 engine_test!(a_withdrawn_learner_reads_without_recording);
+
+/// The ids of each question's choices, in the order a quiz view shows them.
+fn shown_order(view: &serde_json::Value) -> Vec<(String, Vec<String>)> {
+    view["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            let ids = q["choices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_string())
+                .collect();
+            (q["id"].as_str().unwrap().to_string(), ids)
+        })
+        .collect()
+}
+
+/// Choices come in an order made for the learner and the attempt: the same
+/// attempt always shows the same order (so a review shows what she saw), other
+/// attempts and other learners get other orders, the attempt stores its seed,
+/// and grading still goes by choice id.
+async fn choices_are_shuffled_per_learner_and_attempt(app: TestApp) {
+    use fuzhi::entities::quiz_attempt;
+    use fuzhi::learning::shuffle;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    let other = app.token(p.learner_in).await;
+    for tok in [&t, &other] {
+        app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), tok, json!({}))
+            .await;
+    }
+    let url = |a: &str| format!("/api/v1/courses/{COURSE}/quizzes/pre?attempt_id={a}");
+    let attempt = "5eed0000-0000-4000-8000-000000000001";
+    let (s, first) = app.get_json(&url(attempt), &t).await;
+    assert_eq!(s, 200);
+    assert_eq!(first["attempt_id"], attempt);
+    let (_, again) = app.get_json(&url(attempt), &t).await;
+    assert_eq!(
+        shown_order(&first),
+        shown_order(&again),
+        "same attempt, same order"
+    );
+
+    // The file's order, as an attempt without a seed would show it.
+    let info = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap();
+    let file_order: Vec<(String, Vec<String>)> = info
+        .quiz("pre")
+        .unwrap()
+        .questions
+        .iter()
+        .map(|q| {
+            let ids = serde_json::from_str::<Vec<serde_json::Value>>(&q.choices_json)
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_string())
+                .collect();
+            (q.qid.clone(), ids)
+        })
+        .collect();
+    // Each shown order holds the same ids as the file, for every question.
+    for ((qa, shown), (qb, file)) in shown_order(&first).iter().zip(&file_order) {
+        assert_eq!(qa, qb);
+        let (mut a, mut b) = (shown.clone(), file.clone());
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "question {qa}");
+    }
+    // Other attempts and another learner see other orders.
+    let mut orders = std::collections::HashSet::new();
+    for n in 0..6 {
+        let a = format!("5eed0000-0000-4000-8000-00000000001{n}");
+        orders.insert(shown_order(&app.get_json(&url(&a), &t).await.1));
+    }
+    orders.insert(shown_order(&app.get_json(&url(attempt), &other).await.1));
+    assert!(orders.len() >= 6, "orders vary by attempt and learner");
+    assert!(
+        orders.iter().any(|o| *o != file_order),
+        "attempts are not all in the file's order"
+    );
+    // A new attempt is made when none is named.
+    let (_, fresh) = app
+        .get_json(&format!("/api/v1/courses/{COURSE}/quizzes/pre"), &t)
+        .await;
+    assert!(uuid::Uuid::parse_str(fresh["attempt_id"].as_str().unwrap()).is_ok());
+    let (s, bad) = app.get_json(&url("not-a-uuid"), &t).await;
+    assert_eq!(s, 422, "{bad}");
+    assert!(bad.to_string().contains("attempt_id"), "{bad}");
+
+    // Submitting the right ids passes whatever the order, and the attempt
+    // keeps the seed that made the order she saw.
+    let key = app.key(COURSE, "pre").await;
+    let (s, g) = app
+        .post_json(
+            &format!("/api/v1/courses/{COURSE}/quizzes/pre/attempts"),
+            &t,
+            json!({"answers": key, "attempt_id": attempt}),
+        )
+        .await;
+    assert_eq!(s, 200, "{g}");
+    assert_eq!(g["percent"], 100);
+    let want = shuffle::seed_of(p.learner, uuid::Uuid::parse_str(attempt).unwrap());
+    assert_eq!(g["seed"], want);
+    let row = quiz_attempt::Entity::find()
+        .filter(quiz_attempt::Column::UserId.eq(p.learner))
+        .one(app.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.choice_seed, Some(want));
+    // The stored seed reproduces the order the page showed.
+    for (qid, shown) in shown_order(&first) {
+        let file = &file_order.iter().find(|(q, _)| *q == qid).unwrap().1;
+        let kind = info
+            .quiz("pre")
+            .unwrap()
+            .questions
+            .iter()
+            .find(|q| q.qid == qid)
+            .unwrap()
+            .kind;
+        assert_eq!(
+            shuffle::arrange(file.clone(), row.choice_seed, &qid, kind),
+            shown,
+            "question {qid}"
+        );
+    }
+}
+engine_test!(choices_are_shuffled_per_learner_and_attempt);

@@ -87,18 +87,34 @@ pub async fn lesson(
     })
 }
 
-/// A quiz as a learner takes it (no answer key).
+#[derive(Deserialize)]
+pub struct QuizQuery {
+    /// The attempt to show the questions for (a new one when absent): its
+    /// choices come in the order made for this learner and attempt.
+    #[serde(default)]
+    attempt_id: Option<String>,
+}
+
+/// A quiz as a learner takes it (no answer key), its choices in the order
+/// made for this learner and attempt.
 #[utoipa::path(get, path = "/api/v1/courses/{slug}/quizzes/{quiz}", tag = "learning",
-    params(("slug" = String, Path, description = "Course slug"), ("quiz" = String, Path, description = "Quiz slug"), ("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)")),
+    params(("slug" = String, Path, description = "Course slug"), ("quiz" = String, Path, description = "Quiz slug"), ("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)"),
+        ("attempt_id" = Option<String>, Query, description = "The attempt (a UUID) whose choice order to show; a new attempt when absent")),
     responses((status = 200, description = "The quiz", body = view::QuizView)))]
 pub async fn quiz(
     state: State,
     user: CurrentUser,
     locale: Locale,
     path: web::Path<(String, String)>,
+    query: web::Query<QuizQuery>,
 ) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
-    let view = view::quiz_view(&state, &user.actor, &slug, &quiz, locale.0).await?;
+    let attempt = match query.attempt_id.as_deref() {
+        Some(a) => uuid::Uuid::parse_str(a.trim())
+            .map_err(|_| AppError::field("attempt_id", "is not a UUID"))?,
+        None => uuid::Uuid::new_v4(),
+    };
+    let view = view::quiz_view(&state, &user.actor, &slug, &quiz, locale.0, attempt).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -193,15 +193,17 @@ pub async fn quiz_page(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
-    let view = view::quiz_view(&state, &user.actor, &slug, &quiz, locale.0).await?;
+    // A new attempt each time the quiz is opened, each with its own order.
+    let attempt = uuid::Uuid::new_v4();
+    let view = view::quiz_view(&state, &user.actor, &slug, &quiz, locale.0, attempt).await?;
     Page::new(
         &state,
         locale.0,
         Some(&user),
         &format!("quiz.{}", view.kind),
     )
+    .set("attempt_id", attempt.to_string())
     .set("quiz", view)
-    .set("attempt_id", uuid::Uuid::new_v4().to_string())
     .set("can_submit", user.actor.role == Role::Learner)
     .render(&state, "pages/quiz")
 }
