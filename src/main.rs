@@ -169,14 +169,33 @@ enum MigrateAction {
 /// to the largest block freed, so without a fixed one the second argon2
 /// buffer of each thread stays resident for good. Two arenas are plenty for
 /// a server whose threads are one per core.
+///
+/// Freed memory in the middle of an arena stays resident until it is trimmed:
+/// after a burst (a class opening its lessons at once, a large import) a
+/// thread hands it back every `TRIM_EVERY`, so a quiet server returns to its
+/// idle size instead of keeping its peak.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn bound_allocator() {
+    const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
     // SAFETY: mallopt only changes allocator settings; it is called before
     // any other thread exists.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
+    std::thread::Builder::new()
+        .name("malloc-trim".into())
+        .spawn(|| {
+            loop {
+                std::thread::sleep(TRIM_EVERY);
+                // SAFETY: malloc_trim is thread-safe; it only releases free
+                // pages back to the kernel.
+                unsafe {
+                    libc::malloc_trim(0);
+                }
+            }
+        })
+        .ok();
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]

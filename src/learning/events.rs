@@ -364,7 +364,7 @@ pub(crate) async fn apply_bulk(
     views: Option<&crate::views::Views>,
     base_url: &str,
 ) -> AppResult<Vec<Applied>> {
-    use sea_orm::sea_query::{Condition, OnConflict};
+    use sea_orm::sea_query::{Expr, OnConflict};
     let ids: Vec<Uuid> = parts
         .iter()
         .flat_map(|p| p.valid.iter().map(|v| v.id))
@@ -442,16 +442,21 @@ pub(crate) async fn apply_bulk(
     let mut existing: BTreeMap<(i64, String, String), lesson_progress::Model> = BTreeMap::new();
     let lock = txn.get_database_backend() != sea_orm::DatabaseBackend::Sqlite;
     for chunk in keys.chunks(ROWS_A_STATEMENT) {
-        let mut any = Condition::any();
-        for (u, c, l) in chunk {
-            any = any.add(
-                Condition::all()
-                    .add(lesson_progress::Column::UserId.eq(*u))
-                    .add(lesson_progress::Column::CourseSlug.eq(c.as_str()))
-                    .add(lesson_progress::Column::LessonSlug.eq(l.as_str())),
-            );
-        }
-        let mut q = lesson_progress::Entity::find().filter(any);
+        // `(user_id, course_slug, lesson_slug) IN ((…), …)`: one row-value
+        // list, which every engine matches against the key's index (a long
+        // OR of ANDs costs PostgreSQL a plan per branch).
+        use lesson_progress::Column as C;
+        use sea_orm::sea_query::ExprTrait;
+        let key = Expr::tuple([
+            Expr::col(C::UserId),
+            Expr::col(C::CourseSlug),
+            Expr::col(C::LessonSlug),
+        ]);
+        let wanted = chunk
+            .iter()
+            .map(|(u, c, l)| (*u, c.clone(), l.clone()))
+            .collect::<Vec<_>>();
+        let mut q = lesson_progress::Entity::find().filter(key.in_tuples(wanted));
         if lock {
             q = q.lock_exclusive();
         }
