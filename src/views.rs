@@ -38,6 +38,8 @@ pub struct Views {
     /// a hash of their content (`site.3f2a….css`): immutable, so cached by
     /// browsers for a year and encoded once here.
     assets: HashMap<String, Arc<Prepared>>,
+    /// A static file's name (`site.css`) to the address it is served at.
+    urls: HashMap<String, String>,
 }
 
 impl Views {
@@ -93,15 +95,17 @@ impl Views {
                 )),
             );
         }
-        hbs.register_helper("asset", Box::new(AssetUrl(urls)));
+        hbs.register_helper("asset", Box::new(AssetUrl(urls.clone())));
         hbs.register_helper("t", Box::new(Translate(catalog.clone())));
         hbs.register_helper("eq", Box::new(eq));
+        hbs.register_helper("inc", Box::new(inc));
         hbs.register_helper("concat", Box::new(concat));
         hbs.register_helper("list", Box::new(list));
         Ok(Views {
             hbs,
             catalog,
             assets,
+            urls,
         })
     }
 
@@ -122,6 +126,11 @@ impl Views {
 
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// The address a static file (`icon.svg`) is served at.
+    pub fn asset_url(&self, file: &str) -> Option<&str> {
+        self.urls.get(file).map(String::as_str)
     }
 
     /// A static file by the hashed name it is served at.
@@ -235,5 +244,7 @@ impl handlebars::HelperDef for Translate {
 }
 
 handlebars::handlebars_helper!(eq: |a: Json, b: Json| a == b);
+// `{{inc @index}}`: a position counted from 1, as people count.
+handlebars::handlebars_helper!(inc: |n: u64| n + 1);
 handlebars::handlebars_helper!(concat: |*args| args.iter().map(|a| a.render()).collect::<String>());
 handlebars::handlebars_helper!(list: |*args| serde_json::Value::Array(args.iter().map(|a| (*a).clone()).collect()));

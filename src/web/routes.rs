@@ -30,6 +30,7 @@ macro_rules! routes {
 routes! {
     get  "/healthz"                          Public   => api::health::healthz;
     get  "/static/{file}"                    Public   => pages::home::asset;
+    get  "/favicon.ico"                      Public   => pages::home::favicon;
     get  "/"                                 Public   => pages::home::home;
     get  "/login"                            Public   => pages::auth::login_form;
     post "/login"                            Public   => pages::auth::login_submit;

@@ -19,3 +19,4 @@ mod mail;
 mod openapi;
 mod sessions;
 mod support;
+mod ux;

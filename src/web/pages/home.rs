@@ -32,7 +32,7 @@ pub async fn home(
         .flat_map(|c| c["courses"].as_array().cloned().unwrap_or_default())
         .find(|c| c["mine"]["state"] == "enrolled" && c["mine"]["next_lesson"].is_string())
         .map(|c| json!({"slug": c["slug"], "title": c["title"], "lesson": c["mine"]["next_lesson"], "percent": c["mine"]["percent"]}));
-    Page::new(&state, locale.0, user.0.as_ref(), "app.name")
+    Page::new(&state, locale.0, user.0.as_ref(), "home.title")
         .set("catalog", catalog)
         .set("resume", resume)
         .render(&state, "pages/home")
@@ -46,4 +46,14 @@ pub async fn asset(
 ) -> AppResult<HttpResponse> {
     let prepared = state.views.asset(&file).ok_or(AppError::NotFound)?;
     Ok(prepared.respond(&req))
+}
+
+/// `/favicon.ico`, which browsers ask for by themselves: the icon the pages
+/// link to, at its content-hashed address.
+pub async fn favicon(state: web::Data<AppContext>) -> AppResult<HttpResponse> {
+    let url = state.views.asset_url("icon.svg").ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Found()
+        .insert_header(("Location", url.to_string()))
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .finish())
 }

@@ -1,0 +1,62 @@
+//! Faults a walk-through found in the pages, each pinned by a test.
+
+use crate::engine_test;
+use crate::helpers::{COURSE, TestApp, between};
+
+async fn quiz_questions_are_numbered_from_one_with_large_choices(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let token = app.token(p.learner).await;
+    let page = app
+        .client
+        .get(app.url(&format!("/courses/{COURSE}/quiz/post?lang=zh-CN")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let numbers: Vec<&str> = page
+        .split("<legend><strong>")
+        .skip(1)
+        .filter_map(|s| s.split("</strong>").next())
+        .collect();
+    assert!(numbers.len() >= 2, "{page}");
+    let expected: Vec<String> = (1..=numbers.len()).map(|n| n.to_string()).collect();
+    assert_eq!(numbers, expected);
+    // Every radio button and checkbox sits in a label that is the tap target.
+    let inputs = page.matches("type=\"radio\"").count() + page.matches("type=\"checkbox\"").count();
+    assert!(inputs > 0);
+    assert_eq!(page.matches("<label class=\"choice\">").count(), inputs);
+    let css = between(&page, "<link rel=\"stylesheet\" href=\"", "\"").unwrap();
+    let rules = app.get(&css).await.text().await.unwrap();
+    assert!(rules.contains("label.choice{") && rules.contains("min-height:44px"));
+}
+engine_test!(quiz_questions_are_numbered_from_one_with_large_choices);
+
+async fn the_home_page_has_a_heading_a_title_and_an_icon(app: TestApp) {
+    for (lang, heading) in [("zh-CN", "扶贫先扶智"), ("en", "Lift the skills first")] {
+        let page = app
+            .get(&format!("/?lang={lang}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let title = between(&page, "<title>", "</title>").unwrap();
+        assert!(!title.contains("扶智 · 扶智"), "{title}");
+        assert!(title.ends_with("· 扶智"), "{title}");
+        let h1 = between(&page, "<h1>", "</h1>").expect("a heading");
+        assert!(h1.contains(heading), "{h1}");
+        assert!(page.contains("<link rel=\"icon\" href=\"/static/icon."));
+    }
+    let r = app.get("/favicon.ico").await;
+    assert_eq!(r.status(), 302);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/static/icon.") && to.ends_with(".svg"), "{to}");
+    let icon = app.get(&to).await;
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(icon.text().await.unwrap().starts_with("<svg"));
+}
+engine_test!(the_home_page_has_a_heading_a_title_and_an_icon);
