@@ -51,7 +51,10 @@ pub async fn asset(
 /// `/favicon.ico`, which browsers ask for by themselves: the icon the pages
 /// link to, at its content-hashed address.
 pub async fn favicon(state: web::Data<AppContext>) -> AppResult<HttpResponse> {
-    let url = state.views.asset_url("icon.svg").ok_or(AppError::NotFound)?;
+    let url = state
+        .views
+        .asset_url("icon.svg")
+        .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Found()
         .insert_header(("Location", url.to_string()))
         .insert_header(("Cache-Control", "public, max-age=86400"))
