@@ -56,6 +56,10 @@ pub struct Settings {
     /// and the event commits with its batch. 0 (the default): the page never
     /// waits for it.
     pub page_view_wait_ms: u64,
+    /// The offset from UTC of the times pages show, in minutes: 480, China
+    /// Standard Time (Asia/Shanghai keeps +8 h all year, with no daylight
+    /// saving, so an offset is the whole rule).
+    pub utc_offset_minutes: i32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -95,6 +99,16 @@ impl Default for MailSettings {
 }
 
 impl Settings {
+    /// `t` as people here read it: a local time with its offset shown,
+    /// `2026-12-03 16:38 (UTC+08:00)`.
+    pub fn local_time(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+        let offset = chrono::FixedOffset::east_opt(self.utc_offset_minutes.clamp(-1439, 1439) * 60)
+            .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("UTC"));
+        t.with_timezone(&offset)
+            .format("%Y-%m-%d %H:%M (UTC%:z)")
+            .to_string()
+    }
+
     /// The pool size: the setting, or twice the cores plus two (each worker
     /// thread's reads, the event writer and the background jobs), at least 4.
     pub fn pool_size(&self) -> u32 {
@@ -131,6 +145,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             report_refresh_secs: 60,
             page_view_wait_ms: 0,
+            utc_offset_minutes: 480,
         }
     }
 }

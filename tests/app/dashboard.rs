@@ -598,6 +598,9 @@ async fn figures_match_the_hand_computed_fixture(app: TestApp) {
     ] {
         assert!(html.contains(text), "the page lacks {text}");
     }
+    // The time of the figures is shown in China Standard Time, not UTC.
+    assert!(html.contains("(UTC+08:00)"), "{html}");
+    assert!(!html.contains(" UTC<") && !html.contains(" UTC ·"));
     // Handlebars escapes `=` in the link; the browser reads it back.
     assert!(
         html.contains(&format!("/office/dashboard?area&#x3D;{VILLAGE_A}")),

@@ -190,10 +190,7 @@ pub async fn dashboard(
         .set("wide", true)
         .set("area", &s.area)
         .set("period", &s.period)
-        .set(
-            "as_of",
-            s.as_of.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
-        )
+        .set("as_of", s.as_of.map(|t| state.settings.local_time(t)))
         .set("qs", query_string(&s.area.code, &period))
         .set("up", up)
         .set("kpis", kpis)
