@@ -598,6 +598,25 @@ async fn figures_match_the_hand_computed_fixture(app: TestApp) {
     ] {
         assert!(html.contains(text), "the page lacks {text}");
     }
+    // A household's skill profile names competences by their titles, not codes.
+    let hh = app
+        .client
+        .get(app.url(&format!(
+            "/office/households/{}?lang=en",
+            fx.households[0].0
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        hh.contains("Connect to the internet and open a web page"),
+        "{hh}"
+    );
+    assert!(!hh.contains(">it.connect<"), "{hh}");
     // The time of the figures is shown in China Standard Time, not UTC.
     assert!(html.contains("(UTC+08:00)"), "{html}");
     assert!(!html.contains(" UTC<") && !html.contains(" UTC ·"));

@@ -79,12 +79,29 @@ async fn detail_page(
         "primary_cause": d.primary_cause.as_deref().map(|c| label(lang, c)),
         "other_causes": d.other_causes.iter().map(|c| label(lang, c)).collect::<Vec<_>>(),
     });
-    // The household's skill profile: the best level per competence among its members.
-    let skills: Vec<Value> = crate::reports::skills::household_profile(&state.db, h.id)
-        .await?
+    // The household's skill profile: the best level per competence among its
+    // members, each competence by its title (one query for all of them).
+    let profile = crate::reports::skills::household_profile(&state.db, h.id).await?;
+    let titles: std::collections::HashMap<String, String> = if profile.is_empty() {
+        Default::default()
+    } else {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        crate::entities::competence::Entity::find()
+            .filter(crate::entities::competence::Column::Code.is_in(profile.keys().cloned()))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let title = crate::learning::content::text(&c.title_json, lang, "zh-CN");
+                (c.code, title)
+            })
+            .collect()
+    };
+    let skills: Vec<Value> = profile
         .into_iter()
         .map(|(c, level)| {
-            json!({"competence": c, "level": state.views.tr(lang, &format!("dash.level_n.{level}"))})
+            let title = titles.get(&c).cloned().unwrap_or(c);
+            json!({"competence": title, "level": state.views.tr(lang, &format!("dash.level_n.{level}"))})
         })
         .collect();
     Ok(Page::new(state, lang, Some(user), "hh.detail")
