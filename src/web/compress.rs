@@ -73,16 +73,8 @@ impl Encoding {
         }
     }
 
-    /// The best encoding `Accept-Encoding` allows (a `q=0` refuses one).
-    pub fn accepted(accept: Option<&HeaderValue>) -> Option<Encoding> {
-        match Encoding::allowed(accept) {
-            (true, _) => Some(Encoding::Brotli),
-            (false, true) => Some(Encoding::Gzip),
-            _ => None,
-        }
-    }
-
-    /// Whether `Accept-Encoding` allows brotli, and gzip.
+    /// Whether `Accept-Encoding` allows brotli, and gzip (a `q=0` refuses
+    /// one; `*` stands for gzip).
     pub fn allowed(accept: Option<&HeaderValue>) -> (bool, bool) {
         let Some(accept) = accept.and_then(|a| a.to_str().ok()) else {
             return (false, false);
@@ -293,19 +285,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accept_encoding_picks_the_best_allowed() {
+    fn accept_encoding_says_what_is_allowed() {
         let h = |s: &'static str| HeaderValue::from_static(s);
         assert_eq!(
-            Encoding::accepted(Some(&h("gzip, deflate, br"))),
-            Some(Encoding::Brotli)
+            Encoding::allowed(Some(&h("gzip, deflate, br"))),
+            (true, true)
         );
         assert_eq!(
-            Encoding::accepted(Some(&h("gzip;q=1.0, br;q=0"))),
-            Some(Encoding::Gzip)
+            Encoding::allowed(Some(&h("gzip;q=1.0, br;q=0"))),
+            (false, true)
         );
-        assert_eq!(Encoding::accepted(Some(&h("identity"))), None);
-        assert_eq!(Encoding::accepted(None), None);
-        assert_eq!(Encoding::accepted(Some(&h("*"))), Some(Encoding::Gzip));
+        assert_eq!(Encoding::allowed(Some(&h("identity"))), (false, false));
+        assert_eq!(Encoding::allowed(None), (false, false));
+        assert_eq!(Encoding::allowed(Some(&h("*"))), (false, true));
         assert_eq!(Encoding::allowed(Some(&h("br"))), (true, false));
     }
 

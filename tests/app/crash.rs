@@ -43,7 +43,7 @@ fn start(app: &TestApp, dir: &std::path::Path) -> (Child, String) {
         )
         .env("FUZHI_MAIL__WORKER", "false")
         .env("FUZHI_REPORT_REFRESH_SECS", "0")
-        .env("RUST_LOG", "error")
+        .env("FUZHI_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

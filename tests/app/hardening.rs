@@ -722,7 +722,7 @@ fn fuzhi_command(args: &[&str], db_url: &str, data_dir: &std::path::Path) -> std
         .current_dir(data_dir.parent().unwrap())
         .env("DATABASE_URL", db_url)
         .env("FUZHI_DATA_DIR", data_dir)
-        .env("RUST_LOG", "error")
+        .env("FUZHI_LOG", "error")
         .output()
         .expect("run fuzhi")
 }
@@ -741,16 +741,7 @@ async fn backup_while_writing_keeps_every_acknowledged_event() {
     app.seed_areas().await;
     app.import_course(crate::helpers::COURSE).await;
     let course = crate::helpers::COURSE;
-    let lesson = app
-        .state
-        .content
-        .published(app.conn(), course)
-        .await
-        .unwrap()
-        .unwrap()
-        .lessons[0]
-        .slug
-        .clone();
+    let lesson = app.first_lesson(course).await;
     let data_dir = app.db.dir.path().join("data");
     std::fs::create_dir_all(&data_dir).unwrap();
     std::fs::write(data_dir.join("id-hmac.key"), "k".repeat(64)).unwrap();

@@ -485,6 +485,19 @@ impl TestApp {
         self.state.content.clear();
     }
 
+    /// The slug of the first lesson of the published version of `course`.
+    pub async fn first_lesson(&self, course: &str) -> String {
+        self.state
+            .content
+            .published(self.conn(), course)
+            .await
+            .unwrap()
+            .expect("a published course")
+            .lessons[0]
+            .slug
+            .clone()
+    }
+
     /// The answer key of a quiz of the published course (tests only).
     pub async fn key(
         &self,

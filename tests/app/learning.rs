@@ -738,16 +738,7 @@ async fn a_lesson_page_does_not_wait_for_a_blocked_commit() {
         .post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
         .await;
     assert_eq!(s, 200);
-    let lesson = app
-        .state
-        .content
-        .published(app.conn(), COURSE)
-        .await
-        .unwrap()
-        .unwrap()
-        .lessons[0]
-        .slug
-        .clone();
+    let lesson = app.first_lesson(COURSE).await;
     // Another connection takes SQLite's write lock and keeps it.
     let other = Database::connect(&app.db.url).await.unwrap();
     let hold = other.begin().await.unwrap();
@@ -786,16 +777,7 @@ async fn a_withdrawn_learner_reads_without_recording(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    let lesson = app
-        .state
-        .content
-        .published(app.conn(), COURSE)
-        .await
-        .unwrap()
-        .unwrap()
-        .lessons[0]
-        .slug
-        .clone();
+    let lesson = app.first_lesson(COURSE).await;
     let ev = || json!([{"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_opened", "course": COURSE, "lesson": lesson}]);
     let (_, r) = app.post_json("/api/v1/events", &t, ev()).await;
     assert_eq!(r["accepted"], 0, "not enrolled yet: {r}");
