@@ -96,6 +96,11 @@ impl Views {
             );
         }
         hbs.register_helper("asset", Box::new(AssetUrl(urls.clone())));
+        let sprite = urls
+            .get("icons.svg")
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("templates/static/icons.svg is missing"))?;
+        hbs.register_helper("icon", Box::new(Icon(sprite)));
         hbs.register_helper("t", Box::new(Translate(catalog.clone())));
         hbs.register_helper("eq", Box::new(eq));
         hbs.register_helper("inc", Box::new(inc));
@@ -178,6 +183,59 @@ impl handlebars::HelperDef for AssetUrl {
             .get(file)
             .ok_or_else(|| RenderErrorReason::Other(format!("no static file {file:?}")))?;
         out.write(url)?;
+        Ok(())
+    }
+}
+
+/// `{{icon "check"}}`: an icon of the sprite `static/icons.svg` (cached once,
+/// immutable), drawn in the text colour and hidden from screen readers: the
+/// text beside it says what it means. Course covers use the course's slug, or
+/// its category when the sprite has no picture of its own for it
+/// (`{{icon slug fallback=category}}`).
+struct Icon(String);
+
+/// The course pictures the sprite has; other courses show their category's.
+const COURSE_PICTURES: &[&str] = &[
+    "smartphone-basics",
+    "messaging-services",
+    "mobile-payment",
+    "online-safety",
+    "online-shop",
+    "product-photos",
+    "orders-delivery",
+    "listings-ledger",
+    "live-selling",
+    "platform-shops",
+    "farm-produce",
+];
+
+impl handlebars::HelperDef for Icon {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let name = h
+            .param(0)
+            .and_then(|v| v.value().as_str())
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex("icon", 0))?;
+        let name = match h.hash_get("fallback").and_then(|v| v.value().as_str()) {
+            Some(fallback) if !COURSE_PICTURES.contains(&name) => fallback,
+            _ => name,
+        };
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(RenderErrorReason::Other(format!("icon name {name:?}")).into());
+        }
+        out.write(&format!(
+            r##"<svg class="i" aria-hidden="true"><use href="{}#{name}"/></svg>"##,
+            self.0
+        ))?;
         Ok(())
     }
 }

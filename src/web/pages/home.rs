@@ -35,6 +35,7 @@ pub async fn home(
     Page::new(&state, locale.0, user.0.as_ref(), "home.title")
         .set("catalog", catalog)
         .set("resume", resume)
+        .set("wide", true)
         .render(&state, "pages/home")
 }
 
