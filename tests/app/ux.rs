@@ -67,3 +67,65 @@ async fn the_home_page_has_a_heading_a_title_and_an_icon(app: TestApp) {
     assert!(icon.text().await.unwrap().starts_with("<svg"));
 }
 engine_test!(the_home_page_has_a_heading_a_title_and_an_icon);
+
+/// Every `{{icon "name"}}` a template draws is a symbol of the sprite, and the
+/// catalog shows each course with its cover picture from the sprite, which is
+/// served once and cached for good.
+async fn icons_come_from_one_cached_sprite_and_every_course_has_a_cover(app: TestApp) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let sprite = std::fs::read_to_string(root.join("static/icons.svg")).unwrap();
+    let mut used = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "hbs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for part in text.split("{{icon \"").skip(1) {
+                    used.push((path.clone(), part.split('"').next().unwrap().to_string()));
+                }
+            }
+        }
+    }
+    assert!(used.len() > 10, "{used:?}");
+    for (path, name) in &used {
+        assert!(
+            sprite.contains(&format!("<symbol id=\"{name}\"")),
+            "{} draws icon {name:?}, which icons.svg does not have",
+            path.display()
+        );
+    }
+
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let token = app.token(p.learner).await;
+    let page = app
+        .client
+        .get(app.url("/?lang=zh-CN"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let cards = page.matches("<article class=\"course\">").count();
+    assert!(cards >= 1, "{page}");
+    assert_eq!(page.matches("<div class=\"cover ").count(), cards);
+    let href = between(&page, "<div class=\"cover ", "</div>")
+        .and_then(|c| between(&c, "<use href=\"", "#"))
+        .expect("a cover drawn from the sprite");
+    assert!(href.starts_with("/static/icons."), "{href}");
+    let r = app.get(&href).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+}
+engine_test!(icons_come_from_one_cached_sprite_and_every_course_has_a_cover);
