@@ -129,3 +129,45 @@ async fn icons_come_from_one_cached_sprite_and_every_course_has_a_cover(app: Tes
     );
 }
 engine_test!(icons_come_from_one_cached_sprite_and_every_course_has_a_cover);
+
+/// The account list names each person's area; its 12-digit code is not what
+/// people read (it stays in the cell's title), and an empty search says so.
+async fn the_account_list_shows_area_names_not_codes(app: TestApp) {
+    let p = app.people().await;
+    let token = app.token(p.admin).await;
+    let get = |path: &'static str| {
+        let (app, token) = (&app, &token);
+        async move {
+            app.client
+                .get(app.url(path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let page = get("/admin/users?lang=zh-CN&q=13900000001").await;
+    let name = fuzhi::areas::find(app.conn(), crate::helpers::VILLAGE_A)
+        .await
+        .unwrap()
+        .unwrap()
+        .name;
+    let cell = between(
+        &page,
+        &format!("title=\"{}\">", crate::helpers::VILLAGE_A),
+        "</td>",
+    )
+    .expect("the area cell");
+    assert_eq!(cell, name);
+    assert!(
+        page.contains("data-label=\""),
+        "a table that becomes cards on phones"
+    );
+    let empty = get("/admin/users?lang=zh-CN&q=nobody-by-this-name").await;
+    assert!(empty.contains("class=\"empty\""), "{empty}");
+    assert!(empty.contains("没有找到账号"));
+}
+engine_test!(the_account_list_shows_area_names_not_codes);

@@ -37,7 +37,17 @@ pub async fn users_list(
 ) -> AppResult<HttpResponse> {
     let (items, total) = users::list(&state.db, &user.actor, &q).await?;
     let (page, per_page) = users::page_params(q.page, q.per_page);
-    let items: Vec<UserView> = items.iter().map(UserView::from).collect();
+    let codes: Vec<String> = items.iter().filter_map(|u| u.area_code.clone()).collect();
+    let names = crate::areas::names(&state.db, &codes).await?;
+    // People read the area's name; its code stays in the cell's title.
+    let items: Vec<serde_json::Value> = items
+        .iter()
+        .map(|u| {
+            let mut v = serde_json::to_value(UserView::from(u)).unwrap_or_default();
+            v["area_name"] = json!(u.area_code.as_ref().and_then(|c| names.get(c)));
+            v
+        })
+        .collect();
     Page::new(&state, locale.0, Some(&user), "users.title")
         .set("items", items)
         .set("pager", pager(page, per_page, total))
