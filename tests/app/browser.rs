@@ -194,3 +194,109 @@ async fn answer(
         }
     }
 }
+
+/// At a phone's width (390 px) the pages people use fit the screen: the
+/// household page's member list turns into cards with every "remove member"
+/// on screen, and each quiz choice is a tap target at least 44 px high.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_fit_a_phone_and_choices_are_easy_to_tap() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |s| {
+        s.courses_dir = Some(crate::helpers::repo_path("courses"));
+    })
+    .await
+    .unwrap();
+    fuzhi::demo::seed(&app.state).await.unwrap();
+    let v: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"login": "gov.zhenxiong", "password": fuzhi::demo::STAFF_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = v["token"].as_str().unwrap().to_string();
+    let (_, list) = app
+        .get_json("/api/v1/households?per_page=100", &token)
+        .await;
+    let household = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|h| h["members"].as_i64())
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    let b = Browser::start(true).await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.goto(&app.url("/login?lang=zh-CN")).await;
+    b.fill("#login", "gov.zhenxiong").await;
+    b.fill("#password", fuzhi::demo::STAFF_PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_url("/office").await;
+    b.goto(&app.url(&format!("/office/households/{household}?lang=zh-CN")))
+        .await;
+    b.wait_text("家庭成员").await;
+    let fit = b
+        .client
+        .execute(
+            "const w = window.innerWidth;
+             const removes = [...document.querySelectorAll('a[href*=\"/remove\"]')];
+             return [document.documentElement.scrollWidth <= w, removes.length,
+                     removes.every(a => { const r = a.getBoundingClientRect();
+                                          return r.left >= 0 && r.right <= w; })];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        fit[0],
+        json!(true),
+        "the household page is wider than the phone"
+    );
+    assert!(fit[1].as_u64().unwrap() >= 2, "{fit}");
+    assert_eq!(fit[2], json!(true), "a 'remove member' is off screen");
+    b.close().await;
+
+    // A learner enrolled in the course opens its first lesson check.
+    let learner = app
+        .user("13900000009", "learner", Some(crate::helpers::VILLAGE_A))
+        .await;
+    let t = app.token(learner).await;
+    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    let info = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap();
+    let check = info.lesson_checks().next().unwrap().row.slug.clone();
+    let b = Browser::start(true).await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.goto(&app.url("/login?lang=zh-CN")).await;
+    b.fill("#login", "13900000009").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_url("/").await;
+    b.goto(&app.url(&format!("/courses/{COURSE}/quiz/{check}?lang=zh-CN")))
+        .await;
+    let sizes = b
+        .client
+        .execute(
+            "return [document.documentElement.scrollWidth <= window.innerWidth,
+                     [...document.querySelectorAll('label.choice')]
+                       .map(l => l.getBoundingClientRect().height)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(sizes[0], json!(true), "the quiz is wider than the phone");
+    let heights: Vec<f64> = serde_json::from_value(sizes[1].clone()).unwrap();
+    assert!(heights.len() >= 4, "{heights:?}");
+    assert!(heights.iter().all(|h| *h >= 44.0), "{heights:?}");
+    b.close().await;
+}
