@@ -471,15 +471,33 @@ pub async fn certificate_page(
                 .build()
         })
         .unwrap_or_default();
-    let title = v
-        .course_title
-        .get(locale.0)
-        .or_else(|| v.course_title.get("zh-CN"))
-        .cloned()
-        .unwrap_or(json!(v.course));
-    Page::new(&state, locale.0, user.0.as_ref(), "cert.title")
+    let lang = locale.0;
+    let in_lang = |t: &serde_json::Value| {
+        t.get(lang)
+            .or_else(|| t.get("zh-CN"))
+            .and_then(|x| x.as_str())
+            .map(str::to_string)
+    };
+    let title = in_lang(&v.course_title).unwrap_or(v.course.clone());
+    let competences: Vec<String> = v
+        .competences
+        .iter()
+        .map(|c| in_lang(&c.title).unwrap_or(c.code.clone()))
+        .collect();
+    let platform = state.views.tr(lang, "cert.platform");
+    let issuer = match &v.issuer_area {
+        Some(area) => format!("{area} · {platform}"),
+        None => platform,
+    };
+    // 4 or 1.5, not 4.0.
+    let hours = format!("{}", (v.hours * 10.0).round() / 10.0);
+    Page::new(&state, lang, user.0.as_ref(), "cert.title")
         .set("v", &v)
         .set("course_title", title)
+        .set("competences", competences)
+        .set("issuer", issuer)
+        .set("hours", hours)
+        .set("issued", state.settings.local_time(v.issued))
         .set("qr", qr)
         .set("link", link)
         .render(&state, "pages/certificate")
