@@ -662,7 +662,10 @@ mod tests {
         }
         assert_eq!(PostTestRule::of_source(None), PostTestRule::AfterLessons);
         let toml = "slug = \"a\"\nhours = 2\n[title]\nzh-CN = \"x\"\n";
-        assert_eq!(PostTestRule::of_source(Some(toml)), PostTestRule::AfterLessons);
+        assert_eq!(
+            PostTestRule::of_source(Some(toml)),
+            PostTestRule::AfterLessons
+        );
         let toml = "slug = \"a\"\npost_test = \"any_time\"\n";
         assert_eq!(PostTestRule::of_source(Some(toml)), PostTestRule::AnyTime);
     }

@@ -206,7 +206,9 @@ pub async fn verify(db: &impl ConnectionTrait, code: &str) -> AppResult<Verifica
         .and_then(|u| u.area_code);
     Ok(Verification {
         issued: c.issued_at,
-        hours: row.as_ref().map_or(0.0, |r| f64::from(r.hours_tenths) / 10.0),
+        hours: row
+            .as_ref()
+            .map_or(0.0, |r| f64::from(r.hours_tenths) / 10.0),
         competences,
         issuer_area: county_of(db, holder_area.as_deref()).await?,
         code: c.code,

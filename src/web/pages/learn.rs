@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::{StatusCode, header};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use actix_web::{HttpRequest, HttpResponse, web};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -21,8 +21,8 @@ use crate::learning::content::{CourseInfo, QuizInfo, text};
 use crate::learning::events::LearnerKind;
 use crate::learning::grading::Graded;
 use crate::learning::{certificates, enroll, events, gate, progress};
-use crate::reports::skills::level_of_score;
 use crate::policy::Action;
+use crate::reports::skills::level_of_score;
 use crate::web::extract::{CurrentUser, Locale, MaybeUser};
 
 type State = web::Data<AppContext>;
@@ -402,11 +402,27 @@ pub async fn quiz_submit(
                     .ok_or(AppError::NotFound)?;
                 let msg = refused("quiz.pre_taken");
                 let g = stored_result(&a)?;
-                return start_page(&state, &user, lang, &info, &g, Some(&msg), StatusCode::CONFLICT);
+                return start_page(
+                    &state,
+                    &user,
+                    lang,
+                    &info,
+                    &g,
+                    Some(&msg),
+                    StatusCode::CONFLICT,
+                );
             }
             Err(r) => {
                 let msg = refused("quiz.post_closed");
-                return closed_page(&state, &user, lang, &info, &r, Some(&msg), StatusCode::CONFLICT);
+                return closed_page(
+                    &state,
+                    &user,
+                    lang,
+                    &info,
+                    &r,
+                    Some(&msg),
+                    StatusCode::CONFLICT,
+                );
             }
         }
     }
