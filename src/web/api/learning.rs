@@ -213,7 +213,7 @@ pub struct AttemptBody {
 #[utoipa::path(post, path = "/api/v1/courses/{slug}/quizzes/{quiz}/attempts", tag = "learning",
     params(("slug" = String, Path, description = "Course slug"), ("quiz" = String, Path, description = "Quiz slug")), request_body(content = AttemptBody, example = json!({"answers": {"q1": ["a"], "q2": ["false"]}})),
     responses((status = 200, description = "The graded attempt", body = crate::learning::grading::Graded),
-        (status = 409, description = "Refused: the pre-test was taken already, or the post-test is not open yet")))]
+        (status = 409, description = "Refused: the pre-test was taken already, or the post-test is not open yet", body = crate::web::errors::ErrorBody)))]
 pub async fn attempt(
     state: State,
     user: CurrentUser,
