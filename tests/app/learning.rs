@@ -1064,6 +1064,11 @@ async fn the_pre_test_is_a_starting_point_taken_once(app: TestApp) {
     let (_, prog) = app.get_json("/api/v1/me/progress", &t).await;
     let first_score = prog["items"][0]["pre_score"].clone();
     assert!(first_score.is_number(), "{prog}");
+    let (_, me) = page(&app, &t, "/me?lang=zh-CN").await;
+    assert!(
+        me.contains(&format!("课前：{first_score}% · 结业：—")),
+        "{me}"
+    );
     let first_pre: std::collections::BTreeMap<String, Option<i32>> =
         per_competence(&evidence_of(app.conn(), p.learner).await.unwrap())
             .into_iter()

@@ -464,6 +464,10 @@ pub async fn me(state: State, user: CurrentUser, locale: Locale) -> AppResult<Ht
         .map(|p| {
             let mut v = json!(p);
             v["title"] = json!(titles.get(&p.course).cloned().unwrap_or(p.course.clone()));
+            // 0% is a score too (a starting point), shown as such.
+            let label = |s: Option<i32>| s.map_or("—".to_string(), |s| format!("{s}%"));
+            v["pre_label"] = json!(label(p.pre_score));
+            v["post_label"] = json!(label(p.post_score));
             v
         })
         .collect();
