@@ -671,6 +671,47 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_post_test_rule_is_reported_at_its_line() {
+        let text = "slug = \"a\"\ncategory = \"it\"\nlevel = 1\nlanguages = [\"zh-CN\"]\n\
+            competences = [\"it.x\"]\npass_mark = 80\nhours = 2\npost_test = \"after_lesson\"\n\
+            title = { zh-CN = \"课\" }\nsummary = { zh-CN = \"说明\" }\n";
+        let raw: RawCourse = toml::from_str(text).unwrap();
+        let mut problems = Vec::new();
+        let mut sink = Sink {
+            file: "a/course.toml",
+            text,
+            line_offset: 0,
+            problems: &mut problems,
+        };
+        let c = course(&raw, "a", None, &mut sink);
+        assert_eq!(c.post_test, PostTestRule::AfterLessons);
+        let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(
+            shown[0].starts_with("a/course.toml:8: post_test \"after_lesson\" is not one of"),
+            "{shown:?}"
+        );
+        assert!(
+            shown[0].contains("did you mean \"after_lessons\""),
+            "{shown:?}"
+        );
+        let ok = text.replace("after_lesson\"", "any_time\"");
+        let raw: RawCourse = toml::from_str(&ok).unwrap();
+        let mut problems = Vec::new();
+        let mut sink = Sink {
+            file: "a/course.toml",
+            text: &ok,
+            line_offset: 0,
+            problems: &mut problems,
+        };
+        assert_eq!(
+            course(&raw, "a", None, &mut sink).post_test,
+            PostTestRule::AnyTime
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
     fn slugs() {
         assert!(Slug::parse("power-and-touch").is_some());
         assert!(Slug::parse("a1").is_some());
