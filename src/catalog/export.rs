@@ -157,6 +157,7 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                 bytes: m.content,
             })
             .collect(),
+        post_test: crate::courses::PostTestRule::of_source(row.source_course.as_deref()),
         source: row.source_course.clone(),
         tasks_source: row.source_tasks.clone(),
     })

@@ -57,6 +57,8 @@ pub struct Course {
     /// Percent, for lesson checks and the post-test.
     pub pass_mark: u8,
     pub hours: f64,
+    /// When a learner may take the post-test.
+    pub post_test: super::rules::PostTestRule,
     pub title: Text,
     pub summary: Text,
     /// Ordered by number.
@@ -82,6 +84,7 @@ impl Course {
             competences: Vec::new(),
             pass_mark: 80,
             hours: 1.0,
+            post_test: Default::default(),
             title: Text::new(),
             summary: Text::new(),
             lessons: Vec::new(),

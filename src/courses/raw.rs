@@ -37,6 +37,9 @@ pub struct RawCourse {
     pub competences: S<Vec<S<String>>>,
     pub pass_mark: S<i64>,
     pub hours: S<f64>,
+    /// When the post-test opens (see `rules::PostTestRule`); absent: the default.
+    #[serde(default)]
+    pub post_test: Option<S<String>>,
     pub title: S<Text>,
     pub summary: S<Text>,
 }

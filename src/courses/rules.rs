@@ -50,6 +50,63 @@ fn pos<T>(s: &Spanned<T>) -> usize {
     s.span().start
 }
 
+/// When a learner may take a course's post-test, as `course.toml` says in
+/// `post_test = "…"`:
+///
+/// - `after_lessons` (the default, when the line is absent): once she has
+///   finished every lesson. The post-test measures what the course taught,
+///   so it is not a way round the lessons.
+/// - `after_checks`: once every lesson is finished and every lesson check
+///   passed.
+/// - `any_time`: as soon as she is enrolled (a course whose post-test a
+///   trainer gives in class, say).
+///
+/// Before then the post-test page lists what is left, with links, and a
+/// submission is refused with that reason and nothing saved. The pre-test
+/// is taken once: its first attempt is the before-score the gain is measured
+/// from, and a second one is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PostTestRule {
+    #[default]
+    AfterLessons,
+    AfterChecks,
+    AnyTime,
+}
+
+impl PostTestRule {
+    pub const ALL: [PostTestRule; 3] = [
+        PostTestRule::AfterLessons,
+        PostTestRule::AfterChecks,
+        PostTestRule::AnyTime,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PostTestRule::AfterLessons => "after_lessons",
+            PostTestRule::AfterChecks => "after_checks",
+            PostTestRule::AnyTime => "any_time",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PostTestRule> {
+        PostTestRule::ALL.into_iter().find(|r| r.name() == s)
+    }
+
+    /// The rule a stored `course.toml` says (the default when it says none,
+    /// or there is no file: a course made in the browser).
+    pub fn of_source(course_toml: Option<&str>) -> PostTestRule {
+        #[derive(serde::Deserialize)]
+        struct Only {
+            post_test: Option<String>,
+        }
+        course_toml
+            .and_then(|t| toml::from_str::<Only>(t).ok())
+            .and_then(|o| o.post_test)
+            .and_then(|p| PostTestRule::parse(&p))
+            .unwrap_or_default()
+    }
+}
+
 /// Lowercase letters, digits and single dashes inside: `power-and-touch`.
 pub fn is_slug(s: &str) -> bool {
     !s.is_empty()
@@ -275,8 +332,25 @@ pub fn course(
             "hours must be a number above 0 (e.g. 3 or 1.5)",
         );
     }
+    let post_test = match &raw.post_test {
+        None => PostTestRule::default(),
+        Some(p) => PostTestRule::parse(p.get_ref()).unwrap_or_else(|| {
+            let names = PostTestRule::ALL.map(PostTestRule::name);
+            let hint = did_you_mean(p.get_ref(), names);
+            sink.at(
+                pos(p),
+                format!(
+                    "post_test \"{}\" is not one of {}{hint}",
+                    p.get_ref(),
+                    list(&names)
+                ),
+            );
+            PostTestRule::default()
+        }),
+    };
     Course {
         category: category.clone(),
+        post_test,
         level: u8::try_from(level).unwrap_or(0),
         languages: languages.clone(),
         competences,
@@ -580,6 +654,62 @@ pub fn tasks(raw: &RawTasks, ctx: &Ctx, sink: &mut Sink) -> Vec<Task> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_post_test_rule_is_read_from_course_toml() {
+        for r in PostTestRule::ALL {
+            assert_eq!(PostTestRule::parse(r.name()), Some(r));
+        }
+        assert_eq!(PostTestRule::of_source(None), PostTestRule::AfterLessons);
+        let toml = "slug = \"a\"\nhours = 2\n[title]\nzh-CN = \"x\"\n";
+        assert_eq!(
+            PostTestRule::of_source(Some(toml)),
+            PostTestRule::AfterLessons
+        );
+        let toml = "slug = \"a\"\npost_test = \"any_time\"\n";
+        assert_eq!(PostTestRule::of_source(Some(toml)), PostTestRule::AnyTime);
+    }
+
+    #[test]
+    fn a_wrong_post_test_rule_is_reported_at_its_line() {
+        let text = "slug = \"a\"\ncategory = \"it\"\nlevel = 1\nlanguages = [\"zh-CN\"]\n\
+            competences = [\"it.x\"]\npass_mark = 80\nhours = 2\npost_test = \"after_lesson\"\n\
+            title = { zh-CN = \"课\" }\nsummary = { zh-CN = \"说明\" }\n";
+        let raw: RawCourse = toml::from_str(text).unwrap();
+        let mut problems = Vec::new();
+        let mut sink = Sink {
+            file: "a/course.toml",
+            text,
+            line_offset: 0,
+            problems: &mut problems,
+        };
+        let c = course(&raw, "a", None, &mut sink);
+        assert_eq!(c.post_test, PostTestRule::AfterLessons);
+        let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(
+            shown[0].starts_with("a/course.toml:8: post_test \"after_lesson\" is not one of"),
+            "{shown:?}"
+        );
+        assert!(
+            shown[0].contains("did you mean \"after_lessons\""),
+            "{shown:?}"
+        );
+        let ok = text.replace("after_lesson\"", "any_time\"");
+        let raw: RawCourse = toml::from_str(&ok).unwrap();
+        let mut problems = Vec::new();
+        let mut sink = Sink {
+            file: "a/course.toml",
+            text: &ok,
+            line_offset: 0,
+            problems: &mut problems,
+        };
+        assert_eq!(
+            course(&raw, "a", None, &mut sink).post_test,
+            PostTestRule::AnyTime
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+    }
 
     #[test]
     fn slugs() {

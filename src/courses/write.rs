@@ -134,6 +134,9 @@ pub fn emit_course_toml(c: &Course) -> String {
     let _ = writeln!(out, "competences = {}", array(&c.competences));
     let _ = writeln!(out, "pass_mark = {}", c.pass_mark);
     let _ = writeln!(out, "hours = {}", number(c.hours));
+    if c.post_test != Default::default() {
+        let _ = writeln!(out, "post_test = {}", string(c.post_test.name()));
+    }
     table(&mut out, "title", &c.title);
     table(&mut out, "summary", &c.summary);
     out

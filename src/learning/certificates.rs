@@ -1,6 +1,7 @@
 //! Certificates: a short, unguessable, printable code; public verification
-//! that shows only the holder's display name, the course, the date and whether
-//! it is valid; revocation with a reason.
+//! that shows only the holder's display name, the course, what it attests
+//! (study hours, competences), who issued it (the holder's county and the
+//! platform), the date and whether it is valid; revocation with a reason.
 
 use chrono::Utc;
 use rand::Rng;
@@ -11,7 +12,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::content::CourseInfo;
-use crate::entities::{app_user, certificate, course};
+use crate::entities::{app_user, certificate, competence, course};
 use crate::error::{AppError, AppResult};
 
 /// Crockford's base32 without I, L, O, U: easy to read aloud and type.
@@ -109,8 +110,49 @@ pub struct Verification {
     pub course: String,
     pub course_title: serde_json::Value,
     pub issued_at: String,
+    /// The same moment, for a page to show in local time.
+    #[serde(skip)]
+    pub issued: chrono::DateTime<Utc>,
     pub valid: bool,
     pub revoked_at: Option<String>,
+    /// The course's study hours (学时).
+    pub hours: f64,
+    /// The competences the course attests, with their titles by language.
+    pub competences: Vec<AttestedCompetence>,
+    /// The county (else the nearest named area above the holder's) whose
+    /// training issued it.
+    pub issuer_area: Option<String>,
+}
+
+/// A competence a certificate attests.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttestedCompetence {
+    pub code: String,
+    pub title: serde_json::Value,
+}
+
+/// The name of the county an area lies in (else of the nearest named area
+/// above it, or its own when it is above a county).
+async fn county_of(db: &impl ConnectionTrait, code: Option<&str>) -> AppResult<Option<String>> {
+    use crate::areas::{AreaCode, Level};
+    let Some(mut at) = code.and_then(|c| AreaCode::parse(c).ok()) else {
+        return Ok(None);
+    };
+    while at.level() > Level::County {
+        match at.parent() {
+            Some(p) => at = p,
+            None => break,
+        }
+    }
+    loop {
+        if let Some(a) = crate::areas::find(db, at.as_str()).await? {
+            return Ok(Some(a.name));
+        }
+        match at.parent() {
+            Some(p) => at = p,
+            None => return Ok(None),
+        }
+    }
 }
 
 /// The certificate with a code as typed (normalised first).
@@ -124,14 +166,51 @@ async fn find(db: &impl ConnectionTrait, code: &str) -> AppResult<certificate::M
 
 pub async fn verify(db: &impl ConnectionTrait, code: &str) -> AppResult<Verification> {
     let c = find(db, code).await?;
-    let title = course::Entity::find()
+    let row = course::Entity::find()
         .filter(course::Column::Slug.eq(c.course_slug.as_str()))
         .filter(course::Column::Version.eq(c.course_version))
         .one(db)
-        .await?
+        .await?;
+    let title = row
+        .as_ref()
         .map(|c| serde_json::from_str(&c.title_json).unwrap_or_default())
         .unwrap_or_default();
+    let codes: Vec<String> = row
+        .as_ref()
+        .map(|r| {
+            r.competences
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let titles = competence::Entity::find()
+        .filter(competence::Column::Code.is_in(codes.clone()))
+        .all(db)
+        .await?;
+    let competences = codes
+        .into_iter()
+        .map(|code| AttestedCompetence {
+            title: titles
+                .iter()
+                .find(|t| t.code == code)
+                .and_then(|t| serde_json::from_str(&t.title_json).ok())
+                .unwrap_or_else(|| serde_json::json!({})),
+            code,
+        })
+        .collect();
+    let holder_area = app_user::Entity::find_by_id(c.user_id)
+        .one(db)
+        .await?
+        .and_then(|u| u.area_code);
     Ok(Verification {
+        issued: c.issued_at,
+        hours: row
+            .as_ref()
+            .map_or(0.0, |r| f64::from(r.hours_tenths) / 10.0),
+        competences,
+        issuer_area: county_of(db, holder_area.as_deref()).await?,
         code: c.code,
         holder: c.holder_name,
         course: c.course_slug,

@@ -108,9 +108,15 @@ pub(crate) struct Valid {
 /// The most events a batch may hold (the API answers 413 beyond).
 pub const MAX_BATCH: usize = 500;
 
-/// What applying one request's events gave: accepted, duplicates, and the
-/// graded quiz attempts by event id.
-pub type Applied = (usize, usize, BTreeMap<String, grading::Graded>);
+/// What applying one request's events gave: accepted, duplicates, the
+/// graded quiz attempts by event id, and the attempts refused by the rules
+/// of pre- and post-tests (see `gate`), which store nothing.
+pub type Applied = (
+    usize,
+    usize,
+    BTreeMap<String, grading::Graded>,
+    Vec<Rejected>,
+);
 
 /// Validates a batch of a learner's events and applies the valid ones through
 /// the process's writer (group commit: see `writer`); answers once they are
@@ -143,10 +149,12 @@ pub async fn ingest(
     if valid.is_empty() {
         return Ok(report);
     }
-    let (accepted, duplicates, graded) = ctx.events.write(learner, source, valid, now).await?;
+    let (accepted, duplicates, graded, refused) =
+        ctx.events.write(learner, source, valid, now).await?;
     report.accepted = accepted;
     report.duplicates = duplicates;
     report.graded = graded;
+    report.rejected.extend(refused);
     Ok(report)
 }
 
@@ -238,6 +246,7 @@ pub(crate) async fn apply(
     let mut accepted = 0;
     let mut duplicates = 0;
     let mut graded = BTreeMap::new();
+    let mut refused = Vec::new();
     let mut touched: Vec<std::sync::Arc<CourseInfo>> = Vec::new();
     // Ids already stored are duplicates. A concurrent writer that stores one
     // between this read and the insert makes the insert fail on the key, and
@@ -262,6 +271,17 @@ pub(crate) async fn apply(
         let slug = course.course.slug.clone();
         if known.contains(&v.id) || !seen.insert(v.id) {
             duplicates += 1;
+            continue;
+        }
+        // A pre-test taken again, a post-test not open yet: refused, and
+        // nothing stored (lessons finished earlier in the batch count).
+        if v.kind == LearnerKind::QuizSubmitted
+            && let Err(r) = super::gate::may_submit(txn, learner.id, &course, quiz_of(v)).await?
+        {
+            refused.push(Rejected {
+                id: v.id.to_string(),
+                reason: r.reason(),
+            });
             continue;
         }
         learning_event::Entity::insert(learning_event::ActiveModel {
@@ -290,17 +310,14 @@ pub(crate) async fn apply(
                 progress::lesson_step(txn, learner.id, &slug, lesson, v.at, step).await?;
             }
             LearnerKind::QuizSubmitted => {
-                let quiz = v
-                    .payload
-                    .get("quiz")
-                    .and_then(|q| q.as_str())
-                    .unwrap_or_default();
+                let quiz = quiz_of(v);
                 let answers: BTreeMap<String, Vec<String>> =
                     serde_json::from_value(v.payload.get("answers").cloned().unwrap_or_default())
                         .unwrap_or_default();
                 let g = progress::record_attempt(txn, learner, &course, quiz, &answers, v.id, v.at)
                     .await?;
-                graded.insert(v.id.to_string(), g);
+                let kind = course.quiz(quiz).map(|q| q.row.kind.as_str());
+                graded.insert(v.id.to_string(), g.for_learner(kind.unwrap_or_default()));
             }
             // Stored for the record; it changes no derived state.
             LearnerKind::AnswerGiven => {}
@@ -318,7 +335,15 @@ pub(crate) async fn apply(
     for course in touched {
         completion::check(txn, learner.id, &course, views, base_url).await?;
     }
-    Ok((accepted, duplicates, graded))
+    Ok((accepted, duplicates, graded, refused))
+}
+
+/// The quiz a `quiz_submitted` event names (checked to exist by `check`).
+fn quiz_of(v: &Valid) -> &str {
+    v.payload
+        .get("quiz")
+        .and_then(|q| q.as_str())
+        .unwrap_or_default()
 }
 
 /// One request's events as the writer hands them to `apply_bulk`.
@@ -430,7 +455,7 @@ pub(crate) async fn apply_bulk(
                 LearnerKind::AnswerGiven | LearnerKind::QuizSubmitted => {}
             }
         }
-        out.push((accepted, duplicates, BTreeMap::new()));
+        out.push((accepted, duplicates, BTreeMap::new(), Vec::new()));
     }
     for chunk in rows.chunks(ROWS_A_STATEMENT) {
         learning_event::Entity::insert_many(chunk.to_vec())
@@ -646,8 +671,9 @@ pub async fn submit_quiz(
         .one(&ctx.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let g = serde_json::from_str(&a.result_json).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Ok(g))
+    let g: grading::Graded =
+        serde_json::from_str(&a.result_json).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Ok(g.for_learner(&a.kind)))
 }
 
 /// Count of the enrollments of one learner (for tests and pages).

@@ -14,7 +14,8 @@ pub struct QuestionResult {
     pub points: i32,
     pub max: i32,
     pub competence: String,
-    /// The right answer, revealed after submission.
+    /// The right answer, revealed after submission (never for a pre-test:
+    /// its result lists no questions).
     pub answer: Vec<String>,
 }
 
@@ -27,6 +28,8 @@ pub struct Graded {
     pub passed: bool,
     /// Percent per competence.
     pub competences: BTreeMap<String, i32>,
+    /// Each question, right or not, with its answer key; empty for a
+    /// pre-test, whose questions come back in the post-test.
     pub questions: Vec<QuestionResult>,
     /// What ordered the choices of this attempt (see `shuffle`), so that a
     /// review shows them as she saw them.
@@ -35,6 +38,19 @@ pub struct Graded {
     /// What she answered, by question id.
     #[serde(default)]
     pub given: BTreeMap<String, Vec<String>>,
+}
+
+impl Graded {
+    /// The result as a learner gets it for a quiz of `kind`. A pre-test's
+    /// questions come back in the post-test, so its result keeps the score
+    /// and the percent per competence (where she starts) but not which
+    /// question was right or what the right answers are.
+    pub fn for_learner(mut self, kind: &str) -> Graded {
+        if kind == "pre" {
+            self.questions.clear();
+        }
+        self
+    }
 }
 
 fn norm(v: &[String]) -> Vec<String> {

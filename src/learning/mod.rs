@@ -10,6 +10,7 @@ pub mod completion;
 pub mod content;
 pub mod enroll;
 pub mod events;
+pub mod gate;
 pub mod grading;
 pub mod progress;
 pub mod shuffle;

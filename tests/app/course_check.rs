@@ -191,7 +191,7 @@ fn each_mistake_gets_its_message_and_line() {
         (
             "unknown-key",
             &[
-                "basics/course.toml:8: unknown field `author`, expected one of `slug`, `category`, `level`, `languages`, `competences`, `pass_mark`, `hours`, `title`, `summary`",
+                "basics/course.toml:8: unknown field `author`, expected one of `slug`, `category`, `level`, `languages`, `competences`, `pass_mark`, `hours`, `post_test`, `title`, `summary`",
             ],
         ),
         (
@@ -512,6 +512,7 @@ fn authored_course() -> Course {
         competences: vec!["it.connect".into()],
         pass_mark: 75,
         hours: 1.5,
+        post_test: fuzhi::courses::PostTestRule::AnyTime,
         title: text("在浏览器里写的课", "Written in the \"browser\""),
         summary: text("一句话", "One line\nand another"),
         lessons: vec![Lesson {

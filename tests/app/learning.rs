@@ -9,6 +9,21 @@ fn ev(id: &str, kind: &str, lesson: Option<&str>) -> serde_json::Value {
     json!({"id": id, "kind": kind, "course": COURSE, "lesson": lesson, "occurred_at": "2026-11-20T08:00:00Z"})
 }
 
+/// Finishes every lesson of the course for the learner of `token`.
+async fn finish_lessons(app: &TestApp, token: &str, info: &fuzhi::learning::content::CourseInfo) {
+    let events: Vec<_> = info
+        .lessons
+        .iter()
+        .map(|l| json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug}))
+        .collect();
+    let (s, r) = app.post_json("/api/v1/events", token, json!(events)).await;
+    assert_eq!(
+        (s, r["accepted"].as_u64()),
+        (200, Some(info.lessons.len() as u64)),
+        "{r}"
+    );
+}
+
 async fn state_counts(app: &TestApp) -> Vec<i64> {
     let mut v = Vec::new();
     for t in [
@@ -224,7 +239,9 @@ async fn answer_keys_never_reach_the_learner_before_submission(app: TestApp) {
         .await
         .unwrap();
     assert!(!course.contains("\"answer\"") && !course.contains("explain"));
-    // After submission the explanation is shown.
+    // After submission the explanation is shown (the post-test opens once
+    // every lesson is finished).
+    finish_lessons(&app, &t, &info).await;
     let key = app.key(COURSE, "post").await;
     let (_, g) = app
         .post_json(
@@ -952,3 +969,256 @@ async fn choices_are_shuffled_per_learner_and_attempt(app: TestApp) {
     }
 }
 engine_test!(choices_are_shuffled_per_learner_and_attempt);
+
+/// A page's text as the learner of `token` sees it, with its status.
+async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
+    let r = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// A quiz form sent as the page sends it.
+async fn send_quiz(
+    app: &TestApp,
+    token: &str,
+    quiz: &str,
+    answers: &std::collections::BTreeMap<String, Vec<String>>,
+) -> (u16, String) {
+    let mut form: Vec<(String, String)> =
+        vec![("attempt_id".into(), uuid::Uuid::new_v4().to_string())];
+    for (q, vs) in answers {
+        for v in vs {
+            form.push((format!("q.{q}"), v.clone()));
+        }
+    }
+    let r = app
+        .client
+        .post(app.url(&format!("/courses/{COURSE}/quiz/{quiz}?lang=zh-CN")))
+        .bearer_auth(token)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// The pre-test is where she starts: its result shows the score, what she
+/// already knows and which lessons to focus on, never the answers or the
+/// explanations (the post-test asks the same questions); it is taken once,
+/// and a second attempt, by form, API or event, is refused and leaves the
+/// before-score the gain is measured from as it was.
+async fn the_pre_test_is_a_starting_point_taken_once(app: TestApp) {
+    use fuzhi::reports::skills::{evidence_of, per_competence};
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    let info = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap();
+    let pre = info.quiz("pre").unwrap();
+    let explains: Vec<String> = pre
+        .questions
+        .iter()
+        .flat_map(|x| {
+            serde_json::from_str::<std::collections::BTreeMap<String, String>>(&x.explain_json)
+                .unwrap()
+                .into_values()
+        })
+        .collect();
+    let form = format!("<form method=\"post\" action=\"/courses/{COURSE}/quiz/pre\"");
+    let (_, before) = page(&app, &t, &format!("/courses/{COURSE}/quiz/pre?lang=zh-CN")).await;
+    assert!(before.contains(&form), "{before}");
+    // Half right.
+    let key = app.key(COURSE, "pre").await;
+    let half: std::collections::BTreeMap<String, Vec<String>> = key
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, (k, v))| (k.clone(), v.clone()))
+        .collect();
+    let (s, result) = send_quiz(&app, &t, "pre", &half).await;
+    assert_eq!(s, 200, "{result}");
+    assert!(result.contains("这是你现在的水平"), "{result}");
+    assert!(result.contains("重点学这几课") || result.contains("你已经会了不少"));
+    for gone in ["再试一次", "还没通过", "正确答案", "✘", "再做一次"] {
+        assert!(!result.contains(gone), "{gone} in {result}");
+    }
+    for e in &explains {
+        assert!(!result.contains(e.as_str()), "explanation {e:?} shown");
+    }
+    let lesson_link = format!("/courses/{COURSE}/lessons/");
+    assert!(result.contains(&lesson_link), "lessons to focus on, linked");
+    assert_eq!(app.count("quiz_attempt").await, 1);
+    let evidence = app.count("skill_evidence").await;
+    let (_, prog) = app.get_json("/api/v1/me/progress", &t).await;
+    let first_score = prog["items"][0]["pre_score"].clone();
+    assert!(first_score.is_number(), "{prog}");
+    let (_, me) = page(&app, &t, "/me?lang=zh-CN").await;
+    assert!(
+        me.contains(&format!("课前：{first_score}% · 结业：—")),
+        "{me}"
+    );
+    let first_pre: std::collections::BTreeMap<String, Option<i32>> =
+        per_competence(&evidence_of(app.conn(), p.learner).await.unwrap())
+            .into_iter()
+            .map(|(k, v)| (k, v.pre))
+            .collect();
+
+    // Opened again: the recorded result, no new attempt.
+    let (s, again) = page(&app, &t, &format!("/courses/{COURSE}/quiz/pre?lang=en")).await;
+    assert_eq!(s, 200);
+    assert!(again.contains("This is where you start"), "{again}");
+    assert!(!again.contains(&form) && !again.contains("attempt_id"));
+    // Sent again (all right this time): refused, nothing changes.
+    let (s, refused) = send_quiz(&app, &t, "pre", &key).await;
+    assert_eq!(s, 409, "{refused}");
+    assert!(refused.contains("课前小测只做一次"), "{refused}");
+    assert!(refused.contains("这是你现在的水平"));
+    let (s, r) = app
+        .post_json(
+            &format!("/api/v1/courses/{COURSE}/quizzes/pre/attempts"),
+            &t,
+            json!({"answers": key}),
+        )
+        .await;
+    assert_eq!(s, 409, "{r}");
+    let (s, r) = app
+        .post_json(
+            "/api/v1/events",
+            &t,
+            json!([{"id": uuid::Uuid::new_v4().to_string(), "kind": "quiz_submitted", "course": COURSE,
+                "payload": {"quiz": "pre", "answers": key}}]),
+        )
+        .await;
+    assert_eq!((s, r["accepted"].as_u64()), (200, Some(0)), "{r}");
+    assert!(
+        r["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("pre-test")
+    );
+    assert_eq!(app.count("quiz_attempt").await, 1);
+    assert_eq!(app.count("skill_evidence").await, evidence);
+    let (_, prog) = app.get_json("/api/v1/me/progress", &t).await;
+    assert_eq!(prog["items"][0]["pre_score"], first_score);
+    let pre_now: std::collections::BTreeMap<String, Option<i32>> =
+        per_competence(&evidence_of(app.conn(), p.learner).await.unwrap())
+            .into_iter()
+            .map(|(k, v)| (k, v.pre))
+            .collect();
+    assert_eq!(
+        pre_now, first_pre,
+        "the gain is measured from the first pre-test"
+    );
+
+    // Through the API the result has the score per competence and no key,
+    // the first time and when the same attempt is sent again.
+    let other = app.token(p.learner_in).await;
+    app.post_json(
+        &format!("/api/v1/courses/{COURSE}/enroll"),
+        &other,
+        json!({}),
+    )
+    .await;
+    let attempt = uuid::Uuid::new_v4().to_string();
+    for _ in 0..2 {
+        let res = app
+            .client
+            .post(app.url(&format!("/api/v1/courses/{COURSE}/quizzes/pre/attempts")))
+            .bearer_auth(&other)
+            .json(&json!({"answers": key, "attempt_id": attempt}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body = res.text().await.unwrap();
+        let g: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(g["percent"], 100);
+        assert!(g["competences"].as_object().is_some_and(|c| !c.is_empty()));
+        assert_eq!(g["questions"], json!([]), "{body}");
+        assert!(
+            !body.contains("\"answer\"") && !body.contains("explain"),
+            "{body}"
+        );
+    }
+}
+engine_test!(the_pre_test_is_a_starting_point_taken_once);
+
+/// The post-test is not a way round the lessons: before every lesson is
+/// finished its page lists what is left, with links, and an attempt is
+/// refused with a clear message and nothing saved.
+async fn the_post_test_opens_once_the_lessons_are_done(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    let info = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap();
+    let form = format!("<form method=\"post\" action=\"/courses/{COURSE}/quiz/post\"");
+    let (s, closed) = page(&app, &t, &format!("/courses/{COURSE}/quiz/post?lang=zh-CN")).await;
+    assert_eq!(s, 200);
+    assert!(!closed.contains(&form), "{closed}");
+    assert!(closed.contains("还差下面这些"), "{closed}");
+    for l in &info.lessons {
+        assert!(closed.contains(&format!("/courses/{COURSE}/lessons/{}\"", l.slug)));
+    }
+    let key = app.key(COURSE, "post").await;
+    let (s, refused) = send_quiz(&app, &t, "post", &key).await;
+    assert_eq!(s, 409, "{refused}");
+    assert!(refused.contains("结业测试还没开放"), "{refused}");
+    let (s, r) = app
+        .post_json(
+            &format!("/api/v1/courses/{COURSE}/quizzes/post/attempts"),
+            &t,
+            json!({"answers": key}),
+        )
+        .await;
+    assert_eq!(s, 409, "{r}");
+    assert!(r.to_string().contains("post-test opens"), "{r}");
+    assert_eq!(app.count("quiz_attempt").await, 0);
+    assert_eq!(app.count("learning_event").await, 0, "nothing saved");
+    // One lesson left: the page names just that one.
+    let (last, rest) = info.lessons.split_last().unwrap();
+    let events: Vec<_> = rest
+        .iter()
+        .map(|l| json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug}))
+        .collect();
+    app.post_json("/api/v1/events", &t, json!(events)).await;
+    let (_, closed) = page(&app, &t, &format!("/courses/{COURSE}/quiz/post?lang=en")).await;
+    assert!(closed.contains(&format!("/courses/{COURSE}/lessons/{}\"", last.slug)));
+    assert!(!closed.contains(&format!("/courses/{COURSE}/lessons/{}\"", rest[0].slug)));
+    // The last lesson finished and the post-test sent in one batch: it opens.
+    let (s, r) = app
+        .post_json(
+            "/api/v1/events",
+            &t,
+            json!([
+                {"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": last.slug},
+                {"id": uuid::Uuid::new_v4().to_string(), "kind": "quiz_submitted", "course": COURSE,
+                    "payload": {"quiz": "post", "answers": key}},
+            ]),
+        )
+        .await;
+    assert_eq!((s, r["accepted"].as_u64()), (200, Some(2)), "{r}");
+    let (_, open) = page(&app, &t, &format!("/courses/{COURSE}/quiz/post?lang=zh-CN")).await;
+    assert!(open.contains(&form), "{open}");
+    assert_eq!(app.count("quiz_attempt").await, 1);
+}
+engine_test!(the_post_test_opens_once_the_lessons_are_done);

@@ -9,7 +9,7 @@ async fn quiz_questions_are_numbered_from_one_with_large_choices(app: TestApp) {
     let token = app.token(p.learner).await;
     let page = app
         .client
-        .get(app.url(&format!("/courses/{COURSE}/quiz/post?lang=zh-CN")))
+        .get(app.url(&format!("/courses/{COURSE}/quiz/pre?lang=zh-CN")))
         .bearer_auth(&token)
         .send()
         .await
@@ -171,3 +171,169 @@ async fn the_account_list_shows_area_names_not_codes(app: TestApp) {
     assert!(empty.contains("没有找到账号"));
 }
 engine_test!(the_account_list_shows_area_names_not_codes);
+
+/// The certificate is a page a villager is proud to print: who, which
+/// course, who issued it, when (local time), the study hours (学时), the
+/// skills gained, the QR code and the code, and a print button that only
+/// shows where it works (script on), with print styles for A4.
+async fn the_certificate_names_issuer_hours_and_skills_and_prints(app: TestApp) {
+    use serde_json::json;
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    let trainer = app.token(p.trainer).await;
+    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    let info = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap();
+    let events: Vec<_> = info
+        .lessons
+        .iter()
+        .map(|l| json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug}))
+        .collect();
+    app.post_json("/api/v1/events", &t, json!(events)).await;
+    let mut quizzes: Vec<String> = info.lesson_checks().map(|q| q.row.slug.clone()).collect();
+    quizzes.push("post".into());
+    for q in quizzes {
+        let key = app.key(COURSE, &q).await;
+        let (s, g) = app
+            .post_json(
+                &format!("/api/v1/courses/{COURSE}/quizzes/{q}/attempts"),
+                &t,
+                json!({"answers": key}),
+            )
+            .await;
+        assert_eq!(s, 200, "{g}");
+    }
+    for task in info.tasks.iter().filter(|t| t.required) {
+        let (s, _) = app
+            .post_json(
+                "/api/v1/tasks/signoff",
+                &trainer,
+                json!({"user_id": p.learner, "course": COURSE, "task": task.slug, "level": 2}),
+            )
+            .await;
+        assert_eq!(s, 201);
+    }
+    let (_, prog) = app.get_json("/api/v1/me/progress", &t).await;
+    let code = prog["items"][0]["certificate"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hours = f64::from(info.course.hours_tenths) / 10.0;
+    for (lang, words) in [
+        (
+            "zh-CN",
+            [
+                "颁发单位",
+                "扶智数字技能培训平台",
+                "学时",
+                "掌握的本领",
+                "打印证书",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Issued by",
+                "fuzhi digital-skills training",
+                "study hours",
+                "Skills gained",
+                "Print the certificate",
+            ],
+        ),
+    ] {
+        // Anyone may open it: no sign-in.
+        let page = app
+            .get(&format!("/certificates/{code}?lang={lang}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        for w in words {
+            assert!(page.contains(w), "{w} missing on the {lang} page: {page}");
+        }
+        assert!(page.contains("learner 13900000001"));
+        assert!(page.contains("镇雄县"), "the county issued it: {page}");
+        assert!(page.contains(&format!("{hours} ")), "{hours} hours: {page}");
+        assert!(page.contains("(UTC+08:00)"), "local time with its offset");
+        for c in &info.competences {
+            let titles: std::collections::BTreeMap<String, String> =
+                serde_json::from_str(&c.title_json).unwrap();
+            assert!(
+                page.contains(&titles[lang]),
+                "skill {:?} on {lang}",
+                titles[lang]
+            );
+        }
+        assert!(page.contains("<svg") && page.contains(&code));
+        assert!(page.contains("@media print") && page.contains("size:A4"));
+        // The button is hidden until script shows it, so it works or is not there.
+        let button = between(&page, "<button type=\"button\"", "</button>").unwrap();
+        assert!(button.contains("data-print") && button.contains("hidden"));
+        let js = between(&page, "<script src=\"", "\"").unwrap();
+        let script = app.get(&js).await.text().await.unwrap();
+        assert!(script.contains("print()") && script.contains("data-print"));
+        assert!(!page.contains("课时"));
+    }
+}
+engine_test!(the_certificate_names_issuer_hours_and_skills_and_prints);
+
+/// Learners read 课 (or 节) for a lesson and 学时 for hours; 课时 (which
+/// people read both ways) is on none of their pages.
+async fn learner_pages_say_hours_as_study_hours(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let token = app.token(p.learner).await;
+    for path in [
+        "/?lang=zh-CN".to_string(),
+        format!("/courses/{COURSE}?lang=zh-CN"),
+        format!(
+            "/courses/{COURSE}/lessons/{}?lang=zh-CN",
+            app.first_lesson(COURSE).await
+        ),
+        "/me?lang=zh-CN".to_string(),
+    ] {
+        let page = app
+            .client
+            .get(app.url(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!page.contains("课时"), "{path}");
+        if path.contains("/courses/") && !path.contains("/lessons/") {
+            assert!(page.contains(" 学时"), "{path}: {page}");
+        }
+    }
+    // And in the learner pages' texts: no 课时, and full-width colons.
+    let zh =
+        std::fs::read_to_string(crate::helpers::repo_path("templates/locales/zh-CN.toml")).unwrap();
+    for line in zh.lines() {
+        let learner = [
+            "\"course.",
+            "\"lesson.",
+            "\"quiz.",
+            "\"me.",
+            "\"cert.",
+            "\"home.",
+            "\"state.",
+        ]
+        .iter()
+        .any(|p| line.starts_with(p));
+        if learner {
+            let text = line.split_once(" = ").unwrap().1;
+            assert!(!text.contains("课时"), "{line}");
+            assert!(!text.contains(':'), "{line}");
+        }
+    }
+}
+engine_test!(learner_pages_say_hours_as_study_hours);

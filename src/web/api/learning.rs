@@ -206,10 +206,14 @@ pub struct AttemptBody {
     attempt_id: Option<String>,
 }
 
-/// Submits a quiz attempt; graded on the server.
+/// Submits a quiz attempt; graded on the server. A pre-test is taken once
+/// (its first attempt is the starting point) and its result lists no
+/// questions, so no answer key; a post-test opens as the course's rule says.
+/// A refused attempt answers 409 and stores nothing.
 #[utoipa::path(post, path = "/api/v1/courses/{slug}/quizzes/{quiz}/attempts", tag = "learning",
     params(("slug" = String, Path, description = "Course slug"), ("quiz" = String, Path, description = "Quiz slug")), request_body(content = AttemptBody, example = json!({"answers": {"q1": ["a"], "q2": ["false"]}})),
-    responses((status = 200, description = "The graded attempt", body = crate::learning::grading::Graded)))]
+    responses((status = 200, description = "The graded attempt", body = crate::learning::grading::Graded),
+        (status = 409, description = "Refused: the pre-test was taken already, or the post-test is not open yet", body = crate::web::errors::ErrorBody)))]
 pub async fn attempt(
     state: State,
     user: CurrentUser,
@@ -229,6 +233,7 @@ pub async fn attempt(
         Err(rej) if rej.reason.contains("not a quiz") || rej.reason.contains("not a published") => {
             Err(AppError::NotFound)
         }
+        Err(rej) if rej.reason.starts_with("quiz:") => Err(AppError::Conflict(rej.reason)),
         Err(rej) => Err(AppError::field("answers", rej.reason)),
     }
 }

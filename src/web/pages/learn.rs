@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -16,10 +17,12 @@ use crate::catalog::view::{
     self, CourseSummary, ResultLine, list_courses, published_titles, visible,
 };
 use crate::error::{AppError, AppResult};
-use crate::learning::content::{QuizInfo, text};
+use crate::learning::content::{CourseInfo, QuizInfo, text};
 use crate::learning::events::LearnerKind;
-use crate::learning::{certificates, enroll, events, progress};
+use crate::learning::grading::Graded;
+use crate::learning::{certificates, enroll, events, gate, progress};
 use crate::policy::Action;
+use crate::reports::skills::level_of_score;
 use crate::web::extract::{CurrentUser, Locale, MaybeUser};
 
 type State = web::Data<AppContext>;
@@ -193,6 +196,22 @@ pub async fn quiz_page(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
+    if user.actor.role == Role::Learner {
+        let info = visible(&state.db, &state.content, &user.actor, &slug).await?;
+        let q = info.quiz(&quiz).ok_or(AppError::NotFound)?;
+        // Her starting point is recorded once: the page shows it, not a new attempt.
+        if q.row.kind == "pre"
+            && let Some(a) = gate::first_pre(&state.db, user.actor.id, &slug).await?
+        {
+            let g = stored_result(&a)?;
+            return start_page(&state, &user, locale.0, &info, &g, None, StatusCode::OK);
+        }
+        if q.row.kind == "post"
+            && let Some(r) = gate::post_test_closed(&state.db, user.actor.id, &info).await?
+        {
+            return closed_page(&state, &user, locale.0, &info, &r, None, StatusCode::OK);
+        }
+    }
     // A new attempt each time the quiz is opened, each with its own order.
     let attempt = uuid::Uuid::new_v4();
     let view = view::quiz_view(&state, &user.actor, &slug, &quiz, locale.0, attempt).await?;
@@ -206,6 +225,111 @@ pub async fn quiz_page(
     .set("quiz", view)
     .set("can_submit", user.actor.role == Role::Learner)
     .render(&state, "pages/quiz")
+}
+
+/// A stored attempt's result, as the learner may see it.
+fn stored_result(a: &crate::entities::quiz_attempt::Model) -> AppResult<Graded> {
+    let g: Graded =
+        serde_json::from_str(&a.result_json).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(g.for_learner(&a.kind))
+}
+
+/// The pre-test's result as a starting point: the score, the competences she
+/// already has and those to learn, and the lessons to put her effort in. No
+/// answer and no explanation: the post-test asks the same questions.
+fn start_page(
+    state: &AppContext,
+    user: &CurrentUser,
+    lang: &str,
+    info: &CourseInfo,
+    g: &Graded,
+    flash: Option<&str>,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let def = info.default_language();
+    let codes: Vec<&str> = info
+        .course
+        .competences
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .collect();
+    let title_of = |code: &str| {
+        info.competences
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| text(&c.title_json, lang, def))
+            .unwrap_or_else(|| code.to_string())
+    };
+    // Known: at the level a post-test score of 80% or more shows.
+    let known = |code: &str| {
+        g.competences
+            .get(code)
+            .is_some_and(|s| level_of_score(*s) >= 2)
+    };
+    let skill = |code: &&str| json!({"title": title_of(code), "percent": g.competences.get(*code).copied().unwrap_or(0)});
+    let has: Vec<_> = codes.iter().filter(|c| known(c)).map(skill).collect();
+    let to_learn: Vec<_> = codes.iter().filter(|c| !known(c)).map(skill).collect();
+    let titles = crate::catalog::store::lesson_titles(info, lang);
+    let focus: Vec<_> = info
+        .lessons
+        .iter()
+        .filter(|l| l.competences.split(',').any(|c| !c.is_empty() && !known(c)))
+        .map(|l| json!({"slug": l.slug, "title": titles.get(&l.slug).cloned().unwrap_or_default()}))
+        .collect();
+    let first = focus
+        .first()
+        .and_then(|f| f["slug"].as_str().map(str::to_string))
+        .or_else(|| info.lessons.first().map(|l| l.slug.clone()));
+    Page::new(state, lang, Some(user), "quiz.start")
+        .set(
+            "course",
+            json!({"slug": info.course.slug, "title": text(&info.course.title_json, lang, def)}),
+        )
+        .set("g", g)
+        .set(
+            "start",
+            json!({"has": has, "to_learn": to_learn, "focus": focus, "first": first}),
+        )
+        .set("flash", flash)
+        .render_status(state, "pages/quiz_result", status)
+}
+
+/// The post-test before it opens: what is left first, with links.
+fn closed_page(
+    state: &AppContext,
+    user: &CurrentUser,
+    lang: &str,
+    info: &CourseInfo,
+    r: &gate::Refusal,
+    flash: Option<&str>,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let def = info.default_language();
+    let titles = crate::catalog::store::lesson_titles(info, lang);
+    let (lessons, checks) = match r {
+        gate::Refusal::PostClosed { left, .. } => (left.lessons.clone(), left.checks.clone()),
+        gate::Refusal::PreTaken => Default::default(),
+    };
+    let item = |slug: &String| json!({"slug": slug, "title": titles.get(slug).cloned().unwrap_or_default()});
+    let checks: Vec<_> = checks
+        .iter()
+        .filter_map(|c| info.quiz(c))
+        .map(|q| {
+            let lesson = q.row.lesson_slug.clone().unwrap_or_default();
+            json!({"slug": q.row.slug, "title": titles.get(&lesson).cloned().unwrap_or_default()})
+        })
+        .collect();
+    Page::new(state, lang, Some(user), "quiz.post")
+        .set(
+            "quiz",
+            json!({"course": info.course.slug, "course_title": text(&info.course.title_json, lang, def), "slug": "post"}),
+        )
+        .set(
+            "closed",
+            json!({"lessons": lessons.iter().map(item).collect::<Vec<_>>(), "checks": checks}),
+        )
+        .set("flash", flash)
+        .render_status(state, "pages/quiz", status)
 }
 
 /// The answers of the quiz form: `q.<id>` (repeated for several choices) and,
@@ -257,10 +381,57 @@ pub async fn quiz_submit(
     let id = attempt_id
         .filter(|a| uuid::Uuid::parse_str(a).is_ok())
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let lang = locale.0;
+    let refused = |key: &str| state.views.tr(lang, key);
+    // The same attempt sent twice (a double tap) is not a second attempt.
+    let again = match uuid::Uuid::parse_str(&id) {
+        Ok(key) => crate::entities::quiz_attempt::Entity::find()
+            .filter(crate::entities::quiz_attempt::Column::AttemptKey.eq(key))
+            .filter(crate::entities::quiz_attempt::Column::UserId.eq(user.actor.id))
+            .one(&state.db)
+            .await?
+            .is_some(),
+        Err(_) => false,
+    };
+    if !again {
+        match gate::may_submit(&state.db, user.actor.id, &info, &quiz).await? {
+            Ok(()) => {}
+            Err(gate::Refusal::PreTaken) => {
+                let a = gate::first_pre(&state.db, user.actor.id, &slug)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                let msg = refused("quiz.pre_taken");
+                let g = stored_result(&a)?;
+                return start_page(
+                    &state,
+                    &user,
+                    lang,
+                    &info,
+                    &g,
+                    Some(&msg),
+                    StatusCode::CONFLICT,
+                );
+            }
+            Err(r) => {
+                let msg = refused("quiz.post_closed");
+                return closed_page(
+                    &state,
+                    &user,
+                    lang,
+                    &info,
+                    &r,
+                    Some(&msg),
+                    StatusCode::CONFLICT,
+                );
+            }
+        }
+    }
     let g = events::submit_quiz(&state, &user.actor, "web", &slug, &quiz, &answers, &id)
         .await?
         .map_err(|rej| AppError::BadRequest(rej.reason))?;
-    let lang = locale.0;
+    if q.row.kind == "pre" {
+        return start_page(&state, &user, lang, &info, &g, None, StatusCode::OK);
+    }
     let def = info.default_language();
     let results = ResultLine::lines(&info, q, &g, lang, |word| {
         state.views.tr(lang, &format!("quiz.{word}"))
@@ -293,6 +464,10 @@ pub async fn me(state: State, user: CurrentUser, locale: Locale) -> AppResult<Ht
         .map(|p| {
             let mut v = json!(p);
             v["title"] = json!(titles.get(&p.course).cloned().unwrap_or(p.course.clone()));
+            // 0% is a score too (a starting point), shown as such.
+            let label = |s: Option<i32>| s.map_or("—".to_string(), |s| format!("{s}%"));
+            v["pre_label"] = json!(label(p.pre_score));
+            v["post_label"] = json!(label(p.post_score));
             v
         })
         .collect();
@@ -316,15 +491,33 @@ pub async fn certificate_page(
                 .build()
         })
         .unwrap_or_default();
-    let title = v
-        .course_title
-        .get(locale.0)
-        .or_else(|| v.course_title.get("zh-CN"))
-        .cloned()
-        .unwrap_or(json!(v.course));
-    Page::new(&state, locale.0, user.0.as_ref(), "cert.title")
+    let lang = locale.0;
+    let in_lang = |t: &serde_json::Value| {
+        t.get(lang)
+            .or_else(|| t.get("zh-CN"))
+            .and_then(|x| x.as_str())
+            .map(str::to_string)
+    };
+    let title = in_lang(&v.course_title).unwrap_or(v.course.clone());
+    let competences: Vec<String> = v
+        .competences
+        .iter()
+        .map(|c| in_lang(&c.title).unwrap_or(c.code.clone()))
+        .collect();
+    let platform = state.views.tr(lang, "cert.platform");
+    let issuer = match &v.issuer_area {
+        Some(area) => format!("{area} · {platform}"),
+        None => platform,
+    };
+    // 4 or 1.5, not 4.0.
+    let hours = format!("{}", (v.hours * 10.0).round() / 10.0);
+    Page::new(&state, lang, user.0.as_ref(), "cert.title")
         .set("v", &v)
         .set("course_title", title)
+        .set("competences", competences)
+        .set("issuer", issuer)
+        .set("hours", hours)
+        .set("issued", state.settings.local_time(v.issued))
         .set("qr", qr)
         .set("link", link)
         .render(&state, "pages/certificate")
