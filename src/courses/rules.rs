@@ -651,7 +651,10 @@ mod tests {
         assert_eq!(from("Sell Tea Online").as_deref(), Some("sell-tea-online"));
         // Cut at a word's end, never longer than a slug may be.
         let long = from(&"网店拍照".repeat(10)).unwrap();
-        assert!(long.len() <= Slug::MAX_LEN && !long.ends_with('-'), "{long}");
+        assert!(
+            long.len() <= Slug::MAX_LEN && !long.ends_with('-'),
+            "{long}"
+        );
         assert!(long.starts_with("wang-dian-pai-zhao-wang-"));
         assert!(Slug::parse(&long).is_some());
         assert_eq!(from(&"a".repeat(80)).map(|s| s.len()), Some(60));

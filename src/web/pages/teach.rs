@@ -36,7 +36,6 @@ async fn course_options(state: &AppContext, lang: &str) -> AppResult<Vec<serde_j
         .collect())
 }
 
-
 fn tr(state: &AppContext, lang: &str, key: &str) -> String {
     state.views.tr(lang, key)
 }
@@ -47,7 +46,10 @@ async fn course_titles(state: &AppContext, lang: &str) -> AppResult<BTreeMap<Str
 }
 
 fn title_of(titles: &BTreeMap<String, String>, slug: &str) -> String {
-    titles.get(slug).cloned().unwrap_or_else(|| slug.to_string())
+    titles
+        .get(slug)
+        .cloned()
+        .unwrap_or_else(|| slug.to_string())
 }
 
 /// The number of lessons of each published course (from the content cache).
@@ -252,7 +254,11 @@ pub async fn learners(
         .set("courses", course_options(&state, lang).await?)
         .set("pager", super::pager(page, per_page, total))
         .set("q", q.q.clone().unwrap_or_default())
-        .set("flash", q.done.map(|n| tr(&state, lang, "teach.enrolled").replace("{n}", &n.to_string())))
+        .set(
+            "flash",
+            q.done
+                .map(|n| tr(&state, lang, "teach.enrolled").replace("{n}", &n.to_string())),
+        )
         .render(&state, "pages/teach_learners")
 }
 
@@ -351,11 +357,12 @@ pub async fn signoff_form(
         .into_iter()
         .filter(|c| c["slug"].as_str().is_some_and(|s| mine.contains(s)))
         .collect();
-    let course = q
-        .course
-        .clone()
-        .filter(|c| mine.contains(c))
-        .or_else(|| courses.first().and_then(|c| c["slug"].as_str()).map(str::to_string));
+    let course = q.course.clone().filter(|c| mine.contains(c)).or_else(|| {
+        courses
+            .first()
+            .and_then(|c| c["slug"].as_str())
+            .map(str::to_string)
+    });
     let signoffs = task_signoff::Entity::find()
         .filter(task_signoff::Column::UserId.eq(learner.id))
         .order_by_desc(task_signoff::Column::Id)
@@ -613,9 +620,12 @@ async fn roster_page(
     let titles = course_titles(state, lang).await?;
     let village = crate::areas::names(&state.db, std::slice::from_ref(&s.area_code)).await?;
     let page = Page::new(state, lang, Some(user), "teach.roster")
-        .set("s", json!({"id": s.id, "course": title_of(&titles, &s.course_slug), "place": s.place,
+        .set(
+            "s",
+            json!({"id": s.id, "course": title_of(&titles, &s.course_slug), "place": s.place,
                          "village": village.get(&s.area_code),
-                         "held_at": s.held_at.format("%Y-%m-%d %H:%M").to_string()}))
+                         "held_at": s.held_at.format("%Y-%m-%d %H:%M").to_string()}),
+        )
         .set("rows", &rows);
     Ok((page, rows))
 }
@@ -700,9 +710,11 @@ pub async fn roster_save(
             .collect();
         let sep = if locale.0 == "en" { ", " } else { "、" };
         let error = tr(&state, locale.0, "teach.both_marked").replace("{name}", &names.join(sep));
-        return page
-            .set("error", error)
-            .render_status(&state, "pages/teach_roster", StatusCode::UNPROCESSABLE_ENTITY);
+        return page.set("error", error).render_status(
+            &state,
+            "pages/teach_roster",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     classes::mark(&state.db, &user.actor, id, &form.marks).await?;
     Ok(redirect(&format!("/teach/classes/{id}?saved=1")))

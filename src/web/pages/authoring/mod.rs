@@ -189,7 +189,12 @@ impl<'a> Editor<'a> {
         let titles: HashMap<String, String> = competence_options(self.state, self.lang)
             .await?
             .into_iter()
-            .filter_map(|o| Some((o["code"].as_str()?.to_string(), o["title"].as_str()?.to_string())))
+            .filter_map(|o| {
+                Some((
+                    o["code"].as_str()?.to_string(),
+                    o["title"].as_str()?.to_string(),
+                ))
+            })
             .collect();
         Ok((
             problems.len(),

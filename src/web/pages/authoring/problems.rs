@@ -124,7 +124,10 @@ fn name_competences(m: &str, titles: &HashMap<String, String>, quotes: (&str, &s
     }
     for code in m.split('"').skip(1).step_by(2) {
         if let Some(title) = titles.get(code) {
-            out = out.replace(&format!("\"{code}\""), &format!("{}{title}{}", quotes.0, quotes.1));
+            out = out.replace(
+                &format!("\"{code}\""),
+                &format!("{}{title}{}", quotes.0, quotes.1),
+            );
         }
     }
     out
