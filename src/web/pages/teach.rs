@@ -59,13 +59,13 @@ async fn lesson_counts(
 ) -> AppResult<HashMap<String, usize>> {
     let mut out = HashMap::new();
     for slug in slugs {
-        if !out.contains_key(&slug) {
+        if let std::collections::hash_map::Entry::Vacant(v) = out.entry(slug) {
             let n = state
                 .content
-                .published(&state.db, &slug)
+                .published(&state.db, v.key())
                 .await?
                 .map_or(0, |i| i.lessons.len());
-            out.insert(slug, n);
+            v.insert(n);
         }
     }
     Ok(out)
