@@ -132,6 +132,16 @@ pub async fn mark(
     marks: &[Mark],
 ) -> AppResult<usize> {
     let s = get(db, actor, session_id).await?;
+    // One choice per learner: present, excused or absent.
+    if let Some(m) = marks.iter().find(|m| m.attended && m.excused) {
+        return Err(AppError::field(
+            "excused",
+            format!(
+                "learner {} is marked both present and excused; choose one",
+                m.user_id
+            ),
+        ));
+    }
     let txn = crate::db::begin_write(db).await?;
     let now = Utc::now();
     let mut changed = 0;

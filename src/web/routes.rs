@@ -75,7 +75,7 @@ routes! {
     get  "/teach/courses/{slug}/archive"     SignedIn => pages::authoring::archive_confirm;
     post "/teach/courses/{slug}/archive"     SignedIn => pages::authoring::archive;
     get  "/admin"                            SignedIn => pages::admin::landing;
-    get  "/teach"                            SignedIn => pages::admin::landing;
+    get  "/teach"                            SignedIn => pages::teach::home;
     get  "/office"                           SignedIn => pages::admin::landing;
     get  "/admin/users"                      SignedIn => pages::admin::users_list;
     get  "/admin/users/new"                  SignedIn => pages::admin::user_new;

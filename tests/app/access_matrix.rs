@@ -68,7 +68,7 @@ fn rows() -> Vec<Row> {
             |_, _| Body::Form(vec![]),
         ),
         r("GET", "/admin", same([303, 403, 200, 200, 200]), none),
-        r("GET", "/teach", same([303, 403, 200, 200, 200]), none),
+        r("GET", "/teach", same([303, 403, 200, 403, 200]), none),
         r("GET", "/office", same([303, 403, 200, 200, 200]), none),
         r("GET", "/admin/users", same([303, 403, 200, 200, 200]), none),
         r(

@@ -656,7 +656,7 @@ async fn trainer_pages_enroll_a_cohort_sign_off_and_take_the_roll(app: TestApp) 
         .await
         .unwrap();
     assert_eq!(
-        roster.matches("checked").count(),
+        roster.matches("value=\"present\" checked").count(),
         1,
         "one learner ticked present"
     );

@@ -19,4 +19,5 @@ mod mail;
 mod openapi;
 mod sessions;
 mod support;
+mod teach_ux;
 mod ux;

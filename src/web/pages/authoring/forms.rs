@@ -30,6 +30,14 @@ impl Fields {
         self.raw(key).trim().to_string()
     }
 
+    /// Sets a field (its first value, or a new one).
+    pub fn set(&mut self, key: &str, value: &str) {
+        match self.0.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => *v = value.to_string(),
+            None => self.0.push((key.to_string(), value.to_string())),
+        }
+    }
+
     /// The first value as sent (lesson bodies keep their spacing).
     pub fn raw(&self, key: &str) -> String {
         self.0

@@ -4,6 +4,8 @@
 //! editors. Thin: parse the form, call `catalog::authoring`, render. Bad
 //! input re-renders the form (422) with each field's problem.
 
+use std::collections::HashMap;
+
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
@@ -183,9 +185,20 @@ impl<'a> Editor<'a> {
             .into_iter()
             .filter(|p| keep(&p.file))
             .collect();
+        // Competences are named by their titles in the page's language.
+        let titles: HashMap<String, String> = competence_options(self.state, self.lang)
+            .await?
+            .into_iter()
+            .filter_map(|o| {
+                Some((
+                    o["code"].as_str()?.to_string(),
+                    o["title"].as_str()?.to_string(),
+                ))
+            })
+            .collect();
         Ok((
             problems.len(),
-            problems_view(self.state, self.lang, c, &problems),
+            problems_view(self.state, self.lang, c, &problems, &titles),
         ))
     }
 
@@ -309,7 +322,15 @@ pub async fn course_create(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::AuthorCourses)?;
-    let f = Fields::parse(&body);
+    let mut f = Fields::parse(&body);
+    // No slug typed: it is made from the title (pinyin for Chinese).
+    if f.get("slug").is_empty()
+        && let Some(s) = ["title.zh-CN", "title.en"]
+            .iter()
+            .find_map(|k| crate::courses::Slug::from_title(&f.get(k)))
+    {
+        f.set("slug", s.as_str());
+    }
     let known = known_competences(&state).await?;
     let errors = match NewCourse::try_from(MetaForm {
         fields: &f,

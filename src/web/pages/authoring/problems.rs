@@ -9,6 +9,7 @@ pub(super) fn problems_view(
     lang: &str,
     c: &Course,
     problems: &[Problem],
+    titles: &HashMap<String, String>,
 ) -> Vec<Value> {
     let base = format!("/teach/courses/{}", c.slug);
     problems
@@ -46,7 +47,7 @@ pub(super) fn problems_view(
             } else {
                 (tr(state, lang, "author.part.course"), base.clone())
             };
-            json!({"part": part, "link": link, "message": localize(state, lang, &p.message)})
+            json!({"part": part, "link": link, "message": localize(state, lang, &p.message, titles)})
         })
         .collect()
 }
@@ -54,9 +55,14 @@ pub(super) fn problems_view(
 /// The checker speaks English (its messages are also `fuzhi courses check`
 /// output); the problems a browser author meets most are said again in the
 /// page's language. Anything else is shown as the checker wrote it.
-fn localize(state: &AppContext, lang: &str, message: &str) -> String {
+fn localize(
+    state: &AppContext,
+    lang: &str,
+    message: &str,
+    titles: &HashMap<String, String>,
+) -> String {
     if lang == "en" {
-        return message.to_string();
+        return name_competences(message, titles, ("\"", "\""));
     }
     let say = |key: &str, name: &str, value: &str| {
         tr(state, lang, key).replace(&format!("{{{name}}}"), value)
@@ -98,11 +104,31 @@ fn localize(state: &AppContext, lang: &str, message: &str) -> String {
             say("author.check.min_questions", "n", &found(m)).replace("{test}", &test(m))
         }
         m if m.contains("has no question on competence") => {
-            say("author.check.cover", "competence", &quoted(m)).replace("{test}", &test(m))
+            let code = quoted(m);
+            let title = titles.get(&code).cloned().unwrap_or(code);
+            say("author.check.cover", "competence", &title).replace("{test}", &test(m))
         }
         m if m.starts_with("a lesson check has 2 to 4 questions") => {
             say("author.check.check_size", "n", &found(m))
         }
-        m => m.to_string(),
+        m => name_competences(m, titles, ("“", "”")),
     }
+}
+
+/// The message with each quoted competence code said by its title (codes
+/// such as `ec.listing` mean nothing to a trainer).
+fn name_competences(m: &str, titles: &HashMap<String, String>, quotes: (&str, &str)) -> String {
+    let mut out = m.to_string();
+    if !m.contains("competence") {
+        return out;
+    }
+    for code in m.split('"').skip(1).step_by(2) {
+        if let Some(title) = titles.get(code) {
+            out = out.replace(
+                &format!("\"{code}\""),
+                &format!("{}{title}{}", quotes.0, quotes.1),
+            );
+        }
+    }
+    out
 }
