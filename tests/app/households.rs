@@ -404,10 +404,10 @@ async fn reading_health_is_audited(app: TestApp) {
         }
     };
     let plain = page("").await;
-    assert!(plain.contains("S-1") && !plain.contains("<td>长期慢性病</td>"));
+    assert!(plain.contains("S-1") && !plain.contains("\">长期慢性病</td>"));
     assert_eq!(events(&app, "read_sensitive").await.len(), 1);
     let shown = page("?health=1").await;
-    assert!(shown.contains("<td>长期慢性病</td>"), "{shown}");
+    assert!(shown.contains("\">长期慢性病</td>"), "{shown}");
     let ev = events(&app, "read_sensitive").await;
     assert_eq!(ev.len(), 2);
     assert!(!ev[1].1.clone().unwrap().contains("chronic"));
