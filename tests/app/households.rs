@@ -720,6 +720,24 @@ async fn household_pages_read_on_a_phone_in_names(app: TestApp) {
         chosen.contains(&format!("<option value=\"{VILLAGE_A}\" selected>")),
         "{chosen}"
     );
+    // A new household's village is picked by name too.
+    let form = get("/office/households/new?lang=zh-CN".into()).await;
+    let villages = crate::helpers::between(
+        &form,
+        "<select id=\"area_code\" name=\"area_code\" required>",
+        "</select>",
+    )
+    .expect("a village picker");
+    assert!(
+        villages.contains(&format!(
+            "<option value=\"{VILLAGE_A}\">泼机镇 › 新街村</option>"
+        )),
+        "{villages}"
+    );
+    assert!(
+        !villages.contains(">泼机镇<"),
+        "a household belongs to a village: {villages}"
+    );
     // An empty result says so and offers a way back.
     let none = get("/office/households?q=nobody".into()).await;
     assert!(none.contains("<div class=\"empty\">"), "{none}");

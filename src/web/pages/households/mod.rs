@@ -234,7 +234,9 @@ pub async fn list(
 
 // ---- create and edit -------------------------------------------------------------------
 
-fn form_page(
+/// The household form, with the villages of the official's scope to pick
+/// from (by name; a household belongs to a village).
+async fn form_page(
     state: &AppContext,
     lang: &str,
     user: &CurrentUser,
@@ -242,12 +244,26 @@ fn form_page(
     id: Option<i64>,
     values: Value,
     errors: Value,
-) -> Page {
-    Page::new(state, lang, Some(user), title)
+) -> AppResult<Page> {
+    let selected = values["area_code"].as_str().map(str::to_owned);
+    let villages: Vec<Value> = match area_options(state, user, selected.as_deref()).await? {
+        Value::Array(all) => all
+            .into_iter()
+            .filter(|o| {
+                o["code"]
+                    .as_str()
+                    .and_then(|c| crate::areas::AreaCode::parse(c).ok())
+                    .is_some_and(|c| c.level() == crate::areas::Level::Village)
+            })
+            .collect(),
+        _ => vec![],
+    };
+    Ok(Page::new(state, lang, Some(user), title)
         .set("id", id)
         .set("values", values)
         .set("errors", errors)
-        .set("v", vocabularies(lang))
+        .set("villages", villages)
+        .set("v", vocabularies(lang)))
 }
 
 pub async fn new_form(state: State, locale: Locale, user: CurrentUser) -> AppResult<HttpResponse> {
@@ -267,6 +283,7 @@ pub async fn new_form(state: State, locale: Locale, user: CurrentUser) -> AppRes
         HouseholdForm::blank(area).values(),
         json!([]),
     )
+    .await?
     .render(&state, "pages/household_form")
 }
 
@@ -288,11 +305,9 @@ pub async fn create(
     };
     match error_list(&state, locale.0, &e) {
         Some((list, status)) => {
-            form_page(&state, locale.0, &user, "hh.new", None, f.values(), list).render_status(
-                &state,
-                "pages/household_form",
-                status,
-            )
+            form_page(&state, locale.0, &user, "hh.new", None, f.values(), list)
+                .await?
+                .render_status(&state, "pages/household_form", status)
         }
         None => Err(e.into()),
     }
@@ -325,6 +340,7 @@ pub async fn edit_form(
         values,
         json!([]),
     )
+    .await?
     .render(&state, "pages/household_form")
 }
 
@@ -358,6 +374,7 @@ pub async fn update(
             f.values(),
             list,
         )
+        .await?
         .render_status(&state, "pages/household_form", status),
         None => Err(e.into()),
     }
