@@ -98,8 +98,19 @@ async fn insert(
     Ok(())
 }
 
+/// Whether a member can be trained: of working age (men 16–60, women 16–55,
+/// as the dashboard's labour force; at least 18 here, learners sign up
+/// themselves) and able to work (普通或技能劳动力). Children, the elderly
+/// and members without labour capacity get no learner account and no skills.
+pub fn able_to_train(sex: &str, age: i32, labour: Option<&str>) -> bool {
+    let upper = if sex == "female" { 55 } else { 60 };
+    (18..=upper).contains(&age) && matches!(labour, Some("ordinary" | "skilled"))
+}
+
 struct Candidate {
     member_id: i64,
+    /// The member's name, which her learner account takes.
+    name: String,
     household_id: i64,
     area_code: String,
 }
@@ -151,11 +162,12 @@ pub async fn generate(db: &DatabaseConnection, plan: &Plan) -> AppResult<Made> {
         ));
     }
 
-    // One member of working age per chosen household, not yet a learner.
+    // One member able to train (working age, able to work) per chosen
+    // household, not yet a learner.
     let rows = db
         .query_all_raw(stmt(
             backend,
-            "SELECT m.id, m.household_id, m.area_code, m.birth_year FROM member m \
+            "SELECT m.id, m.household_id, m.area_code, m.birth_year, m.name, m.sex, m.labour FROM member m \
              WHERE m.area_code LIKE ? AND NOT EXISTS (SELECT 1 FROM app_user u WHERE u.member_id = m.id) \
              ORDER BY m.household_id, m.id",
             vec![format!("{}%", plan.prefix).into()],
@@ -173,17 +185,20 @@ pub async fn generate(db: &DatabaseConnection, plan: &Plan) -> AppResult<Made> {
             r.try_get_by_index(2)?,
             r.try_get_by_index(3)?,
         );
+        let name: String = r.try_get_by_index(4)?;
+        let sex: String = r.try_get_by_index(5)?;
+        let labour: Option<String> = r.try_get_by_index(6)?;
         if hid != last_hh {
             last_hh = hid;
             taken = false;
             chosen = rng.chance(plan.learner_share);
             households.push((hid, area.clone()));
         }
-        let age = year - born;
-        if chosen && !taken && (18..=55).contains(&age) {
+        if chosen && !taken && able_to_train(&sex, year - born, labour.as_deref()) {
             taken = true;
             candidates.push(Candidate {
                 member_id: mid,
+                name,
                 household_id: hid,
                 area_code: area,
             });
@@ -199,7 +214,7 @@ pub async fn generate(db: &DatabaseConnection, plan: &Plan) -> AppResult<Made> {
         .map(|(i, c)| {
             vec![
                 format!("{}{i:07}", plan.login_prefix).into(),
-                format!("学员{}", c.member_id).into(),
+                c.name.clone().into(),
                 plan.password_hash.clone().into(),
                 true.into(),
                 "learner".into(),

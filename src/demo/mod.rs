@@ -37,7 +37,8 @@ pub const STAFF: &[(&str, &str, &str, &str)] = &[
     ("trainer.wang", "培训员 王磊", "trainer", "530627103000"),
 ];
 
-/// `(phone, name, village)` of the demo learners.
+/// `(phone, name, village)` of the demo learners. Those linked to a household
+/// member (1–3 and 7–9) take the member's name when they are linked.
 pub const LEARNERS: &[(&str, &str, &str)] = &[
     ("13800000001", "杨秀英", "530627102001"),
     ("13800000002", "罗正华", "530627102001"),
@@ -348,15 +349,22 @@ async fn seed_households(state: &AppContext) -> AppResult<usize> {
             .into_iter()
             .filter_map(|u| u.member_id)
             .collect();
+        // Someone able to train: of working age and able to work.
+        let year = chrono::Datelike::year(&chrono::Utc::now());
         let candidate = member::Entity::find()
             .filter(member::Column::AreaCode.eq(*village))
-            .filter(member::Column::BirthYear.between(1966, 2006))
+            .filter(member::Column::BirthYear.between(year - 55, year - 18))
+            .filter(member::Column::Labour.is_in(["ordinary", "skilled"]))
             .filter(member::Column::Id.is_not_in(linked))
-            .one(db)
-            .await?;
+            .all(db)
+            .await?
+            .into_iter()
+            .find(|m| history::able_to_train(&m.sex, year - m.birth_year, m.labour.as_deref()));
         if let Some(m) = candidate {
+            // The account is the member's: it takes her name.
             let mut am: app_user::ActiveModel = u.into();
             am.member_id = Set(Some(m.id));
+            am.display_name = Set(m.name.clone());
             am.update(db).await?;
         }
     }

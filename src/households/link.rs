@@ -24,6 +24,8 @@ pub struct MemberHit {
     pub household_id: i64,
     pub registry_no: String,
     pub area_code: String,
+    /// The area's name, which pages show (the code only in a title).
+    pub area_name: Option<String>,
     pub name: String,
     pub sex: String,
     pub birth_year: i32,
@@ -57,9 +59,12 @@ async fn hits(db: &impl ConnectionTrait, found: Vec<member::Model>) -> AppResult
             .filter_map(|u| u.member_id.map(|m| (m, u.login)))
             .collect()
     };
+    let codes: Vec<String> = found.iter().map(|m| m.area_code.clone()).collect();
+    let names = crate::areas::names(db, &codes).await?;
     Ok(found
         .into_iter()
         .map(|m| MemberHit {
+            area_name: names.get(&m.area_code).cloned(),
             registry_no: households.get(&m.household_id).cloned().unwrap_or_default(),
             learner_login: learners.get(&m.id).cloned(),
             id: m.id,

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::figure::Figure;
+use super::figure::{Figure, Measure};
 use super::figures::{Group, Summary};
 use super::suppress::{Kind, Shown};
 use crate::spreadsheet::safe_record;
@@ -17,6 +17,15 @@ pub struct Row {
     pub cells: Vec<Shown>,
     /// The cells as the page shows them.
     pub texts: Vec<String>,
+    /// Per cell: a hidden rate, mean or amount (not a count), which the page
+    /// marks "—" with an explanation rather than "<5" (that would read as
+    /// "under 5 %"). Exports keep "<5".
+    pub marks: Vec<bool>,
+}
+
+/// Whether a figure is a rate or a mean (anything but a count).
+fn not_count(f: Figure) -> bool {
+    !matches!(f.spec().measure, Measure::Count(_))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -27,8 +36,14 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
-fn row(key: &str, label: &str, href: Option<String>, cells: Vec<Shown>) -> Row {
+/// `rates`: per cell, whether it is a rate or a mean (not a count).
+fn row(key: &str, label: &str, href: Option<String>, cells: Vec<Shown>, rates: &[bool]) -> Row {
     Row {
+        marks: cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.is_small() && rates.get(i).copied().unwrap_or(false))
+            .collect(),
         key: key.to_string(),
         label: label.to_string(),
         href,
@@ -46,6 +61,7 @@ fn cut_table(
     link: &dyn Fn(&str) -> Option<String>,
 ) -> Table {
     let cols = Figure::columns(household);
+    let rates: Vec<bool> = cols.iter().map(|f| not_count(*f)).collect();
     Table {
         id,
         title,
@@ -60,6 +76,7 @@ fn cut_table(
                     cols.iter()
                         .map(|f| g.figures.get(*f).shown().clone())
                         .collect(),
+                    &rates,
                 )
             })
             .collect(),
@@ -84,7 +101,15 @@ pub fn tables(
         rows: s
             .figures
             .iter()
-            .map(|(f, r)| row(f.id(), &tr(&f.label_key()), None, r.cells()))
+            .map(|(f, r)| {
+                row(
+                    f.id(),
+                    &tr(&f.label_key()),
+                    None,
+                    r.cells(),
+                    &[not_count(*f), false, false],
+                )
+            })
             .collect(),
     };
     let none = |_: &str| -> Option<String> { None };
@@ -123,6 +148,7 @@ pub fn tables(
                     &m.month,
                     None,
                     vec![m.enrollments.clone(), m.completions.clone()],
+                    &[],
                 )
             })
             .collect(),
@@ -152,6 +178,7 @@ pub fn tables(
                         c.mean_gain.clone(),
                         c.level2.rate.clone(),
                     ],
+                    &[false, true, true, true, true],
                 )
             })
             .collect(),
@@ -168,6 +195,7 @@ pub fn tables(
                 sd.follow_up_active.denominator.clone(),
                 sd.follow_up_active.rate.clone(),
             ],
+            &[false, false, true, false, true],
         )
     };
     out.push(Table {

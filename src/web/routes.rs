@@ -76,7 +76,7 @@ routes! {
     post "/teach/courses/{slug}/archive"     SignedIn => pages::authoring::archive;
     get  "/admin"                            SignedIn => pages::admin::landing;
     get  "/teach"                            SignedIn => pages::teach::home;
-    get  "/office"                           SignedIn => pages::admin::landing;
+    get  "/office"                           SignedIn => pages::office::home;
     get  "/admin/users"                      SignedIn => pages::admin::users_list;
     get  "/admin/users/new"                  SignedIn => pages::admin::user_new;
     post "/admin/users"                      SignedIn => pages::admin::user_create;

@@ -69,7 +69,7 @@ fn rows() -> Vec<Row> {
         ),
         r("GET", "/admin", same([303, 403, 200, 200, 200]), none),
         r("GET", "/teach", same([303, 403, 200, 403, 200]), none),
-        r("GET", "/office", same([303, 403, 200, 200, 200]), none),
+        r("GET", "/office", same([303, 403, 303, 200, 200]), none),
         r("GET", "/admin/users", same([303, 403, 200, 200, 200]), none),
         r(
             "GET",

@@ -716,6 +716,162 @@ async fn figures_match_the_hand_computed_fixture(app: TestApp) {
 }
 engine_test!(figures_match_the_hand_computed_fixture);
 
+/// The value of attribute `name` in one tag's text.
+fn attr(tag: &str, name: &str) -> Option<String> {
+    crate::helpers::between(tag, &format!(" {name}=\""), "\"")
+}
+
+/// `(tag, text)` of every `<text …>…</text>` of an SVG with this class.
+fn texts_of(svg: &str, class: &str) -> Vec<(String, String)> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let (tag, rest) = t.split_once('>')?;
+            let text = rest.split("</text>").next()?.to_string();
+            (attr(tag, "class").as_deref() == Some(class)).then(|| (tag.to_string(), text))
+        })
+        .collect()
+}
+
+/// Width of text as the chart lays it out (16 units a character, six tenths
+/// of that for Latin letters and digits).
+fn drawn_width(s: &str) -> f64 {
+    let s = s.replace("&lt;", "<").replace("&amp;", "&");
+    s.chars()
+        .map(|c| if (c as u32) < 0x2E80 { 0.62 } else { 1.0 })
+        .sum::<f64>()
+        * 16.0
+}
+
+/// Hidden months are a gap in the trend (not a point at zero) and are marked;
+/// charts fill their card; bar labels and values fit inside the chart; a
+/// hidden rate reads "—" (explained), not "<5"; each tile carries its
+/// definition.
+async fn hidden_figures_read_right_and_charts_fit(app: TestApp) {
+    let fx = fixture(&app).await;
+    let token = app.token(fx.official).await;
+    let html = app
+        .client
+        .get(app.url("/office/dashboard?area=530627102000&from=2026-01&to=2026-12&lang=en"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    // Every chart scales to the width of its card.
+    let svgs: Vec<&str> = html.split("<svg").skip(1).collect();
+    assert!(svgs.len() >= 2, "{html}");
+    for svg in &svgs {
+        let tag = svg.split('>').next().unwrap();
+        assert_eq!(attr(tag, "width").as_deref(), Some("100%"), "{tag}");
+    }
+    assert!(!html.contains("max-width:40rem"));
+
+    // The trend: months with fewer than five enrollments break the line and
+    // are marked "<5" with a hollow mark on the baseline; none is drawn at 0.
+    let trend = svgs
+        .iter()
+        .find(|s| s.contains("polyline"))
+        .expect("the trend chart");
+    let trend = trend.split("</svg>").next().unwrap();
+    let base_y = attr(trend.split("<line").nth(1).unwrap(), "y1").unwrap();
+    let hidden = texts_of(trend, "hid");
+    assert!(!hidden.is_empty(), "hidden months are marked: {trend}");
+    assert!(hidden.iter().all(|(_, t)| t == "&lt;5"), "{hidden:?}");
+    for dot in trend.split("<circle").skip(1) {
+        let tag = dot.split('>').next().unwrap();
+        let small = attr(tag, "class").unwrap().ends_with(" small");
+        if !small {
+            assert_ne!(
+                attr(tag, "cy"),
+                Some(base_y.clone()),
+                "a hidden month drawn at 0: {tag}"
+            );
+        }
+    }
+    // Only February's completions (7) are shown: no line runs through a
+    // hidden month, which keep a hollow mark each.
+    for line in trend.split("<polyline").skip(1) {
+        let points = attr(line, "points").unwrap();
+        for p in points.split(' ') {
+            assert_ne!(
+                p.split(',').nth(1),
+                Some(base_y.as_str()),
+                "a line through 0: {trend}"
+            );
+        }
+    }
+    // January shows its enrollments, February its completions.
+    assert_eq!(trend.matches(" small\"").count(), 22, "{trend}");
+    assert_eq!(hidden.len(), 12, "{trend}");
+    assert!(
+        html.contains("the line breaks there"),
+        "the legend explains the gaps"
+    );
+
+    // Bar charts: labels end inside the left edge, values inside the right.
+    for svg in svgs.iter().filter(|s| s.contains("class=\"lb\"")) {
+        let svg = svg.split("</svg>").next().unwrap();
+        let view = attr(svg, "viewBox").unwrap();
+        let width: f64 = view.split(' ').nth(2).unwrap().parse().unwrap();
+        for (tag, text) in texts_of(svg, "v") {
+            let x: f64 = attr(&tag, "x").unwrap().parse().unwrap();
+            assert!(
+                x + drawn_width(&text) <= width,
+                "{text} cut off at {x} of {width}"
+            );
+        }
+        for (tag, text) in texts_of(svg, "lb") {
+            let x: f64 = attr(&tag, "x").unwrap().parse().unwrap();
+            assert!(x - drawn_width(&text) >= 0.0, "{text} cut off at {x}");
+        }
+    }
+
+    // 龙井村 (A2) has 4 households: the count reads "<5", its rates "—"
+    // with the reason in a title, never "<5".
+    let row = crate::helpers::between(&html, ">龙井村</a></th>", "</tr>").expect("A2's row");
+    assert!(row.starts_with("<td>&lt;5</td>"), "{row}");
+    assert!(
+        row.contains("<abbr title=\"fewer than 5 people, hidden to protect privacy\">—</abbr>"),
+        "{row}"
+    );
+    let cells: Vec<&str> = row.split("<td>").skip(1).collect();
+    let head = crate::helpers::between(&html, "<h2>By area</h2>", "</thead>").unwrap();
+    let heads: Vec<String> = head
+        .split("<th scope=\"col\">")
+        .skip(2)
+        .map(|h| h.split('<').next().unwrap().to_string())
+        .collect();
+    for (h, c) in heads.iter().zip(&cells) {
+        let rate = [
+            "rate",
+            "Coverage",
+            "reached",
+            "trained",
+            "normalized",
+            "Active",
+        ]
+        .iter()
+        .any(|w| h.contains(w));
+        if rate {
+            assert!(!c.starts_with("&lt;5"), "{h} shows <5: {row}");
+        }
+    }
+    assert!(html.contains("In rate and average columns a hidden figure shows as"));
+
+    // The tiles explain themselves.
+    let tiles = crate::helpers::between(&html, "<section class=\"tiles\"", "</section>").unwrap();
+    assert_eq!(tiles.matches("<div class=\"tile\">").count(), 8, "{tiles}");
+    assert_eq!(tiles.matches("<small>").count(), 8, "{tiles}");
+    assert!(tiles.contains("Mastery rate") && tiles.contains("80% of the skills on her own"));
+    // No raw area code where people read.
+    assert!(!html.contains("530627102000 ·"), "{html}");
+}
+engine_test!(hidden_figures_read_right_and_charts_fit);
+
 async fn scope_and_input_are_checked(app: TestApp) {
     let fx = fixture(&app).await;
     let token = app.token(fx.official).await;

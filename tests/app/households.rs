@@ -404,10 +404,10 @@ async fn reading_health_is_audited(app: TestApp) {
         }
     };
     let plain = page("").await;
-    assert!(plain.contains("S-1") && !plain.contains("<td>长期慢性病</td>"));
+    assert!(plain.contains("S-1") && !plain.contains("\">长期慢性病</td>"));
     assert_eq!(events(&app, "read_sensitive").await.len(), 1);
     let shown = page("?health=1").await;
-    assert!(shown.contains("<td>长期慢性病</td>"), "{shown}");
+    assert!(shown.contains("\">长期慢性病</td>"), "{shown}");
     let ev = events(&app, "read_sensitive").await;
     assert_eq!(ev.len(), 2);
     assert!(!ev[1].1.clone().unwrap().contains("chronic"));
@@ -628,3 +628,357 @@ async fn learners_link_to_members(app: TestApp) {
     app.finish().await;
 }
 engine_test!(learners_link_to_members);
+
+/// The household pages read on a phone and in people's terms: the member
+/// table turns into cards (every cell labelled, the remove action a button
+/// in reach), the history shows local times with their offset, areas are
+/// names (codes only in titles), and the list's area filter is a picker of
+/// the official's areas, never a code to type.
+async fn household_pages_read_on_a_phone_in_names(app: TestApp) {
+    let p = app.people().await;
+    let tok = app.token(p.official).await;
+    let (s, v) = app
+        .post_json(
+            "/api/v1/households",
+            &tok,
+            body(
+                "P-1",
+                VILLAGE_A,
+                &[&id_number(1985, 1), &id_number(2001, 2)],
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["household"]["id"].as_i64().unwrap();
+    let get = |path: String| {
+        let (app, tok) = (&app, &tok);
+        async move {
+            let res = app
+                .client
+                .get(app.url(&path))
+                .bearer_auth(tok)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), 200, "{path}");
+            res.text().await.unwrap()
+        }
+    };
+    let page = get(format!("/office/households/{id}?lang=zh-CN")).await;
+    let table = crate::helpers::between(&page, "<table class=\"cards\">", "</table>")
+        .expect("the member table is a table.cards");
+    let body = table.split("<tbody>").nth(1).unwrap();
+    let tds = body.matches("<td").count();
+    assert!(tds >= 2 * 8, "{table}");
+    assert_eq!(
+        body.matches("<td data-label=\"").count(),
+        tds,
+        "every cell labelled: {table}"
+    );
+    assert!(
+        body.contains("data-label=\"操作\"><a class=\"btn secondary\" href=\"/office/households/"),
+        "{table}"
+    );
+    assert_eq!(body.matches("移除成员").count(), 2);
+    // The village by name; its code is no text people read.
+    assert!(
+        page.contains(&format!("<span title=\"{VILLAGE_A}\">新街村</span>")),
+        "{page}"
+    );
+    assert!(
+        !page
+            .replace(&format!("\"{VILLAGE_A}\""), "")
+            .contains(VILLAGE_A),
+        "{page}"
+    );
+
+    // History: local time with the offset.
+    let history = get(format!("/office/households/{id}/history")).await;
+    assert!(history.contains("(UTC+08:00)"), "{history}");
+    assert!(history.contains("<table class=\"cards\">"));
+
+    // The list: names, a picker of the official's areas (township › village).
+    let list = get("/office/households?lang=zh-CN".into()).await;
+    assert!(!list.contains("<input id=\"area\""), "{list}");
+    let picker =
+        crate::helpers::between(&list, "<select id=\"area\" name=\"area\">", "</select>").unwrap();
+    assert!(
+        picker.contains(&format!(
+            "<option value=\"{VILLAGE_A}\">泼机镇 › 新街村</option>"
+        )),
+        "{picker}"
+    );
+    assert!(
+        !picker.contains("黑树镇"),
+        "only the official's areas: {picker}"
+    );
+    let text_only: String = list.split('"').step_by(2).collect();
+    assert!(!text_only.contains(VILLAGE_A), "a code people read: {list}");
+    assert!(list.contains("新街村"));
+    let chosen = get(format!("/office/households?area={VILLAGE_A}")).await;
+    assert!(
+        chosen.contains(&format!("<option value=\"{VILLAGE_A}\" selected>")),
+        "{chosen}"
+    );
+    // A new household's village is picked by name too.
+    let form = get("/office/households/new?lang=zh-CN".into()).await;
+    let villages = crate::helpers::between(
+        &form,
+        "<select id=\"area_code\" name=\"area_code\" required>",
+        "</select>",
+    )
+    .expect("a village picker");
+    assert!(
+        villages.contains(&format!(
+            "<option value=\"{VILLAGE_A}\">泼机镇 › 新街村</option>"
+        )),
+        "{villages}"
+    );
+    assert!(
+        !villages.contains(">泼机镇<"),
+        "a household belongs to a village: {villages}"
+    );
+    // An empty result says so and offers a way back.
+    let none = get("/office/households?q=nobody".into()).await;
+    assert!(none.contains("<div class=\"empty\">"), "{none}");
+}
+engine_test!(household_pages_read_on_a_phone_in_names);
+
+/// `/office` is the official's own page: coverage of her area, households the
+/// training never reached (and the list of them), recent certificates,
+/// follow-up visits due, her tools, and no way into admin's pages.
+async fn the_office_page_shows_what_needs_doing(app: TestApp) {
+    use fuzhi::entities::{certificate, enrollment};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let p = app.people().await;
+    let tok = app.token(p.official).await;
+    let get = |path: &'static str| {
+        let (app, tok) = (&app, &tok);
+        async move {
+            let res = app
+                .client
+                .get(app.url(path))
+                .bearer_auth(tok)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), 200, "{path}");
+            res.text().await.unwrap()
+        }
+    };
+    // Nothing registered yet: a friendly empty state with the next step.
+    let empty = get("/office?lang=en").await;
+    assert!(empty.contains("<div class=\"empty\">"), "{empty}");
+    assert!(
+        empty.contains("href=\"/office/households/import\""),
+        "{empty}"
+    );
+
+    let mut members = vec![];
+    for (no, seq) in [("O-1", 1u16), ("O-2", 3), ("O-3", 5)] {
+        let (s, v) = app
+            .post_json(
+                "/api/v1/households",
+                &tok,
+                body(
+                    no,
+                    VILLAGE_A,
+                    &[&id_number(1985, seq), &id_number(2001, seq + 1)],
+                ),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        members.push((
+            v["household"]["id"].as_i64().unwrap(),
+            v["members"][0]["id"].as_i64().unwrap(),
+        ));
+    }
+    // A learner of O-1 completed a course four months ago (no visit yet) and
+    // got a certificate last week.
+    let learner = fuzhi::accounts::users::find(app.conn(), p.learner_in)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut u: fuzhi::entities::app_user::ActiveModel = learner.into();
+    u.member_id = Set(Some(members[0].1));
+    u.update(app.conn()).await.unwrap();
+    let now = chrono::Utc::now();
+    enrollment::ActiveModel {
+        user_id: Set(p.learner_in),
+        course_slug: Set("smartphone-basics".into()),
+        state: Set("completed".into()),
+        area_code: Set(Some(VILLAGE_A2.into())),
+        household_id: Set(Some(members[0].0)),
+        pre_done: Set(true),
+        enrolled_at: Set(now - chrono::Duration::days(150)),
+        completed_at: Set(Some(now - chrono::Duration::days(120))),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(app.conn())
+    .await
+    .unwrap();
+    certificate::ActiveModel {
+        code: Set("OFFICE-TEST-1".into()),
+        user_id: Set(p.learner_in),
+        course_slug: Set("smartphone-basics".into()),
+        course_version: Set(1),
+        holder_name: Set("成员0".into()),
+        issued_at: Set(now - chrono::Duration::days(7)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(app.conn())
+    .await
+    .unwrap();
+
+    let html = get("/office?lang=en").await;
+    let tiles = crate::helpers::between(&html, "<section class=\"tiles\"", "</section>").unwrap();
+    assert!(
+        tiles.contains("<b>3</b> <span>Households</span>"),
+        "{tiles}"
+    );
+    assert!(
+        tiles.contains("<b>1</b> <span>Households trained</span>"),
+        "{tiles}"
+    );
+    assert!(tiles.contains("<b>33.3%</b>"), "{tiles}");
+    assert!(
+        tiles.contains("<b>2</b> <span>Never reached</span>"),
+        "{tiles}"
+    );
+    assert!(html.contains("<ul class=\"todo\">"), "{html}");
+    assert!(
+        html.contains("href=\"/office/households?reached=0\""),
+        "{html}"
+    );
+    assert!(html.contains("Make 1 follow-up visits"), "{html}");
+    assert!(
+        html.contains(&format!(
+            "href=\"/office/households/{}\">成员0</a>",
+            members[0].0
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td data-label=\"Name\">成员0</td>"),
+        "{html}"
+    );
+    for tool in [
+        "/office/dashboard",
+        "/office/households\"",
+        "/office/households/import",
+        "/office/members",
+        "/admin/users\"",
+    ] {
+        assert!(html.contains(&format!("href=\"{tool}")), "{tool}: {html}");
+    }
+    let admin_links: Vec<&str> = html
+        .split("href=\"/admin")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
+    assert_eq!(
+        admin_links,
+        ["/users"],
+        "only the learner accounts tool: {html}"
+    );
+
+    // The link lists exactly the households never reached.
+    let never = get("/office/households?reached=0").await;
+    assert!(
+        !never.contains(">O-1<") && never.contains(">O-2<") && never.contains(">O-3<"),
+        "{never}"
+    );
+    let reached = get("/office/households?reached=1").await;
+    assert!(
+        reached.contains(">O-1<") && !reached.contains(">O-2<"),
+        "{reached}"
+    );
+
+    // A trainer has her own start page.
+    let trainer = app.token(p.trainer).await;
+    let res = app
+        .client
+        .get(app.url("/office"))
+        .bearer_auth(&trainer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+}
+engine_test!(the_office_page_shows_what_needs_doing);
+
+/// The demo data adds up, over the whole data set: a learner account linked
+/// to a household member carries that member's name, and only members able
+/// to train (working age, able to work) hold skills or signed-off tasks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_people_are_coherent() {
+    use chrono::Datelike;
+    let app = TestApp::spawn_with(crate::helpers::Engine::Sqlite, |s| {
+        s.courses_dir = Some(crate::helpers::repo_path("courses"));
+    })
+    .await
+    .unwrap();
+    fuzhi::demo::seed(&app.state).await.unwrap();
+    let db = app.conn();
+    let rows = |sql: &'static str| async move {
+        db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+    };
+    let linked = rows(
+        "SELECT u.login, u.display_name, m.name FROM app_user u JOIN member m ON m.id = u.member_id",
+    )
+    .await;
+    assert!(linked.len() > 50, "{}", linked.len());
+    for r in &linked {
+        let (login, shown, name): (String, String, String) = (
+            r.try_get_by_index(0).unwrap(),
+            r.try_get_by_index(1).unwrap(),
+            r.try_get_by_index(2).unwrap(),
+        );
+        assert_eq!(
+            shown, name,
+            "{login} is linked to {name} but called {shown}"
+        );
+    }
+    let year = chrono::Utc::now().year();
+    for (what, sql) in [
+        (
+            "skill evidence",
+            "SELECT DISTINCT m.id, m.sex, m.birth_year, m.labour FROM skill_evidence e \
+             JOIN app_user u ON u.id = e.user_id JOIN member m ON m.id = u.member_id",
+        ),
+        (
+            "a signed-off task",
+            "SELECT DISTINCT m.id, m.sex, m.birth_year, m.labour FROM task_signoff t \
+             JOIN app_user u ON u.id = t.user_id JOIN member m ON m.id = u.member_id",
+        ),
+        (
+            "an enrollment",
+            "SELECT DISTINCT m.id, m.sex, m.birth_year, m.labour FROM enrollment e \
+             JOIN app_user u ON u.id = e.user_id JOIN member m ON m.id = u.member_id",
+        ),
+    ] {
+        let found = rows(sql).await;
+        assert!(!found.is_empty(), "no member with {what}");
+        for r in found {
+            let (id, sex, born, labour): (i64, String, i32, Option<String>) = (
+                r.try_get_by_index(0).unwrap(),
+                r.try_get_by_index(1).unwrap(),
+                r.try_get_by_index(2).unwrap(),
+                r.try_get_by_index(3).unwrap(),
+            );
+            let age = year - born;
+            let working_age = (16..=if sex == "female" { 55 } else { 60 }).contains(&age);
+            let able = matches!(labour.as_deref(), Some("ordinary" | "skilled"));
+            assert!(
+                working_age && able,
+                "member {id} ({sex}, {age}, {labour:?}) holds {what}"
+            );
+        }
+    }
+}

@@ -188,6 +188,9 @@ pub struct ListQuery {
     pub cause: Option<String>,
     /// `1`/`true`: with a member who completed a course; `0`/`false`: without.
     pub trained: Option<String>,
+    /// `1`/`true`: with a member enrolled in a course; `0`/`false`: never
+    /// reached (no member ever enrolled).
+    pub reached: Option<String>,
     /// Registry number prefix or a member's name.
     pub q: Option<String>,
     #[serde(default, deserialize_with = "crate::paging::page")]

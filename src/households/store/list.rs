@@ -35,7 +35,16 @@ pub fn area_prefix(actor: &Actor, area: Option<&str>) -> AppResult<String> {
 }
 
 /// Ids of households with a linked learner who completed a course.
-fn trained_households() -> SelectStatement {
+pub fn trained_households() -> SelectStatement {
+    use sea_orm::sea_query::ExprTrait;
+    reached_households()
+        .and_where(Expr::col((enrollment::Entity, enrollment::Column::State)).eq("completed"))
+        .to_owned()
+}
+
+/// Ids of households with a linked learner enrolled in a course (in any
+/// state): the households the training has reached.
+pub fn reached_households() -> SelectStatement {
     use sea_orm::sea_query::ExprTrait;
     Query::select()
         .column((member::Entity, member::Column::HouseholdId))
@@ -50,7 +59,6 @@ fn trained_households() -> SelectStatement {
             Expr::col((enrollment::Entity, enrollment::Column::UserId))
                 .equals((app_user::Entity, app_user::Column::Id)),
         )
-        .and_where(Expr::col((enrollment::Entity, enrollment::Column::State)).eq("completed"))
         .to_owned()
 }
 
@@ -96,6 +104,11 @@ pub async fn list(
     match yes_no(f.trained.as_deref()).map_err(|m| RegistryError::field("trained", m))? {
         Some(true) => q = q.filter(household::Column::Id.in_subquery(trained_households())),
         Some(false) => q = q.filter(household::Column::Id.not_in_subquery(trained_households())),
+        None => {}
+    }
+    match yes_no(f.reached.as_deref()).map_err(|m| RegistryError::field("reached", m))? {
+        Some(true) => q = q.filter(household::Column::Id.in_subquery(reached_households())),
+        Some(false) => q = q.filter(household::Column::Id.not_in_subquery(reached_households())),
         None => {}
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

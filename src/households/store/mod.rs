@@ -33,7 +33,7 @@ pub use inputs::{
     Detail, FollowUpInput, HouseholdPatch, IncomeInput, LinkedLearner, ListQuery, MemberInput,
     MemberView, NewHousehold, Page, Summary,
 };
-pub use list::{area_prefix, list};
+pub use list::{area_prefix, list, reached_households, trained_households};
 pub use members::{add_member, find_member, member_model, remove_member};
 pub use records::{create, delete, find_in_scope, get, update};
 pub use snapshots::{history, snapshot, snapshot_of};

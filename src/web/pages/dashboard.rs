@@ -13,7 +13,7 @@ use crate::app::AppContext;
 use crate::error::AppResult;
 use crate::households::vocab::{Cause, Sex};
 use crate::reports::export::{self, Table};
-use crate::reports::figure::Figure;
+use crate::reports::figure::{Figure, Measure};
 use crate::reports::figures::{self, Labels, Period, Summary};
 use crate::reports::{suppress::Shown, svg};
 use crate::views::Views;
@@ -96,8 +96,14 @@ pub async fn load(
     Ok((s, tables, period))
 }
 
-fn kpi(label: String, value: &Shown, detail: Option<String>) -> Value {
-    json!({"label": label, "value": value.text(), "detail": detail})
+/// A tile: the figure, its name, what it divides (or is over) and a short
+/// definition beside it. A hidden rate or mean shows "—" with an explanation,
+/// not "<5" (which would read as "under 5 %").
+fn kpi(label: String, value: &Shown, count: bool, detail: Option<String>, def: String) -> Value {
+    json!({
+        "label": label, "value": value.text(), "detail": detail, "def": def,
+        "hidden_rate": value.is_small() && !count,
+    })
 }
 
 pub async fn dashboard(
@@ -113,7 +119,15 @@ pub async fn dashboard(
         .figures
         .iter()
         .filter(|(f, _)| f.spec().tile)
-        .map(|(f, r)| kpi(tr(&f.label_key()), r.shown(), r.detail()))
+        .map(|(f, r)| {
+            kpi(
+                tr(&f.label_key()),
+                r.shown(),
+                matches!(f.spec().measure, Measure::Count(_)),
+                r.detail(),
+                tr(&format!("dash.short.{}", f.id())),
+            )
+        })
         .collect();
     let children = svg::bars(
         &tr("dash.chart.children"),

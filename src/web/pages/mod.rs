@@ -8,6 +8,7 @@ pub mod home;
 pub mod households;
 pub mod learn;
 pub mod members;
+pub mod office;
 pub mod reset;
 pub mod teach;
 

@@ -283,7 +283,7 @@ pub async fn history(
         .items
         .iter()
         .map(|e| {
-            json!({"at": e.at.format("%Y-%m-%d %H:%M").to_string(), "action": e.action,
+            json!({"at": state.settings.local_time(e.at), "action": e.action,
                 "actor_id": e.actor_id, "reason": e.reason, "before": e.before_json,
                 "after": e.after_json})
         })

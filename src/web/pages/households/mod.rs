@@ -133,6 +133,26 @@ fn error_list(state: &AppContext, lang: &str, e: &RegistryError) -> Option<(Valu
 
 // ---- list ---------------------------------------------------------------------------
 
+/// The areas in the official's scope as `[{code, label, selected}]` for a
+/// picker: names from the township down to the village, never a code to type.
+pub async fn area_options(
+    state: &AppContext,
+    user: &CurrentUser,
+    selected: Option<&str>,
+) -> AppResult<Value> {
+    let prefix = user.actor.scope_prefix().unwrap_or_default();
+    let selected = selected.map(str::trim).unwrap_or("");
+    Ok(Value::Array(
+        crate::areas::picker(&state.db, &prefix)
+            .await?
+            .into_iter()
+            .map(
+                |(code, label)| json!({"selected": code == selected, "code": code, "label": label}),
+            )
+            .collect(),
+    ))
+}
+
 pub async fn list(
     state: State,
     locale: Locale,
@@ -160,6 +180,7 @@ pub async fn list(
         "status": q.status.clone().unwrap_or_default(),
         "cause": q.cause.clone().unwrap_or_default(),
         "trained": q.trained.clone().unwrap_or_default(),
+        "reached": q.reached.clone().unwrap_or_default(),
         "q": q.q.clone().unwrap_or_default(),
     });
     let qs = serde_urlencoded::to_string([
@@ -167,21 +188,37 @@ pub async fn list(
         ("status", q.status.clone().unwrap_or_default()),
         ("cause", q.cause.clone().unwrap_or_default()),
         ("trained", q.trained.clone().unwrap_or_default()),
+        ("reached", q.reached.clone().unwrap_or_default()),
         ("q", q.q.clone().unwrap_or_default()),
     ])
     .unwrap_or_default();
     let export_qs = serde_urlencoded::to_string([("area", q.area.clone().unwrap_or_default())])
         .unwrap_or_default();
     // Numbers refused in an area below this official's, for her to sort out.
-    let conflicts: Vec<Value> = store::clashes_visible_to(&state.db, &user.actor, 20)
+    let mut conflicts: Vec<Value> = store::clashes_visible_to(&state.db, &user.actor, 20)
         .await?
         .into_iter()
         .filter_map(|e| {
             let mut v: Value = serde_json::from_str(e.after_json.as_deref()?).ok()?;
-            v["at"] = json!(e.at.format("%Y-%m-%d %H:%M").to_string());
+            v["at"] = json!(state.settings.local_time(e.at));
             Some(v)
         })
         .collect();
+    // People read the areas' names; the codes stay in a title.
+    let codes: Vec<String> = conflicts
+        .iter()
+        .flat_map(|v| {
+            ["wanted_area", "existing_area"].map(|k| v[k].as_str().unwrap_or("").to_owned())
+        })
+        .collect();
+    let names = crate::areas::names(&state.db, &codes).await?;
+    for v in &mut conflicts {
+        for k in ["wanted_area", "existing_area"] {
+            let code = v[k].as_str().unwrap_or("").to_owned();
+            v[format!("{k}_name")] = json!(names.get(&code).cloned().unwrap_or(code));
+        }
+    }
+    let areas = area_options(&state, &user, q.area.as_deref()).await?;
     Page::new(&state, lang, Some(&user), "hh.title")
         .set("items", items)
         .set("conflicts", conflicts)
@@ -190,13 +227,16 @@ pub async fn list(
         .set("qs", qs)
         .set("export_qs", export_qs)
         .set("v", vocabularies(lang))
+        .set("areas", areas)
         .set("wide", true)
         .render(&state, "pages/households")
 }
 
 // ---- create and edit -------------------------------------------------------------------
 
-fn form_page(
+/// The household form, with the villages of the official's scope to pick
+/// from (by name; a household belongs to a village).
+async fn form_page(
     state: &AppContext,
     lang: &str,
     user: &CurrentUser,
@@ -204,12 +244,26 @@ fn form_page(
     id: Option<i64>,
     values: Value,
     errors: Value,
-) -> Page {
-    Page::new(state, lang, Some(user), title)
+) -> AppResult<Page> {
+    let selected = values["area_code"].as_str().map(str::to_owned);
+    let villages: Vec<Value> = match area_options(state, user, selected.as_deref()).await? {
+        Value::Array(all) => all
+            .into_iter()
+            .filter(|o| {
+                o["code"]
+                    .as_str()
+                    .and_then(|c| crate::areas::AreaCode::parse(c).ok())
+                    .is_some_and(|c| c.level() == crate::areas::Level::Village)
+            })
+            .collect(),
+        _ => vec![],
+    };
+    Ok(Page::new(state, lang, Some(user), title)
         .set("id", id)
         .set("values", values)
         .set("errors", errors)
-        .set("v", vocabularies(lang))
+        .set("villages", villages)
+        .set("v", vocabularies(lang)))
 }
 
 pub async fn new_form(state: State, locale: Locale, user: CurrentUser) -> AppResult<HttpResponse> {
@@ -229,6 +283,7 @@ pub async fn new_form(state: State, locale: Locale, user: CurrentUser) -> AppRes
         HouseholdForm::blank(area).values(),
         json!([]),
     )
+    .await?
     .render(&state, "pages/household_form")
 }
 
@@ -250,11 +305,9 @@ pub async fn create(
     };
     match error_list(&state, locale.0, &e) {
         Some((list, status)) => {
-            form_page(&state, locale.0, &user, "hh.new", None, f.values(), list).render_status(
-                &state,
-                "pages/household_form",
-                status,
-            )
+            form_page(&state, locale.0, &user, "hh.new", None, f.values(), list)
+                .await?
+                .render_status(&state, "pages/household_form", status)
         }
         None => Err(e.into()),
     }
@@ -287,6 +340,7 @@ pub async fn edit_form(
         values,
         json!([]),
     )
+    .await?
     .render(&state, "pages/household_form")
 }
 
@@ -320,6 +374,7 @@ pub async fn update(
             f.values(),
             list,
         )
+        .await?
         .render_status(&state, "pages/household_form", status),
         None => Err(e.into()),
     }
