@@ -314,7 +314,7 @@ async fn bad_input_is_reported_by_field(app: TestApp) {
         &[],
     )
     .await;
-    assert!(body.contains("还没有课时"), "{body}");
+    assert!(body.contains("还没有课"), "{body}");
     assert!(
         body.contains("课前测至少需要 8 道题（现有 0 道）"),
         "{body}"

@@ -337,3 +337,36 @@ async fn learner_pages_say_hours_as_study_hours(app: TestApp) {
     }
 }
 engine_test!(learner_pages_say_hours_as_study_hours);
+
+/// Chinese text uses full-width colons, also where a template joins a label
+/// and a value (`{{t "punct.colon"}}`), and 课时 is said nowhere: a lesson is
+/// 课 and hours are 学时.
+#[test]
+fn chinese_text_has_full_width_colons_and_no_keshi() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let zh = std::fs::read_to_string(root.join("locales/zh-CN.toml")).unwrap();
+    for line in zh.lines() {
+        assert!(!line.contains("课时"), "{line}");
+        if let Some((_, text)) = line.split_once(" = ") {
+            assert!(!text.replace("://", "").contains(':'), "{line}");
+        }
+    }
+    let mut dirs = vec![root.join("pages"), root.join("partials")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for pattern in ["}}: ", "</strong>: ", "</b>: "] {
+                assert!(
+                    !text.contains(pattern),
+                    "{} joins a label and a value with a half-width colon",
+                    path.display()
+                );
+            }
+        }
+    }
+}
