@@ -370,3 +370,23 @@ fn chinese_text_has_full_width_colons_and_no_keshi() {
         }
     }
 }
+
+/// An author with no course yet is shown a friendly empty state with the
+/// next step, not a bare line.
+async fn the_course_list_starts_from_a_friendly_empty_state(app: TestApp) {
+    let p = app.people().await;
+    let token = app.token(p.trainer).await;
+    let page = app
+        .client
+        .get(app.url("/teach/courses?lang=zh-CN"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let empty = between(&page, "<div class=\"empty\">", "</div>").expect("an empty state");
+    assert!(empty.contains("href=\"/teach/courses/new\""), "{empty}");
+}
+engine_test!(the_course_list_starts_from_a_friendly_empty_state);
