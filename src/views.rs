@@ -83,7 +83,11 @@ impl Views {
         let catalog = Arc::new(catalog);
         let mut assets = HashMap::new();
         let mut urls = HashMap::new();
+        let mut symbols = std::collections::HashSet::new();
         for (file, body) in statics {
+            if file == "icons.svg" {
+                symbols = sprite_symbols(&String::from_utf8_lossy(&body));
+            }
             let (served, content_type) = asset_name(&file, &body);
             urls.insert(file, format!("/static/{served}"));
             assets.insert(
@@ -100,7 +104,7 @@ impl Views {
             .get("icons.svg")
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("templates/static/icons.svg is missing"))?;
-        hbs.register_helper("icon", Box::new(Icon(sprite)));
+        hbs.register_helper("icon", Box::new(Icon { sprite, symbols }));
         hbs.register_helper("t", Box::new(Translate(catalog.clone())));
         hbs.register_helper("eq", Box::new(eq));
         hbs.register_helper("inc", Box::new(inc));
@@ -192,22 +196,19 @@ impl handlebars::HelperDef for AssetUrl {
 /// text beside it says what it means. Course covers use the course's slug, or
 /// its category when the sprite has no picture of its own for it
 /// (`{{icon slug fallback=category}}`).
-struct Icon(String);
+struct Icon {
+    sprite: String,
+    symbols: std::collections::HashSet<String>,
+}
 
-/// The course pictures the sprite has; other courses show their category's.
-const COURSE_PICTURES: &[&str] = &[
-    "smartphone-basics",
-    "messaging-services",
-    "mobile-payment",
-    "online-safety",
-    "online-shop",
-    "product-photos",
-    "orders-delivery",
-    "listings-ledger",
-    "live-selling",
-    "platform-shops",
-    "farm-produce",
-];
+/// The ids of the `<symbol id="…">` elements of a sprite.
+fn sprite_symbols(svg: &str) -> std::collections::HashSet<String> {
+    svg.split("<symbol id=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
 
 impl handlebars::HelperDef for Icon {
     fn call<'reg: 'rc, 'rc>(
@@ -223,7 +224,7 @@ impl handlebars::HelperDef for Icon {
             .and_then(|v| v.value().as_str())
             .ok_or(RenderErrorReason::ParamNotFoundForIndex("icon", 0))?;
         let name = match h.hash_get("fallback").and_then(|v| v.value().as_str()) {
-            Some(fallback) if !COURSE_PICTURES.contains(&name) => fallback,
+            Some(fallback) if !self.symbols.contains(name) => fallback,
             _ => name,
         };
         if !name
@@ -234,7 +235,7 @@ impl handlebars::HelperDef for Icon {
         }
         out.write(&format!(
             r##"<svg class="i" aria-hidden="true"><use href="{}#{name}"/></svg>"##,
-            self.0
+            self.sprite
         ))?;
         Ok(())
     }
