@@ -152,4 +152,6 @@ routes! {
     post "/api/v1/households/{id}/incomes"   SignedIn => api::households::income;
     get  "/api/v1/reports/summary"           SignedIn => api::reports::summary;
     get  "/api/v1/reports/export"            SignedIn => api::reports::export;
+    post "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}" SignedIn => pages::authoring::narration_upload;
+    post "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}/remove" SignedIn => pages::authoring::narration_remove;
 }
