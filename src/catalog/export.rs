@@ -88,6 +88,7 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                     .unwrap_or_default()
                     .into_iter()
                     .map(|(lang, t)| {
+                        let default = lang == default_lang;
                         (
                             lang,
                             LessonText {
@@ -96,9 +97,9 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                                 competences: list(&l.competences),
                                 // Versions imported before narration was kept per
                                 // language have it on the lesson, for the default language.
-                                audio: t.audio.or_else(|| {
-                                    (lang == default_lang).then(|| l.audio.clone()).flatten()
-                                }),
+                                audio: t
+                                    .audio
+                                    .or_else(|| default.then(|| l.audio.clone()).flatten()),
                                 body_md: t.body_md,
                                 source: t.source,
                             },

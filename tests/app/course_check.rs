@@ -887,5 +887,5 @@ fn the_loader_judges_audio_by_content_and_size() {
         "{text}"
     );
     assert!(text.contains("notes.txt: unexpected file"), "{text}");
-    assert!(!text.contains("narrate"), "{text}");
+    assert!(!text.contains("/narrate:"), "{text}");
 }

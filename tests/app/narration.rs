@@ -2,6 +2,7 @@
 //! ranges, trainers upload and remove narration in the browser, and export
 //! and import carry it per language.
 
+use crate::engine_test;
 use crate::helpers::{COURSE, TestApp, repo_path};
 use fuzhi::courses::{Course, Media};
 
