@@ -17,6 +17,7 @@ mod households_core;
 mod learning;
 mod mail;
 mod openapi;
+mod scale;
 mod sessions;
 mod support;
 mod teach_ux;
