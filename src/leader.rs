@@ -10,7 +10,9 @@
 //!   (advisory locks are per database, so test databases on one server do
 //!   not compete);
 //! - MariaDB/MySQL: `GET_LOCK(name, 0)` on a dedicated `MySqlConnection`, the
-//!   name carrying the database's own (these locks are server-wide);
+//!   name carrying the database's own (these locks are server-wide, and local
+//!   to one server: Galera does not replicate them, so the processes of a
+//!   cluster must reach the same node for there to be one leader);
 //! - SQLite: an exclusive lock of a file in the data folder (`flock`), for the
 //!   processes of one machine that share the file.
 //!
