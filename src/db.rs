@@ -266,7 +266,7 @@ pub async fn migrate_once(
     }
     let started = std::time::Instant::now();
     let lock = loop {
-        if let Some(l) = crate::leader::Leader::try_acquire(url, data_dir, "migrate").await? {
+        if let Some(l) = crate::leader::Leader::try_acquire(url, data_dir, "migrate", None).await? {
             break l;
         }
         if started.elapsed() > Duration::from_secs(600) {

@@ -9,20 +9,27 @@
 //! - PostgreSQL: `pg_try_advisory_lock(key)` on a dedicated `PgConnection`
 //!   (advisory locks are per database, so test databases on one server do
 //!   not compete);
-//! - MariaDB/MySQL: `GET_LOCK(name, 0)` on a dedicated `MySqlConnection`, the
-//!   name carrying the database's own (these locks are server-wide, and local
-//!   to one server: Galera does not replicate them, so the processes of a
-//!   cluster must reach the same node for there to be one leader);
+//! - MariaDB/MySQL: a lease, one row of `leader_lease` per job, taken by a
+//!   conditional update (`holder = me OR expires_at < NOW(6)`) and renewed by
+//!   the holder while it leads. Not `GET_LOCK`: its locks are local to one
+//!   server and a Galera cluster does not replicate them, so processes on
+//!   different nodes would each lead. The row is replicated like any write;
+//!   when two nodes grant it at once, certification aborts one of the two
+//!   commits (a deadlock error), and that process simply does not lead.
 //! - SQLite: an exclusive lock of a file in the data folder (`flock`), for the
 //!   processes of one machine that share the file.
 //!
-//! Both servers release the lock when the holder's connection ends, and a
-//! killed process's connections end with it (its kernel closes the sockets),
-//! so another process takes over at its next try: within one retry interval
-//! of the kill. A leader that stops answering without closing its sockets (a
-//! host lost from the network) holds the lock until the server's TCP
-//! keepalive gives the connection up. Each process checks, before each run,
-//! that it still holds the lock on its own connection; if not, it logs "lost
+//! PostgreSQL releases an advisory lock when the holder's connection ends,
+//! and a killed process's connections end with it (its kernel closes the
+//! sockets), so another process takes over at its next try: within one retry
+//! interval of the kill. A leader that stops answering without closing its
+//! sockets (a host lost from the network) holds the lock until the server's
+//! TCP keepalive gives the connection up. A MariaDB lease ends `LEASE_TICKS`
+//! intervals after its last renewal, killed holder or lost host alike: the
+//! next try after that takes it ([`handover_bound`]). Lease times are the
+//! database nodes' clocks (keep them in step with NTP, as Galera wants
+//! anyway). Each process checks (and renews), before each run and every
+//! interval while a run lasts, that it still leads; if not, it logs "lost
 //! leadership" and only tries again.
 
 use std::path::{Path, PathBuf};
@@ -35,6 +42,9 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 enum Held {
     Postgres(sqlx::PgConnection),
+    /// A `GET_LOCK` held by this connection, and its name.
+    MySqlLock(sqlx::MySqlConnection, String),
+    /// The connection and this process's holder id of a lease.
     MySql(sqlx::MySqlConnection, String),
     File(std::fs::File, PathBuf),
 }
@@ -42,6 +52,7 @@ enum Held {
 /// Held while leading; dropping it (or the process ending) lets another lead.
 pub struct Leader {
     name: String,
+    ttl: Duration,
     held: Held,
 }
 
@@ -65,6 +76,58 @@ fn mysql_name(database: &str, name: &str) -> String {
     }
 }
 
+/// A MariaDB/MySQL lease lasts this many retry intervals past its renewal.
+pub const LEASE_TICKS: u32 = 3;
+
+/// How long after a leader is killed another process runs its job, at most
+/// (plus the run itself): the next try on PostgreSQL and SQLite, the lease's
+/// end and the next try on MariaDB/MySQL.
+pub fn handover_bound(url: &str, every: Duration) -> Duration {
+    if is_mysql(url) {
+        every * (LEASE_TICKS + 1)
+    } else {
+        every
+    }
+}
+
+fn is_mysql(url: &str) -> bool {
+    let u = url.to_ascii_lowercase();
+    u.starts_with("mysql:") || u.starts_with("mariadb:")
+}
+
+/// Takes or renews the lease `name` for `holder`: whether this holder leads.
+/// A write that lost a Galera certification race leads nowhere: `false`.
+async fn take_lease(
+    c: &mut sqlx::MySqlConnection,
+    name: &str,
+    holder: &str,
+    ttl: Duration,
+    take: bool,
+) -> anyhow::Result<bool> {
+    let sql = if take {
+        "UPDATE leader_lease SET holder = ?, expires_at = NOW(6) + INTERVAL ? MICROSECOND \
+         WHERE name = ? AND (holder = ? OR expires_at < NOW(6))"
+    } else {
+        "UPDATE leader_lease SET holder = ?, expires_at = NOW(6) + INTERVAL ? MICROSECOND \
+         WHERE name = ? AND holder = ? AND expires_at >= NOW(6)"
+    };
+    let res = timed(
+        "leader_lease",
+        sqlx::query(sql)
+            .bind(holder)
+            .bind(ttl.as_micros() as i64)
+            .bind(name)
+            .bind(holder)
+            .execute(&mut *c),
+    )
+    .await;
+    match res {
+        Ok(r) => Ok(r.rows_affected() == 1),
+        Err(e) if e.to_string().contains("1213") || e.to_string().contains("40001") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 async fn timed<T, E: std::fmt::Display>(
     what: &str,
     f: impl std::future::Future<Output = Result<T, E>>,
@@ -82,11 +145,17 @@ async fn timed<T, E: std::fmt::Display>(
 impl Leader {
     /// Takes the lock `name` for the database at `url` if no one holds it:
     /// `Ok(None)` when another process leads.
+    /// `lease`: on MariaDB/MySQL, take a replicated lease lasting that long
+    /// past each renewal; `None`: a `GET_LOCK` on this connection, which
+    /// holds on one server only (enough for migrations, which a cluster
+    /// takes through one node).
     pub async fn try_acquire(
         url: &str,
         data_dir: &Path,
         name: &str,
+        lease: Option<Duration>,
     ) -> anyhow::Result<Option<Leader>> {
+        let ttl = lease.unwrap_or_default();
         let scheme = url
             .split(':')
             .next()
@@ -108,32 +177,56 @@ impl Leader {
                 }
                 Ok(Some(Leader {
                     name: name.to_string(),
+                    ttl,
                     held: Held::Postgres(c),
                 }))
             }
             "mysql" | "mariadb" => {
                 let url = url.replacen("mariadb", "mysql", 1);
                 let mut c = timed("connect", sqlx::MySqlConnection::connect(&url)).await?;
-                let database: Option<String> = timed(
-                    "DATABASE()",
-                    sqlx::query_scalar("SELECT DATABASE()").fetch_one(&mut c),
+                if lease.is_none() {
+                    let database: Option<String> = timed(
+                        "DATABASE()",
+                        sqlx::query_scalar("SELECT DATABASE()").fetch_one(&mut c),
+                    )
+                    .await?;
+                    let lock = mysql_name(&database.unwrap_or_default(), name);
+                    let got: Option<i64> = timed(
+                        "GET_LOCK",
+                        sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+                            .bind(&lock)
+                            .fetch_one(&mut c),
+                    )
+                    .await?;
+                    if got != Some(1) {
+                        let _ = c.close().await;
+                        return Ok(None);
+                    }
+                    return Ok(Some(Leader {
+                        name: name.to_string(),
+                        ttl,
+                        held: Held::MySqlLock(c, lock),
+                    }));
+                }
+                timed(
+                    "leader_lease",
+                    sqlx::query(
+                        "INSERT IGNORE INTO leader_lease (name, holder, expires_at) \
+                         VALUES (?, '', NOW(6) - INTERVAL 1 SECOND)",
+                    )
+                    .bind(name)
+                    .execute(&mut c),
                 )
                 .await?;
-                let lock = mysql_name(&database.unwrap_or_default(), name);
-                let got: Option<i64> = timed(
-                    "GET_LOCK",
-                    sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
-                        .bind(&lock)
-                        .fetch_one(&mut c),
-                )
-                .await?;
-                if got != Some(1) {
+                let holder = format!("{}:{}", std::process::id(), uuid::Uuid::new_v4());
+                if !take_lease(&mut c, name, &holder, ttl, true).await? {
                     let _ = c.close().await;
                     return Ok(None);
                 }
                 Ok(Some(Leader {
                     name: name.to_string(),
-                    held: Held::MySql(c, lock),
+                    ttl,
+                    held: Held::MySql(c, holder),
                 }))
             }
             _ => {
@@ -148,6 +241,7 @@ impl Leader {
                 match f.try_lock() {
                     Ok(()) => Ok(Some(Leader {
                         name: name.to_string(),
+                        ttl,
                         held: Held::File(f, path),
                     })),
                     Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -164,7 +258,7 @@ impl Leader {
     }
 
     /// Whether this process still holds the lock (its connection is alive
-    /// and the server says the lock is its own).
+    /// and the server says the lock is its own); renews a lease.
     pub async fn holds(&mut self) -> bool {
         let r: anyhow::Result<bool> = match &mut self.held {
             Held::Postgres(c) => {
@@ -178,7 +272,8 @@ impl Leader {
                 )
                 .await
             }
-            Held::MySql(c, lock) => timed(
+            Held::MySql(c, holder) => take_lease(c, &self.name, holder, self.ttl, false).await,
+            Held::MySqlLock(c, lock) => timed(
                 "IS_USED_LOCK",
                 sqlx::query_scalar::<_, Option<i64>>("SELECT IS_USED_LOCK(?) = CONNECTION_ID()")
                     .bind(lock.as_str())
@@ -200,7 +295,19 @@ impl Leader {
             Held::Postgres(c) => {
                 let _ = c.close().await;
             }
-            Held::MySql(c, _) => {
+            Held::MySqlLock(c, _) => {
+                let _ = c.close().await;
+            }
+            Held::MySql(mut c, holder) => {
+                // Ends the lease now, so that another need not wait for it.
+                let _ = sqlx::query(
+                    "UPDATE leader_lease SET expires_at = NOW(6) - INTERVAL 1 SECOND \
+                     WHERE name = ? AND holder = ?",
+                )
+                .bind(&self.name)
+                .bind(&holder)
+                .execute(&mut c)
+                .await;
                 let _ = c.close().await;
             }
             Held::File(f, path) => {
@@ -238,7 +345,7 @@ pub fn spawn_led<F, Fut>(
                 }
             }
             if lead.is_none() {
-                match Leader::try_acquire(&url, &data_dir, name).await {
+                match Leader::try_acquire(&url, &data_dir, name, Some(every * LEASE_TICKS)).await {
                     Ok(Some(l)) => {
                         tracing::info!(job = name, pid = std::process::id(), "became leader");
                         lead = Some(l);
@@ -247,8 +354,20 @@ pub fn spawn_led<F, Fut>(
                     Err(e) => tracing::warn!(job = name, error = %e, "cannot try to lead"),
                 }
             }
-            if lead.is_some() {
-                job().await;
+            if let Some(l) = lead.as_mut() {
+                // A long run (the daily rebuild) keeps its lease alive.
+                let run = job();
+                tokio::pin!(run);
+                loop {
+                    tokio::select! {
+                        _ = &mut run => break,
+                        _ = tokio::time::sleep(every) => {
+                            if !l.holds().await {
+                                tracing::warn!(job = name, "lease not renewed during a run");
+                            }
+                        }
+                    }
+                }
             }
         }
     });
@@ -262,20 +381,21 @@ mod tests {
     async fn one_file_lock_holder_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
         let url = "sqlite://x.db";
-        let mut a = Leader::try_acquire(url, dir.path(), "job")
+        let ttl = Some(Duration::from_secs(3));
+        let mut a = Leader::try_acquire(url, dir.path(), "job", ttl)
             .await
             .unwrap()
             .expect("the first takes the lead");
         assert!(a.holds().await);
         assert!(
-            Leader::try_acquire(url, dir.path(), "job")
+            Leader::try_acquire(url, dir.path(), "job", ttl)
                 .await
                 .unwrap()
                 .is_none(),
             "a second holder is refused while the first leads"
         );
         assert!(
-            Leader::try_acquire(url, dir.path(), "other")
+            Leader::try_acquire(url, dir.path(), "other", ttl)
                 .await
                 .unwrap()
                 .is_some(),
@@ -283,7 +403,7 @@ mod tests {
         );
         a.release().await;
         assert!(
-            Leader::try_acquire(url, dir.path(), "job")
+            Leader::try_acquire(url, dir.path(), "job", ttl)
                 .await
                 .unwrap()
                 .is_some(),
@@ -292,9 +412,12 @@ mod tests {
     }
 
     #[test]
-    fn lock_names_fit_mysql() {
+    fn keys_and_bounds() {
         assert_eq!(mysql_name("fuzhi", "rollup"), "fuzhi:fuzhi:rollup");
         assert!(mysql_name(&"x".repeat(80), "rollup").len() <= 64);
         assert_ne!(pg_key("rollup"), pg_key("other"));
+        let s = Duration::from_secs(1);
+        assert_eq!(handover_bound("postgres://x/y", s), s);
+        assert_eq!(handover_bound("mysql://x/y", s), s * (LEASE_TICKS + 1));
     }
 }

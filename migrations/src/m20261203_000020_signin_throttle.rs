@@ -3,7 +3,9 @@
 //! a key (`la:login|address`, `a:address`, `l:login`), times in Unix seconds.
 //! Rows quiet for a day are deleted (`last_failure` is indexed for it).
 //!
-//! Also a run counter on `report_state`: how many times the rollup job has
+//! Also `leader_lease`: the lease by which one `serve` process leads a job
+//! on MariaDB/MySQL (a replicated row, so that it holds across the nodes of
+//! a Galera cluster, where `GET_LOCK` does not), and a run counter on `report_state`: how many times the rollup job has
 //! run, readable from outside the process (several processes share one
 //! leader; the count shows the job ran once per interval, not once per
 //! process).
@@ -40,6 +42,19 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(index("signin_throttle", &["last_failure"]))
             .await?;
+        m.create_table(
+            bare_table("leader_lease")
+                .col(
+                    ColumnDef::new("name")
+                        .string_len(64)
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(code("holder", 128))
+                .col(ColumnDef::new("expires_at").date_time().not_null())
+                .to_owned(),
+        )
+        .await?;
         m.alter_table(
             Table::alter()
                 .table("report_state")
@@ -57,6 +72,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.drop_table(Table::drop().table("leader_lease").to_owned())
+            .await?;
         m.drop_table(Table::drop().table("signin_throttle").to_owned())
             .await
     }
