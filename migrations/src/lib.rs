@@ -14,6 +14,7 @@ mod m20261201_000003_report_rollup;
 mod m20261202_000004_session_change;
 mod m20261203_000005_quiz_attempt_seed;
 mod m20261203_000010_lesson_text_audio;
+mod m20261203_000020_signin_throttle;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_session_change::Migration),
             Box::new(m20261203_000005_quiz_attempt_seed::Migration),
             Box::new(m20261203_000010_lesson_text_audio::Migration),
+            Box::new(m20261203_000020_signin_throttle::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ mod learning;
 mod mail;
 mod narration;
 mod openapi;
+mod scale;
 mod sessions;
 mod support;
 mod teach_ux;
