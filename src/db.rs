@@ -382,9 +382,9 @@ pub fn is_unavailable(e: &sea_orm::DbErr) -> bool {
 /// Attempts `retrying` makes at most.
 pub const ATTEMPTS: u32 = 3;
 
-/// The pause before attempt `attempt + 1`: 20 ms, 40 ms, 80 ms … with up to
-/// as much again of random jitter, so that two writers that collided do not
-/// collide again in step.
+/// The pause after `attempt` failed attempts (1, 2, …): 40 ms, 80 ms,
+/// 160 ms … with up to as much again of random jitter, so that two writers
+/// that collided do not collide again in step.
 pub fn backoff(attempt: u32) -> Duration {
     use rand::Rng;
     let base = 20u64 << attempt.min(6);
