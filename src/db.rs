@@ -346,9 +346,249 @@ pub async fn begin_write(
     }
 }
 
+/// The driver's own error of a failed statement or commit, if the server sent one.
+fn server_error(
+    e: &sea_orm::DbErr,
+) -> Option<&(dyn sea_orm::sqlx::error::DatabaseError + 'static)> {
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(s))
+        | DbErr::Query(RuntimeErr::SqlxError(s))
+        | DbErr::Conn(RuntimeErr::SqlxError(s)) => match s.as_ref() {
+            sea_orm::sqlx::Error::Database(d) => Some(d.as_ref()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether a server error (its SQLSTATE, and MySQL's error number) is a
+/// conflict between transactions that the same transaction, tried again from
+/// its start, may not meet: MySQL/MariaDB 1213 (a deadlock, and what a
+/// Galera cluster answers when another node's transaction won certification,
+/// at commit or at any statement; SQLSTATE 40001) and 1205 (a lock wait
+/// timeout); PostgreSQL 40001 (serialization failure) and 40P01 (deadlock).
+pub fn conflict_code(sqlstate: Option<&str>, mysql_number: Option<u16>) -> bool {
+    matches!(mysql_number, Some(1213 | 1205)) || matches!(sqlstate, Some("40001" | "40P01"))
+}
+
+/// Whether a server error says the database node cannot take queries now: a
+/// Galera node that left the cluster's primary component answers 1047
+/// (`WSREP has not yet prepared node for application use`, SQLSTATE 08S01).
+pub fn unavailable_code(sqlstate: Option<&str>, mysql_number: Option<u16>) -> bool {
+    matches!(mysql_number, Some(1047)) || matches!(sqlstate, Some("08S01" | "57P03"))
+}
+
+fn codes(d: &(dyn sea_orm::sqlx::error::DatabaseError + 'static)) -> (Option<String>, Option<u16>) {
+    let number = d
+        .try_downcast_ref::<sea_orm::sqlx::mysql::MySqlDatabaseError>()
+        .map(|m| m.number());
+    (d.code().map(|c| c.into_owned()), number)
+}
+
+/// Whether trying the whole write transaction again may succeed: a deadlock,
+/// a lock wait timeout, a serialization failure or a Galera certification
+/// failure (see `conflict_code`).
+pub fn is_retryable(e: &sea_orm::DbErr) -> bool {
+    match server_error(e) {
+        Some(d) => {
+            let (state, number) = codes(d);
+            conflict_code(state.as_deref(), number)
+        }
+        None => {
+            // A driver error rewrapped as text (a commit failure carried in a
+            // `DbErr::Custom`): its message still names the cause.
+            let s = e.to_string().to_ascii_lowercase();
+            s.contains("deadlock")
+                || s.contains("try restarting transaction")
+                || s.contains("could not serialize")
+                || s.contains("lock wait timeout")
+        }
+    }
+}
+
+/// Whether the database cannot be reached or cannot take queries now (a
+/// connection refused or lost, a pool with no connection to give, a Galera
+/// node outside the primary component): worth trying again a little later,
+/// or on another server.
+pub fn is_unavailable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    if let Some(d) = server_error(e) {
+        let (state, number) = codes(d);
+        return unavailable_code(state.as_deref(), number);
+    }
+    match e {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(s))
+        | DbErr::Exec(RuntimeErr::SqlxError(s))
+        | DbErr::Query(RuntimeErr::SqlxError(s)) => matches!(
+            s.as_ref(),
+            sea_orm::sqlx::Error::Io(_)
+                | sea_orm::sqlx::Error::PoolTimedOut
+                | sea_orm::sqlx::Error::PoolClosed
+                | sea_orm::sqlx::Error::Protocol(_)
+        ),
+        _ => false,
+    }
+}
+
+/// Attempts `retrying` makes at most.
+pub const ATTEMPTS: u32 = 3;
+
+/// The pause after `attempt` failed attempts (1, 2, …): 40 ms, 80 ms,
+/// 160 ms … with up to as much again of random jitter, so that two writers
+/// that collided do not collide again in step.
+pub fn backoff(attempt: u32) -> Duration {
+    use rand::Rng;
+    let base = 20u64 << attempt.min(6);
+    Duration::from_millis(base + rand::rng().random_range(0..=base))
+}
+
+/// Runs a write transaction (`op` begins, writes and commits it) and runs it
+/// again from the start, at most `ATTEMPTS` times with a jittered pause, when
+/// it fails with a conflict that a retry may cure (`is_retryable`): a Galera
+/// certification failure, a deadlock, a serialization failure. Each retry is
+/// logged. Another failure, or the last one, is returned as it is.
+pub async fn retrying<T, E, F, Fut>(what: &str, mut op: F) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: Retryable + std::fmt::Display,
+{
+    let mut attempt = 0;
+    loop {
+        match op().await {
+            Err(e) if e.retryable() && attempt + 1 < ATTEMPTS => {
+                attempt += 1;
+                let pause = backoff(attempt);
+                tracing::warn!(
+                    what,
+                    attempt,
+                    pause_ms = pause.as_millis() as u64,
+                    error = %e,
+                    "write conflict; trying the transaction again"
+                );
+                tokio::time::sleep(pause).await;
+            }
+            r => return r,
+        }
+    }
+}
+
+/// An error that may say a write transaction is worth trying again.
+pub trait Retryable {
+    fn retryable(&self) -> bool;
+}
+
+impl Retryable for sea_orm::DbErr {
+    fn retryable(&self) -> bool {
+        is_retryable(self)
+    }
+}
+
+impl Retryable for crate::error::AppError {
+    fn retryable(&self) -> bool {
+        matches!(self, crate::error::AppError::Db(e) if is_retryable(e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::server_port;
+    use super::{conflict_code, is_retryable, is_unavailable, unavailable_code};
+    use sea_orm::sqlx::error::{DatabaseError, ErrorKind};
+    use sea_orm::{DbErr, RuntimeErr};
+    use std::borrow::Cow;
+    use std::sync::Arc;
+
+    /// A server error as the PostgreSQL driver reports it: a SQLSTATE and a
+    /// message (the MySQL driver's own type cannot be built outside it; its
+    /// errors are provoked on a real server in tests/app/galera.rs).
+    #[derive(Debug)]
+    struct ServerError(&'static str, &'static str);
+    impl std::fmt::Display for ServerError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{}", self.1)
+        }
+    }
+    impl std::error::Error for ServerError {}
+    impl DatabaseError for ServerError {
+        fn message(&self) -> &str {
+            self.1
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::Other
+        }
+    }
+    fn server(state: &'static str, message: &'static str) -> sea_orm::sqlx::Error {
+        sea_orm::sqlx::Error::Database(Box::new(ServerError(state, message)))
+    }
+    fn exec(e: sea_orm::sqlx::Error) -> DbErr {
+        DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)))
+    }
+
+    #[test]
+    fn conflicts_are_known_by_sqlstate_and_mysql_number() {
+        // MySQL/MariaDB: a deadlock or a Galera certification failure is
+        // 1213 with SQLSTATE 40001; a lock wait timeout is 1205 (HY000).
+        assert!(conflict_code(Some("40001"), Some(1213)));
+        assert!(conflict_code(Some("HY000"), Some(1205)));
+        // PostgreSQL: serialization failure and deadlock.
+        assert!(conflict_code(Some("40001"), None));
+        assert!(conflict_code(Some("40P01"), None));
+        // A duplicate key is not a conflict a blind retry cures.
+        assert!(!conflict_code(Some("23000"), Some(1062)));
+        assert!(!conflict_code(Some("23505"), None));
+        assert!(!conflict_code(None, None));
+        // A Galera node outside the primary component.
+        assert!(unavailable_code(Some("08S01"), Some(1047)));
+        assert!(!unavailable_code(Some("40001"), Some(1213)));
+    }
+
+    #[test]
+    fn driver_errors_of_a_statement_or_a_commit_are_classified() {
+        let pg_serial = server(
+            "40001",
+            "could not serialize access due to concurrent update",
+        );
+        assert!(is_retryable(&exec(pg_serial)));
+        let pg_deadlock = server("40P01", "deadlock detected");
+        assert!(is_retryable(&DbErr::Query(RuntimeErr::SqlxError(
+            Arc::new(pg_deadlock)
+        ))));
+        let unique = server(
+            "23505",
+            "duplicate key value violates unique constraint \"learning_event_pkey\"",
+        );
+        assert!(!is_retryable(&exec(unique)));
+        // A commit failure carried as text keeps its cause.
+        assert!(is_retryable(&DbErr::Custom(
+            "commit failed: Execution Error: error returned from database: 1213 (40001): Deadlock found when trying to get lock; try restarting transaction".into()
+        )));
+        assert!(!is_retryable(&DbErr::RecordNotFound("user 7".into())));
+        // A lost connection is not a conflict but the database is unavailable.
+        let io =
+            sea_orm::sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(!is_retryable(&exec(io)));
+        let io =
+            sea_orm::sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(is_unavailable(&exec(io)));
+        assert!(is_unavailable(&DbErr::Conn(RuntimeErr::SqlxError(
+            Arc::new(sea_orm::sqlx::Error::PoolTimedOut)
+        ))));
+    }
 
     #[test]
     fn the_server_port_comes_from_the_url_or_the_engine_default() {

@@ -76,6 +76,13 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Validation { .. } => "validation_failed",
             AppError::Import { .. } => "import_failed",
+            AppError::Db(e) if self.is_unavailable_now() => {
+                if crate::db::is_retryable(e) {
+                    "busy"
+                } else {
+                    "unavailable"
+                }
+            }
             AppError::Db(_) | AppError::Internal(_) => "internal",
         }
     }
@@ -83,9 +90,25 @@ impl AppError {
     /// What the person may read: internal causes are logged, never shown.
     pub fn public_message(&self) -> String {
         match self {
+            AppError::Db(e) if crate::db::is_retryable(e) => {
+                "the database is busy with other writes; nothing was saved, try again in a moment"
+                    .to_string()
+            }
+            AppError::Db(_) if self.is_unavailable_now() => {
+                "the database cannot be reached now; nothing was saved, try again in a moment"
+                    .to_string()
+            }
             AppError::Db(_) | AppError::Internal(_) => "internal error".to_string(),
             _ => self.to_string(),
         }
+    }
+
+    /// A database failure that is over soon: a write conflict still there
+    /// after the retries (a deadlock, a Galera certification failure) or a
+    /// database node that cannot be reached. Answered 503 with Retry-After,
+    /// never 500: the client should send the same request again.
+    pub fn is_unavailable_now(&self) -> bool {
+        matches!(self, AppError::Db(e) if crate::db::is_retryable(e) || crate::db::is_unavailable(e))
     }
 
     /// The bad rows of an import, if this is one.

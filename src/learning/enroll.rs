@@ -90,7 +90,23 @@ pub async fn enroll(
 }
 
 /// Enrolls several learners (by user id) in one transaction: all or none.
+/// A write conflict (a Galera certification failure, a deadlock) runs the
+/// transaction again (`db::retrying`).
 pub async fn enroll_many(
+    db: &DatabaseConnection,
+    cache: &super::content::Cache,
+    actor: &Actor,
+    learners: &[i64],
+    slug: &str,
+    cohort: Option<String>,
+) -> AppResult<Vec<enrollment::Model>> {
+    crate::db::retrying("enroll", || {
+        enroll_many_once(db, cache, actor, learners, slug, cohort.clone())
+    })
+    .await
+}
+
+async fn enroll_many_once(
     db: &DatabaseConnection,
     cache: &super::content::Cache,
     actor: &Actor,

@@ -18,8 +18,13 @@ pub mod tasks;
 pub mod writer;
 
 /// A database error that a retry of the whole transaction may cure: a
-/// unique-key race between two writers, or SQLite's single writer being busy.
+/// unique-key race between two writers, SQLite's single writer being busy, or
+/// a conflict `db::is_retryable` knows (a deadlock, a serialization failure, a
+/// Galera certification failure).
 pub fn is_retryable(e: &sea_orm::DbErr) -> bool {
+    if crate::db::is_retryable(e) {
+        return true;
+    }
     let s = e.to_string().to_ascii_lowercase();
     s.contains("unique")
         || s.contains("duplicate")

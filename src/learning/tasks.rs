@@ -28,7 +28,23 @@ pub struct SignOff {
     pub note: Option<String>,
 }
 
+/// Signs off a practical task; a write conflict (a Galera certification
+/// failure, a deadlock) runs the transaction again (`db::retrying`).
 pub async fn sign_off(
+    db: &DatabaseConnection,
+    cache: &Cache,
+    views: Option<&crate::views::Views>,
+    base_url: &str,
+    trainer: &Actor,
+    s: &SignOff,
+) -> AppResult<task_signoff::Model> {
+    crate::db::retrying("task sign-off", || {
+        sign_off_once(db, cache, views, base_url, trainer, s)
+    })
+    .await
+}
+
+async fn sign_off_once(
     db: &DatabaseConnection,
     cache: &Cache,
     views: Option<&crate::views::Views>,

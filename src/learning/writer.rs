@@ -13,9 +13,11 @@
 //! request's events are applied inside a savepoint of its own, so one
 //! request that fails (a grading error, a key taken by another process in the
 //! same instant) is rolled back and answered alone while the others commit.
-//! A retryable failure (a serialization or lock conflict, a key another
-//! process stored meanwhile) is tried again in the next batch, where ids
-//! already stored count as duplicates: the replay is exact.
+//! A retryable failure (a serialization or lock conflict, a Galera
+//! certification failure at commit, a key another process stored meanwhile)
+//! is tried again in the next batch after a short jittered pause, where ids
+//! already stored count as duplicates: the replay is exact. A conflict that
+//! outlasts the attempts is answered 503 with Retry-After.
 
 use std::sync::Arc;
 
@@ -126,6 +128,19 @@ async fn run(
             }
         }
         retry = commit(&db, &views, &base_url, batch).await;
+        if let Some(attempt) = retry.iter().map(|j| j.attempt).max() {
+            // A conflict (a Galera certification failure at commit, a
+            // deadlock): the jobs go again after a jittered pause, so that the
+            // writers of two processes that collided do not collide again.
+            let pause = crate::db::backoff(attempt);
+            tracing::warn!(
+                requests = retry.len(),
+                attempt,
+                pause_ms = pause.as_millis() as u64,
+                "event batch conflicted; trying it again"
+            );
+            tokio::time::sleep(pause).await;
+        }
     }
 }
 
@@ -149,13 +164,22 @@ async fn commit(
     if !bulk.is_empty() {
         match bulk_savepoint(&txn, &bulk, views, base_url).await {
             Ok(applied) => done.extend(bulk.into_iter().zip(applied)),
+            Err(e) if conflict(&e) => {
+                // MySQL/MariaDB roll the whole transaction back on a deadlock
+                // or a Galera certification failure, savepoints included:
+                // the whole batch goes again.
+                one_by_one.splice(0..0, bulk);
+                let _ = txn.rollback().await;
+                return fail_or_retry(one_by_one, e);
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "a batch is applied request by request");
                 one_by_one.splice(0..0, bulk);
             }
         }
     }
-    for job in one_by_one {
+    let mut jobs = one_by_one.into_iter();
+    while let Some(job) = jobs.next() {
         let sp = match txn.begin().await {
             Ok(sp) => sp,
             Err(e) => {
@@ -173,15 +197,28 @@ async fn commit(
             base_url,
         )
         .await;
-        match r {
-            Ok(applied) => match sp.commit().await {
-                Ok(()) => done.push((job, applied)),
-                Err(e) => again.extend(fail_or_retry(vec![job], e.into())),
-            },
+        let r = match r {
+            Ok(applied) => sp.commit().await.map(|()| applied).map_err(AppError::from),
             Err(e) => {
-                let _ = sp.rollback().await;
-                again.extend(fail_or_retry(vec![job], e));
+                if !conflict(&e) {
+                    let _ = sp.rollback().await;
+                }
+                Err(e)
             }
+        };
+        match r {
+            Ok(applied) => done.push((job, applied)),
+            Err(e) if conflict(&e) => {
+                // The transaction is gone (see above): this job, the ones
+                // not tried yet and the ones already applied go again.
+                let _ = txn.rollback().await;
+                let mut all: Vec<Job> = done.into_iter().map(|(j, _)| j).collect();
+                all.push(job);
+                all.extend(jobs);
+                again.extend(fail_or_retry(all, e));
+                return again;
+            }
+            Err(e) => again.extend(fail_or_retry(vec![job], e)),
         }
     }
     match txn.commit().await {
@@ -197,11 +234,7 @@ async fn commit(
                 if retryable && job.attempt < ATTEMPTS {
                     again.push(job);
                 } else {
-                    let _ = job
-                        .reply
-                        .send(Err(AppError::Db(sea_orm::DbErr::Custom(format!(
-                            "commit failed: {e}"
-                        )))));
+                    let _ = job.reply.send(Err(AppError::Db(e.clone())));
                 }
             }
         }
@@ -238,6 +271,12 @@ async fn bulk_savepoint(
     }
 }
 
+/// A deadlock, a lock wait timeout, a serialization or certification failure:
+/// on MySQL/MariaDB the transaction has been rolled back as a whole.
+fn conflict(e: &AppError) -> bool {
+    matches!(e, AppError::Db(d) if crate::db::is_retryable(d))
+}
+
 fn fail_or_retry(jobs: Vec<Job>, e: AppError) -> Vec<Job> {
     let retryable = matches!(&e, AppError::Db(d) if super::is_retryable(d));
     let mut again = Vec::new();
@@ -247,9 +286,14 @@ fn fail_or_retry(jobs: Vec<Job>, e: AppError) -> Vec<Job> {
         if retryable && job.attempt < ATTEMPTS {
             again.push(job);
         } else {
-            let err = e.take().unwrap_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("the batch of this request failed"))
-            });
+            // Every request of the batch gets the cause: a database error
+            // keeps its kind (a conflict or an unreachable node is a 503).
+            let err = match &e {
+                Some(AppError::Db(d)) => AppError::Db(d.clone()),
+                _ => e.take().unwrap_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("the batch of this request failed"))
+                }),
+            };
             let _ = job.reply.send(Err(err));
         }
     }

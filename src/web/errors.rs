@@ -100,7 +100,7 @@ pub struct ErrorInfo {
     /// Bad rows of an import.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<RowError>,
-    /// Seconds to wait (429).
+    /// Seconds to wait (429, 503).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }
@@ -116,10 +116,14 @@ impl ErrorInfo {
             message: e.public_message(),
             fields,
             errors: e.rows().to_vec(),
-            retry_after: None,
+            retry_after: e.is_unavailable_now().then_some(RETRY_AFTER_BUSY),
         }
     }
 }
+
+/// Seconds a client waits before sending again a request answered 503
+/// because the database was busy or unreachable.
+pub const RETRY_AFTER_BUSY: u64 = 1;
 
 fn app_status(e: &AppError) -> StatusCode {
     match e {
@@ -128,6 +132,7 @@ fn app_status(e: &AppError) -> StatusCode {
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::Validation { .. } | AppError::Import { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        e if e.is_unavailable_now() => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -152,6 +157,9 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
+            AppError::Db(e) if self.is_unavailable_now() => {
+                tracing::warn!(error = %e, "database busy or unreachable; answered 503")
+            }
             AppError::Db(e) => tracing::error!(error = %e, "database error"),
             AppError::Internal(e) => tracing::error!(error = %format!("{e:#}"), "internal error"),
             _ => {}
@@ -289,4 +297,40 @@ pub async fn html_errors(
         resp.insert_header((header::RETRY_AFTER, ra.clone()));
     }
     Ok(ServiceResponse::new(req, resp.body(body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conflict_that_outlasts_the_retries_is_a_503_with_retry_after_never_a_500() {
+        let e = AppError::Db(sea_orm::DbErr::Custom(
+            "error returned from database: 1213 (40001): Deadlock found when trying to get lock; try restarting transaction".into(),
+        ));
+        assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let res = e.error_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            res.headers().get(header::RETRY_AFTER).unwrap(),
+            &RETRY_AFTER_BUSY.to_string()
+        );
+        let info = res.extensions().get::<ErrorInfo>().cloned().unwrap();
+        assert_eq!(info.code, "busy");
+        assert!(info.message.contains("try again"), "{}", info.message);
+        assert_eq!(info.retry_after, Some(RETRY_AFTER_BUSY));
+        // Through WebError too (the API handlers' error type).
+        let w = WebError::App(e);
+        assert_eq!(w.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        // An unreachable database node: 503 as well.
+        let down = AppError::Db(sea_orm::DbErr::ConnectionAcquire(
+            sea_orm::error::ConnAcquireErr::Timeout,
+        ));
+        assert_eq!(down.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(down.code(), "unavailable");
+        // Any other database failure stays a 500 with no cause shown.
+        let other = AppError::Db(sea_orm::DbErr::Custom("syntax error near FROM".into()));
+        assert_eq!(other.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(other.public_message(), "internal error");
+    }
 }

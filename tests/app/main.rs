@@ -11,6 +11,7 @@ mod crash;
 mod dashboard;
 mod delivery;
 mod foundation;
+mod galera;
 mod hardening;
 mod households;
 mod households_core;
