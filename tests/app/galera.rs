@@ -113,6 +113,12 @@ const JWT: &str = "galera-test-jwt-secret-0123456789abcdef0123";
 const HMAC: &str = "galera-test-hmac-key-0123456789abcdef01234567";
 
 async fn serve(db_url: &str, dir: &std::path::Path, n: usize) -> Server {
+    serve_with(db_url, dir, n, 0).await
+}
+
+/// A server refreshing the report rollup every `refresh` seconds (0: never),
+/// logging at `info` when it does (its leadership shows in the log).
+async fn serve_with(db_url: &str, dir: &std::path::Path, n: usize, refresh: u64) -> Server {
     use std::io::BufRead;
     let data = dir.join(format!("server{n}"));
     std::fs::create_dir_all(&data).unwrap();
@@ -125,9 +131,9 @@ async fn serve(db_url: &str, dir: &std::path::Path, n: usize) -> Server {
         .env("FUZHI_JWT_SECRET", JWT)
         .env("FUZHI_ID_HMAC_KEY", HMAC)
         .env("FUZHI_MAIL__WORKER", "false")
-        .env("FUZHI_REPORT_REFRESH_SECS", "0")
+        .env("FUZHI_REPORT_REFRESH_SECS", refresh.to_string())
         .env("FUZHI_DB_MAX_CONNECTIONS", "8")
-        .env("FUZHI_LOG", "warn")
+        .env("FUZHI_LOG", if refresh > 0 { "info" } else { "warn" })
         .stdout(std::process::Stdio::piped())
         .stderr(log.try_clone().unwrap())
         .spawn()
@@ -623,3 +629,65 @@ async fn real_conflicts_are_retryable(app: TestApp) {
     assert!(!fuzhi::db::is_retryable(&err), "a duplicate key: {err}");
 }
 crate::engine_test!(real_conflicts_are_retryable);
+
+/// Three servers on the three nodes refresh the rollup every second: one of
+/// them leads (the lease row replicates; `GET_LOCK` would not), so the job
+/// runs about once a second in all, not three times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_servers_on_three_nodes_have_one_rollup_leader() {
+    use std::time::{Duration, Instant};
+    let Some(nodes) = cluster() else {
+        return;
+    };
+    let name = format!("fuzhi_l_{}", uuid::Uuid::new_v4().simple());
+    let admin = fuzhi::db::connect(&nodes[0], 2).await.unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+        ))
+        .await
+        .unwrap();
+    let urls: Vec<String> = nodes.iter().map(|u| with_db(u, &name)).collect();
+    let dir = crate::helpers::repo_path("target/galera-test").join(&name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut servers = vec![serve_with(&urls[0], &dir, 1, 1).await];
+    for (n, url) in urls.iter().enumerate().skip(1) {
+        servers.push(serve_with(url, &dir, n + 1, 1).await);
+    }
+    let db = causal(&urls[0]).await;
+    let runs = || async { fuzhi::reports::rollup::runs(&db).await.unwrap() };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while runs().await < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "no server ran the rollup in 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (r0, t0) = (runs().await, Instant::now());
+    let span = Duration::from_secs(6);
+    while t0.elapsed() < span {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (done, secs) = (runs().await - r0, t0.elapsed().as_secs_f64());
+    eprintln!("galera: {done} rollup runs in {secs:.1} s with 3 servers on 3 nodes");
+    let leaders = (1..=3)
+        .filter(|n| {
+            std::fs::read_to_string(dir.join(format!("server{n}.log")))
+                .unwrap_or_default()
+                .contains("became leader")
+        })
+        .count();
+    assert_eq!(leaders, 1, "one server leads across the nodes");
+    assert!(
+        done as f64 <= secs + 1.0,
+        "{done} runs in {secs:.1} s: more than one server runs the job"
+    );
+    assert!(done >= 2, "{done} runs in {secs:.1} s: the leader stopped");
+    drop(servers);
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name}"))
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
