@@ -53,6 +53,11 @@ for (const p of pages) {
   cdp.on("Network.loadingFinished", (e) => { wire += e.encodedDataLength; });
   const res = await page.goto(p.url, { waitUntil: "networkidle0" });
   const kb = wire / 1024;
+  // A villager's first visit to sign in or read a lesson stays within 30 KB.
+  if ((p.name === "sign-in" || p.name === "lesson") && kb > 30) {
+    console.error(`${p.name}: the first visit costs ${kb.toFixed(1)} KB, more than 30 KB`);
+    failed = true;
+  }
   if (!res || res.status() !== 200) {
     console.error(`${p.name}: ${p.url} answered ${res && res.status()}`);
     failed = true;

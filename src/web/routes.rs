@@ -152,4 +152,8 @@ routes! {
     post "/api/v1/households/{id}/incomes"   SignedIn => api::households::income;
     get  "/api/v1/reports/summary"           SignedIn => api::reports::summary;
     get  "/api/v1/reports/export"            SignedIn => api::reports::export;
+    get  "/manifest.webmanifest"             Public   => pages::offline::manifest;
+    get  "/sw.js"                            Public   => pages::offline::service_worker;
+    post "/me/low-data"                      SignedIn => pages::offline::low_data_toggle;
+    get  "/api/v1/courses/{slug}/offline"    SignedIn => api::offline::course_files;
 }

@@ -16,6 +16,7 @@ mod households;
 mod households_core;
 mod learning;
 mod mail;
+mod offline;
 mod openapi;
 mod sessions;
 mod support;
