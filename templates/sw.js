@@ -154,13 +154,15 @@ async function tell(msg) {
   }
 }
 
-// The CSRF token of the session now signed in (it changes with each sign-in,
-// so the one in a saved page may be stale), or null when signed out.
-async function token() {
+// Who is signed in now and the CSRF token of her session (it changes with
+// each sign-in, so the one in a saved page may be stale); null when signed out.
+async function session() {
   const res = await fetch("/me", { credentials: "same-origin", cache: "no-store" });
   if (!res.ok || res.redirected) return null;
-  const m = (await res.text()).match(/name="csrf" value="([^"]+)"/);
-  return m ? m[1] : null;
+  const html = await res.text();
+  const csrf = html.match(/name="csrf" value="([^"]+)"/);
+  const user = html.match(/data-user="(\d+)"/);
+  return csrf && user ? { csrf: csrf[1], user: Number(user[1]) } : null;
 }
 
 async function post(csrf, batch) {
@@ -168,25 +170,29 @@ async function post(csrf, batch) {
     method: "POST",
     credentials: "same-origin",
     headers: { "content-type": "application/json", "x-csrf-token": csrf },
-    body: JSON.stringify(batch),
+    // The events as the API takes them: who made them is the session's.
+    body: JSON.stringify(batch.map(({ user, ...ev }) => ev)),
   });
 }
 
 async function send() {
-  const items = await store("outbox", "readonly", (s) => s.getAll());
-  if (!items.length) return tell({ type: "sent", results: [], left: 0 });
-  let csrf = await token();
-  if (!csrf) return tell({ type: "signin", left: items.length });
+  const all = await store("outbox", "readonly", (s) => s.getAll());
+  if (!all.length) return tell({ type: "sent", results: [] });
+  let me = await session();
+  if (!me) return tell({ type: "signin" });
+  // Only the records of the person signed in now; others wait for theirs.
+  const items = all.filter((ev) => ev.user === me.user);
+  let csrf = me.csrf;
   const results = [];
   for (let i = 0; i < items.length; i += 500) {
     const batch = items.slice(i, i + 500);
     let res = await post(csrf, batch);
     if (res.status === 403) {
-      csrf = await token();
-      if (csrf) res = await post(csrf, batch);
+      me = await session();
+      if (me) res = await post((csrf = me.csrf), batch);
     }
     if (res.status === 401 || res.status === 403) {
-      return tell({ type: "signin", left: items.length - i });
+      return tell({ type: "signin" });
     }
     if (!res.ok) return;
     const report = await res.json();
@@ -207,8 +213,7 @@ async function send() {
     });
     results.push(...done);
   }
-  const left = await store("outbox", "readonly", (s) => s.count());
-  return tell({ type: "sent", results, left });
+  return tell({ type: "sent", results });
 }
 
 // One sending at a time: a sync and a page's message may come together.

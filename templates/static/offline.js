@@ -46,9 +46,13 @@
   }
 
   // The banner: offline, and how many records wait to be sent.
+  // Records are kept with who made them: on a phone shared by a family, each
+  // person's wait for her own session.
+  const user = banner ? Number(banner.dataset.user) : 0;
   async function update(note) {
     if (!banner) return;
-    const n = await store("outbox", "readonly", (s) => s.count());
+    const all = await store("outbox", "readonly", (s) => s.getAll());
+    const n = all.filter((ev) => ev.user === user).length;
     banner.querySelector("[data-offline]").hidden = !offline();
     banner.querySelector("[data-count]").textContent = note || (n ? fill(banner.dataset.waiting, { n }) : "");
     banner.hidden = !(offline() || n || note);
@@ -73,6 +77,7 @@
   async function queue(ev) {
     ev.id = uuid();
     ev.occurred_at = new Date().toISOString();
+    ev.user = user;
     await store("outbox", "readwrite", (s) => s.put(ev));
     sw.ready
       .then((reg) => reg.sync && reg.sync.register("fuzhi-outbox"))

@@ -659,6 +659,7 @@ async fn study_offline(reload: bool) {
             .await
             .unwrap();
         if stored.len() == 2 {
+            assert!(stored.iter().all(|e| e.user_id == p.learner), "{stored:?}");
             break;
         }
         assert!(
