@@ -56,6 +56,7 @@
     banner.querySelector("[data-offline]").hidden = !offline();
     banner.querySelector("[data-count]").textContent = note || (n ? fill(banner.dataset.waiting, { n }) : "");
     banner.hidden = !(offline() || n || note);
+    return n;
   }
 
   // Asks the service worker to send what waits. A phone can say it is
@@ -169,12 +170,11 @@
     update();
   });
 
-  window.addEventListener("online", () => {
-    update();
-    replay();
-  });
+  // Only when something of hers waits: otherwise no request at all.
+  const send = () => update().then((n) => n && replay());
+  window.addEventListener("online", send);
   window.addEventListener("offline", () => update());
-  update().then(replay);
+  send();
 
   // The course page: save the course on the phone, or remove it.
   const panel = document.getElementById("offline-save");
