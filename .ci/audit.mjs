@@ -47,6 +47,9 @@ for (const p of pages) {
   await page.setViewport(phone);
   // A first visit: nothing cached, every byte on the wire counted (headers too).
   await page.setCacheEnabled(false);
+  // A first visit has no service worker yet: one that an earlier page
+  // installed would answer from its side, out of this page's sight.
+  await page.setBypassServiceWorker(true);
   const cdp = await page.createCDPSession();
   await cdp.send("Network.enable");
   let wire = 0;
