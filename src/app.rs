@@ -14,6 +14,8 @@ use crate::views::Views;
 /// Shared by every handler (`web::Data<AppContext>`), job and command.
 pub struct AppContext {
     pub db: DatabaseConnection,
+    /// The read replica (`read_database_url`), if any: use `reads()`.
+    pub replica: Option<DatabaseConnection>,
     pub settings: Settings,
     pub secrets: Secrets,
     pub views: Arc<Views>,
@@ -25,4 +27,19 @@ pub struct AppContext {
     pub events: crate::learning::writer::Writer,
     /// Published course content, cached until the next publish.
     pub content: crate::learning::content::Cache,
+}
+
+impl AppContext {
+    /// Where reads that may lag a little go (dashboards, report exports):
+    /// the replica when one is set, else the primary. Writes, and reads of
+    /// what a person just wrote, use `db`.
+    pub fn reads(&self) -> &DatabaseConnection {
+        self.replica.as_ref().unwrap_or(&self.db)
+    }
+
+    /// How far the replica is behind the primary, in seconds; `None` without
+    /// a replica (or when it cannot say).
+    pub async fn replica_lag_secs(&self) -> Option<f64> {
+        crate::db::replica_lag_secs(self.replica.as_ref()?).await
+    }
 }

@@ -17,6 +17,11 @@ use serde::Deserialize;
 pub struct Settings {
     /// `sqlite://…`, `postgres://…` or `mysql://…`. Default: `./data/fuzhi.db`.
     pub database_url: Option<String>,
+    /// A PostgreSQL streaming replica of `database_url` for reads that may
+    /// lag a little (dashboards, report exports); every write and every read
+    /// of what a person just wrote goes to `database_url`. Unset: everything
+    /// reads the primary.
+    pub read_database_url: Option<String>,
     pub data_dir: PathBuf,
     pub addr: String,
     /// The address people reach the server at, for links in mails and QR codes.
@@ -124,6 +129,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             database_url: None,
+            read_database_url: None,
             data_dir: PathBuf::from("./data"),
             addr: "127.0.0.1:8080".into(),
             base_url: None,
@@ -220,6 +226,15 @@ impl Settings {
                 self.data_dir.join("fuzhi.db").display()
             ),
         }
+    }
+
+    /// The replica URL, when one is set.
+    pub fn read_database_url(&self) -> Option<String> {
+        self.read_database_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
     }
 
     pub fn base_url(&self) -> String {

@@ -226,6 +226,59 @@ fn nodelay_to(port: u16) {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn nodelay_to(_port: u16) {}
 
+/// How far a PostgreSQL streaming replica is behind its primary, in seconds:
+/// 0 when it has replayed all it received, else the age of the last
+/// transaction it replayed (what a page read from it may miss). `None` for
+/// other engines, a server that is not a replica, or an error.
+pub async fn replica_lag_secs(replica: &DatabaseConnection) -> Option<f64> {
+    if replica.get_database_backend() != DatabaseBackend::Postgres {
+        return None;
+    }
+    let row = replica
+        .query_one_raw(sea_orm::Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL \
+             WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
+             ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) \
+             END::float8",
+        ))
+        .await
+        .map_err(|e| tracing::warn!(error = %e, "cannot read the replica's lag"))
+        .ok()??;
+    row.try_get_by_index::<Option<f64>>(0)
+        .ok()
+        .flatten()
+        .map(|s| s.max(0.0))
+}
+
+/// Runs the migrations in one process at a time: processes started together
+/// on one database wait for the first to finish (on PostgreSQL and
+/// MariaDB/MySQL, through the lock of `crate::leader`; SQLite's own write
+/// lock already serialises them).
+pub async fn migrate_once(
+    db: &DatabaseConnection,
+    url: &str,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
+    if is_sqlite(db) {
+        migrate(db).await?;
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let lock = loop {
+        if let Some(l) = crate::leader::Leader::try_acquire(url, data_dir, "migrate", None).await? {
+            break l;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            anyhow::bail!("another process has been migrating the database for 10 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let r = migrate(db).await;
+    lock.release().await;
+    Ok(r?)
+}
+
 pub fn is_sqlite(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DatabaseBackend::Sqlite
 }

@@ -19,6 +19,7 @@ pub mod entities;
 pub mod error;
 pub mod households;
 pub mod jobs;
+pub mod leader;
 pub mod learning;
 pub mod mail;
 pub mod paging;
@@ -57,7 +58,15 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
     let secrets = settings.secrets()?;
     let url = settings.database_url();
     let db = db::connect(&url, settings.pool_size()).await?;
-    db::migrate(&db).await?;
+    db::migrate_once(&db, &url, &settings.data_dir).await?;
+    let replica = match settings.read_database_url() {
+        Some(read) => Some(
+            db::connect(&read, settings.pool_size())
+                .await
+                .map_err(|e| anyhow::anyhow!("read_database_url: {e}"))?,
+        ),
+        None => None,
+    };
     let views = Arc::new(Views::load(settings.templates_dir.as_deref())?);
     if let (Some(login), Some(pw)) = (&settings.admin_login, &settings.admin_password) {
         use secrecy::ExposeSecret;
@@ -105,6 +114,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
         events,
         sessions,
         db,
+        replica,
         settings,
         secrets,
         views,
@@ -136,9 +146,12 @@ impl Application {
         if state.settings.report_refresh_secs > 0 {
             reports::rollup::spawn(
                 state.db.clone(),
+                state.settings.database_url(),
+                state.settings.data_dir.clone(),
                 std::time::Duration::from_secs(state.settings.report_refresh_secs),
             );
         }
+        accounts::limiter::spawn_prune(state.clone().into_inner());
         let data = state.clone();
         let server = HttpServer::new(move || {
             App::new()

@@ -13,6 +13,8 @@ mod m20261128_000002_revoked_token;
 mod m20261201_000003_report_rollup;
 mod m20261202_000004_session_change;
 mod m20261203_000005_quiz_attempt_seed;
+mod m20261203_000010_lesson_text_audio;
+mod m20261203_000020_signin_throttle;
 
 pub struct Migrator;
 
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_report_rollup::Migration),
             Box::new(m20261202_000004_session_change::Migration),
             Box::new(m20261203_000005_quiz_attempt_seed::Migration),
+            Box::new(m20261203_000010_lesson_text_audio::Migration),
+            Box::new(m20261203_000020_signin_throttle::Migration),
         ]
     }
 }

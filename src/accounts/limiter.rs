@@ -5,13 +5,29 @@
 //! `signin` keys failures by (login, client address) and by client address,
 //! never by login alone: a stranger who types wrong passwords for someone's
 //! login locks out only himself, and the owner signing in from an address that
-//! has not been failing is never refused. Kept in memory: each process limits
-//! on its own, which only makes the limit stricter behind a load balancer. The
-//! clock can be moved forward by tests instead of sleeping.
+//! has not been failing is never refused.
+//!
+//! The counts live in the database (`signin_throttle`, one row a key), so that
+//! every `serve` process sharing it sees the same lockouts: a lockout reached
+//! through one process holds on all the others at once. A sign-in reads its
+//! keys with one indexed statement (`throttle_key IN (…)`); a success deletes
+//! its (login, address) row. A failure updates its keys in one write
+//! transaction: the missing rows are inserted first (a no-op for rows that
+//! exist), then read `FOR UPDATE` (on SQLite the transaction holds the write
+//! lock from its start), the next state is computed here and written back, so
+//! two processes counting failures of one key at the same moment both count.
+//! Keys are always taken in the same order, so two such transactions wait for
+//! each other rather than deadlock; a transaction that fails anyway is tried
+//! again, twice. Rows quiet for a day are deleted by `prune`, which `serve`
+//! runs every hour. Times are Unix seconds of this process's clock, which
+//! tests move forward instead of sleeping.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Value};
+
+use crate::reports::{marks, stmt};
 
 #[derive(Default)]
 pub struct Clock {
@@ -30,98 +46,259 @@ impl Clock {
 
 /// The longest lockout, and how long a key must stay quiet to be forgotten.
 pub const MAX_LOCK_SECS: i64 = 24 * 3600;
-/// Keys kept at most; past it the quiet ones are dropped first.
-const MAX_KEYS: usize = 100_000;
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Entry {
-    window_start: i64,
-    failures: u32,
+/// How often `serve` deletes the rows of keys quiet for a day.
+pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The state of one key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Entry {
+    pub window_start: i64,
+    pub failures: u32,
     /// Lockouts so far: the next one lasts `window << lockouts`.
-    lockouts: u32,
-    locked_until: i64,
-    last_failure: i64,
+    pub lockouts: u32,
+    pub locked_until: i64,
+    pub last_failure: i64,
+}
+
+impl Entry {
+    /// Counts a failure at `now` in a window of `window` seconds. When it
+    /// reaches `max` the key is locked: `Some(lock_secs)` for the failure that
+    /// locked it (once per lockout), else `None`.
+    pub fn fail(&mut self, now: i64, window: i64, max: u32) -> Option<u64> {
+        if self.last_failure + MAX_LOCK_SECS <= now {
+            *self = Entry::default();
+        }
+        self.last_failure = now;
+        if self.locked_until > now {
+            return None;
+        }
+        if self.window_start + window <= now {
+            self.window_start = now;
+            self.failures = 0;
+        }
+        self.failures = self.failures.saturating_add(1);
+        if self.failures < max.max(1) {
+            return None;
+        }
+        let secs = (window << self.lockouts.min(16)).min(MAX_LOCK_SECS);
+        self.lockouts += 1;
+        self.locked_until = now + secs;
+        self.failures = 0;
+        self.window_start = now;
+        Some(secs as u64)
+    }
+}
+
+/// The keys of one sign-in as they were when it started.
+pub struct Snapshot {
+    now: i64,
+    window: i64,
+    entries: BTreeMap<String, Entry>,
+}
+
+impl Snapshot {
+    /// `Some(retry_after)` while `key` is locked.
+    pub fn locked(&self, key: &str) -> Option<u64> {
+        let e = self.entries.get(key)?;
+        (e.locked_until > self.now).then(|| (e.locked_until - self.now) as u64)
+    }
+
+    /// Failures of `key` in the current window.
+    pub fn failures(&self, key: &str) -> u32 {
+        self.entries
+            .get(key)
+            .filter(|e| e.window_start + self.window > self.now)
+            .map_or(0, |e| e.failures)
+    }
 }
 
 pub struct Limiter {
     window: i64,
-    entries: Mutex<HashMap<String, Entry>>,
     pub clock: Clock,
+}
+
+const COLUMNS: &str = "throttle_key, window_start, failures, lockouts, locked_until, last_failure";
+
+fn entry_of(r: &sea_orm::QueryResult) -> Result<(String, Entry), DbErr> {
+    let small = |i: usize| -> Result<u32, DbErr> {
+        let v: i64 = match r.try_get_by_index::<i64>(i) {
+            Ok(v) => v,
+            Err(_) => r.try_get_by_index::<i32>(i)?.into(),
+        };
+        Ok(v.clamp(0, u32::MAX.into()) as u32)
+    };
+    Ok((
+        r.try_get_by_index::<String>(0)?,
+        Entry {
+            window_start: r.try_get_by_index(1)?,
+            failures: small(2)?,
+            lockouts: small(3)?,
+            locked_until: r.try_get_by_index(4)?,
+            last_failure: r.try_get_by_index(5)?,
+        },
+    ))
 }
 
 impl Limiter {
     pub fn new(window_secs: u64) -> Limiter {
         Limiter {
             window: (window_secs.max(1) as i64).min(MAX_LOCK_SECS),
-            entries: Mutex::new(HashMap::new()),
             clock: Clock::default(),
         }
     }
 
-    /// `Some(retry_after)` while `key` is locked.
-    pub fn locked(&self, key: &str) -> Option<u64> {
+    /// The state of these keys now: one indexed statement.
+    pub async fn read(&self, db: &impl ConnectionTrait, keys: &[&str]) -> Result<Snapshot, DbErr> {
         let now = self.clock.now();
-        let map = self.entries.lock().ok()?;
-        let e = map.get(key)?;
-        (e.locked_until > now).then(|| (e.locked_until - now) as u64)
+        let backend = db.get_database_backend();
+        let rows = db
+            .query_all_raw(stmt(
+                backend,
+                &format!(
+                    "SELECT {COLUMNS} FROM signin_throttle WHERE throttle_key IN ({})",
+                    marks(keys.len())
+                ),
+                keys.iter().map(|k| Value::from(*k)).collect(),
+            ))
+            .await?;
+        let entries = rows.iter().map(entry_of).collect::<Result<_, _>>()?;
+        Ok(Snapshot {
+            now,
+            window: self.window,
+            entries,
+        })
     }
 
-    /// Failures of `key` in the current window.
-    pub fn failures(&self, key: &str) -> u32 {
-        let now = self.clock.now();
-        let Ok(map) = self.entries.lock() else {
-            return 0;
-        };
-        map.get(key)
-            .filter(|e| e.window_start + self.window > now)
-            .map_or(0, |e| e.failures)
-    }
-
-    /// Counts a failure of `key`. When it reaches `max` in the window the key
-    /// is locked: returns `Some(lock_secs)` for the failure that locked it
-    /// (once per lockout), else `None`.
-    pub fn fail(&self, key: &str, max: u32) -> Option<u64> {
-        let now = self.clock.now();
-        let mut map = self.entries.lock().ok()?;
-        if map.len() >= MAX_KEYS {
-            map.retain(|_, e| e.last_failure + MAX_LOCK_SECS > now || e.locked_until > now);
-            if map.len() >= MAX_KEYS {
-                // Still full of recent keys: forget the oldest half.
-                let mut ages: Vec<i64> = map.values().map(|e| e.last_failure).collect();
-                ages.sort_unstable();
-                let cut = ages[ages.len() / 2];
-                map.retain(|_, e| e.last_failure > cut || e.locked_until > now);
+    /// Counts a failure of each `(key, max)`, atomically across processes.
+    /// For each, `Some(lock_secs)` when this failure locked the key.
+    pub async fn fail(
+        &self,
+        db: &DatabaseConnection,
+        keys: &[(&str, u32)],
+    ) -> Result<Vec<Option<u64>>, DbErr> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.fail_once(db, keys).await {
+                Ok(v) => return Ok(v),
+                Err(e) if tries < 3 => {
+                    tracing::debug!(error = %e, "sign-in throttle update tried again");
+                }
+                Err(e) => return Err(e),
             }
         }
-        let e = map.entry(key.to_string()).or_default();
-        if e.last_failure + MAX_LOCK_SECS <= now {
-            *e = Entry::default();
-        }
-        e.last_failure = now;
-        if e.locked_until > now {
-            return None;
-        }
-        if e.window_start + self.window <= now {
-            e.window_start = now;
-            e.failures = 0;
-        }
-        e.failures += 1;
-        if e.failures < max.max(1) {
-            return None;
-        }
-        let secs = (self.window << e.lockouts.min(16)).min(MAX_LOCK_SECS);
-        e.lockouts += 1;
-        e.locked_until = now + secs;
-        e.failures = 0;
-        e.window_start = now;
-        Some(secs as u64)
     }
 
-    pub fn clear(&self, key: &str) {
-        if let Ok(mut map) = self.entries.lock() {
-            map.remove(key);
+    async fn fail_once(
+        &self,
+        db: &DatabaseConnection,
+        keys: &[(&str, u32)],
+    ) -> Result<Vec<Option<u64>>, DbErr> {
+        let now = self.clock.now();
+        let backend = db.get_database_backend();
+        // One order for every transaction: waits, not deadlocks.
+        let mut sorted: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let values: Vec<Value> = sorted.iter().map(|k| Value::from(*k)).collect();
+        let rows = vec!["(?)"; sorted.len()].join(", ");
+        let insert = match backend {
+            DatabaseBackend::MySql => format!(
+                "INSERT INTO signin_throttle (throttle_key) VALUES {rows} \
+                 ON DUPLICATE KEY UPDATE throttle_key = throttle_key"
+            ),
+            _ => format!(
+                "INSERT INTO signin_throttle (throttle_key) VALUES {rows} \
+                 ON CONFLICT (throttle_key) DO NOTHING"
+            ),
+        };
+        let lock = if backend == DatabaseBackend::Sqlite {
+            ""
+        } else {
+            " FOR UPDATE"
+        };
+        let txn = crate::db::begin_write(db).await?;
+        txn.execute_raw(stmt(backend, &insert, values.clone()))
+            .await?;
+        let found = txn
+            .query_all_raw(stmt(
+                backend,
+                &format!(
+                    "SELECT {COLUMNS} FROM signin_throttle WHERE throttle_key IN ({}) \
+                     ORDER BY throttle_key{lock}",
+                    marks(sorted.len())
+                ),
+                values,
+            ))
+            .await?;
+        let mut entries: BTreeMap<String, Entry> =
+            found.iter().map(entry_of).collect::<Result<_, _>>()?;
+        let mut out = Vec::with_capacity(keys.len());
+        for (key, max) in keys {
+            let e = entries.entry(key.to_string()).or_default();
+            out.push(e.fail(now, self.window, *max));
         }
+        for key in &sorted {
+            let e = entries.get(*key).copied().unwrap_or_default();
+            txn.execute_raw(stmt(
+                backend,
+                "UPDATE signin_throttle SET window_start = ?, failures = ?, lockouts = ?, \
+                 locked_until = ?, last_failure = ? WHERE throttle_key = ?",
+                vec![
+                    e.window_start.into(),
+                    i64::from(e.failures).into(),
+                    i64::from(e.lockouts).into(),
+                    e.locked_until.into(),
+                    e.last_failure.into(),
+                    (*key).into(),
+                ],
+            ))
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(out)
     }
+
+    /// Forgets `key` (a successful sign-in).
+    pub async fn clear(&self, db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+        db.execute_raw(stmt(
+            db.get_database_backend(),
+            "DELETE FROM signin_throttle WHERE throttle_key = ?",
+            vec![key.into()],
+        ))
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes the rows of keys quiet for a day and not locked; how many.
+    pub async fn prune(&self, db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+        let now = self.clock.now();
+        let r = db
+            .execute_raw(stmt(
+                db.get_database_backend(),
+                "DELETE FROM signin_throttle WHERE last_failure < ? AND locked_until < ?",
+                vec![(now - MAX_LOCK_SECS).into(), now.into()],
+            ))
+            .await?;
+        Ok(r.rows_affected())
+    }
+}
+
+/// Prunes quiet keys every `PRUNE_EVERY` until the process ends (each
+/// process may: the delete is idempotent and indexed).
+pub fn spawn_prune(state: std::sync::Arc<crate::app::AppContext>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PRUNE_EVERY);
+        loop {
+            tick.tick().await;
+            match state.limiter.prune(&state.db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(keys = n, "quiet sign-in throttle keys forgotten"),
+                Err(e) => tracing::warn!(error = %e, "sign-in throttle prune failed"),
+            }
+        }
+    });
 }
 
 #[cfg(test)]
@@ -130,27 +307,28 @@ mod tests {
 
     #[test]
     fn lockouts_grow_and_end() {
-        let l = Limiter::new(60);
+        let mut e = Entry::default();
+        let mut now = 1_000_000;
         for _ in 0..2 {
-            assert_eq!(l.fail("k", 3), None);
+            assert_eq!(e.fail(now, 60, 3), None);
         }
-        assert_eq!(l.fail("k", 3), Some(60));
-        assert!(l.locked("k").is_some());
+        assert_eq!(e.fail(now, 60, 3), Some(60));
+        assert!(e.locked_until > now);
         // Failures while locked neither count nor lock again.
-        assert_eq!(l.fail("k", 3), None);
-        l.clock.advance(61);
-        assert_eq!(l.locked("k"), None);
+        assert_eq!(e.fail(now, 60, 3), None);
+        now += 61;
+        assert!(e.locked_until <= now);
         for _ in 0..2 {
-            assert_eq!(l.fail("k", 3), None);
+            assert_eq!(e.fail(now, 60, 3), None);
         }
         assert_eq!(
-            l.fail("k", 3),
+            e.fail(now, 60, 3),
             Some(120),
             "the second lockout is twice as long"
         );
-        assert!(l.locked("other").is_none());
-        l.clock.advance(MAX_LOCK_SECS + 1);
-        assert_eq!(l.fail("k", 3), None, "a quiet day forgets the key");
-        assert_eq!(l.failures("k"), 1);
+        now += MAX_LOCK_SECS + 1;
+        assert_eq!(e.fail(now, 60, 3), None, "a quiet day forgets the key");
+        assert_eq!(e.failures, 1);
+        assert_eq!(e.lockouts, 0);
     }
 }

@@ -2,7 +2,9 @@
 //! and the session token.
 
 use chrono::{Duration, TimeZone, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
 use secrecy::SecretString;
 
 use super::limiter::Limiter;
@@ -56,7 +58,7 @@ pub fn session_life(settings: &Settings, role: Role, remember: bool) -> Duration
 
 #[allow(clippy::too_many_arguments)]
 pub async fn sign_in(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     limiter: &Limiter,
     settings: &Settings,
     secret: &SecretString,
@@ -80,14 +82,16 @@ pub async fn sign_in(
     let addr = format!("a:{ip}");
     let whole = format!("l:{}", login_key.as_str());
     let per_address = settings.login_max_failures_per_address.max(1);
-    if let Some(wait) = limiter.locked(&pair).or_else(|| limiter.locked(&addr)) {
+    // Shared by every process on the database: one indexed read.
+    let seen = limiter.read(db, &[&pair, &addr, &whole]).await?;
+    if let Some(wait) = seen.locked(&pair).or_else(|| seen.locked(&addr)) {
         return Err(SignInError::Locked { retry_after: wait });
     }
     // A login under attack from many addresses: an address that has already
     // failed for it gets no more tries this window. Addresses that have not
     // been failing (its owner's) are not concerned.
     let spread = per_login.saturating_mul(SPREAD_FACTOR);
-    if limiter.failures(&whole) >= spread && limiter.failures(&pair) > 0 {
+    if seen.failures(&whole) >= spread && seen.failures(&pair) > 0 {
         return Err(SignInError::Locked {
             retry_after: settings.login_window_secs.max(1),
         });
@@ -119,14 +123,15 @@ pub async fn sign_in(
                 },
             )
             .await?;
-            limiter.fail(&whole, u32::MAX);
+            let counted = limiter
+                .fail(
+                    db,
+                    &[(&whole, u32::MAX), (&pair, per_login), (&addr, per_address)],
+                )
+                .await?;
             let locks = [
-                limiter
-                    .fail(&pair, per_login)
-                    .map(|s| (s, format!("{} from this address", login_key.masked()))),
-                limiter
-                    .fail(&addr, per_address)
-                    .map(|s| (s, "every login from this address".to_string())),
+                counted[1].map(|s| (s, format!("{} from this address", login_key.masked()))),
+                counted[2].map(|s| (s, "every login from this address".to_string())),
             ];
             // One audit row per lockout; attempts refused while locked write none.
             for (secs, what) in locks.into_iter().flatten() {
@@ -148,7 +153,7 @@ pub async fn sign_in(
             return Err(SignInError::Refused);
         }
     };
-    limiter.clear(&pair);
+    limiter.clear(db, &pair).await?;
     let role = user.role;
     let life = session_life(settings, role, remember);
     let token = tokens::issue(secret, user.id, user.token_version, Purpose::Session, life);

@@ -60,6 +60,8 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
         .order_by_asc(course_media::Column::Path)
         .all(db)
         .await?;
+    let languages = list(&row.languages);
+    let default_lang = languages.first().cloned().unwrap_or_default();
     let crate::learning::content::CourseInfo {
         lessons,
         quizzes,
@@ -70,7 +72,7 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
         slug: row.slug.clone(),
         category: row.category.clone(),
         level: row.level.clamp(0, 255) as u8,
-        languages: list(&row.languages),
+        languages,
         competences: list(&row.competences),
         pass_mark: row.pass_mark.clamp(0, 100) as u8,
         hours: row.hours_tenths as f64 / 10.0,
@@ -86,13 +88,18 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                     .unwrap_or_default()
                     .into_iter()
                     .map(|(lang, t)| {
+                        let default = lang == default_lang;
                         (
                             lang,
                             LessonText {
                                 title: t.title,
                                 minutes: l.minutes.max(0) as u32,
                                 competences: list(&l.competences),
-                                audio: l.audio.clone(),
+                                // Versions imported before narration was kept per
+                                // language have it on the lesson, for the default language.
+                                audio: t
+                                    .audio
+                                    .or_else(|| default.then(|| l.audio.clone()).flatten()),
                                 body_md: t.body_md,
                                 source: t.source,
                             },

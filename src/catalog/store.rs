@@ -62,6 +62,7 @@ pub fn mime_of(path: &str) -> &'static str {
         "jpg" | "jpeg" => "image/jpeg",
         "opus" => "audio/ogg",
         "mp3" => "audio/mpeg",
+        "m4a" => "audio/mp4",
         _ => "application/octet-stream",
     }
 }
@@ -211,6 +212,7 @@ pub async fn insert_version(
                 body_md: Set(t.body_md.clone()),
                 body_html: Set(courses::render_markdown(&t.body_md, &prefix)),
                 source: Set(t.source.clone()),
+                audio: Set(t.audio.clone()),
                 ..Default::default()
             }
             .insert(db)

@@ -317,7 +317,18 @@ impl LessonView {
                 .collect(),
             title: t.title.clone(),
             html: t.body_html.clone(),
-            audio: l.audio.as_deref().map(|a| media_url(info, a)),
+            // The narration of the text shown, never another language's;
+            // versions imported before narration was kept per language have
+            // the default language's on the lesson.
+            audio: t
+                .audio
+                .as_deref()
+                .or_else(|| {
+                    (t.locale == info.default_language())
+                        .then_some(l.audio.as_deref())
+                        .flatten()
+                })
+                .map(|a| media_url(info, a)),
             prev: prev.map(|x| x.slug.clone()),
             next: next.map(|x| x.slug.clone()),
             check: info.check_of(&l.slug).map(|q| q.row.slug.clone()),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::package::{Course, Lesson, LessonText, Question, Quiz, QuizKind, Task, Text};
+use super::package::{Course, Lesson, LessonText, Media, Question, Quiz, QuizKind, Task, Text};
 
 /// The quiz slug of a lesson check: `01-power-and-touch`.
 fn check_slug(number: u8, lesson: &str) -> String {
@@ -112,6 +112,48 @@ pub fn set_lesson(c: &mut Course, slug: &str, edit: &LessonEdit) -> bool {
         );
     }
     lesson.texts = texts;
+    true
+}
+
+/// Gives one language version of a lesson its narration (`Some((extension,
+/// bytes))`, stored as `media/NN-slug.LANG.EXT`) or takes it away (`None`).
+/// A media file no text uses any more goes with it. False when the lesson
+/// has no text in that language.
+pub fn set_narration(
+    c: &mut Course,
+    lesson: &str,
+    lang: &str,
+    audio: Option<(&str, Vec<u8>)>,
+) -> bool {
+    let Some(l) = c.lessons.iter_mut().find(|l| l.slug == lesson) else {
+        return false;
+    };
+    let stem = l.stem();
+    let Some(text) = l.texts.get_mut(lang) else {
+        return false;
+    };
+    let old = text.audio.take();
+    text.source = None;
+    if let Some((ext, bytes)) = audio {
+        let path = format!("media/{stem}.{lang}.{ext}");
+        c.media.retain(|m| m.path != path);
+        c.media.push(Media {
+            path: path.clone(),
+            bytes,
+        });
+        text.audio = Some(path);
+    }
+    if let Some(old) = old {
+        let used = c
+            .lessons
+            .iter()
+            .flat_map(|l| l.texts.values())
+            .any(|t| t.audio.as_deref() == Some(old.as_str()));
+        if !used {
+            c.media.retain(|m| m.path != old);
+        }
+    }
+    c.media.sort_by(|a, b| a.path.cmp(&b.path));
     true
 }
 

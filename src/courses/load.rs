@@ -22,9 +22,12 @@ pub struct LoadedCourse {
     pub course: Course,
 }
 
+/// The script that makes the shipped narration (the one file besides
+/// skills.toml allowed at the top of a package).
+const NARRATE_SCRIPT: &str = "narrate";
 const IMAGE_LIMIT: usize = 50 * 1024;
 const IMAGE_TYPES: [&str; 3] = ["svg", "png", "webp"];
-const AUDIO_TYPES: [&str; 2] = ["opus", "mp3"];
+use super::audio::{AUDIO_LIMIT, AUDIO_TYPES, sniff};
 const COURSE_ENTRIES: [&str; 5] = ["course.toml", "tasks.toml", "lessons", "quizzes", "media"];
 
 /// Every problem in the package at `root` (empty: the package is fine).
@@ -51,11 +54,11 @@ pub fn load_dir(root: &Path) -> (Option<Skills>, Vec<LoadedCourse>, Vec<Problem>
                     course,
                 });
             }
-        } else if name != "skills.toml" {
+        } else if name != "skills.toml" && name != NARRATE_SCRIPT {
             problems.push(Problem::new(
                 &show(&entry),
                 None,
-                "unexpected file (a package holds skills.toml and one folder per course)",
+                "unexpected file (a package holds skills.toml, the narrate script and one folder per course)",
             ));
         }
     }
@@ -160,7 +163,7 @@ fn load_media(dir: &Path, problems: &mut Vec<Problem>) -> Vec<Media> {
             problems.push(Problem::new(
                 &file,
                 None,
-                "media must be an image (svg, png, webp) or audio (opus, mp3)",
+                "media must be an image (svg, png, webp) or audio (opus, mp3, m4a)",
             ));
             continue;
         }
@@ -179,6 +182,23 @@ fn load_media(dir: &Path, problems: &mut Vec<Problem>) -> Vec<Media> {
                     "image is {} KB, over the 50 KB limit (simplify or shrink it)",
                     bytes.len().div_ceil(1024)
                 ),
+            ));
+        }
+        if !is_image && bytes.len() > AUDIO_LIMIT {
+            problems.push(Problem::new(
+                &file,
+                None,
+                format!(
+                    "audio is {} KB, over the 2 MB limit (encode it with opusenc --bitrate 16 --downmix-mono)",
+                    bytes.len().div_ceil(1024)
+                ),
+            ));
+        }
+        if !is_image && sniff(&bytes) != Some(ext) {
+            problems.push(Problem::new(
+                &file,
+                None,
+                format!("the content is not {ext} audio (Opus in Ogg, MP3 or M4A, judged by the bytes, not the name)"),
             ));
         }
         if ext == "svg" && svg_is_active(&bytes) {

@@ -14,6 +14,8 @@ pub struct Model {
     pub body_md: String,
     pub body_html: String,
     pub source: Option<String>,
+    /// `media/…` narration of this language version, optional.
+    pub audio: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

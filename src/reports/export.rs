@@ -303,6 +303,7 @@ mod tests {
                 to: "2026-12".into(),
             },
             as_of: None,
+            replica_lag_secs: None,
             figures: Figures::from_sums(&Sums::default(), true),
             by_child_area: vec![],
             by_cause: vec![],

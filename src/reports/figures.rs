@@ -137,6 +137,10 @@ pub struct Summary {
     pub period: Period,
     /// When the rollup was last refreshed.
     pub as_of: Option<DateTime<Utc>>,
+    /// Read from a replica this many seconds behind the primary; absent when
+    /// read from the primary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica_lag_secs: Option<f64>,
     pub figures: Figures,
     pub by_child_area: Vec<Group>,
     pub by_cause: Vec<Group>,
@@ -344,6 +348,7 @@ pub async fn summary(
         area,
         period: period.clone(),
         as_of: rollup::state(db).await?.map(|s| s.0),
+        replica_lag_secs: None,
         figures: Figures::from_sums(&total, Cut::All.has_households()),
         by_child_area,
         by_cause: group(Cut::Cause, causes, &|c| labels.cause(c)),

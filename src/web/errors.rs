@@ -211,6 +211,8 @@ pub async fn html_errors(
     if !(status.is_client_error() || status.is_server_error())
         || path.starts_with("/api/")
         || path == "/healthz"
+        // A media player's range past the end: its `Content-Range` is the answer.
+        || status == StatusCode::RANGE_NOT_SATISFIABLE
         || res
             .headers()
             .get(header::CONTENT_TYPE)

@@ -152,6 +152,8 @@ routes! {
     post "/api/v1/households/{id}/incomes"   SignedIn => api::households::income;
     get  "/api/v1/reports/summary"           SignedIn => api::reports::summary;
     get  "/api/v1/reports/export"            SignedIn => api::reports::export;
+    post "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}" SignedIn => pages::authoring::narration_upload;
+    post "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}/remove" SignedIn => pages::authoring::narration_remove;
     get  "/manifest.webmanifest"             Public   => pages::offline::manifest;
     get  "/sw.js"                            Public   => pages::offline::service_worker;
     post "/me/low-data"                      SignedIn => pages::offline::low_data_toggle;

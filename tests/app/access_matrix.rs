@@ -24,6 +24,7 @@ enum Body {
     Json(serde_json::Value),
     Form(Vec<(&'static str, String)>),
     Csv(String),
+    Bytes(&'static str, Vec<u8>),
 }
 
 struct Row {
@@ -809,6 +810,24 @@ fn rows() -> Vec<Row> {
             AUTHOR_POST,
             |_, _| Body::Form(vec![("confirm", "yes".into())]),
         ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}",
+            AUTHOR_POST,
+            |_, _| {
+                let tone = include_bytes!("../fixtures/narration/tone.opus");
+                let mut b = b"--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.opus\"\r\n\r\n".to_vec();
+                b.extend_from_slice(tone);
+                b.extend_from_slice(b"\r\n--mx--\r\n");
+                Body::Bytes("multipart/form-data; boundary=mx", b)
+            },
+        ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}/remove",
+            AUTHOR_POST,
+            |_, _| Body::Form(vec![("confirm", "yes".into())]),
+        ),
         // offline: anyone signed in picks low-data mode for her phone; only
         // an enrolled learner saves a course.
         r(
@@ -1025,7 +1044,8 @@ async fn authorization_matrix(app: TestApp) {
                 let path = path
                     .replace("{slug}", COURSE)
                     .replace("{lesson}", "wifi-and-data")
-                    .replace("{quiz}", "01-wifi-and-data");
+                    .replace("{quiz}", "01-wifi-and-data")
+                    .replace("{lang}", "en");
                 let n = N.fetch_add(1, Ordering::Relaxed);
                 let mut req = app.client.request(
                     Method::from_bytes(row.method.as_bytes()).unwrap(),
@@ -1060,6 +1080,7 @@ async fn authorization_matrix(app: TestApp) {
                         req.form(&f)
                     }
                     Body::Csv(c) => req.header("content-type", "text/csv").body(c),
+                    Body::Bytes(ct, b) => req.header("content-type", ct).body(b),
                 };
                 let got = req.send().await.unwrap().status().as_u16();
                 let want = if scope == Scope::In {

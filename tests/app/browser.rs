@@ -300,3 +300,60 @@ async fn pages_fit_a_phone_and_choices_are_easy_to_tap() {
     assert!(heights.iter().all(|h| *h >= 44.0), "{heights:?}");
     b.close().await;
 }
+
+/// A demo learner opens a shipped lesson with JavaScript off: the page's
+/// `<audio>` loads the Mandarin narration (Chromium reads its length with
+/// range requests) and knows how long it plays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lesson_narration_plays_with_javascript_off() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |s| {
+        s.courses_dir = Some(crate::helpers::repo_path("courses"));
+    })
+    .await
+    .unwrap();
+    fuzhi::demo::seed(&app.state).await.unwrap();
+    let lesson = app.first_lesson(COURSE).await;
+    let b = Browser::start(false).await;
+    b.goto(&app.url("/login?lang=zh-CN")).await;
+    b.fill("#login", "13800000001").await;
+    b.fill("#password", fuzhi::demo::LEARNER_PIN).await;
+    b.click("button[type=submit]").await;
+    b.wait_url("/").await;
+    b.goto(&app.url(&format!("/courses/{COURSE}/lessons/{lesson}?lang=zh-CN")))
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let (state, duration) = loop {
+        // WebDriver runs this even with the page's JavaScript off.
+        let v = b
+            .client
+            .execute(
+                "const a = document.querySelector('audio');
+                 if (!a) return [-1, -1, 0, ''];
+                 if (a.preload !== 'metadata') { a.preload = 'metadata'; a.load(); }
+                 return [a.readyState, isFinite(a.duration) ? a.duration : -1,
+                         a.error ? a.error.code : 0, a.currentSrc];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let state = v[0].as_i64().unwrap();
+        let duration = v[1].as_f64().unwrap_or(-1.0);
+        assert_eq!(v[2], json!(0), "the audio failed: {v}");
+        assert!(
+            v[3].as_str().unwrap().contains(".zh-CN.opus") || state < 0,
+            "{v}"
+        );
+        if state >= 1 && duration > 0.0 {
+            break (state, duration);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the narration never loaded: {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    assert!(state >= 1);
+    // The shipped narration of a lesson lasts minutes, not a blip.
+    assert!(duration > 30.0, "duration {duration}");
+    println!("narration duration in Chromium: {duration:.1} s");
+}

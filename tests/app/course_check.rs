@@ -774,3 +774,118 @@ fn every_competence_is_covered_by_a_post_test_and_a_task() {
         }
     }
 }
+
+/// Export and import keep each language's narration: the English file names
+/// the English audio, the Mandarin file the Mandarin one, both files travel,
+/// and the exported folder checks clean and imports as the same content.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_language_narration_survives_export_and_import() {
+    let app = crate::helpers::TestApp::spawn(crate::helpers::Engine::Sqlite)
+        .await
+        .unwrap();
+    let (skills, _) = crate::helpers::shipped();
+    fuzhi::catalog::store::import_skills(app.conn(), skills)
+        .await
+        .unwrap();
+    let c = crate::narration::narrated_course("narrated");
+    fuzhi::catalog::store::import_course(app.conn(), &c, None)
+        .await
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("narrated");
+    fuzhi::catalog::export::export(app.conn(), "narrated", &dir)
+        .await
+        .unwrap();
+    let stem = c.lessons[0].stem();
+    let en = std::fs::read_to_string(dir.join(format!("lessons/{stem}.en.md"))).unwrap();
+    let zh = std::fs::read_to_string(dir.join(format!("lessons/{stem}.zh-CN.md"))).unwrap();
+    assert!(
+        en.contains(&format!("audio = \"media/{stem}.en.opus\"\n")),
+        "{en}"
+    );
+    assert!(
+        zh.contains(&format!("audio = \"media/{stem}.zh-CN.opus\"\n")),
+        "{zh}"
+    );
+    let stem2 = c.lessons[1].stem();
+    let zh2 = std::fs::read_to_string(dir.join(format!("lessons/{stem2}.zh-CN.md"))).unwrap();
+    assert!(zh2.contains(&format!("audio = \"media/{stem2}.zh-CN.opus\"\n")));
+    for m in &c.media {
+        assert_eq!(
+            std::fs::read(dir.join(&m.path)).unwrap(),
+            m.bytes,
+            "{}",
+            m.path
+        );
+    }
+    let (again, problems) = courses::load_course(&dir, Some((skills, "skills.toml")));
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut again = again.unwrap();
+    again.clear_sources();
+    assert_eq!(again, c);
+    // Importing the exported folder changes nothing.
+    let outcome = fuzhi::catalog::store::import_course(app.conn(), &again, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        fuzhi::catalog::store::Outcome::Unchanged { version: 1 }
+    );
+}
+
+/// Every shipped Mandarin lesson has its narration, and the English ones
+/// borrow none of it.
+#[test]
+fn every_shipped_mandarin_lesson_is_narrated() {
+    let (_, loaded) = crate::helpers::shipped();
+    let mut n = 0;
+    for c in loaded {
+        for l in &c.course.lessons {
+            let zh = &l.texts["zh-CN"];
+            let want = format!("media/{}.zh-CN.opus", l.stem());
+            assert_eq!(zh.audio.as_deref(), Some(want.as_str()), "{}", l.slug);
+            let m = c.course.media.iter().find(|m| m.path == want).unwrap();
+            assert_eq!(fuzhi::courses::audio::sniff(&m.bytes), Some("opus"));
+            assert!(m.bytes.len() <= fuzhi::courses::audio::AUDIO_LIMIT);
+            if let Some(en) = l.texts.get("en") {
+                assert_eq!(en.audio, None, "{}", l.slug);
+            }
+            n += 1;
+        }
+    }
+    assert_eq!(n, 65);
+}
+
+/// The loader judges audio by its bytes and size, and allows the narrate
+/// script at the top of a package but no other file.
+#[test]
+fn the_loader_judges_audio_by_content_and_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    copy_dir(Path::new("courses"), root);
+    std::fs::write(root.join("notes.txt"), "x").unwrap();
+    let media = root.join("smartphone-basics/media");
+    std::fs::write(
+        media.join("fake.opus"),
+        include_bytes!("../fixtures/narration/not-audio.opus"),
+    )
+    .unwrap();
+    let mut big = include_bytes!("../fixtures/narration/tone.opus").to_vec();
+    big.resize(fuzhi::courses::audio::AUDIO_LIMIT + 1, 0);
+    std::fs::write(media.join("big.opus"), big).unwrap();
+    let shown: Vec<String> = courses::check(root)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let text = shown.join("\n");
+    assert!(
+        text.contains("fake.opus: the content is not opus audio"),
+        "{text}"
+    );
+    assert!(
+        text.contains("big.opus: audio is 2049 KB, over the 2 MB limit"),
+        "{text}"
+    );
+    assert!(text.contains("notes.txt: unexpected file"), "{text}");
+    assert!(!text.contains("/narrate:"), "{text}");
+}

@@ -72,8 +72,18 @@ async fn the_offline_list_matches_what_is_served(app: TestApp) {
             .any(|u| u.ends_with("/quiz/pre") || u.ends_with("/quiz/post")),
         "{urls:?}"
     );
-    let media: Vec<_> = files.iter().filter(|f| f["kind"] == "media").collect();
-    assert_eq!(media.len(), 7, "the course's seven pictures: {urls:?}");
+    let media: Vec<&str> = files
+        .iter()
+        .filter(|f| f["kind"] == "media")
+        .map(|f| f["url"].as_str().unwrap())
+        .collect();
+    let pictures = media.iter().filter(|u| u.ends_with(".svg")).count();
+    assert_eq!(pictures, 7, "the course's seven pictures: {urls:?}");
+    // And the narration of every lesson that has one.
+    for l in info.lessons.iter().filter_map(|l| l.audio.as_deref()) {
+        let url = format!("/c/{COURSE}/{}/{l}", info.course.version);
+        assert!(media.contains(&url.as_str()), "{url} missing: {media:?}");
+    }
     let sum: u64 = files.iter().map(|f| f["bytes"].as_u64().unwrap()).sum();
     assert_eq!(list["bytes"].as_u64().unwrap(), sum);
     assert_eq!(list["version"], info.course.version);
@@ -350,7 +360,7 @@ async fn first_visit(
 ) -> (u64, String) {
     let mut total = fetch(app, path, token, headers, true).await.len() as u64;
     let html = String::from_utf8(fetch(app, path, token, headers, false).await).unwrap();
-    // Static files wherever named; course media only where shown (`src=`).
+    // Static files wherever named; course media only where shown.
     let mut loads: Vec<String> = Vec::new();
     for (i, _) in html.match_indices("\"/") {
         let url: String = html[i + 1..]
@@ -358,7 +368,8 @@ async fn first_visit(
             .next()
             .unwrap_or_default()
             .to_string();
-        let shown = html[..i].ends_with("src=");
+        // Narration waits for play (`preload="none"`): pictures only.
+        let shown = html[..i].ends_with("<img src=");
         if url.starts_with("/static/") || (shown && url.starts_with("/c/")) {
             loads.push(url);
         }

@@ -212,12 +212,19 @@ pub async fn run_once(db: &DatabaseConnection) -> AppResult<Refreshed> {
     Ok(out)
 }
 
-/// Runs the refresh job every `every` until the process ends.
-pub fn spawn(db: DatabaseConnection, every: std::time::Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
+/// Runs the refresh job every `every` until the process ends, in the one
+/// process that leads among those sharing the database (`crate::leader`):
+/// a full rebuild racing an incremental refresh of another process would
+/// only do the work twice, and a daily rebuild should happen once a day.
+pub fn spawn(
+    db: DatabaseConnection,
+    url: String,
+    data_dir: std::path::PathBuf,
+    every: std::time::Duration,
+) {
+    crate::leader::spawn_led(url, data_dir, LEADER, every, move || {
+        let db = db.clone();
+        async move {
             match run_once(&db).await {
                 Ok(r) if r.villages > 0 => {
                     tracing::info!(
@@ -232,4 +239,18 @@ pub fn spawn(db: DatabaseConnection, every: std::time::Duration) {
             }
         }
     });
+}
+
+/// The name of the rollup job's leader lock.
+pub const LEADER: &str = "report-rollup";
+
+/// How many times the job has run (`report_state.runs`), for those who check
+/// it ran once per interval, not once per process.
+pub async fn runs(db: &impl ConnectionTrait) -> AppResult<i64> {
+    let rows = super::all(db, "SELECT runs FROM report_state", vec![]).await?;
+    Ok(rows
+        .first()
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0))
 }

@@ -163,21 +163,21 @@ pub(super) async fn mark(db: &DatabaseConnection, at: DateTime<Utc>, full: bool)
     if have.is_empty() {
         db.execute_raw(stmt(
             backend,
-            "INSERT INTO report_state (refreshed_at, full_at, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO report_state (refreshed_at, full_at, runs, created_at, updated_at) VALUES (?, ?, 1, ?, ?)",
             vec![at.into(), at.into(), now.into(), now.into()],
         ))
         .await?;
     } else if full {
         db.execute_raw(stmt(
             backend,
-            "UPDATE report_state SET refreshed_at = ?, full_at = ?, updated_at = ?",
+            "UPDATE report_state SET refreshed_at = ?, full_at = ?, runs = runs + 1, updated_at = ?",
             vec![at.into(), at.into(), now.into()],
         ))
         .await?;
     } else {
         db.execute_raw(stmt(
             backend,
-            "UPDATE report_state SET refreshed_at = ?, updated_at = ?",
+            "UPDATE report_state SET refreshed_at = ?, runs = runs + 1, updated_at = ?",
             vec![at.into(), now.into()],
         ))
         .await?;

@@ -89,7 +89,9 @@ pub async fn load(
         views: &state.views,
         lang,
     };
-    let s = figures::summary(&state.db, &code, &period, lang, &labels).await?;
+    // Figures may lag a little: read from the replica when there is one.
+    let mut s = figures::summary(state.reads(), &code, &period, lang, &labels).await?;
+    s.replica_lag_secs = state.replica_lag_secs().await;
     let tr = |k: &str| state.views.tr(lang, k);
     let link = |c: &str| Some(format!("/office/dashboard?{}", query_string(c, &period)));
     let tables = export::tables(&s, &tr, &link);
@@ -205,6 +207,10 @@ pub async fn dashboard(
         .set("area", &s.area)
         .set("period", &s.period)
         .set("as_of", s.as_of.map(|t| state.settings.local_time(t)))
+        .set(
+            "replica_lag",
+            s.replica_lag_secs.map(|l| format!("{:.0}", l.ceil())),
+        )
         .set("qs", query_string(&s.area.code, &period))
         .set("up", up)
         .set("kpis", kpis)

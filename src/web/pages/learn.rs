@@ -604,9 +604,39 @@ pub async fn media(
             .insert_header((header::CACHE_CONTROL, cache))
             .finish());
     }
-    let mut res = HttpResponse::Ok();
+    let len = m.content.len();
+    // A range applies only to the version the client holds (`If-Range`).
+    let if_range_ok = req
+        .headers()
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v == etag);
+    let range = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| if_range_ok)
+        .map(|v| byte_range(v, len));
+    let mut res = match range {
+        Some(Some(Ok((start, end)))) => {
+            let mut r = HttpResponse::PartialContent();
+            r.insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}")));
+            r
+        }
+        Some(Some(Err(()))) => {
+            return Ok(HttpResponse::RangeNotSatisfiable()
+                .insert_header((header::CONTENT_RANGE, format!("bytes */{len}")))
+                .insert_header((header::ACCEPT_RANGES, "bytes"))
+                .insert_header((header::ETAG, etag))
+                .finish());
+        }
+        // No range, or one this server does not serve (several ranges, other
+        // units): the whole file, as RFC 9110 allows.
+        _ => HttpResponse::Ok(),
+    };
     res.insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
         .content_type(m.mime.as_str());
     if m.mime == "image/svg+xml" {
         // An SVG opened on its own runs no script and loads nothing.
@@ -615,7 +645,69 @@ pub async fn media(
             "default-src 'none'; style-src 'unsafe-inline'; sandbox",
         ));
     }
-    Ok(res.body(m.content))
+    Ok(match range {
+        Some(Some(Ok((start, end)))) => {
+            res.body(web::Bytes::from(m.content).slice(start as usize..=end as usize))
+        }
+        _ => res.body(m.content),
+    })
+}
+
+/// The one byte range of a `Range` header over a body of `len` bytes, as
+/// first and last byte: `None` when the header is not a single byte range
+/// (served whole), `Err` when it cannot be satisfied (416).
+fn byte_range(header: &str, len: usize) -> Option<Result<(u64, u64), ()>> {
+    let spec = header.trim().strip_prefix("bytes=")?.trim();
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let len = len as u64;
+    let range = if a.is_empty() {
+        // `-n`: the last n bytes.
+        let n: u64 = b.parse().ok()?;
+        if n == 0 || len == 0 {
+            return Some(Err(()));
+        }
+        (len.saturating_sub(n), len - 1)
+    } else {
+        let start: u64 = a.parse().ok()?;
+        let end: u64 = if b.is_empty() {
+            len.saturating_sub(1)
+        } else {
+            let end: u64 = b.parse().ok()?;
+            if end < start {
+                return None;
+            }
+            end.min(len.saturating_sub(1))
+        };
+        if start >= len {
+            return Some(Err(()));
+        }
+        (start, end)
+    };
+    Some(Ok(range))
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::byte_range;
+
+    #[test]
+    fn byte_ranges_as_rfc_9110_reads_them() {
+        assert_eq!(byte_range("bytes=0-9", 100), Some(Ok((0, 9))));
+        assert_eq!(byte_range("bytes=90-", 100), Some(Ok((90, 99))));
+        assert_eq!(byte_range("bytes=-10", 100), Some(Ok((90, 99))));
+        assert_eq!(byte_range("bytes=-500", 100), Some(Ok((0, 99))));
+        assert_eq!(byte_range("bytes=50-500", 100), Some(Ok((50, 99))));
+        assert_eq!(byte_range("bytes=100-", 100), Some(Err(())));
+        assert_eq!(byte_range("bytes=-0", 100), Some(Err(())));
+        assert_eq!(byte_range("bytes=0-1,5-6", 100), None);
+        assert_eq!(byte_range("items=0-1", 100), None);
+        assert_eq!(byte_range("bytes=9-3", 100), None);
+        assert_eq!(byte_range("bytes=x-3", 100), None);
+    }
 }
 
 #[derive(Deserialize)]

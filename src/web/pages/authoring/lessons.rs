@@ -68,14 +68,14 @@ pub(super) fn lesson_values(c: &Course, slug: &str) -> Option<Value> {
 
 /// What the lesson page shows besides the stored lesson.
 #[derive(Default)]
-struct Shown {
-    errors: Errors,
-    preview: Option<Vec<Value>>,
-    flash: Option<String>,
+pub(super) struct Shown {
+    pub(super) errors: Errors,
+    pub(super) preview: Option<Vec<Value>>,
+    pub(super) flash: Option<String>,
 }
 
 impl Editor<'_> {
-    async fn lesson_page(
+    pub(super) async fn lesson_page(
         &self,
         lesson: &str,
         values: Value,
@@ -92,11 +92,18 @@ impl Editor<'_> {
         let file = format!("lessons/{stem}.");
         let (_, problems) = self.problems(|f| f.starts_with(&file)).await?;
         let errors = &shown.errors;
+        let version = self.w.row.version;
         let langs: Vec<Value> = c
             .languages
             .iter()
             .map(|code| {
-                json!({"code": code, "title": values.get(format!("title.{code}")).cloned().unwrap_or(json!("")),
+                let text = l.texts.get(code);
+                let audio = text
+                    .and_then(|t| t.audio.as_deref())
+                    .map(|a| format!("/c/{}/{version}/{a}", c.slug));
+                json!({"has_text": text.is_some(), "audio": audio,
+                       "narration_err": errors.get(&format!("narration.{code}")).map(|m| tr(state, lang, m)),
+                       "code": code, "title": values.get(format!("title.{code}")).cloned().unwrap_or(json!("")),
                        "body": values.get(format!("body.{code}")).cloned().unwrap_or(json!("")),
                        "name": tr(state, lang, &format!("lang.{code}")),
                        "title_err": errors.get(&format!("title.{code}")).map(|m| tr(state, lang, m))})

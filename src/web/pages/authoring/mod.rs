@@ -15,11 +15,13 @@ use serde_json::{Value, json};
 
 mod forms;
 mod lessons;
+mod narration;
 mod problems;
 mod quizzes;
 mod tasks;
 
 pub use lessons::{lesson_add, lesson_edit, lesson_move, lesson_save};
+pub use narration::{narration_remove, narration_upload};
 pub use quizzes::{quiz_edit, quiz_save};
 pub use tasks::{tasks_edit, tasks_save};
 

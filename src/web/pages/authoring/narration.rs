@@ -1,0 +1,127 @@
+//! A lesson's narration, per language: upload (Opus, MP3 or M4A judged by
+//! content, at most 2 MB) and remove after a confirmation. Both change the
+//! draft like any lesson edit; learners hear it once the course is published.
+
+use super::*;
+use crate::courses::audio::{AUDIO_LIMIT, sniff};
+use crate::web::upload::Upload;
+
+/// The largest body read: the 2 MB file and the multipart framing. Beyond
+/// it the request is refused (413) before anything is parsed.
+const BODY_MB: usize = 3;
+
+/// Why an uploaded file is refused (a locale key), or its extension.
+fn judge(file: Option<&[u8]>) -> Result<&'static str, &'static str> {
+    let bytes = file.ok_or("author.narration.missing")?;
+    if bytes.len() > AUDIO_LIMIT {
+        return Err("author.narration.too_big");
+    }
+    sniff(bytes).ok_or("author.narration.bad_type")
+}
+
+impl Editor<'_> {
+    /// The lesson page again with one language's narration problem (422).
+    async fn narration_refused(
+        &self,
+        lesson: &str,
+        lang: &str,
+        key: &str,
+    ) -> AppResult<HttpResponse> {
+        let values = lessons::lesson_values(self.course(), lesson).ok_or(AppError::NotFound)?;
+        let mut errors = Errors::new();
+        errors.insert(format!("narration.{lang}"), key.to_string());
+        self.lesson_page(
+            lesson,
+            values,
+            lessons::Shown {
+                errors,
+                ..Default::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await
+    }
+
+    /// The lesson and language exist in this course (404 otherwise).
+    fn narration_target(&self, lesson: &str, lang: &str) -> AppResult<()> {
+        let c = self.course();
+        let known_lesson = c.lessons.iter().any(|l| l.slug == lesson);
+        if !known_lesson || !c.languages.iter().any(|l| l == lang) {
+            return Err(AppError::NotFound);
+        }
+        Ok(())
+    }
+
+    fn has_text(&self, lesson: &str, lang: &str) -> bool {
+        self.course()
+            .lessons
+            .iter()
+            .any(|l| l.slug == lesson && l.texts.contains_key(lang))
+    }
+}
+
+pub async fn narration_upload(
+    author: Author,
+    path: web::Path<(String, String, String)>,
+    upload: Upload<BODY_MB>,
+) -> AppResult<HttpResponse> {
+    let (slug, lesson, lang) = path.into_inner();
+    let e = author.editor(&slug).await?;
+    e.narration_target(&lesson, &lang)?;
+    if !e.has_text(&lesson, &lang) {
+        return e
+            .narration_refused(&lesson, &lang, "author.narration.no_text")
+            .await;
+    }
+    let ext = match judge(upload.0.as_deref()) {
+        Ok(ext) => ext,
+        Err(key) => return e.narration_refused(&lesson, &lang, key).await,
+    };
+    let bytes = upload.0.unwrap_or_default();
+    e.save("narration", |c| {
+        edit::set_narration(c, &lesson, &lang, Some((ext, bytes)))
+    })
+    .await?;
+    Ok(redirect(&format!(
+        "/teach/courses/{slug}/lessons/{lesson}?saved=1#narration"
+    )))
+}
+
+pub async fn narration_remove(
+    author: Author,
+    path: web::Path<(String, String, String)>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let (slug, lesson, lang) = path.into_inner();
+    let e = author.editor(&slug).await?;
+    e.narration_target(&lesson, &lang)?;
+    if Fields::parse(&body).get("confirm") != "yes" {
+        return e
+            .narration_refused(&lesson, &lang, "author.narration.confirm")
+            .await;
+    }
+    e.save("narration removed", |c| {
+        edit::set_narration(c, &lesson, &lang, None)
+    })
+    .await?;
+    Ok(redirect(&format!(
+        "/teach/courses/{slug}/lessons/{lesson}?saved=1#narration"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::judge;
+
+    #[test]
+    fn uploads_are_judged_by_content_and_size() {
+        assert_eq!(judge(None), Err("author.narration.missing"));
+        assert_eq!(
+            judge(Some(b"\x89PNG\r\n\x1a\n")),
+            Err("author.narration.bad_type")
+        );
+        assert_eq!(judge(Some(b"ID3\x04\0\0\0\0\0\x21\0\0")), Ok("mp3"));
+        let big = vec![0u8; super::AUDIO_LIMIT + 1];
+        assert_eq!(judge(Some(&big)), Err("author.narration.too_big"));
+    }
+}
