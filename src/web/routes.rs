@@ -154,4 +154,8 @@ routes! {
     get  "/api/v1/reports/export"            SignedIn => api::reports::export;
     post "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}" SignedIn => pages::authoring::narration_upload;
     post "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}/remove" SignedIn => pages::authoring::narration_remove;
+    get  "/manifest.webmanifest"             Public   => pages::offline::manifest;
+    get  "/sw.js"                            Public   => pages::offline::service_worker;
+    post "/me/low-data"                      SignedIn => pages::offline::low_data_toggle;
+    get  "/api/v1/courses/{slug}/offline"    SignedIn => api::offline::course_files;
 }

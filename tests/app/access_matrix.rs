@@ -828,6 +828,20 @@ fn rows() -> Vec<Row> {
             AUTHOR_POST,
             |_, _| Body::Form(vec![("confirm", "yes".into())]),
         ),
+        // offline: anyone signed in picks low-data mode for her phone; only
+        // an enrolled learner saves a course.
+        r(
+            "POST",
+            "/me/low-data",
+            same([403, 303, 303, 303, 303]),
+            |_, _| Body::Form(vec![("on", "1".into())]),
+        ),
+        r(
+            "GET",
+            "/api/v1/courses/{slug}/offline",
+            same([401, 200, 403, 403, 403]),
+            none,
+        ),
     ]
 }
 

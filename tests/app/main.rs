@@ -18,6 +18,7 @@ mod households_core;
 mod learning;
 mod mail;
 mod narration;
+mod offline;
 mod openapi;
 mod scale;
 mod sessions;

@@ -276,7 +276,10 @@ async fn the_certificate_names_issuer_hours_and_skills_and_prints(app: TestApp) 
         // The button is hidden until script shows it, so it works or is not there.
         let button = between(&page, "<button type=\"button\"", "</button>").unwrap();
         assert!(button.contains("data-print") && button.contains("hidden"));
-        let js = between(&page, "<script src=\"", "\"").unwrap();
+        let js = format!(
+            "/static/print.{}",
+            between(&page, "<script src=\"/static/print.", "\"").unwrap()
+        );
         let script = app.get(&js).await.text().await.unwrap();
         assert!(script.contains("print()") && script.contains("data-print"));
         assert!(!page.contains("课时"));

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod health;
 pub mod households;
 pub mod learning;
+pub mod offline;
 pub mod openapi;
 pub mod reports;
 pub mod users;

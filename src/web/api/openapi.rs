@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use crate::web::errors::ErrorBody;
 use crate::web::routes::{Access, ROUTES};
 
-use super::{auth, households, learning, reports, users};
+use super::{auth, households, learning, offline, reports, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -71,6 +71,7 @@ use super::{auth, households, learning, reports, users};
         reports::summary,
         reports::export,
         document,
+        offline::course_files,
     ),
     components(schemas(ErrorBody, StoredRow)),
     modifiers(&Contract),

@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Page, redirect};
+use super::{Page, offline, redirect};
 use crate::accounts::Role;
 use crate::app::AppContext;
 use crate::catalog::view::{
@@ -76,7 +76,24 @@ pub async fn course_page(
     locale: Locale,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let (info, mut detail) = view::course_view(&state, &user.actor, &path, locale.0).await?;
+    let body = course_body(&state, &user, locale.0, &path).await?;
+    Ok(html_response(body))
+}
+
+fn html_response(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+/// The course page's HTML for `user` (also measured for the offline list).
+pub(crate) async fn course_body(
+    state: &AppContext,
+    user: &CurrentUser,
+    lang: &'static str,
+    slug: &str,
+) -> AppResult<String> {
+    let (info, mut detail) = view::course_view(state, &user.actor, slug, lang).await?;
     let st = progress::standing(&state.db, &state.content, user.actor.id, &info).await?;
     // The learner sees the trainer's sign-offs: the best level per task.
     for t in &mut detail.tasks {
@@ -90,7 +107,7 @@ pub async fn course_page(
             .cloned();
     }
     let (e, mine, missing) = (st.enrollment, st.progress, st.missing);
-    Page::new(&state, locale.0, Some(&user), "course.title")
+    Page::new(state, lang, Some(user), "course.title")
         .set("title", &detail.summary.title)
         .set("c", detail)
         .set(
@@ -100,7 +117,7 @@ pub async fn course_page(
         .set("mine", mine)
         .set("missing", missing.map(|m| json!({"lessons": m.lessons.len(), "checks": m.checks.len(), "tasks": m.tasks.len(), "post_test": m.post_test})))
         .set("is_learner", user.actor.role == Role::Learner)
-        .render(&state, "pages/course")
+        .html(state, "pages/course")
 }
 
 pub async fn enroll_self(
@@ -135,6 +152,7 @@ pub async fn skip_pre(
 }
 
 pub async fn lesson_page(
+    req: HttpRequest,
     state: State,
     user: CurrentUser,
     locale: Locale,
@@ -143,7 +161,6 @@ pub async fn lesson_page(
     let (slug, lesson) = path.into_inner();
     // Everything from memory: the published version, the learner's courses.
     let info = view::visible(&state.db, &state.content, &user.actor, &slug).await?;
-    let view = view::LessonView::build(&info, &lesson, locale.0)?;
     let learning = user.actor.role == Role::Learner
         && info.course.status == "published"
         && state
@@ -151,14 +168,42 @@ pub async fn lesson_page(
             .enrolled(&state.db, user.actor.id)
             .await?
             .contains(&slug);
-    if learning {
+    let low_data = offline::low_data(&req);
+    let body = lesson_body(&state, &user, locale.0, &info, &lesson, learning, low_data).await?;
+    // A phone saving the course for later has not opened the lesson yet.
+    if learning && !offline::is_saving(&req) {
         events::page_view(&state, &user.actor, info, &lesson).await?;
     }
-    Page::new(&state, locale.0, Some(&user), "course.title")
+    let mut res = html_response(body);
+    res.headers_mut().insert(
+        header::VARY,
+        header::HeaderValue::from_static("save-data, cookie"),
+    );
+    Ok(res)
+}
+
+/// A lesson page's HTML for `user` (also measured for the offline list); in
+/// low-data mode its pictures wait until tapped.
+pub(crate) async fn lesson_body(
+    state: &AppContext,
+    user: &CurrentUser,
+    lang: &'static str,
+    info: &CourseInfo,
+    lesson: &str,
+    learning: bool,
+    low_data: bool,
+) -> AppResult<String> {
+    let mut view = view::LessonView::build(info, lesson, lang)?;
+    if low_data {
+        let sizes = crate::learning::offline::media_sizes(&state.db, info).await?;
+        view.html = offline::defer_images(&state.views, lang, &view.html, &sizes)?;
+    }
+    Page::new(state, lang, Some(user), "course.title")
         .set("title", &view.title)
         .set("lesson", view)
         .set("enrolled", learning)
-        .render(&state, "pages/lesson")
+        .set("low_data", low_data)
+        .html(state, "pages/lesson")
 }
 
 pub async fn lesson_done(
@@ -212,19 +257,27 @@ pub async fn quiz_page(
             return closed_page(&state, &user, locale.0, &info, &r, None, StatusCode::OK);
         }
     }
+    Ok(html_response(
+        quiz_body(&state, &user, locale.0, &slug, &quiz).await?,
+    ))
+}
+
+/// A quiz page's HTML with a new attempt (also measured for the offline list).
+pub(crate) async fn quiz_body(
+    state: &AppContext,
+    user: &CurrentUser,
+    lang: &'static str,
+    slug: &str,
+    quiz: &str,
+) -> AppResult<String> {
     // A new attempt each time the quiz is opened, each with its own order.
     let attempt = uuid::Uuid::new_v4();
-    let view = view::quiz_view(&state, &user.actor, &slug, &quiz, locale.0, attempt).await?;
-    Page::new(
-        &state,
-        locale.0,
-        Some(&user),
-        &format!("quiz.{}", view.kind),
-    )
-    .set("attempt_id", attempt.to_string())
-    .set("quiz", view)
-    .set("can_submit", user.actor.role == Role::Learner)
-    .render(&state, "pages/quiz")
+    let view = view::quiz_view(state, &user.actor, slug, quiz, lang, attempt).await?;
+    Page::new(state, lang, Some(user), &format!("quiz.{}", view.kind))
+        .set("attempt_id", attempt.to_string())
+        .set("quiz", view)
+        .set("can_submit", user.actor.role == Role::Learner)
+        .html(state, "pages/quiz")
 }
 
 /// A stored attempt's result, as the learner may see it.
@@ -456,7 +509,12 @@ pub async fn quiz_submit(
         .render(&state, "pages/quiz_result")
 }
 
-pub async fn me(state: State, user: CurrentUser, locale: Locale) -> AppResult<HttpResponse> {
+pub async fn me(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    locale: Locale,
+) -> AppResult<HttpResponse> {
     let items = progress::overview(&state.db, &state.content, user.actor.id).await?;
     let titles = published_titles(&state.db, locale.0).await?;
     let items: Vec<_> = items
@@ -473,6 +531,8 @@ pub async fn me(state: State, user: CurrentUser, locale: Locale) -> AppResult<Ht
         .collect();
     Page::new(&state, locale.0, Some(&user), "me.title")
         .set("items", items)
+        .set("low_data", offline::low_data_chosen(&req))
+        .set("save_data", offline::save_data_header(&req))
         .render(&state, "pages/me")
 }
 

@@ -9,6 +9,7 @@ pub mod households;
 pub mod learn;
 pub mod members;
 pub mod office;
+pub mod offline;
 pub mod reset;
 pub mod teach;
 
@@ -56,6 +57,11 @@ impl Page {
         self.data
             .insert(key.into(), serde_json::to_value(v).unwrap_or(Value::Null));
         self
+    }
+
+    /// The page's HTML, as `render` would send it.
+    pub fn html(self, state: &AppContext, template: &str) -> AppResult<String> {
+        Ok(state.views.render(template, &Value::Object(self.data))?)
     }
 
     pub fn render(self, state: &AppContext, template: &str) -> AppResult<HttpResponse> {

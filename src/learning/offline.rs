@@ -1,0 +1,107 @@
+//! What a learner's phone keeps of a course to study without a connection:
+//! the addresses of its pages (the course page, every lesson, every lesson
+//! check) and of its media (pictures, narration), each with its size. It
+//! reads course content only; the pages themselves are rendered by the web
+//! layer, and answer keys never leave the server (quiz pages carry none).
+
+use std::collections::BTreeMap;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect,
+};
+use serde::Serialize;
+
+use super::content::CourseInfo;
+use crate::catalog::view::media_url;
+use crate::entities::course_media;
+use crate::error::AppResult;
+
+/// What an address of the list is, so that a phone can say what it keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    /// The course page.
+    Course,
+    Lesson,
+    /// A lesson check (no answer key in it).
+    Quiz,
+    /// A picture or a narration of the course.
+    Media,
+}
+
+/// One address to keep, with the size of its body in bytes as served
+/// (before any transfer compression).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OfflineFile {
+    pub url: String,
+    pub kind: FileKind,
+    pub bytes: u64,
+}
+
+/// Everything to keep of one course version.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OfflineList {
+    pub course: String,
+    pub version: i32,
+    /// The sum of `bytes` over `files`.
+    pub bytes: u64,
+    pub files: Vec<OfflineFile>,
+}
+
+impl OfflineList {
+    pub fn new(info: &CourseInfo, files: Vec<OfflineFile>) -> OfflineList {
+        OfflineList {
+            course: info.course.slug.clone(),
+            version: info.course.version,
+            bytes: files.iter().map(|f| f.bytes).sum(),
+            files,
+        }
+    }
+}
+
+/// The pages of a course a learner keeps, in reading order: the course page,
+/// then each lesson followed by its check. The caller renders and measures them.
+pub fn pages(info: &CourseInfo) -> Vec<(FileKind, String)> {
+    let slug = &info.course.slug;
+    let mut out = vec![(FileKind::Course, format!("/courses/{slug}"))];
+    for l in &info.lessons {
+        out.push((
+            FileKind::Lesson,
+            format!("/courses/{slug}/lessons/{}", l.slug),
+        ));
+        if let Some(q) = info.check_of(&l.slug) {
+            out.push((
+                FileKind::Quiz,
+                format!("/courses/{slug}/quiz/{}", q.row.slug),
+            ));
+        }
+    }
+    out
+}
+
+/// The media files of a course version by the address they are served at,
+/// with their sizes, read without loading their content.
+pub async fn media_sizes(
+    db: &impl ConnectionTrait,
+    info: &CourseInfo,
+) -> AppResult<BTreeMap<String, u64>> {
+    // Each engine's own spelling of "the length in bytes, as a 64-bit integer".
+    let length = match db.get_database_backend() {
+        DatabaseBackend::Postgres => "CAST(OCTET_LENGTH(content) AS BIGINT)",
+        DatabaseBackend::MySql => "CAST(OCTET_LENGTH(content) AS SIGNED)",
+        _ => "LENGTH(content)",
+    };
+    let rows: Vec<(String, i64)> = course_media::Entity::find()
+        .select_only()
+        .column(course_media::Column::Path)
+        .column_as(Expr::cust(length), "bytes")
+        .filter(course_media::Column::CourseId.eq(info.course.id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(path, n)| (media_url(info, &path), n.max(0) as u64))
+        .collect())
+}
