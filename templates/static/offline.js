@@ -21,7 +21,9 @@
   const cached = document.documentElement.dataset.cached === "1";
   const offline = () => cached || !navigator.onLine;
   const banner = document.getElementById("offline-banner");
-  const kb = (b) => Math.max(1, Math.round(b / 1024));
+  // "60 KB", "2.5 MB": what a download costs, as a phone bill says it.
+  const kb = (b) =>
+    b < 1024 * 1024 ? Math.max(1, Math.round(b / 1024)) + " KB" : (b / 1048576).toFixed(1) + " MB";
   const fill = (s, v) => s.replace(/\{(\w+)\}/g, (m, k) => (k in v ? v[k] : m));
 
   function openDb() {
@@ -189,19 +191,25 @@
     $("[data-note]").hidden = has;
     remove.hidden = !has;
     save.hidden = has;
-    // What it would cost, said on the button before she taps it.
-    if (!has && !list && !offline()) {
-      const url = `/api/v1/courses/${encodeURIComponent(panel.dataset.course)}/offline`;
-      list = await fetch(url, { credentials: "same-origin" })
-        .then((r) => (r.ok ? r.json() : null))
-        .catch(() => null);
-      if (list) save.textContent = fill(panel.dataset.size, { kb: kb(list.bytes) });
-    }
   }
   panel.hidden = false;
   show();
+  // The first tap asks what the course would cost (one small request, only
+  // when she wants it) and says so; the second downloads.
+  async function price() {
+    const url = `/api/v1/courses/${encodeURIComponent(panel.dataset.course)}/offline`;
+    list = await fetch(url, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .catch(() => null);
+    if (!list) {
+      status.textContent = panel.dataset.failed;
+      return;
+    }
+    save.textContent = fill(panel.dataset.size, { size: kb(list.bytes) });
+    status.textContent = fill(panel.dataset.confirm, { size: kb(list.bytes) });
+  }
   save.addEventListener("click", async () => {
-    if (!list) return;
+    if (!list) return price();
     save.disabled = true;
     bar.hidden = false;
     let done = 0;
@@ -226,6 +234,8 @@
   });
   remove.addEventListener("click", async () => {
     await caches.delete(name);
+    list = null;
+    save.textContent = panel.dataset.label;
     show();
   });
 })();

@@ -587,14 +587,24 @@ async fn study_offline(reload: bool) {
     b.click("button[type=submit]").await;
     b.wait_text("My learning").await;
 
-    // She saves the course: the button says its size first.
+    // She saves the course: the first tap asks and says its size, the
+    // second downloads.
     b.goto(&relay.url(&format!("/courses/{COURSE}"))).await;
     until(
         &b,
-        "the save button with the size",
+        "the save button",
         "const s = document.getElementById('offline-save');
-         return !!navigator.serviceWorker.controller && !!s && !s.hidden
-           && /KB/.test(s.querySelector('[data-save]').textContent);",
+         return !!navigator.serviceWorker.controller && !!s && !s.hidden;",
+    )
+    .await;
+    b.click("#offline-save [data-save]").await;
+    until(
+        &b,
+        "the size before the download",
+        "const s = document.getElementById('offline-save');
+         return /[0-9.]+ (KB|MB)/.test(s.querySelector('[data-save]').textContent)
+           && /[0-9.]+ (KB|MB)/.test(s.querySelector('[data-status]').textContent)
+           && s.querySelector('[data-saved]').hidden;",
     )
     .await;
     b.click("#offline-save [data-save]").await;
