@@ -183,7 +183,9 @@
   if (!panel) return;
   const name = "fuzhi-course-" + panel.dataset.course;
   const $ = (s) => panel.querySelector(s);
-  const [save, remove, bar, status] = ["[data-save]", "[data-remove]", "[data-bar]", "[data-status]"].map($);
+  const [save, light, remove, bar, status] = ["[data-save]", "[data-light]", "[data-remove]", "[data-bar]", "[data-status]"].map($);
+  // Narration is most of a course's weight: it can be left for Wi-Fi.
+  const isAudio = (f) => f.kind === "media" && /\.(opus|mp3|m4a)$/i.test(f.url);
   let list = null;
   async function show() {
     const has = await caches.has(name);
@@ -191,6 +193,7 @@
     $("[data-note]").hidden = has;
     remove.hidden = !has;
     save.hidden = has;
+    if (has) light.hidden = true;
   }
   panel.hidden = false;
   show();
@@ -207,21 +210,26 @@
     }
     save.textContent = fill(panel.dataset.size, { size: kb(list.bytes) });
     status.textContent = fill(panel.dataset.confirm, { size: kb(list.bytes) });
+    const text = list.files.filter((f) => !isAudio(f));
+    if (text.length < list.files.length) {
+      light.textContent = fill(panel.dataset.light, { size: kb(text.reduce((n, f) => n + f.bytes, 0)) });
+      light.hidden = false;
+    }
   }
-  save.addEventListener("click", async () => {
-    if (!list) return price();
-    save.disabled = true;
+  async function download(files) {
+    const total = files.reduce((n, f) => n + f.bytes, 0);
+    save.disabled = light.disabled = true;
     bar.hidden = false;
     let done = 0;
     try {
       const cache = await caches.open(name);
-      for (const f of list.files) {
+      for (const f of files) {
         const res = await fetch(f.url, { credentials: "same-origin", headers: { "X-Offline-Save": "1" } });
         if (!res.ok || res.redirected) throw new Error(f.url);
         await cache.put(f.url, res);
         done += f.bytes;
-        bar.value = Math.round((done * 100) / Math.max(1, list.bytes));
-        status.textContent = fill(panel.dataset.saving, { done: kb(done), total: kb(list.bytes) });
+        bar.value = Math.round((done * 100) / Math.max(1, total));
+        status.textContent = fill(panel.dataset.saving, { done: kb(done), total: kb(total) });
       }
       status.textContent = "";
     } catch (err) {
@@ -229,9 +237,11 @@
       status.textContent = panel.dataset.failed;
     }
     bar.hidden = true;
-    save.disabled = false;
+    save.disabled = light.disabled = false;
     show();
-  });
+  }
+  save.addEventListener("click", () => (list ? download(list.files) : price()));
+  light.addEventListener("click", () => list && download(list.files.filter((f) => !isAudio(f))));
   remove.addEventListener("click", async () => {
     await caches.delete(name);
     list = null;

@@ -604,6 +604,8 @@ async fn study_offline(reload: bool) {
         "const s = document.getElementById('offline-save');
          return /[0-9.]+ (KB|MB)/.test(s.querySelector('[data-save]').textContent)
            && /[0-9.]+ (KB|MB)/.test(s.querySelector('[data-status]').textContent)
+           && !s.querySelector('[data-light]').hidden
+           && /[0-9]+ KB/.test(s.querySelector('[data-light]').textContent)
            && s.querySelector('[data-saved]').hidden;",
     )
     .await;
