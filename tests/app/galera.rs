@@ -96,6 +96,36 @@ fn with_db(url: &str, db: &str) -> String {
     u.to_string()
 }
 
+/// A fresh database on the cluster: its name, a connection of node 1 (which
+/// created it; DDL replicates to all), its URL on each node, and a folder for
+/// the servers' data and logs (kept when the test fails).
+struct Fresh {
+    name: String,
+    admin: sea_orm::DatabaseConnection,
+    urls: Vec<String>,
+    dir: std::path::PathBuf,
+}
+
+async fn fresh(nodes: &[String], tag: &str) -> Fresh {
+    let name = format!("fuzhi_{tag}_{}", uuid::Uuid::new_v4().simple());
+    let admin = fuzhi::db::connect(&nodes[0], 2).await.unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+        ))
+        .await
+        .unwrap();
+    let urls = nodes.iter().map(|u| with_db(u, &name)).collect();
+    let dir = crate::helpers::repo_path("target/galera-test").join(&name);
+    std::fs::create_dir_all(&dir).unwrap();
+    Fresh {
+        name,
+        admin,
+        urls,
+        dir,
+    }
+}
+
 /// One `fuzhi serve` process (the real binary) on one database node.
 struct Server {
     child: std::process::Child,
@@ -217,19 +247,12 @@ async fn three_servers_on_a_galera_cluster_lose_no_acknowledged_event() {
         .unwrap_or(600);
     let started = Instant::now();
 
-    // A fresh database, created through node 1 (DDL replicates to all).
-    let name = format!("fuzhi_g_{}", uuid::Uuid::new_v4().simple());
-    let admin = fuzhi::db::connect(&nodes[0], 2).await.unwrap();
-    admin
-        .execute_unprepared(&format!(
-            "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
-        ))
-        .await
-        .unwrap();
-    let urls: Vec<String> = nodes.iter().map(|u| with_db(u, &name)).collect();
-    // The servers' data folders and logs; kept when the test fails.
-    let dir = crate::helpers::repo_path("target/galera-test").join(&name);
-    std::fs::create_dir_all(&dir).unwrap();
+    let Fresh {
+        name,
+        admin,
+        urls,
+        dir,
+    } = fresh(&nodes, "g").await;
     eprintln!("galera: server logs in {}", dir.display());
 
     // Server 1 migrates and imports the shipped courses; then 2 and 3 start.
@@ -639,17 +662,12 @@ async fn three_servers_on_three_nodes_have_one_rollup_leader() {
     let Some(nodes) = cluster() else {
         return;
     };
-    let name = format!("fuzhi_l_{}", uuid::Uuid::new_v4().simple());
-    let admin = fuzhi::db::connect(&nodes[0], 2).await.unwrap();
-    admin
-        .execute_unprepared(&format!(
-            "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
-        ))
-        .await
-        .unwrap();
-    let urls: Vec<String> = nodes.iter().map(|u| with_db(u, &name)).collect();
-    let dir = crate::helpers::repo_path("target/galera-test").join(&name);
-    std::fs::create_dir_all(&dir).unwrap();
+    let Fresh {
+        name,
+        admin,
+        urls,
+        dir,
+    } = fresh(&nodes, "l").await;
     let mut servers = vec![serve_with(&urls[0], &dir, 1, 1).await];
     for (n, url) in urls.iter().enumerate().skip(1) {
         servers.push(serve_with(url, &dir, n + 1, 1).await);
