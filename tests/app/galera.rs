@@ -654,8 +654,8 @@ async fn real_conflicts_are_retryable(app: TestApp) {
 crate::engine_test!(real_conflicts_are_retryable);
 
 /// Three servers on the three nodes refresh the rollup every second: one of
-/// them leads (the lease row replicates; `GET_LOCK` would not), so the job
-/// runs about once a second in all, not three times.
+/// them leads at a time (the lease row replicates; `GET_LOCK` would not), so
+/// the job runs about once a second in all, not three times.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_servers_on_three_nodes_have_one_rollup_leader() {
     use std::time::{Duration, Instant};
@@ -696,7 +696,11 @@ async fn three_servers_on_three_nodes_have_one_rollup_leader() {
                 .contains("became leader")
         })
         .count();
-    assert_eq!(leaders, 1, "one server leads across the nodes");
+    // A lease that a loaded machine failed to renew in time may pass to
+    // another server (that one then leads alone): the runs say whether two
+    // ever ran the job side by side.
+    eprintln!("galera: {leaders} server(s) led in turn");
+    assert!(leaders >= 1, "no server led");
     assert!(
         done as f64 <= secs + 1.0,
         "{done} runs in {secs:.1} s: more than one server runs the job"
