@@ -29,6 +29,8 @@ if (shots) fs.mkdirSync(shots, { recursive: true });
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROME_PATH || "/usr/bin/chromium",
   headless: true,
+  // A first start of Chromium on a busy 2-core machine can pass 30 s.
+  timeout: 180000,
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--lang=zh-CN"],
 });
 const port = Number(new URL(browser.wsEndpoint()).port);
