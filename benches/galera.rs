@@ -111,6 +111,14 @@ impl Server {
     }
 }
 
+/// A bench that stops half-way (a failed check) leaves no server behind.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn lua(s: &str) -> String {
     format!("{s:?}")
 }
