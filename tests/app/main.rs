@@ -21,6 +21,7 @@ mod narration;
 mod offline;
 mod openapi;
 mod scale;
+mod security;
 mod sessions;
 mod support;
 mod teach_ux;
