@@ -65,14 +65,17 @@ async fn open(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbS
     opts.max_connections(max_connections.max(1))
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(BUSY_TIMEOUT)
                 .create_if_missing(true)
+        })
+        .map_sqlx_sqlite_pool_opts(|p| {
+            p.after_release(|conn, _| Box::pin(async move { Ok(sqlite_settled(conn).await) }))
         });
     if let Some(port) = server_port(&url) {
         opts.map_sqlx_postgres_pool_opts(move |p| {
@@ -106,6 +109,44 @@ async fn open(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbS
             reason: short(&e.to_string()),
         })?;
     Ok(db)
+}
+
+/// How long a request waits for a pooled connection before it is answered
+/// 503: short, so that in an outage every request (and `/healthz`) fails
+/// fast instead of queueing behind the ones already waiting.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long an SQLite write waits for the single writer's lock before it
+/// fails as busy (answered 503 with Retry-After, never 500).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Whether an SQLite connection given back to the pool is outside any
+/// transaction, both as SQLite sees it and as the driver counts it. After
+/// `SQLITE_FULL`, `SQLITE_IOERR` or `SQLITE_NOMEM` SQLite may roll a
+/// transaction back by itself, a `ROLLBACK TO SAVEPOINT` or a `COMMIT` then
+/// fails, and the two counts part: the driver would open a savepoint (that
+/// is, a new transaction) where it means to begin one, and "commit" by
+/// releasing it, or keep the write lock for good. Such a connection is
+/// closed, never reused. Taking the handle waits for the rollback a dropped
+/// transaction queued, so the check sees its outcome.
+async fn sqlite_settled(conn: &mut sea_orm::sqlx::SqliteConnection) -> bool {
+    use sea_orm::sqlx::Connection;
+    let autocommit = match conn.lock_handle().await {
+        // SAFETY: the handle is locked out of the connection's worker
+        // thread for the duration of the call, as `lock_handle` requires;
+        // `sqlite3_get_autocommit` only reads the connection's state.
+        Ok(mut h) => unsafe {
+            libsqlite3_sys::sqlite3_get_autocommit(h.as_raw_handle().as_ptr()) != 0
+        },
+        Err(_) => false,
+    };
+    let settled = autocommit && !conn.is_in_transaction();
+    if !settled {
+        tracing::warn!(
+            "an SQLite connection came back inside a transaction after an error; it is closed"
+        );
+    }
+    settled
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
@@ -346,6 +387,30 @@ pub async fn begin_write(
     }
 }
 
+/// One small write transaction, to tell whether the database can commit
+/// again (after a full disk): on SQLite it rewrites the file header's
+/// `user_version` with its own value, which appends a page to the log; the
+/// other engines write to their own files, which a `SELECT` does not test,
+/// but report a full disk on the writes themselves.
+pub async fn probe_write(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    if !is_sqlite(db) {
+        db.execute_unprepared("SELECT 1").await?;
+        return Ok(());
+    }
+    let txn = begin_write(db).await?;
+    let v: i64 = txn
+        .query_one_raw(sea_orm::Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "PRAGMA user_version",
+        ))
+        .await?
+        .and_then(|r| r.try_get_by_index(0).ok())
+        .unwrap_or(0);
+    txn.execute_unprepared(&format!("PRAGMA user_version = {v}"))
+        .await?;
+    txn.commit().await
+}
+
 /// The driver's own error of a failed statement or commit, if the server sent one.
 fn server_error(
     e: &sea_orm::DbErr,
@@ -386,6 +451,116 @@ fn codes(d: &(dyn sea_orm::sqlx::error::DatabaseError + 'static)) -> (Option<Str
     (d.code().map(|c| c.into_owned()), number)
 }
 
+/// What a failed statement or commit says about the database, by the codes
+/// the server sent (SQLite's extended result code, PostgreSQL's SQLSTATE,
+/// MySQL/MariaDB's error number), never by the words of its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Two transactions collided (see `conflict_code`): the same
+    /// transaction tried again from its start may succeed.
+    Conflict,
+    /// SQLite's single writer is taken (`SQLITE_BUSY`, `SQLITE_LOCKED`):
+    /// worth trying again in a moment.
+    Busy,
+    /// A unique key another writer stored first.
+    Duplicate,
+    /// The database cannot be reached or cannot take queries now: a lost
+    /// connection, a server shutting down (PostgreSQL 57P01/57P02/57P03,
+    /// MySQL 1053, 2006, 2013, 1927), a Galera node outside the primary
+    /// component, a pool with no connection to give.
+    Unavailable,
+    /// The database cannot write to its disk: it is full (`SQLITE_FULL`,
+    /// PostgreSQL 53100, MySQL 1021/1114) or the write failed
+    /// (`SQLITE_IOERR`, `SQLITE_NOMEM`, PostgreSQL 53200 and 58030). On
+    /// SQLite the transaction may have been rolled back as a whole.
+    Storage,
+    /// Anything else: a bug or bad data, not a state of the server.
+    Other,
+}
+
+/// SQLite's primary result codes that concern us (the low byte of an
+/// extended code).
+const SQLITE_NOMEM: i64 = 7;
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_LOCKED: i64 = 6;
+const SQLITE_IOERR: i64 = 10;
+const SQLITE_CORRUPT: i64 = 11;
+const SQLITE_FULL: i64 = 13;
+const SQLITE_CANTOPEN: i64 = 14;
+const SQLITE_CONSTRAINT: i64 = 19;
+const SQLITE_READONLY: i64 = 8;
+
+/// The fault a server's codes name (see `Fault`). `sqlite` says the code is
+/// an SQLite result code rather than a SQLSTATE.
+pub fn fault_of_code(code: Option<&str>, mysql_number: Option<u16>, sqlite: bool) -> Fault {
+    if sqlite {
+        let primary = code.and_then(|c| c.parse::<i64>().ok()).map(|c| c & 0xff);
+        return match primary {
+            Some(SQLITE_BUSY | SQLITE_LOCKED) => Fault::Busy,
+            Some(SQLITE_CONSTRAINT) => Fault::Duplicate,
+            Some(
+                SQLITE_FULL | SQLITE_IOERR | SQLITE_NOMEM | SQLITE_CORRUPT | SQLITE_CANTOPEN
+                | SQLITE_READONLY,
+            ) => Fault::Storage,
+            _ => Fault::Other,
+        };
+    }
+    if conflict_code(code, mysql_number) {
+        return Fault::Conflict;
+    }
+    if unavailable_code(code, mysql_number)
+        || matches!(mysql_number, Some(1053 | 2006 | 2013 | 1927 | 1152 | 1184))
+        || matches!(code, Some(c) if c.starts_with("08") || c == "57P01" || c == "57P02")
+    {
+        return Fault::Unavailable;
+    }
+    if matches!(mysql_number, Some(1021 | 1114 | 3 | 1030))
+        || matches!(code, Some("53100" | "53200" | "58030"))
+    {
+        return Fault::Storage;
+    }
+    if matches!(mysql_number, Some(1062)) || matches!(code, Some("23505")) {
+        return Fault::Duplicate;
+    }
+    Fault::Other
+}
+
+/// The fault of a database error (see `Fault`).
+pub fn fault(e: &sea_orm::DbErr) -> Fault {
+    use sea_orm::{DbErr, RuntimeErr};
+    if let Some(d) = server_error(e) {
+        let (state, number) = codes(d);
+        let sqlite = d
+            .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+            .is_some();
+        return fault_of_code(state.as_deref(), number, sqlite);
+    }
+    match e {
+        DbErr::ConnectionAcquire(_) => return Fault::Unavailable,
+        DbErr::Conn(RuntimeErr::SqlxError(s))
+        | DbErr::Exec(RuntimeErr::SqlxError(s))
+        | DbErr::Query(RuntimeErr::SqlxError(s))
+            if matches!(
+                s.as_ref(),
+                sea_orm::sqlx::Error::Io(_)
+                    | sea_orm::sqlx::Error::PoolTimedOut
+                    | sea_orm::sqlx::Error::PoolClosed
+                    | sea_orm::sqlx::Error::Protocol(_)
+                    | sea_orm::sqlx::Error::WorkerCrashed
+            ) =>
+        {
+            return Fault::Unavailable;
+        }
+        _ => {}
+    }
+    // A driver error rewrapped as text (a commit failure carried in a
+    // `DbErr::Custom`): its message still names the cause.
+    if is_retryable(e) {
+        return Fault::Conflict;
+    }
+    Fault::Other
+}
+
 /// Whether trying the whole write transaction again may succeed: a deadlock,
 /// a lock wait timeout, a serialization failure or a Galera certification
 /// failure (see `conflict_code`).
@@ -412,24 +587,18 @@ pub fn is_retryable(e: &sea_orm::DbErr) -> bool {
 /// node outside the primary component): worth trying again a little later,
 /// or on another server.
 pub fn is_unavailable(e: &sea_orm::DbErr) -> bool {
-    use sea_orm::{DbErr, RuntimeErr};
-    if let Some(d) = server_error(e) {
-        let (state, number) = codes(d);
-        return unavailable_code(state.as_deref(), number);
-    }
-    match e {
-        DbErr::ConnectionAcquire(_) => true,
-        DbErr::Conn(RuntimeErr::SqlxError(s))
-        | DbErr::Exec(RuntimeErr::SqlxError(s))
-        | DbErr::Query(RuntimeErr::SqlxError(s)) => matches!(
-            s.as_ref(),
-            sea_orm::sqlx::Error::Io(_)
-                | sea_orm::sqlx::Error::PoolTimedOut
-                | sea_orm::sqlx::Error::PoolClosed
-                | sea_orm::sqlx::Error::Protocol(_)
-        ),
-        _ => false,
-    }
+    fault(e) == Fault::Unavailable
+}
+
+/// Whether the database could not write to its disk (see `Fault::Storage`).
+pub fn is_storage(e: &sea_orm::DbErr) -> bool {
+    fault(e) == Fault::Storage
+}
+
+/// Whether SQLite's single writer was taken for longer than the busy
+/// timeout (see `Fault::Busy`).
+pub fn is_busy(e: &sea_orm::DbErr) -> bool {
+    fault(e) == Fault::Busy
 }
 
 /// Attempts `retrying` makes at most.

@@ -39,6 +39,11 @@ pub enum AppError {
     },
     #[error("database error: {0}")]
     Db(#[from] sea_orm::DbErr),
+    /// The connection was lost while a `COMMIT` was under way: the write may
+    /// or may not be stored. Answered 503; sending the same request again is
+    /// safe where the request is idempotent (events carry their own ids).
+    #[error("commit outcome unknown: {0}")]
+    CommitUncertain(sea_orm::DbErr),
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -76,8 +81,10 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Validation { .. } => "validation_failed",
             AppError::Import { .. } => "import_failed",
+            AppError::CommitUncertain(_) => "maybe_saved",
+            AppError::Db(e) if crate::db::is_storage(e) => "storage_full",
             AppError::Db(e) if self.is_unavailable_now() => {
-                if crate::db::is_retryable(e) {
+                if crate::db::is_retryable(e) || crate::db::is_busy(e) {
                     "busy"
                 } else {
                     "unavailable"
@@ -90,7 +97,17 @@ impl AppError {
     /// What the person may read: internal causes are logged, never shown.
     pub fn public_message(&self) -> String {
         match self {
-            AppError::Db(e) if crate::db::is_retryable(e) => {
+            AppError::CommitUncertain(_) => {
+                "the connection to the database was lost while saving: this may have been saved; \
+                 sending the same events again is safe"
+                    .to_string()
+            }
+            AppError::Db(e) if crate::db::is_storage(e) => {
+                "the server's disk is full (or cannot be written): nothing was saved; \
+                 the operator must free space, then try again"
+                    .to_string()
+            }
+            AppError::Db(e) if crate::db::is_retryable(e) || crate::db::is_busy(e) => {
                 "the database is busy with other writes; nothing was saved, try again in a moment"
                     .to_string()
             }
@@ -108,7 +125,20 @@ impl AppError {
     /// database node that cannot be reached. Answered 503 with Retry-After,
     /// never 500: the client should send the same request again.
     pub fn is_unavailable_now(&self) -> bool {
-        matches!(self, AppError::Db(e) if crate::db::is_retryable(e) || crate::db::is_unavailable(e))
+        match self {
+            AppError::CommitUncertain(_) => true,
+            AppError::Db(e) => matches!(
+                crate::db::fault(e),
+                crate::db::Fault::Conflict | crate::db::Fault::Busy | crate::db::Fault::Unavailable
+            ),
+            _ => false,
+        }
+    }
+
+    /// The database could not write to its disk (full, or a write failed):
+    /// answered 507 with a message an operator understands.
+    pub fn is_storage_full(&self) -> bool {
+        matches!(self, AppError::Db(e) if crate::db::is_storage(e))
     }
 
     /// The bad rows of an import, if this is one.

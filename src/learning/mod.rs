@@ -17,20 +17,3 @@ pub mod progress;
 pub mod shuffle;
 pub mod tasks;
 pub mod writer;
-
-/// A database error that a retry of the whole transaction may cure: a
-/// unique-key race between two writers, SQLite's single writer being busy, or
-/// a conflict `db::is_retryable` knows (a deadlock, a serialization failure, a
-/// Galera certification failure).
-pub fn is_retryable(e: &sea_orm::DbErr) -> bool {
-    if crate::db::is_retryable(e) {
-        return true;
-    }
-    let s = e.to_string().to_ascii_lowercase();
-    s.contains("unique")
-        || s.contains("duplicate")
-        || s.contains("database is locked")
-        || s.contains("busy")
-        || s.contains("deadlock")
-        || s.contains("could not serialize")
-}

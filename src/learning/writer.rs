@@ -44,13 +44,79 @@ struct Job {
     valid: Vec<Valid>,
     now: DateTime<Utc>,
     attempt: u32,
+    /// Applied on its own (in a savepoint of its own), not with the bulk
+    /// statements: a batch it was part of failed.
+    solo: bool,
     reply: oneshot::Sender<AppResult<Applied>>,
+}
+
+impl Job {
+    fn alone(mut self) -> Job {
+        self.solo = true;
+        self
+    }
+}
+
+/// Whether the writer can commit: the last batch that failed because of the
+/// database's state (a full disk, an unreachable server), until one commits
+/// again. `/healthz` reports it.
+#[derive(Default)]
+pub struct WriterHealth {
+    /// Why, since when, and when it last failed.
+    failing: std::sync::Mutex<Option<(String, std::time::Instant, std::time::Instant)>>,
+}
+
+/// How long after the writer's last failed commit `/healthz` reports it
+/// without trying a write of its own: long enough not to flap while a full
+/// disk still refuses batches that a one-page probe would get through.
+pub const HEALTH_QUIET: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl WriterHealth {
+    fn note(&self, e: &AppError) {
+        if e.is_storage_full() || e.is_unavailable_now() && !retryable(e) {
+            if let Ok(mut f) = self.failing.lock() {
+                let now = std::time::Instant::now();
+                match f.as_mut() {
+                    Some((_, _, last)) => *last = now,
+                    None => *f = Some((e.public_message(), now, now)),
+                }
+            }
+        }
+    }
+
+    fn ok(&self) {
+        if let Ok(mut f) = self.failing.lock() {
+            *f = None;
+        }
+    }
+
+    /// Why the writer cannot commit, for how many seconds, and whether it
+    /// failed within `HEALTH_QUIET` (else a probe write may clear it).
+    pub fn failing(&self) -> Option<(String, u64, bool)> {
+        self.failing
+            .lock()
+            .ok()?
+            .as_ref()
+            .map(|(why, since, last)| {
+                (
+                    why.clone(),
+                    since.elapsed().as_secs(),
+                    last.elapsed() < HEALTH_QUIET,
+                )
+            })
+    }
+
+    /// A write went through elsewhere (the health probe): the disk has room again.
+    pub fn recovered(&self) {
+        self.ok()
+    }
 }
 
 /// The handle requests send to; cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
+    health: Arc<WriterHealth>,
 }
 
 fn stopped() -> AppError {
@@ -61,8 +127,14 @@ impl Writer {
     /// Starts the writer task on the current runtime.
     pub fn spawn(db: DatabaseConnection, views: Arc<Views>, base_url: String) -> Writer {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, views, base_url, rx));
-        Writer { tx }
+        let health = Arc::new(WriterHealth::default());
+        tokio::spawn(run(db, health.clone(), views, base_url, rx));
+        Writer { tx, health }
+    }
+
+    /// Whether the writer can commit (see `WriterHealth`).
+    pub fn health(&self) -> &WriterHealth {
+        &self.health
     }
 
     /// Applies one request's checked events; returns once they are durable.
@@ -94,6 +166,7 @@ impl Writer {
                 valid,
                 now,
                 attempt: 0,
+                solo: false,
                 reply,
             })
             .await
@@ -104,6 +177,7 @@ impl Writer {
 
 async fn run(
     db: DatabaseConnection,
+    health: Arc<WriterHealth>,
     views: Arc<Views>,
     base_url: String,
     mut rx: mpsc::Receiver<Job>,
@@ -127,7 +201,7 @@ async fn run(
                 Err(_) => break,
             }
         }
-        retry = commit(&db, &views, &base_url, batch).await;
+        retry = commit(&db, &health, &views, &base_url, batch).await;
         if let Some(attempt) = retry.iter().map(|j| j.attempt).max() {
             // A conflict (a Galera certification failure at commit, a
             // deadlock): the jobs go again after a jittered pause, so that the
@@ -144,112 +218,219 @@ async fn run(
     }
 }
 
+/// How a batch's transaction ended when it could not commit.
+enum Abandon {
+    /// A statement failed: the transaction is given up as a whole (after an
+    /// error SQLite may already have rolled it back, and a savepoint rollback
+    /// cannot be trusted).
+    Statement(AppError),
+    /// A savepoint could not be opened, released or rolled back.
+    Savepoint(AppError),
+}
+
 /// Applies a batch in one transaction and answers its requests; gives back
 /// the jobs to try again.
+///
+/// Nothing is answered as stored before `COMMIT` returned. A failed statement
+/// gives up the whole transaction (never just its savepoint: after
+/// `SQLITE_FULL` or an I/O error SQLite may have rolled it all back), and the
+/// connection goes back to the pool, which closes it unless it is cleanly
+/// outside any transaction (`db::sqlite_settled`). The requests that did not
+/// fail go again in a fresh transaction; the one whose statement failed is
+/// answered with its error, unless the error is the database's state (disk
+/// full, unreachable: every request gets it) or a conflict (all go again).
 async fn commit(
     db: &DatabaseConnection,
+    health: &WriterHealth,
     views: &Views,
     base_url: &str,
     batch: Vec<Job>,
 ) -> Vec<Job> {
     let txn = match crate::db::begin_write(db).await {
         Ok(t) => t,
-        Err(e) => return fail_or_retry(batch, e.into()),
+        Err(e) => {
+            let e = AppError::from(e);
+            health.note(&e);
+            return fail_or_retry(batch, e);
+        }
     };
-    let mut done: Vec<(Job, Applied)> = Vec::with_capacity(batch.len());
-    let mut again = Vec::new();
-    let (bulk, mut one_by_one): (Vec<Job>, Vec<Job>) = batch
+    let (bulk, solo): (Vec<Job>, Vec<Job>) = batch
         .into_iter()
-        .partition(|j| j.valid.iter().all(Valid::is_bulk));
+        .partition(|j| !j.solo && j.valid.iter().all(Valid::is_bulk));
+    let mut done: Vec<(Job, Applied)> = Vec::with_capacity(bulk.len() + solo.len());
+    let mut refused: Vec<(Job, AppError)> = Vec::new();
+    let mut queue: Vec<Job> = solo;
     if !bulk.is_empty() {
         match bulk_savepoint(&txn, &bulk, views, base_url).await {
             Ok(applied) => done.extend(bulk.into_iter().zip(applied)),
-            Err(e) if conflict(&e) => {
-                // MySQL/MariaDB roll the whole transaction back on a deadlock
-                // or a Galera certification failure, savepoints included:
-                // the whole batch goes again.
-                one_by_one.splice(0..0, bulk);
-                let _ = txn.rollback().await;
-                return fail_or_retry(one_by_one, e);
+            Err(Abandon::Statement(error)) => {
+                // Not any one request's fault: each goes again on its own.
+                drop(txn);
+                let mut all: Vec<Job> = bulk;
+                for j in &mut all {
+                    j.solo = true;
+                }
+                all.extend(queue);
+                return abandoned(health, all, None, error);
             }
-            Err(e) => {
-                tracing::debug!(error = %e, "a batch is applied request by request");
-                one_by_one.splice(0..0, bulk);
+            Err(Abandon::Savepoint(error)) => {
+                drop(txn);
+                let mut all = bulk;
+                all.extend(queue);
+                return abandoned(health, all, None, error);
             }
         }
     }
-    let mut jobs = one_by_one.into_iter();
+    let mut jobs = std::mem::take(&mut queue).into_iter();
     while let Some(job) = jobs.next() {
-        let sp = match txn.begin().await {
-            Ok(sp) => sp,
-            Err(e) => {
-                again.extend(fail_or_retry(vec![job], e.into()));
-                continue;
-            }
-        };
-        let r = apply(
-            &sp,
-            &job.learner,
-            &job.source,
-            &job.valid,
-            job.now,
-            Some(views),
-            base_url,
-        )
-        .await;
-        let r = match r {
-            Ok(applied) => sp.commit().await.map(|()| applied).map_err(AppError::from),
-            Err(e) => {
-                if !conflict(&e) {
-                    let _ = sp.rollback().await;
-                }
-                Err(e)
-            }
-        };
-        match r {
-            Ok(applied) => done.push((job, applied)),
-            Err(e) if conflict(&e) => {
-                // The transaction is gone (see above): this job, the ones
-                // not tried yet and the ones already applied go again.
-                let _ = txn.rollback().await;
+        match one_savepoint(&txn, &job, views, base_url).await {
+            Ok(Ok(applied)) => done.push((job, applied)),
+            // The request's own refusal (a grading error), rolled back to
+            // its savepoint, which SQLite confirmed: the others go on.
+            Ok(Err(e)) => refused.push((job, e)),
+            Err(abandon) => {
+                drop(txn);
                 let mut all: Vec<Job> = done.into_iter().map(|(j, _)| j).collect();
+                all.extend(refused.into_iter().map(|(j, _)| j));
+                let culprit = all.len();
                 all.push(job);
                 all.extend(jobs);
-                again.extend(fail_or_retry(all, e));
-                return again;
+                let (error, culprit) = match abandon {
+                    Abandon::Statement(error) => (error, Some(culprit)),
+                    Abandon::Savepoint(error) => (error, None),
+                };
+                return abandoned(health, all, culprit, error);
             }
-            Err(e) => again.extend(fail_or_retry(vec![job], e)),
         }
     }
     match txn.commit().await {
         Ok(()) => {
+            health.ok();
             for (job, applied) in done {
                 let _ = job.reply.send(Ok(applied));
             }
+            for (job, e) in refused {
+                let _ = job.reply.send(Err(e));
+            }
+            Vec::new()
         }
         Err(e) => {
-            let retryable = super::is_retryable(&e);
-            for (mut job, _) in done {
-                job.attempt += 1;
-                if retryable && job.attempt < ATTEMPTS {
-                    again.push(job);
-                } else {
-                    let _ = job.reply.send(Err(AppError::Db(e.clone())));
-                }
-            }
+            let fault = crate::db::fault(&e);
+            let e = if fault == crate::db::Fault::Unavailable {
+                // The connection went during COMMIT: the server may have
+                // stored the batch. Ids make a resend exact.
+                AppError::CommitUncertain(e)
+            } else {
+                AppError::Db(e)
+            };
+            health.note(&e);
+            let mut all: Vec<Job> = done.into_iter().map(|(j, _)| j).collect();
+            all.extend(refused.into_iter().map(|(j, _)| j));
+            fail_or_retry(all, e)
         }
     }
-    again
 }
 
-/// The bulk part of a batch in one savepoint: all of it, or none.
+/// Sorts the jobs of a transaction given up after `error`: the database's
+/// state (disk full, unreachable) is every request's answer; a conflict sends
+/// all again; otherwise the request whose statement failed is answered (or
+/// goes again, for a key another writer stored first) and the others go
+/// again on their own, without spending an attempt.
+fn abandoned(
+    health: &WriterHealth,
+    jobs: Vec<Job>,
+    culprit: Option<usize>,
+    error: AppError,
+) -> Vec<Job> {
+    use crate::db::Fault;
+    let fault = match &error {
+        AppError::Db(d) => crate::db::fault(d),
+        AppError::CommitUncertain(_) => Fault::Unavailable,
+        _ => Fault::Other,
+    };
+    tracing::warn!(error = %error, requests = jobs.len(), "an event batch was given up");
+    match (fault, culprit) {
+        (Fault::Storage | Fault::Unavailable, _) => {
+            health.note(&error);
+            fail_or_retry(jobs, error)
+        }
+        (Fault::Conflict | Fault::Busy, _) => fail_or_retry(jobs, error),
+        (Fault::Duplicate | Fault::Other, None) => {
+            let jobs = jobs.into_iter().map(Job::alone).collect();
+            fail_or_retry_as(jobs, error, true)
+        }
+        (Fault::Duplicate | Fault::Other, Some(i)) => {
+            let mut again = Vec::with_capacity(jobs.len());
+            let mut error = Some(error);
+            for (k, job) in jobs.into_iter().enumerate() {
+                let job = job.alone();
+                match error.take_if(|_| k == i) {
+                    Some(e) => {
+                        again.extend(fail_or_retry_as(vec![job], e, fault == Fault::Duplicate))
+                    }
+                    None => again.push(job),
+                }
+            }
+            again
+        }
+    }
+}
+
+/// One request's events inside a savepoint of their own. `Ok(Err(_))`: the
+/// request refused itself (no statement failed) and its savepoint was rolled
+/// back cleanly; `Err(_)`: the transaction must be given up.
+async fn one_savepoint(
+    txn: &sea_orm::DatabaseTransaction,
+    job: &Job,
+    views: &Views,
+    base_url: &str,
+) -> Result<AppResult<Applied>, Abandon> {
+    let sp = txn
+        .begin()
+        .await
+        .map_err(|e| Abandon::Savepoint(e.into()))?;
+    let r = apply(
+        &sp,
+        &job.learner,
+        &job.source,
+        &job.valid,
+        job.now,
+        Some(views),
+        base_url,
+    )
+    .await;
+    match r {
+        Ok(applied) => {
+            sp.commit()
+                .await
+                .map_err(|e| Abandon::Savepoint(e.into()))?;
+            Ok(Ok(applied))
+        }
+        Err(e @ AppError::Db(_)) | Err(e @ AppError::CommitUncertain(_)) => {
+            drop(sp);
+            Err(Abandon::Statement(e))
+        }
+        Err(e) => {
+            sp.rollback()
+                .await
+                .map_err(|e| Abandon::Savepoint(e.into()))?;
+            Ok(Err(e))
+        }
+    }
+}
+
+/// The bulk part of a batch in one savepoint: all of it, or the transaction
+/// is given up.
 async fn bulk_savepoint(
     txn: &sea_orm::DatabaseTransaction,
     jobs: &[Job],
     views: &Views,
     base_url: &str,
-) -> AppResult<Vec<Applied>> {
-    let sp = txn.begin().await?;
+) -> Result<Vec<Applied>, Abandon> {
+    let sp = txn
+        .begin()
+        .await
+        .map_err(|e| Abandon::Savepoint(e.into()))?;
     let parts: Vec<Part<'_>> = jobs
         .iter()
         .map(|j| Part {
@@ -261,35 +442,45 @@ async fn bulk_savepoint(
         .collect();
     match apply_bulk(&sp, &parts, Some(views), base_url).await {
         Ok(applied) => {
-            sp.commit().await?;
+            sp.commit()
+                .await
+                .map_err(|e| Abandon::Savepoint(e.into()))?;
             Ok(applied)
         }
-        Err(e) => {
-            let _ = sp.rollback().await;
-            Err(e)
+        Err(error) => {
+            drop(sp);
+            Err(Abandon::Statement(error))
         }
     }
 }
 
-/// A deadlock, a lock wait timeout, a serialization or certification failure:
-/// on MySQL/MariaDB the transaction has been rolled back as a whole.
-fn conflict(e: &AppError) -> bool {
-    matches!(e, AppError::Db(d) if crate::db::is_retryable(d))
+/// Whether a failure is worth the same request again: a conflict, SQLite's
+/// writer busy, a key another writer stored first (see `db::Fault`). The one
+/// predicate the writer uses.
+fn retryable(e: &AppError) -> bool {
+    use crate::db::Fault;
+    matches!(e, AppError::Db(d) if matches!(crate::db::fault(d), Fault::Conflict | Fault::Busy | Fault::Duplicate))
 }
 
 fn fail_or_retry(jobs: Vec<Job>, e: AppError) -> Vec<Job> {
-    let retryable = matches!(&e, AppError::Db(d) if super::is_retryable(d));
+    let retry = retryable(&e);
+    fail_or_retry_as(jobs, e, retry)
+}
+
+fn fail_or_retry_as(jobs: Vec<Job>, e: AppError, retry: bool) -> Vec<Job> {
     let mut again = Vec::new();
     let mut e = Some(e);
     for mut job in jobs {
         job.attempt += 1;
-        if retryable && job.attempt < ATTEMPTS {
+        if retry && job.attempt < ATTEMPTS {
             again.push(job);
         } else {
             // Every request of the batch gets the cause: a database error
-            // keeps its kind (a conflict or an unreachable node is a 503).
+            // keeps its kind (a conflict or an unreachable node is a 503, a
+            // full disk 507).
             let err = match &e {
                 Some(AppError::Db(d)) => AppError::Db(d.clone()),
+                Some(AppError::CommitUncertain(d)) => AppError::CommitUncertain(d.clone()),
                 _ => e.take().unwrap_or_else(|| {
                     AppError::Internal(anyhow::anyhow!("the batch of this request failed"))
                 }),

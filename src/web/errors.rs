@@ -116,7 +116,11 @@ impl ErrorInfo {
             message: e.public_message(),
             fields,
             errors: e.rows().to_vec(),
-            retry_after: e.is_unavailable_now().then_some(RETRY_AFTER_BUSY),
+            retry_after: if e.is_storage_full() {
+                Some(RETRY_AFTER_STORAGE)
+            } else {
+                e.is_unavailable_now().then_some(RETRY_AFTER_BUSY)
+            },
         }
     }
 }
@@ -124,6 +128,10 @@ impl ErrorInfo {
 /// Seconds a client waits before sending again a request answered 503
 /// because the database was busy or unreachable.
 pub const RETRY_AFTER_BUSY: u64 = 1;
+
+/// Seconds a client waits before sending again a request answered 507
+/// because the server's disk was full.
+pub const RETRY_AFTER_STORAGE: u64 = 30;
 
 fn app_status(e: &AppError) -> StatusCode {
     match e {
@@ -133,7 +141,10 @@ fn app_status(e: &AppError) -> StatusCode {
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::Validation { .. } | AppError::Import { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         e if e.is_unavailable_now() => StatusCode::SERVICE_UNAVAILABLE,
-        AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        e if e.is_storage_full() => StatusCode::INSUFFICIENT_STORAGE,
+        AppError::Db(_) | AppError::CommitUncertain(_) | AppError::Internal(_) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
     }
 }
 
@@ -159,6 +170,12 @@ impl ResponseError for AppError {
         match self {
             AppError::Db(e) if self.is_unavailable_now() => {
                 tracing::warn!(error = %e, "database busy or unreachable; answered 503")
+            }
+            AppError::CommitUncertain(e) => {
+                tracing::warn!(error = %e, "connection lost during COMMIT; answered 503")
+            }
+            AppError::Db(e) if self.is_storage_full() => {
+                tracing::error!(error = %e, "the database cannot write to its disk; answered 507")
             }
             AppError::Db(e) => tracing::error!(error = %e, "database error"),
             AppError::Internal(e) => tracing::error!(error = %format!("{e:#}"), "internal error"),

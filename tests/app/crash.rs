@@ -6,8 +6,6 @@
 //! posting the acknowledged events again changes nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use fuzhi::entities::learning_event::{self, EventKind};
@@ -16,53 +14,13 @@ use sea_orm::EntityTrait;
 use serde_json::json;
 
 use crate::engine_test;
-use crate::helpers::{COURSE, TestApp};
+use crate::helpers::{COURSE, Served, TestApp};
 
 const CLIENTS: usize = 16;
 /// id -> (user, kind, lesson) of every acknowledged event.
 type Acked = BTreeMap<String, (i64, String, String)>;
 /// Acknowledged events after which the server is killed.
 const KILL_AFTER: usize = 400;
-
-/// Starts `fuzhi serve` on the test's database; its address once it answers.
-fn start(app: &TestApp, dir: &std::path::Path) -> (Child, String) {
-    let s = app.db.settings();
-    use secrecy::ExposeSecret;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .current_dir(dir)
-        .env("DATABASE_URL", &app.db.url)
-        .env("FUZHI_DATA_DIR", dir.join("data"))
-        .env(
-            "FUZHI_JWT_SECRET",
-            s.jwt_secret.as_ref().unwrap().expose_secret(),
-        )
-        .env(
-            "FUZHI_ID_HMAC_KEY",
-            s.id_hmac_key.as_ref().unwrap().expose_secret(),
-        )
-        .env("FUZHI_MAIL__WORKER", "false")
-        .env("FUZHI_REPORT_REFRESH_SECS", "0")
-        .env("FUZHI_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start fuzhi");
-    let out = child.stdout.take().unwrap();
-    let mut lines = std::io::BufReader::new(out).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("the server ended before it answered")
-            .expect("read its output");
-        if let Some(a) = line.trim().strip_prefix("fuzhi: serving on ") {
-            break a.to_string();
-        }
-    };
-    // Keep reading what it writes, so that it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
-}
 
 async fn acknowledged_events_survive_a_kill(app: TestApp) {
     app.seed_areas().await;
@@ -95,7 +53,8 @@ async fn acknowledged_events_survive_a_kill(app: TestApp) {
         learners.push((id, t));
     }
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, addr) = start(&app, dir.path());
+    let mut server = Served::on(&app, dir.path());
+    let addr = server.addr.clone();
 
     let acked: Arc<Mutex<Acked>> = Default::default();
     let mut clients = Vec::new();
@@ -144,8 +103,7 @@ async fn acknowledged_events_survive_a_kill(app: TestApp) {
         }
         tokio::task::yield_now().await;
     }
-    server.kill().expect("SIGKILL");
-    server.wait().unwrap();
+    server.kill();
     for c in clients {
         c.await.unwrap();
     }
@@ -154,7 +112,8 @@ async fn acknowledged_events_survive_a_kill(app: TestApp) {
     eprintln!("{} events acknowledged before the kill", acked.len());
 
     // Start again on the same database.
-    let (mut server, addr) = start(&app, dir.path());
+    let mut server = Served::on(&app, dir.path());
+    let addr = server.addr.clone();
     let db = app.conn();
     let events = learning_event::Entity::find().all(db).await.unwrap();
     let stored: BTreeSet<String> = events.iter().map(|e| e.id.to_string()).collect();
@@ -214,7 +173,6 @@ async fn acknowledged_events_survive_a_kill(app: TestApp) {
             assert_eq!(r["duplicates"], chunk.len(), "{r}");
         }
     }
-    server.kill().ok();
-    server.wait().ok();
+    server.kill();
 }
 engine_test!(acknowledged_events_survive_a_kill);

@@ -564,3 +564,82 @@ impl TestApp {
         row.try_get_by_index::<i64>(0).unwrap()
     }
 }
+
+/// The real `fuzhi serve` binary on a test's database (the one way tests
+/// start it): its address once it answers; killed when dropped.
+pub struct Served {
+    pub child: std::process::Child,
+    pub addr: String,
+}
+
+impl Served {
+    /// Starts `fuzhi serve --addr 127.0.0.1:0` in `dir` on `db_url`, with the
+    /// test keys of `settings`, no mail worker, no rollup; `env` adds or
+    /// overrides variables.
+    pub fn start(
+        settings: &Settings,
+        db_url: &str,
+        dir: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Served {
+        use secrecy::ExposeSecret;
+        use std::io::BufRead;
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"));
+        cmd.args(["serve", "--addr", "127.0.0.1:0"])
+            .current_dir(dir)
+            .env("DATABASE_URL", db_url)
+            .env("FUZHI_DATA_DIR", dir.join("data"))
+            .env(
+                "FUZHI_JWT_SECRET",
+                settings.jwt_secret.as_ref().unwrap().expose_secret(),
+            )
+            .env(
+                "FUZHI_ID_HMAC_KEY",
+                settings.id_hmac_key.as_ref().unwrap().expose_secret(),
+            )
+            .env("FUZHI_MAIL__WORKER", "false")
+            .env("FUZHI_REPORT_REFRESH_SECS", "0")
+            .env("FUZHI_LOG", "error")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start fuzhi");
+        let out = child.stdout.take().unwrap();
+        let mut lines = std::io::BufReader::new(out).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("the server ended before it answered")
+                .expect("read its output");
+            if let Some(a) = line.trim().strip_prefix("fuzhi: serving on ") {
+                break a.to_string();
+            }
+        };
+        // Keep reading what it writes, so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Served { child, addr }
+    }
+
+    /// The binary on a `TestApp`'s database.
+    pub fn on(app: &TestApp, dir: &std::path::Path) -> Served {
+        Served::start(&app.db.settings(), &app.db.url, dir, &[])
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.addr, path)
+    }
+
+    /// SIGKILL, and wait for the process to end.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -10,6 +10,7 @@ mod course_check;
 mod crash;
 mod dashboard;
 mod delivery;
+mod faults;
 mod foundation;
 mod galera;
 mod hardening;
