@@ -372,10 +372,11 @@ pub async fn bulk_cache(
 /// Begins a transaction that will write. On SQLite it takes the write lock at
 /// once (`BEGIN IMMEDIATE`), so a writer waits its turn under the busy timeout
 /// instead of failing when another writer committed after its first read.
-pub async fn begin_write(
-    db: &DatabaseConnection,
-) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
-    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+pub async fn begin_write<C>(db: &C) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr>
+where
+    C: sea_orm::TransactionTrait<Transaction = sea_orm::DatabaseTransaction> + ConnectionTrait,
+{
+    use sea_orm::{SqliteTransactionMode, TransactionOptions};
     if is_sqlite(db) {
         db.begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -649,15 +650,16 @@ pub trait Retryable {
     fn retryable(&self) -> bool;
 }
 
+/// A conflict, or SQLite's writer still taken after the busy timeout.
 impl Retryable for sea_orm::DbErr {
     fn retryable(&self) -> bool {
-        is_retryable(self)
+        matches!(fault(self), Fault::Conflict | Fault::Busy)
     }
 }
 
 impl Retryable for crate::error::AppError {
     fn retryable(&self) -> bool {
-        matches!(self, crate::error::AppError::Db(e) if is_retryable(e))
+        matches!(self, crate::error::AppError::Db(e) if e.retryable())
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::app::AppContext;
@@ -43,7 +43,7 @@ pub async fn claim(state: &AppContext, now: DateTime<Utc>) -> AppResult<Vec<mail
             .await?;
         return take(db, rows, now).await;
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let rows = mail_outbox::Entity::find()
         .filter(due(now))
         .order_by_asc(mail_outbox::Column::Id)

@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 
-use sea_orm::TransactionSession;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, TransactionTrait,
@@ -349,7 +348,10 @@ pub struct ImportReport {
 
 /// Imports `code,name,level,parent_code` CSV (header required) all-or-nothing:
 /// every bad row is reported and nothing is written when there is one.
-pub async fn import_csv(db: &impl TransactionTrait, data: &[u8]) -> AppResult<ImportReport> {
+pub async fn import_csv(
+    db: &(impl TransactionTrait<Transaction = sea_orm::DatabaseTransaction> + ConnectionTrait),
+    data: &[u8],
+) -> AppResult<ImportReport> {
     let text = String::from_utf8_lossy(data);
     let text = text.trim_start_matches('\u{feff}');
     let mut rdr = csv::ReaderBuilder::new()
@@ -388,7 +390,7 @@ pub async fn import_csv(db: &impl TransactionTrait, data: &[u8]) -> AppResult<Im
             }),
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing: HashSet<String> = area::Entity::find()
         .all(&txn)
         .await?

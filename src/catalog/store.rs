@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use sea_orm::TransactionSession;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -108,12 +107,12 @@ pub enum Outcome {
 /// Imports a course from files: a new published version unless the newest
 /// version already has this content.
 pub async fn import_course(
-    db: &impl TransactionTrait,
+    db: &(impl TransactionTrait<Transaction = sea_orm::DatabaseTransaction> + ConnectionTrait),
     c: &Course,
     author: Option<i64>,
 ) -> AppResult<Outcome> {
     let hash = content_hash(c);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let latest = course::Entity::find()
         .filter(course::Column::Slug.eq(c.slug.as_str()))
         .filter(course::Column::Status.ne("draft"))

@@ -26,31 +26,49 @@ use crate::views::Views;
 
 pub mod digest;
 
-/// Renders and queues one email.
-pub async fn queue<T: Serialize>(
-    db: &impl ConnectionTrait,
+/// A message rendered from its templates, ready to be queued.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub to: String,
+    pub template: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Renders a message in `lang` (`en`, else Chinese): done before a write
+/// transaction begins, so that the transaction only inserts.
+pub fn render<T: Serialize>(
     views: &Views,
     to: &str,
     template: &str,
     lang: &str,
     data: &T,
-) -> AppResult<()> {
+) -> AppResult<Rendered> {
     let lang = if lang == "en" { "en" } else { "zh-CN" };
     let mut ctx = serde_json::to_value(data).map_err(|e| AppError::Internal(e.into()))?;
     if let Some(o) = ctx.as_object_mut() {
         o.insert("lang".into(), lang.into());
     }
     let part = |p: &str| views.render(&format!("emails/{template}/{p}.{lang}"), &ctx);
-    let subject = part("subject")?.trim().to_string();
-    let text = part("text")?;
-    let html = part("html")?;
+    Ok(Rendered {
+        to: to.to_string(),
+        template: template.to_string(),
+        subject: part("subject")?.trim().to_string(),
+        text: part("text")?,
+        html: part("html")?,
+    })
+}
+
+/// Queues a rendered message in the outbox (inside the caller's transaction).
+pub async fn enqueue(db: &impl ConnectionTrait, m: &Rendered) -> AppResult<()> {
     let now = Utc::now();
     mail_outbox::Entity::insert(mail_outbox::ActiveModel {
-        to_addr: Set(to.to_string()),
-        template: Set(template.to_string()),
-        subject: Set(subject),
-        text_body: Set(text),
-        html_body: Set(html),
+        to_addr: Set(m.to.clone()),
+        template: Set(m.template.clone()),
+        subject: Set(m.subject.clone()),
+        text_body: Set(m.text.clone()),
+        html_body: Set(m.html.clone()),
         state: Set("queued".into()),
         attempts: Set(0),
         next_attempt_at: Set(now),
@@ -61,6 +79,19 @@ pub async fn queue<T: Serialize>(
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+/// Renders a message and queues it (see `render`, `enqueue`).
+pub async fn queue<T: Serialize>(
+    db: &impl ConnectionTrait,
+    views: &Views,
+    to: &str,
+    template: &str,
+    lang: &str,
+    data: &T,
+) -> AppResult<()> {
+    let m = render(views, to, template, lang, data)?;
+    enqueue(db, &m).await
 }
 
 /// Where mail goes: files under `data/mail/` (the default) or an SMTP server.

@@ -17,12 +17,35 @@ use crate::error::{AppError, AppResult};
 use crate::policy::{Action, Actor};
 
 /// Creates a user after checking the actor may create it there. `actor` is
-/// `None` for the command line and first-start admin.
+/// `None` for the command line and first-start admin. The password is hashed
+/// before the first query: called inside a write transaction, use `check`,
+/// hash outside it, then `insert`.
 pub async fn create(
     db: &impl ConnectionTrait,
     actor: Option<&Actor>,
     new: &NewUser,
 ) -> AppResult<app_user::Model> {
+    let checked = check(actor, new)?;
+    let hash = password::hash(new.password.clone()).await?;
+    insert(db, actor, &checked, hash).await
+}
+
+/// A new user's fields, checked and authorized, without touching the
+/// database: what `insert` stores once the password is hashed.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    login: Login,
+    name: String,
+    email: Option<String>,
+    role: Role,
+    pin: bool,
+    area: Option<AreaCode>,
+    locale: &'static str,
+    member_id: Option<i64>,
+}
+
+/// Checks a new user's fields and that `actor` may create it there (no query).
+pub fn check(actor: Option<&Actor>, new: &NewUser) -> AppResult<Checked> {
     let mut errs = BTreeMap::new();
     let login = Login::parse(&new.login)
         .map_err(|e| errs.insert("login".into(), e))
@@ -85,7 +108,28 @@ pub async fn create(
             _ => a.require(Action::CreateStaff)?,
         }
     }
-    if let Some(a) = &area
+    Ok(Checked {
+        login,
+        name: name.to_string(),
+        email,
+        role,
+        pin,
+        area,
+        locale,
+        member_id: new.member_id,
+    })
+}
+
+/// Stores a checked user with its password hash (made outside any write
+/// transaction: `password::hash`), after checking the area exists and the
+/// login is free.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    actor: Option<&Actor>,
+    c: &Checked,
+    hash: String,
+) -> AppResult<app_user::Model> {
+    if let Some(a) = &c.area
         && crate::areas::find(db, a.as_str()).await?.is_none()
     {
         return Err(AppError::field(
@@ -93,23 +137,22 @@ pub async fn create(
             format!("area {a} does not exist"),
         ));
     }
-    if find_by_login(db, login.as_str()).await?.is_some() {
+    if find_by_login(db, c.login.as_str()).await?.is_some() {
         return Err(AppError::Conflict(format!(
             "the login {} is already taken",
-            login.as_str()
+            c.login.as_str()
         )));
     }
-    let hash = password::hash(new.password.clone()).await?;
     let u = app_user::ActiveModel {
-        login: Set(login.as_str().to_string()),
-        display_name: Set(name.to_string()),
-        email: Set(email),
+        login: Set(c.login.as_str().to_string()),
+        display_name: Set(c.name.clone()),
+        email: Set(c.email.clone()),
         password_hash: Set(hash),
-        pin: Set(pin),
-        role: Set(role),
-        area_code: Set(area.map(String::from)),
-        member_id: Set(new.member_id),
-        locale: Set(locale.to_string()),
+        pin: Set(c.pin),
+        role: Set(c.role),
+        area_code: Set(c.area.clone().map(String::from)),
+        member_id: Set(c.member_id),
+        locale: Set(c.locale.to_string()),
         token_version: Set(0),
         ..Default::default()
     }
@@ -162,22 +205,29 @@ pub async fn create_and_welcome(
     actor: &Actor,
     new: &NewUser,
 ) -> AppResult<app_user::Model> {
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    let u = create(&txn, Some(actor), new).await?;
-    if u.role == Role::Learner
-        && let Some(email) = &u.email
-    {
-        crate::mail::queue(
-            &txn,
+    // The slow work first (hashing, rendering the mail), then one short
+    // write transaction.
+    let c = check(Some(actor), new)?;
+    let hash = password::hash(new.password.clone()).await?;
+    let welcome = match (&c.email, c.role) {
+        (Some(email), Role::Learner) => Some(crate::mail::render(
             &state.views,
             email,
             "welcome",
-            &u.locale,
-            &json!({"name": u.display_name, "login": u.login, "trainer": actor.display_name,
+            c.locale,
+            &json!({"name": c.name, "login": c.login.as_str(), "trainer": actor.display_name,
                 "link": format!("{}/login", state.settings.base_url())}),
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(u)
+        )?),
+        _ => None,
+    };
+    crate::db::retrying("create a user", || async {
+        let txn = crate::db::begin_write(&state.db).await?;
+        let u = insert(&txn, Some(actor), &c, hash.clone()).await?;
+        if let Some(m) = &welcome {
+            crate::mail::enqueue(&txn, m).await?;
+        }
+        txn.commit().await?;
+        Ok::<_, AppError>(u)
+    })
+    .await
 }

@@ -18,6 +18,7 @@ use serde_json::json;
 use crate::helpers::{COURSE, TestApp, VILLAGE_A};
 
 mod disk_full;
+mod signups;
 
 /// id -> learner of every acknowledged event.
 pub type Acked = BTreeMap<String, i64>;
