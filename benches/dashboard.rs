@@ -63,6 +63,7 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
     fuzhi::catalog::store::import_dir(
         &db,
         &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("courses"),
+        fuzhi::catalog::store::Origin::Import,
     )
     .await
     .unwrap();

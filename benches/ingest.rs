@@ -79,7 +79,7 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
         .await
         .unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("courses");
-    fuzhi::catalog::store::import_dir(&state.db, &root)
+    fuzhi::catalog::store::import_dir(&state.db, &root, fuzhi::catalog::store::Origin::Import)
         .await
         .unwrap();
     let info = state

@@ -77,34 +77,6 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
             tracing::info!("created the first admin account");
         }
     }
-    if let Some(dir) = settings
-        .courses_dir
-        .as_deref()
-        .filter(|d| d.join("skills.toml").exists())
-    {
-        // A bad course file is reported, but does not stop the server.
-        match catalog::store::import_dir(&db, dir).await {
-            Ok(r) => {
-                let changed = r
-                    .courses
-                    .iter()
-                    .filter(|(_, o)| !matches!(o, catalog::store::Outcome::Unchanged { .. }))
-                    .count();
-                tracing::info!(
-                    courses = r.courses.len(),
-                    changed,
-                    "courses imported from {}",
-                    dir.display()
-                );
-            }
-            Err(error::AppError::Import { errors, .. }) => {
-                for e in errors {
-                    tracing::error!("course problem: {}", e.message);
-                }
-            }
-            Err(e) => return Err(anyhow::anyhow!("course import: {e}")),
-        }
-    }
     let limiter = accounts::limiter::Limiter::new(settings.login_window_secs);
     let sessions = accounts::sessions::Sessions::load(&db)
         .await
@@ -123,6 +95,55 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
     })
 }
 
+/// `serve` imports its course folder (`courses_dir`) when it starts, under
+/// the start-up rule of `catalog::store::import_course`: never over a
+/// version published later by other means. A bad course file is reported,
+/// but does not stop the server. Other commands do not import it.
+async fn import_on_start(
+    db: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    if let Some(dir) = settings
+        .courses_dir
+        .as_deref()
+        .filter(|d| d.join("skills.toml").exists())
+    {
+        // A bad course file is reported, but does not stop the server.
+        match catalog::store::import_dir(db, dir, catalog::store::Origin::Startup).await {
+            Ok(r) => {
+                let changed = r
+                    .courses
+                    .iter()
+                    .filter(|(_, o)| matches!(o, catalog::store::Outcome::Published { .. }))
+                    .count();
+                for (slug, o) in &r.courses {
+                    if let catalog::store::Outcome::Kept { version, origin } = o {
+                        tracing::warn!(
+                            "course {slug}: the folder's files differ from version {version} \
+                             (from {origin}), which stays published; to publish the files, \
+                             run `fuzhi courses import {}`",
+                            dir.display()
+                        );
+                    }
+                }
+                tracing::info!(
+                    courses = r.courses.len(),
+                    changed,
+                    "courses imported from {}",
+                    dir.display()
+                );
+            }
+            Err(error::AppError::Import { errors, .. }) => {
+                for e in errors {
+                    tracing::error!("course problem: {}", e.message);
+                }
+            }
+            Err(e) => return Err(anyhow::anyhow!("course import: {e}")),
+        }
+    }
+    Ok(())
+}
+
 impl Application {
     pub async fn build(settings: Settings, opts: StartOptions) -> anyhow::Result<Application> {
         let addr = settings.addr.clone();
@@ -134,6 +155,7 @@ impl Application {
             settings.base_url = Some(format!("http://{bound}"));
         }
         let state = aweb::Data::new(prepare(settings).await?);
+        import_on_start(&state.db, &state.settings).await?;
         if opts.demo {
             demo::seed(&state)
                 .await

@@ -342,7 +342,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             action: CoursesAction::Import { dir },
         } => {
             let state = fuzhi::prepare(settings).await?;
-            match fuzhi::catalog::store::import_dir(&state.db, &dir).await {
+            match fuzhi::catalog::store::import_dir(
+                &state.db,
+                &dir,
+                fuzhi::catalog::store::Origin::Import,
+            )
+            .await
+            {
                 Ok(r) => {
                     println!("{} competences", r.competences);
                     for (slug, outcome) in r.courses {

@@ -15,6 +15,7 @@ mod m20261202_000004_session_change;
 mod m20261203_000005_quiz_attempt_seed;
 mod m20261203_000010_lesson_text_audio;
 mod m20261203_000020_signin_throttle;
+mod m20261207_000030_course_origin;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_quiz_attempt_seed::Migration),
             Box::new(m20261203_000010_lesson_text_audio::Migration),
             Box::new(m20261203_000020_signin_throttle::Migration),
+            Box::new(m20261207_000030_course_origin::Migration),
         ]
     }
 }

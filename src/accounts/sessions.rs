@@ -229,7 +229,8 @@ async fn note(db: &impl ConnectionTrait, user: Option<i64>, jti: Option<String>)
     Ok(())
 }
 
-/// Reads the others' changes every `POLL`; hourly, prunes change rows older
+/// Reads the others' changes (sessions, published course versions) every
+/// `POLL`; hourly, prunes change rows older
 /// than a day and revoked ids that have expired.
 pub fn spawn(ctx: Arc<crate::app::AppContext>) {
     tokio::spawn(async move {
@@ -240,6 +241,10 @@ pub fn spawn(ctx: Arc<crate::app::AppContext>) {
             tick.tick().await;
             if let Err(e) = ctx.sessions.refresh(&ctx.db).await {
                 tracing::warn!(error = %e, "reading session changes failed");
+            }
+            // Course versions travel the same way (see `learning::content::Cache`).
+            if let Err(e) = ctx.content.sync(&ctx.db).await {
+                tracing::warn!(error = %e, "reading the published course versions failed");
             }
             since_prune += POLL;
             if since_prune >= Duration::from_secs(3600) {

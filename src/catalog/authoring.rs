@@ -360,7 +360,13 @@ pub async fn publish(
     } else {
         w.row.author_id
     };
-    let outcome = import_course(&txn, &w.course, author).await?;
+    let outcome = import_course(
+        &txn,
+        &w.course,
+        author,
+        crate::catalog::store::Origin::Authoring,
+    )
+    .await?;
     let change = serde_json::json!({"published": outcome});
     release(txn, cache, actor, slug, change).await?;
     Ok(Ok(outcome))

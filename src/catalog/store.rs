@@ -99,17 +99,60 @@ pub async fn import_skills(db: &impl ConnectionTrait, s: &Skills) -> AppResult<u
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Outcome {
-    Unchanged { version: i32 },
-    Published { version: i32 },
-    Draft { version: i32 },
+    Unchanged {
+        version: i32,
+    },
+    Published {
+        version: i32,
+    },
+    Draft {
+        version: i32,
+    },
+    /// The start-up import left the course alone: its newest version was
+    /// published later by other means (`fuzhi courses import`, a publish in
+    /// the browser), and the folder's files would move it back.
+    Kept {
+        version: i32,
+        origin: String,
+    },
+}
+
+/// Where a published version came from (stored in `course.origin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The course folder `serve` imports when it starts.
+    Startup,
+    /// `fuzhi courses import`.
+    Import,
+    /// A publish in the browser.
+    Authoring,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Startup => "startup",
+            Origin::Import => "import",
+            Origin::Authoring => "authoring",
+        }
+    }
 }
 
 /// Imports a course from files: a new published version unless the newest
 /// version already has this content.
+///
+/// The start-up rule (`Origin::Startup`): the folder `serve` imports on
+/// start is published only when the course has no version yet, or when its
+/// newest version came from that folder too (the files changed, say with a
+/// new release). A newest version from anywhere else (an import, a publish
+/// in the browser, a version stored before origins were kept) is never
+/// replaced by a restart: the outcome is `Kept`, and the log says how to
+/// publish the files on purpose (`fuzhi courses import`).
 pub async fn import_course(
     db: &(impl TransactionTrait<Transaction = sea_orm::DatabaseTransaction> + ConnectionTrait),
     c: &Course,
     author: Option<i64>,
+    origin: Origin,
 ) -> AppResult<Outcome> {
     let hash = content_hash(c);
     let txn = crate::db::begin_write(db).await?;
@@ -126,8 +169,25 @@ pub async fn import_course(
         txn.commit().await?;
         return Ok(Outcome::Unchanged { version: l.version });
     }
+    if origin == Origin::Startup
+        && let Some(l) = &latest
+        && l.origin.as_deref() != Some(Origin::Startup.as_str())
+    {
+        txn.commit().await?;
+        return Ok(Outcome::Kept {
+            version: l.version,
+            origin: l.origin.clone().unwrap_or_else(|| "unknown".into()),
+        });
+    }
     let version = next_version(&txn, &c.slug).await?;
-    insert_version(&txn, c, version, "published", author, Some(hash)).await?;
+    let row = insert_version(&txn, c, version, "published", author, Some(hash)).await?;
+    course::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(row.id),
+        origin: Set(Some(origin.as_str().to_string())),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
     supersede(&txn, &c.slug, version).await?;
     txn.commit().await?;
     Ok(Outcome::Published { version })
@@ -304,7 +364,11 @@ pub struct FolderReport {
 }
 
 /// Checks and imports a whole folder: nothing is imported when any file has a problem.
-pub async fn import_dir(db: &DatabaseConnection, dir: &std::path::Path) -> AppResult<FolderReport> {
+pub async fn import_dir(
+    db: &DatabaseConnection,
+    dir: &std::path::Path,
+    origin: Origin,
+) -> AppResult<FolderReport> {
     let (skills, loaded, problems) = courses::load_dir(dir);
     if !problems.is_empty() {
         return Err(AppError::Import {
@@ -329,7 +393,7 @@ pub async fn import_dir(db: &DatabaseConnection, dir: &std::path::Path) -> AppRe
         report.competences = import_skills(db, s).await?;
     }
     for l in &loaded {
-        let outcome = import_course(db, &l.course, None).await?;
+        let outcome = import_course(db, &l.course, None, origin).await?;
         report.courses.push((l.course.slug.clone(), outcome));
     }
     Ok(report)

@@ -23,6 +23,9 @@ pub struct Model {
     pub source_course: Option<String>,
     pub source_tasks: Option<String>,
     pub author_id: Option<i64>,
+    /// `startup`, `import` or `authoring` (see `catalog::store::Origin`);
+    /// none for versions stored before it was kept.
+    pub origin: Option<String>,
     pub published_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -128,9 +128,18 @@ pub fn default_language(c: &course::Model) -> &str {
     c.languages.split(',').next().unwrap_or("zh-CN")
 }
 
+/// The published versions of every course, cached per process. A publish,
+/// an import or an archive in any process reaches every other process
+/// within `accounts::sessions::POLL` plus one query: the same poll that
+/// carries session changes reads the ids of the published versions
+/// (`sync`), and a change empties the cache. And a lesson or quiz a cached
+/// version lacks is looked up in the newest published version before an
+/// event naming it is refused (`newer`).
 #[derive(Default)]
 pub struct Cache {
     map: RwLock<HashMap<String, Arc<CourseInfo>>>,
+    /// The ids of the published versions when last read.
+    seen: Mutex<Option<Vec<i64>>>,
 }
 
 impl Cache {
@@ -138,6 +147,58 @@ impl Cache {
         if let Ok(mut m) = self.map.write() {
             m.clear();
         }
+    }
+
+    /// Reads which versions are published (one small query) and empties the
+    /// cache when that changed since the last call. Whether it changed.
+    pub async fn sync(&self, db: &impl ConnectionTrait) -> AppResult<bool> {
+        use sea_orm::QuerySelect;
+        let ids: Vec<i64> = course::Entity::find()
+            .select_only()
+            .column(course::Column::Id)
+            .filter(course::Column::Status.eq("published"))
+            .order_by_asc(course::Column::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let changed = seen.as_ref().is_some_and(|s| *s != ids);
+        *seen = Some(ids);
+        drop(seen);
+        if changed {
+            tracing::info!(
+                "a course version was published or archived; the course cache starts again"
+            );
+            self.clear();
+        }
+        Ok(changed)
+    }
+
+    /// The newest published version of `slug` when it is newer than the one
+    /// cached (which it then replaces), else `None`.
+    pub async fn newer(
+        &self,
+        db: &impl ConnectionTrait,
+        slug: &str,
+        than: &CourseInfo,
+    ) -> AppResult<Option<Arc<CourseInfo>>> {
+        let Some(row) = course::Entity::find()
+            .filter(course::Column::Slug.eq(slug))
+            .filter(course::Column::Status.eq("published"))
+            .order_by_desc(course::Column::Version)
+            .one(db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if row.id == than.course.id {
+            return Ok(None);
+        }
+        let info = Arc::new(load(db, row).await?);
+        if let Ok(mut m) = self.map.write() {
+            m.insert(slug.to_string(), info.clone());
+        }
+        Ok(Some(info))
     }
 
     /// The published version of `slug`, or `None` when there is none.
@@ -296,6 +357,7 @@ pub(crate) mod tests {
                 source_course: None,
                 source_tasks: None,
                 author_id: None,
+                origin: None,
                 published_at: None,
                 created_at: now,
                 updated_at: now,

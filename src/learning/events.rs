@@ -188,7 +188,7 @@ async fn check(
     let Some(slug) = e.course.as_deref().filter(|s| !s.is_empty()) else {
         return Ok(Err("course: missing".into()));
     };
-    let Some(course) = cache.published(db, slug).await? else {
+    let Some(mut course) = cache.published(db, slug).await? else {
         return Ok(Err(format!("course: {slug:?} is not a published course")));
     };
     if !enrolled.contains(slug) {
@@ -196,6 +196,20 @@ async fn check(
     }
     let lesson = e.lesson.clone().filter(|l| !l.is_empty());
     let payload = e.payload.clone().unwrap_or(serde_json::Value::Null);
+    // A lesson or quiz this process has not seen may be in a version
+    // published since (by another process, or an import): load it before
+    // refusing the event.
+    let quiz_named = payload.get("quiz").and_then(|q| q.as_str());
+    let unknown = match kind {
+        LearnerKind::LessonOpened | LearnerKind::LessonFinished => lesson
+            .as_deref()
+            .is_some_and(|l| course.lesson(l).is_none()),
+        LearnerKind::QuizSubmitted => quiz_named.is_some_and(|q| course.quiz(q).is_none()),
+        LearnerKind::AnswerGiven => false,
+    };
+    if unknown && let Some(newer) = cache.newer(db, slug, &course).await? {
+        course = newer;
+    }
     match kind {
         LearnerKind::LessonOpened | LearnerKind::LessonFinished => match &lesson {
             Some(l) if course.lesson(l).is_some() => {}

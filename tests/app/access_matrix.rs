@@ -1176,9 +1176,14 @@ async fn fixture(app: &TestApp, p: &People) -> Fixture {
             .clone();
         c.clear_sources();
         c.slug = format!("authored-{i}");
-        fuzhi::catalog::store::import_course(app.conn(), &c, Some(owner))
-            .await
-            .unwrap();
+        fuzhi::catalog::store::import_course(
+            app.conn(),
+            &c,
+            Some(owner),
+            fuzhi::catalog::store::Origin::Import,
+        )
+        .await
+        .unwrap();
         authored[i] = c.slug;
     }
     Fixture {

@@ -437,9 +437,14 @@ async fn hostile_markdown_never_reaches_a_page(app: TestApp) {
             .body_md
             .contains("<script>")
     );
-    fuzhi::catalog::store::import_course(app.conn(), &package, Some(p.trainer))
-        .await
-        .unwrap();
+    fuzhi::catalog::store::import_course(
+        app.conn(),
+        &package,
+        Some(p.trainer),
+        fuzhi::catalog::store::Origin::Import,
+    )
+    .await
+    .unwrap();
     app.state.content.clear();
     let learner = app.token(p.learner).await;
     app.post_json("/api/v1/courses/safe-101/enroll", &learner, json!({}))

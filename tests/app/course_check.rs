@@ -643,14 +643,16 @@ async fn shipped_courses_survive_a_database_round_trip() {
         .await
         .unwrap();
     let root = crate::helpers::repo_path("courses");
-    let report = fuzhi::catalog::store::import_dir(app.conn(), &root)
-        .await
-        .unwrap();
+    let report =
+        fuzhi::catalog::store::import_dir(app.conn(), &root, fuzhi::catalog::store::Origin::Import)
+            .await
+            .unwrap();
     assert_eq!(report.courses.len(), 11);
     // A second import changes nothing.
-    let again = fuzhi::catalog::store::import_dir(app.conn(), &root)
-        .await
-        .unwrap();
+    let again =
+        fuzhi::catalog::store::import_dir(app.conn(), &root, fuzhi::catalog::store::Origin::Import)
+            .await
+            .unwrap();
     assert!(
         again
             .courses
@@ -721,9 +723,14 @@ async fn a_changed_course_is_a_new_version_and_progress_survives() {
         text.body_md.push_str("\n\n补充一句。\n");
         text.source = None;
     }
-    let o = fuzhi::catalog::store::import_course(app.conn(), &c, None)
-        .await
-        .unwrap();
+    let o = fuzhi::catalog::store::import_course(
+        app.conn(),
+        &c,
+        None,
+        fuzhi::catalog::store::Origin::Import,
+    )
+    .await
+    .unwrap();
     assert_eq!(o, fuzhi::catalog::store::Outcome::Published { version: 2 });
     app.state.content.clear();
     let lesson = app
@@ -788,9 +795,14 @@ async fn per_language_narration_survives_export_and_import() {
         .await
         .unwrap();
     let c = crate::narration::narrated_course("narrated");
-    fuzhi::catalog::store::import_course(app.conn(), &c, None)
-        .await
-        .unwrap();
+    fuzhi::catalog::store::import_course(
+        app.conn(),
+        &c,
+        None,
+        fuzhi::catalog::store::Origin::Import,
+    )
+    .await
+    .unwrap();
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("narrated");
     fuzhi::catalog::export::export(app.conn(), "narrated", &dir)
@@ -824,9 +836,14 @@ async fn per_language_narration_survives_export_and_import() {
     again.clear_sources();
     assert_eq!(again, c);
     // Importing the exported folder changes nothing.
-    let outcome = fuzhi::catalog::store::import_course(app.conn(), &again, None)
-        .await
-        .unwrap();
+    let outcome = fuzhi::catalog::store::import_course(
+        app.conn(),
+        &again,
+        None,
+        fuzhi::catalog::store::Origin::Import,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         outcome,
         fuzhi::catalog::store::Outcome::Unchanged { version: 1 }

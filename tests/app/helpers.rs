@@ -479,9 +479,14 @@ impl TestApp {
             .iter()
             .find(|c| c.course.slug == slug)
             .expect("course");
-        fuzhi::catalog::store::import_course(self.conn(), &c.course, None)
-            .await
-            .expect("import");
+        fuzhi::catalog::store::import_course(
+            self.conn(),
+            &c.course,
+            None,
+            fuzhi::catalog::store::Origin::Import,
+        )
+        .await
+        .expect("import");
         self.state.content.clear();
     }
 
@@ -573,19 +578,19 @@ pub struct Served {
 }
 
 impl Served {
-    /// Starts `fuzhi serve --addr 127.0.0.1:0` in `dir` on `db_url`, with the
-    /// test keys of `settings`, no mail worker, no rollup; `env` adds or
-    /// overrides variables.
-    pub fn start(
+    /// The binary with `args`, in `dir` on `db_url`, with the test keys of
+    /// `settings`, no mail worker, no rollup; `env` adds or overrides
+    /// variables.
+    pub fn command(
         settings: &Settings,
         db_url: &str,
         dir: &std::path::Path,
+        args: &[&str],
         env: &[(&str, &str)],
-    ) -> Served {
+    ) -> std::process::Command {
         use secrecy::ExposeSecret;
-        use std::io::BufRead;
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"));
-        cmd.args(["serve", "--addr", "127.0.0.1:0"])
+        cmd.args(args)
             .current_dir(dir)
             .env("DATABASE_URL", db_url)
             .env("FUZHI_DATA_DIR", dir.join("data"))
@@ -599,12 +604,30 @@ impl Served {
             )
             .env("FUZHI_MAIL__WORKER", "false")
             .env("FUZHI_REPORT_REFRESH_SECS", "0")
-            .env("FUZHI_LOG", "error")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
+            .env("FUZHI_LOG", "error");
         for (k, v) in env {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    /// Starts `fuzhi serve --addr 127.0.0.1:0` (see `command`).
+    pub fn start(
+        settings: &Settings,
+        db_url: &str,
+        dir: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Served {
+        use std::io::BufRead;
+        let mut cmd = Served::command(
+            settings,
+            db_url,
+            dir,
+            &["serve", "--addr", "127.0.0.1:0"],
+            env,
+        );
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
         let mut child = cmd.spawn().expect("start fuzhi");
         let out = child.stdout.take().unwrap();
         let mut lines = std::io::BufReader::new(out).lines();

@@ -56,9 +56,14 @@ async fn lesson_pages_play_the_narration_of_the_language_shown(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let c = narrated_course("narrated");
-    fuzhi::catalog::store::import_course(app.conn(), &c, None)
-        .await
-        .unwrap();
+    fuzhi::catalog::store::import_course(
+        app.conn(),
+        &c,
+        None,
+        fuzhi::catalog::store::Origin::Import,
+    )
+    .await
+    .unwrap();
     app.state.content.clear();
     let learner = app.token(p.learner).await;
     let (one, two) = (c.lessons[0].slug.clone(), c.lessons[1].slug.clone());

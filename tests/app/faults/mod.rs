@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::helpers::{COURSE, TestApp, VILLAGE_A};
 
+mod courses;
 mod disk_full;
 mod signups;
 
@@ -28,6 +29,11 @@ pub type Acked = BTreeMap<String, i64>;
 pub async fn learners(app: &TestApp, n: usize) -> (Vec<(i64, String)>, Vec<String>) {
     app.seed_areas().await;
     app.import_course(COURSE).await;
+    enroll(app, n).await
+}
+
+/// Enrolls `n` learners of village A in the test course, already published.
+pub async fn enroll(app: &TestApp, n: usize) -> (Vec<(i64, String)>, Vec<String>) {
     let lessons: Vec<String> = app
         .state
         .content

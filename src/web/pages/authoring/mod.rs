@@ -511,7 +511,8 @@ pub async fn publish(author: Author, path: web::Path<String>) -> AppResult<HttpR
         Ok(outcome) => {
             let (Outcome::Unchanged { version: v }
             | Outcome::Published { version: v }
-            | Outcome::Draft { version: v }) = outcome;
+            | Outcome::Draft { version: v }
+            | Outcome::Kept { version: v, .. }) = outcome;
             Ok(redirect(&format!("/teach/courses/{slug}?published={v}")))
         }
         Err(_) => {
