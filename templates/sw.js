@@ -10,7 +10,9 @@
 // - Learning records made offline wait in IndexedDB ("outbox", written by
 //   offline.js) and are sent to POST /api/v1/events when the connection
 //   returns (Background Sync, or a message from a page). Each record has its
-//   own id, so sending one twice stores it once.
+//   own id, so sending one twice stores it once. A record leaves the phone
+//   only when the server stored it (or had it already); one it refused stays
+//   with the reason, shown to its learner, and is not sent again.
 
 const STATIC = "fuzhi-static-" + VERSION;
 const COURSE = "fuzhi-course-";
@@ -181,7 +183,9 @@ async function send() {
   let me = await session();
   if (!me) return tell({ type: "signin" });
   // Only the records of the person signed in now; others wait for theirs.
-  const items = all.filter((ev) => ev.user === me.user);
+  // A record the server refused stays, with the reason, for her to see; it
+  // is not sent again.
+  const items = all.filter((ev) => ev.user === me.user && !ev.reason);
   let csrf = me.csrf;
   const results = [];
   for (let i = 0; i < items.length; i += 500) {
@@ -205,8 +209,14 @@ async function send() {
       graded: graded[ev.id] || null,
       reason: refused.get(ev.id) || null,
     }));
+    // Removed from the phone: what the server stored, or had already
+    // (duplicates). A refused record is kept with its reason, never dropped.
     await store("outbox", "readwrite", (s) => {
-      for (const ev of batch) s.delete(ev.id);
+      for (const ev of batch) {
+        const reason = refused.get(ev.id);
+        if (reason) s.put({ ...ev, reason });
+        else s.delete(ev.id);
+      }
     });
     await store("results", "readwrite", (s) => {
       for (const r of done) if (r.quiz) s.put(r);

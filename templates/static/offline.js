@@ -54,10 +54,17 @@
   async function update(note) {
     if (!banner) return;
     const all = await store("outbox", "readonly", (s) => s.getAll());
-    const n = all.filter((ev) => ev.user === user).length;
+    const mine = all.filter((ev) => ev.user === user);
+    const n = mine.filter((ev) => !ev.reason).length;
+    // Records the server refused stay on the phone with the reason.
+    const held = mine.filter((ev) => ev.reason);
+    const heldText = held.length
+      ? fill(banner.dataset.held, { n: held.length, reason: held[0].reason })
+      : "";
+    const text = note || [n ? fill(banner.dataset.waiting, { n }) : "", heldText].filter(Boolean).join(" ");
     banner.querySelector("[data-offline]").hidden = !offline();
-    banner.querySelector("[data-count]").textContent = note || (n ? fill(banner.dataset.waiting, { n }) : "");
-    banner.hidden = !(offline() || n || note);
+    banner.querySelector("[data-count]").textContent = text;
+    banner.hidden = !(offline() || n || held.length || note);
     return n;
   }
 

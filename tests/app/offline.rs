@@ -668,6 +668,28 @@ async fn study_offline(reload: bool) {
         b.wait_text("Waiting to be sent when online: 2").await;
     }
 
+    // A record the server will refuse (a lesson the course does not have),
+    // as a stale page could have queued: it must stay on the phone with
+    // the reason, never be dropped.
+    let refused_id = uuid::Uuid::new_v4().to_string();
+    if !reload {
+        b.client
+            .execute_async(
+                "const [rec, done] = [arguments[0], arguments[arguments.length - 1]];
+                 const r = indexedDB.open('fuzhi');
+                 r.onsuccess = () => {
+                   const t = r.result.transaction('outbox', 'readwrite');
+                   t.objectStore('outbox').put(rec);
+                   t.oncomplete = () => done(true);
+                 };",
+                vec![json!({"id": refused_id, "kind": "lesson_opened", "course": COURSE,
+                    "lesson": "no-such-lesson", "occurred_at": chrono::Utc::now().to_rfc3339(),
+                    "user": p.learner})],
+            )
+            .await
+            .unwrap();
+    }
+
     // The signal comes back: the records are sent, once.
     network(&b, &relay, true).await;
     let ids: Vec<uuid::Uuid> = queued
@@ -699,11 +721,19 @@ async fn study_offline(reload: bool) {
     }
     until(
         &b,
-        "the outbox is empty",
+        "nothing waits to be sent",
         "return !/Waiting to be sent/.test(document.body.innerText);",
     )
     .await;
-    assert!(outbox(&b).await.is_empty());
+    if reload {
+        assert!(outbox(&b).await.is_empty());
+    } else {
+        // Only the refused record is left, with the server's reason, and
+        // the learner is told.
+        let left = outbox(&b).await;
+        assert_eq!(left, vec![(refused_id.clone(), "lesson_opened".to_string())]);
+        b.wait_text("not accepted by the server").await;
+    }
     // Once more online: nothing is sent twice.
     b.client.refresh().await.unwrap();
     b.goto(&relay.url(&format!("/courses/{COURSE}"))).await;
