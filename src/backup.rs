@@ -5,7 +5,12 @@
 //! serving and writing (WAL), so every write committed before it began is in
 //! the copy. The secret keys generated into the data folder go with it (the ID
 //! numbers' HMAC key above all: without it no ID number can be matched again).
-//! Restore puts the copy in place of the database, with the server stopped.
+//! Restore puts the copy in place of the database, with the server stopped:
+//! every `serve` on an SQLite file holds a shared lock on `<file>.serve-lock`
+//! (`ServeLock`) and restore needs it exclusively, so it refuses while one
+//! runs. It refuses a copy that is not a whole fuzhi database (empty,
+//! damaged, without its tables) and one without its key files unless told
+//! (`--new-keys`), and says what it replaced.
 //!
 //! PostgreSQL and MariaDB are backed up with their own tools (README,
 //! "Backups"); these commands name the right one and stop.
@@ -30,10 +35,81 @@ pub struct Backup {
     pub keys: Vec<String>,
 }
 
+/// The tables a backup must hold to be taken for a fuzhi database.
+const EXPECTED_TABLES: [&str; 5] = [
+    "seaql_migrations",
+    "app_user",
+    "area",
+    "course",
+    "learning_event",
+];
+
+/// A lock on an SQLite database file's `<file>.serve-lock`: shared by every
+/// `serve` process on that file, exclusive for `restore`.
+#[derive(Debug)]
+pub struct ServeLock(#[allow(dead_code)] std::fs::File);
+
+impl ServeLock {
+    fn path(db_file: &Path) -> PathBuf {
+        with_suffix(db_file, ".serve-lock")
+    }
+
+    fn open(db_file: &Path) -> anyhow::Result<std::fs::File> {
+        if let Some(parent) = db_file.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let path = Self::path(db_file);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))
+    }
+
+    /// The shared lock of a serving process; `None` for other engines and
+    /// in-memory databases. Fails while a restore holds the file.
+    pub fn take(url: &str) -> anyhow::Result<Option<ServeLock>> {
+        if !url.to_ascii_lowercase().starts_with("sqlite:") {
+            return Ok(None);
+        }
+        let Ok(file) = sqlite_file(url, "restore") else {
+            return Ok(None);
+        };
+        let f = Self::open(&file)?;
+        match f.try_lock_shared() {
+            Ok(()) => Ok(Some(ServeLock(f))),
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "a restore is replacing {} now; start the server when it has finished",
+                file.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        }
+    }
+
+    /// The exclusive lock of a restore: an error naming the running server
+    /// when one holds the database.
+    fn exclusive(db_file: &Path) -> anyhow::Result<ServeLock> {
+        let f = Self::open(db_file)?;
+        match f.try_lock() {
+            Ok(()) => Ok(ServeLock(f)),
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "a server is running on {}: stop every `fuzhi serve` on this database first, then restore",
+                db_file.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        }
+    }
+}
+
 /// What a restore put in place.
 #[derive(Debug)]
 pub struct Restored {
     pub database: PathBuf,
+    /// What the database that was there held: (size in bytes, learning events).
+    pub replaced: Option<(u64, i64)>,
+    /// Key files the backup lacked (see `restore`).
+    pub missing_keys: Vec<String>,
     /// Where the database that was there before went, if there was one.
     pub kept: Option<PathBuf>,
     pub keys: Vec<String>,
@@ -105,17 +181,54 @@ pub async fn backup(settings: &Settings, dir: &Path) -> anyhow::Result<Backup> {
 /// Puts the backup in `dir` in place of the database (the server stopped).
 /// A database already there is kept beside it under a new name, and only with
 /// `replace`; so are keys that differ.
-pub async fn restore(settings: &Settings, dir: &Path, replace: bool) -> anyhow::Result<Restored> {
+///
+/// Refused: while a server runs on the database; a backup that is empty,
+/// damaged or lacks fuzhi's tables; a backup without its key files, unless
+/// `new_keys` (sessions signed with the old key end, and ID numbers stored
+/// as hashes with the old key can no longer be matched) or the keys come
+/// from the settings (`FUZHI_JWT_SECRET`, `FUZHI_ID_HMAC_KEY`).
+pub async fn restore(
+    settings: &Settings,
+    dir: &Path,
+    replace: bool,
+    new_keys: bool,
+) -> anyhow::Result<Restored> {
     let url = settings.database_url();
     let target = sqlite_file(&url, "restore")?;
     let source = dir.join(DB_FILE);
     if !source.is_file() {
         bail!("{} holds no backup ({DB_FILE} is missing)", dir.display());
     }
+    if std::fs::metadata(&source)?.len() == 0 {
+        bail!("{} is empty: it is not a backup", source.display());
+    }
     check(&source).await?;
+    check_tables(&source).await?;
+    // The ID numbers' key is the one a database cannot do without: its
+    // stored ID hashes match nothing under another key. A missing session
+    // key only signs everyone out, which the result says.
+    let hmac_missing = !dir.join(KEY_FILES[1]).is_file() && settings.id_hmac_key.is_none();
+    if hmac_missing && !new_keys {
+        bail!(
+            "{} lacks the key file {} of the data folder it was taken from: without it, the ID \
+             numbers stored in this database can never be matched again. Copy it into that \
+             folder from the old data folder, or pass --new-keys to restore with the key of \
+             this data folder (a new one if it has none)",
+            dir.display(),
+            KEY_FILES[1]
+        );
+    }
+    let missing: Vec<String> = KEY_FILES
+        .into_iter()
+        .filter(|k| !dir.join(k).is_file())
+        .map(str::to_string)
+        .collect();
+    let _lock = ServeLock::exclusive(&target)?;
     let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
     let mut kept = None;
+    let mut replaced = None;
     if target.exists() {
+        replaced = Some(describe(&target).await);
         if !replace {
             bail!(
                 "a database is already at {}; stop the server and pass --replace to put the backup in its place (the old one is kept beside it)",
@@ -143,9 +256,63 @@ pub async fn restore(settings: &Settings, dir: &Path, replace: bool) -> anyhow::
     let keys = copy_keys(dir, &settings.data_dir, replace)?;
     Ok(Restored {
         database: target,
+        replaced,
+        missing_keys: missing,
         kept,
         keys,
     })
+}
+
+/// The size of a database file and how many learning events it holds (-1
+/// when it cannot be read).
+async fn describe(file: &Path) -> (u64, i64) {
+    let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let url = format!("sqlite://{}?mode=ro", file.display());
+    let mut events = -1;
+    if let Ok(db) = sea_orm::Database::connect(&url).await {
+        if let Ok(Some(r)) = db
+            .query_one_raw(Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "SELECT COUNT(*) FROM learning_event",
+            ))
+            .await
+        {
+            events = r.try_get_by_index(0).unwrap_or(-1);
+        }
+        db.close().await.ok();
+    }
+    (bytes, events)
+}
+
+/// The copy has fuzhi's tables.
+async fn check_tables(file: &Path) -> anyhow::Result<()> {
+    let url = format!("sqlite://{}?mode=ro", file.display());
+    let db = sea_orm::Database::connect(&url)
+        .await
+        .with_context(|| format!("cannot open {}", file.display()))?;
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT name FROM sqlite_master WHERE type = 'table'",
+        ))
+        .await?;
+    db.close().await.ok();
+    let names: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+        .collect();
+    let missing: Vec<&str> = EXPECTED_TABLES
+        .into_iter()
+        .filter(|t| !names.iter().any(|n| n == t))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{} is not a fuzhi database (it lacks the tables {})",
+            file.display(),
+            missing.join(", ")
+        );
+    }
+    Ok(())
 }
 
 fn with_suffix(p: &Path, suffix: &str) -> PathBuf {

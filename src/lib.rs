@@ -49,6 +49,9 @@ pub struct StartOptions {
 
 pub struct Application {
     addr: SocketAddr,
+    /// Held while the server runs (SQLite): `restore` refuses to replace
+    /// the database under it (`backup::ServeLock`).
+    _serving: Option<backup::ServeLock>,
     server: Server,
     state: aweb::Data<AppContext>,
 }
@@ -154,6 +157,7 @@ impl Application {
         if settings.base_url.is_none() {
             settings.base_url = Some(format!("http://{bound}"));
         }
+        let serving = backup::ServeLock::take(&settings.database_url())?;
         let state = aweb::Data::new(prepare(settings).await?);
         import_on_start(&state.db, &state.settings).await?;
         if opts.demo {
@@ -207,6 +211,7 @@ impl Application {
         .run();
         tracing::info!(addr = %bound, "fuzhi is listening");
         Ok(Application {
+            _serving: serving,
             addr: bound,
             server,
             state,
@@ -223,6 +228,7 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C (actix-web handles both, gracefully).
     pub async fn run(self) -> std::io::Result<()> {
+        let _serving = self._serving;
         self.server.await
     }
 }

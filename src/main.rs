@@ -70,6 +70,11 @@ enum Command {
         /// kept beside them.
         #[arg(long)]
         replace: bool,
+        /// Restore a backup that lacks its key files, keeping the keys of
+        /// this data folder: sessions signed before end, and stored ID
+        /// numbers can no longer be matched.
+        #[arg(long)]
+        new_keys: bool,
     },
     /// Apply, revert or list database migrations.
     Migrate {
@@ -393,9 +398,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             );
         }
-        Command::Restore { dir, replace } => {
-            let r = fuzhi::backup::restore(&settings, &dir, replace).await?;
+        Command::Restore {
+            dir,
+            replace,
+            new_keys,
+        } => {
+            let r = fuzhi::backup::restore(&settings, &dir, replace, new_keys).await?;
             println!("restored into {}", r.database.display());
+            for k in &r.missing_keys {
+                println!(
+                    "the backup had no {k}: {}",
+                    if k == "jwt.key" {
+                        "everyone signs in again"
+                    } else {
+                        "ID numbers stored before cannot be matched with this data folder's key"
+                    }
+                );
+            }
+            if let Some((bytes, events)) = r.replaced {
+                println!(
+                    "it replaced a database of {} KB with {events} learning events",
+                    bytes / 1024
+                );
+            }
             if let Some(k) = r.kept {
                 println!("the database that was there is kept as {}", k.display());
             }

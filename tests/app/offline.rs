@@ -682,9 +682,11 @@ async fn study_offline(reload: bool) {
                    t.objectStore('outbox').put(rec);
                    t.oncomplete = () => done(true);
                  };",
-                vec![json!({"id": refused_id, "kind": "lesson_opened", "course": COURSE,
+                vec![
+                    json!({"id": refused_id, "kind": "lesson_opened", "course": COURSE,
                     "lesson": "no-such-lesson", "occurred_at": chrono::Utc::now().to_rfc3339(),
-                    "user": p.learner})],
+                    "user": p.learner}),
+                ],
             )
             .await
             .unwrap();
@@ -731,7 +733,10 @@ async fn study_offline(reload: bool) {
         // Only the refused record is left, with the server's reason, and
         // the learner is told.
         let left = outbox(&b).await;
-        assert_eq!(left, vec![(refused_id.clone(), "lesson_opened".to_string())]);
+        assert_eq!(
+            left,
+            vec![(refused_id.clone(), "lesson_opened".to_string())]
+        );
         b.wait_text("not accepted by the server").await;
     }
     // Once more online: nothing is sent twice.
