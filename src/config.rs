@@ -53,6 +53,16 @@ pub struct Settings {
     /// names the client. Empty (the default): the peer address is the client
     /// and the header is ignored, since anyone can send it.
     pub trusted_proxies: Vec<String>,
+    /// Requests one client address may have in progress at once; past it a
+    /// request is answered 429 at once and its connection closed, so one
+    /// address cannot hold every connection (a village behind one NAT stays
+    /// well under it: 30 phones, a few requests each).
+    pub max_requests_per_client: usize,
+    /// The longest pause, in seconds, while a request body arrives; past it
+    /// the request is answered 408 and its connection closed.
+    pub body_idle_secs: u64,
+    /// The longest a whole request body may take to arrive, in seconds.
+    pub body_timeout_secs: u64,
     /// How often `serve` refreshes the report rollup, in seconds (0: never;
     /// tests call `reports::rollup::run_once` themselves).
     pub report_refresh_secs: u64,
@@ -149,6 +159,9 @@ impl Default for Settings {
             login_max_failures_per_address: 50,
             login_window_secs: 900,
             trusted_proxies: Vec::new(),
+            max_requests_per_client: 256,
+            body_idle_secs: 15,
+            body_timeout_secs: 300,
             report_refresh_secs: 60,
             page_view_wait_ms: 0,
             utc_offset_minutes: 480,

@@ -179,9 +179,11 @@ impl Application {
         }
         accounts::limiter::spawn_prune(state.clone().into_inner());
         let data = state.clone();
+        let limits = aweb::Data::new(web::limits::Limits::new(&state.settings));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(limits.clone())
                 .app_data(
                     aweb::JsonConfig::default()
                         .limit(4 << 20)
@@ -205,6 +207,7 @@ impl Application {
                 .wrap(from_fn(web::middleware::security_headers))
                 .wrap(from_fn(web::compress::compress))
                 .wrap(from_fn(web::middleware::request_id))
+                .wrap(from_fn(web::limits::limit))
         })
         .listen(listener)?
         .shutdown_timeout(10)

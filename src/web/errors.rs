@@ -33,6 +33,14 @@ pub enum WebError {
     RateLimited { retry_after: u64 },
     #[error("too large: {0}")]
     TooLarge(String),
+    /// The body did not arrive within the deadlines of `web::limits`.
+    #[error("the request body did not arrive in time; send it again")]
+    SlowBody,
+}
+
+/// Whether a body could not be read because it came too slowly (`web::limits`).
+fn too_slow(e: &actix_web::error::PayloadError) -> bool {
+    matches!(e, actix_web::error::PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
 }
 
 pub type WebResult<T> = Result<T, WebError>;
@@ -61,6 +69,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> WebError {
         E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => {
             WebError::TooLarge(format!("the JSON body is over {limit} bytes"))
         }
+        E::Payload(p) if too_slow(&p) => WebError::SlowBody,
         other => AppError::BadRequest(format!("invalid JSON: {other}")).into(),
     }
 }
@@ -70,6 +79,7 @@ pub fn form_error(err: actix_web::error::UrlencodedError) -> WebError {
     use actix_web::error::UrlencodedError as E;
     match err {
         E::Overflow { limit, .. } => WebError::TooLarge(format!("the form is over {limit} bytes")),
+        E::Payload(p) if too_slow(&p) => WebError::SlowBody,
         other => AppError::BadRequest(format!("invalid form: {other}")).into(),
     }
 }
@@ -193,6 +203,7 @@ impl WebError {
             WebError::Csrf => "csrf_failed",
             WebError::RateLimited { .. } => "rate_limited",
             WebError::TooLarge(_) => "too_large",
+            WebError::SlowBody => "too_slow",
         }
     }
 }
@@ -205,6 +216,7 @@ impl ResponseError for WebError {
             WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::SlowBody => StatusCode::REQUEST_TIMEOUT,
         }
     }
 

@@ -5,6 +5,7 @@ pub mod compress;
 pub mod csrf;
 pub mod errors;
 pub mod extract;
+pub mod limits;
 pub mod middleware;
 pub mod routes;
 pub mod upload;

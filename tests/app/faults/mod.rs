@@ -21,6 +21,7 @@ mod courses;
 mod disk_full;
 mod restore;
 mod signups;
+mod slow;
 
 /// id -> learner of every acknowledged event.
 pub type Acked = BTreeMap<String, i64>;
@@ -75,6 +76,17 @@ pub struct Load {
 
 impl Load {
     pub fn start(addr: &str, learners: &[(i64, String)], lessons: &[String]) -> Load {
+        Load::start_from(addr, learners, lessons, None)
+    }
+
+    /// As `start`, the clients' connections from `local` (another loopback
+    /// address stands for another client).
+    pub fn start_from(
+        addr: &str,
+        learners: &[(i64, String)],
+        lessons: &[String],
+        local: Option<std::net::IpAddr>,
+    ) -> Load {
         let load = Load {
             acked: Default::default(),
             statuses: Default::default(),
@@ -95,6 +107,7 @@ impl Load {
             clients.push(tokio::spawn(async move {
                 let client = reqwest::Client::builder()
                     .timeout(Duration::from_secs(30))
+                    .local_address(local)
                     .build()
                     .unwrap();
                 for i in 0.. {
