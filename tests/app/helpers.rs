@@ -116,6 +116,16 @@ impl TestDb {
         })
     }
 
+    /// The database's name on its server (PostgreSQL, MariaDB).
+    pub fn db_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The URL of the server's admin database.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
     pub async fn drop_db(self) {
         if self.engine != Engine::Sqlite
             && let Ok(admin) = Database::connect(&self.server).await

@@ -19,6 +19,7 @@ use crate::helpers::{COURSE, TestApp, VILLAGE_A};
 
 mod courses;
 mod disk_full;
+mod killed;
 mod restore;
 mod signups;
 mod slow;
