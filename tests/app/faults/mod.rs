@@ -20,6 +20,7 @@ use crate::helpers::{COURSE, TestApp, VILLAGE_A};
 mod courses;
 mod disk_full;
 mod killed;
+mod outage;
 mod restore;
 mod signups;
 mod slow;
