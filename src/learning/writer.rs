@@ -8,16 +8,23 @@
 //!
 //! The lesson steps and answers of all the batch's requests (nearly every
 //! event: a page view, a lesson read on the phone) are written together in a
-//! constant number of statements (`events::apply_bulk`), inside one savepoint.
-//! Should that fail, and for submitted quizzes (graded one by one), each
-//! request's events are applied inside a savepoint of its own, so one
-//! request that fails (a grading error, a key taken by another process in the
-//! same instant) is rolled back and answered alone while the others commit.
-//! A retryable failure (a serialization or lock conflict, a Galera
-//! certification failure at commit, a key another process stored meanwhile)
-//! is tried again in the next batch after a short jittered pause, where ids
-//! already stored count as duplicates: the replay is exact. A conflict that
-//! outlasts the attempts is answered 503 with Retry-After.
+//! constant number of statements (`events::apply_bulk`); submitted quizzes
+//! (graded one by one) are applied request by request. A request that refuses
+//! itself (a grading error, no statement failed) is rolled back to its own
+//! savepoint and answered alone. A statement that fails gives up the whole
+//! transaction: after `SQLITE_FULL` or an I/O error SQLite may already have
+//! rolled it back, so no savepoint is trusted, and the pool closes a
+//! connection that comes back inside a transaction (`db::sqlite_settled`).
+//! The requests that did not fail go again, each on its own, in a fresh
+//! transaction; the one whose statement failed gets its error. A full disk or
+//! an unreachable database is every request's answer (507, 503) and marks
+//! the writer failing for `/healthz` until a batch commits again. A conflict
+//! (a serialization or lock conflict, a Galera certification failure at
+//! commit, a key another process stored meanwhile) is tried again in the
+//! next batch after a short jittered pause, where ids already stored count
+//! as duplicates: the replay is exact. A conflict that outlasts the attempts
+//! is answered 503 with Retry-After; a connection lost during `COMMIT` is 503
+//! "may have been saved".
 
 use std::sync::Arc;
 
