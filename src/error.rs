@@ -112,7 +112,7 @@ impl AppError {
                     .to_string()
             }
             AppError::Db(_) if self.is_unavailable_now() => {
-                "the database cannot be reached now; nothing was saved, try again in a moment"
+                "the database cannot be reached now; what you sent may not have been saved: try again in a moment"
                     .to_string()
             }
             AppError::Db(_) | AppError::Internal(_) => "internal error".to_string(),
