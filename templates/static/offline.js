@@ -121,6 +121,8 @@
     if (m) {
       e.preventDefault();
       const ev = { kind: "lesson_finished", course: part(m[1]), lesson: part(m[2]), payload: {} };
+      // The server's proof that it gave her this lesson (see events::served_proof).
+      if (f.elements.served) ev.served = f.elements.served.value;
       queue(ev).then(() => {
         location.href = f.dataset.next || "/courses/" + m[1];
       });
