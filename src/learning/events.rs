@@ -772,8 +772,10 @@ pub async fn submit_quiz(
     }
     // A duplicate: the stored result of the same attempt.
     let key = Uuid::parse_str(attempt_id.trim()).map_err(|_| AppError::NotFound)?;
+    // Hers only: another learner's attempt id shows nothing of it.
     let a = quiz_attempt::Entity::find()
         .filter(quiz_attempt::Column::AttemptKey.eq(key))
+        .filter(quiz_attempt::Column::UserId.eq(learner.id))
         .one(&ctx.db)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -6,7 +6,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::json;
 
 use crate::engine_test;
-use crate::helpers::{COURSE, TestApp, between};
+use crate::helpers::{COURSE, Engine, PASSWORD, TestApp, between};
+use crate::support::Browser;
 
 async fn course(app: &TestApp) -> std::sync::Arc<fuzhi::learning::content::CourseInfo> {
     app.state
@@ -254,3 +255,358 @@ async fn post_test_attempts_are_counted(app: TestApp) {
     assert_eq!(app.count("quiz_attempt").await, 3);
 }
 engine_test!(post_test_attempts_are_counted);
+
+// --- 9: a phone shared by a family ----------------------------------------
+
+/// A record a phone kept for one learner, sent in another's session (her
+/// "finished", or her answers to the one-time pre-test), is refused one by
+/// one with the reason; the session's own records in the same batch count.
+async fn records_made_by_another_learner_are_refused_one_by_one(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let a = app.token(p.learner).await;
+    let b = app.token(p.learner_in).await;
+    for t in [&a, &b] {
+        app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), t, json!({}))
+            .await;
+    }
+    let lesson = app.first_lesson(COURSE).await;
+    let pre = app.key(COURSE, "pre").await;
+    let with = |mut e: serde_json::Value, by: i64| {
+        e["learner"] = json!(by);
+        e
+    };
+    let theirs_pre = json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "quiz_submitted",
+        "course": COURSE, "payload": {"quiz": "pre", "answers": pre}});
+    let batch = json!([
+        with(finished(&lesson, Some(&app.served(p.learner, COURSE, &lesson))), p.learner_in),
+        with(theirs_pre.clone(), p.learner_in),
+        with(finished(&lesson, Some(&app.served(p.learner, COURSE, &lesson))), p.learner),
+        {"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_opened", "course": COURSE, "lesson": lesson},
+    ]);
+    let (s, r) = app.post_json("/api/v1/events", &a, batch.clone()).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["accepted"], 2, "{r}");
+    let rejected = r["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 2, "{r}");
+    for (x, want) in rejected.iter().zip([&batch[0], &batch[1]]) {
+        assert_eq!(x["id"], want["id"]);
+        assert!(
+            x["reason"].as_str().unwrap().starts_with("learner:"),
+            "{r}"
+        );
+    }
+    // Nothing of hers was spent: her pre-test is still hers to take.
+    assert_eq!(app.count("quiz_attempt").await, 0);
+    let (s, g) = app
+        .post_json(
+            &format!("/api/v1/courses/{COURSE}/quizzes/pre/attempts"),
+            &b,
+            json!({"answers": pre}),
+        )
+        .await;
+    assert_eq!(s, 200, "{g}");
+}
+engine_test!(records_made_by_another_learner_are_refused_one_by_one);
+
+/// Signing out answers `Clear-Site-Data` (the browser's cache of her pages).
+async fn signing_out_clears_the_browsers_cache(app: TestApp) {
+    let p = app.people().await;
+    let t = app.token(p.learner).await;
+    let r = app
+        .client
+        .post(app.url("/logout"))
+        .bearer_auth(&t)
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let h = r
+        .headers()
+        .get("clear-site-data")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(h.contains("\"cache\""), "{h:?}");
+}
+engine_test!(signing_out_clears_the_browsers_cache);
+
+/// A TCP relay in front of the app that can be cut (as in `offline.rs`):
+/// going offline also cuts the service worker's own fetches.
+struct Relay {
+    base: String,
+    online: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Relay {
+    async fn start(app: &TestApp) -> Relay {
+        use std::sync::atomic::Ordering;
+        let target = app.addr.trim_start_matches("http://").to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let online = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>> =
+            Default::default();
+        let (on, ls) = (online.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !on.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut out) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    }
+                });
+                ls.lock().unwrap().push(link);
+            }
+        });
+        Relay {
+            base,
+            online,
+            links,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn set_online(&self, on: bool) {
+        self.online
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+        if !on {
+            for l in self.links.lock().unwrap().drain(..) {
+                l.abort();
+            }
+        }
+    }
+}
+
+/// A Chrome DevTools command through chromedriver.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (reqwest::Method, Option<String>) {
+        (
+            reqwest::Method::POST,
+            Some(json!({"cmd": self.cmd, "params": self.params}).to_string()),
+        )
+    }
+}
+
+async fn network(b: &Browser, relay: &Relay, on: bool) {
+    relay.set_online(on);
+    for (cmd, params) in [
+        ("Network.enable", json!({})),
+        (
+            "Network.emulateNetworkConditions",
+            json!({"offline": !on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+        ),
+    ] {
+        b.client.issue_cmd(Cdp { cmd, params }).await.unwrap();
+    }
+}
+
+/// Polls a script until it returns `true`.
+async fn until(b: &Browser, what: &str, script: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let v = b
+            .client
+            .execute(script, vec![])
+            .await
+            .unwrap_or(serde_json::Value::Null);
+        if v == json!(true) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "never true: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The names of the phone's caches.
+async fn cache_names(b: &Browser) -> Vec<String> {
+    let v = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; caches.keys().then(done);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+/// The records waiting in the phone's outbox: (kind, user).
+async fn outbox(b: &Browser) -> Vec<(String, i64)> {
+    let v = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const r = indexedDB.open('fuzhi');
+             r.onsuccess = () => {
+               const q = r.result.transaction('outbox').objectStore('outbox').getAll();
+               q.onsuccess = () => done(q.result.map(e => [e.kind, e.user || 0]));
+             };
+             r.onupgradeneeded = () => { r.result.createObjectStore('outbox', { keyPath: 'id' });
+               r.result.createObjectStore('results', { keyPath: 'id' }); };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+async fn sign_in(b: &Browser, relay: &Relay, login: &str) {
+    b.goto(&relay.url("/login?lang=en")).await;
+    b.fill("#login", login).await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_text("My learning").await;
+}
+
+/// A learner saves a course on a phone she shares, reads it offline, and
+/// signs out: her copy and her waiting records leave the phone, so the next
+/// person finds nothing of hers offline, cannot add to her records, and
+/// the next learner's saved copy is her own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_phone_forgets_a_learner_who_signs_out() {
+    let app = TestApp::spawn(Engine::Sqlite).await.unwrap();
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    for u in [p.learner, p.learner_in] {
+        let t = app.token(u).await;
+        app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+            .await;
+    }
+    let info = course(&app).await;
+    let (first, second) = (&info.lessons[0].slug, &info.lessons[1].slug);
+    let relay = Relay::start(&app).await;
+    let b = Browser::start(true).await;
+    sign_in(&b, &relay, "13900000001").await;
+    b.goto(&relay.url(&format!("/courses/{COURSE}"))).await;
+    until(
+        &b,
+        "the save button",
+        "const s = document.getElementById('offline-save');
+         return !!navigator.serviceWorker.controller && !!s && !s.hidden;",
+    )
+    .await;
+    b.click("#offline-save [data-save]").await;
+    until(
+        &b,
+        "the price",
+        "return /[0-9.]+ (KB|MB)/.test(document.querySelector('#offline-save [data-status]').textContent);",
+    )
+    .await;
+    b.click("#offline-save [data-save]").await;
+    until(
+        &b,
+        "the course is saved",
+        "return !document.querySelector('#offline-save [data-saved]').hidden;",
+    )
+    .await;
+    let saved = cache_names(&b).await;
+    assert!(
+        saved
+            .iter()
+            .any(|n| n.starts_with("fuzhi-course-") && n.ends_with(COURSE)),
+        "{saved:?}"
+    );
+    // Offline, her copy is hers to read, and a finish waits under her name.
+    network(&b, &relay, false).await;
+    b.goto(&relay.url(&format!("/courses/{COURSE}/lessons/{first}")))
+        .await;
+    b.wait_text("You are offline").await;
+    b.click("form[action$='/done'] button").await;
+    b.wait_text("Waiting to be sent when online: 1").await;
+    assert_eq!(outbox(&b).await, vec![("lesson_finished".into(), p.learner)]);
+    // Online again, she signs out: what waited is sent first, then her copy
+    // and her records leave the phone.
+    network(&b, &relay, true).await;
+    b.goto(&relay.url(&format!("/courses/{COURSE}/lessons/{second}")))
+        .await;
+    b.wait_text("I have finished").await;
+    b.click("form[action='/logout'] button").await;
+    b.wait_url("/login").await;
+    let names = cache_names(&b).await;
+    assert!(
+        !names.iter().any(|n| n.starts_with("fuzhi-course-")),
+        "her saved course stayed on the phone: {names:?}"
+    );
+    assert_eq!(outbox(&b).await, vec![], "her records stayed on the phone");
+    let sent = fuzhi::entities::learning_event::Entity::find()
+        .filter(fuzhi::entities::learning_event::Column::UserId.eq(p.learner))
+        .filter(
+            fuzhi::entities::learning_event::Column::Kind
+                .eq(fuzhi::entities::learning_event::EventKind::LessonFinished),
+        )
+        .all(app.conn())
+        .await
+        .unwrap();
+    assert_eq!(sent.len(), 1, "what waited was sent before she left");
+    // The next person, offline: none of her pages opens, so nothing can be
+    // added to her records.
+    network(&b, &relay, false).await;
+    for l in [first, second] {
+        b.goto(&relay.url(&format!("/courses/{COURSE}/lessons/{l}")))
+            .await;
+        let page = b.wait_text("This page is not saved on your phone").await;
+        assert!(!page.contains("I have finished"), "{page}");
+    }
+    b.goto(&relay.url(&format!("/courses/{COURSE}"))).await;
+    b.wait_text("This page is not saved on your phone").await;
+    // Another learner signs in and saves the course: a copy of her own.
+    network(&b, &relay, true).await;
+    sign_in(&b, &relay, "13900000002").await;
+    b.goto(&relay.url(&format!("/courses/{COURSE}"))).await;
+    until(
+        &b,
+        "the save button",
+        "const s = document.getElementById('offline-save'); return !!s && !s.hidden && !s.querySelector('[data-save]').hidden;",
+    )
+    .await;
+    b.click("#offline-save [data-save]").await;
+    until(
+        &b,
+        "the price",
+        "return /[0-9.]+ (KB|MB)/.test(document.querySelector('#offline-save [data-status]').textContent);",
+    )
+    .await;
+    b.click("#offline-save [data-save]").await;
+    until(
+        &b,
+        "the course is saved",
+        "return !document.querySelector('#offline-save [data-saved]').hidden;",
+    )
+    .await;
+    let names = cache_names(&b).await;
+    let want = format!("fuzhi-course-u{}-{COURSE}", p.learner_in);
+    assert!(names.contains(&want), "{names:?}");
+    network(&b, &relay, false).await;
+    b.goto(&relay.url(&format!("/courses/{COURSE}/lessons/{first}")))
+        .await;
+    let page = b.wait_text("You are offline").await;
+    assert!(page.contains("I have finished"), "{page}");
+    b.close().await;
+}
