@@ -291,10 +291,7 @@ async fn records_made_by_another_learner_are_refused_one_by_one(app: TestApp) {
     assert_eq!(rejected.len(), 2, "{r}");
     for (x, want) in rejected.iter().zip([&batch[0], &batch[1]]) {
         assert_eq!(x["id"], want["id"]);
-        assert!(
-            x["reason"].as_str().unwrap().starts_with("learner:"),
-            "{r}"
-        );
+        assert!(x["reason"].as_str().unwrap().starts_with("learner:"), "{r}");
     }
     // Nothing of hers was spent: her pre-test is still hers to take.
     assert_eq!(app.count("quiz_attempt").await, 0);
@@ -377,8 +374,7 @@ impl Relay {
     }
 
     fn set_online(&self, on: bool) {
-        self.online
-            .store(on, std::sync::atomic::Ordering::SeqCst);
+        self.online.store(on, std::sync::atomic::Ordering::SeqCst);
         if !on {
             for l in self.links.lock().unwrap().drain(..) {
                 l.abort();
@@ -540,7 +536,10 @@ async fn a_shared_phone_forgets_a_learner_who_signs_out() {
     b.wait_text("You are offline").await;
     b.click("form[action$='/done'] button").await;
     b.wait_text("Waiting to be sent when online: 1").await;
-    assert_eq!(outbox(&b).await, vec![("lesson_finished".into(), p.learner)]);
+    assert_eq!(
+        outbox(&b).await,
+        vec![("lesson_finished".into(), p.learner)]
+    );
     // Online again, she signs out: what waited is sent first, then her copy
     // and her records leave the phone.
     network(&b, &relay, true).await;
