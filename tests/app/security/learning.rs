@@ -609,3 +609,202 @@ async fn a_shared_phone_forgets_a_learner_who_signs_out() {
     assert!(page.contains("I have finished"), "{page}");
     b.close().await;
 }
+
+// --- 18: "<5" that subtraction would undo ---------------------------------
+
+/// What someone learns of a published cell: a number, or a range.
+fn cell_range(v: &serde_json::Value) -> Option<(i64, i64, bool)> {
+    const OPEN: i64 = i64::MAX / 4;
+    match v {
+        serde_json::Value::Number(n) => n.as_i64().map(|n| (n, n, false)),
+        serde_json::Value::String(s) if s == "<5" => Some((0, 4, true)),
+        serde_json::Value::String(s) if s == "*" => Some((5, OPEN, true)),
+        _ => None,
+    }
+}
+
+/// Every hidden cell of a line still has two possible values once the total
+/// and the shown cells are known (the attacker's subtraction, done here
+/// independently of the server's code). `what` names the line.
+fn no_cell_is_told(cells: &[(i64, i64, bool)], total: i64, what: &str) {
+    let shown: i64 = cells.iter().filter(|c| !c.2).map(|c| c.0).sum();
+    let rest = total - shown;
+    for (i, c) in cells.iter().enumerate().filter(|(_, c)| c.2) {
+        let (lo_o, hi_o) = cells
+            .iter()
+            .enumerate()
+            .filter(|(j, o)| *j != i && o.2)
+            .fold((0i64, 0i64), |(l, h), (_, o)| {
+                (l.saturating_add(o.0), h.saturating_add(o.1))
+            });
+        let lo = c.0.max(rest.saturating_sub(hi_o));
+        let hi = c.1.min(rest.saturating_sub(lo_o));
+        assert!(
+            lo < hi,
+            "{what}: hidden cell {i} is {lo} by subtraction ({cells:?}, total {total})"
+        );
+    }
+}
+
+/// The counts a summary's figures publish, by name (a count, or a rate's
+/// numerator and denominator, or a mean's n).
+fn counts(figures: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    let Some(o) = figures.as_object() else {
+        return out;
+    };
+    for (k, v) in o {
+        match v {
+            serde_json::Value::Object(inner) if inner.contains_key("numerator") => {
+                out.push((format!("{k}.numerator"), v["numerator"].clone()));
+                out.push((format!("{k}.denominator"), v["denominator"].clone()));
+            }
+            serde_json::Value::Object(inner) => {
+                if let Some(n) = inner.get("n") {
+                    out.push((format!("{k}.n"), n.clone()));
+                }
+            }
+            other => out.push((k.clone(), other.clone())),
+        }
+    }
+    out
+}
+
+/// Villages of one township with a few learners in one of them: in no
+/// table of the township's summary (villages, causes, status, sex, age) can
+/// a hidden count be worked out from the total and the other rows.
+async fn no_small_count_is_undone_by_subtraction(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let trainer = app.token(p.trainer).await;
+    let official = app.token(p.official).await;
+    let villages = [
+        "530627102001",
+        "530627102002",
+        "530627102003",
+        "530627102004",
+        "530627102005",
+        "530627102006",
+    ];
+    let mut ids = Vec::new();
+    for (v, village) in villages.iter().enumerate() {
+        // 3 in the first village, 6 to 10 in the others.
+        let n = if v == 0 { 3 } else { 5 + v };
+        for i in 0..n {
+            ids.push(
+                app.user(&format!("1371{v:02}{i:05}"), "learner", Some(village))
+                    .await,
+            );
+        }
+    }
+    let (s, r) = app
+        .post_json(
+            &format!("/api/v1/courses/{COURSE}/enroll"),
+            &trainer,
+            json!({"user_ids": ids}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    fuzhi::reports::rollup::run_once(app.conn()).await.unwrap();
+    let (s, sum) = app
+        .get_json("/api/v1/reports/summary?area=530627102000", &official)
+        .await;
+    assert_eq!(s, 200, "{sum}");
+    let totals: std::collections::BTreeMap<String, serde_json::Value> =
+        counts(&sum["figures"]).into_iter().collect();
+    let mut small_seen = 0;
+    for table in ["by_child_area", "by_cause", "by_status", "by_sex", "by_age"] {
+        let rows = sum[table].as_array().unwrap();
+        for (name, total) in &totals {
+            let Some(serde_json::Value::Number(t)) = Some(total) else {
+                continue;
+            };
+            let cells: Vec<(i64, i64, bool)> = rows
+                .iter()
+                .filter_map(|r| {
+                    counts(&r["figures"])
+                        .into_iter()
+                        .find(|(k, _)| k == name)
+                        .and_then(|(_, v)| cell_range(&v))
+                })
+                .collect();
+            if cells.len() != rows.len() {
+                continue;
+            }
+            small_seen += cells.iter().filter(|c| c.2).count();
+            no_cell_is_told(&cells, t.as_i64().unwrap(), &format!("{table}/{name}"));
+        }
+    }
+    assert!(small_seen > 0, "the fixture has small counts: {sum}");
+    // The small village itself shows "<5" enrollments.
+    let first = sum["by_child_area"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == villages[0])
+        .unwrap();
+    assert_eq!(first["figures"]["enrollments"], "<5", "{first}");
+}
+engine_test!(no_small_count_is_undone_by_subtraction);
+
+/// Generated area trees (villages under townships under a county, counts
+/// from 0 up, many small): each line the server suppresses (villages of a
+/// township, townships of the county) keeps every hidden cell undetermined.
+#[test]
+fn complementary_suppression_holds_on_generated_trees() {
+    use fuzhi::reports::suppress::{Hide, complementary};
+    let mut seed: u64 = 0x5eed_1234;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    for _ in 0..2000 {
+        let towns = 1 + next(5) as usize;
+        let mut town_totals = Vec::new();
+        for _ in 0..towns {
+            let villages = 1 + next(7) as usize;
+            // Mostly small counts, a few large.
+            let vals: Vec<i64> = (0..villages)
+                .map(|_| match next(4) {
+                    0 => next(5) as i64,
+                    1 => 5 + next(3) as i64,
+                    _ => next(30) as i64,
+                })
+                .collect();
+            let total: i64 = vals.iter().sum();
+            town_totals.push(total);
+            let (hide, ok) = complementary(&vals, total);
+            let published: Vec<(i64, i64, bool)> = vals
+                .iter()
+                .zip(&hide)
+                .map(|(v, h)| match h {
+                    Hide::Shown => (*v, *v, false),
+                    Hide::Small => (0, 4, true),
+                    Hide::Withheld => (5, i64::MAX / 4, true),
+                })
+                .collect();
+            for (v, h) in vals.iter().zip(&hide) {
+                assert_eq!(*h == Hide::Small, *v < 5, "{vals:?} {hide:?}");
+            }
+            if ok && total >= 5 {
+                no_cell_is_told(&published, total, &format!("villages {vals:?}"));
+            }
+        }
+        let county: i64 = town_totals.iter().sum();
+        let (hide, ok) = complementary(&town_totals, county);
+        if ok && county >= 5 {
+            let published: Vec<(i64, i64, bool)> = town_totals
+                .iter()
+                .zip(&hide)
+                .map(|(v, h)| match h {
+                    Hide::Shown => (*v, *v, false),
+                    Hide::Small => (0, 4, true),
+                    Hide::Withheld => (5, i64::MAX / 4, true),
+                })
+                .collect();
+            no_cell_is_told(&published, county, &format!("townships {town_totals:?}"));
+        }
+    }
+}
