@@ -328,9 +328,7 @@ impl Figures {
         }
         for (f, r) in &mut self.0 {
             match (f.spec().measure, r) {
-                (Measure::Count(m), Reading::Count(v)) if counts.contains(&m) => {
-                    *v = v.withhold()
-                }
+                (Measure::Count(m), Reading::Count(v)) if counts.contains(&m) => *v = v.withhold(),
                 (
                     Measure::Rate {
                         numerator,

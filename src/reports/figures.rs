@@ -103,7 +103,10 @@ impl Comparison {
         let trained = s.get(Metric::HouseholdsTrained);
         let all = s.get(Metric::Households);
         let (hide, _) = suppress::complementary(&[trained, all - trained], all);
-        for (side, h) in [&mut c.trained, &mut c.not_yet_trained].into_iter().zip(hide) {
+        for (side, h) in [&mut c.trained, &mut c.not_yet_trained]
+            .into_iter()
+            .zip(hide)
+        {
             if h == Hide::Withheld {
                 side.households = side.households.withhold();
             }
@@ -430,7 +433,11 @@ pub async fn summary(
 /// the area in no row (a household registered at the township itself) count
 /// as one more row, never shown. `households`: whether the rows describe
 /// households too (not the sex and age cuts).
-fn protect(rows: &[&Sums], total: &Sums, households: bool) -> (Vec<BTreeSet<Metric>>, BTreeSet<Metric>) {
+fn protect(
+    rows: &[&Sums],
+    total: &Sums,
+    households: bool,
+) -> (Vec<BTreeSet<Metric>>, BTreeSet<Metric>) {
     let metrics: BTreeSet<Metric> = Figure::all()
         .filter(|f| households || f.spec().population == Population::People)
         .flat_map(|f| f.spec().measure.counts())
@@ -482,13 +489,13 @@ fn months(
     exposed: &mut BTreeSet<Metric>,
 ) -> Vec<Month> {
     let mut out = months_of(period, data);
-    for (metric, pick) in [
-        (Metric::Enrollments, 0usize),
-        (Metric::Completions, 1usize),
-    ] {
+    for (metric, pick) in [(Metric::Enrollments, 0usize), (Metric::Completions, 1usize)] {
         let values: Vec<i64> = out
             .iter()
-            .map(|m| data.get(&m.month).map_or(0, |v| if pick == 0 { v.0 } else { v.1 }))
+            .map(|m| {
+                data.get(&m.month)
+                    .map_or(0, |v| if pick == 0 { v.0 } else { v.1 })
+            })
             .collect();
         let t = total.get(metric);
         if values.iter().sum::<i64>() != t {

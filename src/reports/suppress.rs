@@ -206,7 +206,13 @@ pub fn safe(values: &[i64], hide: &[Hide], total: i64) -> bool {
 pub fn complementary(values: &[i64], total: i64) -> (Vec<Hide>, bool) {
     let mut hide: Vec<Hide> = values
         .iter()
-        .map(|&v| if v < MIN_CELL { Hide::Small } else { Hide::Shown })
+        .map(|&v| {
+            if v < MIN_CELL {
+                Hide::Small
+            } else {
+                Hide::Shown
+            }
+        })
         .collect();
     if total < MIN_CELL || hide.iter().all(|h| *h == Hide::Shown) {
         return (hide, true);
@@ -250,15 +256,27 @@ mod tests {
     fn a_lone_small_cell_gets_a_companion() {
         use Hide::*;
         // 3 + 12 + 20 = 35: the 12 goes with the 3.
-        assert_eq!(complementary(&[3, 12, 20], 35), (vec![Small, Withheld, Shown], true));
+        assert_eq!(
+            complementary(&[3, 12, 20], 35),
+            (vec![Small, Withheld, Shown], true)
+        );
         // 0 + 5 = 5: "*" would be exactly 5 and "<5" exactly 0; both go.
-        assert_eq!(complementary(&[0, 5, 9], 14), (vec![Small, Withheld, Withheld], true));
+        assert_eq!(
+            complementary(&[0, 5, 9], 14),
+            (vec![Small, Withheld, Withheld], true)
+        );
         // Two small cells whose sum says nothing exact stay as they are.
-        assert_eq!(complementary(&[1, 2, 30], 33), (vec![Small, Small, Shown], true));
+        assert_eq!(
+            complementary(&[1, 2, 30], 33),
+            (vec![Small, Small, Shown], true)
+        );
         // Two zeros under a shown total would be told: one more goes.
-        assert_eq!(complementary(&[0, 0, 30, 40], 70), (vec![Small, Small, Withheld, Shown], true));
+        assert_eq!(
+            complementary(&[0, 0, 30, 40], 70),
+            (vec![Small, Small, Withheld, Shown], true)
+        );
         // Two 4s under a total of 8: nothing left to hide; the total must go.
-        assert_eq!(complementary(&[4, 4], 8).1, false);
+        assert!(!complementary(&[4, 4], 8).1);
         // A small total hides itself: nothing to subtract from.
         assert_eq!(complementary(&[1, 2], 3), (vec![Small, Small], true));
         assert_eq!(complementary(&[6, 7], 13), (vec![Shown, Shown], true));
