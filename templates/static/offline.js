@@ -196,7 +196,6 @@
         }
       });
       replay();
-      if (!navigator.onLine) done();
     });
     await setWho(0);
     for (const n of await caches.keys()) if (n.startsWith(own(user))) await caches.delete(n);
@@ -208,7 +207,9 @@
   document.addEventListener("submit", (e) => {
     const f = e.target;
     if (!user || new URL(f.action, location.href).pathname !== "/logout") return;
-    if (f.dataset.left) return;
+    // Offline the sign-out cannot reach the server: she stays signed in, and
+    // nothing of hers is taken off.
+    if (f.dataset.left || !navigator.onLine) return;
     e.preventDefault();
     const go = () => {
       f.dataset.left = "1";
