@@ -13,9 +13,15 @@
 //   own id, so sending one twice stores it once. A record leaves the phone
 //   only when the server stored it (or had it already); one it refused stays
 //   with the reason, shown to its learner, and is not sent again.
+// - A phone may be shared by a family: each learner's saved courses are kept
+//   in caches of her own ("fuzhi-course-u<id>-<course>"), and only the
+//   caches of the learner the phone last showed signed in ("fuzhi-who",
+//   written by offline.js; none once she signs out) are ever served. Her
+//   records carry her id to the server, which refuses another learner's.
 
 const STATIC = "fuzhi-static-" + VERSION;
 const COURSE = "fuzhi-course-";
+const WHO = "fuzhi-who";
 
 self.addEventListener("install", (e) => {
   e.waitUntil(
@@ -33,7 +39,12 @@ self.addEventListener("activate", (e) => {
       .then((names) =>
         Promise.all(
           names
-            .filter((n) => n.startsWith("fuzhi-static-") && n !== STATIC)
+            .filter(
+              (n) =>
+                (n.startsWith("fuzhi-static-") && n !== STATIC) ||
+                // A copy saved before copies had an owner: nobody's to show.
+                (n.startsWith(COURSE) && !/^fuzhi-course-u\d+-/.test(n)),
+            )
             .map((n) => caches.delete(n)),
         ),
       )
@@ -72,21 +83,37 @@ async function networkFirst(e, req, url) {
     }
     return res;
   } catch (err) {
-    const hit = await caches.match(url.pathname, { ignoreVary: true });
+    const hit = await mine(url.pathname);
     if (hit) return req.mode === "navigate" ? marked(hit) : hit;
     if (req.mode === "navigate") return nothingSaved();
     throw err;
   }
 }
 
-// The cache of the course a path belongs to, if that course is saved.
-function courseOf(path) {
-  const m = path.match(/^\/courses\/([^/]+)/);
-  return m ? COURSE + decodeURIComponent(m[1]) : null;
+// The learner the phone last showed signed in (0: nobody).
+async function who() {
+  const res = await (await caches.open(WHO)).match("/who");
+  return res ? Number(await res.text()) || 0 : 0;
 }
 
+// The cache of `user`'s copy of the course a path belongs to.
+function courseOf(path, user) {
+  const m = path.match(/^\/courses\/([^/]+)/);
+  return m && user ? COURSE + "u" + user + "-" + decodeURIComponent(m[1]) : null;
+}
+
+// The saved copy of a page, from the caches of the learner signed in only.
+async function mine(path) {
+  const name = courseOf(path, await who());
+  if (!name || !(await caches.has(name))) return undefined;
+  return (await caches.open(name)).match(path, { ignoreVary: true });
+}
+
+// A saved page seen online replaces the copy of the learner it was made for
+// (the page says whose it is), never another's.
 async function refresh(path, res) {
-  const name = courseOf(path);
+  const user = ((await res.clone().text()).match(/data-user="(\d+)"/) || [])[1];
+  const name = courseOf(path, Number(user));
   if (!name || !(await caches.has(name))) return;
   const c = await caches.open(name);
   if (await c.match(path, { ignoreVary: true })) await c.put(path, res);
@@ -105,10 +132,11 @@ async function marked(res) {
 // A page that was not saved, asked for offline: say so, and list the
 // courses that are saved.
 async function nothingSaved() {
-  const names = (await caches.keys()).filter((n) => n.startsWith(COURSE));
+  const own = COURSE + "u" + (await who()) + "-";
+  const names = (await caches.keys()).filter((n) => n.startsWith(own));
   const esc = (s) => s.replace(/[&<>"]/g, (c) => "&#" + c.charCodeAt(0) + ";");
   const links = names
-    .map((n) => n.slice(COURSE.length))
+    .map((n) => n.slice(own.length))
     .map((s) => `<li><a href="/courses/${encodeURIComponent(s)}">${esc(s)}</a></li>`)
     .join("");
   const html =
@@ -172,8 +200,9 @@ async function post(csrf, batch) {
     method: "POST",
     credentials: "same-origin",
     headers: { "content-type": "application/json", "x-csrf-token": csrf },
-    // The events as the API takes them: who made them is the session's.
-    body: JSON.stringify(batch.map(({ user, ...ev }) => ev)),
+    // The events as the API takes them, each with the learner who made it:
+    // the server refuses one that is not the session's.
+    body: JSON.stringify(batch.map(({ user, ...ev }) => ({ ...ev, learner: user }))),
   });
 }
 

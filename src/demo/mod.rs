@@ -5,6 +5,8 @@
 
 pub mod history;
 
+use secrecy::ExposeSecret;
+
 use crate::accounts::users::{self, NewUser};
 use crate::app::AppContext;
 use crate::areas;
@@ -196,6 +198,16 @@ async fn seed_learning(state: &AppContext) -> AppResult<usize> {
                     lesson: Some((*l).clone()),
                     occurred_at: None,
                     payload: Some(serde_json::json!({"seconds": 240})),
+                    learner: None,
+                    // The demo learners read their lessons on the server's pages.
+                    served: (kind == "lesson_finished").then(|| {
+                        events::served_proof(
+                            state.secrets.id_hmac.expose_secret().as_bytes(),
+                            learner.id,
+                            slug,
+                            l,
+                        )
+                    }),
                 });
             }
         }
@@ -232,6 +244,8 @@ async fn seed_learning(state: &AppContext) -> AppResult<usize> {
                 lesson: None,
                 occurred_at: None,
                 payload: Some(serde_json::json!({"quiz": q.row.slug, "answers": answers})),
+                learner: None,
+                served: None,
             });
         }
         let r = events::ingest(state, &learner, "demo", batch).await?;

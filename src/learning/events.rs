@@ -20,6 +20,7 @@ use crate::entities::learning_event::{self, EventKind};
 use crate::entities::{enrollment, lesson_progress, quiz_attempt};
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
+use secrecy::ExposeSecret;
 
 /// An event as a client sends it.
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -34,7 +35,76 @@ pub struct EventIn {
     pub occurred_at: Option<String>,
     #[serde(default)]
     pub payload: Option<serde_json::Value>,
+    /// The learner the record was made by (a phone's outbox keeps it with
+    /// each record): one that is not the signed-in learner is refused.
+    #[serde(default)]
+    pub learner: Option<i64>,
+    /// For `lesson_finished`: the proof, written into the lesson page the
+    /// server gave her, that it served her the lesson (see `served_proof`).
+    /// Without it the lesson counts as finished only after a page view the
+    /// server recorded.
+    #[serde(default)]
+    pub served: Option<String>,
 }
+
+/// The proof that the server served `lesson` of `course` to `user` (a lesson
+/// page, seen online or fetched to be kept offline): an HMAC under the
+/// server's key, so that a device cannot make it for a lesson it was not
+/// given.
+pub fn served_proof(key: &[u8], user: i64, course: &str, lesson: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = match <Hmac<sha2::Sha256> as Mac>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => unreachable!("HMAC-SHA256 accepts keys of any length"),
+    };
+    mac.update(b"fuzhi lesson served\0");
+    mac.update(&user.to_le_bytes());
+    mac.update(course.as_bytes());
+    mac.update(b"\0");
+    mac.update(lesson.as_bytes());
+    mac.finalize().into_bytes()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether the server saw `user` open `lesson`: a page view it recorded
+/// itself (source `web`, never a client's report), or a valid proof that it
+/// served her the page.
+async fn opened_by_server(
+    ctx: &AppContext,
+    user: i64,
+    course: &str,
+    lesson: &str,
+    served: Option<&str>,
+) -> AppResult<bool> {
+    let key = ctx.secrets.id_hmac.expose_secret().as_bytes();
+    if let Some(proof) = served {
+        let want = served_proof(key, user, course, lesson);
+        if constant_eq(proof.trim().as_bytes(), want.as_bytes()) {
+            return Ok(true);
+        }
+    }
+    Ok(learning_event::Entity::find()
+        .select_only()
+        .column(learning_event::Column::Id)
+        .filter(learning_event::Column::UserId.eq(user))
+        .filter(learning_event::Column::Kind.eq(EventKind::LessonOpened))
+        .filter(learning_event::Column::CourseSlug.eq(course))
+        .filter(learning_event::Column::LessonSlug.eq(lesson))
+        .filter(learning_event::Column::Source.eq(PAGE_VIEW))
+        .into_tuple::<Uuid>()
+        .one(&ctx.db)
+        .await?
+        .is_some())
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+/// The source of the page views the server records itself.
+const PAGE_VIEW: &str = "web";
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Rejected {
@@ -138,7 +208,35 @@ pub async fn ingest(
     let now = Utc::now();
     let enrolled = ctx.sessions.enrolled(&ctx.db, learner.id).await?;
     for e in batch {
+        if let Some(by) = e.learner.filter(|by| *by != learner.id) {
+            report.rejected.push(Rejected {
+                id: e.id.clone(),
+                reason: format!(
+                    "learner: made by learner {by} on this device, not by the one signed in; it is kept for her own session"
+                ),
+            });
+            continue;
+        }
         match check(&ctx.db, &ctx.content, &e, now, &enrolled).await? {
+            Ok(v)
+                if v.kind == LearnerKind::LessonFinished
+                    && !opened_by_server(
+                        ctx,
+                        learner.id,
+                        &v.course.course.slug,
+                        v.lesson.as_deref().unwrap_or_default(),
+                        e.served.as_deref(),
+                    )
+                    .await? =>
+            {
+                report.rejected.push(Rejected {
+                    id: e.id.clone(),
+                    reason: format!(
+                        "lesson: {:?} was never opened; a lesson counts as finished once its page was opened",
+                        v.lesson.as_deref().unwrap_or_default()
+                    ),
+                })
+            }
             Ok(v) => valid.push(v),
             Err(reason) => report.rejected.push(Rejected {
                 id: e.id.clone(),
@@ -328,9 +426,12 @@ pub(crate) async fn apply(
                 let answers: BTreeMap<String, Vec<String>> =
                     serde_json::from_value(v.payload.get("answers").cloned().unwrap_or_default())
                         .unwrap_or_default();
-                let g = progress::record_attempt(txn, learner, &course, quiz, &answers, v.id, v.at)
-                    .await?;
                 let kind = course.quiz(quiz).map(|q| q.row.kind.as_str());
+                // A post-test is taken online and counted by the server's
+                // clock, so a device's clock cannot make a retake the first.
+                let at = if kind == Some("post") { now } else { v.at };
+                let g = progress::record_attempt(txn, learner, &course, quiz, &answers, v.id, at)
+                    .await?;
                 graded.insert(v.id.to_string(), g.for_learner(kind.unwrap_or_default()));
             }
             // Stored for the record; it changes no derived state.
@@ -600,6 +701,7 @@ pub async fn record(
     course: &str,
     lesson: Option<&str>,
     payload: serde_json::Value,
+    served: Option<&str>,
 ) -> AppResult<Report> {
     let e = EventIn {
         id: Uuid::new_v4().to_string(),
@@ -608,6 +710,8 @@ pub async fn record(
         lesson: lesson.map(str::to_string),
         occurred_at: None,
         payload: Some(payload),
+        learner: None,
+        served: served.map(str::to_string),
     };
     let r = ingest(ctx, learner, "web", vec![e]).await?;
     if let Some(rej) = r.rejected.first() {
@@ -638,7 +742,7 @@ pub async fn page_view(
         at: now,
         payload: serde_json::json!({}),
     };
-    let answer = ctx.events.submit(learner, "web", vec![v], now).await?;
+    let answer = ctx.events.submit(learner, PAGE_VIEW, vec![v], now).await?;
     if ctx.settings.page_view_wait_ms == 0 {
         return Ok(());
     }
@@ -670,6 +774,8 @@ pub async fn submit_quiz(
         lesson: None,
         occurred_at: None,
         payload: Some(serde_json::json!({"quiz": quiz, "answers": answers})),
+        learner: None,
+        served: None,
     };
     let r = ingest(ctx, learner, source, vec![e]).await?;
     if let Some(rej) = r.rejected.into_iter().next() {
@@ -680,8 +786,10 @@ pub async fn submit_quiz(
     }
     // A duplicate: the stored result of the same attempt.
     let key = Uuid::parse_str(attempt_id.trim()).map_err(|_| AppError::NotFound)?;
+    // Hers only: another learner's attempt id shows nothing of it.
     let a = quiz_attempt::Entity::find()
         .filter(quiz_attempt::Column::AttemptKey.eq(key))
+        .filter(quiz_attempt::Column::UserId.eq(learner.id))
         .one(&ctx.db)
         .await?
         .ok_or(AppError::NotFound)?;

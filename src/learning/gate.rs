@@ -7,11 +7,17 @@
 //!   and its result never carries the answer key (see `Graded::without_key`).
 //! - The post-test opens as the course's `post_test` rule says
 //!   (`courses::PostTestRule`, by default once every lesson is finished).
+//!   It may then be taken at most `POST_ATTEMPTS` times, `POST_RETAKE_WAIT`
+//!   apart (by the server's clock), and not again once passed; each attempt
+//!   shows the choices in a new order, and its result says the score, never
+//!   the keys (see `Graded::for_learner`). The figures (gain, mastery) count
+//!   the first attempt.
 //!
 //! The event log applies these rules in the transaction that would store the
 //! attempt, so neither a form nor the API nor a replayed batch gets round
 //! them; a refused attempt stores nothing.
 
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::completion::{self, Missing};
@@ -27,7 +33,19 @@ pub enum Refusal {
     PreTaken,
     /// The post-test is not open yet: what is still to do first.
     PostClosed { rule: PostTestRule, left: Missing },
+    /// The post-test was passed already.
+    PostPassed,
+    /// Every attempt at the post-test was used.
+    PostUsedUp,
+    /// The next attempt at the post-test opens at this time.
+    PostWait { until: DateTime<Utc> },
 }
+
+/// How many times the post-test may be taken.
+pub const POST_ATTEMPTS: usize = 3;
+
+/// The least time between two attempts at the post-test, in minutes.
+pub const POST_RETAKE_WAIT_MINUTES: i64 = 60;
 
 impl Refusal {
     /// The reason as the API reports it.
@@ -48,8 +66,66 @@ impl Refusal {
                 left.lessons.len(),
                 left.checks.len()
             ),
+            Refusal::PostPassed => {
+                "quiz: the post-test was passed already; the first attempt is the one that counts"
+                    .into()
+            }
+            Refusal::PostUsedUp => format!(
+                "quiz: the post-test may be taken {POST_ATTEMPTS} times; every attempt was used"
+            ),
+            Refusal::PostWait { until } => format!(
+                "quiz: the next attempt at the post-test opens {POST_RETAKE_WAIT_MINUTES} minutes after the last one, at {}",
+                until.format("%Y-%m-%dT%H:%M:%SZ")
+            ),
         }
     }
+
+    /// Whether the post-test was open and this is the retake rule refusing.
+    pub fn is_retake(&self) -> bool {
+        matches!(
+            self,
+            Refusal::PostPassed | Refusal::PostUsedUp | Refusal::PostWait { .. }
+        )
+    }
+}
+
+/// The learner's attempts at the post-test of a course, first first (in the
+/// order the server stored them: a client's clock cannot reorder them).
+pub async fn post_attempts(
+    db: &impl ConnectionTrait,
+    user: i64,
+    course: &str,
+) -> AppResult<Vec<quiz_attempt::Model>> {
+    Ok(quiz_attempt::Entity::find()
+        .filter(quiz_attempt::Column::UserId.eq(user))
+        .filter(quiz_attempt::Column::CourseSlug.eq(course))
+        .filter(quiz_attempt::Column::Kind.eq("post"))
+        .order_by_asc(quiz_attempt::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Whether the retake rule lets `user` take the post-test again now.
+pub async fn post_retake(
+    db: &impl ConnectionTrait,
+    user: i64,
+    course: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Refusal>> {
+    let done = post_attempts(db, user, course).await?;
+    if done.iter().any(|a| a.passed) {
+        return Ok(Some(Refusal::PostPassed));
+    }
+    if done.len() >= POST_ATTEMPTS {
+        return Ok(Some(Refusal::PostUsedUp));
+    }
+    if let Some(last) = done.iter().map(|a| a.created_at).max() {
+        let until = last + Duration::minutes(POST_RETAKE_WAIT_MINUTES);
+        if now < until {
+            return Ok(Some(Refusal::PostWait { until }));
+        }
+    }
+    Ok(None)
 }
 
 /// The learner's first pre-test attempt in a course: her starting point.
@@ -101,10 +177,17 @@ pub async fn may_submit(
         "pre" if first_pre(db, user, &course.course.slug).await?.is_some() => {
             Ok(Err(Refusal::PreTaken))
         }
-        "post" => Ok(match post_test_closed(db, user, course).await? {
-            Some(r) => Err(r),
-            None => Ok(()),
-        }),
+        "post" => {
+            if let Some(r) = post_test_closed(db, user, course).await? {
+                return Ok(Err(r));
+            }
+            Ok(
+                match post_retake(db, user, &course.course.slug, Utc::now()).await? {
+                    Some(r) => Err(r),
+                    None => Ok(()),
+                },
+            )
+        }
         _ => Ok(Ok(())),
     }
 }

@@ -14,8 +14,8 @@ pub struct QuestionResult {
     pub points: i32,
     pub max: i32,
     pub competence: String,
-    /// The right answer, revealed after submission (never for a pre-test:
-    /// its result lists no questions).
+    /// The right answer, revealed after submission of a lesson check (never
+    /// for a pre- or post-test: their results list no questions).
     pub answer: Vec<String>,
 }
 
@@ -29,7 +29,8 @@ pub struct Graded {
     /// Percent per competence.
     pub competences: BTreeMap<String, i32>,
     /// Each question, right or not, with its answer key; empty for a
-    /// pre-test, whose questions come back in the post-test.
+    /// pre-test, whose questions come back in the post-test, and for a
+    /// post-test, which may be taken again.
     pub questions: Vec<QuestionResult>,
     /// What ordered the choices of this attempt (see `shuffle`), so that a
     /// review shows them as she saw them.
@@ -44,9 +45,12 @@ impl Graded {
     /// The result as a learner gets it for a quiz of `kind`. A pre-test's
     /// questions come back in the post-test, so its result keeps the score
     /// and the percent per competence (where she starts) but not which
-    /// question was right or what the right answers are.
+    /// question was right or what the right answers are. A post-test's
+    /// result is the same: it may be taken again, so neither its keys nor
+    /// which question was right leave the server. Only a lesson check (any
+    /// kind but these two) is reviewed question by question.
     pub fn for_learner(mut self, kind: &str) -> Graded {
-        if kind == "pre" {
+        if kind == "pre" || kind == "post" {
             self.questions.clear();
         }
         self

@@ -214,6 +214,19 @@ pub enum Reading {
 }
 
 impl Measure {
+    /// The counts a figure shows (alone, as a numerator or denominator, or
+    /// as the number a mean is over): what complementary suppression works on.
+    pub fn counts(self) -> Vec<Metric> {
+        match self {
+            Measure::Count(m) => vec![m],
+            Measure::Rate {
+                numerator,
+                denominator,
+            } => vec![numerator, denominator],
+            Measure::Mean { n, .. } => vec![n],
+        }
+    }
+
     fn read(self, s: &Sums) -> Reading {
         match self {
             Measure::Count(m) => Reading::Count(Shown::count(s.get(m))),
@@ -304,6 +317,43 @@ impl Figures {
                 })
                 .collect(),
         )
+    }
+
+    /// Hides (as `Withheld`) every figure that shows one of `counts`: the
+    /// count itself, a rate dividing it or by it (with that count), a mean
+    /// over it (with its n).
+    pub fn withhold(&mut self, counts: &std::collections::BTreeSet<Metric>) {
+        if counts.is_empty() {
+            return;
+        }
+        for (f, r) in &mut self.0 {
+            match (f.spec().measure, r) {
+                (Measure::Count(m), Reading::Count(v)) if counts.contains(&m) => *v = v.withhold(),
+                (
+                    Measure::Rate {
+                        numerator,
+                        denominator,
+                    },
+                    Reading::Ratio(x),
+                ) => {
+                    let (num, den) = (counts.contains(&numerator), counts.contains(&denominator));
+                    if num {
+                        x.numerator = x.numerator.withhold();
+                    }
+                    if den {
+                        x.denominator = x.denominator.withhold();
+                    }
+                    if num || den {
+                        x.rate = x.rate.withhold();
+                    }
+                }
+                (Measure::Mean { n: m, .. }, Reading::Mean { mean, n }) if counts.contains(&m) => {
+                    *mean = mean.withhold();
+                    *n = n.withhold();
+                }
+                _ => {}
+            }
+        }
     }
 
     pub fn get(&self, f: Figure) -> &Reading {

@@ -13,12 +13,12 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::figure::{Figures, Ratio};
+use super::figure::{Figure, Figures, Population, Ratio};
 use super::metric::{Cut, Metric, Sums};
 pub use super::period::Period;
 use super::rollup::{self, Cell, ROOT};
 use super::stmt;
-use super::suppress::{Kind, Shown};
+use super::suppress::{self, Hide, Kind, Shown};
 use crate::areas::AreaCode;
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, Actor};
@@ -95,7 +95,26 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// The two sides add up to the households shown as the area's figure:
+    /// when one side's count is hidden, the other is withheld as needed
+    /// (complementary suppression).
     pub fn from_sums(s: &Sums) -> Comparison {
+        let mut c = Comparison::sides(s);
+        let trained = s.get(Metric::HouseholdsTrained);
+        let all = s.get(Metric::Households);
+        let (hide, _) = suppress::complementary(&[trained, all - trained], all);
+        for (side, h) in [&mut c.trained, &mut c.not_yet_trained]
+            .into_iter()
+            .zip(hide)
+        {
+            if h == Hide::Withheld {
+                side.households = side.households.withhold();
+            }
+        }
+        c
+    }
+
+    fn sides(s: &Sums) -> Comparison {
         let side = |hh: i64, n: i64, sum: i64, fu: i64, act: i64| Side {
             households: Shown::count(hh),
             income_per_head: Shown::mean(Kind::Fen, sum, n, 1.0),
@@ -277,32 +296,68 @@ pub async fn summary(
     let (area, child_codes) = area_and_children(db, code, labels).await?;
     let mut all_children: BTreeSet<String> = child_codes.keys().cloned().collect();
     all_children.extend(children.keys().cloned());
-    let by_child_area = all_children
+    let total = cuts
+        .get(&(Cut::All, String::new()))
+        .cloned()
+        .unwrap_or_default();
+    // Counts the area's own figures may not show: hiding rows of a table
+    // could not protect a small one.
+    let mut exposed: BTreeSet<Metric> = BTreeSet::new();
+    let child_sums: Vec<(String, Sums)> = all_children
         .into_iter()
-        .map(|c| Group {
-            name: child_codes.get(&c).cloned().unwrap_or_else(|| c.clone()),
-            figures: Figures::from_sums(
-                &children.get(&c).cloned().unwrap_or_default(),
-                Cut::All.has_households(),
-            ),
-            code: c,
+        .map(|c| {
+            let s = children.get(&c).cloned().unwrap_or_default();
+            (c, s)
+        })
+        .collect();
+    let (withheld, hidden) = protect(
+        &child_sums.iter().map(|(_, s)| s).collect::<Vec<_>>(),
+        &total,
+        Cut::All.has_households(),
+    );
+    exposed.extend(hidden);
+    let by_child_area = child_sums
+        .into_iter()
+        .zip(withheld)
+        .map(|((c, s), w)| {
+            let mut figures = Figures::from_sums(&s, Cut::All.has_households());
+            figures.withhold(&w);
+            Group {
+                name: child_codes.get(&c).cloned().unwrap_or_else(|| c.clone()),
+                figures,
+                code: c,
+            }
         })
         .collect();
 
-    let group = |cut: Cut, order: Vec<String>, name: &dyn Fn(&str) -> String| {
-        cut_values(&cuts, cut, order)
+    let mut group = |cut: Cut, order: Vec<String>, name: &dyn Fn(&str) -> String| {
+        let values = cut_values(&cuts, cut, order);
+        let sums: Vec<Sums> = values
+            .iter()
+            .map(|v| cuts.get(&(cut, v.clone())).cloned().unwrap_or_default())
+            .collect();
+        let (withheld, hidden) = protect(
+            &sums.iter().collect::<Vec<_>>(),
+            &total,
+            cut.has_households(),
+        );
+        exposed.extend(hidden);
+        values
             .into_iter()
-            .map(|v| Group {
-                name: if v.is_empty() {
-                    labels.unknown()
-                } else {
-                    name(&v)
-                },
-                figures: Figures::from_sums(
-                    &cuts.get(&(cut, v.clone())).cloned().unwrap_or_default(),
-                    cut.has_households(),
-                ),
-                code: v,
+            .zip(sums)
+            .zip(withheld)
+            .map(|((v, s), w)| {
+                let mut figures = Figures::from_sums(&s, cut.has_households());
+                figures.withhold(&w);
+                Group {
+                    name: if v.is_empty() {
+                        labels.unknown()
+                    } else {
+                        name(&v)
+                    },
+                    figures,
+                    code: v,
+                }
             })
             .collect::<Vec<Group>>()
     };
@@ -340,25 +395,77 @@ pub async fn summary(
         });
     }
 
-    let total = cuts
-        .get(&(Cut::All, String::new()))
-        .cloned()
-        .unwrap_or_default();
+    let by_cause = group(Cut::Cause, causes, &|c| labels.cause(c));
+    let by_status = group(Cut::Status, statuses, &|c| labels.status(c));
+    let by_sex = group(Cut::Sex, sexes, &|c| labels.sex(c));
+    let by_age = group(Cut::Age, ages, &|c| labels.age(c));
+    let mut figures = Figures::from_sums(&total, Cut::All.has_households());
+    let trend = months(period, &trend, &total, &mut exposed);
+    let (trained, households) = (
+        total.get(Metric::HouseholdsTrained),
+        total.get(Metric::Households),
+    );
+    if !suppress::complementary(&[trained, households - trained], households).1 {
+        exposed.insert(Metric::Households);
+    }
+    figures.withhold(&exposed);
     Ok(Summary {
         area,
         period: period.clone(),
         as_of: rollup::state(db).await?.map(|s| s.0),
         replica_lag_secs: None,
-        figures: Figures::from_sums(&total, Cut::All.has_households()),
+        figures,
         by_child_area,
-        by_cause: group(Cut::Cause, causes, &|c| labels.cause(c)),
-        by_status: group(Cut::Status, statuses, &|c| labels.status(c)),
-        by_sex: group(Cut::Sex, sexes, &|c| labels.sex(c)),
-        by_age: group(Cut::Age, ages, &|c| labels.age(c)),
-        trend: months(period, &trend),
+        by_cause,
+        by_status,
+        by_sex,
+        by_age,
+        trend,
         skills,
         trained_vs_untrained: Comparison::from_sums(&total),
     })
+}
+
+/// Complementary suppression over the rows of one table, whose counts add up
+/// to `total` (shown with them): per row, the counts to withhold so that no
+/// hidden count can be worked out by subtraction; and the counts the total
+/// itself must not show (when hiding rows cannot protect them). Records of
+/// the area in no row (a household registered at the township itself) count
+/// as one more row, never shown. `households`: whether the rows describe
+/// households too (not the sex and age cuts).
+fn protect(
+    rows: &[&Sums],
+    total: &Sums,
+    households: bool,
+) -> (Vec<BTreeSet<Metric>>, BTreeSet<Metric>) {
+    let metrics: BTreeSet<Metric> = Figure::all()
+        .filter(|f| households || f.spec().population == Population::People)
+        .flat_map(|f| f.spec().measure.counts())
+        .collect();
+    let mut withheld = vec![BTreeSet::new(); rows.len()];
+    let mut exposed = BTreeSet::new();
+    for m in metrics {
+        let mut values: Vec<i64> = rows.iter().map(|s| s.get(m)).collect();
+        let t = total.get(m);
+        let rest = t - values.iter().sum::<i64>();
+        if rest < 0 {
+            // Rows that overlap: not a partition of the total.
+            continue;
+        }
+        if rest > 0 {
+            values.push(rest);
+        }
+        let (hide, ok) = suppress::complementary(&values, t);
+        for (i, h) in hide.iter().enumerate().take(rows.len()) {
+            if *h == Hide::Withheld {
+                withheld[i].insert(m);
+            }
+        }
+        if !ok {
+            exposed.insert(m);
+        }
+    }
+    (withheld, exposed)
 }
 
 /// The values of a cut: `order` first, then any other value with cells.
@@ -372,8 +479,47 @@ fn cut_values(cuts: &BTreeMap<(Cut, String), Sums>, cut: Cut, order: Vec<String>
     keys
 }
 
-/// Every month of the period that has data or lies between months that do.
-fn months(period: &Period, data: &BTreeMap<String, (i64, i64)>) -> Vec<Month> {
+/// Every month of the period that has data or lies between months that do,
+/// with complementary suppression: the months add up to the period's
+/// enrollments and completions, shown beside them.
+fn months(
+    period: &Period,
+    data: &BTreeMap<String, (i64, i64)>,
+    total: &Sums,
+    exposed: &mut BTreeSet<Metric>,
+) -> Vec<Month> {
+    let mut out = months_of(period, data);
+    for (metric, pick) in [(Metric::Enrollments, 0usize), (Metric::Completions, 1usize)] {
+        let values: Vec<i64> = out
+            .iter()
+            .map(|m| {
+                data.get(&m.month)
+                    .map_or(0, |v| if pick == 0 { v.0 } else { v.1 })
+            })
+            .collect();
+        let t = total.get(metric);
+        if values.iter().sum::<i64>() != t {
+            continue;
+        }
+        let (hide, ok) = suppress::complementary(&values, t);
+        for (m, h) in out.iter_mut().zip(hide) {
+            if h == Hide::Withheld {
+                let cell = if pick == 0 {
+                    &mut m.enrollments
+                } else {
+                    &mut m.completions
+                };
+                *cell = cell.withhold();
+            }
+        }
+        if !ok {
+            exposed.insert(metric);
+        }
+    }
+    out
+}
+
+fn months_of(period: &Period, data: &BTreeMap<String, (i64, i64)>) -> Vec<Month> {
     let Some(first) = period.from.clone().or_else(|| data.keys().next().cloned()) else {
         return vec![];
     };

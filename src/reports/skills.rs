@@ -1,5 +1,5 @@
 //! Skills gained, per learner and competence: the score before (first
-//! pre-test), the score after (latest post-test), the normalized gain
+//! pre-test), the score after (first post-test: retakes change no figure), the normalized gain
 //! g = (post − pre) / (100 − pre) (none when pre = 100), and the level reached
 //! (0 fail, 1 with help, 2 on own) from quizzes and trainer sign-offs. A
 //! household's skill profile is the best level per competence among its members.
@@ -72,7 +72,8 @@ pub fn per_competence(evidence: &[Evidence]) -> BTreeMap<String, Skill> {
                 s.pre = Some(score);
                 s.pre_at = Some(e.at);
             }
-            ("post", Some(score), _) => {
+            // The first post-test counts: a retake changes no figure.
+            ("post", Some(score), _) if s.post.is_none() => {
                 s.post = Some(score);
                 s.level = s.level.max(level_of_score(score));
             }
@@ -201,14 +202,17 @@ mod tests {
             ev("c", "task", None, Some(1), 4),
         ];
         let s = per_competence(&e);
-        // a: (85 - 40) / (100 - 40) = 45 / 60 = 0.75, level 2 from the 85.
-        assert_eq!(s["a"].gain, Some(0.75));
-        assert_eq!(s["a"].level, 2);
+        // a: the first post-test counts, not the retake (85):
+        // (70 - 40) / (100 - 40) = 30 / 60 = 0.5, level 1 from the 70.
+        assert_eq!(s["a"].post, Some(70));
+        assert_eq!(s["a"].gain, Some(0.5));
+        assert_eq!(s["a"].level, 1);
         assert_eq!(s["b"].gain, None);
         assert_eq!(s["c"].level, 1);
         let comps: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        // 2 of 3 at level 2 is 67% < 80%.
+        // 1 of 3 at level 2 is 33% < 80%; a's retake does not make it 2 of 2.
         assert!(!mastered(&s, &comps));
-        assert!(mastered(&s, &comps[..2]));
+        assert!(!mastered(&s, &comps[..2]));
+        assert!(mastered(&s, &comps[1..2]));
     }
 }

@@ -67,10 +67,7 @@ pub struct Tick {
 /// wider rather than cut a label.
 pub fn bars(title: &str, rows: &[(String, Option<String>, Shown)]) -> Bars {
     let labels: Vec<String> = rows.iter().map(|(l, _, _)| truncate(l, 12)).collect();
-    let texts: Vec<String> = rows
-        .iter()
-        .map(|(_, _, v)| if v.is_small() { SMALL.into() } else { v.text() })
-        .collect();
+    let texts: Vec<String> = rows.iter().map(|(_, _, v)| v.text()).collect();
     let widest = |v: &[String]| v.iter().map(|s| text_width(s, FONT)).fold(0.0f64, f64::max);
     let label_w = (widest(&labels) + 2.0 * GAP).ceil();
     // A value is at least as wide as "100.0%".

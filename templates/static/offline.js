@@ -3,7 +3,9 @@
 // save the course; when there is no connection, shows a banner and keeps
 // "lesson finished" and lesson-check answers in IndexedDB as the events
 // POST /api/v1/events takes, for the service worker to send later; in
-// low-data mode, shows a picture when its link is tapped.
+// low-data mode, shows a picture when its link is tapped. On a phone shared
+// by a family, saved courses and waiting records are each learner's own, and
+// signing out takes hers off the phone.
 (() => {
   document.addEventListener("click", (e) => {
     const a = e.target.closest && e.target.closest("a.tap-img");
@@ -51,6 +53,12 @@
   // Records are kept with who made them: on a phone shared by a family, each
   // person's wait for her own session.
   const user = banner ? Number(banner.dataset.user) : 0;
+  // Whose saved courses the service worker may show offline: the learner this
+  // page (seen online) is signed in as; nobody's on a signed-out page.
+  const own = (u) => "fuzhi-course-u" + u + "-";
+  const setWho = (u) =>
+    caches.open("fuzhi-who").then((c) => c.put("/who", new Response(String(u))));
+  if (!cached && navigator.onLine) setWho(user).catch(() => {});
   async function update(note) {
     if (!banner) return;
     const all = await store("outbox", "readonly", (s) => s.getAll());
@@ -128,6 +136,8 @@
     if (m) {
       e.preventDefault();
       const ev = { kind: "lesson_finished", course: part(m[1]), lesson: part(m[2]), payload: {} };
+      // The server's proof that it gave her this lesson (see events::served_proof).
+      if (f.elements.served) ev.served = f.elements.served.value;
       queue(ev).then(() => {
         location.href = f.dataset.next || "/courses/" + m[1];
       });
@@ -179,6 +189,42 @@
     update();
   });
 
+  // Signing out: what waits of hers is sent first (a few seconds at most),
+  // then her saved courses and her records leave the phone, so that the next
+  // person can neither read them nor add to them; then the form goes.
+  async function leave() {
+    await new Promise((done) => {
+      const t = setTimeout(done, 3000);
+      sw.addEventListener("message", (e) => {
+        const type = (e.data || {}).type;
+        if (type === "sent" || type === "signin" || type === "failed") {
+          clearTimeout(t);
+          done();
+        }
+      });
+      replay();
+    });
+    await setWho(0);
+    for (const n of await caches.keys()) if (n.startsWith(own(user))) await caches.delete(n);
+    const mine = (await store("outbox", "readonly", (s) => s.getAll())).filter((ev) => ev.user === user);
+    await store("outbox", "readwrite", (s) => {
+      for (const ev of mine) s.delete(ev.id);
+    });
+  }
+  document.addEventListener("submit", (e) => {
+    const f = e.target;
+    if (!user || new URL(f.action, location.href).pathname !== "/logout") return;
+    // Offline the sign-out cannot reach the server: she stays signed in, and
+    // nothing of hers is taken off.
+    if (f.dataset.left || !navigator.onLine) return;
+    e.preventDefault();
+    const go = () => {
+      f.dataset.left = "1";
+      f.submit();
+    };
+    leave().then(go, go);
+  });
+
   // Only when something of hers waits: otherwise no request at all.
   const send = () => update().then((n) => n && replay());
   window.addEventListener("online", send);
@@ -188,7 +234,7 @@
   // The course page: save the course on the phone, or remove it.
   const panel = document.getElementById("offline-save");
   if (!panel) return;
-  const name = "fuzhi-course-" + panel.dataset.course;
+  const name = own(user) + panel.dataset.course;
   const $ = (s) => panel.querySelector(s);
   const [save, light, remove, bar, status] = ["[data-save]", "[data-light]", "[data-remove]", "[data-bar]", "[data-status]"].map($);
   // Narration is most of a course's weight: it can be left for Wi-Fi.

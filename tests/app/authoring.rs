@@ -131,6 +131,8 @@ async fn drafts_stay_hidden_and_progress_survives_republish(app: TestApp) {
         .await;
     assert!(s == 200 || s == 201, "enroll: {s}");
     let lesson = format!("/courses/{COURSE}/lessons/wifi-and-data");
+    // She reads the lesson, then says she finished it.
+    assert_eq!(get(&app, &learner, &lesson).await.0, 200);
     let (s, _, _) = post(&app, &learner, &format!("{lesson}/done"), &[]).await;
     assert_eq!(s, 303);
 

@@ -708,7 +708,7 @@ async fn a_changed_course_is_a_new_version_and_progress_survives() {
     )
     .await;
     let (_, r) = app
-        .post_json("/api/v1/events", &t, serde_json::json!([{"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": "smartphone-basics", "lesson": "wifi-and-data"}]))
+        .post_json("/api/v1/events", &t, serde_json::json!([{"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": "smartphone-basics", "lesson": "wifi-and-data", "served": app.served(p.learner, "smartphone-basics", "wifi-and-data")}]))
         .await;
     assert_eq!(r["accepted"], 1);
     let (skills, courses) = crate::helpers::shipped();

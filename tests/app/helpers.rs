@@ -676,3 +676,18 @@ impl Drop for Served {
         self.kill();
     }
 }
+
+impl TestApp {
+    /// The proof a lesson page carries that the server served `lesson` of
+    /// `course` to `user` (what a `lesson_finished` needs when the server
+    /// recorded no page view).
+    pub fn served(&self, user: i64, course: &str, lesson: &str) -> String {
+        use secrecy::ExposeSecret;
+        fuzhi::learning::events::served_proof(
+            self.state.secrets.id_hmac.expose_secret().as_bytes(),
+            user,
+            course,
+            lesson,
+        )
+    }
+}

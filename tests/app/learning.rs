@@ -9,12 +9,25 @@ fn ev(id: &str, kind: &str, lesson: Option<&str>) -> serde_json::Value {
     json!({"id": id, "kind": kind, "course": COURSE, "lesson": lesson, "occurred_at": "2026-11-20T08:00:00Z"})
 }
 
+/// A `lesson_finished` with the proof of the lesson page the server served
+/// to `user` (a lesson counts as finished once she was given it).
+fn fin(app: &TestApp, user: i64, id: &str, lesson: &str) -> serde_json::Value {
+    let mut e = ev(id, "lesson_finished", Some(lesson));
+    e["served"] = json!(app.served(user, COURSE, lesson));
+    e
+}
+
 /// Finishes every lesson of the course for the learner of `token`.
-async fn finish_lessons(app: &TestApp, token: &str, info: &fuzhi::learning::content::CourseInfo) {
+async fn finish_lessons(
+    app: &TestApp,
+    user: i64,
+    token: &str,
+    info: &fuzhi::learning::content::CourseInfo,
+) {
     let events: Vec<_> = info
         .lessons
         .iter()
-        .map(|l| json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug}))
+        .map(|l| json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug, "served": app.served(user, COURSE, &l.slug)}))
         .collect();
     let (s, r) = app.post_json("/api/v1/events", token, json!(events)).await;
     assert_eq!(
@@ -70,8 +83,8 @@ async fn the_same_batch_twice_changes_nothing_and_bad_items_are_rejected_alone(a
     let key = app.key(COURSE, "01-wifi-and-data").await;
     let batch = json!([
         ev("6f1c2a1e-0000-4000-8000-000000000001", "lesson_opened", Some("wifi-and-data")),
-        ev("6f1c2a1e-0000-4000-8000-000000000002", "lesson_finished", Some("wifi-and-data")),
-        ev("6f1c2a1e-0000-4000-8000-000000000003", "lesson_finished", Some("open-a-web-page")),
+        fin(&app, p.learner, "6f1c2a1e-0000-4000-8000-000000000002", "wifi-and-data"),
+        fin(&app, p.learner, "6f1c2a1e-0000-4000-8000-000000000003", "open-a-web-page"),
         ev("6f1c2a1e-0000-4000-8000-000000000004", "lesson_finished", Some("no-such-lesson")),
         ev("not-a-uuid", "lesson_opened", Some("wifi-and-data")),
         ev("6f1c2a1e-0000-4000-8000-000000000006", "task_signed", None),
@@ -241,7 +254,7 @@ async fn answer_keys_never_reach_the_learner_before_submission(app: TestApp) {
     assert!(!course.contains("\"answer\"") && !course.contains("explain"));
     // After submission the explanation is shown (the post-test opens once
     // every lesson is finished).
-    finish_lessons(&app, &t, &info).await;
+    finish_lessons(&app, p.learner, &t, &info).await;
     let key = app.key(COURSE, "post").await;
     let (_, g) = app
         .post_json(
@@ -252,9 +265,20 @@ async fn answer_keys_never_reach_the_learner_before_submission(app: TestApp) {
         .await;
     assert_eq!(g["percent"], 100);
     assert_eq!(g["passed"], true);
+    // A post-test may be taken again: its result carries the score, never
+    // the keys; a lesson check's result does.
+    assert_eq!(g["questions"], json!([]), "{g}");
+    let check = info.lesson_checks().next().unwrap().row.slug.clone();
+    let (_, g) = app
+        .post_json(
+            &format!("/api/v1/courses/{COURSE}/quizzes/{check}/attempts"),
+            &t,
+            json!({"answers": app.key(COURSE, &check).await}),
+        )
+        .await;
     assert!(
         g["questions"][0]["answer"].is_array(),
-        "the key comes with the result"
+        "the key comes with a lesson check's result"
     );
 }
 engine_test!(answer_keys_never_reach_the_learner_before_submission);
@@ -296,10 +320,11 @@ async fn parallel_submissions_count_once(app: TestApp) {
             "lesson_opened",
             Some("wifi-and-data")
         ),
-        ev(
+        fin(
+            &app,
+            p.learner,
             "0b9f1c10-2222-4222-8222-000000000002",
-            "lesson_finished",
-            Some("wifi-and-data")
+            "wifi-and-data"
         ),
         ev(
             "0b9f1c10-2222-4222-8222-000000000003",
@@ -371,7 +396,7 @@ async fn completing_a_course_issues_a_verifiable_certificate(app: TestApp) {
         .unwrap();
     let mut events = Vec::new();
     for (i, l) in info.lessons.iter().enumerate() {
-        events.push(json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug}));
+        events.push(json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug, "served": app.served(p.learner, COURSE, &l.slug)}));
         let _ = i;
     }
     let (_, r) = app.post_json("/api/v1/events", &t, json!(events)).await;
@@ -403,6 +428,19 @@ async fn completing_a_course_issues_a_verifiable_certificate(app: TestApp) {
         .map(|t| t.slug.clone())
         .collect();
     assert!(!required.is_empty());
+    // A retake waits an hour after the last attempt.
+    {
+        use fuzhi::entities::quiz_attempt::{Column, Entity};
+        use sea_orm::{EntityTrait, sea_query::Expr};
+        Entity::update_many()
+            .col_expr(
+                Column::CreatedAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::hours(2)),
+            )
+            .exec(app.conn())
+            .await
+            .unwrap();
+    }
     let key = app.key(COURSE, "post").await;
     app.post_json(
         &format!("/api/v1/courses/{COURSE}/quizzes/post/attempts"),
@@ -1198,7 +1236,7 @@ async fn the_post_test_opens_once_the_lessons_are_done(app: TestApp) {
     let (last, rest) = info.lessons.split_last().unwrap();
     let events: Vec<_> = rest
         .iter()
-        .map(|l| json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug}))
+        .map(|l| json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug, "served": app.served(p.learner, COURSE, &l.slug)}))
         .collect();
     app.post_json("/api/v1/events", &t, json!(events)).await;
     let (_, closed) = page(&app, &t, &format!("/courses/{COURSE}/quiz/post?lang=en")).await;
@@ -1210,15 +1248,17 @@ async fn the_post_test_opens_once_the_lessons_are_done(app: TestApp) {
             "/api/v1/events",
             &t,
             json!([
-                {"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": last.slug},
+                {"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": last.slug, "served": app.served(p.learner, COURSE, &last.slug)},
                 {"id": uuid::Uuid::new_v4().to_string(), "kind": "quiz_submitted", "course": COURSE,
                     "payload": {"quiz": "post", "answers": key}},
             ]),
         )
         .await;
     assert_eq!((s, r["accepted"].as_u64()), (200, Some(2)), "{r}");
+    // Passed in that batch: the page now says so instead of a new form.
     let (_, open) = page(&app, &t, &format!("/courses/{COURSE}/quiz/post?lang=zh-CN")).await;
-    assert!(open.contains(&form), "{open}");
+    assert!(open.contains("你已经通过了结业测试"), "{open}");
+    assert!(!open.contains(&form), "{open}");
     assert_eq!(app.count("quiz_attempt").await, 1);
 }
 engine_test!(the_post_test_opens_once_the_lessons_are_done);

@@ -617,7 +617,8 @@ async fn replica_body(db: TestDb, read_url: String, replica_admin: String) {
             "/api/v1/events",
             &learner,
             json!([{"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished",
-                    "course": COURSE, "lesson": lesson}]),
+                    "course": COURSE, "lesson": lesson,
+                    "served": app.served(people.learner, COURSE, &lesson)}]),
         )
         .await;
     assert_eq!((s, r["accepted"].as_u64()), (200, Some(1)), "{r}");

@@ -194,7 +194,7 @@ async fn the_certificate_names_issuer_hours_and_skills_and_prints(app: TestApp) 
     let events: Vec<_> = info
         .lessons
         .iter()
-        .map(|l| json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug}))
+        .map(|l| json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug, "served": app.served(p.learner, COURSE, &l.slug)}))
         .collect();
     app.post_json("/api/v1/events", &t, json!(events)).await;
     let mut quizzes: Vec<String> = info.lesson_checks().map(|q| q.row.slug.clone()).collect();

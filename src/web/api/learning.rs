@@ -208,12 +208,14 @@ pub struct AttemptBody {
 
 /// Submits a quiz attempt; graded on the server. A pre-test is taken once
 /// (its first attempt is the starting point) and its result lists no
-/// questions, so no answer key; a post-test opens as the course's rule says.
-/// A refused attempt answers 409 and stores nothing.
+/// questions, so no answer key; a post-test opens as the course's rule says,
+/// may be taken at most 3 times, an hour apart, not again once passed, and
+/// its result carries the score, never the keys. A refused attempt answers
+/// 409 and stores nothing.
 #[utoipa::path(post, path = "/api/v1/courses/{slug}/quizzes/{quiz}/attempts", tag = "learning",
     params(("slug" = String, Path, description = "Course slug"), ("quiz" = String, Path, description = "Quiz slug")), request_body(content = AttemptBody, example = json!({"answers": {"q1": ["a"], "q2": ["false"]}})),
     responses((status = 200, description = "The graded attempt", body = crate::learning::grading::Graded),
-        (status = 409, description = "Refused: the pre-test was taken already, or the post-test is not open yet", body = crate::web::errors::ErrorBody)))]
+        (status = 409, description = "Refused: the pre-test was taken already, the post-test is not open yet, or the retake rule refuses it (passed already, every attempt used, or the hour since the last not passed)", body = crate::web::errors::ErrorBody)))]
 pub async fn attempt(
     state: State,
     user: CurrentUser,

@@ -149,5 +149,12 @@ pub async fn logout(
         .finish();
     gone.make_removal();
     res.add_cookie(&gone).ok();
+    // A phone shared by a family: the browser's cache of her pages goes with
+    // her session (her saved courses and waiting records are taken off by the
+    // page's script, each learner's own, see static/offline.js).
+    res.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static("clear-site-data"),
+        actix_web::http::header::HeaderValue::from_static("\"cache\""),
+    );
     Ok(res)
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -198,9 +199,20 @@ pub(crate) async fn lesson_body(
         let sizes = crate::learning::offline::media_sizes(&state.db, info).await?;
         view.html = offline::defer_images(&state.views, lang, &view.html, &sizes)?;
     }
+    // Written into the "finished" form: the server gave her this lesson, so a
+    // finish sent later (from the phone's outbox too) may count.
+    let served = learning.then(|| {
+        events::served_proof(
+            state.secrets.id_hmac.expose_secret().as_bytes(),
+            user.actor.id,
+            &info.course.slug,
+            lesson,
+        )
+    });
     Page::new(state, lang, Some(user), "course.title")
         .set("title", &view.title)
         .set("lesson", view)
+        .set("served", served)
         .set("enrolled", learning)
         .set("low_data", low_data)
         .html(state, "pages/lesson")
@@ -210,11 +222,16 @@ pub async fn lesson_done(
     state: State,
     user: CurrentUser,
     path: web::Path<(String, String)>,
+    body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
     let (slug, lesson) = path.into_inner();
     let info = visible(&state.db, &state.content, &user.actor, &slug).await?;
     info.lesson(&lesson).ok_or(AppError::NotFound)?;
+    // The proof the lesson page carries that the server served it to her.
+    let served = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "served")
+        .map(|(_, v)| v.into_owned());
     let finished = LearnerKind::LessonFinished;
     events::record(
         &state,
@@ -223,6 +240,7 @@ pub async fn lesson_done(
         &slug,
         Some(&lesson),
         json!({}),
+        served.as_deref(),
     )
     .await?;
     Ok(redirect(
@@ -256,6 +274,13 @@ pub async fn quiz_page(
         {
             return closed_page(&state, &user, locale.0, &info, &r, None, StatusCode::OK);
         }
+        // Taken again only as the retake rule says: the page says when.
+        if q.row.kind == "post"
+            && let Some(r) =
+                gate::post_retake(&state.db, user.actor.id, &slug, chrono::Utc::now()).await?
+        {
+            return closed_page(&state, &user, locale.0, &info, &r, None, StatusCode::OK);
+        }
     }
     Ok(html_response(
         quiz_body(&state, &user, locale.0, &slug, &quiz).await?,
@@ -275,6 +300,7 @@ pub(crate) async fn quiz_body(
     let view = view::quiz_view(state, &user.actor, slug, quiz, lang, attempt).await?;
     Page::new(state, lang, Some(user), &format!("quiz.{}", view.kind))
         .set("attempt_id", attempt.to_string())
+        .set("retake_rule", retake_rule(state, lang))
         .set("quiz", view)
         .set("can_submit", user.actor.role == Role::Learner)
         .html(state, "pages/quiz")
@@ -347,7 +373,17 @@ fn start_page(
         .render_status(state, "pages/quiz_result", status)
 }
 
-/// The post-test before it opens: what is left first, with links.
+/// The post-test's retake rule, as the pages state it.
+fn retake_rule(state: &AppContext, lang: &str) -> String {
+    state
+        .views
+        .tr(lang, "quiz.retake_rule")
+        .replace("{n}", &gate::POST_ATTEMPTS.to_string())
+        .replace("{wait}", &gate::POST_RETAKE_WAIT_MINUTES.to_string())
+}
+
+/// The post-test before it opens: what is left first, with links; or, once
+/// it was taken, why it cannot be taken again now.
 fn closed_page(
     state: &AppContext,
     user: &CurrentUser,
@@ -361,7 +397,19 @@ fn closed_page(
     let titles = crate::catalog::store::lesson_titles(info, lang);
     let (lessons, checks) = match r {
         gate::Refusal::PostClosed { left, .. } => (left.lessons.clone(), left.checks.clone()),
-        gate::Refusal::PreTaken => Default::default(),
+        _ => Default::default(),
+    };
+    // Why a retake is refused, in her language.
+    let retake = match r {
+        gate::Refusal::PostPassed => Some(state.views.tr(lang, "quiz.retake_passed")),
+        gate::Refusal::PostUsedUp => Some(state.views.tr(lang, "quiz.retake_used")),
+        gate::Refusal::PostWait { until } => Some(
+            state
+                .views
+                .tr(lang, "quiz.retake_wait")
+                .replace("{time}", &state.settings.local_time(*until)),
+        ),
+        gate::Refusal::PreTaken | gate::Refusal::PostClosed { .. } => None,
     };
     let item = |slug: &String| json!({"slug": slug, "title": titles.get(slug).cloned().unwrap_or_default()});
     let checks: Vec<_> = checks
@@ -379,8 +427,9 @@ fn closed_page(
         )
         .set(
             "closed",
-            json!({"lessons": lessons.iter().map(item).collect::<Vec<_>>(), "checks": checks}),
+            json!({"lessons": lessons.iter().map(item).collect::<Vec<_>>(), "checks": checks, "retake": retake}),
         )
+        .set("retake_rule", retake_rule(state, lang))
         .set("flash", flash)
         .render_status(state, "pages/quiz", status)
 }
@@ -466,7 +515,11 @@ pub async fn quiz_submit(
                 );
             }
             Err(r) => {
-                let msg = refused("quiz.post_closed");
+                let msg = refused(if r.is_retake() {
+                    "quiz.retake_refused"
+                } else {
+                    "quiz.post_closed"
+                });
                 return closed_page(
                     &state,
                     &user,
@@ -502,6 +555,7 @@ pub async fn quiz_submit(
             json!({"slug": slug, "title": text(&info.course.title_json, lang, def)}),
         )
         .set("quiz", json!({"slug": q.row.slug, "kind": q.row.kind}))
+        .set("retake_rule", retake_rule(&state, lang))
         .set("g", &g)
         .set("results", results)
         .set("certificate", cert)
