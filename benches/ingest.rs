@@ -102,6 +102,18 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
     let started = Instant::now();
     let mut handles = Vec::new();
     for t in tokens {
+        // A finish carries the lesson page's proof that it was served to her.
+        let user = fuzhi::accounts::tokens::verify(
+            &state.secrets.jwt,
+            &t,
+            fuzhi::accounts::tokens::Purpose::Session,
+        )
+        .expect("a session token")
+        .sub;
+        let key = {
+            use secrecy::ExposeSecret;
+            state.secrets.id_hmac.expose_secret().as_bytes().to_vec()
+        };
         let (http, base, lessons) = (http.clone(), base.clone(), lessons.clone());
         handles.push(tokio::spawn(async move {
             let mut lat = Vec::new();
@@ -111,7 +123,8 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
                     .map(|i| {
                         let l = &lessons[(b * batch + i) % lessons.len()];
                         let kind = if i % 5 == 4 { "lesson_finished" } else { "lesson_opened" };
-                        json!({"id": uuid::Uuid::new_v4().to_string(), "kind": kind, "course": "smartphone-basics", "lesson": l, "payload": {"seconds": 30}})
+                        let served = fuzhi::learning::events::served_proof(&key, user, "smartphone-basics", l);
+                        json!({"id": uuid::Uuid::new_v4().to_string(), "kind": kind, "course": "smartphone-basics", "lesson": l, "served": served, "payload": {"seconds": 30}})
                     })
                     .collect();
                 let t0 = Instant::now();
