@@ -661,9 +661,11 @@ fn list(dir: &Path, problems: &mut Vec<Problem>) -> Vec<PathBuf> {
                         Some(why) => problems.push(Problem::new(&show(&path), None, why)),
                         None => out.push(path),
                     },
-                    Err(e) => {
-                        problems.push(Problem::new(&show(&path), None, format!("cannot read: {e}")))
-                    }
+                    Err(e) => problems.push(Problem::new(
+                        &show(&path),
+                        None,
+                        format!("cannot read: {e}"),
+                    )),
                 }
             }
             out.sort();

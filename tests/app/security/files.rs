@@ -75,11 +75,18 @@ fn package_links_and_special_files_are_refused() {
     fs::remove_file(&svg).unwrap();
     symlink("../../../data/jwt.key", &svg).unwrap();
     let (problems, leaked) = load(&pkg);
-    assert!(!leaked && problems.iter().any(|p| p.contains("symbolic link")), "{problems:?}");
+    assert!(
+        !leaked && problems.iter().any(|p| p.contains("symbolic link")),
+        "{problems:?}"
+    );
 
     // The whole media folder, a lesson file, course.toml and the course
     // folder itself as links.
-    for target in ["basics/media", "basics/course.toml", "basics/lessons/01-first.en.md"] {
+    for target in [
+        "basics/media",
+        "basics/course.toml",
+        "basics/lessons/01-first.en.md",
+    ] {
         let (_t, pkg, _key) = package();
         let path = pkg.join(target);
         let moved = pkg.parent().unwrap().join("moved");
@@ -96,7 +103,10 @@ fn package_links_and_special_files_are_refused() {
     fs::rename(pkg.join("basics"), &outside).unwrap();
     symlink(&outside, pkg.join("basics")).unwrap();
     let (problems, _) = load(&pkg);
-    assert!(problems.iter().any(|p| p.contains("symbolic link")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("symbolic link")),
+        "{problems:?}"
+    );
 
     // A hard link to the key.
     let (_t, pkg, key) = package();
@@ -104,12 +114,18 @@ fn package_links_and_special_files_are_refused() {
     fs::remove_file(&svg).unwrap();
     fs::hard_link(&key, &svg).unwrap();
     let (problems, leaked) = load(&pkg);
-    assert!(!leaked && problems.iter().any(|p| p.contains("hard link")), "{problems:?}");
+    assert!(
+        !leaked && problems.iter().any(|p| p.contains("hard link")),
+        "{problems:?}"
+    );
 
     // A named pipe is never opened (opening it would wait forever).
     let (_t, pkg, _key) = package();
     let fifo = pkg.join("basics/media/02-pipe.png");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
     assert!(made.success());
     let (problems, _) = load(&pkg);
     assert!(
@@ -148,5 +164,115 @@ async fn a_package_with_a_link_imports_nothing() {
     let refused = fuzhi::catalog::store::import_dir(app.conn(), &pkg).await;
     assert!(refused.is_err(), "imported: {refused:?}");
     assert_eq!(app.count("course_media").await, before);
+    app.finish().await;
+}
+
+// ---- 4. uploads: authorize before reading, linear multipart parsing ------------
+
+/// Sends the headers of a `len`-byte upload and `sent` bytes of its body, then
+/// waits (at most `wait` seconds) for the answer's status line while the rest of the
+/// body is still owed. `None`: no answer came before the body was complete.
+async fn answer_before_body(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    (len, sent): (usize, usize),
+    wait: u64,
+) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.addr.trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {len}\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&vec![b'a'; sent]).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(wait), s.read(&mut buf)).await;
+    let n = read.ok()?.ok()?;
+    let text = String::from_utf8_lossy(&buf[..n]).to_string();
+    text.split(' ').nth(1).and_then(|c| c.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learners_upload_is_refused_before_its_body_is_read() {
+    let Some(app) = TestApp::spawn(Engine::Sqlite).await else {
+        return;
+    };
+    let p = app.people().await;
+    let learner = app.token(p.learner).await;
+    // 16 MB announced, 64 KB sent: the refusal comes while the client is
+    // still sending.
+    for path in ["/api/v1/households/import", "/api/v1/users/import"] {
+        let status = answer_before_body(&app, path, &learner, (16 << 20, 64 << 10), 10).await;
+        assert_eq!(status, Some(403), "{path}");
+    }
+    // An official may import households: her body is read (no early answer).
+    let official = app.token(p.official).await;
+    let status = answer_before_body(
+        &app,
+        "/api/v1/households/import",
+        &official,
+        (1 << 20, 1024),
+        2,
+    )
+    .await;
+    assert_eq!(status, None);
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_boundaries_over_70_characters_are_refused() {
+    let Some(app) = TestApp::spawn(Engine::Sqlite).await else {
+        return;
+    };
+    let p = app.people().await;
+    let official = app.token(p.official).await;
+    let send = |boundary: String, body: Vec<u8>| {
+        app.client
+            .post(app.url("/api/v1/households/import"))
+            .bearer_auth(&official)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+    };
+    let long = "x".repeat(30 << 10);
+    let body = format!(
+        "--{long}\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\na,b\r\n--{long}--\r\n"
+    );
+    let res = send(long.clone(), body.into_bytes()).await.unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("boundary") && text.contains("70"), "{text}");
+    // 71 characters, and characters RFC 2046 does not allow.
+    for b in ["y".repeat(71), "a<b>".into(), "\"\"".into()] {
+        let res = send(b.clone(), b"--x--".to_vec()).await.unwrap();
+        assert_eq!(res.status().as_u16(), 400, "{b}");
+    }
+    // A body full of near-boundaries with the longest boundary allowed is
+    // parsed in time linear in its size: a 16 MB body answers quickly (the
+    // quadratic search took 17 s for this).
+    let b70 = "z".repeat(70);
+    let mut body = Vec::with_capacity(16 << 20);
+    body.extend_from_slice(
+        format!("--{b70}\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n").as_bytes(),
+    );
+    let near = format!("--{}", &b70[..69]);
+    while body.len() < (16 << 20) - 200 {
+        body.extend_from_slice(near.as_bytes());
+    }
+    body.extend_from_slice(format!("\r\n--{b70}--\r\n").as_bytes());
+    let started = std::time::Instant::now();
+    let res = send(b70, body).await.unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
     app.finish().await;
 }

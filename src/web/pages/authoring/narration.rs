@@ -64,20 +64,22 @@ pub async fn narration_upload(
     author: Author,
     path: web::Path<(String, String, String)>,
     upload: Upload<BODY_MB>,
-) -> AppResult<HttpResponse> {
+) -> crate::web::errors::WebResult<HttpResponse> {
     let (slug, lesson, lang) = path.into_inner();
     let e = author.editor(&slug).await?;
     e.narration_target(&lesson, &lang)?;
     if !e.has_text(&lesson, &lang) {
         return e
             .narration_refused(&lesson, &lang, "author.narration.no_text")
-            .await;
+            .await
+            .map_err(Into::into);
     }
-    let ext = match judge(upload.0.as_deref()) {
+    let file = upload.read().await?;
+    let ext = match judge(file.as_deref()) {
         Ok(ext) => ext,
-        Err(key) => return e.narration_refused(&lesson, &lang, key).await,
+        Err(key) => return Ok(e.narration_refused(&lesson, &lang, key).await?),
     };
-    let bytes = upload.0.unwrap_or_default();
+    let bytes = file.unwrap_or_default();
     e.save("narration", |c| {
         edit::set_narration(c, &lesson, &lang, Some((ext, bytes)))
     })
