@@ -11,6 +11,7 @@ pub mod content;
 pub mod enroll;
 pub mod events;
 pub mod gate;
+pub mod limits;
 pub mod grading;
 pub mod offline;
 pub mod progress;

@@ -276,3 +276,254 @@ async fn multipart_boundaries_over_70_characters_are_refused() {
     );
     app.finish().await;
 }
+
+// ---- 3. import bombs by count -----------------------------------------------------
+
+/// A workbook made by rust_xlsxwriter (the template's header and example)
+/// whose part `part` is replaced by what `write` writes.
+fn workbook_with(part: &str, write: impl Fn(&mut dyn std::io::Write)) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let template = fuzhi::households::import::template_csv();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, line) in template.trim_start_matches('\u{feff}').lines().enumerate() {
+        for (c, v) in line.split(',').enumerate() {
+            sheet.write_string(r as u32, c as u16, v).unwrap();
+        }
+    }
+    let plain = book.save_to_buffer().unwrap();
+    let mut src = zip::ZipArchive::new(std::io::Cursor::new(plain)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut replaced = false;
+    for i in 0..src.len() {
+        let mut p = src.by_index(i).unwrap();
+        let name = p.name().to_string();
+        let mut data = Vec::new();
+        p.read_to_end(&mut data).unwrap();
+        out.start_file(name.as_str(), opts).unwrap();
+        if name == part {
+            replaced = true;
+            write(&mut out);
+        } else {
+            out.write_all(&data).unwrap();
+        }
+    }
+    assert!(replaced, "{part} is in the workbook");
+    out.finish().unwrap().into_inner()
+}
+
+/// The start of a sheet whose first row is the template's header.
+fn sheet_head(w: &mut dyn std::io::Write) {
+    w.write_all(b"<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\">")
+        .unwrap();
+    let template = fuzhi::households::import::template_csv();
+    let header = template.trim_start_matches('\u{feff}').lines().next().unwrap();
+    for h in header.split(',') {
+        write!(w, "<c t=\"inlineStr\"><is><t>{h}</t></is></c>").unwrap();
+    }
+    w.write_all(b"</row>").unwrap();
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(600).collect()
+}
+
+async fn import_raw(app: &TestApp, path: &str, token: &str, bytes: Vec<u8>) -> (u16, String) {
+    let res = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_bombs_by_count_are_refused_naming_the_bound() {
+    let Some(app) = TestApp::spawn(Engine::Sqlite).await else {
+        return;
+    };
+    let p = app.people().await;
+    let official = app.token(p.official).await;
+    let hh = "/api/v1/households/import";
+    let rows = fuzhi::households::import::MAX_ROWS;
+
+    // A small workbook of rows: a few hundred KB packed.
+    let many_rows = workbook_with("xl/worksheets/sheet1.xml", |w| {
+        sheet_head(w);
+        for r in 2..=rows + 2 {
+            write!(w, "<row r=\"{r}\"><c r=\"A{r}\" t=\"inlineStr\"><is><t>x</t></is></c></row>").unwrap();
+        }
+        w.write_all(b"</sheetData></worksheet>").unwrap();
+    });
+    assert!(many_rows.len() < 4 << 20, "{} bytes", many_rows.len());
+    let (status, body) = import_raw(&app, hh, &official, many_rows).await;
+    assert_eq!(status, 422, "{}", short(&body));
+    assert!(body.contains(&format!("{rows} rows")), "{}", short(&body));
+
+    // Millions of shared strings.
+    let strings = fuzhi::households::import::MAX_SHARED_STRINGS;
+    let many_strings = workbook_with("xl/sharedStrings.xml", |w| {
+        w.write_all(b"<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">")
+            .unwrap();
+        for _ in 0..=strings {
+            w.write_all(b"<si><t>a</t></si>").unwrap();
+        }
+        w.write_all(b"</sst>").unwrap();
+    });
+    let (status, body) = import_raw(&app, hh, &official, many_strings).await;
+    assert_eq!(status, 422, "{}", short(&body));
+    assert!(body.contains(&format!("{strings} shared strings")), "{}", short(&body));
+
+    // A sheet that reuses one long shared string in every cell (a 65 KB
+    // file that took 2.2 GB): refused by its count of cells.
+    let cells = fuzhi::households::import::MAX_CELLS;
+    let wide = workbook_with("xl/worksheets/sheet1.xml", |w| {
+        sheet_head(w);
+        let per_row = 999;
+        for r in 2..=(cells / per_row + 2) {
+            write!(w, "<row r=\"{r}\">").unwrap();
+            for _ in 0..per_row {
+                w.write_all(b"<c t=\"s\"><v>0</v></c>").unwrap();
+            }
+            w.write_all(b"</row>").unwrap();
+        }
+        w.write_all(b"</sheetData></worksheet>").unwrap();
+    });
+    let (status, body) = import_raw(&app, hh, &official, wide).await;
+    assert_eq!(status, 422, "{}", short(&body));
+    assert!(body.contains(&format!("{cells} cells")), "{}", short(&body));
+
+    // A CSV of short rows (blank ones are counted too: 1.4 MB).
+    let mut csv = fuzhi::households::import::template_csv().into_bytes();
+    for _ in 0..=rows {
+        csv.extend_from_slice(b",,,\n");
+    }
+    let (status, body) = import_raw(&app, hh, &official, csv).await;
+    assert_eq!(status, 422, "{}", short(&body));
+    assert!(body.contains(&format!("{rows} rows")), "{}", short(&body));
+
+    // Bad rows under the bound: the errors stop at a thousand, and say so.
+    let mut csv = fuzhi::households::import::template_csv().into_bytes();
+    for _ in 0..5000 {
+        csv.extend_from_slice(b"1,2,3\n");
+    }
+    let (status, body) = import_raw(&app, hh, &official, csv).await;
+    assert_eq!(status, 422);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let errors = v["error"]["errors"].as_array().expect("errors");
+    assert!(errors.len() <= 1001, "{}", errors.len());
+    assert!(body.contains("more than 1000 problems"), "{}", short(&body));
+
+    // Workbooks calamine would read whole (XLS, ODS) are not read at all.
+    let mut xls = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+    xls.extend(vec![0u8; 4096]);
+    let (status, body) = import_raw(&app, hh, &official, xls).await;
+    assert_eq!(status, 422, "{}", short(&body));
+    assert!(body.contains("only XLSX and CSV"), "{}", short(&body));
+
+    // Learners: at most 2,000 a file.
+    let trainer = app.token(p.trainer).await;
+    let mut csv = b"name,phone,pin\n".to_vec();
+    for i in 0..2001 {
+        csv.extend_from_slice(format!("n{i},1370000{i:04},135790\n").as_bytes());
+    }
+    let (status, body) = import_raw(&app, "/api/v1/users/import", &trainer, csv).await;
+    assert_eq!(status, 422, "{}", short(&body));
+    assert!(body.contains("2000 rows"), "{}", short(&body));
+    assert_eq!(app.count("household").await, 0);
+    app.finish().await;
+}
+
+// ---- 5. event payloads: a schema per kind and a daily budget ---------------------
+
+fn event(kind: &str, lesson: &str, payload: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"id": uuid::Uuid::new_v4().to_string(), "kind": kind,
+        "course": crate::helpers::COURSE, "lesson": lesson, "payload": payload})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_payloads_have_a_schema_and_a_daily_budget() {
+    use serde_json::json;
+    let Some(app) = TestApp::spawn(Engine::Sqlite).await else {
+        return;
+    };
+    let p = app.people().await;
+    app.import_course(crate::helpers::COURSE).await;
+    let lesson = app.first_lesson(crate::helpers::COURSE).await;
+    let mut tokens = Vec::new();
+    for id in [p.learner, p.learner_in] {
+        let t = app.token(id).await;
+        let enroll = format!("/api/v1/courses/{}/enroll", crate::helpers::COURSE);
+        assert_eq!(app.post_json(&enroll, &t, json!({})).await.0, 200);
+        tokens.push(t);
+    }
+    let before = app.count("learning_event").await;
+
+    // Payloads that do not fit their kind are rejected with the reason, and
+    // nothing of them is stored.
+    let big = "x".repeat(1 << 20);
+    let bad = [
+        event("lesson_opened", &lesson, json!({"seconds": 30, "junk": big})),
+        event("lesson_opened", &lesson, json!({"note": "x"})),
+        event("lesson_opened", &lesson, json!({"seconds": "many"})),
+        event("lesson_finished", &lesson, json!({"seconds": 3})),
+        event("answer_given", &lesson, json!({"answers": [big]})),
+        event("answer_given", &lesson, json!("a string")),
+        event("quiz_submitted", &lesson, json!({"quiz": "pre", "answers": {"q1": ["a"]}, "x": 1})),
+        event("lesson_opened", &"l".repeat(5000), json!({})),
+    ];
+    let (status, r) = app.post_json("/api/v1/events", &tokens[0], json!(bad)).await;
+    assert_eq!(status, 200, "{r}");
+    let rejected = r["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), bad.len(), "{r}");
+    assert!(rejected.iter().all(|x| x["reason"].as_str().unwrap().len() < 300), "{r}");
+    assert!(r.to_string().contains("4096-byte limit"), "{r}");
+    assert_eq!(app.count("learning_event").await, before);
+    // A payload that fits is stored.
+    let ok = [event("lesson_opened", &lesson, json!({"seconds": 30}))];
+    let (status, r) = app.post_json("/api/v1/events", &tokens[0], json!(ok)).await;
+    assert_eq!((status, r["accepted"].as_u64()), (200, Some(1)), "{r}");
+
+    // Events a day: batches pass until the budget is spent, then 429 names it.
+    let mut refused = None;
+    for _ in 0..6 {
+        let batch: Vec<_> = (0..500)
+            .map(|_| event("lesson_opened", &lesson, json!({"seconds": 5})))
+            .collect();
+        let (status, r) = app.post_json("/api/v1/events", &tokens[0], json!(batch)).await;
+        if status != 200 {
+            refused = Some((status, r));
+            break;
+        }
+    }
+    let (status, r) = refused.expect("a learner's budget is spent after 2,000 events");
+    assert_eq!(status, 429, "{r}");
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.contains("2000 events a day"), "{r}");
+    assert!(r["error"]["retry_after"].as_u64().is_some(), "{r}");
+    assert!(app.count("learning_event").await <= before + 2001);
+
+    // Bytes a day: near-limit payloads spend the byte budget first.
+    let answers: Vec<String> = (0..19).map(|i| format!("{i:0>190}")).collect();
+    let mut refused = None;
+    for _ in 0..5 {
+        let batch: Vec<_> = (0..100)
+            .map(|_| event("answer_given", &lesson, json!({"answers": answers})))
+            .collect();
+        let (status, r) = app.post_json("/api/v1/events", &tokens[1], json!(batch)).await;
+        if status != 200 {
+            refused = Some((status, r));
+            break;
+        }
+    }
+    let (status, r) = refused.expect("a learner's byte budget is spent");
+    assert_eq!(status, 429, "{r}");
+    assert!(r["error"]["message"].as_str().unwrap().contains("KB of event data a day"), "{r}");
+    app.finish().await;
+}
