@@ -208,11 +208,15 @@ fn load_media(dir: &Path, problems: &mut Vec<Problem>) -> Vec<Media> {
                 format!("the content is not {ext} audio (Opus in Ogg, MP3 or M4A, judged by the bytes, not the name)"),
             ));
         }
-        if ext == "svg" && svg_is_active(&bytes) {
+        if ext == "svg"
+            && let Err(why) = super::svg::check(&bytes)
+        {
             problems.push(Problem::new(
                 &file,
                 None,
-                "SVG must not contain scripts, event handlers, links or embedded HTML",
+                format!(
+                    "SVG must only draw (no scripts, event handlers, links or embedded HTML): {why}"
+                ),
             ));
         }
         media.push(Media {
@@ -221,33 +225,6 @@ fn load_media(dir: &Path, problems: &mut Vec<Problem>) -> Vec<Media> {
         });
     }
     media
-}
-
-/// An SVG that could run code or pull content when opened on its own.
-fn svg_is_active(bytes: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(bytes).to_ascii_lowercase();
-    let handler = text
-        .match_indices(" on")
-        .chain(text.match_indices("\non"))
-        .chain(text.match_indices("\ton"))
-        .any(|(i, _)| {
-            let rest = text.get(i + 3..).unwrap_or("");
-            let name_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-            name_len > 0
-                && rest
-                    .get(name_len..)
-                    .is_some_and(|r| r.trim_start().starts_with('='))
-        });
-    handler
-        || [
-            "<script",
-            "javascript:",
-            "<foreignobject",
-            "href=\"http",
-            "<iframe",
-        ]
-        .iter()
-        .any(|bad| text.contains(bad))
 }
 
 /// `01-power-and-touch.zh-CN.md` → (1, "power-and-touch", "zh-CN").

@@ -74,13 +74,17 @@ pub fn check_shape(kind: LearnerKind, e: &EventIn) -> Result<(), String> {
             ("seconds", _) => return Err("payload.seconds: a whole number, 0 to 86400".into()),
             ("quiz" | "question", Value::String(s)) if s.len() <= MAX_TEXT => {}
             ("quiz" | "question", _) => {
-                return Err(format!("payload.{k}: a text of at most {MAX_TEXT} characters"));
+                return Err(format!(
+                    "payload.{k}: a text of at most {MAX_TEXT} characters"
+                ));
             }
             ("answers", v) if kind == LearnerKind::AnswerGiven => answers(v)?,
             ("answers", Value::Object(m)) if m.len() <= MAX_QUESTIONS => {
                 for (q, v) in m {
                     if q.len() > MAX_TEXT {
-                        return Err(format!("payload.answers: a question id over {MAX_TEXT} characters"));
+                        return Err(format!(
+                            "payload.answers: a question id over {MAX_TEXT} characters"
+                        ));
                     }
                     answers(v)?;
                 }
@@ -99,7 +103,9 @@ pub fn check_shape(kind: LearnerKind, e: &EventIn) -> Result<(), String> {
 /// A list of at most `MAX_ANSWERS` short texts.
 fn answers(v: &Value) -> Result<(), String> {
     let ok = v.as_array().is_some_and(|a| {
-        a.len() <= MAX_ANSWERS && a.iter().all(|x| x.as_str().is_some_and(|s| s.len() <= MAX_TEXT))
+        a.len() <= MAX_ANSWERS
+            && a.iter()
+                .all(|x| x.as_str().is_some_and(|s| s.len() <= MAX_TEXT))
     });
     if ok {
         Ok(())

@@ -60,7 +60,9 @@ pub async fn import_learners(
         if i >= MAX_ROWS || rec.as_ref().is_ok_and(|r| r.len() > MAX_COLUMNS) {
             // Counted as the file is read, before a row is kept.
             return Err(AppError::Import {
-                message: format!("at most {MAX_ROWS} learners of at most {MAX_COLUMNS} columns are imported at once"),
+                message: format!(
+                    "at most {MAX_ROWS} learners of at most {MAX_COLUMNS} columns are imported at once"
+                ),
                 errors: vec![RowError {
                     row,
                     field: String::new(),

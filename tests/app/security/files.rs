@@ -319,7 +319,11 @@ fn sheet_head(w: &mut dyn std::io::Write) {
     w.write_all(b"<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\">")
         .unwrap();
     let template = fuzhi::households::import::template_csv();
-    let header = template.trim_start_matches('\u{feff}').lines().next().unwrap();
+    let header = template
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap();
     for h in header.split(',') {
         write!(w, "<c t=\"inlineStr\"><is><t>{h}</t></is></c>").unwrap();
     }
@@ -357,7 +361,11 @@ async fn import_bombs_by_count_are_refused_naming_the_bound() {
     let many_rows = workbook_with("xl/worksheets/sheet1.xml", |w| {
         sheet_head(w);
         for r in 2..=rows + 2 {
-            write!(w, "<row r=\"{r}\"><c r=\"A{r}\" t=\"inlineStr\"><is><t>x</t></is></c></row>").unwrap();
+            write!(
+                w,
+                "<row r=\"{r}\"><c r=\"A{r}\" t=\"inlineStr\"><is><t>x</t></is></c></row>"
+            )
+            .unwrap();
         }
         w.write_all(b"</sheetData></worksheet>").unwrap();
     });
@@ -378,7 +386,11 @@ async fn import_bombs_by_count_are_refused_naming_the_bound() {
     });
     let (status, body) = import_raw(&app, hh, &official, many_strings).await;
     assert_eq!(status, 422, "{}", short(&body));
-    assert!(body.contains(&format!("{strings} shared strings")), "{}", short(&body));
+    assert!(
+        body.contains(&format!("{strings} shared strings")),
+        "{}",
+        short(&body)
+    );
 
     // A sheet that reuses one long shared string in every cell (a 65 KB
     // file that took 2.2 GB): refused by its count of cells.
@@ -469,20 +481,35 @@ async fn event_payloads_have_a_schema_and_a_daily_budget() {
     // nothing of them is stored.
     let big = "x".repeat(1 << 20);
     let bad = [
-        event("lesson_opened", &lesson, json!({"seconds": 30, "junk": big})),
+        event(
+            "lesson_opened",
+            &lesson,
+            json!({"seconds": 30, "junk": big}),
+        ),
         event("lesson_opened", &lesson, json!({"note": "x"})),
         event("lesson_opened", &lesson, json!({"seconds": "many"})),
         event("lesson_finished", &lesson, json!({"seconds": 3})),
         event("answer_given", &lesson, json!({"answers": [big]})),
         event("answer_given", &lesson, json!("a string")),
-        event("quiz_submitted", &lesson, json!({"quiz": "pre", "answers": {"q1": ["a"]}, "x": 1})),
+        event(
+            "quiz_submitted",
+            &lesson,
+            json!({"quiz": "pre", "answers": {"q1": ["a"]}, "x": 1}),
+        ),
         event("lesson_opened", &"l".repeat(5000), json!({})),
     ];
-    let (status, r) = app.post_json("/api/v1/events", &tokens[0], json!(bad)).await;
+    let (status, r) = app
+        .post_json("/api/v1/events", &tokens[0], json!(bad))
+        .await;
     assert_eq!(status, 200, "{r}");
     let rejected = r["rejected"].as_array().unwrap();
     assert_eq!(rejected.len(), bad.len(), "{r}");
-    assert!(rejected.iter().all(|x| x["reason"].as_str().unwrap().len() < 300), "{r}");
+    assert!(
+        rejected
+            .iter()
+            .all(|x| x["reason"].as_str().unwrap().len() < 300),
+        "{r}"
+    );
     assert!(r.to_string().contains("4096-byte limit"), "{r}");
     assert_eq!(app.count("learning_event").await, before);
     // A payload that fits is stored.
@@ -496,7 +523,9 @@ async fn event_payloads_have_a_schema_and_a_daily_budget() {
         let batch: Vec<_> = (0..500)
             .map(|_| event("lesson_opened", &lesson, json!({"seconds": 5})))
             .collect();
-        let (status, r) = app.post_json("/api/v1/events", &tokens[0], json!(batch)).await;
+        let (status, r) = app
+            .post_json("/api/v1/events", &tokens[0], json!(batch))
+            .await;
         if status != 200 {
             refused = Some((status, r));
             break;
@@ -516,7 +545,9 @@ async fn event_payloads_have_a_schema_and_a_daily_budget() {
         let batch: Vec<_> = (0..100)
             .map(|_| event("answer_given", &lesson, json!({"answers": answers})))
             .collect();
-        let (status, r) = app.post_json("/api/v1/events", &tokens[1], json!(batch)).await;
+        let (status, r) = app
+            .post_json("/api/v1/events", &tokens[1], json!(batch))
+            .await;
         if status != 200 {
             refused = Some((status, r));
             break;
@@ -524,6 +555,153 @@ async fn event_payloads_have_a_schema_and_a_daily_budget() {
     }
     let (status, r) = refused.expect("a learner's byte budget is spent");
     assert_eq!(status, 429, "{r}");
-    assert!(r["error"]["message"].as_str().unwrap().contains("KB of event data a day"), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("KB of event data a day"),
+        "{r}"
+    );
     app.finish().await;
+}
+
+// ---- 11. SVG: an allowlist at import, and the media answer's own CSP ----------------
+
+#[test]
+fn hostile_svgs_are_refused_at_import() {
+    let variants = [
+        // Namespace prefix, CR before the handler, foreignObject, an
+        // entity-encoded javascript: link, a DOCTYPE entity, a remote image.
+        r#"<svg xmlns="http://www.w3.org/2000/svg"><s:script xmlns:s="http://www.w3.org/2000/svg">alert(1)</s:script></svg>"#,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect\ronclick=\"alert(1)\"/></svg>",
+        r#"<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><p>x</p></foreignObject></svg>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg"><a href="&#x6A;avascript:alert(1)"><rect/></a></svg>"#,
+        r#"<!DOCTYPE svg [<!ENTITY j "javascript:alert(1)">]><svg xmlns="http://www.w3.org/2000/svg"><a href="&j;"><rect/></a></svg>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg"><image href="https://evil.example/x.png"/></svg>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg"><style>@import url("https://evil.example/a.css");</style></svg>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg"><set attributeName="onmouseover" to="alert(1)"/></svg>"#,
+    ];
+    for v in variants {
+        let (_t, pkg, _key) = package();
+        fs::write(pkg.join("basics/media/01-dot.svg"), v).unwrap();
+        let (problems, _) = load(&pkg);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("01-dot.svg") && p.contains("SVG must only draw")),
+            "passed: {v}\n{problems:?}"
+        );
+    }
+}
+
+/// The path of the first SVG of the shipped course.
+fn first_svg() -> String {
+    let (_, courses) = crate::helpers::shipped();
+    let c = courses
+        .iter()
+        .find(|c| c.course.slug == crate::helpers::COURSE)
+        .unwrap();
+    c.course
+        .media
+        .iter()
+        .find(|m| m.path.ends_with(".svg"))
+        .expect("an SVG in the course")
+        .path
+        .trim_start_matches("media/")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_svg_keeps_its_sandbox_and_media_is_not_sniffed() {
+    let Some(app) = TestApp::spawn(Engine::Sqlite).await else {
+        return;
+    };
+    app.import_course(crate::helpers::COURSE).await;
+    let url = format!("/c/{}/1/media/{}", crate::helpers::COURSE, first_svg());
+    let res = app.get(&url).await;
+    assert_eq!(res.status().as_u16(), 200, "{url}");
+    let h = res.headers();
+    let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
+    assert!(
+        csp.contains("sandbox") && csp.starts_with("default-src 'none'"),
+        "{csp}"
+    );
+    assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+    assert_eq!(h.get("content-disposition").unwrap(), "inline");
+    // Pages keep the site-wide policy.
+    let csp = app.get("/login").await.headers()["content-security-policy"].clone();
+    assert!(!csp.to_str().unwrap().contains("sandbox"));
+    app.finish().await;
+}
+
+// ---- 16. draft media, narration judged by its frames -------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draft_media_is_for_its_editors_only() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let Some(app) = TestApp::spawn(Engine::Sqlite).await else {
+        return;
+    };
+    let p = app.people().await;
+    app.import_course(crate::helpers::COURSE).await;
+    let url = app.url(&format!(
+        "/c/{}/1/media/{}",
+        crate::helpers::COURSE,
+        first_svg()
+    ));
+    let published = app.client.get(&url).send().await.unwrap();
+    assert_eq!(published.status().as_u16(), 200);
+    assert!(
+        published.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("public")
+    );
+    // The same version as a draft.
+    fuzhi::entities::course::Entity::update_many()
+        .col_expr(
+            fuzhi::entities::course::Column::Status,
+            Expr::value("draft"),
+        )
+        .filter(fuzhi::entities::course::Column::Slug.eq(crate::helpers::COURSE))
+        .exec(app.conn())
+        .await
+        .unwrap();
+    let anonymous = reqwest::Client::new().get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 404);
+    for who in [p.learner, p.official, p.trainer] {
+        let t = app.token(who).await;
+        let res = app.client.get(&url).bearer_auth(&t).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 404, "user {who}");
+    }
+    // An admin may edit the shipped course: she sees it, never cached publicly.
+    let t = app.token(p.admin).await;
+    let res = app.client.get(&url).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let cache = res.headers()["cache-control"].to_str().unwrap().to_string();
+    assert!(
+        cache.contains("no-store") && !cache.contains("public"),
+        "{cache}"
+    );
+    app.finish().await;
+}
+
+#[test]
+fn narration_must_be_real_mp3_frames() {
+    let (_t, pkg, _key) = package();
+    // An ID3 header and then a web page.
+    let mut fake = b"ID3\x04\0\0\0\0\0\x05hello".to_vec();
+    fake.extend_from_slice(b"<html><script>alert(1)</script></html>");
+    fs::write(pkg.join("basics/media/01-talk.mp3"), &fake).unwrap();
+    let (problems, _) = load(&pkg);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("01-talk.mp3") && p.contains("not mp3 audio")),
+        "{problems:?}"
+    );
+    // A real MP3 passes the same check.
+    let tone = fs::read("tests/fixtures/narration/tone.mp3").unwrap();
+    assert_eq!(fuzhi::courses::audio::sniff(&tone), Some("mp3"));
+    assert_eq!(fuzhi::courses::audio::sniff(&fake), None);
 }

@@ -122,7 +122,17 @@ mod tests {
             judge(Some(b"\x89PNG\r\n\x1a\n")),
             Err("author.narration.bad_type")
         );
-        assert_eq!(judge(Some(b"ID3\x04\0\0\0\0\0\x21\0\0")), Ok("mp3"));
+        // An ID3 tag alone is not audio; one followed by MPEG frames is.
+        assert_eq!(
+            judge(Some(b"ID3\x04\0\0\0\0\0\x21\0\0")),
+            Err("author.narration.bad_type")
+        );
+        let mut mp3 = b"ID3\x04\0\0\0\0\0\0".to_vec();
+        for _ in 0..2 {
+            mp3.extend_from_slice(&[0xFF, 0xFB, 0x90, 0x64]);
+            mp3.resize(mp3.len() + 413, 0);
+        }
+        assert_eq!(judge(Some(&mp3)), Ok("mp3"));
         let big = vec![0u8; super::AUDIO_LIMIT + 1];
         assert_eq!(judge(Some(&big)), Err("author.narration.too_big"));
     }
