@@ -137,10 +137,7 @@ fn multipart_file(boundary: &str, body: &[u8]) -> Option<Vec<u8>> {
     let blank = memmem::Finder::new(b"\r\n\r\n");
     let mut file = None;
     let mut text = None;
-    let mut starts = finder.find_iter(body).map(|i| i + delim.len());
-    let Some(mut start) = starts.next() else {
-        return None;
-    };
+    let mut start = finder.find(body)? + delim.len();
     loop {
         let rest = &body[start..];
         let (part, next) = match finder.find(rest) {
