@@ -459,12 +459,11 @@ fn event(kind: &str, lesson: &str, payload: serde_json::Value) -> serde_json::Va
         "course": crate::helpers::COURSE, "lesson": lesson, "payload": payload})
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn event_payloads_have_a_schema_and_a_daily_budget() {
+// The budget is counted in SQL written per engine: run on all three.
+crate::engine_test!(event_payloads_have_a_schema_and_a_daily_budget);
+
+async fn event_payloads_have_a_schema_and_a_daily_budget(app: TestApp) {
     use serde_json::json;
-    let Some(app) = TestApp::spawn(Engine::Sqlite).await else {
-        return;
-    };
     let p = app.people().await;
     app.import_course(crate::helpers::COURSE).await;
     let lesson = app.first_lesson(crate::helpers::COURSE).await;
@@ -562,7 +561,6 @@ async fn event_payloads_have_a_schema_and_a_daily_budget() {
             .contains("KB of event data a day"),
         "{r}"
     );
-    app.finish().await;
 }
 
 // ---- 11. SVG: an allowlist at import, and the media answer's own CSP ----------------
