@@ -27,6 +27,9 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A budget is spent (events a day, …): the message names the limit.
+    #[error("{0}")]
+    OverBudget(String),
     #[error("{message}")]
     Validation {
         message: String,
@@ -79,6 +82,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
+            AppError::OverBudget(_) => "over_budget",
             AppError::Validation { .. } => "validation_failed",
             AppError::Import { .. } => "import_failed",
             AppError::CommitUncertain(_) => "maybe_saved",

@@ -413,23 +413,35 @@ pub fn lesson_titles(
         .collect()
 }
 
-/// One media file of a course version (`file` below `media/`).
+/// One media file of a course version (`file` below `media/`). The media of
+/// a draft is only for those who may edit the course (`viewer`, 404 for
+/// anyone else); `true` with the file when it is a draft's.
 pub async fn media(
     db: &impl ConnectionTrait,
+    viewer: Option<&crate::policy::Actor>,
     slug: &str,
     version: i32,
     file: &str,
-) -> AppResult<course_media::Model> {
+) -> AppResult<(course_media::Model, bool)> {
     let c = course::Entity::find()
         .filter(course::Column::Slug.eq(slug))
         .filter(course::Column::Version.eq(version))
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    course_media::Entity::find()
+    let draft = c.status == "draft";
+    if draft {
+        let actor = viewer.ok_or(AppError::NotFound)?;
+        // A learner, an official or another trainer: as if it did not exist.
+        super::authoring::authorize(db, actor, slug)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+    }
+    let m = course_media::Entity::find()
         .filter(course_media::Column::CourseId.eq(c.id))
         .filter(course_media::Column::Path.eq(format!("media/{file}")))
         .one(db)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    Ok((m, draft))
 }

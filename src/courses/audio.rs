@@ -16,11 +16,8 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
         let head = &bytes[..bytes.len().min(128)];
         return head.windows(8).any(|w| w == b"OpusHead").then_some("opus");
     }
-    if bytes.starts_with(b"ID3") && bytes.len() > 10 {
-        return Some("mp3");
-    }
-    if bytes.len() >= 4 && mpeg_frame(bytes) {
-        return Some("mp3");
+    if bytes.starts_with(b"ID3") || (bytes.len() >= 4 && bytes[0] == 0xFF) {
+        return is_mp3(bytes).then_some("mp3");
     }
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
         let brand = &bytes[8..12];
@@ -32,14 +29,81 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     None
 }
 
-/// An MPEG audio frame header: 11 sync bits, a known version and layer, a
-/// bitrate and sample rate that are not the reserved values.
-fn mpeg_frame(b: &[u8]) -> bool {
-    let version = (b[1] >> 3) & 3;
-    let layer = (b[1] >> 1) & 3;
-    let bitrate = b[2] >> 4;
-    let rate = (b[2] >> 2) & 3;
-    b[0] == 0xFF && b[1] & 0xE0 == 0xE0 && version != 1 && layer != 0 && bitrate != 15 && rate != 3
+/// MP3: an optional ID3v2 tag (a known version, a well-formed size), then
+/// MPEG audio frames: the first and the one its length points to must both
+/// be valid headers (a file that only starts with `ID3`, or with two lucky
+/// bytes, is not audio).
+fn is_mp3(bytes: &[u8]) -> bool {
+    let mut at = 0usize;
+    if bytes.starts_with(b"ID3") {
+        let Some(h) = bytes.get(..10) else {
+            return false;
+        };
+        let (major, flags, size) = (h[3], h[5], &h[6..10]);
+        if !(2..=4).contains(&major) || h[4] == 0xFF || size.iter().any(|b| b & 0x80 != 0) {
+            return false;
+        }
+        let len = size.iter().fold(0usize, |n, b| (n << 7) | usize::from(*b));
+        at = 10 + len + if flags & 0x10 != 0 { 10 } else { 0 };
+    }
+    let Some(first) = bytes.get(at..).and_then(frame_len) else {
+        return false;
+    };
+    bytes.get(at + first..).and_then(frame_len).is_some()
+}
+
+/// The length of the MPEG audio frame whose header starts `b`: 11 sync bits,
+/// a known version and layer, a bitrate from the table (not free or bad),
+/// a sample rate that is not reserved.
+fn frame_len(b: &[u8]) -> Option<usize> {
+    let h = b.get(..4)?;
+    if h[0] != 0xFF || h[1] & 0xE0 != 0xE0 {
+        return None;
+    }
+    let version = (h[1] >> 3) & 3; // 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5
+    let layer = (h[1] >> 1) & 3; // 3: I, 2: II, 1: III
+    let bitrate = usize::from(h[2] >> 4);
+    let rate = usize::from((h[2] >> 2) & 3);
+    let padding = usize::from((h[2] >> 1) & 1);
+    if version == 1 || layer == 0 || bitrate == 0 || bitrate == 15 || rate == 3 {
+        return None;
+    }
+    const V1: [[usize; 14]; 3] = [
+        [
+            32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
+        ],
+        [
+            32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
+        ],
+        [
+            32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+        ],
+    ];
+    const V2: [[usize; 14]; 2] = [
+        [
+            32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
+        ],
+        [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+    ];
+    let kbps = match (version, layer) {
+        (3, 3) => V1[0][bitrate - 1],
+        (3, 2) => V1[1][bitrate - 1],
+        (3, _) => V1[2][bitrate - 1],
+        (_, 3) => V2[0][bitrate - 1],
+        _ => V2[1][bitrate - 1],
+    };
+    let hz = [44_100, 48_000, 32_000][rate]
+        / match version {
+            3 => 1,
+            2 => 2,
+            _ => 4,
+        };
+    let len = match (version, layer) {
+        (_, 3) => (12 * kbps * 1000 / hz + padding) * 4,
+        (3, _) | (_, 2) => 144 * kbps * 1000 / hz + padding,
+        _ => 72 * kbps * 1000 / hz + padding,
+    };
+    (len >= 4).then_some(len)
 }
 
 #[cfg(test)]
@@ -56,8 +120,22 @@ mod tests {
         vorbis.resize(28, 0);
         vorbis.extend_from_slice(b"\x01vorbis");
         assert_eq!(sniff(&vorbis), None);
-        assert_eq!(sniff(b"ID3\x04\0\0\0\0\0\x21\0\0"), Some("mp3"));
-        assert_eq!(sniff(&[0xFF, 0xFB, 0x90, 0x64, 0, 0]), Some("mp3"));
+        // Two MPEG-1 Layer III frames of 128 kbit/s at 44.1 kHz (417 bytes).
+        let mut frames = Vec::new();
+        for _ in 0..2 {
+            frames.extend_from_slice(&[0xFF, 0xFB, 0x90, 0x64]);
+            frames.resize(frames.len() + 413, 0);
+        }
+        assert_eq!(sniff(&frames), Some("mp3"));
+        let mut tagged = b"ID3\x04\0\0\0\0\0\x05hello".to_vec();
+        tagged.extend_from_slice(&frames);
+        assert_eq!(sniff(&tagged), Some("mp3"));
+        // An ID3 tag and nothing of audio after it; a lone frame header.
+        assert_eq!(sniff(b"ID3\x04\0\0\0\0\0\x21\0\0"), None);
+        let mut fake = b"ID3\x04\0\0\0\0\0\x05hello".to_vec();
+        fake.extend_from_slice(b"<html><script>alert(1)</script></html>");
+        assert_eq!(sniff(&fake), None);
+        assert_eq!(sniff(&[0xFF, 0xFB, 0x90, 0x64, 0, 0]), None);
         assert_eq!(sniff(&[0xFF, 0xFF, 0xFF, 0xFF]), None);
         assert_eq!(sniff(b"\0\0\0\x20ftypM4A \0\0\0\0"), Some("m4a"));
         assert_eq!(sniff(b"\0\0\0\x20ftypqt  \0\0\0\0"), None);

@@ -1,6 +1,13 @@
 //! Reading a package folder: walks the files, parses each strictly, applies
 //! the per-file rules, then the rules across files (languages, media, quizzes).
 //! Returns the best-effort model and every problem; never panics on content.
+//!
+//! A package is plain files and folders and nothing else: a symbolic link, a
+//! hard link to a file elsewhere, a device, pipe or socket is a problem and is
+//! never read (a link named like an image once carried the server's signing
+//! key into a course). Files are opened without following links and checked
+//! to be the regular file that was listed, so nothing outside the package can
+//! be read whatever the names inside it say.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -42,9 +49,9 @@ pub fn load_dir(root: &Path) -> (Option<Skills>, Vec<LoadedCourse>, Vec<Problem>
     let skills_file = show(&skills_path);
     let skills = load_skills(&skills_path, &mut problems);
     let mut courses = Vec::new();
-    for entry in entries(root, &mut problems) {
+    for entry in list(root, &mut problems) {
         let name = file_name(&entry);
-        if entry.is_dir() {
+        if is_real_dir(&entry) {
             let (course, mut found) =
                 load_course(&entry, skills.as_ref().map(|s| (s, skills_file.as_str())));
             problems.append(&mut found);
@@ -151,7 +158,7 @@ fn load_media(dir: &Path, problems: &mut Vec<Problem>) -> Vec<Media> {
         let name = file_name(&entry);
         let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
         let is_image = IMAGE_TYPES.contains(&ext);
-        if entry.is_dir() {
+        if is_real_dir(&entry) {
             problems.push(Problem::new(
                 &file,
                 None,
@@ -167,7 +174,7 @@ fn load_media(dir: &Path, problems: &mut Vec<Problem>) -> Vec<Media> {
             ));
             continue;
         }
-        let bytes = match fs::read(&entry) {
+        let bytes = match read_plain(&entry, AUDIO_LIMIT.max(IMAGE_LIMIT) as u64 + 1) {
             Ok(b) => b,
             Err(e) => {
                 problems.push(Problem::new(&file, None, format!("cannot read: {e}")));
@@ -201,11 +208,15 @@ fn load_media(dir: &Path, problems: &mut Vec<Problem>) -> Vec<Media> {
                 format!("the content is not {ext} audio (Opus in Ogg, MP3 or M4A, judged by the bytes, not the name)"),
             ));
         }
-        if ext == "svg" && svg_is_active(&bytes) {
+        if ext == "svg"
+            && let Err(why) = super::svg::check(&bytes)
+        {
             problems.push(Problem::new(
                 &file,
                 None,
-                "SVG must not contain scripts, event handlers, links or embedded HTML",
+                format!(
+                    "SVG must only draw (no scripts, event handlers, links or embedded HTML): {why}"
+                ),
             ));
         }
         media.push(Media {
@@ -214,33 +225,6 @@ fn load_media(dir: &Path, problems: &mut Vec<Problem>) -> Vec<Media> {
         });
     }
     media
-}
-
-/// An SVG that could run code or pull content when opened on its own.
-fn svg_is_active(bytes: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(bytes).to_ascii_lowercase();
-    let handler = text
-        .match_indices(" on")
-        .chain(text.match_indices("\non"))
-        .chain(text.match_indices("\ton"))
-        .any(|(i, _)| {
-            let rest = text.get(i + 3..).unwrap_or("");
-            let name_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-            name_len > 0
-                && rest
-                    .get(name_len..)
-                    .is_some_and(|r| r.trim_start().starts_with('='))
-        });
-    handler
-        || [
-            "<script",
-            "javascript:",
-            "<foreignobject",
-            "href=\"http",
-            "<iframe",
-        ]
-        .iter()
-        .any(|bad| text.contains(bad))
 }
 
 /// `01-power-and-touch.zh-CN.md` → (1, "power-and-touch", "zh-CN").
@@ -526,7 +510,7 @@ fn parse<T: DeserializeOwned>(
 
 /// Reads a UTF-8 text file; anything else is a problem.
 fn read_text(path: &Path, file: &str, problems: &mut Vec<Problem>) -> Option<String> {
-    let bytes = match fs::read(path) {
+    let bytes = match read_plain(path, TEXT_LIMIT) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             problems.push(Problem::new(file, None, "missing"));
@@ -555,15 +539,112 @@ fn read_text(path: &Path, file: &str, problems: &mut Vec<Problem>) -> Option<Str
     }
 }
 
-/// The folder's entries, sorted, without hidden files.
+/// The most bytes a text file of a package (TOML, Markdown) may have.
+const TEXT_LIMIT: u64 = 4 << 20;
+
+/// Whether `path` is a folder itself, not a link to one.
+fn is_real_dir(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+/// Why an entry of a package is not a plain file or folder, if it is not.
+fn not_plain(meta: &fs::Metadata) -> Option<&'static str> {
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        return Some(
+            "a symbolic link: a package holds only plain files and folders (copy the file in instead)",
+        );
+    }
+    if kind.is_dir() {
+        return None;
+    }
+    if !kind.is_file() {
+        return Some("not a plain file (a device, pipe or socket): it is never read");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() > 1 {
+            return Some(
+                "a hard link to a file elsewhere: a package holds only its own files (copy the file in instead)",
+            );
+        }
+    }
+    None
+}
+
+/// The bytes of the plain file at `path`, at most `limit`: opened without
+/// following a symbolic link (and without waiting on a pipe), and refused
+/// unless what was opened is a regular file with no other name.
+fn read_plain(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let refuse = |why: &str| std::io::Error::other(why.to_string());
+    let before = fs::symlink_metadata(path)?;
+    if let Some(why) = not_plain(&before) {
+        return Err(refuse(why));
+    }
+    if before.is_dir() {
+        return Err(refuse("a folder, where a file was expected"));
+    }
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let opened = file.metadata()?;
+    if let Some(why) = not_plain(&opened) {
+        return Err(refuse(why));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (opened.dev(), opened.ino()) != (before.dev(), before.ino()) {
+            return Err(refuse("the file changed while it was read"));
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The folder's entries, sorted, without hidden files. A folder that is a
+/// link has no entries; an entry that is not a plain file or folder is a
+/// problem and left out.
 fn entries(dir: &Path, problems: &mut Vec<Problem>) -> Vec<PathBuf> {
+    if let Ok(meta) = fs::symlink_metadata(dir)
+        && let Some(why) = not_plain(&meta)
+    {
+        problems.push(Problem::new(&show(dir), None, why));
+        return Vec::new();
+    }
+    list(dir, problems)
+}
+
+/// [`entries`] of the package's own folder, which may be reached through a
+/// link (it is the one path given by whoever imports).
+fn list(dir: &Path, problems: &mut Vec<Problem>) -> Vec<PathBuf> {
     match fs::read_dir(dir) {
         Ok(read) => {
-            let mut out: Vec<PathBuf> = read
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| !file_name(p).starts_with('.'))
-                .collect();
+            let mut out: Vec<PathBuf> = Vec::new();
+            for path in read.filter_map(Result::ok).map(|e| e.path()) {
+                if file_name(&path).starts_with('.') {
+                    continue;
+                }
+                match fs::symlink_metadata(&path) {
+                    Ok(meta) => match not_plain(&meta) {
+                        Some(why) => problems.push(Problem::new(&show(&path), None, why)),
+                        None => out.push(path),
+                    },
+                    Err(e) => problems.push(Problem::new(
+                        &show(&path),
+                        None,
+                        format!("cannot read: {e}"),
+                    )),
+                }
+            }
             out.sort();
             out
         }

@@ -13,6 +13,7 @@ mod problem;
 mod raw;
 pub mod review;
 mod rules;
+pub mod svg;
 mod write;
 
 pub use load::{LoadedCourse, check, load_course, load_dir, load_skills};

@@ -206,6 +206,7 @@ pub async fn ingest(
     let mut report = Report::default();
     let mut valid = Vec::new();
     let now = Utc::now();
+
     let enrolled = ctx.sessions.enrolled(&ctx.db, learner.id).await?;
     for e in batch {
         if let Some(by) = e.learner.filter(|by| *by != learner.id) {
@@ -247,6 +248,16 @@ pub async fn ingest(
     if valid.is_empty() {
         return Ok(report);
     }
+    // The learner's daily budget, before the writer: every valid event
+    // counts, with its payload as it would be stored (each at most 4 KB).
+    let bytes: usize = valid.iter().map(|v| v.payload.to_string().len()).sum();
+    if source != "demo"
+        && let Some(why) =
+            super::limits::over_budget(&ctx.db, learner.id, valid.len() as i64, bytes as i64, now)
+                .await?
+    {
+        return Err(AppError::OverBudget(why));
+    }
     let (accepted, duplicates, graded, refused) =
         ctx.events.write(learner, source, valid, now).await?;
     report.accepted = accepted;
@@ -269,10 +280,13 @@ async fn check(
     let Some(kind) = LearnerKind::parse(&e.kind) else {
         return Ok(Err(format!(
             "kind: {:?} is not one of {}",
-            e.kind,
+            e.kind.chars().take(40).collect::<String>(),
             LearnerKind::ALL.map(LearnerKind::name).join(", ")
         )));
     };
+    if let Err(why) = super::limits::check_shape(kind, e) {
+        return Ok(Err(why));
+    }
     let at = match e.occurred_at.as_deref() {
         None => now,
         Some(s) => match DateTime::parse_from_rfc3339(s) {

@@ -12,6 +12,7 @@ pub mod enroll;
 pub mod events;
 pub mod gate;
 pub mod grading;
+pub mod limits;
 pub mod offline;
 pub mod progress;
 pub mod shuffle;

@@ -126,10 +126,10 @@ impl ErrorInfo {
             message: e.public_message(),
             fields,
             errors: e.rows().to_vec(),
-            retry_after: if e.is_storage_full() {
-                Some(RETRY_AFTER_STORAGE)
-            } else {
-                e.is_unavailable_now().then_some(RETRY_AFTER_BUSY)
+            retry_after: match e {
+                AppError::OverBudget(_) => Some(RETRY_AFTER_BUDGET),
+                e if e.is_storage_full() => Some(RETRY_AFTER_STORAGE),
+                _ => e.is_unavailable_now().then_some(RETRY_AFTER_BUSY),
             },
         }
     }
@@ -143,12 +143,17 @@ pub const RETRY_AFTER_BUSY: u64 = 1;
 /// because the server's disk was full.
 pub const RETRY_AFTER_STORAGE: u64 = 30;
 
+/// Seconds a client waits after a daily budget was spent (an hour: the
+/// budget counts the last 24 hours, so some of it frees up as time passes).
+pub const RETRY_AFTER_BUDGET: u64 = 3600;
+
 fn app_status(e: &AppError) -> StatusCode {
     match e {
         AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::OverBudget(_) => StatusCode::TOO_MANY_REQUESTS,
         AppError::Validation { .. } | AppError::Import { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         e if e.is_unavailable_now() => StatusCode::SERVICE_UNAVAILABLE,
         e if e.is_storage_full() => StatusCode::INSUFFICIENT_STORAGE,

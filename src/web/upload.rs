@@ -2,22 +2,33 @@
 //! `Upload` extractor. It accepts a `multipart/form-data` body (the field
 //! `file`, else the pasted text of the field `csv`), a urlencoded form (the
 //! field `csv`), or the raw body (API clients), reads at most `MB` megabytes
-//! (413 beyond) and gives `None` when nothing was sent.
+//! (413 beyond) and gives `None` when nothing was sent. The extractor only
+//! holds the body: the handler authorizes, then calls [`Upload::read`].
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::StreamExt;
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{Ready, ready};
+use memchr::memmem;
 
-use crate::error::AppError;
-use crate::web::errors::WebError;
+use crate::error::{AppError, AppResult};
+use crate::web::errors::{WebError, WebResult};
 
-/// The file of a request, at most `MB` megabytes.
-pub struct Upload<const MB: usize>(pub Option<Vec<u8>>);
+/// The longest multipart boundary (RFC 2046, section 5.1.1).
+pub const MAX_BOUNDARY: usize = 70;
+
+/// The file of a request, at most `MB` megabytes. Nothing of the body is read
+/// when the handler is called: it authorizes first, then calls
+/// [`Upload::read`], so a caller who may not upload is refused before a byte
+/// of the body is taken (and a big body costs nothing but its refusal).
+pub struct Upload<const MB: usize> {
+    content_type: String,
+    payload: Payload,
+}
 
 impl<const MB: usize> FromRequest for Upload<MB> {
     type Error = WebError;
-    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
+    type Future = Ready<Result<Self, WebError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type = req
@@ -26,28 +37,88 @@ impl<const MB: usize> FromRequest for Upload<MB> {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let limit = MB << 20;
-            let mut body = Vec::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(WebError::TooLarge(format!("the file is over {MB} MB")));
-                }
-                body.extend_from_slice(&chunk);
+        ready(Ok(Upload {
+            content_type,
+            payload: payload.take(),
+        }))
+    }
+}
+
+impl<const MB: usize> Upload<MB> {
+    /// Reads the body (413 beyond `MB` megabytes; 400 for a multipart body
+    /// whose boundary is missing, longer than 70 characters or not made of
+    /// the characters RFC 2046 allows) and finds the file in it, off the
+    /// async workers. Call it only after the caller was authorized.
+    pub async fn read(mut self) -> WebResult<Option<Vec<u8>>> {
+        let boundary = if is_multipart(&self.content_type) {
+            Some(boundary_of(&self.content_type)?)
+        } else {
+            None
+        };
+        let limit = MB << 20;
+        let mut body = Vec::new();
+        while let Some(chunk) = self.payload.next().await {
+            let chunk =
+                chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(WebError::TooLarge(format!("the file is over {MB} MB")));
             }
-            Ok(Upload(file_of(&content_type, body)))
+            body.extend_from_slice(&chunk);
+        }
+        let content_type = self.content_type;
+        web::block(move || match boundary {
+            Some(b) => multipart_file(&b, &body),
+            None => file_of(&content_type, body),
+        })
+        .await
+        .map_err(|e| {
+            AppError::Internal(anyhow::anyhow!("the upload could not be parsed: {e}")).into()
         })
     }
 }
 
-/// The file in a body of this content type (see the module header).
+fn is_multipart(content_type: &str) -> bool {
+    content_type
+        .get(..19)
+        .is_some_and(|t| t.eq_ignore_ascii_case("multipart/form-data"))
+}
+
+/// The boundary of a multipart content type, checked against RFC 2046:
+/// 1 to 70 characters of `0-9 A-Z a-z ' ( ) + _ , - . / : = ?` and space,
+/// not ending in a space.
+fn boundary_of(content_type: &str) -> AppResult<String> {
+    let bad = |why: &str| AppError::BadRequest(format!("boundary: {why}"));
+    let value = content_type
+        .split(';')
+        .skip(1)
+        .find_map(|p| {
+            let (k, v) = p.trim().split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("boundary")
+                .then_some(v.trim())
+        })
+        .ok_or_else(|| bad("a multipart body needs a boundary / 多部分上传缺少 boundary"))?;
+    let value = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value);
+    if value.is_empty() || value.len() > MAX_BOUNDARY {
+        return Err(bad(&format!(
+            "the multipart boundary must be 1 to {MAX_BOUNDARY} characters (RFC 2046) / boundary 须为 1 至 {MAX_BOUNDARY} 个字符"
+        )));
+    }
+    let allowed = |c: u8| c.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(&c);
+    if !value.bytes().all(allowed) || value.ends_with(' ') {
+        return Err(bad(
+            "the multipart boundary has characters RFC 2046 does not allow / boundary 含有不允许的字符",
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// The file in a non-multipart body of this content type (see the module header).
 fn file_of(content_type: &str, body: Vec<u8>) -> Option<Vec<u8>> {
-    if content_type.starts_with("multipart/form-data") {
-        multipart_file(content_type, &body)
-    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+    if content_type.starts_with("application/x-www-form-urlencoded") {
         url::form_urlencoded::parse(&body)
             .find(|(k, _)| k == "csv")
             .map(|(_, v)| v.into_owned().into_bytes())
@@ -58,51 +129,48 @@ fn file_of(content_type: &str, body: Vec<u8>) -> Option<Vec<u8>> {
 }
 
 /// The uploaded file of a `multipart/form-data` body (field `file`), or the
-/// pasted text (field `csv`) when no file was chosen.
-fn multipart_file(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
-    let boundary = content_type
-        .split(';')
-        .find_map(|p| p.trim().strip_prefix("boundary="))?
-        .trim_matches('"');
+/// pasted text (field `csv`) when no file was chosen. Every search is
+/// linear in the body (`memmem`), whatever the boundary.
+fn multipart_file(boundary: &str, body: &[u8]) -> Option<Vec<u8>> {
     let delim = format!("--{boundary}");
+    let finder = memmem::Finder::new(delim.as_bytes());
+    let blank = memmem::Finder::new(b"\r\n\r\n");
     let mut file = None;
     let mut text = None;
-    for part in split(body, delim.as_bytes()).into_iter().skip(1) {
-        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
-        let Some(end) = find(part, b"\r\n\r\n") else {
-            continue;
+    let mut start = finder.find(body)? + delim.len();
+    loop {
+        let rest = &body[start..];
+        let (part, next) = match finder.find(rest) {
+            Some(i) => (&rest[..i], Some(start + i + delim.len())),
+            None => (rest, None),
         };
-        let headers = String::from_utf8_lossy(&part[..end]).to_ascii_lowercase();
-        let content = &part[end + 4..];
-        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
-        if headers.contains("name=\"file\"") && !content.is_empty() {
-            file = Some(content.to_vec());
-        } else if headers.contains("name=\"csv\"") && !content.trim_ascii().is_empty() {
-            text = Some(content.to_vec());
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        if let Some(end) = blank.find(part) {
+            let headers = String::from_utf8_lossy(&part[..end]).to_ascii_lowercase();
+            let content = &part[end + 4..];
+            let content = content.strip_suffix(b"\r\n").unwrap_or(content);
+            if headers.contains("name=\"file\"") && !content.is_empty() {
+                file = Some(content.to_vec());
+            } else if headers.contains("name=\"csv\"") && !content.trim_ascii().is_empty() {
+                text = Some(content.to_vec());
+            }
+        }
+        match next {
+            Some(n) => start = n,
+            None => break,
         }
     }
     file.or(text)
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn split<'a>(mut hay: &'a [u8], delim: &[u8]) -> Vec<&'a [u8]> {
-    let mut out = Vec::new();
-    while let Some(i) = find(hay, delim) {
-        out.push(&hay[..i]);
-        hay = &hay[i + delim.len()..];
-    }
-    out.push(hay);
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const MULTIPART: &str = "multipart/form-data; boundary=XyZ";
+    fn multipart(b: Vec<u8>) -> Option<Vec<u8>> {
+        let boundary = boundary_of("multipart/form-data; boundary=XyZ").unwrap();
+        multipart_file(&boundary, &b)
+    }
 
     fn body(parts: &[(&str, &str)]) -> Vec<u8> {
         let mut b = String::new();
@@ -118,11 +186,11 @@ mod tests {
     #[test]
     fn multipart_prefers_the_file_over_pasted_text() {
         let b = body(&[("csrf", "t"), ("csv", "pasted"), ("file", "a,b\r\n1,2")]);
-        assert_eq!(file_of(MULTIPART, b), Some(b"a,b\r\n1,2".to_vec()));
+        assert_eq!(multipart(b), Some(b"a,b\r\n1,2".to_vec()));
         let b = body(&[("csv", "pasted"), ("file", "")]);
-        assert_eq!(file_of(MULTIPART, b), Some(b"pasted".to_vec()));
+        assert_eq!(multipart(b), Some(b"pasted".to_vec()));
         let b = body(&[("csv", "  "), ("file", "")]);
-        assert_eq!(file_of(MULTIPART, b), None);
+        assert_eq!(multipart(b), None);
     }
 
     #[test]
@@ -135,5 +203,25 @@ mod tests {
         assert_eq!(file_of(form, b"csv=+".to_vec()), None);
         assert_eq!(file_of("text/csv", b"a,b".to_vec()), Some(b"a,b".to_vec()));
         assert_eq!(file_of("text/csv", Vec::new()), None);
+    }
+
+    #[test]
+    fn boundaries_follow_rfc_2046() {
+        let ok = |ct: &str| boundary_of(ct).ok();
+        assert_eq!(
+            ok("multipart/form-data; boundary=XyZ").as_deref(),
+            Some("XyZ")
+        );
+        assert_eq!(
+            ok("multipart/form-data; Boundary=\"a b\"").as_deref(),
+            Some("a b")
+        );
+        let seventy = "b".repeat(70);
+        assert!(ok(&format!("multipart/form-data; boundary={seventy}")).is_some());
+        assert!(ok(&format!("multipart/form-data; boundary={seventy}x")).is_none());
+        assert!(ok("multipart/form-data").is_none());
+        assert!(ok("multipart/form-data; boundary=").is_none());
+        assert!(ok("multipart/form-data; boundary=a<b").is_none());
+        assert!(ok("multipart/form-data; boundary=\"ab \"").is_none());
     }
 }

@@ -6,6 +6,11 @@ use crate::accounts::Login;
 use crate::error::{AppError, AppResult, RowError};
 use crate::policy::{Action, Actor};
 
+/// The most learners one file may create (a village's class is a few dozen).
+pub const MAX_ROWS: usize = 2000;
+/// The most columns a row may have.
+const MAX_COLUMNS: usize = 50;
+
 /// Creates learner accounts from CSV (`name,phone,pin[,area_code][,member_id]`,
 /// Chinese headers 姓名,手机号,PIN,行政区划代码,成员编号 also accepted),
 /// all-or-nothing: one bad row and nothing is created; every bad row is listed.
@@ -50,6 +55,21 @@ pub async fn import_learners(
     let mut seen = std::collections::HashSet::new();
     for (i, rec) in rdr.records().enumerate() {
         let row = i + 2;
+        if i >= MAX_ROWS || rec.as_ref().is_ok_and(|r| r.len() > MAX_COLUMNS) {
+            // Counted as the file is read, before a row is kept.
+            return Err(AppError::Import {
+                message: format!(
+                    "at most {MAX_ROWS} learners of at most {MAX_COLUMNS} columns are imported at once"
+                ),
+                errors: vec![RowError {
+                    row,
+                    field: String::new(),
+                    message: format!(
+                        "the file has more than {MAX_ROWS} rows or a row of more than {MAX_COLUMNS} columns; split it into smaller files / 文件超过 {MAX_ROWS} 行或一行超过 {MAX_COLUMNS} 列，请拆分"
+                    ),
+                }],
+            });
+        }
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {

@@ -14,7 +14,10 @@ mod read;
 mod unpack;
 mod validate;
 
-pub use unpack::{MAX_CELL_CHARS, MAX_PART_BYTES, MAX_TOTAL_BYTES};
+pub use unpack::{
+    MAX_CELL_CHARS, MAX_CELLS, MAX_PART_BYTES, MAX_ROWS, MAX_SHARED_BYTES, MAX_SHARED_STRINGS,
+    MAX_TOTAL_BYTES,
+};
 
 use chrono::NaiveDate;
 

@@ -1,13 +1,16 @@
 //! Bytes to rows of cells: CSV (UTF-8 with or without BOM, else GB18030) and
-//! workbooks (XLSX, and whatever else calamine reads: XLS, ODS). Cells go to a
-//! [`Sink`] one row at a time, so a large file is never copied into a table.
+//! XLSX workbooks. Cells go to a [`Sink`] one row at a time, so a large file
+//! is never copied into a table; rows and cells are counted as they stream
+//! and the file is refused at the first one over [`MAX_ROWS`] or
+//! [`MAX_CELLS`], before the sink keeps it. XLS and ODS are refused: calamine
+//! reads them into a whole table, whose size cannot be bounded while reading.
 
 use std::borrow::Cow;
 use std::io::Cursor;
 
-use calamine::{Data, Reader};
+use calamine::Reader;
 
-use super::unpack::{self, long_cell};
+use super::unpack::{self, MAX_CELLS, MAX_ROWS, long_cell, too_many};
 use super::{FileKind, RowError};
 
 /// Read access to one row's cells; a missing cell reads as "".
@@ -38,7 +41,35 @@ impl Cells for [Cow<'_, str>] {
 pub(super) trait Sink {
     /// Returns false to stop reading (the header is unusable).
     fn header(&mut self, row: usize, cells: &[&str]) -> bool;
-    fn row<C: Cells + ?Sized>(&mut self, row: usize, cells: &C);
+    /// Returns false to stop reading (enough errors were found).
+    fn row<C: Cells + ?Sized>(&mut self, row: usize, cells: &C) -> bool;
+}
+
+/// Rows and cells read so far, against the bounds.
+#[derive(Default)]
+struct Count {
+    rows: usize,
+    cells: usize,
+}
+
+impl Count {
+    /// Counts one more row; the refusal once over the bound.
+    fn row(&mut self) -> Result<(), Vec<RowError>> {
+        self.rows += 1;
+        if self.rows > MAX_ROWS {
+            return Err(file_error(too_many("rows", MAX_ROWS)));
+        }
+        Ok(())
+    }
+
+    /// Counts `n` more cells; the refusal once over the bound.
+    fn cells(&mut self, n: usize) -> Result<(), Vec<RowError>> {
+        self.cells += n;
+        if self.cells > MAX_CELLS {
+            return Err(file_error(too_many("cells", MAX_CELLS)));
+        }
+        Ok(())
+    }
 }
 
 /// The first cell of a row longer than a cell may be, named by its column's
@@ -109,6 +140,7 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
     let mut header: Vec<String> = Vec::new();
     let bytes = text.as_bytes();
     let (mut line, mut counted_to) = (1usize, 0usize);
+    let mut count = Count::default();
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
@@ -121,6 +153,13 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
                     "this line is not valid CSV",
                 )]);
             }
+        }
+        count.row()?;
+        count.cells(record.len())?;
+        if record.len() > MAX_COLUMNS {
+            return Err(file_error(format!(
+                "a row has more than {MAX_COLUMNS} columns / 一行超过 {MAX_COLUMNS} 列"
+            )));
         }
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -145,7 +184,9 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
             return Err(vec![e]);
         }
         if seen_header {
-            sink.row(row, &record);
+            if !sink.row(row, &record) {
+                return Ok(());
+            }
         } else {
             seen_header = true;
             header = record.iter().map(str::to_string).collect();
@@ -162,48 +203,15 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
 }
 
 fn read_workbook<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
+    const ONLY: &str = "only XLSX and CSV files are read: save the sheet as XLSX or CSV / 只接受 XLSX 或 CSV 文件，请另存为 XLSX 或 CSV";
+    if !bytes.starts_with(b"PK") {
+        return Err(file_error(ONLY));
+    }
     unpack::check(bytes)?;
     // XLSX is read cell by cell: a sheet of a hundred thousand households is
-    // never held as a whole table. Other workbooks (XLS, ODS) are small.
-    if let Ok(mut xlsx) = calamine::Xlsx::new(Cursor::new(bytes)) {
-        return read_xlsx(&mut xlsx, sink);
-    }
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|_| file_error("not a readable XLSX workbook"))?;
-    let range = match book.worksheet_range_at(0) {
-        Some(Ok(range)) => range,
-        Some(Err(_)) => return Err(file_error("the first sheet cannot be read")),
-        None => return Err(file_error("the workbook has no sheet")),
-    };
-    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    let mut cells: Vec<Cow<'_, str>> = Vec::new();
-    let mut seen_header = false;
-    let mut header: Vec<String> = Vec::new();
-    for (i, row_cells) in range.rows().enumerate() {
-        cells.clear();
-        cells.extend(row_cells.iter().map(cell_text));
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let row = first_row + i + 1;
-        if let Some(e) = first_long(row, &header, cells.iter().map(|c| c.as_ref())) {
-            return Err(vec![e]);
-        }
-        if seen_header {
-            sink.row(row, cells.as_slice());
-        } else {
-            seen_header = true;
-            header = cells.iter().map(|c| c.to_string()).collect();
-            let header: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
-            if !sink.header(row, &header) {
-                return Ok(());
-            }
-        }
-    }
-    if !seen_header {
-        return Err(file_error("the first sheet is empty"));
-    }
-    Ok(())
+    // never held as a whole table.
+    let mut xlsx = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|_| file_error(ONLY))?;
+    read_xlsx(&mut xlsx, sink)
 }
 
 fn read_xlsx<S: Sink>(
@@ -218,9 +226,12 @@ fn read_xlsx<S: Sink>(
     let mut rows = Rows::default();
     let mut cells: Vec<String> = Vec::new();
     let mut current: Option<u32> = None;
+    let mut count = Count::default();
     while let Some(cell) = reader.next_cell().map_err(unreadable)? {
         let (r, c) = cell.get_position();
+        count.cells(1)?;
         if current != Some(r) {
+            count.row()?;
             if let Some(done) = current
                 && !rows.take(done as usize + 1, &cells, sink)?
             {
@@ -278,8 +289,7 @@ impl Rows {
             return Err(vec![e]);
         }
         if self.seen_header {
-            sink.row(row, cells);
-            return Ok(true);
+            return Ok(sink.row(row, cells));
         }
         self.seen_header = true;
         self.header = cells.to_vec();
@@ -301,20 +311,5 @@ fn cell_ref_text<'a>(cell: &'a calamine::DataRef<'_>) -> Cow<'a, str> {
         D::Bool(b) => Cow::Borrowed(if *b { "TRUE" } else { "FALSE" }),
         D::DateTime(d) => Cow::Owned(d.to_string()),
         D::Error(_) => Cow::Borrowed("#ERROR"),
-    }
-}
-
-/// A cell as the person typed it: whole numbers without ".0" (area codes and
-/// years are often typed as numbers).
-fn cell_text(cell: &Data) -> Cow<'_, str> {
-    match cell {
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cow::Borrowed(s),
-        Data::Empty => Cow::Borrowed(""),
-        Data::Int(n) => Cow::Owned(n.to_string()),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Cow::Owned(format!("{f:.0}")),
-        Data::Float(f) => Cow::Owned(f.to_string()),
-        Data::Bool(b) => Cow::Borrowed(if *b { "TRUE" } else { "FALSE" }),
-        Data::DateTime(d) => Cow::Owned(d.to_string()),
-        Data::Error(_) => Cow::Borrowed("#ERROR"),
     }
 }

@@ -4,6 +4,12 @@
 //! measured: a part or the whole over its limit, or an XML text or tag longer
 //! than any cell may be, rejects the file at once. Memory stays flat while
 //! measuring, and what calamine then reads is bounded by these limits.
+//!
+//! Size is not the only bomb: a small file can hold millions of rows, cells
+//! or shared strings, each cheap to pack and dear to keep. The same pass
+//! counts the `<row>` and `<c>` elements of every sheet and the `<si>`
+//! elements of the shared strings (which calamine holds in memory whole)
+//! against [`MAX_ROWS`], [`MAX_CELLS`] and [`MAX_SHARED_STRINGS`].
 
 use std::io::{Cursor, Read};
 
@@ -15,6 +21,16 @@ pub const MAX_CELL_CHARS: usize = 2000;
 pub const MAX_PART_BYTES: u64 = 512 << 20;
 /// The most bytes all parts together may unpack to.
 pub const MAX_TOTAL_BYTES: u64 = 768 << 20;
+/// The most rows a file may have, the header included: the 100,000-household
+/// file of the benchmark has 343,617. What the largest accepted import costs
+/// in memory is measured in the README ("Security").
+pub const MAX_ROWS: usize = 350_000;
+/// The most cells a sheet may have (the template has 24 columns).
+pub const MAX_CELLS: usize = MAX_ROWS * 30;
+/// The most shared strings a workbook may have, and the most bytes their part
+/// may unpack to (calamine keeps them all in memory).
+pub const MAX_SHARED_STRINGS: usize = 2_000_000;
+pub const MAX_SHARED_BYTES: u64 = 128 << 20;
 /// The most parts a workbook may have.
 const MAX_PARTS: usize = 2000;
 /// The longest run of XML text, or the longest tag, in bytes: a cell of
@@ -57,6 +73,7 @@ pub(super) fn check(bytes: &[u8]) -> Result<(), Vec<RowError>> {
             return Err(too_big());
         }
         let is_xml = name.ends_with(".xml") || name.ends_with(".rels");
+        let shared = name.to_ascii_lowercase().ends_with("sharedstrings.xml");
         let mut runs = XmlRuns::default();
         let mut size = 0u64;
         loop {
@@ -77,36 +94,107 @@ pub(super) fn check(bytes: &[u8]) -> Result<(), Vec<RowError>> {
                     MAX_TOTAL_BYTES >> 20
                 )));
             }
-            if is_xml && !runs.feed(&buf[..n]) {
+            if shared && size > MAX_SHARED_BYTES {
+                return Err(refuse(format!(
+                    "the workbook's shared strings unpack to more than {} MB; at most {} MB are read",
+                    MAX_SHARED_BYTES >> 20,
+                    MAX_SHARED_BYTES >> 20
+                )));
+            }
+            if !runs.feed(&buf[..n], is_xml) {
                 return Err(refuse(format!(
                     "a cell of the workbook holds more than {MAX_CELL_CHARS} characters (part {name})"
                 )));
+            }
+            if let Some(bound) = runs.over() {
+                return Err(refuse(bound));
             }
         }
     }
     Ok(())
 }
 
-/// The length of the current run of text between tags, or of the current tag.
+/// The refusal naming the bound a file goes over (422, row 0).
+pub(super) fn too_many(what: &str, bound: usize) -> String {
+    format!(
+        "the file has more than {bound} {what}; at most {bound} are read (split it into smaller files) / 文件超过 {bound} {}，请拆分为较小的文件",
+        match what {
+            "rows" => "行",
+            "cells" => "个单元格",
+            _ => "个共享字符串",
+        }
+    )
+}
+
+/// The length of the current run of text between tags, or of the current
+/// tag; and how many `row`, `c` and `si` elements opened so far (by local
+/// name: a namespace prefix such as `x:row` counts too).
 #[derive(Default)]
 struct XmlRuns {
     run: usize,
+    /// Inside a tag, before its name ended: the name's bytes so far (up to 8).
+    name: Option<([u8; 8], usize)>,
+    rows: usize,
+    cells: usize,
+    strings: usize,
 }
 
 impl XmlRuns {
-    /// False once a run is longer than `MAX_XML_RUN`.
-    fn feed(&mut self, chunk: &[u8]) -> bool {
+    /// False once a run is longer than `MAX_XML_RUN` (checked in XML parts;
+    /// elements are counted in every part, whatever its name says).
+    fn feed(&mut self, chunk: &[u8], is_xml: bool) -> bool {
         for &b in chunk {
+            if let Some((buf, len)) = self.name.as_mut() {
+                if b.is_ascii_whitespace() || b == b'>' || b == b'/' {
+                    let local = &buf[..(*len).min(8)];
+                    let local = match local.iter().rposition(|&c| c == b':') {
+                        Some(i) => &local[i + 1..],
+                        None => local,
+                    };
+                    if *len <= 8 {
+                        match local {
+                            b"row" => self.rows += 1,
+                            b"c" => self.cells += 1,
+                            b"si" => self.strings += 1,
+                            _ => {}
+                        }
+                    }
+                    self.name = None;
+                } else {
+                    if *len < 8 {
+                        buf[*len] = b;
+                    }
+                    *len += 1;
+                }
+            }
+            if b == b'<' {
+                self.name = Some(([0; 8], 0));
+            }
             if b == b'<' || b == b'>' {
                 self.run = 0;
             } else {
                 self.run += 1;
-                if self.run > MAX_XML_RUN {
+                if is_xml && self.run > MAX_XML_RUN {
                     return false;
                 }
             }
         }
         true
+    }
+
+    /// The bound this part goes over, if any (every XML part is counted,
+    /// whatever its name: calamine finds parts case-insensitively, with
+    /// either slash).
+    fn over(&self) -> Option<String> {
+        if self.rows > MAX_ROWS {
+            Some(too_many("rows", MAX_ROWS))
+        } else if self.cells > MAX_CELLS {
+            Some(too_many("cells", MAX_CELLS))
+        } else if self.strings > MAX_SHARED_STRINGS {
+            Some(too_many("shared strings", MAX_SHARED_STRINGS))
+        } else {
+            None
+        }
     }
 }
 
@@ -155,5 +243,23 @@ mod tests {
         // Binary parts are only measured.
         let bin = vec![b'x'; MAX_XML_RUN * 2];
         assert!(check(&zip_of(&[("xl/media/image1.png", &bin)])).is_ok());
+    }
+
+    #[test]
+    fn rows_cells_and_shared_strings_are_counted_while_unpacking() {
+        let rows = "<row r=\"1\"><c r=\"A1\"><v>1</v></c></row>".repeat(MAX_ROWS + 1);
+        let sheet = format!("<worksheet><sheetData>{rows}</sheetData></worksheet>");
+        let e = check(&zip_of(&[("xl/worksheets/sheet1.xml", sheet.as_bytes())])).unwrap_err();
+        assert!(e[0].message.contains("350000 rows"), "{e:?}");
+        // Prefixed names count too; <col> and <cols> are not cells.
+        let mut runs = XmlRuns::default();
+        assert!(runs.feed(
+            b"<x:row><x:c/><col/><cols></cols><c>1</c><si><t>a</t></si></x:row>",
+            true
+        ));
+        assert_eq!((runs.rows, runs.cells, runs.strings), (1, 2, 1));
+        let sst = "<si><t>a</t></si>".repeat(MAX_SHARED_STRINGS + 1);
+        let e = check(&zip_of(&[("xl/sharedStrings.xml", sst.as_bytes())])).unwrap_err();
+        assert!(e[0].message.contains("shared strings"), "{e:?}");
     }
 }

@@ -413,9 +413,9 @@ impl Sink for Validator<'_> {
         }
     }
 
-    fn row<C: Cells + ?Sized>(&mut self, row: usize, cells: &C) {
+    fn row<C: Cells + ?Sized>(&mut self, row: usize, cells: &C) -> bool {
         let Some(map) = self.map.take() else {
-            return;
+            return false;
         };
         let mut errors = std::mem::take(&mut self.errors);
         let mut r = RowCtx {
@@ -452,8 +452,24 @@ impl Sink for Validator<'_> {
         }
         self.errors = errors;
         self.map = Some(map);
+        if self.errors.len() >= MAX_ERRORS {
+            // Enough to fix first; the rest of the file is neither read nor kept.
+            self.errors.truncate(MAX_ERRORS);
+            self.errors.push(RowError::new(
+                row,
+                "",
+                format!(
+                    "more than {MAX_ERRORS} problems: the file was checked up to this row / 问题超过 {MAX_ERRORS} 个，文件只检查到这一行"
+                ),
+            ));
+            return false;
+        }
+        true
     }
 }
+
+/// The most problems reported for one file; reading stops there.
+pub(super) const MAX_ERRORS: usize = 1000;
 
 fn new_draft(row: usize, f: &HouseholdFields<'_>) -> Draft {
     let income = match (f.net_fen, f.income_year) {

@@ -169,10 +169,11 @@ pub async fn import(
     state: State,
     user: CurrentUser,
     upload: Upload<{ IMPORT_LIMIT >> 20 }>,
-) -> AppResult<HttpResponse> {
+) -> crate::web::errors::WebResult<HttpResponse> {
     user.actor.require(Action::EditHouseholds)?;
     let bytes = upload
-        .0
+        .read()
+        .await?
         .ok_or_else(|| AppError::field("file", "no file was sent"))?;
     let scope = user.actor.scope_prefix().unwrap_or_default();
     let plan = bulk::parse_for(&state.db, Some(&user.actor), &scope, key(&state), &bytes).await?;

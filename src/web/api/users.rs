@@ -98,8 +98,13 @@ pub async fn set_password(
         example = json!("name,phone,pin,area_code\n李小兰,13800000098,135790,530627102001\n")),
     responses((status = 200, description = "Every learner created", body = crate::web::api::openapi::Imported)))]
 /// A CSV file as the body, or a form (see `Upload`).
-pub async fn import(state: State, user: CurrentUser, upload: Upload<1>) -> AppResult<HttpResponse> {
-    let csv = upload.0.unwrap_or_default();
+pub async fn import(
+    state: State,
+    user: CurrentUser,
+    upload: Upload<1>,
+) -> crate::web::errors::WebResult<HttpResponse> {
+    user.actor.require(Action::CreateLearner)?;
+    let csv = upload.read().await?.unwrap_or_default();
     let created = users::import_learners(&state.db, &user.actor, &csv).await?;
     Ok(HttpResponse::Ok().json(json!({"imported": created, "errors": []})))
 }

@@ -282,10 +282,16 @@ pub async fn users_import(
     locale: Locale,
     user: CurrentUser,
     upload: Upload<1>,
-) -> AppResult<HttpResponse> {
-    let csv = upload.0.unwrap_or_default();
+) -> crate::web::errors::WebResult<HttpResponse> {
+    user.actor.require(Action::CreateLearner)?;
+    let csv = upload.read().await?.unwrap_or_default();
     let created = users::import_learners(&state.db, &user.actor, &csv).await?;
-    import_page(&state, locale.0, &user, json!({"created": created}))
+    Ok(import_page(
+        &state,
+        locale.0,
+        &user,
+        json!({"created": created}),
+    )?)
 }
 
 pub async fn audit_list(

@@ -641,12 +641,19 @@ pub async fn certificate_page(
 pub async fn media(
     req: HttpRequest,
     state: State,
+    user: MaybeUser,
     path: web::Path<(String, i32, String)>,
 ) -> AppResult<HttpResponse> {
     let (slug, version, file) = path.into_inner();
-    let m = crate::catalog::store::media(&state.db, &slug, version, &file).await?;
+    let viewer = user.0.as_ref().map(|u| &u.actor);
+    let (m, draft) = crate::catalog::store::media(&state.db, viewer, &slug, version, &file).await?;
     let etag = format!("\"{}\"", m.etag);
-    let cache = "public, max-age=31536000, immutable";
+    // A draft's media changes under the same version and is not public.
+    let cache = if draft {
+        "private, no-store"
+    } else {
+        "public, max-age=31536000, immutable"
+    };
     if req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -691,6 +698,8 @@ pub async fn media(
     res.insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CONTENT_DISPOSITION, "inline"))
         .content_type(m.mime.as_str());
     if m.mime == "image/svg+xml" {
         // An SVG opened on its own runs no script and loads nothing.

@@ -64,20 +64,22 @@ pub async fn narration_upload(
     author: Author,
     path: web::Path<(String, String, String)>,
     upload: Upload<BODY_MB>,
-) -> AppResult<HttpResponse> {
+) -> crate::web::errors::WebResult<HttpResponse> {
     let (slug, lesson, lang) = path.into_inner();
     let e = author.editor(&slug).await?;
     e.narration_target(&lesson, &lang)?;
     if !e.has_text(&lesson, &lang) {
         return e
             .narration_refused(&lesson, &lang, "author.narration.no_text")
-            .await;
+            .await
+            .map_err(Into::into);
     }
-    let ext = match judge(upload.0.as_deref()) {
+    let file = upload.read().await?;
+    let ext = match judge(file.as_deref()) {
         Ok(ext) => ext,
-        Err(key) => return e.narration_refused(&lesson, &lang, key).await,
+        Err(key) => return Ok(e.narration_refused(&lesson, &lang, key).await?),
     };
-    let bytes = upload.0.unwrap_or_default();
+    let bytes = file.unwrap_or_default();
     e.save("narration", |c| {
         edit::set_narration(c, &lesson, &lang, Some((ext, bytes)))
     })
@@ -120,7 +122,17 @@ mod tests {
             judge(Some(b"\x89PNG\r\n\x1a\n")),
             Err("author.narration.bad_type")
         );
-        assert_eq!(judge(Some(b"ID3\x04\0\0\0\0\0\x21\0\0")), Ok("mp3"));
+        // An ID3 tag alone is not audio; one followed by MPEG frames is.
+        assert_eq!(
+            judge(Some(b"ID3\x04\0\0\0\0\0\x21\0\0")),
+            Err("author.narration.bad_type")
+        );
+        let mut mp3 = b"ID3\x04\0\0\0\0\0\0".to_vec();
+        for _ in 0..2 {
+            mp3.extend_from_slice(&[0xFF, 0xFB, 0x90, 0x64]);
+            mp3.resize(mp3.len() + 413, 0);
+        }
+        assert_eq!(judge(Some(&mp3)), Ok("mp3"));
         let big = vec![0u8; super::AUDIO_LIMIT + 1];
         assert_eq!(judge(Some(&big)), Err("author.narration.too_big"));
     }

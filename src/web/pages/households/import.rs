@@ -32,15 +32,24 @@ pub async fn import(
     locale: Locale,
     user: CurrentUser,
     upload: Upload<{ IMPORT_LIMIT >> 20 }>,
-) -> AppResult<HttpResponse> {
+) -> crate::web::errors::WebResult<HttpResponse> {
     user.actor.require(Action::EditHouseholds)?;
-    let file = upload.0;
+    let file = upload.read().await?;
+    Ok(import_file(&state, locale, &user, file).await?)
+}
+
+async fn import_file(
+    state: &State,
+    locale: Locale,
+    user: &CurrentUser,
+    file: Option<Vec<u8>>,
+) -> AppResult<HttpResponse> {
     let page = |result: Value, errors: Value, status: StatusCode| {
-        Page::new(&state, locale.0, Some(&user), "hh.import")
+        Page::new(state, locale.0, Some(user), "hh.import")
             .set("result", result)
             .set("errors", errors)
             .set("csv", "")
-            .render_status(&state, "pages/household_import", status)
+            .render_status(state, "pages/household_import", status)
     };
     let Some(file) = file else {
         return page(
@@ -51,7 +60,7 @@ pub async fn import(
     };
     let scope = user.actor.scope_prefix().unwrap_or_default();
     let outcome =
-        match bulk::parse_for(&state.db, Some(&user.actor), &scope, key(&state), &file).await {
+        match bulk::parse_for(&state.db, Some(&user.actor), &scope, key(state), &file).await {
             Ok(plan) => bulk::import_plan(&state.db, &plan, Some(&user.actor)).await,
             Err(e) => Err(e),
         };

@@ -1,0 +1,172 @@
+//! What one learner's device may send: a schema per event kind with a small
+//! payload, and a daily budget of events and stored bytes. Checked on the
+//! request path, before anything reaches the writer: an event that does not
+//! fit its kind is rejected with the reason, and a batch that would take the
+//! learner over her budget is refused whole (429 naming the limit).
+//!
+//! The budget is counted from the event log (events received in the last 24
+//! hours), so it holds across restarts and processes; batches in flight at
+//! the same moment may each pass, so the overshoot is at most one batch per
+//! concurrent request.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use serde_json::Value;
+
+use super::events::{EventIn, LearnerKind};
+use crate::error::AppResult;
+
+/// The most bytes a payload may take, as stored (compact JSON).
+pub const MAX_PAYLOAD_BYTES: usize = 4096;
+/// The most events a learner may send in 24 hours (a busy day offline is a
+/// few hundred).
+pub const EVENTS_A_DAY: i64 = 2000;
+/// The most payload bytes a learner may store in 24 hours.
+pub const BYTES_A_DAY: i64 = 1 << 20;
+/// The longest id, slug or answer a payload may carry.
+const MAX_TEXT: usize = 200;
+/// The most questions in a submitted quiz, and answers to one question.
+const MAX_QUESTIONS: usize = 200;
+const MAX_ANSWERS: usize = 20;
+
+/// Why `e`'s payload and lesson do not fit its kind, if they do not.
+pub fn check_shape(kind: LearnerKind, e: &EventIn) -> Result<(), String> {
+    if let Some(l) = &e.lesson
+        && l.len() > MAX_TEXT
+    {
+        return Err(format!("lesson: longer than {MAX_TEXT} characters"));
+    }
+    if e.course.as_ref().is_some_and(|c| c.len() > MAX_TEXT) {
+        return Err(format!("course: longer than {MAX_TEXT} characters"));
+    }
+    let payload = e.payload.as_ref().unwrap_or(&Value::Null);
+    let size = payload.to_string().len();
+    if size > MAX_PAYLOAD_BYTES {
+        return Err(format!(
+            "payload: {size} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit of an event"
+        ));
+    }
+    let fields = match payload {
+        Value::Null => return Ok(()),
+        Value::Object(m) => m,
+        _ => return Err("payload: must be an object".into()),
+    };
+    let allowed: &[&str] = match kind {
+        LearnerKind::LessonOpened => &["seconds"],
+        LearnerKind::LessonFinished => &[],
+        LearnerKind::AnswerGiven => &["quiz", "question", "answers"],
+        LearnerKind::QuizSubmitted => &["quiz", "answers"],
+    };
+    if let Some(k) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(format!(
+            "payload.{k}: not a field of {} (allowed: {})",
+            kind.name(),
+            if allowed.is_empty() {
+                "none".to_string()
+            } else {
+                allowed.join(", ")
+            }
+        ));
+    }
+    for (k, v) in fields {
+        match (k.as_str(), v) {
+            ("seconds", Value::Number(n)) if n.as_u64().is_some_and(|s| s <= 86_400) => {}
+            ("seconds", _) => return Err("payload.seconds: a whole number, 0 to 86400".into()),
+            ("quiz" | "question", Value::String(s)) if s.len() <= MAX_TEXT => {}
+            ("quiz" | "question", _) => {
+                return Err(format!(
+                    "payload.{k}: a text of at most {MAX_TEXT} characters"
+                ));
+            }
+            ("answers", v) if kind == LearnerKind::AnswerGiven => answers(v)?,
+            ("answers", Value::Object(m)) if m.len() <= MAX_QUESTIONS => {
+                for (q, v) in m {
+                    if q.len() > MAX_TEXT {
+                        return Err(format!(
+                            "payload.answers: a question id over {MAX_TEXT} characters"
+                        ));
+                    }
+                    answers(v)?;
+                }
+            }
+            ("answers", _) => {
+                return Err(format!(
+                    "payload.answers: must map at most {MAX_QUESTIONS} question ids to lists of answers"
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A list of at most `MAX_ANSWERS` short texts.
+fn answers(v: &Value) -> Result<(), String> {
+    let ok = v.as_array().is_some_and(|a| {
+        a.len() <= MAX_ANSWERS
+            && a.iter()
+                .all(|x| x.as_str().is_some_and(|s| s.len() <= MAX_TEXT))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "payload.answers: at most {MAX_ANSWERS} answers of at most {MAX_TEXT} characters"
+        ))
+    }
+}
+
+/// Why a batch of `events` events and `bytes` payload bytes would take the
+/// learner over her daily budget, if it would.
+pub async fn over_budget(
+    db: &impl ConnectionTrait,
+    learner: i64,
+    events: i64,
+    bytes: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Option<String>> {
+    let since = now - Duration::hours(24);
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(OCTET_LENGTH(payload)), 0) AS BIGINT) AS b \
+             FROM learning_event WHERE user_id = $1 AND received_at >= $2"
+        }
+        DatabaseBackend::MySql => {
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(LENGTH(payload)), 0) AS SIGNED) AS b \
+             FROM learning_event WHERE user_id = ? AND received_at >= ?"
+        }
+        _ => {
+            "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(CAST(payload AS BLOB))), 0) AS b \
+             FROM learning_event WHERE user_id = ? AND received_at >= ?"
+        }
+    };
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [learner.into(), since.into()],
+        ))
+        .await?;
+    let (n, b) = match row {
+        Some(r) => (
+            r.try_get::<i64>("", "n").unwrap_or(0),
+            r.try_get::<i64>("", "b").unwrap_or(0),
+        ),
+        None => (0, 0),
+    };
+    Ok(if n + events > EVENTS_A_DAY {
+        Some(format!(
+            "at most {EVENTS_A_DAY} events a day per learner: {n} were received in the last 24 hours / 每位学员每天最多 {EVENTS_A_DAY} 条记录"
+        ))
+    } else if b + bytes > BYTES_A_DAY {
+        Some(format!(
+            "at most {} KB of event data a day per learner: {} KB were received in the last 24 hours / 每位学员每天最多 {} KB 记录数据",
+            BYTES_A_DAY >> 10,
+            b >> 10,
+            BYTES_A_DAY >> 10
+        ))
+    } else {
+        None
+    })
+}
