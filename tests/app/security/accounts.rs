@@ -1,1 +1,359 @@
-//! Security: accounts.
+//! Security: accounts. Sign-in guessing and lockouts (findings 1, 12, 13),
+//! what staff learn of accounts outside their area (14), who may write which
+//! field of a user (7, 15), where a sign-in may send the browser (8), and
+//! the limits on reset mails and on ID-number checks through imports (17, 19).
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::helpers::{Engine, PASSWORD, TestApp, VILLAGE_A, VILLAGE_A2};
+
+const PHONE: &str = "13912340000";
+const PIN: &str = "482916";
+
+/// An app behind a reverse proxy on 127.0.0.1 (the test client's address),
+/// so that `X-Forwarded-For` stands for distinct clients.
+async fn behind_proxy(engine: Engine) -> Option<TestApp> {
+    TestApp::spawn_with(engine, |s| {
+        s.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await
+}
+
+/// `engine_test!` for apps behind a proxy.
+macro_rules! proxy_test {
+    ($name:ident) => {
+        mod $name {
+            use crate::helpers::Engine;
+            async fn run(engine: Engine) {
+                let Some(app) = super::behind_proxy(engine).await else {
+                    return;
+                };
+                let db = app.db.url.clone();
+                let result = tokio::spawn(super::$name(app)).await;
+                crate::helpers::drop_by_url(engine, &db).await;
+                if let Err(e) = result {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(Engine::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run(Engine::Postgres).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                run(Engine::MySql).await
+            }
+        }
+    };
+}
+
+async fn pin_learner(app: &TestApp, phone: &str, area: &str) -> i64 {
+    fuzhi::accounts::users::create(
+        app.conn(),
+        None,
+        &fuzhi::accounts::users::NewUser {
+            login: phone.into(),
+            display_name: "李四".into(),
+            password: PIN.into(),
+            pin: true,
+            role: "learner".into(),
+            area_code: Some(area.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+/// One API sign-in from `addr` with `client` (its cookies).
+async fn sign_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    addr: &str,
+    login: &str,
+    secret: &str,
+) -> (u16, Value) {
+    let res = client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", addr)
+        .json(&json!({"login": login, "password": secret}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Sign-ins sent all at once; their statuses, in the order given.
+async fn burst(app: &TestApp, tries: &[(String, String)], login: &str) -> Vec<u16> {
+    join_all(tries.iter().map(|(addr, secret)| {
+        let client = crate::helpers::client();
+        async move { sign_in(app, &client, addr, login, secret).await.0 }
+    }))
+    .await
+}
+
+async fn audit_count(app: &TestApp, action: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let db = app.conn();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) FROM change_event WHERE action = '{action}'"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+fn wrong_pins(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("{:06}", 100_000 + i))
+        .filter(|p| p != PIN)
+        .collect()
+}
+
+// ---- 1. PIN guessing by parallel sign-ins -----------------------------------------
+
+async fn parallel_pin_guesses_are_counted_before_they_are_checked(app: TestApp) {
+    app.seed_areas().await;
+    pin_learner(&app, PHONE, VILLAGE_A).await;
+    // The owner signed in on her phone before (it keeps a device cookie).
+    let phone = crate::helpers::client();
+    assert_eq!(
+        sign_in(&app, &phone, "198.51.100.20", PHONE, PIN).await.0,
+        200
+    );
+
+    // 200 wrong PINs at once from one address: only the free tries are checked.
+    let one: Vec<(String, String)> = wrong_pins(200)
+        .into_iter()
+        .map(|p| ("203.0.113.5".to_string(), p))
+        .collect();
+    let statuses = burst(&app, &one, PHONE).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let free = app.state.settings.login_max_failures_pin as usize;
+    assert!(
+        checked <= free,
+        "{checked} of 200 were checked: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [401, 429].contains(s)),
+        "{statuses:?}"
+    );
+    assert_eq!(audit_count(&app, "sign_in_failed").await, checked as i64);
+
+    // From 200 addresses, half through a second process, with the right PIN
+    // in the middle of the burst: nothing is checked, the right PIN included.
+    let sibling = app.sibling().await;
+    let mut many: Vec<(String, String)> = wrong_pins(200)
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (format!("10.{}.{}.9", i / 250, i % 250), p))
+        .collect();
+    many.insert(100, ("10.9.9.9".into(), PIN.into()));
+    let statuses = join_all(many.iter().enumerate().map(|(i, (addr, secret))| {
+        let client = crate::helpers::client();
+        let url = if i % 2 == 0 {
+            app.url("/api/v1/auth/login")
+        } else {
+            sibling.url("/api/v1/auth/login")
+        };
+        async move {
+            client
+                .post(url)
+                .header("x-forwarded-for", addr)
+                .json(&json!({"login": PHONE, "password": secret}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    }))
+    .await;
+    assert_eq!(
+        statuses[100], 429,
+        "the right PIN in the burst does not get in"
+    );
+    assert!(statuses.iter().all(|s| *s == 429), "{statuses:?}");
+    assert_eq!(audit_count(&app, "sign_in_failed").await, checked as i64);
+
+    // After the wait, one more guess, whatever the burst: the waits grow.
+    let mut waits = Vec::new();
+    for round in 0..8 {
+        let (status, _) =
+            sign_in(&app, &crate::helpers::client(), "10.8.0.1", PHONE, "000000").await;
+        let res = crate::helpers::client()
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", "10.8.0.2")
+            .json(&json!({"login": PHONE, "password": "000001"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 429, "round {round}: first status {status}");
+        let wait: i64 = res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        waits.push(wait);
+        let before = audit_count(&app, "sign_in_failed").await;
+        let tries: Vec<(String, String)> = wrong_pins(50)
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| (format!("10.7.{round}.{i}"), p))
+            .collect();
+        app.state.limiter.clock.advance(wait + 1);
+        let statuses = burst(&app, &tries, PHONE).await;
+        let checked = statuses.iter().filter(|s| **s == 401).count();
+        assert_eq!(checked, 1, "one guess per wait: {statuses:?}");
+        assert_eq!(audit_count(&app, "sign_in_failed").await, before + 1);
+    }
+    assert!(
+        waits.windows(2).all(|w| w[0] <= w[1]),
+        "waits grow: {waits:?}"
+    );
+    assert!(
+        *waits.last().unwrap() <= 15 * 60,
+        "and are bounded, so that the owner waits at most 15 minutes: {waits:?}"
+    );
+    assert!(
+        *waits.last().unwrap() >= 15 * 60 - 1,
+        "one guess in 15 minutes under a long attack: {waits:?}"
+    );
+
+    // The owner on her own phone is not slowed down, and is told.
+    let (status, body) = sign_in(&app, &phone, "198.51.100.20", PHONE, PIN).await;
+    assert_eq!(status, 200, "the owner's device signs in during the attack");
+    assert!(
+        body["failed_attempts"].as_u64().unwrap() >= 10,
+        "she is told of the wrong PINs: {body}"
+    );
+    // Her trainer's area has the notice.
+    assert!(audit_count(&app, "sign_in_locked").await >= 1);
+    // A forged device cookie is a stranger.
+    let forged = reqwest::Client::builder()
+        .default_headers({
+            let mut h = reqwest::header::HeaderMap::new();
+            h.insert(
+                "cookie",
+                "fuzhi_device=1-0123456789abcdef-00000000000000000000000000000000"
+                    .parse()
+                    .unwrap(),
+            );
+            h
+        })
+        .build()
+        .unwrap();
+    assert_eq!(
+        sign_in(&app, &forged, "198.51.100.21", PHONE, PIN).await.0,
+        429
+    );
+}
+proxy_test!(parallel_pin_guesses_are_counted_before_they_are_checked);
+
+// ---- 12. a village behind one address ----------------------------------------------
+
+async fn a_village_behind_one_address_keeps_signing_in(app: TestApp) {
+    let p = app.people().await;
+    let _ = p;
+    pin_learner(&app, PHONE, VILLAGE_A).await;
+    pin_learner(&app, "13912340001", VILLAGE_A2).await;
+    let village = "203.0.113.50";
+    let c = crate::helpers::client();
+    // An attacker in the village centre sprays wrong sign-ins over many logins.
+    for i in 0..60 {
+        let (s, _) = sign_in(
+            &app,
+            &c,
+            village,
+            &format!("nobody{i:03}"),
+            "wrong-password",
+        )
+        .await;
+        assert!([401, 429].contains(&s), "{s}");
+    }
+    // Everyone else there still signs in with the right credentials, first try.
+    for (login, secret) in [
+        (PHONE, PIN),
+        ("official1", PASSWORD),
+        ("trainer1", PASSWORD),
+        ("13900000002", PASSWORD),
+    ] {
+        let (s, _) = sign_in(&app, &crate::helpers::client(), village, login, secret).await;
+        assert_eq!(s, 200, "{login} behind the busy address");
+    }
+    // The attacker there gets one guess an account, not a budget.
+    assert_eq!(
+        sign_in(&app, &c, village, "13912340001", "000000").await.0,
+        401
+    );
+    for guess in ["000001", "000002", PIN] {
+        assert_eq!(
+            sign_in(&app, &c, village, "13912340001", guess).await.0,
+            429,
+            "a second guess from the busy address"
+        );
+    }
+}
+proxy_test!(a_village_behind_one_address_keeps_signing_in);
+
+// ---- 13. which phone numbers are accounts ----------------------------------------------
+
+async fn unknown_accounts_answer_like_real_ones(app: TestApp) {
+    app.people().await;
+    pin_learner(&app, PHONE, VILLAGE_A).await;
+    let c = crate::helpers::client();
+    let mut answers = Vec::new();
+    for login in [PHONE, "13912349999", "official1", "nosuchofficial"] {
+        let mut seq = Vec::new();
+        let mut times = Vec::new();
+        for i in 0..13 {
+            let t = std::time::Instant::now();
+            let res = c
+                .post(app.url("/api/v1/auth/login"))
+                .header("x-forwarded-for", format!("198.18.0.{}", answers.len()))
+                .json(&json!({"login": login, "password": format!("{:06}", 900_000 + i)}))
+                .send()
+                .await
+                .unwrap();
+            let retry = res
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string());
+            seq.push((res.status().as_u16(), retry));
+            if res.status() == 401 {
+                times.push(t.elapsed());
+            }
+        }
+        times.sort();
+        answers.push((login, seq, times[times.len() / 2]));
+    }
+    assert_eq!(
+        answers[0].1, answers[1].1,
+        "a learner's phone and an unknown one"
+    );
+    assert_eq!(
+        answers[2].1, answers[3].1,
+        "a staff login and an unknown one"
+    );
+    // The unknown one is checked against a hash as slowly as a real one.
+    for pair in answers.chunks(2) {
+        let (real, unknown) = (pair[0].2, pair[1].2);
+        assert!(
+            unknown * 3 > real && real * 3 > unknown,
+            "{}: {real:?}, {}: {unknown:?}",
+            pair[0].0,
+            pair[1].0
+        );
+    }
+}
+proxy_test!(unknown_accounts_answer_like_real_ones);
