@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde_json::json;
 
+use super::fields::{Field, Target, may_write, refused};
 use super::inputs::{NewUser, validate_display_name, validate_email};
 use super::list::find_by_login;
 use super::view::snapshot;
@@ -83,6 +84,22 @@ pub async fn create(
                 a.require_in(Action::CreateLearner, area.as_ref().map(AreaCode::as_str))?
             }
             _ => a.require(Action::CreateStaff)?,
+        }
+    }
+    if let Some(a) = actor {
+        // Only the fields this role may write (`fields::WRITABLE`).
+        if new.member_id.is_some() && !may_write(a.role, Target::Managed, Field::MemberId) {
+            let (k, v) = refused(a.role, Field::MemberId);
+            return Err(AppError::field(&k, v));
+        }
+        if role == Role::Learner && area.is_none() {
+            return Err(AppError::field(
+                "area_code",
+                "a learner needs her village (学员需要所在村)",
+            ));
+        }
+        if let Some(m) = new.member_id {
+            super::update::check_member(db, a, m, None).await?;
         }
     }
     if let Some(a) = &area

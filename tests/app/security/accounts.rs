@@ -4,6 +4,8 @@
 //! the limits on reset mails and on ID-number checks through imports (17, 19).
 
 use futures_util::future::join_all;
+
+use crate::engine_test;
 use serde_json::{Value, json};
 
 use crate::helpers::{Engine, PASSWORD, TestApp, VILLAGE_A, VILLAGE_A2};
@@ -325,10 +327,11 @@ async fn unknown_accounts_answer_like_real_ones(app: TestApp) {
                 .send()
                 .await
                 .unwrap();
+            // Within a second or two (the clock may tick between the two runs).
             let retry = res
                 .headers()
                 .get("retry-after")
-                .map(|v| v.to_str().unwrap().to_string());
+                .map(|v| v.to_str().unwrap().parse::<u64>().unwrap().div_ceil(5));
             seq.push((res.status().as_u16(), retry));
             if res.status() == 401 {
                 times.push(t.elapsed());
@@ -357,3 +360,216 @@ async fn unknown_accounts_answer_like_real_ones(app: TestApp) {
     }
 }
 proxy_test!(unknown_accounts_answer_like_real_ones);
+
+// ---- 7. mass assignment of user fields, 15. emptying a learner's area ---------------
+
+/// A one-member household in `area`; the member's id.
+async fn member_in(app: &TestApp, admin: i64, area: &str, n: u16) -> i64 {
+    let admin = fuzhi::accounts::users::find(app.conn(), admin)
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = fuzhi::accounts::users::actor_of(&admin);
+    let key = app.state.secrets.id_hmac.clone();
+    let key = secrecy::ExposeSecret::expose_secret(&key)
+        .as_bytes()
+        .to_vec();
+    let d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let id = fuzhi::households::NationalId::synthetic("530627", d, n).unwrap();
+    let h = fuzhi::households::store::create(
+        app.conn(),
+        &admin,
+        &key,
+        &fuzhi::households::store::NewHousehold {
+            registry_no: format!("SEC-{n}"),
+            area_code: area.into(),
+            primary_cause: Some("01".into()),
+            members: vec![fuzhi::households::store::MemberInput {
+                name: format!("成员{n}"),
+                id_number: id.expose().to_owned(),
+                relation: "head".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    fuzhi::households::store::get(app.conn(), &admin, h.id, false)
+        .await
+        .unwrap()
+        .members[0]
+        .id
+}
+
+async fn patch(app: &TestApp, token: &str, id: i64, body: Value) -> (u16, Value) {
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/users/{id}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn member_of(app: &TestApp, user: i64) -> Option<i64> {
+    fuzhi::accounts::users::find(app.conn(), user)
+        .await
+        .unwrap()
+        .unwrap()
+        .member_id
+}
+
+async fn a_learner_cannot_link_herself_to_a_household_member(app: TestApp) {
+    let p = app.people().await;
+    let here = member_in(&app, p.admin, VILLAGE_A, 11).await;
+    let elsewhere = member_in(&app, p.admin, crate::helpers::VILLAGE_B, 12).await;
+    // The learner on herself, the trainer on a learner of her area: no link,
+    // to a member of any area, and the field is named.
+    for (who, target) in [(p.learner, p.learner), (p.trainer, p.learner_in)] {
+        let token = app.token(who).await;
+        for m in [here, elsewhere] {
+            let (s, body) = patch(&app, &token, target, json!({"member_id": m})).await;
+            assert_eq!(s, 422, "{body}");
+            assert!(body.to_string().contains("member_id"), "{body}");
+            assert_eq!(member_of(&app, target).await, None);
+        }
+        // Nor by creating an account.
+        let (s, body) = app
+            .post_json(
+                "/api/v1/users",
+                &token,
+                json!({"login": "13700000077", "display_name": "x", "password": "135790",
+                       "pin": true, "role": "learner", "area_code": VILLAGE_A, "member_id": here}),
+            )
+            .await;
+        assert!([403, 422].contains(&s), "{s} {body}");
+    }
+    // An official links within her area; a member elsewhere answers like one
+    // that does not exist.
+    let official = app.token(p.official).await;
+    let (s, a) = patch(&app, &official, p.learner, json!({"member_id": elsewhere})).await;
+    assert_eq!(s, 422);
+    let (s, b) = patch(&app, &official, p.learner, json!({"member_id": 999_999})).await;
+    assert_eq!(s, 422);
+    assert_eq!(a, b, "the same answer for a member elsewhere and none");
+    let (s, body) = patch(&app, &official, p.learner, json!({"member_id": here})).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(member_of(&app, p.learner).await, Some(here));
+    // A member linked already is not taken over.
+    let (s, _) = patch(&app, &official, p.learner_in, json!({"member_id": here})).await;
+    assert_eq!(s, 409);
+    // Sending back what is there is not a write.
+    let learner = app.token(p.learner).await;
+    let (s, body) = patch(
+        &app,
+        &learner,
+        p.learner,
+        json!({"member_id": here, "display_name": "王五"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+}
+engine_test!(a_learner_cannot_link_herself_to_a_household_member);
+
+/// Every field of the user body, for every role, against `fields::WRITABLE`.
+async fn every_user_field_is_written_only_by_the_roles_listed(app: TestApp) {
+    use fuzhi::accounts::Role;
+    use fuzhi::accounts::users::fields::{Field, Target, may_write};
+    let p = app.people().await;
+    let here = member_in(&app, p.admin, VILLAGE_A, 21).await;
+    let mut n = 0;
+    for (role, actor) in [
+        (Role::Learner, None),
+        (Role::Trainer, Some(p.trainer)),
+        (Role::Official, Some(p.official)),
+        (Role::Admin, Some(p.admin)),
+    ] {
+        for field in Field::ALL {
+            n += 1;
+            // A fresh learner in village A each time; the learner acts on herself.
+            let target = app
+                .user(&format!("137000001{n:02}"), "learner", Some(VILLAGE_A))
+                .await;
+            let (who, t) = match actor {
+                None => (target, Target::Own),
+                Some(a) => (a, Target::Managed),
+            };
+            let value = match field {
+                Field::DisplayName => json!("新名字"),
+                Field::Email => json!("new@example.com"),
+                Field::Role => json!("trainer"),
+                Field::AreaCode => json!(VILLAGE_A2),
+                Field::Disabled => json!(true),
+                Field::MemberId => json!(here),
+            };
+            if field == Field::MemberId {
+                // One account per member: free it first.
+                use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+                for u in fuzhi::entities::app_user::Entity::find()
+                    .all(app.conn())
+                    .await
+                    .unwrap()
+                {
+                    if u.member_id.is_some() {
+                        let mut am: fuzhi::entities::app_user::ActiveModel = u.into();
+                        am.member_id = Set(None);
+                        am.update(app.conn()).await.unwrap();
+                    }
+                }
+            }
+            let token = app.token(who).await;
+            let (s, body) = patch(&app, &token, target, json!({field.name(): value})).await;
+            let allowed = may_write(role, t, field);
+            if allowed {
+                assert_eq!(s, 200, "{role:?} {field:?}: {body}");
+            } else {
+                assert_eq!(s, 422, "{role:?} {field:?}: {body}");
+                assert!(
+                    body["error"]["fields"][field.name()].is_string(),
+                    "{role:?} {field:?}: {body}"
+                );
+            }
+        }
+    }
+    // What the table says, in words.
+    assert!(!may_write(Role::Learner, Target::Own, Field::MemberId));
+    assert!(!may_write(Role::Trainer, Target::Managed, Field::MemberId));
+    assert!(may_write(Role::Official, Target::Managed, Field::MemberId));
+    assert!(!may_write(Role::Learner, Target::Own, Field::AreaCode));
+}
+engine_test!(every_user_field_is_written_only_by_the_roles_listed);
+
+async fn staff_cannot_empty_a_learners_area(app: TestApp) {
+    let p = app.people().await;
+    for who in [p.trainer, p.official, p.admin] {
+        let token = app.token(who).await;
+        for empty in ["", "  "] {
+            let (s, body) = patch(&app, &token, p.learner, json!({"area_code": empty})).await;
+            assert_eq!(s, 422, "{body}");
+            assert!(body["error"]["fields"]["area_code"].is_string(), "{body}");
+        }
+    }
+    let u = fuzhi::accounts::users::find(app.conn(), p.learner)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(u.area_code.as_deref(), Some(VILLAGE_A));
+    // Nor by creating a learner without one, or making a staff member a learner without one.
+    let admin = app.token(p.admin).await;
+    let (s, body) = app
+        .post_json(
+            "/api/v1/users",
+            &admin,
+            json!({"login": "13700000088", "display_name": "x", "password": "135790",
+                   "pin": true, "role": "learner"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    let (s, body) = patch(&app, &admin, p.admin, json!({"role": "learner"})).await;
+    assert!([422].contains(&s), "{s} {body}");
+}
+engine_test!(staff_cannot_empty_a_learners_area);
