@@ -573,3 +573,143 @@ async fn staff_cannot_empty_a_learners_area(app: TestApp) {
     assert!([422].contains(&s), "{s} {body}");
 }
 engine_test!(staff_cannot_empty_a_learners_area);
+
+// ---- 8. open redirect after sign-in by dot segments ---------------------------------
+
+/// Where a browser on `page` goes for `Location: location`: this site or not.
+fn stays_here(location: &str) -> bool {
+    let base = url::Url::parse("http://fuzhi.invalid/a/b").unwrap();
+    // Browsers also treat `\` as `/` and drop tabs and newlines.
+    let cleaned: String = location
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .map(|c| if c == '\\' { '/' } else { c })
+        .collect();
+    base.join(&cleaned)
+        .is_ok_and(|u| u.origin() == base.origin())
+        && !cleaned.starts_with("//")
+}
+
+fn check_next(next: &str) -> Result<(), String> {
+    let Some(out) = fuzhi::web::pages::safe_next(Some(next)) else {
+        return Ok(());
+    };
+    if !out.starts_with('/') || !stays_here(&out) {
+        return Err(format!("{next:?} -> {out:?} leaves the site"));
+    }
+    // Decoded once more (a proxy or a later step may), it still stays here.
+    let decoded: String = {
+        let b = out.as_bytes();
+        let mut v = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%'
+                && i + 2 < b.len()
+                && let Ok(x) = u8::from_str_radix(&out[i + 1..i + 3], 16)
+            {
+                v.push(x);
+                i += 3;
+                continue;
+            }
+            v.push(b[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&v).into_owned()
+    };
+    if !stays_here(&decoded) {
+        return Err(format!(
+            "{next:?} -> {out:?} leaves the site once decoded ({decoded:?})"
+        ));
+    }
+    if fuzhi::web::pages::safe_next(Some(&out)).as_deref() != Some(out.as_str()) {
+        return Err(format!("{next:?} -> {out:?} is not kept as it is"));
+    }
+    Ok(())
+}
+
+#[test]
+fn dot_segment_variants_are_refused() {
+    for next in [
+        "/.//evil.example",
+        "/././/evil.example/x",
+        "/x/..//evil.example",
+        "/x/../..//evil.example",
+        "/%2e//evil.example",
+        "/%2E%2E//evil.example",
+        "/.%2e//evil.example",
+        "/%2e/%2fevil.example",
+        "/%2F%2Fevil.example",
+        "/%2f/evil.example",
+        "/%5Cevil.example",
+        "/.%5Cevil.example",
+        "/./%09/evil.example",
+    ] {
+        check_next(next).unwrap();
+        assert!(
+            fuzhi::web::pages::safe_next(Some(next))
+                .is_none_or(|o| !o.contains("evil.example") || o.starts_with("/x")),
+            "{next:?} -> {:?}",
+            fuzhi::web::pages::safe_next(Some(next))
+        );
+    }
+    assert_eq!(
+        fuzhi::web::pages::safe_next(Some("/a/./b/../c?x=1")).as_deref(),
+        Some("/a/c?x=1")
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+    #[test]
+    fn generated_next_paths_stay_on_this_site(parts in proptest::collection::vec(
+        proptest::sample::select(vec![
+            "/", "//", ".", "..", "%2e", "%2E", "%2e%2e", "%2f", "%2F", "\\", "%5c", "%5C",
+            "evil.example", "@", ":", "%09", "\t", "%00", "%252f", "?", "#", "a", "http:", "%3a",
+        ]),
+        0..8,
+    )) {
+        let next = format!("/{}", parts.concat());
+        proptest::prop_assert!(check_next(&next).is_ok(), "{}", check_next(&next).unwrap_err());
+    }
+}
+
+async fn sign_in_with_dot_segments_stays_here(app: TestApp) {
+    app.people().await;
+    for next in [
+        "/.//evil.example",
+        "/x/..//evil.example/",
+        "/%2e%2e//evil.example",
+    ] {
+        let client = crate::helpers::client();
+        let page = client
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let pre = crate::helpers::between(&page, "name=\"csrf\" value=\"", "\"").unwrap();
+        let res = client
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf", pre.as_str()),
+                ("login", "official1"),
+                ("password", PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/", "next={next:?}");
+        let res = client
+            .get(app.url("/login"))
+            .query(&[("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["location"], "/", "signed in, next={next:?}");
+    }
+}
+engine_test!(sign_in_with_dot_segments_stays_here);
