@@ -284,12 +284,29 @@ pub async fn sign_out(
     Ok(())
 }
 
+/// Reset mails for one login before the next waits (30 s, doubling up to
+/// 15 minutes), whether or not the login exists.
+pub const RESET_MAILS_PER_LOGIN: u32 = 3;
+/// Reset requests from one client address before the next waits.
+pub const RESET_REQUESTS_PER_ADDRESS: u32 = 10;
+
 /// Mails a single-use reset link when the login exists and has an email.
-/// Always succeeds from the caller's view, so accounts cannot be enumerated.
-pub async fn request_reset(state: &crate::app::AppContext, login: &str) -> AppResult<()> {
+/// Always succeeds from the caller's view, so accounts cannot be enumerated:
+/// a request over the limits of its address or its login (counted the same
+/// for logins that do not exist) is answered the same and sends nothing.
+pub async fn request_reset(state: &crate::app::AppContext, login: &str, ip: &str) -> AppResult<()> {
     let Ok(login) = Login::parse(login) else {
         return Ok(());
     };
+    for (key, free) in [
+        (format!("ra:{ip}"), RESET_REQUESTS_PER_ADDRESS),
+        (format!("rl:{}", login.as_str()), RESET_MAILS_PER_LOGIN),
+    ] {
+        if let Reserve::Wait(secs) = state.limiter.reserve(&state.db, &key, free, None).await? {
+            tracing::warn!(login = %login.masked(), %ip, wait_secs = secs, "reset request over its limit: no mail");
+            return Ok(());
+        }
+    }
     let Some(u) = users::find_by_login(&state.db, login.as_str()).await? else {
         return Ok(());
     };

@@ -97,10 +97,11 @@ pub struct ResetRequestBody {
     responses((status = 202, description = "A reset link is mailed when the account has an email")))]
 /// Always 202, whether or not the login exists.
 pub async fn reset_request(
+    req: HttpRequest,
     state: web::Data<AppContext>,
     body: web::Json<ResetRequestBody>,
 ) -> AppResult<HttpResponse> {
-    signin::request_reset(&state, &body.login).await?;
+    signin::request_reset(&state, &body.login, &client_ip(&req)).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 

@@ -713,3 +713,69 @@ async fn sign_in_with_dot_segments_stays_here(app: TestApp) {
     }
 }
 engine_test!(sign_in_with_dot_segments_stays_here);
+
+// ---- 17. reset mails without limit ---------------------------------------------------
+
+async fn reset(app: &TestApp, addr: &str, login: &str) -> u16 {
+    app.client
+        .post(app.url("/api/v1/auth/reset-request"))
+        .header("x-forwarded-for", addr)
+        .json(&json!({"login": login}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn reset_mails_are_limited_per_account_and_address(app: TestApp) {
+    app.seed_areas().await;
+    for login in ["mailtrainer", "mailtrainer2"] {
+        fuzhi::accounts::users::create(
+            app.conn(),
+            None,
+            &fuzhi::accounts::users::NewUser {
+                login: login.into(),
+                display_name: "T".into(),
+                email: Some(format!("{login}@example.com")),
+                password: PASSWORD.into(),
+                role: "trainer".into(),
+                area_code: Some(VILLAGE_A.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let limit = fuzhi::accounts::signin::RESET_MAILS_PER_LOGIN as i64;
+    // From one address, then from many: one account gets at most its few mails.
+    for i in 0..20 {
+        assert_eq!(reset(&app, "203.0.113.70", "mailtrainer").await, 202);
+        assert_eq!(
+            reset(&app, &format!("10.70.0.{i}"), "mailtrainer").await,
+            202
+        );
+    }
+    assert_eq!(app.count("mail_outbox").await, limit);
+    // An unknown login answers the same, as often.
+    for i in 0..20 {
+        assert_eq!(
+            reset(&app, &format!("10.71.0.{i}"), "nosuchtrainer").await,
+            202
+        );
+    }
+    // One address asking for many logins is held off too.
+    for i in 0..fuzhi::accounts::signin::RESET_REQUESTS_PER_ADDRESS {
+        reset(&app, "203.0.113.71", &format!("nobody{i:03}")).await;
+    }
+    assert_eq!(reset(&app, "203.0.113.71", "mailtrainer2").await, 202);
+    assert_eq!(
+        app.count("mail_outbox").await,
+        limit,
+        "no mail past the address's limit"
+    );
+    // Another address still gets the account its mail.
+    assert_eq!(reset(&app, "203.0.113.72", "mailtrainer2").await, 202);
+    assert_eq!(app.count("mail_outbox").await, limit + 1);
+}
+proxy_test!(reset_mails_are_limited_per_account_and_address);
