@@ -110,11 +110,31 @@ pub async fn create(
             format!("area {a} does not exist"),
         ));
     }
-    if find_by_login(db, login.as_str()).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "the login {} is already taken",
-            login.as_str()
-        )));
+    if let Some(a) = actor
+        && !a.is_admin()
+        && outside_collisions_today(db, a.id).await? >= OUTSIDE_COLLISIONS_PER_DAY
+    {
+        return Err(AppError::field(
+            "login",
+            format!(
+                "{OUTSIDE_COLLISIONS_PER_DAY} logins that cannot be used here were tried today; \
+                 ask an administrator (今天已尝试过多不能使用的号码，请联系管理员)"
+            ),
+        ));
+    }
+    if let Some(other) = find_by_login(db, login.as_str()).await? {
+        let mine = |a: &Actor| {
+            a.is_admin() || (other.role == Role::Learner && a.in_scope(other.area_code.as_deref()))
+        };
+        return Err(match actor {
+            Some(a) if !mine(a) => {
+                // Not within her reach: audited where both are seen, and
+                // answered without saying where (or whose).
+                audit_outside(db, a, &other, &login).await?;
+                AppError::Conflict(OUTSIDE_MESSAGE.into())
+            }
+            _ => AppError::Conflict(format!("the login {} is already taken", login.as_str())),
+        });
     }
     let hash = password::hash(new.password.clone()).await?;
     let u = app_user::ActiveModel {
@@ -180,7 +200,20 @@ pub async fn create_and_welcome(
     new: &NewUser,
 ) -> AppResult<app_user::Model> {
     let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    let u = create(&txn, Some(actor), new).await?;
+    let u = match create(&txn, Some(actor), new).await {
+        Ok(u) => u,
+        Err(AppError::Conflict(m)) if m == OUTSIDE_MESSAGE => {
+            // The audit row went with the transaction: written again.
+            txn.rollback().await?;
+            if let Ok(login) = Login::parse(&new.login)
+                && let Some(other) = find_by_login(&state.db, login.as_str()).await?
+            {
+                audit_outside(&state.db, actor, &other, &login).await?;
+            }
+            return Err(AppError::Conflict(m));
+        }
+        Err(e) => return Err(e),
+    };
     if u.role == Role::Learner
         && let Some(email) = &u.email
     {
@@ -197,4 +230,70 @@ pub async fn create_and_welcome(
     }
     txn.commit().await?;
     Ok(u)
+}
+
+/// The answer to staff for a login taken outside their area: it says
+/// neither where nor by whom.
+pub const OUTSIDE_MESSAGE: &str = "this phone number or login cannot be used here; an administrator can help (此号码或登录名不能在此使用，请联系管理员)";
+/// How the audit rows of such collisions begin (`conflict` rows).
+pub const OUTSIDE_COLLISION: &str = "login taken outside the area";
+/// Such collisions a staff member may meet in a day (single or imported,
+/// an import counting as many as its rows) before creating is refused.
+pub const OUTSIDE_COLLISIONS_PER_DAY: u64 = 20;
+
+/// Collisions outside her area this actor met in the last day.
+pub async fn outside_collisions_today(db: &impl ConnectionTrait, actor: i64) -> AppResult<u64> {
+    use crate::entities::change_event;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let rows = change_event::Entity::find()
+        .filter(change_event::Column::ActorId.eq(actor))
+        .filter(change_event::Column::Action.eq("conflict"))
+        .filter(change_event::Column::Entity.eq("user"))
+        .filter(change_event::Column::Reason.starts_with(OUTSIDE_COLLISION))
+        .filter(change_event::Column::At.gt(chrono::Utc::now() - chrono::Duration::days(1)))
+        .count(db)
+        .await?;
+    Ok(rows)
+}
+
+/// The smallest area holding both codes (12-digit division codes: province,
+/// prefecture, county, township, village); `None` (the admin's) when none.
+pub(super) fn covering(a: Option<&str>, b: Option<&str>) -> Option<String> {
+    let (a, b) = (a?, b?);
+    [9usize, 6, 4, 2]
+        .into_iter()
+        .chain(std::iter::once(12))
+        .filter(|n| *n <= a.len() && *n <= b.len())
+        .filter(|n| a[..*n] == b[..*n])
+        .max()
+        .map(|n| format!("{:0<12}", &a[..n]))
+}
+
+/// The audit row of a login taken outside the creator's area, in the
+/// smallest area holding both (its officials and the admin see it).
+pub(super) async fn audit_outside(
+    db: &impl ConnectionTrait,
+    a: &Actor,
+    other: &app_user::Model,
+    login: &Login,
+) -> AppResult<()> {
+    audit::record(
+        db,
+        Audit::Conflict,
+        Entry {
+            actor_id: Some(a.id),
+            entity: "user",
+            entity_id: Some(other.id.to_string()),
+            area_code: covering(
+                a.area.as_ref().map(|x| x.as_str()),
+                other.area_code.as_deref(),
+            ),
+            reason: Some(format!(
+                "{OUTSIDE_COLLISION}: {} (an account outside the creator's area)",
+                login.masked()
+            )),
+            ..Default::default()
+        },
+    )
+    .await
 }

@@ -779,3 +779,99 @@ async fn reset_mails_are_limited_per_account_and_address(app: TestApp) {
     assert_eq!(app.count("mail_outbox").await, limit + 1);
 }
 proxy_test!(reset_mails_are_limited_per_account_and_address);
+
+// ---- 14. whether a login exists in another area ---------------------------------------
+
+async fn create_learner(app: &TestApp, token: &str, login: &str) -> (u16, Value) {
+    app.post_json(
+        "/api/v1/users",
+        token,
+        json!({"login": login, "display_name": "新学员", "password": "135790", "pin": true,
+               "role": "learner", "area_code": VILLAGE_A}),
+    )
+    .await
+}
+
+async fn import_csv(app: &TestApp, token: &str, csv: String) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url("/api/v1/users/import"))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn staff_learn_nothing_of_logins_outside_their_area(app: TestApp) {
+    let p = app.people().await;
+    let trainer = app.token(p.trainer).await;
+    // Inside her area: the plain answer.
+    let (s, inside) = create_learner(&app, &trainer, "13900000002").await;
+    assert_eq!(s, 409, "{inside}");
+    // Outside: a learner of another township, a staff login: one answer that
+    // says neither where nor whose, and an audit row where both are seen.
+    let (s, learner_b) = create_learner(&app, &trainer, "13900000003").await;
+    assert_eq!(s, 409, "{learner_b}");
+    let (s, staff) = create_learner(&app, &trainer, "official1").await;
+    assert_eq!(s, 409, "{staff}");
+    assert_eq!(learner_b, staff, "the same answer whoever holds the login");
+    for word in ["13900000003", "already taken", "530627103", "黑树"] {
+        assert!(
+            !learner_b.to_string().contains(word),
+            "{word} in {learner_b}"
+        );
+    }
+    assert_ne!(inside, learner_b);
+    assert_eq!(audit_count(&app, "conflict").await, 2);
+    // In bulk: an import that creates nothing says how many, not which.
+    let mut csv = "name,phone,pin,area_code\n".to_string();
+    for login in [
+        "13900000003",
+        "admin1",
+        "official1",
+        "trainer1",
+        "13912345678",
+    ] {
+        csv.push_str(&format!("某人,{login},135790,{VILLAGE_A}\n"));
+    }
+    let (s, body) = import_csv(&app, &trainer, csv).await;
+    assert_eq!(s, 422, "{body}");
+    let text = body.to_string();
+    assert!(
+        text.contains("4 phone numbers cannot be used here"),
+        "{body}"
+    );
+    for row in [2, 3, 4, 5] {
+        assert!(
+            !text.contains(&format!("\"row\":{row}")),
+            "row {row} named: {body}"
+        );
+    }
+    assert_eq!(
+        audit_count(&app, "conflict").await,
+        6,
+        "audited after the rollback"
+    );
+    assert_eq!(app.count("app_user").await, 6, "nothing created");
+    // Probing has a daily allowance; past it, creating is refused whatever the login.
+    for i in 0..20 {
+        create_learner(
+            &app,
+            &trainer,
+            if i % 2 == 0 { "admin1" } else { "13900000003" },
+        )
+        .await;
+    }
+    let (s, body) = create_learner(&app, &trainer, "13912345679").await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body["error"]["fields"]["login"].is_string(), "{body}");
+    // Other staff are not concerned.
+    let official = app.token(p.official).await;
+    let (s, body) = create_learner(&app, &official, "13912345679").await;
+    assert_eq!(s, 201, "{body}");
+}
+engine_test!(staff_learn_nothing_of_logins_outside_their_area);
