@@ -875,3 +875,86 @@ async fn staff_learn_nothing_of_logins_outside_their_area(app: TestApp) {
     assert_eq!(s, 201, "{body}");
 }
 engine_test!(staff_learn_nothing_of_logins_outside_their_area);
+
+// ---- 19. probing the cross-area ID check through imports ------------------------------
+
+fn synthetic_id(n: u16) -> String {
+    let d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    fuzhi::households::NationalId::synthetic("530627", d, n)
+        .unwrap()
+        .expose()
+        .to_owned()
+}
+
+async fn import_households(app: &TestApp, token: &str, ids: &[String], tag: &str) -> (u16, Value) {
+    let mut csv = "户编号,行政区划代码,主要致贫原因,姓名,身份证号,与户主关系\n".to_string();
+    for (i, id) in ids.iter().enumerate() {
+        csv.push_str(&format!("P-{tag}-{i},{VILLAGE_A},07,张三,{id},户主\n"));
+    }
+    let res = app
+        .client
+        .post(app.url("/api/v1/households/import"))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn id_numbers_of_other_areas_cannot_be_probed_in_bulk(app: TestApp) {
+    let p = app.people().await;
+    // Ten people registered in township B.
+    for n in 31..41 {
+        member_in(&app, p.admin, crate::helpers::VILLAGE_B, n).await;
+    }
+    let held: Vec<String> = (31..41).map(synthetic_id).collect();
+    let official = app.token(p.official).await;
+    let (s, body) = import_households(&app, &official, &held, "a").await;
+    assert_eq!(s, 422, "{body}");
+    let text = body.to_string();
+    assert!(
+        text.contains("10 ID or registry numbers cannot be used here"),
+        "{body}"
+    );
+    for row in 2..12 {
+        assert!(
+            !text.contains(&format!("\"row\":{row}")),
+            "row {row} named: {body}"
+        );
+    }
+    // One audit row for the batch (besides the clash rows for the wider area).
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let batch = fuzhi::entities::change_event::Entity::find()
+        .filter(fuzhi::entities::change_event::Column::Entity.eq("household_import"))
+        .count(app.conn())
+        .await
+        .unwrap();
+    assert_eq!(batch, 1);
+    // A daily allowance: past it, imports are refused before any lookup,
+    // whatever the file holds.
+    let mut refused_at = None;
+    for round in 0..20 {
+        let (s, _) = import_households(&app, &official, &held, &format!("r{round}")).await;
+        if s == 400 {
+            refused_at = Some(round);
+            break;
+        }
+        assert_eq!(s, 422);
+    }
+    assert!(refused_at.is_some_and(|r| r <= 10), "{refused_at:?}");
+    let fresh: Vec<String> = (60..62).map(synthetic_id).collect();
+    let (s, body) = import_households(&app, &official, &fresh, "fresh").await;
+    assert_eq!(s, 400, "{body}");
+    // A few mistakes are still named row by row.
+    let other = app
+        .user("official2", "official", Some(crate::helpers::TOWNSHIP_A))
+        .await;
+    let other = app.token(other).await;
+    let (s, body) = import_households(&app, &other, &held[..2], "few").await;
+    assert_eq!(s, 422);
+    assert!(body.to_string().contains("\"row\":2"), "{body}");
+}
+engine_test!(id_numbers_of_other_areas_cannot_be_probed_in_bulk);
