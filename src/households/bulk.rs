@@ -160,7 +160,7 @@ pub async fn import_plan_with(
             }
             crate::audit::record(
                 db,
-                crate::audit::Action::Conflict,
+                crate::audit::Action::Import,
                 crate::audit::Entry {
                     actor_id: actor.map(|a| a.id),
                     entity: "household_import",

@@ -124,7 +124,8 @@ pub async fn visible_to(
     limit: u64,
 ) -> AppResult<Vec<change_event::Model>> {
     let mut q = change_event::Entity::find()
-        .filter(change_event::Column::Action.eq(Audit::Conflict.as_str()));
+        .filter(change_event::Column::Action.eq(Audit::Conflict.as_str()))
+        .filter(change_event::Column::Entity.eq(super::ENTITY));
     if let Some(prefix) = actor.scope_prefix() {
         q = q.filter(change_event::Column::AreaCode.starts_with(prefix));
     }

@@ -220,7 +220,8 @@ async fn parallel_pin_guesses_are_counted_before_they_are_checked(app: TestApp) 
         assert_eq!(audit_count(&app, "sign_in_failed").await, before + 1);
     }
     assert!(
-        waits.windows(2).all(|w| w[0] <= w[1]),
+        // (Retry-After may lose a second to the clock's tick.)
+        waits.windows(2).all(|w| w[0] <= w[1] + 1),
         "waits grow: {waits:?}"
     );
     assert!(
