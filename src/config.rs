@@ -63,6 +63,11 @@ pub struct Settings {
     pub body_idle_secs: u64,
     /// The longest a whole request body may take to arrive, in seconds.
     pub body_timeout_secs: u64,
+    /// Learning events one learner may send through the API in 24 hours,
+    /// and their payload bytes (pages the server records itself do not
+    /// count); past either the batch is refused 429.
+    pub events_per_learner_per_day: i64,
+    pub event_bytes_per_learner_per_day: i64,
     /// How often `serve` refreshes the report rollup, in seconds (0: never;
     /// tests call `reports::rollup::run_once` themselves).
     pub report_refresh_secs: u64,
@@ -162,6 +167,8 @@ impl Default for Settings {
             max_requests_per_client: 256,
             body_idle_secs: 15,
             body_timeout_secs: 300,
+            events_per_learner_per_day: 2000,
+            event_bytes_per_learner_per_day: 1 << 20,
             report_refresh_secs: 60,
             page_view_wait_ms: 0,
             utc_offset_minutes: 480,

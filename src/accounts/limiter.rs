@@ -90,6 +90,61 @@ impl Entry {
     }
 }
 
+/// The first wait after an account's free failures; each next failure
+/// doubles it.
+pub const ACCOUNT_BASE_DELAY: i64 = 30;
+/// The longest wait between two verifications of one account's password by
+/// clients that have not signed in to it before: one guess every 15 minutes.
+pub const ACCOUNT_MAX_DELAY: i64 = 15 * 60;
+
+/// The wait an account earns with `failures` failures in a row, the first
+/// `free` of them without one.
+pub fn account_delay(failures: u32, free: u32) -> i64 {
+    if failures < free {
+        return 0;
+    }
+    (ACCOUNT_BASE_DELAY << (failures - free).min(16)).min(ACCOUNT_MAX_DELAY)
+}
+
+/// What `Limiter::reserve` decided for one sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reserve {
+    /// Verify the password: the attempt is already counted as a failure.
+    /// `failures_before`: failures in a row before this one (for the notice
+    /// to the account's owner); `delayed`: this attempt started the waits.
+    Admitted { failures_before: u32, delayed: bool },
+    /// Not verified; try again after this many seconds.
+    Wait(u64),
+}
+
+impl Entry {
+    /// One reservation of an account key at `now` (see `Limiter::reserve`).
+    pub fn reserve(&mut self, now: i64, free: u32, hot: Option<u64>) -> Reserve {
+        if self.last_failure + MAX_LOCK_SECS <= now {
+            *self = Entry::default();
+        }
+        let waiting = (self.locked_until - now).max(0) as u64;
+        if let Some(hot) = hot
+            && self.failures > 0
+        {
+            return Reserve::Wait(hot.max(waiting).max(1));
+        }
+        if waiting > 0 {
+            return Reserve::Wait(waiting);
+        }
+        let free = if hot.is_some() { 0 } else { free };
+        let before = self.failures;
+        self.failures = self.failures.saturating_add(1);
+        self.last_failure = now;
+        let delay = account_delay(self.failures, free);
+        self.locked_until = now + delay;
+        Reserve::Admitted {
+            failures_before: before,
+            delayed: delay > 0 && account_delay(before, free) == 0,
+        }
+    }
+}
+
 /// The keys of one sign-in as they were when it started.
 pub struct Snapshot {
     now: i64,
@@ -102,6 +157,14 @@ impl Snapshot {
     pub fn locked(&self, key: &str) -> Option<u64> {
         let e = self.entries.get(key)?;
         (e.locked_until > self.now).then(|| (e.locked_until - self.now) as u64)
+    }
+
+    /// Failures in a row of an account key, forgotten after a quiet day.
+    pub fn recent_failures(&self, key: &str) -> u32 {
+        self.entries
+            .get(key)
+            .filter(|e| e.last_failure + MAX_LOCK_SECS > self.now)
+            .map_or(0, |e| e.failures)
     }
 
     /// Failures of `key` in the current window.
@@ -260,6 +323,94 @@ impl Limiter {
         Ok(out)
     }
 
+    /// Reserves one verification of an account's password before it is
+    /// checked (see `Reserve`), atomically across processes: the row is
+    /// read `FOR UPDATE` in a write transaction, the failure is counted as
+    /// if the password were wrong, and the delay it earns is written before
+    /// any password is verified. A success then forgets the key (`clear`).
+    /// `free` failures in a row pass without delay; after them each failure
+    /// doubles the wait, from `ACCOUNT_BASE_DELAY` up to `ACCOUNT_MAX_DELAY`.
+    /// `hot`: the client address is itself locked (`Some(its retry)`); it may
+    /// still try an account that has no recent failures, once, with no free
+    /// tries, so a village behind one address keeps signing in while an
+    /// attacker there gets one guess an account a day.
+    pub async fn reserve(
+        &self,
+        db: &DatabaseConnection,
+        key: &str,
+        free: u32,
+        hot: Option<u64>,
+    ) -> Result<Reserve, DbErr> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.reserve_once(db, key, free, hot).await {
+                Ok(v) => return Ok(v),
+                Err(e) if tries < 3 => {
+                    tracing::debug!(error = %e, "sign-in reservation tried again");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn reserve_once(
+        &self,
+        db: &DatabaseConnection,
+        key: &str,
+        free: u32,
+        hot: Option<u64>,
+    ) -> Result<Reserve, DbErr> {
+        let now = self.clock.now();
+        let backend = db.get_database_backend();
+        let insert = match backend {
+            DatabaseBackend::MySql => {
+                "INSERT INTO signin_throttle (throttle_key) VALUES (?) \
+                 ON DUPLICATE KEY UPDATE throttle_key = throttle_key"
+            }
+            _ => {
+                "INSERT INTO signin_throttle (throttle_key) VALUES (?) \
+                 ON CONFLICT (throttle_key) DO NOTHING"
+            }
+        };
+        let lock = if backend == DatabaseBackend::Sqlite {
+            ""
+        } else {
+            " FOR UPDATE"
+        };
+        let txn = crate::db::begin_write(db).await?;
+        txn.execute_raw(stmt(backend, insert, vec![key.into()]))
+            .await?;
+        let found = txn
+            .query_one_raw(stmt(
+                backend,
+                &format!("SELECT {COLUMNS} FROM signin_throttle WHERE throttle_key = ?{lock}"),
+                vec![key.into()],
+            ))
+            .await?;
+        let mut e = match found {
+            Some(r) => entry_of(&r)?.1,
+            None => Entry::default(),
+        };
+        let decision = e.reserve(now, free, hot);
+        if matches!(decision, Reserve::Admitted { .. }) {
+            txn.execute_raw(stmt(
+                backend,
+                "UPDATE signin_throttle SET failures = ?, locked_until = ?, last_failure = ? \
+                 WHERE throttle_key = ?",
+                vec![
+                    i64::from(e.failures).into(),
+                    e.locked_until.into(),
+                    e.last_failure.into(),
+                    key.into(),
+                ],
+            ))
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(decision)
+    }
+
     /// Forgets `key` (a successful sign-in).
     pub async fn clear(&self, db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
         db.execute_raw(stmt(
@@ -304,6 +455,55 @@ pub fn spawn_prune(state: std::sync::Arc<crate::app::AppContext>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reservations_are_counted_before_the_check_and_slow_down() {
+        let mut e = Entry::default();
+        let now = 1_000_000;
+        for i in 0..4 {
+            assert_eq!(
+                e.reserve(now, 5, None),
+                Reserve::Admitted {
+                    failures_before: i,
+                    delayed: false
+                }
+            );
+        }
+        assert_eq!(
+            e.reserve(now, 5, None),
+            Reserve::Admitted {
+                failures_before: 4,
+                delayed: true
+            }
+        );
+        // The burst behind it waits, whatever it carries.
+        assert_eq!(e.reserve(now, 5, None), Reserve::Wait(30));
+        assert_eq!(
+            e.reserve(now + 31, 5, None),
+            Reserve::Admitted {
+                failures_before: 5,
+                delayed: false
+            }
+        );
+        assert_eq!(e.reserve(now + 31, 5, None), Reserve::Wait(60));
+        // Bounded.
+        assert_eq!(account_delay(40, 5), ACCOUNT_MAX_DELAY);
+        // A locked address tries a clean account once, never one with failures.
+        let mut clean = Entry::default();
+        assert!(matches!(
+            clean.reserve(now, 5, Some(600)),
+            Reserve::Admitted { .. }
+        ));
+        assert_eq!(clean.reserve(now + 100, 5, Some(500)), Reserve::Wait(500));
+        // A quiet day forgets.
+        assert!(matches!(
+            e.reserve(now + MAX_LOCK_SECS + 40, 5, None),
+            Reserve::Admitted {
+                failures_before: 0,
+                ..
+            }
+        ));
+    }
 
     #[test]
     fn lockouts_grow_and_end() {

@@ -3,6 +3,7 @@
 //! Never decides permissions (that is `policy`) and never logs or audits a
 //! password, PIN or token.
 
+pub mod devices;
 pub mod limiter;
 pub mod password;
 pub mod sessions;
@@ -91,6 +92,10 @@ impl Login {
     }
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+    /// A mobile number (learners sign in with one and a PIN).
+    pub fn is_phone(&self) -> bool {
+        self.0.len() == 11 && self.0.bytes().all(|b| b.is_ascii_digit())
     }
     /// For log lines: enough to tell attempts apart, not the whole phone number.
     pub fn masked(&self) -> String {

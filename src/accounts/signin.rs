@@ -7,7 +7,7 @@ use sea_orm::{
 };
 use secrecy::SecretString;
 
-use super::limiter::Limiter;
+use super::limiter::{Limiter, Reserve};
 use super::tokens::{self, Claims, Purpose};
 use super::{Login, Role, password, users};
 use crate::audit::{self, Action as Audit, Entry};
@@ -36,14 +36,15 @@ impl From<sea_orm::DbErr> for SignInError {
     }
 }
 
-/// How many times its own limit a login may fail in a window, summed over
-/// every address, before addresses that failed for it are held off.
-const SPREAD_FACTOR: u32 = 5;
-
 pub struct SignedIn {
     pub user: app_user::Model,
     pub token: String,
     pub max_age: Duration,
+    /// The device cookie to set (see `devices`).
+    pub device: String,
+    /// Wrong passwords tried for this account since its last sign-in (within
+    /// a day), shown to its owner.
+    pub failed_attempts: u32,
 }
 
 /// How long a session lasts: staff get hours; learners get days when they
@@ -56,6 +57,12 @@ pub fn session_life(settings: &Settings, role: Role, remember: bool) -> Duration
     }
 }
 
+/// Signs in. The attempt is counted before the password is verified
+/// (`Limiter::reserve`), on a key of the account shared by every address and
+/// process, or, on a device that signed in to the account before, on that
+/// device's own key. Unknown logins take the same path (a key of the login,
+/// a dummy hash), so they answer the same and as slowly; the free failures
+/// depend on the login's shape (a phone number: a PIN), never on the account.
 #[allow(clippy::too_many_arguments)]
 pub async fn sign_in(
     db: &DatabaseConnection,
@@ -66,94 +73,70 @@ pub async fn sign_in(
     secret_given: &str,
     remember: bool,
     ip: &str,
+    device_cookie: Option<&str>,
 ) -> Result<SignedIn, SignInError> {
     let login_key = match Login::parse(login) {
         Ok(l) => l,
         Err(_) => return Err(SignInError::Refused),
     };
     let user = users::find_by_login(db, login_key.as_str()).await?;
-    let per_login = if user.as_ref().is_some_and(|u| u.pin) {
+    let free = if login_key.is_phone() {
         settings.login_max_failures_pin
     } else {
         settings.login_max_failures
-    };
-    // Never keyed by the login alone: that would let anyone lock anyone out.
-    let pair = format!("la:{}|{ip}", login_key.as_str());
+    }
+    .max(1);
     let addr = format!("a:{ip}");
-    let whole = format!("l:{}", login_key.as_str());
+    let account = format!("l:{}", login_key.as_str());
     let per_address = settings.login_max_failures_per_address.max(1);
-    // Shared by every process on the database: one indexed read.
-    let seen = limiter.read(db, &[&pair, &addr, &whole]).await?;
-    if let Some(wait) = seen.locked(&pair).or_else(|| seen.locked(&addr)) {
-        return Err(SignInError::Locked { retry_after: wait });
-    }
-    // A login under attack from many addresses: an address that has already
-    // failed for it gets no more tries this window. Addresses that have not
-    // been failing (its owner's) are not concerned.
-    let spread = per_login.saturating_mul(SPREAD_FACTOR);
-    if seen.failures(&whole) >= spread && seen.failures(&pair) > 0 {
-        return Err(SignInError::Locked {
-            retry_after: settings.login_window_secs.max(1),
-        });
-    }
-    let hash = user
+    let seen = limiter.read(db, &[&addr, &account]).await?;
+    let device = user
         .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| password::DUMMY_HASH.to_string());
-    let ok = password::verify(secret_given.to_string(), hash).await;
-    let user = match user {
-        Some(u) if ok && u.disabled_at.is_none() => u,
-        other => {
-            let entity_id = other.as_ref().map(|u| u.id.to_string());
-            let area_code = other.as_ref().and_then(|u| u.area_code.clone());
-            audit::record(
-                db,
-                Audit::SignInFailed,
-                Entry {
-                    entity: "user",
-                    entity_id: entity_id.clone(),
-                    area_code: area_code.clone(),
-                    reason: Some(if other.as_ref().is_some_and(|u| u.disabled_at.is_some()) {
-                        "account disabled".into()
-                    } else {
-                        format!("wrong password for {}", login_key.masked())
-                    }),
-                    ip: Some(ip.to_string()),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            let counted = limiter
-                .fail(
+        .and_then(|u| super::devices::recognise(secret, device_cookie, u.id, u.token_version));
+    let (key, hot) = match &device {
+        Some(nonce) => (format!("ld:{}|{nonce}", login_key.as_str()), None),
+        None => (account.clone(), seen.locked(&addr)),
+    };
+    let failures_before = match limiter.reserve(db, &key, free, hot).await? {
+        Reserve::Wait(retry_after) => return Err(SignInError::Locked { retry_after }),
+        Reserve::Admitted {
+            failures_before,
+            delayed,
+        } => {
+            let hash = user
+                .as_ref()
+                .map(|u| u.password_hash.clone())
+                .unwrap_or_else(|| password::DUMMY_HASH.to_string());
+            let ok = password::verify(secret_given.to_string(), hash).await;
+            if !(ok && user.as_ref().is_some_and(|u| u.disabled_at.is_none())) {
+                failed(
                     db,
-                    &[(&whole, u32::MAX), (&pair, per_login), (&addr, per_address)],
+                    limiter,
+                    &user,
+                    &login_key,
+                    ip,
+                    &addr,
+                    per_address,
+                    delayed,
+                    &device,
                 )
                 .await?;
-            let locks = [
-                counted[1].map(|s| (s, format!("{} from this address", login_key.masked()))),
-                counted[2].map(|s| (s, "every login from this address".to_string())),
-            ];
-            // One audit row per lockout; attempts refused while locked write none.
-            for (secs, what) in locks.into_iter().flatten() {
-                tracing::warn!(login = %login_key.masked(), %ip, lock_secs = secs, "sign-in locked: {what}");
-                audit::record(
-                    db,
-                    Audit::SignInLocked,
-                    Entry {
-                        entity: "user",
-                        entity_id: entity_id.clone(),
-                        area_code: area_code.clone(),
-                        reason: Some(format!("sign-in locked for {secs} s: {what}")),
-                        ip: Some(ip.to_string()),
-                        ..Default::default()
-                    },
-                )
-                .await?;
+                return Err(SignInError::Refused);
             }
-            return Err(SignInError::Refused);
+            failures_before
         }
     };
-    limiter.clear(db, &pair).await?;
+    let Some(user) = user else {
+        return Err(SignInError::Refused);
+    };
+    limiter.clear(db, &key).await?;
+    let failed_attempts = if device.is_some() {
+        seen.recent_failures(&account)
+    } else {
+        failures_before
+    };
+    let device =
+        super::devices::remember(secret, device_cookie, user.id, user.token_version, device);
     let role = user.role;
     let life = session_life(settings, role, remember);
     let token = tokens::issue(secret, user.id, user.token_version, Purpose::Session, life);
@@ -182,7 +165,81 @@ pub async fn sign_in(
         user,
         token,
         max_age: life,
+        device,
+        failed_attempts,
     })
+}
+
+/// A wrong password (or an unknown or disabled account): audited, counted
+/// for the address, and the account's owner told (an audit row in her area,
+/// which her trainer and officials see) when this failure starts the waits.
+#[allow(clippy::too_many_arguments)]
+async fn failed(
+    db: &DatabaseConnection,
+    limiter: &Limiter,
+    user: &Option<app_user::Model>,
+    login_key: &Login,
+    ip: &str,
+    addr: &str,
+    per_address: u32,
+    delayed: bool,
+    device: &Option<String>,
+) -> Result<(), SignInError> {
+    let entity_id = user.as_ref().map(|u| u.id.to_string());
+    let area_code = user.as_ref().and_then(|u| u.area_code.clone());
+    audit::record(
+        db,
+        Audit::SignInFailed,
+        Entry {
+            entity: "user",
+            entity_id: entity_id.clone(),
+            area_code: area_code.clone(),
+            reason: Some(if user.as_ref().is_some_and(|u| u.disabled_at.is_some()) {
+                "account disabled".into()
+            } else {
+                format!("wrong password for {}", login_key.masked())
+            }),
+            ip: Some(ip.to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let counted = limiter.fail(db, &[(addr, per_address)]).await?;
+    let locks = [
+        delayed.then(|| {
+            (
+                crate::accounts::limiter::ACCOUNT_BASE_DELAY as u64,
+                format!(
+                    "{}{}: each next try waits longer",
+                    login_key.masked(),
+                    if device.is_some() {
+                        " on a known device"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        }),
+        counted[0].map(|s| (s, "every login from this address".to_string())),
+    ];
+    // One audit row per lockout; attempts refused while locked write none.
+    for (secs, what) in locks.into_iter().flatten() {
+        tracing::warn!(login = %login_key.masked(), %ip, lock_secs = secs, "sign-in locked: {what}");
+        audit::record(
+            db,
+            Audit::SignInLocked,
+            Entry {
+                entity: "user",
+                entity_id: entity_id.clone(),
+                area_code: area_code.clone(),
+                reason: Some(format!("sign-in locked for {secs} s: {what}")),
+                ip: Some(ip.to_string()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Signs out this token only, or every token of the user.
@@ -227,12 +284,29 @@ pub async fn sign_out(
     Ok(())
 }
 
+/// Reset mails for one login before the next waits (30 s, doubling up to
+/// 15 minutes), whether or not the login exists.
+pub const RESET_MAILS_PER_LOGIN: u32 = 3;
+/// Reset requests from one client address before the next waits.
+pub const RESET_REQUESTS_PER_ADDRESS: u32 = 10;
+
 /// Mails a single-use reset link when the login exists and has an email.
-/// Always succeeds from the caller's view, so accounts cannot be enumerated.
-pub async fn request_reset(state: &crate::app::AppContext, login: &str) -> AppResult<()> {
+/// Always succeeds from the caller's view, so accounts cannot be enumerated:
+/// a request over the limits of its address or its login (counted the same
+/// for logins that do not exist) is answered the same and sends nothing.
+pub async fn request_reset(state: &crate::app::AppContext, login: &str, ip: &str) -> AppResult<()> {
     let Ok(login) = Login::parse(login) else {
         return Ok(());
     };
+    for (key, free) in [
+        (format!("ra:{ip}"), RESET_REQUESTS_PER_ADDRESS),
+        (format!("rl:{}", login.as_str()), RESET_MAILS_PER_LOGIN),
+    ] {
+        if let Reserve::Wait(secs) = state.limiter.reserve(&state.db, &key, free, None).await? {
+            tracing::warn!(login = %login.masked(), %ip, wait_secs = secs, "reset request over its limit: no mail");
+            return Ok(());
+        }
+    }
     let Some(u) = users::find_by_login(&state.db, login.as_str()).await? else {
         return Ok(());
     };

@@ -96,6 +96,13 @@ fn import_error(errors: Vec<import::RowError>) -> AppError {
     }
 }
 
+/// Numbers held by other areas a non-admin may try in a day (imports, forms
+/// and the API alike), before her imports are refused.
+pub const CLASHES_PER_DAY: u64 = 100;
+/// Up to this many such numbers in one import, each row is named; past it,
+/// only how many.
+pub const CLASH_ROWS_NAMED: usize = 5;
+
 /// Imports every household of `plan` or none. Returns every row whose identity
 /// number or registry number is already registered as a 422.
 pub async fn import_plan(
@@ -120,6 +127,17 @@ pub async fn import_plan_with(
             a.require_in(Action::EditHouseholds, Some(&h.area_code))?;
         }
     }
+    // Each number another area holds is a probe of where a person lives:
+    // a daily allowance, checked before any number is looked up.
+    if let Some(a) = actor.filter(|a| !a.is_admin()) {
+        let used = store::clashes_today(db, a.id).await?;
+        if used >= CLASHES_PER_DAY {
+            return Err(AppError::BadRequest(format!(
+                "{used} numbers held by other areas were tried today (at most {CLASHES_PER_DAY}); \
+                 ask an administrator (今天尝试的其他地区号码过多，请联系管理员)"
+            )));
+        }
+    }
     let txn = crate::db::begin_write(db).await?;
     // A large import inserts into several indexes at random places; SQLite's
     // default 2 MB page cache would spill to the WAL on every chunk.
@@ -134,9 +152,51 @@ pub async fn import_plan_with(
         }
         Err(e) => {
             txn.rollback().await?;
-            // Numbers another area holds: for the officials covering both.
+            // Numbers another area holds: for the officials covering both,
+            // and one row for the batch.
             store::record_clashes(db, actor, &clashes).await?;
-            Err(e)
+            if clashes.is_empty() {
+                return Err(e);
+            }
+            crate::audit::record(
+                db,
+                crate::audit::Action::Import,
+                crate::audit::Entry {
+                    actor_id: actor.map(|a| a.id),
+                    entity: "household_import",
+                    area_code: actor.and_then(|a| a.area.as_ref().map(|x| x.to_string())),
+                    reason: Some(format!(
+                        "a households import of {} households tried {} numbers held by other areas",
+                        plan.households.len(),
+                        clashes.len()
+                    )),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            // More than a few: how many, not which rows.
+            match e {
+                AppError::Import {
+                    message,
+                    mut errors,
+                } if clashes.len() > CLASH_ROWS_NAMED => {
+                    errors.retain(|r| !r.message.contains("cannot be used here"));
+                    errors.insert(
+                        0,
+                        RowError {
+                            row: 0,
+                            field: plan.id_field.clone(),
+                            message: format!(
+                                "{} ID or registry numbers cannot be used here; the officials of the wider area have been told ({} 个号码不能在此使用)",
+                                clashes.len(),
+                                clashes.len()
+                            ),
+                        },
+                    );
+                    Err(AppError::Import { message, errors })
+                }
+                e => Err(e),
+            }
         }
     }
 }

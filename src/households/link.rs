@@ -129,6 +129,14 @@ pub async fn member_in_scope(
     member_id: i64,
 ) -> AppResult<member::Model> {
     actor.require(Action::ManageUser)?;
+    // Linking an account to a member is an official's act (`users::fields`).
+    if !users::fields::may_write(
+        actor.role,
+        users::fields::Target::Managed,
+        users::fields::Field::MemberId,
+    ) {
+        return Err(AppError::Forbidden);
+    }
     let m = member::Entity::find_by_id(member_id)
         .one(db)
         .await?

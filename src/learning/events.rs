@@ -248,13 +248,22 @@ pub async fn ingest(
     if valid.is_empty() {
         return Ok(report);
     }
-    // The learner's daily budget, before the writer: every valid event
-    // counts, with its payload as it would be stored (each at most 4 KB).
+    // The learner's daily budget, before the writer, for what a client
+    // sends (pages the server records itself do not spend it, nor pay for
+    // its query): every valid event counts, with its payload as it would be
+    // stored (each at most 4 KB).
     let bytes: usize = valid.iter().map(|v| v.payload.to_string().len()).sum();
     if source != "demo"
-        && let Some(why) =
-            super::limits::over_budget(&ctx.db, learner.id, valid.len() as i64, bytes as i64, now)
-                .await?
+        && source != "web"
+        && let Some(why) = super::limits::over_budget(
+            &ctx.db,
+            super::limits::Budget::of(&ctx.settings),
+            learner.id,
+            valid.len() as i64,
+            bytes as i64,
+            now,
+        )
+        .await?
     {
         return Err(AppError::OverBudget(why));
     }

@@ -116,15 +116,34 @@ fn answers(v: &Value) -> Result<(), String> {
     }
 }
 
+/// A learner's daily budget (settings `events_per_learner_per_day`,
+/// `event_bytes_per_learner_per_day`; defaults `EVENTS_A_DAY`, `BYTES_A_DAY`).
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub events: i64,
+    pub bytes: i64,
+}
+
+impl Budget {
+    pub fn of(s: &crate::config::Settings) -> Budget {
+        Budget {
+            events: s.events_per_learner_per_day,
+            bytes: s.event_bytes_per_learner_per_day,
+        }
+    }
+}
+
 /// Why a batch of `events` events and `bytes` payload bytes would take the
 /// learner over her daily budget, if it would.
 pub async fn over_budget(
     db: &impl ConnectionTrait,
+    budget: Budget,
     learner: i64,
     events: i64,
     bytes: i64,
     now: DateTime<Utc>,
 ) -> AppResult<Option<String>> {
+    let (events_a_day, bytes_a_day) = (budget.events, budget.bytes);
     let since = now - Duration::hours(24);
     let backend = db.get_database_backend();
     let sql = match backend {
@@ -155,16 +174,16 @@ pub async fn over_budget(
         ),
         None => (0, 0),
     };
-    Ok(if n + events > EVENTS_A_DAY {
+    Ok(if n + events > events_a_day {
         Some(format!(
-            "at most {EVENTS_A_DAY} events a day per learner: {n} were received in the last 24 hours / 每位学员每天最多 {EVENTS_A_DAY} 条记录"
+            "at most {events_a_day} events a day per learner: {n} were received in the last 24 hours / 每位学员每天最多 {events_a_day} 条记录"
         ))
-    } else if b + bytes > BYTES_A_DAY {
+    } else if b + bytes > bytes_a_day {
         Some(format!(
             "at most {} KB of event data a day per learner: {} KB were received in the last 24 hours / 每位学员每天最多 {} KB 记录数据",
-            BYTES_A_DAY >> 10,
+            bytes_a_day >> 10,
             b >> 10,
-            BYTES_A_DAY >> 10
+            bytes_a_day >> 10
         ))
     } else {
         None

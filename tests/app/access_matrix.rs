@@ -382,7 +382,7 @@ fn rows() -> Vec<Row> {
             ([401, 403, 204, 403, 204], [401, 403, 404, 403, 204]),
             |_, _| Body::Json(serde_json::json!({"reason": "测试"})),
         ),
-        // households (officials of the area and admins; member links also trainers)
+        // households (officials of the area and admins; member links too: an official's act)
         r(
             "GET",
             "/api/v1/households",
@@ -578,7 +578,7 @@ fn rows() -> Vec<Row> {
         r(
             "POST",
             "/office/members/{id}/link",
-            ([403, 403, 303, 303, 303], [403, 403, 404, 404, 303]),
+            ([403, 403, 403, 303, 303], [403, 403, 403, 404, 303]),
             |s, _| {
                 Body::Form(vec![(
                     "login",
@@ -594,7 +594,7 @@ fn rows() -> Vec<Row> {
         r(
             "POST",
             "/office/members/{id}/learner",
-            ([403, 403, 303, 303, 303], [403, 403, 404, 404, 303]),
+            ([403, 403, 403, 303, 303], [403, 403, 403, 404, 303]),
             |_, n| {
                 Body::Form(vec![
                     ("phone", format!("1330000{n:04}")),

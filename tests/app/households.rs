@@ -584,10 +584,21 @@ async fn learners_link_to_members(app: TestApp) {
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     assert!(res.text().await.unwrap().contains("L-1"));
+    // Linking is an official's act (issue 28 #7): the trainer finds, the
+    // official links.
     let res = app
         .client
         .post(app.url(&format!("/office/members/{m0}/link")))
         .bearer_auth(&trainer)
+        .form(&[("login", "13900000002")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    let res = app
+        .client
+        .post(app.url(&format!("/office/members/{m0}/link")))
+        .bearer_auth(&tok)
         .form(&[("login", "13900000002")])
         .send()
         .await
@@ -598,11 +609,11 @@ async fn learners_link_to_members(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(u.member_id, Some(m0));
-    // A learner of township B cannot be linked by a trainer of A.
+    // A learner of township B cannot be linked by an official of A.
     let res = app
         .client
         .post(app.url(&format!("/office/members/{m1}/link")))
-        .bearer_auth(&trainer)
+        .bearer_auth(&tok)
         .form(&[("login", "13900000003")])
         .send()
         .await

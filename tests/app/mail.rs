@@ -167,7 +167,7 @@ engine_test!(mail_waits_for_the_smtp_server_and_is_delivered_once);
 
 async fn a_crash_between_claim_and_send_loses_nothing(app: TestApp) {
     official_with_email(&app).await;
-    fuzhi::accounts::signin::request_reset(&app.state, "mei.official")
+    fuzhi::accounts::signin::request_reset(&app.state, "mei.official", "127.0.0.1")
         .await
         .unwrap();
     let now = Utc::now();
@@ -194,7 +194,7 @@ async fn a_crash_between_claim_and_send_loses_nothing(app: TestApp) {
     );
     assert_eq!(smtp.messages().len(), 1);
     // Two workers never take the same row.
-    fuzhi::accounts::signin::request_reset(&app.state, "mei.official")
+    fuzhi::accounts::signin::request_reset(&app.state, "mei.official", "127.0.0.1")
         .await
         .unwrap();
     let (a, b) = tokio::join!(
@@ -207,7 +207,7 @@ engine_test!(a_crash_between_claim_and_send_loses_nothing);
 
 async fn failed_mail_can_be_retried_by_an_admin(app: TestApp) {
     official_with_email(&app).await;
-    fuzhi::accounts::signin::request_reset(&app.state, "mei.official")
+    fuzhi::accounts::signin::request_reset(&app.state, "mei.official", "127.0.0.1")
         .await
         .unwrap();
     let transport = smtp_transport(&app, crate::support::free_port());

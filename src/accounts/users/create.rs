@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde_json::json;
 
+use super::fields::{Field, Target, may_write, refused};
 use super::inputs::{NewUser, validate_display_name, validate_email};
 use super::list::find_by_login;
 use super::view::snapshot;
@@ -108,6 +109,20 @@ pub fn check(actor: Option<&Actor>, new: &NewUser) -> AppResult<Checked> {
             _ => a.require(Action::CreateStaff)?,
         }
     }
+    if let Some(a) = actor
+        && new.member_id.is_some()
+        && !may_write(a.role, Target::Managed, Field::MemberId)
+    {
+        // Only the fields this role may write (`fields::WRITABLE`).
+        let (k, v) = refused(a.role, Field::MemberId);
+        return Err(AppError::field(&k, v));
+    }
+    if actor.is_some() && role == Role::Learner && area.is_none() {
+        return Err(AppError::field(
+            "area_code",
+            "a learner needs her village (学员需要所在村)",
+        ));
+    }
     Ok(Checked {
         login,
         name: name.to_string(),
@@ -121,14 +136,20 @@ pub fn check(actor: Option<&Actor>, new: &NewUser) -> AppResult<Checked> {
 }
 
 /// Stores a checked user with its password hash (made outside any write
-/// transaction: `password::hash`), after checking the area exists and the
-/// login is free.
+/// transaction: `password::hash`), after checking the member link, that the
+/// area exists and that the login is free (within the actor's reach; one
+/// taken elsewhere is audited and answered without saying where).
 pub async fn insert(
     db: &impl ConnectionTrait,
     actor: Option<&Actor>,
     c: &Checked,
     hash: String,
 ) -> AppResult<app_user::Model> {
+    if let Some(a) = actor
+        && let Some(m) = c.member_id
+    {
+        super::update::check_member(db, a, m, None).await?;
+    }
     if let Some(a) = &c.area
         && crate::areas::find(db, a.as_str()).await?.is_none()
     {
@@ -137,11 +158,31 @@ pub async fn insert(
             format!("area {a} does not exist"),
         ));
     }
-    if find_by_login(db, c.login.as_str()).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "the login {} is already taken",
-            c.login.as_str()
-        )));
+    if let Some(a) = actor
+        && !a.is_admin()
+        && outside_collisions_today(db, a.id).await? >= OUTSIDE_COLLISIONS_PER_DAY
+    {
+        return Err(AppError::field(
+            "login",
+            format!(
+                "{OUTSIDE_COLLISIONS_PER_DAY} logins that cannot be used here were tried today; \
+                 ask an administrator (今天已尝试过多不能使用的号码，请联系管理员)"
+            ),
+        ));
+    }
+    if let Some(other) = find_by_login(db, c.login.as_str()).await? {
+        let mine = |a: &Actor| {
+            a.is_admin() || (other.role == Role::Learner && a.in_scope(other.area_code.as_deref()))
+        };
+        return Err(match actor {
+            Some(a) if !mine(a) => {
+                // Not within her reach: audited where both are seen, and
+                // answered without saying where (or whose).
+                audit_outside(db, a, &other, &c.login).await?;
+                AppError::Conflict(OUTSIDE_MESSAGE.into())
+            }
+            _ => AppError::Conflict(format!("the login {} is already taken", c.login.as_str())),
+        });
     }
     let u = app_user::ActiveModel {
         login: Set(c.login.as_str().to_string()),
@@ -220,7 +261,7 @@ pub async fn create_and_welcome(
         )?),
         _ => None,
     };
-    crate::db::retrying("create a user", || async {
+    let created = crate::db::retrying("create a user", || async {
         let txn = crate::db::begin_write(&state.db).await?;
         let u = insert(&txn, Some(actor), &c, hash.clone()).await?;
         if let Some(m) = &welcome {
@@ -229,5 +270,81 @@ pub async fn create_and_welcome(
         txn.commit().await?;
         Ok::<_, AppError>(u)
     })
+    .await;
+    match created {
+        Err(AppError::Conflict(m)) if m == OUTSIDE_MESSAGE => {
+            // The audit row went with the transaction: written again.
+            if let Some(other) = find_by_login(&state.db, c.login.as_str()).await? {
+                audit_outside(&state.db, actor, &other, &c.login).await?;
+            }
+            Err(AppError::Conflict(m))
+        }
+        r => r,
+    }
+}
+
+/// The answer to staff for a login taken outside their area: it says
+/// neither where nor by whom.
+pub const OUTSIDE_MESSAGE: &str = "this phone number or login cannot be used here; an administrator can help (此号码或登录名不能在此使用，请联系管理员)";
+/// How the audit rows of such collisions begin (`conflict` rows).
+pub const OUTSIDE_COLLISION: &str = "login taken outside the area";
+/// Such collisions a staff member may meet in a day (single or imported,
+/// an import counting as many as its rows) before creating is refused.
+pub const OUTSIDE_COLLISIONS_PER_DAY: u64 = 20;
+
+/// Collisions outside her area this actor met in the last day.
+pub async fn outside_collisions_today(db: &impl ConnectionTrait, actor: i64) -> AppResult<u64> {
+    use crate::entities::change_event;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let rows = change_event::Entity::find()
+        .filter(change_event::Column::ActorId.eq(actor))
+        .filter(change_event::Column::Action.eq("conflict"))
+        .filter(change_event::Column::Entity.eq("user"))
+        .filter(change_event::Column::Reason.starts_with(OUTSIDE_COLLISION))
+        .filter(change_event::Column::At.gt(chrono::Utc::now() - chrono::Duration::days(1)))
+        .count(db)
+        .await?;
+    Ok(rows)
+}
+
+/// The smallest area holding both codes (12-digit division codes: province,
+/// prefecture, county, township, village); `None` (the admin's) when none.
+pub(super) fn covering(a: Option<&str>, b: Option<&str>) -> Option<String> {
+    let (a, b) = (a?, b?);
+    [9usize, 6, 4, 2]
+        .into_iter()
+        .chain(std::iter::once(12))
+        .filter(|n| *n <= a.len() && *n <= b.len())
+        .filter(|n| a[..*n] == b[..*n])
+        .max()
+        .map(|n| format!("{:0<12}", &a[..n]))
+}
+
+/// The audit row of a login taken outside the creator's area, in the
+/// smallest area holding both (its officials and the admin see it).
+pub(super) async fn audit_outside(
+    db: &impl ConnectionTrait,
+    a: &Actor,
+    other: &app_user::Model,
+    login: &Login,
+) -> AppResult<()> {
+    audit::record(
+        db,
+        Audit::Conflict,
+        Entry {
+            actor_id: Some(a.id),
+            entity: "user",
+            entity_id: Some(other.id.to_string()),
+            area_code: covering(
+                a.area.as_ref().map(|x| x.as_str()),
+                other.area_code.as_deref(),
+            ),
+            reason: Some(format!(
+                "{OUTSIDE_COLLISION}: {} (an account outside the creator's area)",
+                login.masked()
+            )),
+            ..Default::default()
+        },
+    )
     .await
 }

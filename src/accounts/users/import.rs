@@ -163,6 +163,33 @@ pub async fn import_learners(
     }
     if !errors.is_empty() {
         txn.rollback().await?;
+        // Logins taken outside the actor's area: audited after the rollback
+        // (one row each, which counts against her daily allowance), and
+        // answered without saying which rows once there are more than a few.
+        let outside: Vec<usize> = errors
+            .iter()
+            .filter(|e| e.message == super::create::OUTSIDE_MESSAGE)
+            .map(|e| e.row)
+            .collect();
+        for (_, new) in rows.iter().filter(|(r, _)| outside.contains(r)) {
+            if let Ok(login) = Login::parse(&new.login)
+                && let Some(other) = super::list::find_by_login(db, login.as_str()).await?
+            {
+                super::create::audit_outside(db, actor, &other, &login).await?;
+            }
+        }
+        if outside.len() > 3 {
+            errors.retain(|e| e.message != super::create::OUTSIDE_MESSAGE);
+            errors.push(RowError {
+                row: 0,
+                field: "phone".into(),
+                message: format!(
+                    "{} phone numbers cannot be used here; an administrator can help ({} 个号码不能在此使用，请联系管理员)",
+                    outside.len(),
+                    outside.len()
+                ),
+            });
+        }
         errors.sort_by_key(|e| e.row);
         return Err(AppError::Import {
             message: format!("{} problems; no account was created", errors.len()),

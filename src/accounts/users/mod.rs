@@ -5,6 +5,7 @@
 
 mod create;
 mod credentials;
+pub mod fields;
 mod import;
 mod inputs;
 mod list;

@@ -82,6 +82,19 @@ pub async fn record(
     Ok(())
 }
 
+/// Numbers held by other areas this actor tried in the last day (one
+/// `conflict` row each).
+pub async fn clashes_today(db: &impl ConnectionTrait, actor: i64) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(change_event::Entity::find()
+        .filter(change_event::Column::ActorId.eq(actor))
+        .filter(change_event::Column::Action.eq(Audit::Conflict.as_str()))
+        .filter(change_event::Column::Entity.eq(super::ENTITY))
+        .filter(change_event::Column::At.gt(chrono::Utc::now() - chrono::Duration::days(1)))
+        .count(db)
+        .await?)
+}
+
 /// Ends a write's transaction: commits what worked; for a clash with another
 /// area, rolls back, records the clash and answers a plain conflict.
 pub(super) async fn settle<T>(
@@ -111,7 +124,8 @@ pub async fn visible_to(
     limit: u64,
 ) -> AppResult<Vec<change_event::Model>> {
     let mut q = change_event::Entity::find()
-        .filter(change_event::Column::Action.eq(Audit::Conflict.as_str()));
+        .filter(change_event::Column::Action.eq(Audit::Conflict.as_str()))
+        .filter(change_event::Column::Entity.eq(super::ENTITY));
     if let Some(prefix) = actor.scope_prefix() {
         q = q.filter(change_event::Column::AreaCode.starts_with(prefix));
     }

@@ -25,7 +25,7 @@ mod snapshots;
 mod validate;
 
 pub use conflicts::{
-    Clash, covering_area, record as record_clashes, visible_to as clashes_visible_to,
+    Clash, clashes_today, covering_area, record as record_clashes, visible_to as clashes_visible_to,
 };
 pub use follow_ups::record_follow_up;
 pub use incomes::record_income;

@@ -4,13 +4,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::accounts::devices::DEVICE_COOKIE;
 use crate::accounts::signin;
 use crate::accounts::users::UserView;
 use crate::app::AppContext;
 use crate::error::AppResult;
 use crate::web::errors::WebResult;
 use crate::web::extract::CurrentUser;
-use crate::web::pages::auth::client_ip;
+use crate::web::pages::auth::{client_ip, device_cookie};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginBody {
@@ -43,13 +44,17 @@ pub async fn login(
         &body.password,
         body.remember,
         &client_ip(&req),
+        req.cookie(DEVICE_COOKIE).as_ref().map(|c| c.value()),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "token": s.token,
-        "expires_in": s.max_age.num_seconds(),
-        "user": {"id": s.user.id, "role": s.user.role, "display_name": s.user.display_name},
-    })))
+    Ok(HttpResponse::Ok()
+        .cookie(device_cookie(&state, s.device))
+        .json(json!({
+            "token": s.token,
+            "expires_in": s.max_age.num_seconds(),
+            "failed_attempts": s.failed_attempts,
+            "user": {"id": s.user.id, "role": s.user.role, "display_name": s.user.display_name},
+        })))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -92,10 +97,11 @@ pub struct ResetRequestBody {
     responses((status = 202, description = "A reset link is mailed when the account has an email")))]
 /// Always 202, whether or not the login exists.
 pub async fn reset_request(
+    req: HttpRequest,
     state: web::Data<AppContext>,
     body: web::Json<ResetRequestBody>,
 ) -> AppResult<HttpResponse> {
-    signin::request_reset(&state, &body.login).await?;
+    signin::request_reset(&state, &body.login, &client_ip(&req)).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 

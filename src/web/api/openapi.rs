@@ -258,6 +258,8 @@ pub struct SignedIn {
     pub token: String,
     /// Seconds until the token expires.
     pub expires_in: i64,
+    /// Wrong passwords tried for this account since its last sign-in.
+    pub failed_attempts: u32,
     pub user: SignedInUser,
 }
 

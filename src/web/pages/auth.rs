@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::{Page, pre_token, redirect, safe_next};
+use crate::accounts::devices::{DEVICE_COOKIE, DEVICE_MAX_AGE_SECS};
 use crate::accounts::signin;
 use crate::accounts::signin::SignInError;
 use crate::app::AppContext;
@@ -66,6 +67,17 @@ pub fn session_cookie(state: &AppContext, token: String, max_age_secs: i64) -> C
         .finish()
 }
 
+/// The device cookie (see `accounts::devices`): a year, this site only.
+pub fn device_cookie(state: &AppContext, value: String) -> Cookie<'static> {
+    Cookie::build(DEVICE_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.secure_cookies())
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::seconds(DEVICE_MAX_AGE_SECS))
+        .finish()
+}
+
 pub async fn login_submit(
     req: HttpRequest,
     state: web::Data<AppContext>,
@@ -82,6 +94,7 @@ pub async fn login_submit(
         &form.password,
         form.remember.is_some(),
         &ip,
+        req.cookie(DEVICE_COOKIE).as_ref().map(|c| c.value()),
     )
     .await;
     match result {
@@ -90,6 +103,7 @@ pub async fn login_submit(
             let mut res = redirect(&to);
             res.add_cookie(&session_cookie(&state, s.token, s.max_age.num_seconds()))
                 .ok();
+            res.add_cookie(&device_cookie(&state, s.device)).ok();
             let lang = Cookie::build("lang", s.user.locale.clone())
                 .path("/")
                 .secure(state.settings.secure_cookies())

@@ -133,6 +133,20 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
     }
     // Non-ASCII letters are percent-encoded, so the header value is valid.
     let mut out = joined.path().to_string();
+    // Dot segments resolved (`/.//host`, `/x/..//host`, `/%2e%2e//host`)
+    // must not leave a path that a browser reads as another host, nor one
+    // that does once its escapes are decoded (`/%2F%2Fhost`, `/%5Chost`).
+    let decoded = percent_decode_once(&out);
+    if out.starts_with("//")
+        || decoded.starts_with("//")
+        || decoded.contains('\\')
+        || decoded.chars().any(|c| c.is_control())
+        || base
+            .join(&decoded)
+            .map_or(true, |u| u.origin() != base.origin())
+    {
+        return None;
+    }
     if let Some(q) = joined.query() {
         out.push('?');
         out.push_str(q);
@@ -142,6 +156,29 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
         out.push_str(f);
     }
     Some(out)
+}
+
+/// `%XX` escapes decoded once (invalid ones kept as they are).
+fn percent_decode_once(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (
+                (b[i + 1] as char).to_digit(16),
+                (b[i + 2] as char).to_digit(16),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Page links for a paginated list.

@@ -37,7 +37,8 @@ pub async fn request_submit(
     locale: Locale,
     form: web::Form<RequestForm>,
 ) -> AppResult<HttpResponse> {
-    signin::request_reset(&state, &form.login).await?;
+    let ip = crate::web::extract::client_address(&req);
+    signin::request_reset(&state, &form.login, &ip).await?;
     let (pre, _) = pre_token(&req);
     Page::new(&state, locale.0, None, "reset.title")
         .set("pre", &pre)

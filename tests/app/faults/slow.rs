@@ -70,6 +70,8 @@ async fn slow_bodies_cannot_lock_others_out() {
             ("FUZHI_MAX_REQUESTS_PER_CLIENT", &BOUND.to_string()),
             ("FUZHI_BODY_IDLE_SECS", "2"),
             ("FUZHI_BODY_TIMEOUT_SECS", "4"),
+            // Two learners post thousands of events here.
+            ("FUZHI_EVENTS_PER_LEARNER_PER_DAY", "1000000"),
         ],
     );
     // The attacker: 127.0.0.1, half sending nothing, half a byte a second.

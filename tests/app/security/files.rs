@@ -161,7 +161,9 @@ async fn a_package_with_a_link_imports_nothing() {
     fs::remove_file(&svg).unwrap();
     std::os::unix::fs::symlink(&key, &svg).unwrap();
     let before = app.count("course_media").await;
-    let refused = fuzhi::catalog::store::import_dir(app.conn(), &pkg).await;
+    let refused =
+        fuzhi::catalog::store::import_dir(app.conn(), &pkg, fuzhi::catalog::store::Origin::Import)
+            .await;
     assert!(refused.is_err(), "imported: {refused:?}");
     assert_eq!(app.count("course_media").await, before);
     app.finish().await;
