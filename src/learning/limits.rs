@@ -52,8 +52,8 @@ pub fn check_shape(kind: LearnerKind, e: &EventIn) -> Result<(), String> {
         _ => return Err("payload: must be an object".into()),
     };
     let allowed: &[&str] = match kind {
-        LearnerKind::LessonOpened => &["seconds"],
-        LearnerKind::LessonFinished => &[],
+        // The seconds spent reading, which a phone may send with either.
+        LearnerKind::LessonOpened | LearnerKind::LessonFinished => &["seconds"],
         LearnerKind::AnswerGiven => &["quiz", "question", "answers"],
         LearnerKind::QuizSubmitted => &["quiz", "answers"],
     };

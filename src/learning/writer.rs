@@ -80,13 +80,13 @@ pub const HEALTH_QUIET: std::time::Duration = std::time::Duration::from_secs(10)
 
 impl WriterHealth {
     fn note(&self, e: &AppError) {
-        if e.is_storage_full() || e.is_unavailable_now() && !retryable(e) {
-            if let Ok(mut f) = self.failing.lock() {
-                let now = std::time::Instant::now();
-                match f.as_mut() {
-                    Some((_, _, last)) => *last = now,
-                    None => *f = Some((e.public_message(), now, now)),
-                }
+        if (e.is_storage_full() || e.is_unavailable_now() && !retryable(e))
+            && let Ok(mut f) = self.failing.lock()
+        {
+            let now = std::time::Instant::now();
+            match f.as_mut() {
+                Some((_, _, last)) => *last = now,
+                None => *f = Some((e.public_message(), now, now)),
             }
         }
     }

@@ -275,7 +275,7 @@ async fn one_address_is_limited_across_logins(app: TestApp) {
         );
     }
     // ...but the right password of an account with no recent failures is
-    // never refused (a village behind one address, issue 28 #12).
+    // never refused (a village behind one address).
     assert_eq!(
         login_from(&app, addr, "trainer1", PASSWORD).await.status(),
         200,

@@ -584,7 +584,7 @@ async fn learners_link_to_members(app: TestApp) {
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     assert!(res.text().await.unwrap().contains("L-1"));
-    // Linking is an official's act (issue 28 #7): the trainer finds, the
+    // Linking is an official's act: the trainer finds, the
     // official links.
     let res = app
         .client

@@ -213,12 +213,16 @@ async fn a_lockout_through_one_process_holds_on_another(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), 200);
     // A quiet day later the keys are forgotten by the periodic delete.
-    assert!(app.count("signin_throttle").await >= 3);
+    let keys = app.count("signin_throttle").await;
+    assert!(keys >= 1);
     app.state
         .limiter
         .clock
         .advance(fuzhi::accounts::limiter::MAX_LOCK_SECS + 1);
-    assert!(app.state.limiter.prune(app.conn()).await.unwrap() >= 3);
+    assert_eq!(
+        app.state.limiter.prune(app.conn()).await.unwrap(),
+        keys as u64
+    );
     assert_eq!(app.count("signin_throttle").await, 0);
 }
 scale_test!(a_lockout_through_one_process_holds_on_another);

@@ -489,7 +489,11 @@ async fn event_payloads_have_a_schema_and_a_daily_budget(app: TestApp) {
         ),
         event("lesson_opened", &lesson, json!({"note": "x"})),
         event("lesson_opened", &lesson, json!({"seconds": "many"})),
-        event("lesson_finished", &lesson, json!({"seconds": 3})),
+        event(
+            "lesson_finished",
+            &lesson,
+            json!({"seconds": 3, "score": 100}),
+        ),
         event("answer_given", &lesson, json!({"answers": [big]})),
         event("answer_given", &lesson, json!("a string")),
         event(
