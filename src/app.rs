@@ -27,6 +27,8 @@ pub struct AppContext {
     pub events: crate::learning::writer::Writer,
     /// Published course content, cached until the next publish.
     pub content: crate::learning::content::Cache,
+    /// Learners' daily event budgets as this process keeps them.
+    pub budgets: crate::learning::limits::Budgets,
 }
 
 impl AppContext {

@@ -50,8 +50,19 @@ const EXPECTED_TABLES: [&str; 5] = [
 pub struct ServeLock(#[allow(dead_code)] std::fs::File);
 
 impl ServeLock {
+    /// The lock file of the database file itself: links and relative
+    /// paths resolved, so that two names of one file share one lock.
     fn path(db_file: &Path) -> PathBuf {
-        with_suffix(db_file, ".serve-lock")
+        let real = std::fs::canonicalize(db_file).unwrap_or_else(|_| {
+            // Not there yet: its folder resolved, its name kept.
+            let name = db_file.file_name().map(PathBuf::from).unwrap_or_default();
+            db_file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .and_then(|p| std::fs::canonicalize(p).ok())
+                .map_or_else(|| db_file.to_path_buf(), |p| p.join(&name))
+        });
+        with_suffix(&real, ".serve-lock")
     }
 
     fn open(db_file: &Path) -> anyhow::Result<std::fs::File> {
@@ -173,7 +184,7 @@ pub async fn backup(settings: &Settings, dir: &Path) -> anyhow::Result<Backup> {
     db.close().await.ok();
     check(&partial).await?;
     std::fs::rename(&partial, &file)?;
-    let keys = copy_keys(&settings.data_dir, dir, false)?;
+    let keys = copy_keys(&settings.data_dir, dir, false, false)?;
     let bytes = std::fs::metadata(&file)?.len();
     Ok(Backup { file, bytes, keys })
 }
@@ -218,6 +229,25 @@ pub async fn restore(
             KEY_FILES[1]
         );
     }
+    // The backup's keys are checked before anything is replaced.
+    for name in KEY_FILES {
+        let src = dir.join(name);
+        if let Ok(meta) = std::fs::symlink_metadata(&src) {
+            if !meta.file_type().is_file() {
+                bail!(
+                    "{} is not a plain file (a link or a special file): a key is never read through one",
+                    src.display()
+                );
+            }
+            if String::from_utf8_lossy(&std::fs::read(&src)?).trim().len() < 32 {
+                bail!(
+                    "{} is not a key (a key has at least 32 characters); the server would replace \
+                     it with a new one, and the ID numbers stored could never be matched again",
+                    src.display()
+                );
+            }
+        }
+    }
     let missing: Vec<String> = KEY_FILES
         .into_iter()
         .filter(|k| !dir.join(k).is_file())
@@ -253,7 +283,7 @@ pub async fn restore(
     std::fs::copy(&source, &partial)
         .with_context(|| format!("cannot write {}", partial.display()))?;
     std::fs::rename(&partial, &target)?;
-    let keys = copy_keys(dir, &settings.data_dir, replace)?;
+    let keys = copy_keys(dir, &settings.data_dir, replace, true)?;
     Ok(Restored {
         database: target,
         replaced,
@@ -312,6 +342,76 @@ async fn check_tables(file: &Path) -> anyhow::Result<()> {
             missing.join(", ")
         );
     }
+    check_columns(file).await
+}
+
+/// Every table of the copy has the columns this version reads (a query of
+/// each entity's columns, no rows), and every migration it ran is one this
+/// version knows.
+async fn check_columns(file: &Path) -> anyhow::Result<()> {
+    use crate::entities::*;
+    use migration::MigratorTrait;
+    use sea_orm::{EntityTrait, QuerySelect};
+    let url = format!("sqlite://{}?mode=ro", file.display());
+    let db = sea_orm::Database::connect(&url)
+        .await
+        .with_context(|| format!("cannot open {}", file.display()))?;
+    let not_fuzhi = |what: &str, e: sea_orm::DbErr| {
+        anyhow::anyhow!(
+            "{} is not a fuzhi database of this version: {what}: {}",
+            file.display(),
+            e.to_string().lines().next().unwrap_or_default()
+        )
+    };
+    macro_rules! columns {
+        ($($m:ident),*) => {$(
+            $m::Entity::find()
+                .limit(0)
+                .all(&db)
+                .await
+                .map_err(|e| not_fuzhi(stringify!($m), e))?;
+        )*};
+    }
+    columns!(
+        app_user,
+        area,
+        course,
+        lesson,
+        lesson_text,
+        quiz,
+        question,
+        enrollment,
+        learning_event,
+        lesson_progress,
+        quiz_attempt,
+        household,
+        member,
+        revoked_token,
+        session_change,
+        certificate,
+        change_event
+    );
+    let known: Vec<String> = migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    let ran = db
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT version FROM seaql_migrations",
+        ))
+        .await
+        .map_err(|e| not_fuzhi("seaql_migrations", e))?;
+    db.close().await.ok();
+    for r in ran {
+        let v: String = r.try_get_by_index(0).unwrap_or_default();
+        if !known.contains(&v) {
+            bail!(
+                "{} was made by another version of fuzhi (its migration {v} is unknown to this one)",
+                file.display()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -345,13 +445,34 @@ async fn check(file: &Path) -> anyhow::Result<()> {
 
 /// Copies the key files present in `from` to `to` (mode 0600). A different
 /// key already in `to` stays, unless `replace` (then it is kept aside).
-fn copy_keys(from: &Path, to: &Path, replace: bool) -> anyhow::Result<Vec<String>> {
+/// `restoring`: the keys come from a backup folder, and are refused when
+/// they are links, special files or too short to be keys.
+fn copy_keys(
+    from: &Path,
+    to: &Path,
+    replace: bool,
+    restoring: bool,
+) -> anyhow::Result<Vec<String>> {
     let mut copied = Vec::new();
     for name in KEY_FILES {
         let src = from.join(name);
-        let Ok(key) = std::fs::read(&src) else {
+        let Ok(meta) = std::fs::symlink_metadata(&src) else {
             continue;
         };
+        if restoring && !meta.file_type().is_file() {
+            bail!(
+                "{} is not a plain file (a link or a special file): a key is never read through one",
+                src.display()
+            );
+        }
+        let key = std::fs::read(&src)?;
+        if restoring && String::from_utf8_lossy(&key).trim().len() < 32 {
+            bail!(
+                "{} is not a key (a key has at least 32 characters); the server would replace it \
+                 with a new one, and the ID numbers stored could never be matched again",
+                src.display()
+            );
+        }
         let dst = to.join(name);
         if let Ok(old) = std::fs::read(&dst) {
             if old == key {

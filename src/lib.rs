@@ -95,6 +95,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
         views,
         limiter,
         content: Default::default(),
+        budgets: Default::default(),
     })
 }
 

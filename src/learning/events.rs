@@ -248,25 +248,41 @@ pub async fn ingest(
     if valid.is_empty() {
         return Ok(report);
     }
-    // The learner's daily budget, before the writer, for what a client
-    // sends (pages the server records itself do not spend it, nor pay for
-    // its query): every valid event counts, with its payload as it would be
-    // stored (each at most 4 KB).
+    // The learner's daily budget, before the writer: every valid event
+    // counts, with its payload as it would be stored (each at most 4 KB).
+    // A client's batches are counted in the event log, one learner's batch
+    // at a time in this process (the lock is held until the writer has
+    // them), so batches sent together cannot all pass one reading; what the
+    // server's own pages record is counted in memory, so a page view pays
+    // for no query.
     let bytes: usize = valid.iter().map(|v| v.payload.to_string().len()).sum();
-    if source != "demo"
-        && source != "web"
-        && let Some(why) = super::limits::over_budget(
-            &ctx.db,
-            super::limits::Budget::of(&ctx.settings),
-            learner.id,
-            valid.len() as i64,
-            bytes as i64,
-            now,
-        )
-        .await?
-    {
-        return Err(AppError::OverBudget(why));
-    }
+    let budget = super::limits::Budget::of(&ctx.settings);
+    let lock = ctx.budgets.lock_of(learner.id);
+    let _turn = match source {
+        "demo" => None,
+        "web" => {
+            if let Some(why) = ctx.budgets.over_web(budget, learner.id, valid.len(), now) {
+                return Err(AppError::OverBudget(why));
+            }
+            None
+        }
+        _ => {
+            let turn = lock.lock().await;
+            if let Some(why) = super::limits::over_budget(
+                &ctx.db,
+                budget,
+                learner.id,
+                valid.len() as i64,
+                bytes as i64,
+                now,
+            )
+            .await?
+            {
+                return Err(AppError::OverBudget(why));
+            }
+            Some(turn)
+        }
+    };
     let (accepted, duplicates, graded, refused) =
         ctx.events.write(learner, source, valid, now).await?;
     report.accepted = accepted;
@@ -757,6 +773,15 @@ pub async fn page_view(
     lesson: &str,
 ) -> AppResult<()> {
     let now = Utc::now();
+    // Past the day's budget the page is still shown, without a record:
+    // reloading a page thousands of times cannot fill the disk.
+    if let Some(why) =
+        ctx.budgets
+            .over_web(super::limits::Budget::of(&ctx.settings), learner.id, 1, now)
+    {
+        tracing::debug!(learner = learner.id, why, "a page view was not recorded");
+        return Ok(());
+    }
     let v = Valid {
         id: Uuid::new_v4(),
         kind: LearnerKind::LessonOpened,

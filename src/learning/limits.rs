@@ -133,6 +133,54 @@ impl Budget {
     }
 }
 
+/// What this process keeps of the learners' budgets: one lock a learner,
+/// which takes her client batches through the budget check and into the
+/// writer one at a time, and the count of the day's page records.
+#[derive(Default)]
+pub struct Budgets {
+    locks: std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    web: std::sync::Mutex<(i64, std::collections::HashMap<i64, i64>)>,
+}
+
+impl Budgets {
+    /// The learner's lock (see `Budgets`).
+    pub fn lock_of(&self, learner: i64) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        let mut m = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 10_000 {
+            // Forget the locks nobody holds or waits for.
+            m.retain(|_, l| std::sync::Arc::strong_count(l) > 1);
+        }
+        m.entry(learner).or_default().clone()
+    }
+
+    /// Why `events` more records the server's own pages make for a learner
+    /// would take her over the day's count, if they would: counted in
+    /// memory per day (UTC), so that a page view costs no query, and
+    /// reloading a page thousands of times cannot fill the disk.
+    pub fn over_web(
+        &self,
+        budget: Budget,
+        learner: i64,
+        events: usize,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
+        let day = now.timestamp().div_euclid(86_400);
+        let mut g = self.web.lock().unwrap_or_else(|e| e.into_inner());
+        if g.0 != day {
+            *g = (day, std::collections::HashMap::new());
+        }
+        let n = g.1.entry(learner).or_default();
+        if *n + events as i64 > budget.events {
+            return Some(format!(
+                "at most {} page records a day per learner / 每位学员每天最多 {} 条页面记录",
+                budget.events, budget.events
+            ));
+        }
+        *n += events as i64;
+        None
+    }
+}
+
 /// Why a batch of `events` events and `bytes` payload bytes would take the
 /// learner over her daily budget, if it would.
 pub async fn over_budget(

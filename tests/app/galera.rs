@@ -383,11 +383,9 @@ async fn three_servers_on_a_galera_cluster_lose_no_acknowledged_event() {
                 }
                 let id = uuid::Uuid::new_v4();
                 let lesson = &lessons[(i + k) % lessons.len()];
-                let kind = if k % 3 == 2 {
-                    "lesson_finished"
-                } else {
-                    "lesson_opened"
-                };
+                // Lesson steps a phone reports (a finish needs the lesson
+                // page's proof, which these clients do not load).
+                let kind = "lesson_opened";
                 let body = serde_json::json!([{"id": id.to_string(), "kind": kind,
                     "course": crate::helpers::COURSE, "lesson": lesson}]);
                 let mut tries = 0;

@@ -121,6 +121,41 @@ pub(super) fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, Vec<RowError>> {
     Ok(text)
 }
 
+/// The longest line a CSV may have, in bytes: every column at its longest
+/// cell, in three-byte characters.
+const MAX_LINE_BYTES: usize = MAX_COLUMNS * super::MAX_CELL_CHARS * 3;
+
+/// Refuses, before the CSV reader parses a line into fields, a line with
+/// more separators than `MAX_COLUMNS` or longer than `MAX_LINE_BYTES`: one
+/// line of sixty million commas would otherwise become sixty million
+/// fields in memory before any bound is checked. One pass over the bytes.
+fn wide_lines(bytes: &[u8], delimiter: u8) -> Result<(), Vec<RowError>> {
+    let (mut seps, mut len, mut line) = (0usize, 0usize, 1usize);
+    for &b in bytes {
+        if b == b'\n' {
+            (seps, len) = (0, 0);
+            line += 1;
+            continue;
+        }
+        len += 1;
+        if b == delimiter {
+            seps += 1;
+        }
+        if seps >= MAX_COLUMNS || len > MAX_LINE_BYTES {
+            return Err(vec![RowError::new(
+                line,
+                "",
+                format!(
+                    "this line has more than {MAX_COLUMNS} columns or {} MB / 此行超过 {MAX_COLUMNS} 列或 {} MB",
+                    MAX_LINE_BYTES >> 20,
+                    MAX_LINE_BYTES >> 20
+                ),
+            )]);
+        }
+    }
+    Ok(())
+}
+
 fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
     let text = decode_text(bytes)?;
     let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
@@ -130,6 +165,7 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
     } else {
         b','
     };
+    wide_lines(text.as_bytes(), delimiter)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

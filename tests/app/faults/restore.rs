@@ -59,6 +59,34 @@ async fn unsafe_restores_are_refused() {
         stderr(&o)
     );
 
+    // A SQLite file with fuzhi's table names but not its columns.
+    let forged = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        forged.path().join("fuzhi.db").display()
+    );
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    for t in [
+        "seaql_migrations",
+        "app_user",
+        "area",
+        "course",
+        "learning_event",
+    ] {
+        sea_orm::ConnectionTrait::execute_unprepared(&db, &format!("CREATE TABLE {t} (x INTEGER)"))
+            .await
+            .unwrap();
+    }
+    db.close().await.unwrap();
+    std::fs::copy(data.join("id-hmac.key"), forged.path().join("id-hmac.key")).unwrap();
+    let o = run(&["restore", "--replace", forged.path().to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("not a fuzhi database"),
+        "{}",
+        stderr(&o)
+    );
+
     // A real backup, taken while a server runs and learners post.
     let dir = tempfile::tempdir().unwrap();
     let mut server = Served::on(&app, dir.path());
@@ -73,6 +101,34 @@ async fn unsafe_restores_are_refused() {
     let o = run(&["restore", "--replace", target.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("a server is running"), "{}", stderr(&o));
+    // Nor through another name of the same file (a link).
+    let alias = work.path().join("alias.db");
+    let real = app
+        .db
+        .url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    std::os::unix::fs::symlink(&real, &alias).unwrap();
+    let alias_url = format!("sqlite://{}?mode=rwc", alias.display());
+    let o = Served::command(
+        &settings,
+        &alias_url,
+        work.path(),
+        &["restore", "--replace", target.to_str().unwrap()],
+        &[],
+    )
+    .env_remove("FUZHI_JWT_SECRET")
+    .env_remove("FUZHI_ID_HMAC_KEY")
+    .output()
+    .unwrap();
+    assert!(
+        !o.status.success(),
+        "restored through a link under a running server"
+    );
+    assert!(stderr(&o).contains("a server is running"), "{}", stderr(&o));
     let before = load.acked();
     assert!(
         load.until(30, |l| l.acked() > before + 50).await,
@@ -82,6 +138,11 @@ async fn unsafe_restores_are_refused() {
     assert_eq!(statuses.get(&500), None, "{statuses:?}");
     server.kill();
     assert_none_lost("restore against a running server", app.conn(), &acked).await;
+
+    // A key file that is a link (to any file) is never read.
+    let linked = tempfile::tempdir().unwrap();
+    std::fs::copy(target.join("fuzhi.db"), linked.path().join("fuzhi.db")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", linked.path().join("id-hmac.key")).unwrap();
 
     // Elsewhere (no server on it): a restore, then without the backup's
     // ID-number key, refused unless --new-keys.
@@ -96,6 +157,9 @@ async fn unsafe_restores_are_refused() {
             .output()
             .unwrap()
     };
+    let o = run(&["restore", "--replace", linked.path().to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not a plain file"), "{}", stderr(&o));
     let o = run(&["restore", target.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let keyless = tempfile::tempdir().unwrap();

@@ -709,3 +709,113 @@ fn narration_must_be_real_mp3_frames() {
     assert_eq!(fuzhi::courses::audio::sniff(&tone), Some("mp3"));
     assert_eq!(fuzhi::courses::audio::sniff(&fake), None);
 }
+
+/// A CSV of one line of commas is refused before the CSV reader makes a
+/// field of each (it took 1.7 GB for 60 million): one pass over the bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_line_csv_of_commas_is_refused_before_it_is_parsed() {
+    let Some(app) = TestApp::spawn(Engine::Sqlite).await else {
+        return;
+    };
+    let p = app.people().await;
+    let official = app.token(p.official).await;
+    let mut line = ",".repeat(20_000_000);
+    line.push('\n');
+    let started = std::time::Instant::now();
+    let (status, body) = import_raw(
+        &app,
+        "/api/v1/households/import",
+        &official,
+        line.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 422, "{}", short(&body));
+    assert!(body.contains("more than 1000 columns"), "{}", short(&body));
+    eprintln!(
+        "a 20 MB line of commas refused in {} ms",
+        started.elapsed().as_millis()
+    );
+}
+
+/// Batches sent together by one learner cannot all pass one reading of
+/// her budget, and her page views cannot go past it either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_daily_budget_holds_against_parallel_batches_and_page_views() {
+    use serde_json::json;
+    let Some(app) =
+        TestApp::spawn_with(Engine::Sqlite, |s| s.events_per_learner_per_day = 100).await
+    else {
+        return;
+    };
+    let p = app.people().await;
+    app.import_course(crate::helpers::COURSE).await;
+    let lesson = app.first_lesson(crate::helpers::COURSE).await;
+    let t = app.token(p.learner).await;
+    let enroll = format!("/api/v1/courses/{}/enroll", crate::helpers::COURSE);
+    assert_eq!(app.post_json(&enroll, &t, json!({})).await.0, 200);
+    let before = app.count("learning_event").await;
+    // 12 batches of 20 at once: at most 100 may be stored.
+    let mut sends = Vec::new();
+    for _ in 0..12 {
+        let batch: Vec<_> = (0..20)
+            .map(|_| event("lesson_opened", &lesson, json!({"seconds": 1})))
+            .collect();
+        let (client, url, t) = (app.client.clone(), app.url("/api/v1/events"), t.clone());
+        sends.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(t)
+                .json(&batch)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut refused = 0;
+    for s in sends {
+        if s.await.unwrap() == 429 {
+            refused += 1;
+        }
+    }
+    let stored = app.count("learning_event").await - before;
+    assert!(
+        stored <= 100,
+        "{stored} events stored against a budget of 100"
+    );
+    assert_eq!(refused, 7, "5 batches fit, 7 are refused");
+
+    // Page views of another learner: recorded up to the budget, then the
+    // page says why.
+    let before = app.count("learning_event").await;
+    assert!(
+        app.login_form("13900000002", crate::helpers::PASSWORD)
+            .await
+            .status()
+            .is_redirection()
+    );
+    let t2 = app.token(p.learner_in).await;
+    assert_eq!(app.post_json(&enroll, &t2, json!({})).await.0, 200);
+    let page = app.url(&format!(
+        "/courses/{}/lessons/{lesson}",
+        crate::helpers::COURSE
+    ));
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for _ in 0..130 {
+        let s = app
+            .client
+            .get(&page)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        *statuses.entry(s).or_default() += 1;
+    }
+    let recorded = app.count("learning_event").await - before;
+    assert!(
+        recorded <= 100,
+        "{recorded} page records against a budget of 100 ({statuses:?})"
+    );
+}
