@@ -637,6 +637,9 @@ pub async fn certificate_page(
         .render(&state, "pages/certificate")
 }
 
+/// The policy of every media answer: nothing runs, nothing loads.
+const MEDIA_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+
 /// Course media: immutable per version, so cached for a year, with an ETag.
 pub async fn media(
     req: HttpRequest,
@@ -660,9 +663,13 @@ pub async fn media(
         .and_then(|v| v.to_str().ok())
         == Some(etag.as_str())
     {
+        // The same policy as the file's own answer: a cache that merges a
+        // 304's headers into what it keeps must not lose the sandbox.
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
             .insert_header((header::CACHE_CONTROL, cache))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((header::CONTENT_SECURITY_POLICY, MEDIA_CSP))
             .finish());
     }
     let len = m.content.len();
@@ -701,13 +708,9 @@ pub async fn media(
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CONTENT_DISPOSITION, "inline"))
         .content_type(m.mime.as_str());
-    if m.mime == "image/svg+xml" {
-        // An SVG opened on its own runs no script and loads nothing.
-        res.insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; sandbox",
-        ));
-    }
+    // A media file opened on its own (an SVG above all) runs no script and
+    // loads nothing; a page that plays or shows it is not concerned.
+    res.insert_header((header::CONTENT_SECURITY_POLICY, MEDIA_CSP));
     Ok(match range {
         Some(Some(Ok((start, end)))) => {
             res.body(web::Bytes::from(m.content).slice(start as usize..=end as usize))

@@ -632,6 +632,23 @@ async fn an_svg_keeps_its_sandbox_and_media_is_not_sniffed() {
     );
     assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
     assert_eq!(h.get("content-disposition").unwrap(), "inline");
+    // A revalidation (304) keeps the same policy: a cache that merges its
+    // headers must not lose the sandbox.
+    let etag = h.get("etag").unwrap().clone();
+    let again = app
+        .client
+        .get(app.url(&url))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 304);
+    let csp = again.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("sandbox") && csp.starts_with("default-src 'none'"),
+        "304: {csp}"
+    );
+    assert_eq!(again.headers()["x-content-type-options"], "nosniff");
     // Pages keep the site-wide policy.
     let csp = app.get("/login").await.headers()["content-security-policy"].clone();
     assert!(!csp.to_str().unwrap().contains("sandbox"));
