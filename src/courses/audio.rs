@@ -12,21 +12,97 @@ pub const AUDIO_TYPES: [&str; 3] = ["opus", "mp3", "m4a"];
 /// is not Ogg Opus, MP3 or M4A.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"OggS") {
-        // The first Ogg page carries the Opus identification header.
-        let head = &bytes[..bytes.len().min(128)];
-        return head.windows(8).any(|w| w == b"OpusHead").then_some("opus");
+        return is_ogg_opus(bytes).then_some("opus");
     }
     if bytes.starts_with(b"ID3") || (bytes.len() >= 4 && bytes[0] == 0xFF) {
         return is_mp3(bytes).then_some("mp3");
     }
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
         let brand = &bytes[8..12];
-        return [b"M4A ", b"M4B ", b"mp42", b"mp41", b"isom", b"iso2"]
+        let known = [b"M4A ", b"M4B ", b"mp42", b"mp41", b"isom", b"iso2"]
             .iter()
-            .any(|b| brand == *b)
-            .then_some("m4a");
+            .any(|b| brand == *b);
+        return (known && is_mp4(bytes)).then_some("m4a");
     }
     None
+}
+
+/// Ogg Opus: the file is a chain of well-formed Ogg pages from its first
+/// byte to its last (each `OggS`, version 0, its segment table inside the
+/// file), the first beginning a stream with the `OpusHead` packet and the
+/// second carrying `OpusTags`. Anything that is not pages (a page of HTML
+/// after a real header) breaks the chain.
+fn is_ogg_opus(bytes: &[u8]) -> bool {
+    let mut at = 0usize;
+    let mut page = 0usize;
+    while at < bytes.len() {
+        let Some(h) = bytes.get(at..at + 27) else {
+            return false;
+        };
+        if &h[..4] != b"OggS" || h[4] != 0 {
+            return false;
+        }
+        let segments = usize::from(h[26]);
+        let Some(table) = bytes.get(at + 27..at + 27 + segments) else {
+            return false;
+        };
+        let body = at + 27 + segments;
+        let len: usize = table.iter().map(|&b| usize::from(b)).sum();
+        let Some(payload) = bytes.get(body..body + len) else {
+            return false;
+        };
+        let ok = match page {
+            0 => h[5] & 0x02 != 0 && payload.len() >= 19 && payload.starts_with(b"OpusHead"),
+            1 => payload.starts_with(b"OpusTags"),
+            _ => true,
+        };
+        if !ok {
+            return false;
+        }
+        at = body + len;
+        page += 1;
+    }
+    page >= 2
+}
+
+/// MP4 audio: the file is a chain of boxes from its first byte to its last
+/// (each a size and a four-letter type), beginning with `ftyp` and holding
+/// a `moov`. Bytes after the last box that are not a box (HTML behind a
+/// real `ftyp`) break the chain.
+fn is_mp4(bytes: &[u8]) -> bool {
+    let mut at = 0usize;
+    let mut moov = false;
+    while at < bytes.len() {
+        let Some(h) = bytes.get(at..at + 8) else {
+            return false;
+        };
+        let kind = &h[4..8];
+        if !kind
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b' ' || *c == 0xA9)
+        {
+            return false;
+        }
+        let size = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as u64;
+        let size = match size {
+            // To the end of the file.
+            0 => (bytes.len() - at) as u64,
+            1 => match bytes.get(at + 8..at + 16) {
+                Some(l) => u64::from_be_bytes(l.try_into().unwrap_or([0; 8])),
+                None => return false,
+            },
+            n => n,
+        };
+        if size < 8 || at as u64 + size > bytes.len() as u64 {
+            return false;
+        }
+        if at == 0 && kind != b"ftyp" {
+            return false;
+        }
+        moov |= kind == b"moov";
+        at += size as usize;
+    }
+    moov
 }
 
 /// MP3: an optional ID3v2 tag (a known version, a well-formed size), then
@@ -112,10 +188,28 @@ mod tests {
 
     #[test]
     fn audio_is_known_by_its_content() {
-        let mut ogg = b"OggS\0\x02".to_vec();
-        ogg.resize(28, 0);
-        ogg.extend_from_slice(b"OpusHead\x01\x01");
+        // Two Ogg pages: OpusHead (19 bytes), then OpusTags (16 bytes).
+        let page = |flags: u8, payload: &[u8]| {
+            let mut p = b"OggS\0".to_vec();
+            p.push(flags);
+            p.resize(26, 0);
+            p.push(1);
+            p.push(payload.len() as u8);
+            p.extend_from_slice(payload);
+            p
+        };
+        let mut ogg = page(2, b"OpusHead\x01\x01\0\0\x80\xbb\0\0\0\0\0");
+        ogg.extend(page(0, b"OpusTags\0\0\0\0\0\0\0\0"));
         assert_eq!(sniff(&ogg), Some("opus"));
+        // A real header, then HTML that is not a page.
+        let mut html = ogg.clone();
+        html.extend_from_slice(b"<html><script>alert(1)</script></html>");
+        assert_eq!(sniff(&html), None);
+        // OpusHead alone, or in the first 128 bytes of something else.
+        assert_eq!(
+            sniff(&page(2, b"OpusHead\x01\x01\0\0\x80\xbb\0\0\0\0\0")),
+            None
+        );
         let mut vorbis = b"OggS\0\x02".to_vec();
         vorbis.resize(28, 0);
         vorbis.extend_from_slice(b"\x01vorbis");
@@ -137,7 +231,15 @@ mod tests {
         assert_eq!(sniff(&fake), None);
         assert_eq!(sniff(&[0xFF, 0xFB, 0x90, 0x64, 0, 0]), None);
         assert_eq!(sniff(&[0xFF, 0xFF, 0xFF, 0xFF]), None);
-        assert_eq!(sniff(b"\0\0\0\x20ftypM4A \0\0\0\0"), Some("m4a"));
+        // ftyp (16 bytes) then moov (8): boxes to the last byte.
+        let mut m4a = b"\0\0\0\x10ftypM4A \0\0\0\0".to_vec();
+        m4a.extend_from_slice(b"\0\0\0\x08moov");
+        assert_eq!(sniff(&m4a), Some("m4a"));
+        let mut html = m4a.clone();
+        html.extend_from_slice(b"<html><script>alert(1)</script></html>");
+        assert_eq!(sniff(&html), None);
+        assert_eq!(sniff(b"\0\0\0\x18ftypM4A <html><script>"), None);
+        assert_eq!(sniff(b"\0\0\0\x10ftypM4A \0\0\0\0"), None, "no moov");
         assert_eq!(sniff(b"\0\0\0\x20ftypqt  \0\0\0\0"), None);
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), None);
         assert_eq!(sniff(b""), None);
