@@ -35,15 +35,6 @@ pub struct Backup {
     pub keys: Vec<String>,
 }
 
-/// The tables a backup must hold to be taken for a fuzhi database.
-const EXPECTED_TABLES: [&str; 5] = [
-    "seaql_migrations",
-    "app_user",
-    "area",
-    "course",
-    "learning_event",
-];
-
 /// A lock on an SQLite database file's `<file>.serve-lock`: shared by every
 /// `serve` process on that file, exclusive for `restore`.
 #[derive(Debug)]
@@ -184,7 +175,7 @@ pub async fn backup(settings: &Settings, dir: &Path) -> anyhow::Result<Backup> {
     db.close().await.ok();
     check(&partial).await?;
     std::fs::rename(&partial, &file)?;
-    let keys = copy_keys(&settings.data_dir, dir, false, false)?;
+    let keys = copy_keys(&settings.data_dir, dir, false)?;
     let bytes = std::fs::metadata(&file)?.len();
     Ok(Backup { file, bytes, keys })
 }
@@ -214,7 +205,7 @@ pub async fn restore(
         bail!("{} is empty: it is not a backup", source.display());
     }
     check(&source).await?;
-    check_tables(&source).await?;
+    check_schema(&source).await?;
     // The ID numbers' key is the one a database cannot do without: its
     // stored ID hashes match nothing under another key. A missing session
     // key only signs everyone out, which the result says.
@@ -231,21 +222,8 @@ pub async fn restore(
     }
     // The backup's keys are checked before anything is replaced.
     for name in KEY_FILES {
-        let src = dir.join(name);
-        if let Ok(meta) = std::fs::symlink_metadata(&src) {
-            if !meta.file_type().is_file() {
-                bail!(
-                    "{} is not a plain file (a link or a special file): a key is never read through one",
-                    src.display()
-                );
-            }
-            if String::from_utf8_lossy(&std::fs::read(&src)?).trim().len() < 32 {
-                bail!(
-                    "{} is not a key (a key has at least 32 characters); the server would replace \
-                     it with a new one, and the ID numbers stored could never be matched again",
-                    src.display()
-                );
-            }
+        if let Some(why) = not_a_key(&dir.join(name))? {
+            bail!("{why}");
         }
     }
     let missing: Vec<String> = KEY_FILES
@@ -283,7 +261,7 @@ pub async fn restore(
     std::fs::copy(&source, &partial)
         .with_context(|| format!("cannot write {}", partial.display()))?;
     std::fs::rename(&partial, &target)?;
-    let keys = copy_keys(dir, &settings.data_dir, replace, true)?;
+    let keys = copy_keys(dir, &settings.data_dir, replace)?;
     Ok(Restored {
         database: target,
         replaced,
@@ -314,41 +292,11 @@ async fn describe(file: &Path) -> (u64, i64) {
     (bytes, events)
 }
 
-/// The copy has fuzhi's tables.
-async fn check_tables(file: &Path) -> anyhow::Result<()> {
-    let url = format!("sqlite://{}?mode=ro", file.display());
-    let db = sea_orm::Database::connect(&url)
-        .await
-        .with_context(|| format!("cannot open {}", file.display()))?;
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Sqlite,
-            "SELECT name FROM sqlite_master WHERE type = 'table'",
-        ))
-        .await?;
-    db.close().await.ok();
-    let names: Vec<String> = rows
-        .iter()
-        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
-        .collect();
-    let missing: Vec<&str> = EXPECTED_TABLES
-        .into_iter()
-        .filter(|t| !names.iter().any(|n| n == t))
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "{} is not a fuzhi database (it lacks the tables {})",
-            file.display(),
-            missing.join(", ")
-        );
-    }
-    check_columns(file).await
-}
-
-/// Every table of the copy has the columns this version reads (a query of
-/// each entity's columns, no rows), and every migration it ran is one this
-/// version knows.
-async fn check_columns(file: &Path) -> anyhow::Result<()> {
+/// The copy is a fuzhi database of this version: every table it must have
+/// has the columns this version reads (a query of each entity's columns, no
+/// rows; a missing table fails it too), and every migration it ran is one
+/// this version knows.
+async fn check_schema(file: &Path) -> anyhow::Result<()> {
     use crate::entities::*;
     use migration::MigratorTrait;
     use sea_orm::{EntityTrait, QuerySelect};
@@ -443,36 +391,39 @@ async fn check(file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Why a key file of a backup cannot be taken, if it cannot: a link or a
+/// special file (a key is never read through one), or too short to be a key
+/// (the server would replace it with a new one, and the ID numbers stored
+/// could never be matched again). `None` for a good key or no file.
+fn not_a_key(path: &Path) -> anyhow::Result<Option<String>> {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(None);
+    };
+    if !meta.file_type().is_file() {
+        return Ok(Some(format!(
+            "{} is not a plain file (a link or a special file): a key is never read through one",
+            path.display()
+        )));
+    }
+    if String::from_utf8_lossy(&std::fs::read(path)?).trim().len() < 32 {
+        return Ok(Some(format!(
+            "{} is not a key (a key has at least 32 characters); the server would replace it \
+             with a new one, and the ID numbers stored could never be matched again",
+            path.display()
+        )));
+    }
+    Ok(None)
+}
+
 /// Copies the key files present in `from` to `to` (mode 0600). A different
 /// key already in `to` stays, unless `replace` (then it is kept aside).
-/// `restoring`: the keys come from a backup folder, and are refused when
-/// they are links, special files or too short to be keys.
-fn copy_keys(
-    from: &Path,
-    to: &Path,
-    replace: bool,
-    restoring: bool,
-) -> anyhow::Result<Vec<String>> {
+fn copy_keys(from: &Path, to: &Path, replace: bool) -> anyhow::Result<Vec<String>> {
     let mut copied = Vec::new();
     for name in KEY_FILES {
         let src = from.join(name);
-        let Ok(meta) = std::fs::symlink_metadata(&src) else {
+        let Ok(key) = std::fs::read(&src) else {
             continue;
         };
-        if restoring && !meta.file_type().is_file() {
-            bail!(
-                "{} is not a plain file (a link or a special file): a key is never read through one",
-                src.display()
-            );
-        }
-        let key = std::fs::read(&src)?;
-        if restoring && String::from_utf8_lossy(&key).trim().len() < 32 {
-            bail!(
-                "{} is not a key (a key has at least 32 characters); the server would replace it \
-                 with a new one, and the ID numbers stored could never be matched again",
-                src.display()
-            );
-        }
         let dst = to.join(name);
         if let Ok(old) = std::fs::read(&dst) {
             if old == key {

@@ -182,13 +182,7 @@ impl Cache {
         slug: &str,
         than: &CourseInfo,
     ) -> AppResult<Option<Arc<CourseInfo>>> {
-        let Some(row) = course::Entity::find()
-            .filter(course::Column::Slug.eq(slug))
-            .filter(course::Column::Status.eq("published"))
-            .order_by_desc(course::Column::Version)
-            .one(db)
-            .await?
-        else {
+        let Some(row) = newest_published(db, slug).await? else {
             return Ok(None);
         };
         if row.id == than.course.id {
@@ -210,13 +204,7 @@ impl Cache {
         if let Some(c) = self.map.read().ok().and_then(|m| m.get(slug).cloned()) {
             return Ok(Some(c));
         }
-        let Some(row) = course::Entity::find()
-            .filter(course::Column::Slug.eq(slug))
-            .filter(course::Column::Status.eq("published"))
-            .order_by_desc(course::Column::Version)
-            .one(db)
-            .await?
-        else {
+        let Some(row) = newest_published(db, slug).await? else {
             return Ok(None);
         };
         let info = Arc::new(load(db, row).await?);
@@ -225,6 +213,19 @@ impl Cache {
         }
         Ok(Some(info))
     }
+}
+
+/// The newest published version of `slug`, if it has one.
+async fn newest_published(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> AppResult<Option<course::Model>> {
+    Ok(course::Entity::find()
+        .filter(course::Column::Slug.eq(slug))
+        .filter(course::Column::Status.eq("published"))
+        .order_by_desc(course::Column::Version)
+        .one(db)
+        .await?)
 }
 
 /// Loads one course version with everything below it (four queries).

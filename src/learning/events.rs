@@ -257,7 +257,7 @@ pub async fn ingest(
     // for no query.
     let bytes: usize = valid.iter().map(|v| v.payload.to_string().len()).sum();
     let budget = super::limits::Budget::of(&ctx.settings);
-    let lock = ctx.budgets.lock_of(learner.id);
+    let lock;
     let _turn = match source {
         "demo" => None,
         "web" => {
@@ -267,6 +267,7 @@ pub async fn ingest(
             None
         }
         _ => {
+            lock = ctx.budgets.lock_of(learner.id);
             let turn = lock.lock().await;
             if let Some(why) = super::limits::over_budget(
                 &ctx.db,

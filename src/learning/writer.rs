@@ -91,12 +91,6 @@ impl WriterHealth {
         }
     }
 
-    fn ok(&self) {
-        if let Ok(mut f) = self.failing.lock() {
-            *f = None;
-        }
-    }
-
     /// Why the writer cannot commit, for how many seconds, and whether it
     /// failed within `HEALTH_QUIET` (else a probe write may clear it).
     pub fn failing(&self) -> Option<(String, u64, bool)> {
@@ -113,9 +107,12 @@ impl WriterHealth {
             })
     }
 
-    /// A write went through elsewhere (the health probe): the disk has room again.
+    /// A commit went through (a batch, or the health probe's write): the
+    /// writer is healthy again.
     pub fn recovered(&self) {
-        self.ok()
+        if let Ok(mut f) = self.failing.lock() {
+            *f = None;
+        }
     }
 }
 
@@ -312,7 +309,7 @@ async fn commit(
     }
     match txn.commit().await {
         Ok(()) => {
-            health.ok();
+            health.recovered();
             for (job, applied) in done {
                 let _ = job.reply.send(Ok(applied));
             }

@@ -23,35 +23,7 @@ type Acked = BTreeMap<String, (i64, String, String)>;
 const KILL_AFTER: usize = 400;
 
 async fn acknowledged_events_survive_a_kill(app: TestApp) {
-    app.seed_areas().await;
-    app.import_course(COURSE).await;
-    let lessons: Vec<String> = app
-        .state
-        .content
-        .published(app.conn(), COURSE)
-        .await
-        .unwrap()
-        .unwrap()
-        .lessons
-        .iter()
-        .map(|l| l.slug.clone())
-        .collect();
-    let mut learners = Vec::new();
-    for i in 0..CLIENTS {
-        let id = app
-            .user(
-                &format!("139100000{i:02}"),
-                "learner",
-                Some(crate::helpers::VILLAGE_A),
-            )
-            .await;
-        let t = app.token(id).await;
-        let (s, _) = app
-            .post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-            .await;
-        assert!(s < 300, "enroll: {s}");
-        learners.push((id, t));
-    }
+    let (learners, lessons) = crate::faults::learners(&app, CLIENTS).await;
     let dir = tempfile::tempdir().unwrap();
     let mut server = Served::on(&app, dir.path());
     let addr = server.addr.clone();

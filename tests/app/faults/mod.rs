@@ -52,7 +52,7 @@ pub async fn enroll(app: &TestApp, n: usize) -> (Vec<(i64, String)>, Vec<String>
     let mut out = Vec::new();
     for i in 0..n {
         let id = app
-            .user(&format!("139200000{i:02}"), "learner", Some(VILLAGE_A))
+            .user(&format!("139100000{i:02}"), "learner", Some(VILLAGE_A))
             .await;
         let t = app.token(id).await;
         let (s, _) = app
