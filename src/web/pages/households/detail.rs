@@ -8,11 +8,13 @@ use serde_json::{Value, json};
 
 use super::forms::{FollowUpForm, IncomeForm, MemberForm};
 use super::{ConfirmForm, State, cause, error_list, label, vocabularies, yuan};
-use crate::households::vocab::{Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex};
 use crate::app::AppContext;
 use crate::error::AppResult;
 use crate::households::messages::{Problems, RegistryError, RegistryResult};
 use crate::households::store::{self, FollowUpInput, IncomeInput, MemberInput};
+use crate::households::vocab::{
+    Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex,
+};
 use crate::policy::Action;
 use crate::web::api::households::key;
 use crate::web::extract::{CurrentUser, Locale};

@@ -86,14 +86,16 @@ fn label<V: Vocabulary>(lang: &str, code: &str) -> String {
     if !zh(lang) {
         return code.replace('_', " ");
     }
-    V::parse(code).map_or(code, V::zh).to_owned()
+    V::parse(code).map_or_else(|| code.to_owned(), |v| v.zh().to_owned())
 }
 
 /// The label of a poverty cause (致贫原因) in `lang`.
 fn cause(lang: &str, code: &str) -> String {
-    Cause::by_code(code)
-        .map_or(code, |c| if zh(lang) { c.zh } else { c.en })
-        .to_owned()
+    match Cause::by_code(code) {
+        Some(c) if zh(lang) => c.zh.to_owned(),
+        Some(c) => c.en.to_owned(),
+        None => code.to_owned(),
+    }
 }
 
 fn yuan(fen: i64) -> String {
