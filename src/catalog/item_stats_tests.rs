@@ -110,7 +110,10 @@ fn choices_no_answers_and_flags() {
         x.iter().map(|(a, b, c)| (a.to_string(), *b, *c)).collect()
     };
     // q1: a by four, b by two, c by no one.
-    assert_eq!(picks(0), v(&[("a", true, 4), ("b", false, 2), ("c", false, 0)]));
+    assert_eq!(
+        picks(0),
+        v(&[("a", true, 4), ("b", false, 2), ("c", false, 0)])
+    );
     assert!(close(s.items[0].choices[1].share, 2.0 / 6.0));
     assert_eq!(s.items[0].no_answer, 0);
     assert_eq!(s.items[0].flags, vec![Flag::UnusedDistractor("c".into())]);
@@ -121,7 +124,12 @@ fn choices_no_answers_and_flags() {
     // q3: a multiple question counts every choice ticked.
     assert_eq!(
         picks(2),
-        v(&[("a", true, 4), ("b", false, 2), ("c", true, 2), ("d", false, 0)])
+        v(&[
+            ("a", true, 4),
+            ("b", false, 2),
+            ("c", true, 2),
+            ("d", false, 0)
+        ])
     );
     assert_eq!(s.items[2].no_answer, 1);
     assert_eq!(
@@ -167,7 +175,10 @@ fn point_biserial_needs_both_columns_to_vary() {
     assert_eq!(point_biserial(&[true, false], &[1.0, 1.0]), None);
     assert_eq!(point_biserial(&[], &[]), None);
     // Two learners: the one right has the higher rest score, r = 1.
-    assert!(close(point_biserial(&[true, false], &[3.0, 1.0]).unwrap(), 1.0));
+    assert!(close(
+        point_biserial(&[true, false], &[3.0, 1.0]).unwrap(),
+        1.0
+    ));
 }
 
 #[test]

@@ -208,10 +208,8 @@ pub fn items_of(q: &Quiz) -> Vec<Item> {
 /// result) and what was given (the result's copy, else the answers column).
 fn attempt_of(a: &quiz_attempt::Model) -> Attempt {
     let graded: Option<Graded> = serde_json::from_str(&a.result_json).ok();
-    let mut given: BTreeMap<String, Vec<String>> = graded
-        .as_ref()
-        .map(|g| g.given.clone())
-        .unwrap_or_default();
+    let mut given: BTreeMap<String, Vec<String>> =
+        graded.as_ref().map(|g| g.given.clone()).unwrap_or_default();
     if given.is_empty() {
         given = serde_json::from_str(&a.answers_json).unwrap_or_default();
     }

@@ -95,11 +95,7 @@ fn normal(rng: &mut Rng) -> f64 {
 }
 
 /// One learner's answers to a quiz at ability `theta`.
-fn answer(
-    rng: &mut Rng,
-    quiz: &QuizInfo,
-    theta: f64,
-) -> BTreeMap<String, Vec<String>> {
+fn answer(rng: &mut Rng, quiz: &QuizInfo, theta: f64) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for q in &quiz.questions {
         let tag = format!("{}/{}", quiz.row.slug, q.qid);
@@ -123,7 +119,13 @@ fn answer(
 
 /// A wrong answer: the most tempting wrong choice often, another sometimes,
 /// the last wrong choice hardly ever.
-fn wrong(rng: &mut Rng, kind: QuestionKind, key: &[String], choices: &str, tag: &str) -> Vec<String> {
+fn wrong(
+    rng: &mut Rng,
+    kind: QuestionKind,
+    key: &[String],
+    choices: &str,
+    tag: &str,
+) -> Vec<String> {
     let ids: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(choices)
         .unwrap_or_default()
         .iter()
@@ -131,9 +133,8 @@ fn wrong(rng: &mut Rng, kind: QuestionKind, key: &[String], choices: &str, tag: 
         .collect();
     let mut others: Vec<String> = ids.iter().filter(|c| !key.contains(c)).cloned().collect();
     // The order of temptation is the question's own.
-    others.sort_by(|x, y| {
-        unit(&format!("{tag}/{x}"), 3).total_cmp(&unit(&format!("{tag}/{y}"), 3))
-    });
+    others
+        .sort_by(|x, y| unit(&format!("{tag}/{x}"), 3).total_cmp(&unit(&format!("{tag}/{y}"), 3)));
     let pick = |rng: &mut Rng| -> Option<String> {
         let (r, n) = (uniform(rng), others.len());
         let i = match n {
@@ -225,7 +226,12 @@ impl Learner<'_> {
 }
 
 /// The attempts of one learner in `course`.
-pub fn learner(rng: &mut Rng, course: &CourseInfo, e: &Enrolment, now: DateTime<Utc>) -> Made {
+pub(super) fn learner(
+    rng: &mut Rng,
+    course: &CourseInfo,
+    e: &Enrolment,
+    now: DateTime<Utc>,
+) -> Made {
     let theta = normal(rng);
     let growth = 0.4 + uniform(rng);
     let mut l = Learner {

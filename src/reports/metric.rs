@@ -152,9 +152,10 @@ impl Metric {
         use Metric::*;
         match self {
             Enrollments | EnrollmentsCompleted | EnrollmentsWithdrawn | Completions | Mastered
-            | Tested | BothTests | Learners | LearnersBothTests | PreSum | PostSum | GainN | GainSum | FollowedUp3 | Active3
-            | FollowedUp6 | Active6 | CompetencePairs | CompetencePre | CompetencePost
-            | CompetenceGainN | CompetenceGainSum | CompetenceLevel2 => Tally::Flow,
+            | Tested | BothTests | Learners | LearnersBothTests | PreSum | PostSum | GainN
+            | GainSum | FollowedUp3 | Active3 | FollowedUp6 | Active6 | CompetencePairs
+            | CompetencePre | CompetencePost | CompetenceGainN | CompetenceGainSum
+            | CompetenceLevel2 => Tally::Flow,
             Households
             | People
             | LabourForce

@@ -171,11 +171,17 @@ async fn item_analysis(app: TestApp) {
             .starts_with("text/csv")
     );
     let csv = res.text().await.unwrap();
-    assert!(csv.starts_with("\u{feff}Quiz,Quiz id,Question,Kind"), "{csv}");
+    assert!(
+        csv.starts_with("\u{feff}Quiz,Quiz id,Question,Kind"),
+        "{csv}"
+    );
     let line = csv.lines().find(|l| l.contains(",pre,q1,")).unwrap();
     assert!(line.contains(",20,0.600,0.356,"), "{line}");
     let line = csv.lines().find(|l| l.contains(",post,")).unwrap();
-    assert!(line.contains(",5,") && line.contains("Needs 15 more"), "{line}");
+    assert!(
+        line.contains(",5,") && line.contains("Needs 15 more"),
+        "{line}"
+    );
     let res = app
         .client
         .get(app.url(&format!("/teach/courses/{SLUG}/items/export?format=xlsx")))
@@ -184,10 +190,12 @@ async fn item_analysis(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
-    assert!(res.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .contains("spreadsheetml"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
     assert!(res.bytes().await.unwrap().starts_with(b"PK"));
 
     // Who may see it: the course's author and admins; officials and
@@ -206,7 +214,12 @@ async fn item_analysis(app: TestApp) {
         assert_eq!(page(&app, who, &export).await.0, want);
     }
     // A version that does not exist, and a format that does not.
-    let (status, _) = page(&app, p.trainer, &format!("/teach/courses/{SLUG}/items?version=99")).await;
+    let (status, _) = page(
+        &app,
+        p.trainer,
+        &format!("/teach/courses/{SLUG}/items?version=99"),
+    )
+    .await;
     assert_eq!(status, 404);
     let export = format!("/teach/courses/{SLUG}/items/export?format=pdf");
     assert_eq!(page(&app, p.trainer, &export).await.0, 422);
