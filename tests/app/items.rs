@@ -88,28 +88,18 @@ async fn item_analysis(app: TestApp) {
             answers.insert("q2".into(), wrong("q2"));
         }
         let at = base + Duration::minutes(i);
-        let attempt = |answers: BTreeMap<String, Vec<String>>, quiz: &'static str, at| {
-            let (learner, info) = (learner.clone(), &info);
-            async move {
-                record_attempt(
-                    app.conn(),
-                    &learner,
-                    info,
-                    quiz,
-                    &answers,
-                    uuid::Uuid::new_v4(),
-                    at,
-                )
+        let attempt = async |answers: &BTreeMap<String, Vec<String>>, quiz: &str, at| {
+            let key = uuid::Uuid::new_v4();
+            record_attempt(app.conn(), &learner, &info, quiz, answers, key, at)
                 .await
                 .unwrap();
-            }
         };
-        attempt(answers, "pre", at).await;
+        attempt(&answers, "pre", at).await;
         if i < 8 {
-            attempt(key.clone(), "pre", at + Duration::days(1)).await;
+            attempt(&key, "pre", at + Duration::days(1)).await;
         }
         if i < 5 {
-            attempt(post_key.clone(), "post", at + Duration::days(2)).await;
+            attempt(&post_key, "post", at + Duration::days(2)).await;
         }
         if i == 18 {
             // Nineteen first attempts: the pre-test is still hidden.
@@ -146,7 +136,12 @@ async fn item_analysis(app: TestApp) {
         "{post}"
     );
     // The Chinese page says the same.
-    let (_, zh) = page(&app, p.trainer, &format!("/teach/courses/{SLUG}/items")).await;
+    let (_, zh) = page(
+        &app,
+        p.trainer,
+        &format!("/teach/courses/{SLUG}/items?lang=zh-CN"),
+    )
+    .await;
     assert!(zh.contains("还需要 15 份首次作答才显示"), "{zh}");
     assert!(zh.contains("答对率"));
     // The course's authoring page links to it.
