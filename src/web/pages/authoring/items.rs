@@ -65,12 +65,28 @@ impl Words<'_> {
         self.tr(&format!("author.kind.{}", q.kind.name()))
     }
 
-    fn flag(&self, f: &Flag) -> String {
-        let text = self.tr(f.key());
-        match f {
-            Flag::UnusedDistractor(c) => text.replace("{choice}", &c.to_uppercase()),
-            _ => text,
+    /// The flags as read, the wrong choices nobody picked in one; whether
+    /// each is serious (negative discrimination).
+    fn flags(&self, flags: &[Flag]) -> Vec<(String, bool)> {
+        let unused: Vec<String> = flags
+            .iter()
+            .filter_map(|f| match f {
+                Flag::UnusedDistractor(c) => Some(c.to_uppercase()),
+                _ => None,
+            })
+            .collect();
+        let mut out: Vec<(String, bool)> = flags
+            .iter()
+            .filter(|f| !matches!(f, Flag::UnusedDistractor(_)))
+            .map(|f| (self.tr(f.key()), matches!(f, Flag::NegativeDiscrimination)))
+            .collect();
+        if !unused.is_empty() {
+            let text = self
+                .tr("items.flag.unused")
+                .replace("{choice}", &unused.join(", "));
+            out.push((text, false));
         }
+        out
     }
 
     fn needed(&self, n: usize) -> String {
@@ -112,12 +128,11 @@ fn quiz_view(w: &Words, q: &QuizAnalysis) -> Value {
                         "count": c.count, "share": percent(c.share)})
                 })
                 .collect();
-            let flags: Vec<Value> = it
-                .flags
-                .iter()
-                .map(|f| {
-                    let serious = matches!(f, Flag::NegativeDiscrimination);
-                    json!({"text": w.flag(f), "class": if serious { "err" } else { "warn" }})
+            let flags: Vec<Value> = w
+                .flags(&it.flags)
+                .into_iter()
+                .map(|(text, serious)| {
+                    json!({"text": text, "class": if serious { "err" } else { "warn" }})
                 })
                 .collect();
             Some(json!({
@@ -216,10 +231,10 @@ fn rows(w: &Words, a: &Analysis) -> Vec<Vec<Cell>> {
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
-            let flags = it
-                .flags
-                .iter()
-                .map(|f| w.flag(f))
+            let flags = w
+                .flags(&it.flags)
+                .into_iter()
+                .map(|(text, _)| text)
                 .collect::<Vec<_>>()
                 .join("; ");
             out.push(vec![
