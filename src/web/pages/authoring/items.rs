@@ -124,7 +124,13 @@ fn quiz_view(w: &Words, q: &QuizAnalysis) -> Value {
                 .choices
                 .iter()
                 .map(|c| {
-                    json!({"id": c.id.to_uppercase(), "text": w.choice(x, &c.id), "right": c.right,
+                    // True/false has no lettered choices: its words say it.
+                    let id = if x.choices.is_empty() {
+                        String::new()
+                    } else {
+                        c.id.to_uppercase()
+                    };
+                    json!({"id": id, "text": w.choice(x, &c.id), "right": c.right,
                         "count": c.count, "share": percent(c.share)})
                 })
                 .collect();
@@ -227,7 +233,12 @@ fn rows(w: &Words, a: &Analysis) -> Vec<Vec<Cell>> {
                 .iter()
                 .map(|c| {
                     let mark = if c.right { "✓" } else { "" };
-                    format!("{}{mark}={}", c.id.to_uppercase(), c.count)
+                    let id = if x.choices.is_empty() {
+                        w.choice(x, &c.id)
+                    } else {
+                        c.id.to_uppercase()
+                    };
+                    format!("{id}{mark}={}", c.count)
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
