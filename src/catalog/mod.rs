@@ -10,3 +10,4 @@ pub mod authoring;
 pub mod export;
 pub mod store;
 pub mod view;
+pub mod voice;

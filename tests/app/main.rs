@@ -27,3 +27,5 @@ mod sessions;
 mod support;
 mod teach_ux;
 mod ux;
+mod voice;
+mod voice_browser;
