@@ -233,6 +233,23 @@ mod tests {
     }
 
     #[test]
+    fn a_chromium_recording_is_remuxed() {
+        // Recorded by Chromium's MediaRecorder (audio/webm;codecs=opus, a
+        // live file: unknown-size Segment and Clusters) from a fake
+        // microphone playing a voice-like sound, at 16 kbit/s.
+        let raw = include_bytes!("../../tests/fixtures/voice/chromium.webm");
+        let stream = webm::opus_stream(raw).expect("Opus in WebM");
+        let heard = stream.heard().expect("plays");
+        assert!((2.5..4.0).contains(&heard.seconds), "{heard:?}");
+        assert!(heard.kbps < 20.0, "{heard:?}");
+        assert!(heard.voiced.is_some_and(|v| v > 0.5), "{heard:?}");
+        let ready = prepare(Some(raw), LESSON, true).expect("kept");
+        let back = Stream::read_ogg(&ready.bytes).expect("Ogg Opus");
+        assert_eq!(back.packets, stream.packets);
+        assert_eq!(ready.seconds, Some(heard.seconds));
+    }
+
+    #[test]
     fn recordings_are_judged_by_length_voice_and_bitrate() {
         // 5 s of voice in stereo: kept as mono, tagged as recorded.
         let file = ogg(2, packets(250, true));

@@ -62,7 +62,7 @@ pub fn tracks(
             sink.at(pos(&t.id), format!("track id \"{id}\" is used twice"));
         }
         let label = t.label.get_ref();
-        if !label.get("zh-CN").is_some_and(|l| !l.trim().is_empty()) {
+        if label.get("zh-CN").is_none_or(|l| l.trim().is_empty()) {
             sink.at(
                 pos(&t.label),
                 format!("track \"{id}\": the label needs zh-CN (e.g. label = {{ zh-CN = \"镇雄话\", en = \"Zhenxiong dialect\" }})"),

@@ -160,7 +160,7 @@ fn block<'a>(b: &'a [u8], frames: &mut Vec<(u64, &'a [u8])>) -> Result<(), WebmE
                 sizes.push(data.len().checked_sub(at + used).ok_or(WebmError::Broken)?);
             } else {
                 let rest = data.len() - 1;
-                if rest % count != 0 {
+                if !rest.is_multiple_of(count) {
                     return Err(WebmError::Broken);
                 }
                 sizes.resize(count, rest / count);

@@ -39,6 +39,7 @@
           rec.onstop = function () {
             stream.getTracks().forEach(function (t) { t.stop(); });
             blob = new Blob(chunks, { type: type });
+            box.recording = blob;
             if (url) URL.revokeObjectURL(url);
             url = URL.createObjectURL(blob);
             preview.src = url;
@@ -68,7 +69,9 @@
       var to = form.action + (form.action.indexOf("?") >= 0 ? "&" : "?") + "recorded=1";
       fetch(to, { method: "POST", body: data, credentials: "same-origin" })
         .then(function (r) {
-          if (r.redirected) { location.assign(r.url); return; }
+          // Back to the part of the page she was in.
+          var part = form.closest("[id]");
+          if (r.redirected) { location.assign(r.url + (part ? "#" + part.id : "")); return; }
           return r.text().then(function (html) { document.open(); document.write(html); document.close(); });
         })
         .catch(function () { state.textContent = words.no; });

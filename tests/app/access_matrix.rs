@@ -772,6 +772,25 @@ fn rows() -> Vec<Row> {
                 Body::Form(f)
             },
         ),
+        // Before the lesson moves: the check keeps its name.
+        r(
+            "POST",
+            "/teach/courses/{slug}/quizzes/{quiz}/audio/{qid}/{target}/{lang}",
+            AUTHOR_POST,
+            |_, _| {
+                let tone = include_bytes!("../fixtures/narration/tone.opus");
+                let mut b = b"--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.opus\"\r\n\r\n".to_vec();
+                b.extend_from_slice(tone);
+                b.extend_from_slice(b"\r\n--mx--\r\n");
+                Body::Bytes("multipart/form-data; boundary=mx", b)
+            },
+        ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/quizzes/{quiz}/audio/{qid}/{target}/{lang}/remove",
+            AUTHOR_POST,
+            |_, _| Body::Form(vec![]),
+        ),
         r("GET", "/teach/courses/{slug}/tasks", AUTHOR_GET, none),
         r(
             "POST",
@@ -845,24 +864,6 @@ fn rows() -> Vec<Row> {
             "/teach/courses/{slug}/lessons/{lesson}/tracks/{track}/remove",
             AUTHOR_POST,
             |_, _| Body::Form(vec![("confirm", "yes".into())]),
-        ),
-        r(
-            "POST",
-            "/teach/courses/{slug}/quizzes/{quiz}/audio/{qid}/{target}/{lang}",
-            AUTHOR_POST,
-            |_, _| {
-                let tone = include_bytes!("../fixtures/narration/tone.opus");
-                let mut b = b"--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.opus\"\r\n\r\n".to_vec();
-                b.extend_from_slice(tone);
-                b.extend_from_slice(b"\r\n--mx--\r\n");
-                Body::Bytes("multipart/form-data; boundary=mx", b)
-            },
-        ),
-        r(
-            "POST",
-            "/teach/courses/{slug}/quizzes/{quiz}/audio/{qid}/{target}/{lang}/remove",
-            AUTHOR_POST,
-            |_, _| Body::Form(vec![]),
         ),
         // offline: anyone signed in picks low-data mode for her phone; only
         // an enrolled learner saves a course.
