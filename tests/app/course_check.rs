@@ -175,7 +175,7 @@ fn each_mistake_gets_its_message_and_line() {
         (
             "unused-media",
             &[
-                "basics/media/02-unused.svg: not used by any lesson (delete it or show it in a lesson)",
+                "basics/media/02-unused.svg: not used by any lesson or question (delete it or show it in a lesson)",
             ],
         ),
         (
