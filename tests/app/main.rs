@@ -28,4 +28,5 @@ mod support;
 mod teach_ux;
 mod ux;
 mod voice;
+mod voice_authoring;
 mod voice_browser;
