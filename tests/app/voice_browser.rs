@@ -320,5 +320,46 @@ async fn a_trainer_records_on_a_phone_and_a_learner_listens() {
         .await;
     let (_, src) = loaded(&b).await;
     assert!(src.ends_with(".zhenxiong.opus"), "{src}");
+
+    // A lesson check with audio: a player under the prompt and each choice,
+    // each big enough for a thumb, each loading its sound.
+    let c = super::voice::voiced_course("voiced");
+    fuzhi::catalog::store::import_course(
+        app.conn(),
+        &c,
+        None,
+        fuzhi::catalog::store::Origin::Import,
+    )
+    .await
+    .unwrap();
+    app.state.content.clear();
+    let learner = app.token(p.learner).await;
+    let (s, _) = app
+        .post_json("/api/v1/courses/voiced/enroll", &learner, json!({}))
+        .await;
+    assert!((200..300).contains(&s));
+    b.goto(&app.url(&format!(
+        "/courses/voiced/quiz/{}?lang=zh-CN",
+        super::voice::CHECK
+    )))
+    .await;
+    let v = wait_js(
+        &b,
+        "const all = Array.from(document.querySelectorAll('audio.say'));
+         all.forEach(a => { if (a.preload !== 'metadata') { a.preload = 'metadata'; a.load(); } });
+         if (all.some(a => a.error)) return ['error'];
+         const ready = all.every(a => a.readyState >= 1 && isFinite(a.duration) && a.duration > 0);
+         return all.length && ready ? all.map(a => a.getBoundingClientRect().height) : null;",
+        "every question player loads",
+    )
+    .await;
+    let heights: Vec<f64> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_f64().unwrap())
+        .collect();
+    assert!(heights.len() >= 3, "{v}");
+    assert!(heights.iter().all(|h| *h >= 44.0), "{heights:?}");
     b.close().await;
 }
