@@ -16,6 +16,7 @@ mod m20261203_000005_quiz_attempt_seed;
 mod m20261203_000010_lesson_text_audio;
 mod m20261203_000020_signin_throttle;
 mod m20261207_000030_course_origin;
+mod m20261208_000040_voice;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_lesson_text_audio::Migration),
             Box::new(m20261203_000020_signin_throttle::Migration),
             Box::new(m20261207_000030_course_origin::Migration),
+            Box::new(m20261208_000040_voice::Migration),
         ]
     }
 }

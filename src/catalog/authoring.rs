@@ -180,6 +180,8 @@ pub async fn edit(
     if !change(&mut w.course) {
         return Err(AppError::NotFound);
     }
+    // A deleted question or lesson takes its audio with it.
+    crate::courses::edit_audio::prune(&mut w.course);
     delete_version(&txn, w.row.id).await?;
     insert_version(
         &txn,

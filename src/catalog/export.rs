@@ -100,6 +100,7 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                                 audio: t
                                     .audio
                                     .or_else(|| default.then(|| l.audio.clone()).flatten()),
+                                tracks: super::voice::tracks_of(t.tracks_json.as_deref()),
                                 body_md: t.body_md,
                                 source: t.source,
                             },
@@ -128,6 +129,7 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                             competence: qu.competence,
                             points: qu.points.max(0) as u32,
                             prompt: text(&qu.prompt_json),
+                            audio: qu.audio_json.as_deref().map(text).unwrap_or_default(),
                             choices: serde_json::from_str::<Vec<serde_json::Value>>(
                                 &qu.choices_json,
                             )
@@ -136,6 +138,8 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                             .map(|c| Choice {
                                 id: c["id"].as_str().unwrap_or_default().to_string(),
                                 text: serde_json::from_value(c["text"].clone()).unwrap_or_default(),
+                                audio: serde_json::from_value(c["audio"].clone())
+                                    .unwrap_or_default(),
                             })
                             .collect(),
                             answer: serde_json::from_str(&qu.answer_json).unwrap_or_default(),

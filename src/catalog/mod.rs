@@ -14,3 +14,4 @@ pub mod item_stats;
 pub mod items;
 pub mod store;
 pub mod view;
+pub mod voice;

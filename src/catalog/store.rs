@@ -272,6 +272,7 @@ pub async fn insert_version(
                 body_html: Set(courses::render_markdown(&t.body_md, &prefix)),
                 source: Set(t.source.clone()),
                 audio: Set(t.audio.clone()),
+                tracks_json: Set(crate::catalog::voice::tracks_json(&t.tracks)),
                 ..Default::default()
             }
             .insert(db)
@@ -310,12 +311,13 @@ pub async fn insert_version(
                 choices_json: Set(json(
                     &qu.choices
                         .iter()
-                        .map(|c| serde_json::json!({"id": c.id, "text": c.text}))
+                        .map(crate::catalog::voice::choice_json)
                         .collect::<Vec<_>>(),
                 )),
                 answer_json: Set(json(&qu.answer)),
                 tolerance: Set(qu.tolerance.map(|t| t.to_string())),
                 explain_json: Set(json(&qu.explain)),
+                audio_json: Set((!qu.audio.is_empty()).then(|| json(&qu.audio))),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()

@@ -282,6 +282,8 @@ pub struct LessonView {
     pub html: String,
     /// The narration, when the lesson has one.
     pub audio: Option<String>,
+    /// Recordings in spoken varieties (镇雄话, 彝语 …), whatever the language shown.
+    pub tracks: Vec<super::voice::TrackView>,
     pub prev: Option<String>,
     pub next: Option<String>,
     /// The lesson check that follows the lesson.
@@ -329,6 +331,7 @@ impl LessonView {
                         .flatten()
                 })
                 .map(|a| media_url(info, a)),
+            tracks: super::voice::track_views(info, l.id, lang),
             prev: prev.map(|x| x.slug.clone()),
             next: next.map(|x| x.slug.clone()),
             check: info.check_of(&l.slug).map(|q| q.row.slug.clone()),
@@ -340,6 +343,8 @@ impl LessonView {
 pub struct PublicChoice {
     pub id: String,
     pub text: String,
+    /// The choice read aloud (in the language of its text), when it has audio.
+    pub audio: Option<String>,
 }
 
 /// A question as a learner sees it: no answer key, no explanation.
@@ -351,6 +356,8 @@ pub struct PublicQuestion {
     pub competence: String,
     pub points: i32,
     pub prompt: String,
+    /// The prompt read aloud (in the language of its text), when it has audio.
+    pub audio: Option<String>,
     pub choices: Vec<PublicChoice>,
 }
 
@@ -362,6 +369,7 @@ pub fn choices(q: &question::Model, lang: &str, def: &str) -> Vec<PublicChoice> 
         .map(|c| PublicChoice {
             id: c["id"].as_str().unwrap_or_default().to_string(),
             text: text(&c["text"].to_string(), lang, def),
+            audio: super::voice::audio_for(&c["audio"], &c["text"], lang, def),
         })
         .collect()
 }
@@ -385,6 +393,7 @@ impl PublicQuestion {
             competence: q.competence.clone(),
             points: q.points,
             prompt: text(&q.prompt_json, lang, def),
+            audio: super::voice::prompt_audio(q, lang, def),
             choices: shown_choices(q, lang, def, seed),
         }
     }
@@ -429,7 +438,14 @@ impl QuizView {
             questions: q
                 .questions
                 .iter()
-                .map(|x| PublicQuestion::of(x, lang, def, seed))
+                .map(|x| {
+                    // Audio is served with the course version, like narration.
+                    let mut q = PublicQuestion::of(x, lang, def, seed);
+                    let url = |a: &mut Option<String>| *a = a.take().map(|a| media_url(info, &a));
+                    url(&mut q.audio);
+                    q.choices.iter_mut().for_each(|c| url(&mut c.audio));
+                    q
+                })
                 .collect(),
         })
     }
@@ -557,6 +573,7 @@ mod tests {
             choices_json: choices.into(),
             answer_json: "[]".into(),
             tolerance: None,
+            audio_json: None,
             explain_json: r#"{"zh-CN":"因为"}"#.into(),
             created_at: now,
             updated_at: now,

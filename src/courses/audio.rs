@@ -19,9 +19,11 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
         let brand = &bytes[8..12];
-        let known = [b"M4A ", b"M4B ", b"mp42", b"mp41", b"isom", b"iso2"]
-            .iter()
-            .any(|b| brand == *b);
+        let known = [
+            b"M4A ", b"M4B ", b"mp42", b"mp41", b"isom", b"iso2", b"iso5", b"iso6",
+        ]
+        .iter()
+        .any(|b| brand == *b);
         return (known && is_mp4(bytes)).then_some("m4a");
     }
     None

@@ -49,6 +49,7 @@ pub fn add_lesson(c: &mut Course, slug: &str, title: &str) {
             minutes: 5,
             competences,
             audio: None,
+            tracks: Vec::new(),
             body_md: String::new(),
             source: None,
         },
@@ -99,6 +100,11 @@ pub fn set_lesson(c: &mut Course, slug: &str, edit: &LessonEdit) -> bool {
             continue;
         }
         let audio = lesson.texts.get(lang).and_then(|t| t.audio.clone());
+        let tracks = lesson
+            .texts
+            .get(lang)
+            .map(|t| t.tracks.clone())
+            .unwrap_or_default();
         texts.insert(
             lang.clone(),
             LessonText {
@@ -106,6 +112,7 @@ pub fn set_lesson(c: &mut Course, slug: &str, edit: &LessonEdit) -> bool {
                 minutes: edit.minutes,
                 competences: edit.competences.clone(),
                 audio,
+                tracks,
                 body_md: body.replace("\r\n", "\n"),
                 source: None,
             },
@@ -197,7 +204,11 @@ pub fn next_question_id(q: &Quiz) -> String {
 /// Replaces the question with the same id, or adds it at the end.
 pub fn upsert_question(q: &mut Quiz, question: Question) {
     match q.questions.iter_mut().find(|x| x.id == question.id) {
-        Some(old) => *old = question,
+        Some(old) => {
+            let mut question = question;
+            super::edit_audio::keep_audio(old, &mut question);
+            *old = question;
+        }
         None => q.questions.push(question),
     }
     q.source = None;

@@ -6,21 +6,27 @@
 
 pub mod audio;
 pub mod edit;
+pub mod edit_audio;
 mod load;
 mod markdown;
+mod mp4;
+pub mod opus;
 mod package;
 mod problem;
 mod raw;
+pub mod recording;
 pub mod review;
 mod rules;
 pub mod svg;
+mod voice;
+mod webm;
 mod write;
 
 pub use load::{LoadedCourse, check, load_course, load_dir, load_skills};
 pub use markdown::render_markdown;
 pub use package::{
     Choice, Competence, Course, Lesson, LessonText, Media, Question, QuestionKind, Quiz, QuizKind,
-    Skills, Task, Text,
+    Skills, Task, Text, Track,
 };
 pub use problem::Problem;
 pub use review::{Coverage, Review, review};

@@ -146,10 +146,24 @@ pub struct LessonText {
     pub competences: Vec<String>,
     /// `media/…` narration, optional.
     pub audio: Option<String>,
+    /// Recordings in spoken varieties with no written form here (镇雄话,
+    /// 彝语, 苗语 …); only in the default language's file.
+    pub tracks: Vec<Track>,
     /// The Markdown after the front matter, exactly as written.
     pub body_md: String,
     /// Exact text of the file.
     pub source: Option<String>,
+}
+
+/// One extra audio track of a lesson, in a spoken variety (see COURSES.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Track {
+    /// A slug (`zhenxiong`, `yi`, `miao`): the learner's choice is kept by it.
+    pub id: String,
+    /// What the learner is shown; `zh-CN` at least.
+    pub label: Text,
+    /// `media/…`
+    pub audio: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,6 +259,8 @@ pub struct Question {
     pub competence: String,
     pub points: u32,
     pub prompt: Text,
+    /// The prompt read aloud, per language (`media/…`); may be empty.
+    pub audio: Text,
     pub choices: Vec<Choice>,
     /// Choice ids; `["true"]`/`["false"]`; or one number as text.
     pub answer: Vec<String>,
@@ -258,6 +274,8 @@ pub struct Question {
 pub struct Choice {
     pub id: String,
     pub text: Text,
+    /// The choice read aloud, per language (`media/…`); may be empty.
+    pub audio: Text,
 }
 
 /// A practical task a trainer signs off.
@@ -269,6 +287,16 @@ pub struct Task {
     pub required: bool,
     pub title: Text,
     pub evidence: Text,
+}
+
+/// Every audio file the questions of `quizzes` name, prompts and choices.
+pub fn quiz_audio(quizzes: &[Quiz]) -> impl Iterator<Item = &str> {
+    quizzes.iter().flat_map(|q| &q.questions).flat_map(|q| {
+        q.audio
+            .values()
+            .chain(q.choices.iter().flat_map(|c| c.audio.values()))
+            .map(String::as_str)
+    })
 }
 
 /// A file in the course's `media/` folder.

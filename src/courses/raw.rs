@@ -52,6 +52,16 @@ pub struct RawFront {
     pub minutes: S<i64>,
     pub competences: S<Vec<S<String>>>,
     pub audio: Option<S<String>>,
+    pub tracks: Option<S<Vec<S<RawTrack>>>>,
+}
+
+/// One dialect track of a lesson's front matter.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrack {
+    pub id: S<String>,
+    pub label: S<Text>,
+    pub audio: S<String>,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +80,7 @@ pub struct RawQuestion {
     pub competence: S<String>,
     pub points: Option<S<i64>>,
     pub prompt: S<Text>,
+    pub audio: Option<S<Text>>,
     pub choices: Option<S<Vec<S<RawChoice>>>>,
     pub answer: S<Vec<S<String>>>,
     pub tolerance: Option<S<f64>>,
@@ -81,6 +92,7 @@ pub struct RawQuestion {
 pub struct RawChoice {
     pub id: S<String>,
     pub text: S<Text>,
+    pub audio: Option<S<Text>>,
 }
 
 #[derive(Deserialize)]

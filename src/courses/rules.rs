@@ -20,6 +20,8 @@ pub struct Ctx {
     /// The course's competences known to skills.toml: pre and post tests must
     /// cover these (an unknown one is reported once, in course.toml).
     pub to_cover: Vec<String>,
+    /// The course's media paths (`media/…`).
+    pub media: Vec<String>,
 }
 
 impl Ctx {
@@ -444,6 +446,7 @@ pub fn lesson_front(raw: &RawFront, ctx: &Ctx, media: &[String], sink: &mut Sink
             .map(|c| c.get_ref().clone())
             .collect(),
         audio: raw.audio.as_ref().map(|a| a.get_ref().clone()),
+        tracks: super::voice::tracks(raw.tracks.as_ref(), media, sink),
         body_md: String::new(),
         source: None,
     }
@@ -523,6 +526,7 @@ fn question(q: &RawQuestion, ctx: &Ctx, sink: &mut Sink) -> Option<Question> {
     }
     let prompt = text(sink, &format!("{what}prompt"), &q.prompt, &ctx.languages);
     let explain = text(sink, &format!("{what}explain"), &q.explain, &ctx.languages);
+    let audio = super::voice::audio(q.audio.as_ref(), &what, ctx, sink);
     let mut choices = Vec::new();
     let mut seen = HashMap::new();
     for c in q.choices.iter().flat_map(|c| c.get_ref()) {
@@ -532,6 +536,7 @@ fn question(q: &RawQuestion, ctx: &Ctx, sink: &mut Sink) -> Option<Question> {
         choices.push(Choice {
             id: c.id.get_ref().clone(),
             text: text(sink, &label, &c.text, &ctx.languages),
+            audio: super::voice::audio(c.audio.as_ref(), &format!("{label}: "), ctx, sink),
         });
     }
     let Some(kind) = QuestionKind::parse(q.kind.get_ref()) else {
@@ -577,6 +582,7 @@ fn question(q: &RawQuestion, ctx: &Ctx, sink: &mut Sink) -> Option<Question> {
         competence: q.competence.get_ref().clone(),
         points: u32::try_from(points).unwrap_or(1),
         prompt,
+        audio,
         choices,
         answer: q
             .answer

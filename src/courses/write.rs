@@ -150,6 +150,19 @@ pub fn emit_lesson(l: &LessonText) -> String {
     if let Some(audio) = &l.audio {
         let _ = writeln!(out, "audio = {}", string(audio));
     }
+    if !l.tracks.is_empty() {
+        let _ = writeln!(out, "tracks = [");
+        for t in &l.tracks {
+            let _ = writeln!(
+                out,
+                "  {{ id = {}, label = {}, audio = {} }},",
+                string(&t.id),
+                inline(&t.label),
+                string(&t.audio)
+            );
+        }
+        let _ = writeln!(out, "]");
+    }
     out.push_str("+++\n");
     out.push_str(&l.body_md);
     out
@@ -178,12 +191,20 @@ fn emit_question(out: &mut String, q: &Question) {
         let _ = writeln!(out, "points = {}", q.points);
     }
     let _ = writeln!(out, "prompt = {}", inline(&q.prompt));
+    if !q.audio.is_empty() {
+        let _ = writeln!(out, "audio = {}", inline(&q.audio));
+    }
     if q.kind.has_choices() || !q.choices.is_empty() {
         let _ = writeln!(out, "choices = [");
         for c in &q.choices {
+            let audio = if c.audio.is_empty() {
+                String::new()
+            } else {
+                format!(", audio = {}", inline(&c.audio))
+            };
             let _ = writeln!(
                 out,
-                "  {{ id = {}, text = {} }},",
+                "  {{ id = {}, text = {}{audio} }},",
                 string(&c.id),
                 inline(&c.text)
             );

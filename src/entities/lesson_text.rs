@@ -16,6 +16,8 @@ pub struct Model {
     pub source: Option<String>,
     /// `media/…` narration of this language version, optional.
     pub audio: Option<String>,
+    /// The dialect tracks (`[{id, label, audio}]`), JSON; none when empty.
+    pub tracks_json: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -21,6 +21,8 @@ pub struct Model {
     pub answer_json: String,
     pub tolerance: Option<String>,
     pub explain_json: String,
+    /// The prompt's audio per language (`{"zh-CN": "media/…"}`); none when empty.
+    pub audio_json: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -77,6 +77,83 @@ impl<const MB: usize> Upload<MB> {
     }
 }
 
+impl<const MB: usize> Upload<MB> {
+    /// Like [`Upload::read`], with the short text fields sent beside the
+    /// file (a multipart form's parts without a file name, at most 1 KB
+    /// each; a urlencoded form's fields).
+    pub async fn read_with_fields(mut self) -> WebResult<(Option<Vec<u8>>, Vec<(String, String)>)> {
+        let multipart = is_multipart(&self.content_type);
+        let boundary = multipart
+            .then(|| boundary_of(&self.content_type))
+            .transpose()?;
+        let limit = MB << 20;
+        let mut body = Vec::new();
+        while let Some(chunk) = self.payload.next().await {
+            let chunk =
+                chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(WebError::TooLarge(format!("the file is over {MB} MB")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let content_type = self.content_type;
+        web::block(move || match boundary {
+            Some(b) => (multipart_file(&b, &body), multipart_fields(&b, &body)),
+            None => {
+                let fields = if content_type.starts_with("application/x-www-form-urlencoded") {
+                    url::form_urlencoded::parse(&body).into_owned().collect()
+                } else {
+                    Vec::new()
+                };
+                (file_of(&content_type, body), fields)
+            }
+        })
+        .await
+        .map_err(|e| {
+            AppError::Internal(anyhow::anyhow!("the upload could not be parsed: {e}")).into()
+        })
+    }
+}
+
+/// The short text fields of a multipart body: parts with a name and no
+/// file name, at most 1 KB of UTF-8 each.
+fn multipart_fields(boundary: &str, body: &[u8]) -> Vec<(String, String)> {
+    let delim = format!("--{boundary}");
+    let blank = memmem::Finder::new(b"\r\n\r\n");
+    let mut out = Vec::new();
+    for part in memmem::find_iter(body, delim.as_bytes())
+        .map(|i| i + delim.len())
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|w| &body[w[0]..w[1] - delim.len()])
+    {
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let Some(end) = blank.find(part) else {
+            continue;
+        };
+        let headers = String::from_utf8_lossy(&part[..end]);
+        let lower = headers.to_ascii_lowercase();
+        if lower.contains("filename=") {
+            continue;
+        }
+        let Some(name) = lower
+            .find("name=\"")
+            .and_then(|i| headers.get(i + 6..))
+            .and_then(|rest| rest.split('"').next())
+        else {
+            continue;
+        };
+        let content = &part[end + 4..];
+        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
+        if content.len() <= 1024
+            && let Ok(text) = std::str::from_utf8(content)
+        {
+            out.push((name.to_string(), text.to_string()));
+        }
+    }
+    out
+}
+
 fn is_multipart(content_type: &str) -> bool {
     content_type
         .get(..19)
@@ -191,6 +268,24 @@ mod tests {
         assert_eq!(multipart(b), Some(b"pasted".to_vec()));
         let b = body(&[("csv", "  "), ("file", "")]);
         assert_eq!(multipart(b), None);
+    }
+
+    #[test]
+    fn text_fields_come_beside_the_file() {
+        let mut b = body(&[("variety", "other"), ("label.zh-CN", "彝语")]);
+        b.truncate(b.len() - "--XyZ--\r\n".len());
+        b.extend_from_slice(
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.webm\"\r\n\r\nbytes\r\n--XyZ--\r\n",
+        );
+        let fields = multipart_fields("XyZ", &b);
+        assert_eq!(
+            fields,
+            [
+                ("variety".to_string(), "other".to_string()),
+                ("label.zh-CN".to_string(), "彝语".to_string())
+            ]
+        );
+        assert_eq!(multipart_file("XyZ", &b), Some(b"bytes".to_vec()));
     }
 
     #[test]

@@ -772,6 +772,25 @@ fn rows() -> Vec<Row> {
                 Body::Form(f)
             },
         ),
+        // Before the lesson moves: the check keeps its name.
+        r(
+            "POST",
+            "/teach/courses/{slug}/quizzes/{quiz}/audio/{qid}/{target}/{lang}",
+            AUTHOR_POST,
+            |_, _| {
+                let tone = include_bytes!("../fixtures/narration/tone.opus");
+                let mut b = b"--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.opus\"\r\n\r\n".to_vec();
+                b.extend_from_slice(tone);
+                b.extend_from_slice(b"\r\n--mx--\r\n");
+                Body::Bytes("multipart/form-data; boundary=mx", b)
+            },
+        ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/quizzes/{quiz}/audio/{qid}/{target}/{lang}/remove",
+            AUTHOR_POST,
+            |_, _| Body::Form(vec![]),
+        ),
         r("GET", "/teach/courses/{slug}/tasks", AUTHOR_GET, none),
         // Item analysis: the course's authors and admins; the figures of
         // someone else's course are a 404 like the course itself.
@@ -834,6 +853,24 @@ fn rows() -> Vec<Row> {
         r(
             "POST",
             "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}/remove",
+            AUTHOR_POST,
+            |_, _| Body::Form(vec![("confirm", "yes".into())]),
+        ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/lessons/{lesson}/tracks",
+            AUTHOR_POST,
+            |_, _| {
+                let tone = include_bytes!("../fixtures/narration/tone.opus");
+                let mut b = b"--mx\r\nContent-Disposition: form-data; name=\"variety\"\r\n\r\nzhenxiong\r\n--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.opus\"\r\n\r\n".to_vec();
+                b.extend_from_slice(tone);
+                b.extend_from_slice(b"\r\n--mx--\r\n");
+                Body::Bytes("multipart/form-data; boundary=mx", b)
+            },
+        ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/lessons/{lesson}/tracks/{track}/remove",
             AUTHOR_POST,
             |_, _| Body::Form(vec![("confirm", "yes".into())]),
         ),
@@ -1054,7 +1091,10 @@ async fn authorization_matrix(app: TestApp) {
                     .replace("{slug}", COURSE)
                     .replace("{lesson}", "wifi-and-data")
                     .replace("{quiz}", "01-wifi-and-data")
-                    .replace("{lang}", "en");
+                    .replace("{lang}", "en")
+                    .replace("{track}", "zhenxiong")
+                    .replace("{qid}", "q1")
+                    .replace("{target}", "prompt");
                 let n = N.fetch_add(1, Ordering::Relaxed);
                 let mut req = app.client.request(
                     Method::from_bytes(row.method.as_bytes()).unwrap(),

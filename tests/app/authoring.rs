@@ -96,7 +96,8 @@ async fn add_question(app: &TestApp, token: &str, slug: &str, quiz: &str) {
 
 /// Every tag in `html`: none may carry a script, a frame, a handler or a
 /// `javascript:` address (escaped text is harmless and allowed), apart from
-/// the site's own script, loaded from its hashed static address.
+/// the site's own scripts (offline, and the recorder on authoring pages),
+/// loaded from their hashed static addresses.
 fn assert_no_active_tags(html: &str) {
     for tag in html
         .split('<')
@@ -104,7 +105,9 @@ fn assert_no_active_tags(html: &str) {
         .map(|t| t.split('>').next().unwrap_or(""))
     {
         let t = tag.to_ascii_lowercase();
-        if (t.starts_with("script src=\"/static/offline.") && t.ends_with("\" defer"))
+        if ((t.starts_with("script src=\"/static/offline.")
+            || t.starts_with("script src=\"/static/record."))
+            && t.ends_with("\" defer"))
             || t == "/script"
         {
             continue;

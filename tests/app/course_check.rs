@@ -175,7 +175,7 @@ fn each_mistake_gets_its_message_and_line() {
         (
             "unused-media",
             &[
-                "basics/media/02-unused.svg: not used by any lesson (delete it or show it in a lesson)",
+                "basics/media/02-unused.svg: not used by any lesson or question (delete it or show it in a lesson)",
             ],
         ),
         (
@@ -458,6 +458,7 @@ fn authored_course() -> Course {
         minutes: 7,
         competences: vec!["it.connect".into()],
         audio: None,
+        tracks: Vec::new(),
         body_md: "# \"Quotes\" \\ back\\slash\n\nLine\twith tab.\n".into(),
         source: None,
     };
@@ -467,11 +468,13 @@ fn authored_course() -> Course {
         competence: "it.connect".into(),
         points: if kind == QuestionKind::Number { 3 } else { 1 },
         prompt: text("连上 \"Wi-Fi\"？\n第二行", "Join \"Wi-Fi\"?\nSecond line"),
+        audio: Text::new(),
         choices: choices
             .iter()
             .map(|c| Choice {
                 id: (*c).into(),
                 text: text(&format!("选 {c}"), &format!("Pick {c} \\ {{}}")),
+                audio: Text::new(),
             })
             .collect(),
         answer: answer.iter().map(|a| (*a).into()).collect(),

@@ -28,3 +28,6 @@ mod sessions;
 mod support;
 mod teach_ux;
 mod ux;
+mod voice;
+mod voice_authoring;
+mod voice_browser;

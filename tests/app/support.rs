@@ -161,6 +161,12 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start(javascript: bool) -> Browser {
+        Browser::start_with(javascript, &[]).await
+    }
+
+    /// A browser with more Chromium flags (a `--window-size` replaces the
+    /// phone size used otherwise).
+    pub async fn start_with(javascript: bool, extra: &[String]) -> Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -185,6 +191,10 @@ impl Browser {
         if !javascript {
             args.push("--blink-settings=scriptEnabled=false".into());
         }
+        if extra.iter().any(|a| a.starts_with("--window-size=")) {
+            args.retain(|a| !a.starts_with("--window-size="));
+        }
+        args.extend(extra.iter().cloned());
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),

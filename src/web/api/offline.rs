@@ -46,7 +46,17 @@ pub async fn course_files(
             FileKind::Course => learn::course_body(&state, &user, lang, &slug).await?,
             FileKind::Lesson => {
                 let lesson = url.rsplit('/').next().unwrap_or_default();
-                learn::lesson_body(&state, &user, lang, &info, lesson, true, low_data).await?
+                let voice = super::super::pages::voice::choose(&req, false).0;
+                learn::lesson_body(
+                    &state,
+                    &user,
+                    lang,
+                    &info,
+                    lesson,
+                    true,
+                    (low_data, voice.as_deref()),
+                )
+                .await?
             }
             FileKind::Quiz => {
                 let quiz = url.rsplit('/').next().unwrap_or_default();

@@ -170,7 +170,17 @@ pub async fn lesson_page(
             .await?
             .contains(&slug);
     let low_data = offline::low_data(&req);
-    let body = lesson_body(&state, &user, locale.0, &info, &lesson, learning, low_data).await?;
+    let (voice, keep) = super::voice::choose(&req, state.settings.secure_cookies());
+    let body = lesson_body(
+        &state,
+        &user,
+        locale.0,
+        &info,
+        &lesson,
+        learning,
+        (low_data, voice.as_deref()),
+    )
+    .await?;
     // A phone saving the course for later has not opened the lesson yet.
     if learning && !offline::is_saving(&req) {
         events::page_view(&state, &user.actor, info, &lesson).await?;
@@ -180,6 +190,9 @@ pub async fn lesson_page(
         header::VARY,
         header::HeaderValue::from_static("save-data, cookie"),
     );
+    if let Some(cookie) = keep {
+        res.add_cookie(&cookie).ok();
+    }
     Ok(res)
 }
 
@@ -192,9 +205,10 @@ pub(crate) async fn lesson_body(
     info: &CourseInfo,
     lesson: &str,
     learning: bool,
-    low_data: bool,
+    (low_data, voice): (bool, Option<&str>),
 ) -> AppResult<String> {
     let mut view = view::LessonView::build(info, lesson, lang)?;
+    let (playing, voice) = super::voice::playing(&view, voice);
     if low_data {
         let sizes = crate::learning::offline::media_sizes(&state.db, info).await?;
         view.html = offline::defer_images(&state.views, lang, &view.html, &sizes)?;
@@ -215,6 +229,8 @@ pub(crate) async fn lesson_body(
         .set("served", served)
         .set("enrolled", learning)
         .set("low_data", low_data)
+        .set("playing", playing)
+        .set("voice", voice)
         .html(state, "pages/lesson")
 }
 

@@ -12,6 +12,7 @@ pub mod office;
 pub mod offline;
 pub mod reset;
 pub mod teach;
+pub mod voice;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse};

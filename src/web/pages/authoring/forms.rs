@@ -314,6 +314,7 @@ impl TryFrom<QuestionForm<'_>> for Question {
             competence,
             points,
             prompt,
+            audio: Text::new(),
             choices,
             answer,
             tolerance: None,
@@ -365,6 +366,7 @@ fn choices(
         choices.push(Choice {
             id: id.to_string(),
             text,
+            audio: Text::new(),
         });
     }
     if choices.len() < 2 {

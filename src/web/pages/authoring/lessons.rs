@@ -128,8 +128,26 @@ impl Editor<'_> {
             .and_then(Value::as_str)
             .unwrap_or("5")
             .to_string();
+        let tracks: Vec<Value> = l
+            .texts
+            .get(c.default_language())
+            .map(|t| t.tracks.clone())
+            .unwrap_or_default()
+            .iter()
+            .map(|t| {
+                json!({"id": t.id, "label": pick(&t.label, lang, c),
+                       "audio": format!("/c/{}/{version}/{}", c.slug, t.audio)})
+            })
+            .collect();
+        let varieties: Vec<Value> = super::voices::VARIETIES
+            .iter()
+            .map(|(id, zh, en)| json!({"id": id, "label": if lang == "en" { *en } else { *zh }}))
+            .collect();
         self.page("author.lesson")
             .set("lesson", json!({"slug": l.slug, "stem": stem}))
+            .set("tracks", tracks)
+            .set("varieties", varieties)
+            .set("track_err", errors.get("track").map(|m| tr(state, lang, m)))
             .set("langs", langs)
             .set("minutes", minutes)
             .set("errors", self.errors(errors))

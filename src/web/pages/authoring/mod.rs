@@ -20,12 +20,14 @@ mod narration;
 mod problems;
 mod quizzes;
 mod tasks;
+mod voices;
 
 pub use items::{items_export, items_page};
 pub use lessons::{lesson_add, lesson_edit, lesson_move, lesson_save};
 pub use narration::{narration_remove, narration_upload};
 pub use quizzes::{quiz_edit, quiz_save};
 pub use tasks::{tasks_edit, tasks_save};
+pub use voices::{question_audio_remove, question_audio_upload, track_add, track_remove};
 
 use self::forms::{CHOICE_IDS, CourseForm, Errors, Fields, MetaForm, NewCourse};
 use self::problems::problems_view;

@@ -3,33 +3,55 @@
 //! draft like any lesson edit; learners hear it once the course is published.
 
 use super::*;
-use crate::courses::audio::{AUDIO_LIMIT, sniff};
+use crate::courses::recording::{self, Refusal};
 use crate::web::upload::Upload;
 
 /// The largest body read: the 2 MB file and the multipart framing. Beyond
 /// it the request is refused (413) before anything is parsed.
-const BODY_MB: usize = 3;
+pub(super) const BODY_MB: usize = 3;
 
-/// Why an uploaded file is refused (a locale key), or its extension.
-fn judge(file: Option<&[u8]>) -> Result<&'static str, &'static str> {
-    let bytes = file.ok_or("author.narration.missing")?;
-    if bytes.len() > AUDIO_LIMIT {
-        return Err("author.narration.too_big");
-    }
-    sniff(bytes).ok_or("author.narration.bad_type")
+/// Why an uploaded file or recording is refused (a locale key), or the
+/// file to keep. A recording (WebM, or `recorded`) becomes mono Ogg Opus.
+pub(super) fn judge(
+    file: Option<&[u8]>,
+    bounds: recording::Bounds,
+    recorded: bool,
+) -> Result<recording::Ready, String> {
+    recording::prepare(file, bounds, recorded).map_err(|r| match r {
+        Refusal::Missing | Refusal::TooBig | Refusal::BadType => {
+            format!("author.narration.{}", r.key())
+        }
+        _ => format!("author.audio.{}", r.key()),
+    })
+}
+
+/// Whether the request comes from the recorder (`?recorded=1`).
+pub(super) fn is_recorded(req: &HttpRequest) -> bool {
+    req.query_string().split('&').any(|kv| kv == "recorded=1")
 }
 
 impl Editor<'_> {
     /// The lesson page again with one language's narration problem (422).
-    async fn narration_refused(
+    pub(super) async fn narration_refused(
         &self,
         lesson: &str,
         lang: &str,
         key: &str,
     ) -> AppResult<HttpResponse> {
+        self.lesson_refused(lesson, &format!("narration.{lang}"), key)
+            .await
+    }
+
+    /// The lesson page again with one problem under `field` (422).
+    pub(super) async fn lesson_refused(
+        &self,
+        lesson: &str,
+        field: &str,
+        key: &str,
+    ) -> AppResult<HttpResponse> {
         let values = lessons::lesson_values(self.course(), lesson).ok_or(AppError::NotFound)?;
         let mut errors = Errors::new();
-        errors.insert(format!("narration.{lang}"), key.to_string());
+        errors.insert(field.to_string(), key.to_string());
         self.lesson_page(
             lesson,
             values,
@@ -61,6 +83,7 @@ impl Editor<'_> {
 }
 
 pub async fn narration_upload(
+    req: HttpRequest,
     author: Author,
     path: web::Path<(String, String, String)>,
     upload: Upload<BODY_MB>,
@@ -75,13 +98,12 @@ pub async fn narration_upload(
             .map_err(Into::into);
     }
     let file = upload.read().await?;
-    let ext = match judge(file.as_deref()) {
-        Ok(ext) => ext,
-        Err(key) => return Ok(e.narration_refused(&lesson, &lang, key).await?),
+    let ready = match judge(file.as_deref(), recording::LESSON, is_recorded(&req)) {
+        Ok(ready) => ready,
+        Err(key) => return Ok(e.narration_refused(&lesson, &lang, &key).await?),
     };
-    let bytes = file.unwrap_or_default();
     e.save("narration", |c| {
-        edit::set_narration(c, &lesson, &lang, Some((ext, bytes)))
+        edit::set_narration(c, &lesson, &lang, Some((ready.ext, ready.bytes)))
     })
     .await?;
     Ok(redirect(&format!(
@@ -117,23 +139,25 @@ mod tests {
 
     #[test]
     fn uploads_are_judged_by_content_and_size() {
-        assert_eq!(judge(None), Err("author.narration.missing"));
+        use crate::courses::recording::LESSON;
+        let key = |f: Option<&[u8]>| judge(f, LESSON, false).map(|r| r.ext);
+        assert_eq!(key(None), Err("author.narration.missing".into()));
         assert_eq!(
-            judge(Some(b"\x89PNG\r\n\x1a\n")),
-            Err("author.narration.bad_type")
+            key(Some(b"\x89PNG\r\n\x1a\n")),
+            Err("author.narration.bad_type".into())
         );
         // An ID3 tag alone is not audio; one followed by MPEG frames is.
         assert_eq!(
-            judge(Some(b"ID3\x04\0\0\0\0\0\x21\0\0")),
-            Err("author.narration.bad_type")
+            key(Some(b"ID3\x04\0\0\0\0\0\x21\0\0")),
+            Err("author.narration.bad_type".into())
         );
         let mut mp3 = b"ID3\x04\0\0\0\0\0\0".to_vec();
         for _ in 0..2 {
             mp3.extend_from_slice(&[0xFF, 0xFB, 0x90, 0x64]);
             mp3.resize(mp3.len() + 413, 0);
         }
-        assert_eq!(judge(Some(&mp3)), Ok("mp3"));
-        let big = vec![0u8; super::AUDIO_LIMIT + 1];
-        assert_eq!(judge(Some(&big)), Err("author.narration.too_big"));
+        assert_eq!(key(Some(&mp3)), Ok("mp3"));
+        let big = vec![0u8; crate::courses::audio::AUDIO_LIMIT + 1];
+        assert_eq!(key(Some(&big)), Err("author.narration.too_big".into()));
     }
 }

@@ -87,7 +87,7 @@ fn localize(
         "raw HTML is not allowed in lessons (write Markdown)" => {
             tr(state, lang, "author.check.raw_html")
         }
-        "not used by any lesson (delete it or show it in a lesson)" => {
+        "not used by any lesson or question (delete it or show it in a lesson)" => {
             tr(state, lang, "author.check.unused")
         }
         "minutes must be from 5 to 10 (split longer lessons)" => {

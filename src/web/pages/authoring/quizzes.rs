@@ -121,8 +121,10 @@ impl Editor<'_> {
                 }
             })
             .collect();
+        let version = self.w.row.version;
         for (f, q) in cards.iter_mut().zip(&questions) {
             f["title"] = json!(pick(&q.prompt, lang, c));
+            f["audio"] = super::voices::question_audio_view(state, lang, c, version, q);
         }
         let blank = json!({"competence": c.competences.first().cloned().unwrap_or_default()});
         let new_form = match &failed {
@@ -143,6 +145,18 @@ impl Editor<'_> {
             .set("problems", problems)
             .set("flash", flash)
             .render_status(state, "pages/teach_quiz", status)
+    }
+}
+
+impl Editor<'_> {
+    /// The quiz page again with a problem about one question's audio (422).
+    pub(super) async fn quiz_refused(
+        &self,
+        quiz: &str,
+        message: String,
+    ) -> AppResult<HttpResponse> {
+        self.quiz_page(quiz, None, Some(message), StatusCode::UNPROCESSABLE_ENTITY)
+            .await
     }
 }
 
