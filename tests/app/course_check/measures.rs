@@ -197,7 +197,7 @@ fn with_checks(pre: &[String], post: &[String], checks: &[Vec<String>]) -> tempf
     fs::write(quizzes.join("post.toml"), quiz("课后测试", post)).unwrap();
     for (i, check) in checks.iter().enumerate() {
         let stem = ["01-first", "02-second", "03-third"][i];
-        for lang in ["zh-CN", "en"] {
+        for lang in ["zh-CN", "en"].into_iter().filter(|_| i > 0) {
             let lessons = course.join("lessons");
             let first = lessons.join(format!("01-first.{lang}.md"));
             fs::copy(first, lessons.join(format!("{stem}.{lang}.md"))).unwrap();
@@ -424,7 +424,7 @@ fn a_post_test_item_from_the_pre_test_is_an_error() {
     assert_eq!(
         errors,
         [
-            "basics/quizzes/post.toml:17: question \"q2\" nearly repeats question \"q4\" of the pre-test (quizzes/pre.toml) (prompts 96% alike): the pre-test and post-test ask the same skills with different items"
+            "basics/quizzes/post.toml:17: question \"q2\" nearly repeats question \"q4\" of the pre-test (quizzes/pre.toml) (prompts 95% alike): the pre-test and post-test ask the same skills with different items"
         ]
     );
     assert_eq!(warnings, Vec::<String>::new());
