@@ -121,7 +121,7 @@ fn longest_k(q: &Question, lang: &str, def: &str) -> f64 {
     key.dedup();
     let k = key.len().min(q.choices.len());
     let mut lens = lengths(q, lang, def);
-    lens.sort_by(|a, b| b.1.cmp(&a.1));
+    lens.sort_by_key(|l| std::cmp::Reverse(l.1));
     let Some(edge) = k.checked_sub(1).and_then(|i| lens.get(i)).map(|(_, n)| *n) else {
         return share(q, &[Vec::new()]);
     };
@@ -161,9 +161,10 @@ fn earn(questions: &[Question], kind: QuestionKind, credit: impl Fn(&Question) -
 
 /// The better of several rules: its points and its words.
 fn best(rules: Vec<(f64, &'static str)>) -> (f64, Option<&'static str>) {
-    rules
-        .into_iter()
-        .fold((0.0, None), |acc, (p, r)| if p > acc.0 { (p, Some(r)) } else { acc })
+    rules.into_iter().fold(
+        (0.0, None),
+        |acc, (p, r)| if p > acc.0 { (p, Some(r)) } else { acc },
+    )
 }
 
 /// The best blind score of `questions` (one test) for a learner reading one
@@ -218,7 +219,9 @@ pub fn simulate(questions: &[Question], languages: &[String]) -> Blind {
                 "tick every choice",
             ),
             (
-                earn(questions, QuestionKind::Multiple, |q| longest_k(q, lang, def)),
+                earn(questions, QuestionKind::Multiple, |q| {
+                    longest_k(q, lang, def)
+                }),
                 "tick the longest choices, as many as are right ({lang})",
             ),
         ]);
@@ -373,7 +376,9 @@ mod tests {
             &["b"],
         );
         item.choices[0].text.insert("en".into(), "A".into());
-        item.choices[1].text.insert("en".into(), "The right one".into());
+        item.choices[1]
+            .text
+            .insert("en".into(), "The right one".into());
         item.choices[2].text.insert("en".into(), "Mid".into());
         let b = simulate(&[item.clone(), item], &langs());
         assert_eq!(b.percent, 100);

@@ -82,7 +82,9 @@ pub fn review(skills: Option<&Skills>, courses: &[LoadedCourse]) -> Review {
                 Some(q) => quiz_file(&c.dir, q),
                 None => format!("{}/quizzes", c.dir),
             };
-            let line = quiz.zip(f.question.as_deref()).and_then(|(q, id)| line_of_question(q, id));
+            let line = quiz
+                .zip(f.question.as_deref())
+                .and_then(|(q, id)| line_of_question(q, id));
             let p = Problem::new(&file, line, f.message);
             match f.severity {
                 Severity::Error => errors.push(p),

@@ -360,35 +360,56 @@ fn own_items(tests: &[&Quiz], checks: &[&Quiz], def: &str, out: &mut Vec<Finding
     for (t, test) in tests.iter().enumerate() {
         let mine = form(test);
         let name = test_name(test.kind);
-        let before = tests.get(..t).and_then(|b| b.first()).map(|f| (*f, form(f)));
+        let before = tests
+            .get(..t)
+            .and_then(|b| b.first())
+            .map(|f| (*f, form(f)));
         for (i, q) in test.questions.iter().enumerate() {
             // Inside the test: the later of two is named.
             for (j, other) in test.questions.iter().enumerate().take(i) {
                 if let Some((pct, what)) = alike(&mine[i], &mine[j]) {
-                    push(out, test, q, format!(
-                        "question \"{}\" nearly repeats question \"{}\" of the same {name} ({what} {pct}% alike): ask each thing once, or ask something else",
-                        q.id, other.id
-                    ));
+                    push(
+                        out,
+                        test,
+                        q,
+                        format!(
+                            "question \"{}\" nearly repeats question \"{}\" of the same {name} ({what} {pct}% alike): ask each thing once, or ask something else",
+                            q.id, other.id
+                        ),
+                    );
                 }
             }
             // The post-test against the pre-test.
             if let Some((first, theirs)) = &before {
                 for (j, other) in first.questions.iter().enumerate() {
                     if let Some((pct, what)) = alike(&mine[i], &theirs[j]) {
-                        push(out, test, q, format!(
-                            "question \"{}\" nearly repeats question \"{}\" of the {} (quizzes/{}.toml) ({what} {pct}% alike): the pre-test and post-test ask the same skills with different items",
-                            q.id, other.id, test_name(first.kind), first.slug
-                        ));
+                        push(
+                            out,
+                            test,
+                            q,
+                            format!(
+                                "question \"{}\" nearly repeats question \"{}\" of the {} (quizzes/{}.toml) ({what} {pct}% alike): the pre-test and post-test ask the same skills with different items",
+                                q.id,
+                                other.id,
+                                test_name(first.kind),
+                                first.slug
+                            ),
+                        );
                     }
                 }
             }
             for (check, theirs) in &check_forms {
                 for (j, other) in check.questions.iter().enumerate() {
                     if let Some((pct, what)) = alike(&mine[i], &theirs[j]) {
-                        push(out, test, q, format!(
-                            "question \"{}\" nearly repeats question \"{}\" of the lesson check quizzes/{}.toml ({what} {pct}% alike): a learner has seen its answer there; ask the {name} with items of its own",
-                            q.id, other.id, check.slug
-                        ));
+                        push(
+                            out,
+                            test,
+                            q,
+                            format!(
+                                "question \"{}\" nearly repeats question \"{}\" of the lesson check quizzes/{}.toml ({what} {pct}% alike): a learner has seen its answer there; ask the {name} with items of its own",
+                                q.id, other.id, check.slug
+                            ),
+                        );
                     }
                 }
             }

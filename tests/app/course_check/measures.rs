@@ -234,7 +234,12 @@ fn a_well_made_package_has_no_error_and_no_warning() {
         .iter()
         .map(|b| {
             let s = &b.score;
-            (s.quiz.clone(), s.pass_mark, s.blind.percent, s.blind.describe())
+            (
+                s.quiz.clone(),
+                s.pass_mark,
+                s.blind.percent,
+                s.blind.describe(),
+            )
         })
         .collect();
     let rules = "always the longest choice (en), tick the longest choices, as many as are right (en), always \"true\"";
@@ -334,7 +339,12 @@ fn a_key_that_is_the_longest_choice_too_often_is_an_error() {
     assert_eq!(warnings, Vec::<String>::new());
     // Lesson checks: judged as one set, never by the pass mark.
     let long = |id: &str, prompt: &str| {
-        single(id, prompt, ["短的一个", "长一点的那个", "最长最长的那一个"], "c")
+        single(
+            id,
+            prompt,
+            ["短的一个", "长一点的那个", "最长最长的那一个"],
+            "c",
+        )
     };
     let checks = [
         vec![
@@ -455,8 +465,18 @@ fn a_near_duplicate_inside_a_test_is_an_error() {
 #[test]
 fn a_silly_choice_is_a_warning() {
     let mut pre = pre();
-    pre[1] = single("q2", "屏幕太暗看不清，怎么办？", ["盐", "把亮度调高", "去店里换屏幕"], "b");
-    pre[2] = single("q3", "声音太小听不见，按哪里？", ["按开机键两下", "小声", "按音量加键"], "c");
+    pre[1] = single(
+        "q2",
+        "屏幕太暗看不清，怎么办？",
+        ["盐", "把亮度调高", "去店里换屏幕"],
+        "b",
+    );
+    pre[2] = single(
+        "q3",
+        "声音太小听不见，按哪里？",
+        ["按开机键两下", "小声", "按音量加键"],
+        "c",
+    );
     let (errors, warnings, _) = judged(&package(&pre, &post(), &check()));
     assert_eq!(errors, Vec::<String>::new());
     assert_eq!(
@@ -478,7 +498,10 @@ fn the_command_fails_on_a_weak_test_and_prints_the_blind_scores() {
             cmd.arg("--blind");
         }
         let out = cmd.arg(dir).output().unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
     };
     let good = package(&pre(), &post(), &check());
     let rules = "always the longest choice (en), tick the longest choices, as many as are right (en), always \"true\"";
