@@ -43,7 +43,7 @@ enum Command {
         #[command(subcommand)]
         command: AreasCommand,
     },
-    /// Work with course packages (see COURSES.md).
+    /// Work with course packages (see courses/README.md).
     Courses {
         #[command(subcommand)]
         action: CoursesAction,

@@ -50,9 +50,25 @@ pub enum Severity {
     Warning,
 }
 
+/// The rule a finding breaks (a page names it in its own words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rule {
+    /// A learner who does not read scores too much.
+    Blind,
+    /// The key is the longest choice too often.
+    LongestKey,
+    /// True/false answers lean one way.
+    TrueFalse,
+    /// One wrong choice is easy to rule out.
+    SillyChoice,
+    /// An item repeats a lesson-check item or another test item.
+    Repeat,
+}
+
 /// One thing wrong with how a course's tests measure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    pub rule: Rule,
     pub severity: Severity,
     /// The quiz it is about (its slug); `None` for the lesson checks together.
     pub quiz: Option<String>,
@@ -114,8 +130,15 @@ impl Set<'_> {
         }
     }
 
-    fn finding(&self, severity: Severity, question: Option<&str>, message: String) -> Finding {
+    fn finding(
+        &self,
+        rule: Rule,
+        severity: Severity,
+        question: Option<&str>,
+        message: String,
+    ) -> Finding {
         Finding {
+            rule,
             severity,
             quiz: self.quiz.map(|q| q.slug.clone()),
             question: question.map(str::to_string),
@@ -186,6 +209,7 @@ fn blind_rule(set: &Set, score: &TestScore, out: &mut Vec<Finding>) {
     let how = score.blind.describe();
     if pct >= pass {
         out.push(set.finding(
+            Rule::Blind,
             Severity::Error,
             None,
             format!(
@@ -195,6 +219,7 @@ fn blind_rule(set: &Set, score: &TestScore, out: &mut Vec<Finding>) {
         ));
     } else if pct + BLIND_MARGIN > pass {
         out.push(set.finding(
+            Rule::Blind,
             Severity::Warning,
             None,
             format!(
@@ -239,6 +264,7 @@ fn key_longest(set: &Set, langs: &[String], def: &str, out: &mut Vec<Finding>) {
             .collect();
         if longest.len() * 100 > KEY_LONGEST_MAX * n {
             out.push(set.finding(
+                Rule::LongestKey,
                 Severity::Error,
                 None,
                 format!(
@@ -270,6 +296,7 @@ fn true_false(set: &Set, out: &mut Vec<Finding>) {
             .collect();
         if same.len() * 100 > TRUE_FALSE_MAX * n {
             out.push(set.finding(
+                Rule::TrueFalse,
                 Severity::Error,
                 None,
                 format!(
@@ -312,6 +339,7 @@ fn silly_choice(set: &Set, q: &Question, def: &str, out: &mut Vec<Finding>) {
             .find(|c| c.id == id)
             .map_or("", |c| pick(&c.text, def, def));
         out.push(set.finding(
+            Rule::SillyChoice,
             Severity::Warning,
             Some(&q.id),
             format!(
@@ -350,6 +378,7 @@ fn own_items(tests: &[&Quiz], checks: &[&Quiz], def: &str, out: &mut Vec<Finding
     let form = |quiz: &Quiz| -> Vec<_> { quiz.questions.iter().map(|q| forms(q, def)).collect() };
     let push = |out: &mut Vec<Finding>, quiz: &Quiz, q: &Question, what: String| {
         out.push(Finding {
+            rule: Rule::Repeat,
             severity: Severity::Error,
             quiz: Some(quiz.slug.clone()),
             question: Some(q.id.clone()),

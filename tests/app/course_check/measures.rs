@@ -9,6 +9,8 @@ use std::path::Path;
 use fuzhi::courses;
 
 use super::{FIXTURES, copy_dir};
+use crate::engine_test;
+use crate::helpers::{PASSWORD, TOWNSHIP_A, TestApp};
 
 /// One question as a quiz file says it. Every choice reads `Choice x` in
 /// English (all equally long), so only the Chinese lengths tell.
@@ -252,10 +254,9 @@ fn a_well_made_package_has_no_error_and_no_warning() {
     );
 }
 
-/// The keys are the shortest choices, the multiple-choice key is every
-/// choice and both statements are true: 8 of 9 points without reading.
-#[test]
-fn a_test_passed_without_reading_is_an_error() {
+/// The post-test with the shortest choices as keys, every choice of the
+/// multiple-choice question right and both statements true.
+fn blind_post() -> Vec<String> {
     let mut post = post();
     for (i, key) in ["a", "a", "b", "c", "a"].into_iter().enumerate() {
         post[i] = rekey(&post[i], key);
@@ -268,6 +269,14 @@ fn a_test_passed_without_reading_is_an_error() {
         &["a", "b", "c"],
     );
     post[7] = tf("q8", "发烫的手机最好先放凉再充电。", "true");
+    post
+}
+
+/// The keys are the shortest choices, the multiple-choice key is every
+/// choice and both statements are true: 8 of 9 points without reading.
+#[test]
+fn a_test_passed_without_reading_is_an_error() {
+    let post = blind_post();
     let dir = package(&pre(), &post, &check());
     let (errors, warnings, _) = judged(&dir);
     assert_eq!(
@@ -527,3 +536,52 @@ fn the_command_fails_on_a_weak_test_and_prints_the_blind_scores() {
         "basics/quizzes/post.toml: post-test: the right answer is the longest choice (zh-CN) in 3 of 5 single-choice questions (q1, q4, q5); at most 40%: write wrong choices as long and as specific as the right one\n"
     );
 }
+
+/// A version of `basics` from a package folder, imported and published.
+async fn publish(app: &TestApp, dir: &tempfile::TempDir) {
+    let (skills, loaded, problems) = courses::load_dir(dir.path());
+    assert!(problems.is_empty(), "{problems:?}");
+    let conn = app.conn();
+    fuzhi::catalog::store::import_skills(conn, &skills.unwrap())
+        .await
+        .unwrap();
+    let origin = fuzhi::catalog::store::Origin::Import;
+    fuzhi::catalog::store::import_course(conn, &loaded[0].course, None, origin)
+        .await
+        .unwrap();
+}
+
+/// The dashboard's mark of courses whose tests need review, if any.
+async fn mark(app: &TestApp, lang: &str) -> Option<String> {
+    let res = app
+        .get(&format!("/office/dashboard?area={TOWNSHIP_A}&lang={lang}"))
+        .await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    crate::helpers::between(&html, "<div class=\"note tests-review\">", "</div>")
+}
+
+/// The officials' dashboard marks a published course whose post-test is
+/// passed without reading, judged on the questions in the database, and
+/// stops marking it once a version with good tests is published.
+async fn the_dashboard_marks_a_course_whose_tests_need_review(app: TestApp) {
+    app.seed_areas().await;
+    app.user("gov1", "official", Some(TOWNSHIP_A)).await;
+    assert_eq!(app.login_form("gov1", PASSWORD).await.status(), 303);
+    publish(&app, &package(&pre(), &blind_post(), &check())).await;
+    let zh = mark(&app, "zh-CN").await.expect("a mark");
+    assert!(zh.contains("<b>测试待改进</b>"), "{zh}");
+    assert!(
+        zh.contains("<li>基础：课后测不看题也能得 88 分（及格线 80 分）</li>"),
+        "{zh}"
+    );
+    let en = mark(&app, "en").await.expect("a mark");
+    assert!(
+        en.contains("<li>Basics: post-test: 88% without reading (pass mark 80%)</li>"),
+        "{en}"
+    );
+    publish(&app, &package(&pre(), &post(), &check())).await;
+    app.state.content.clear();
+    assert_eq!(mark(&app, "en").await, None);
+}
+engine_test!(the_dashboard_marks_a_course_whose_tests_need_review);
