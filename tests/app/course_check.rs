@@ -887,7 +887,7 @@ fn every_shipped_mandarin_lesson_is_narrated() {
 }
 
 /// The loader judges audio by its bytes and size, and allows the narrate
-/// script at the top of a package but no other file.
+/// script and the authors' guide at the top of a package but no other file.
 #[test]
 fn the_loader_judges_audio_by_content_and_size() {
     let tmp = tempfile::tempdir().unwrap();
@@ -918,4 +918,7 @@ fn the_loader_judges_audio_by_content_and_size() {
     );
     assert!(text.contains("notes.txt: unexpected file"), "{text}");
     assert!(!text.contains("/narrate:"), "{text}");
+    // The authors' guide sits at the top of the package too.
+    assert!(root.join("README.md").is_file());
+    assert!(!text.contains("/README.md:"), "{text}");
 }
