@@ -79,6 +79,7 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
             login_prefix: "bench-".into(),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bm90LWEtcmVhbC1zYWx0$bm90LWEtcmVhbC1oYXNoLW5vdC1hLXJlYWwtaGFzaA"
                 .into(),
+            focus: None,
         },
     )
     .await

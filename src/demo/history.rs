@@ -29,6 +29,10 @@ pub struct Plan {
     pub login_prefix: String,
     /// The hash every generated account gets.
     pub password_hash: String,
+    /// A course that many learners take and whose quizzes they answer
+    /// attempt by attempt (see `attempts`), so that its item analysis has
+    /// figures; its skill evidence comes from those attempts.
+    pub focus: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -37,14 +41,15 @@ pub struct Made {
     pub enrollments: usize,
     pub events: usize,
     pub evidence: usize,
+    pub attempts: usize,
     pub follow_ups: usize,
     pub incomes: usize,
 }
 
 /// A small deterministic generator (SplitMix64).
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -162,6 +167,14 @@ pub async fn generate(db: &DatabaseConnection, plan: &Plan) -> AppResult<Made> {
         ));
     }
 
+    let focus = match &plan.focus {
+        Some(slug) => super::attempts::load(db, slug).await?,
+        None => None,
+    };
+    let focus_at = focus
+        .as_ref()
+        .and_then(|f| courses.iter().position(|c| c.0 == f.course.slug));
+
     // One member able to train (working age, able to work) per chosen
     // household, not yet a learner.
     let rows = db
@@ -261,6 +274,7 @@ pub async fn generate(db: &DatabaseConnection, plan: &Plan) -> AppResult<Made> {
     let mut enrollments = Vec::new();
     let mut events = Vec::new();
     let mut evidence = Vec::new();
+    let mut attempts = Vec::new();
     let mut follow_ups = Vec::new();
     let mut trained: std::collections::HashSet<i64> = Default::default();
     let ev_cols = [
@@ -280,7 +294,10 @@ pub async fn generate(db: &DatabaseConnection, plan: &Plan) -> AppResult<Made> {
             continue;
         };
         let n_courses = 1 + usize::from(rng.chance(0.4));
-        let first = rng.below(courses.len() as u64) as usize;
+        let first = match focus_at {
+            Some(i) if rng.chance(0.45) => i,
+            _ => rng.below(courses.len() as u64) as usize,
+        };
         for k in 0..n_courses.min(courses.len()) {
             let (slug, comps, lessons) = &courses[(first + k) % courses.len()];
             let enrolled = now - Duration::days(20 + rng.below(520) as i64);
@@ -317,39 +334,72 @@ pub async fn generate(db: &DatabaseConnection, plan: &Plan) -> AppResult<Made> {
             if done.is_some() {
                 trained.insert(c.household_id);
             }
-            // Baseline and, for completers, the post-test per competence.
             let end = done.unwrap_or(enrolled + Duration::days(10));
-            for comp in comps {
-                let pre = 20 + rng.below(60) as i32;
-                evidence.push(vec![
-                    uid.into(),
-                    comp.clone().into(),
-                    slug.clone().into(),
-                    "pre".into(),
-                    Some(pre).into(),
-                    Option::<i32>::None.into(),
-                    c.area_code.clone().into(),
-                    (enrolled + Duration::hours(1)).into(),
-                    now.into(),
-                    now.into(),
-                ]);
-                if done.is_some() {
-                    let post = (pre + rng.below((101 - pre) as u64) as i32).min(100);
+            if let Some(info) = focus.as_ref().filter(|f| &f.course.slug == slug) {
+                // Its quizzes answered one by one; the evidence is theirs.
+                let reached = if done.is_some() {
+                    lessons.len()
+                } else {
+                    rng.below(lessons.len() as u64 + 1) as usize
+                };
+                let who = super::attempts::Enrolment {
+                    user: uid,
+                    enrolled,
+                    done,
+                    lessons: reached,
+                };
+                let m = super::attempts::learner(&mut rng, info, &who, now);
+                made.attempts += m.rows.len();
+                made.evidence += m.evidence.len();
+                attempts.extend(m.rows);
+                for (comp, source, score, at) in m.evidence {
                     evidence.push(vec![
                         uid.into(),
-                        comp.clone().into(),
+                        comp.into(),
                         slug.clone().into(),
-                        "post".into(),
-                        Some(post).into(),
+                        source.into(),
+                        Some(score).into(),
                         Option::<i32>::None.into(),
                         c.area_code.clone().into(),
-                        end.into(),
+                        at.into(),
                         now.into(),
                         now.into(),
                     ]);
                 }
+            } else {
+                // Baseline and, for completers, the post-test per competence.
+                for comp in comps {
+                    let pre = 20 + rng.below(60) as i32;
+                    evidence.push(vec![
+                        uid.into(),
+                        comp.clone().into(),
+                        slug.clone().into(),
+                        "pre".into(),
+                        Some(pre).into(),
+                        Option::<i32>::None.into(),
+                        c.area_code.clone().into(),
+                        (enrolled + Duration::hours(1)).into(),
+                        now.into(),
+                        now.into(),
+                    ]);
+                    if done.is_some() {
+                        let post = (pre + rng.below((101 - pre) as u64) as i32).min(100);
+                        evidence.push(vec![
+                            uid.into(),
+                            comp.clone().into(),
+                            slug.clone().into(),
+                            "post".into(),
+                            Some(post).into(),
+                            Option::<i32>::None.into(),
+                            c.area_code.clone().into(),
+                            end.into(),
+                            now.into(),
+                            now.into(),
+                        ]);
+                    }
+                }
+                made.evidence += comps.len() * (1 + usize::from(done.is_some()));
             }
-            made.evidence += comps.len() * (1 + usize::from(done.is_some()));
             let span = (end - enrolled).num_seconds().max(1);
             for e in 0..plan.events_per_enrollment {
                 let lesson = &lessons[e / 2 % lessons.len()];
@@ -416,6 +466,7 @@ pub async fn generate(db: &DatabaseConnection, plan: &Plan) -> AppResult<Made> {
         }
     }
     insert(&txn, "learning_event", &ev_cols, events).await?;
+    insert(&txn, "quiz_attempt", &super::attempts::COLS, attempts).await?;
     insert(
         &txn,
         "enrollment",

@@ -22,6 +22,12 @@ macro_rules! vocabulary {
             }
         }
 
+        impl Vocabulary for $name {
+            fn code(self) -> &'static str { $name::code(self) }
+            fn zh(self) -> &'static str { $name::zh(self) }
+            fn parse(s: &str) -> Option<Self> { $name::parse(s) }
+        }
+
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
@@ -59,6 +65,16 @@ macro_rules! vocabulary {
             }
         }
     };
+}
+
+/// A closed vocabulary of the household form. Its codes are only unique
+/// within it ("ordinary" is both a household status, 一般户, and a kind of
+/// labour, 普通劳动力), so a stored code is labelled by the vocabulary of
+/// its column, never by searching them all.
+pub trait Vocabulary: Sized + Copy {
+    fn code(self) -> &'static str;
+    fn zh(self) -> &'static str;
+    fn parse(s: &str) -> Option<Self>;
 }
 
 const fn first(labels: &[&'static str]) -> &'static str {

@@ -118,6 +118,16 @@ pub async fn record_attempt(
             )));
         }
     };
+    // Only a first attempt is evidence of a skill (as for the post-test): a
+    // lesson check may be retaken until passed, and a level reached by
+    // retakes would say she mastered what her first try did not show.
+    let first = quiz_attempt::Entity::find()
+        .filter(quiz_attempt::Column::UserId.eq(learner.id))
+        .filter(quiz_attempt::Column::CourseSlug.eq(&course.course.slug))
+        .filter(quiz_attempt::Column::QuizSlug.eq(quiz_slug))
+        .one(db)
+        .await?
+        .is_none();
     let seed = super::shuffle::seed_of(learner.id, key);
     let g = grading::Graded {
         seed: Some(seed),
@@ -162,7 +172,7 @@ pub async fn record_attempt(
             ..Default::default()
         })
         .collect();
-    if !rows.is_empty() {
+    if !rows.is_empty() && (first || source != "lesson") {
         skill_evidence::Entity::insert_many(rows)
             .exec_without_returning(db)
             .await?;

@@ -52,7 +52,9 @@ pub enum Figure {
     GainPre,
     /// Mean post-test score of the learners with both tests.
     GainPost,
-    /// Learners with both tests ÷ learners with either.
+    /// Learners first enrolled in the period who took both tests (first
+    /// attempts; on some competence) ÷ learners first enrolled in the period:
+    /// how much of the training the gain speaks for.
     GainBoth,
     /// Followed-up completers with a listed activity (an active shop, orders
     /// or sales) in the last 30 days ÷ followed-up completers, 3 months after
@@ -135,7 +137,7 @@ impl Figure {
             F::GainN             => ("gain_n",             count(M::GainN),                                       People, false, true,  false,   Some(("gain", "n"))),
             F::GainPre           => ("gain_pre",           mean(Kind::Score, M::PreSum, M::BothTests, 100.0),     People, false, false, false,   Some(("gain", "mean_pre"))),
             F::GainPost          => ("gain_post",          mean(Kind::Score, M::PostSum, M::BothTests, 100.0),    People, false, false, false,   Some(("gain", "mean_post"))),
-            F::GainBoth          => ("gain_both",          rate(M::BothTests, M::Tested),                         People, false, false, false,   Some(("gain", "share_both_tests"))),
+            F::GainBoth          => ("gain_both",          rate(M::LearnersBothTests, M::Learners),               People, false, false, true,    Some(("gain", "share_both_tests"))),
             F::Behaviour3m       => ("behaviour_3m",       rate(M::Active3, M::FollowedUp3),                      People, true,  true,  true,    None),
             F::Behaviour6m       => ("behaviour_6m",       rate(M::Active6, M::FollowedUp6),                      People, false, true,  false,   None),
         };
@@ -451,14 +453,16 @@ mod tests {
         let s = sums(&[
             (Metric::GainSum, 25_000),
             (Metric::GainN, 5),
-            (Metric::BothTests, 4),
-            (Metric::Tested, 9),
+            (Metric::LearnersBothTests, 6),
+            (Metric::Learners, 9),
         ]);
         let f = Figures::from_sums(&s, true);
         let v = serde_json::to_value(&f).unwrap();
         assert_eq!(v["gain"]["mean"], 0.5);
         assert_eq!(v["gain"]["n"], 5);
         assert_eq!(v["gain"]["mean_pre"], "<5");
+        // The share of enrolled learners the gain rests on.
+        assert_eq!(v["gain"]["share_both_tests"]["numerator"], 6);
         assert_eq!(v["gain"]["share_both_tests"]["denominator"], 9);
         assert_eq!(v["households"], "<5");
         assert_eq!(f.get(Figure::GainMean).detail().as_deref(), Some("N = 5"));

@@ -48,7 +48,12 @@ pub enum Metric {
     Tested,
     /// Learners with both tests on some competence.
     BothTests,
-    /// Sum of those learners' mean pre-test scores, ×100.
+    /// Learners, by the month of their first enrollment.
+    Learners,
+    /// Of them, those with both tests on some competence.
+    LearnersBothTests,
+    /// Sum of those learners' mean pre-test scores, ×100 (learners with
+    /// both tests, by the month of their first test).
     PreSum,
     /// Sum of those learners' mean post-test scores, ×100.
     PostSum,
@@ -114,6 +119,8 @@ impl Metric {
             Mastered => "mastered",
             Tested => "tested",
             BothTests => "both",
+            Learners => "learners",
+            LearnersBothTests => "learners_both",
             PreSum => "pre_sum",
             PostSum => "post_sum",
             GainN => "g_n",
@@ -145,9 +152,10 @@ impl Metric {
         use Metric::*;
         match self {
             Enrollments | EnrollmentsCompleted | EnrollmentsWithdrawn | Completions | Mastered
-            | Tested | BothTests | PreSum | PostSum | GainN | GainSum | FollowedUp3 | Active3
-            | FollowedUp6 | Active6 | CompetencePairs | CompetencePre | CompetencePost
-            | CompetenceGainN | CompetenceGainSum | CompetenceLevel2 => Tally::Flow,
+            | Tested | BothTests | Learners | LearnersBothTests | PreSum | PostSum | GainN
+            | GainSum | FollowedUp3 | Active3 | FollowedUp6 | Active6 | CompetencePairs
+            | CompetencePre | CompetencePost | CompetenceGainN | CompetenceGainSum
+            | CompetenceLevel2 => Tally::Flow,
             Households
             | People
             | LabourForce

@@ -1,7 +1,8 @@
 //! Skills gained, per learner and competence: the score before (first
 //! pre-test), the score after (first post-test: retakes change no figure), the normalized gain
 //! g = (post − pre) / (100 − pre) (none when pre = 100), and the level reached
-//! (0 fail, 1 with help, 2 on own) from quizzes and trainer sign-offs. A
+//! (0 fail, 1 with help, 2 on own) from first attempts of quizzes (a retaken
+//! lesson check leaves no evidence) and trainer sign-offs. A
 //! household's skill profile is the best level per competence among its members.
 
 use std::collections::BTreeMap;

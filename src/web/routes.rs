@@ -71,6 +71,8 @@ routes! {
     post "/teach/courses/{slug}/quizzes/{quiz}" SignedIn => pages::authoring::quiz_save;
     get  "/teach/courses/{slug}/tasks"       SignedIn => pages::authoring::tasks_edit;
     post "/teach/courses/{slug}/tasks"       SignedIn => pages::authoring::tasks_save;
+    get  "/teach/courses/{slug}/items"       SignedIn => pages::authoring::items_page;
+    get  "/teach/courses/{slug}/items/export" SignedIn => pages::authoring::items_export;
     post "/teach/courses/{slug}/publish"     SignedIn => pages::authoring::publish;
     get  "/teach/courses/{slug}/archive"     SignedIn => pages::authoring::archive_confirm;
     post "/teach/courses/{slug}/archive"     SignedIn => pages::authoring::archive;

@@ -773,6 +773,15 @@ fn rows() -> Vec<Row> {
             },
         ),
         r("GET", "/teach/courses/{slug}/tasks", AUTHOR_GET, none),
+        // Item analysis: the course's authors and admins; the figures of
+        // someone else's course are a 404 like the course itself.
+        r("GET", "/teach/courses/{slug}/items", AUTHOR_GET, none),
+        r(
+            "GET",
+            "/teach/courses/{slug}/items/export",
+            AUTHOR_GET,
+            none,
+        ),
         r(
             "POST",
             "/teach/courses/{slug}/tasks",

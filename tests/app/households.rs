@@ -648,17 +648,16 @@ engine_test!(learners_link_to_members);
 async fn household_pages_read_on_a_phone_in_names(app: TestApp) {
     let p = app.people().await;
     let tok = app.token(p.official).await;
-    let (s, v) = app
-        .post_json(
-            "/api/v1/households",
-            &tok,
-            body(
-                "P-1",
-                VILLAGE_A,
-                &[&id_number(1985, 1), &id_number(2001, 2)],
-            ),
-        )
-        .await;
+    let mut household = body(
+        "P-1",
+        VILLAGE_A,
+        &[&id_number(1985, 1), &id_number(2001, 2)],
+    );
+    // "ordinary" is a kind of labour (普通劳动力) and a household status
+    // (一般户): each column is labelled from its own vocabulary.
+    household["members"][0]["labour"] = json!("ordinary");
+    household["members"][1]["labour"] = json!("skilled");
+    let (s, v) = app.post_json("/api/v1/households", &tok, household).await;
     assert_eq!(s, 201, "{v}");
     let id = v["household"]["id"].as_i64().unwrap();
     let get = |path: String| {
@@ -691,6 +690,15 @@ async fn household_pages_read_on_a_phone_in_names(app: TestApp) {
         "{table}"
     );
     assert_eq!(body.matches("移除成员").count(), 2);
+    assert!(
+        body.contains("data-label=\"劳动技能\">普通劳动力</td>"),
+        "{table}"
+    );
+    assert!(
+        body.contains("data-label=\"劳动技能\">技能劳动力</td>"),
+        "{table}"
+    );
+    assert!(!body.contains("一般户"), "{table}");
     // The village by name; its code is no text people read.
     assert!(
         page.contains(&format!("<span title=\"{VILLAGE_A}\">新街村</span>")),

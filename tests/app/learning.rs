@@ -283,6 +283,41 @@ async fn answer_keys_never_reach_the_learner_before_submission(app: TestApp) {
 }
 engine_test!(answer_keys_never_reach_the_learner_before_submission);
 
+/// A lesson check may be retaken until it is passed, but only the first
+/// attempt is evidence of a skill: a level reached by retakes would count
+/// her as mastering what her first try did not show.
+async fn a_lesson_check_retake_raises_no_level(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    let info = app
+        .state
+        .content
+        .published(app.conn(), COURSE)
+        .await
+        .unwrap()
+        .unwrap();
+    let check = info.lesson_checks().next().unwrap().row.slug.clone();
+    let url = format!("/api/v1/courses/{COURSE}/quizzes/{check}/attempts");
+    let (s, g) = app.post_json(&url, &t, json!({"answers": {}})).await;
+    assert_eq!((s, g["passed"].as_bool()), (200, Some(false)), "{g}");
+    let (s, g) = app
+        .post_json(&url, &t, json!({"answers": app.key(COURSE, &check).await}))
+        .await;
+    assert_eq!((s, g["passed"].as_bool()), (200, Some(true)), "{g}");
+    let evidence = fuzhi::reports::skills::evidence_of(app.conn(), p.learner)
+        .await
+        .unwrap();
+    let skills = fuzhi::reports::skills::per_competence(&evidence);
+    assert!(!skills.is_empty(), "the first attempt is evidence");
+    for s in skills.values() {
+        assert_eq!(s.level, 0, "a retake raised {}: {s:?}", s.competence);
+    }
+}
+engine_test!(a_lesson_check_retake_raises_no_level);
+
 async fn parallel_submissions_count_once(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;

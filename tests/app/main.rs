@@ -16,6 +16,7 @@ mod galera;
 mod hardening;
 mod households;
 mod households_core;
+mod items;
 mod learning;
 mod mail;
 mod narration;

@@ -243,12 +243,20 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    /// Waits until the page's address contains `part` (a navigation finished).
+    /// Waits until the page's address contains `part` (a navigation
+    /// finished); `"/"` waits for the home page itself.
     pub async fn wait_url(&self, part: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let u = self.url().await;
-            if u.contains(part) {
+            // "/" is the home page itself, not any URL (every URL holds a
+            // slash: the login page would match before its form is sent).
+            let path = url::Url::parse(&u).map(|x| x.path().to_string());
+            let here = match part {
+                "/" => path.is_ok_and(|p| p == "/"),
+                _ => u.contains(part),
+            };
+            if here {
                 return u;
             }
             assert!(

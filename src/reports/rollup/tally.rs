@@ -210,6 +210,15 @@ pub(super) fn tally(src: &Sources, courses: &Courses, year: i32) -> Cells {
                 first_done = Some(first_done.map_or(done, |f| f.min(done)));
             }
         }
+        // Learners by their first enrollment, and which of them took both
+        // tests (the share the gain rests on).
+        if let Some(f) = first_enrol {
+            let fm = month(f);
+            cells.person(&d, &fm, Metric::Learners, 1);
+            if skills.values().any(|s| s.pre.is_some() && s.post.is_some()) {
+                cells.person(&d, &fm, Metric::LearnersBothTests, 1);
+            }
+        }
         if let Some(m) = member {
             if let Some(f) = first_enrol {
                 if labour(m) {

@@ -7,7 +7,8 @@
 //! | H3 | V2 | registered | — | m31 male 2015 | 300000 |
 //!
 //! m99 belongs to no household read. Learners: L1 (m11) completed course c
-//! (2026-01-10 → 2026-02-15; competence a 40 → 85, b 100 → 100) and withdrew
+//! (2026-01-10 → 2026-02-15; competence a 40 → 85, retaken 100 the next
+//! day, b 100 → 100) and withdrew
 //! from c2 (2026-03-01); L2 (m22) enrolled 2026-02-01; L3 (no member, V)
 //! completed c (2026-01-20 → 2026-01-30) without tests. Follow-ups: m11 at 3
 //! months (inactive 2026-04-15, then active 2026-05-15), m22 at 3 months (not
@@ -148,6 +149,8 @@ fn sources() -> Sources {
                 test("b", "pre", 100, at(2026, 1, 10)),
                 test("a", "post", 85, at(2026, 2, 15)),
                 test("b", "post", 100, at(2026, 2, 15)),
+                // A retake of the post-test: no figure may count it.
+                test("a", "post", 100, at(2026, 2, 16)),
             ],
         )]),
         follow_ups: vec![
@@ -232,8 +235,15 @@ fn skills_are_bucketed_by_the_first_test() {
     let jan = "2026-01";
     assert_eq!(c.get(V, ALL, jan, Metric::Tested), 1);
     assert_eq!(c.get(V, ALL, jan, Metric::BothTests), 1);
-    // Means over a and b: pre (40 + 100) / 2 = 70, post (85 + 100) / 2 = 92.5;
-    // g = 22.5 / 30 = 0.75.
+    // Learners by their first enrollment: L1 and L3 in January, L2 in
+    // February; of them only L1 took both tests.
+    assert_eq!(c.get(V, ALL, jan, Metric::Learners), 2);
+    assert_eq!(c.get(V, ALL, "2026-02", Metric::Learners), 1);
+    assert_eq!(c.get(V, ALL, jan, Metric::LearnersBothTests), 1);
+    assert_eq!(c.get(V, ALL, "2026-02", Metric::LearnersBothTests), 0);
+    // Means over a and b with the first post-test (the retake of a at 100
+    // would make the post mean 100 and g 1): pre (40 + 100) / 2 = 70, post
+    // (85 + 100) / 2 = 92.5; g = 22.5 / 30 = 0.75.
     assert_eq!(c.get(V, ALL, jan, Metric::PreSum), 7_000);
     assert_eq!(c.get(V, ALL, jan, Metric::PostSum), 9_250);
     assert_eq!(c.get(V, ALL, jan, Metric::GainN), 1);
@@ -243,6 +253,7 @@ fn skills_are_bucketed_by_the_first_test() {
     assert_eq!(c.get(V, a, jan, Metric::CompetencePairs), 1);
     assert_eq!(c.get(V, a, jan, Metric::CompetencePre), 40);
     assert_eq!(c.get(V, a, jan, Metric::CompetencePost), 85);
+    assert_eq!(c.get(V, a, jan, Metric::CompetenceGainN), 1);
     // a: 45 / 60 = 0.75; b: a pre-test of 100 has no gain.
     assert_eq!(c.get(V, a, jan, Metric::CompetenceGainSum), 7_500);
     assert_eq!(c.get(V, b, jan, Metric::CompetencePairs), 1);

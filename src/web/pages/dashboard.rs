@@ -13,7 +13,7 @@ use crate::app::AppContext;
 use crate::error::AppResult;
 use crate::households::vocab::{Cause, Sex};
 use crate::reports::export::{self, Table};
-use crate::reports::figure::{Figure, Measure};
+use crate::reports::figure::{Figure, Measure, Reading};
 use crate::reports::figures::{self, Labels, Period, Summary};
 use crate::reports::{suppress::Shown, svg};
 use crate::views::Views;
@@ -108,6 +108,29 @@ fn kpi(label: String, value: &Shown, count: bool, detail: Option<String>, def: S
     })
 }
 
+/// What the gain tile rests on: the learners in its mean, and how many of
+/// the learners enrolled took both tests (a hidden share shows "—").
+fn gain_basis(s: &Summary, tr: &impl Fn(&str) -> String) -> Option<String> {
+    let Reading::Mean { n, .. } = s.figures.get(Figure::GainMean) else {
+        return None;
+    };
+    let Reading::Ratio(both) = s.figures.get(Figure::GainBoth) else {
+        return None;
+    };
+    let share = if both.rate.is_small() {
+        "—".to_string()
+    } else {
+        both.rate.text()
+    };
+    Some(
+        tr("dash.gain_basis")
+            .replace("{n}", &n.text())
+            .replace("{both}", &both.numerator.text())
+            .replace("{enrolled}", &both.denominator.text())
+            .replace("{share}", &share),
+    )
+}
+
 pub async fn dashboard(
     state: web::Data<AppContext>,
     locale: Locale,
@@ -122,11 +145,15 @@ pub async fn dashboard(
         .iter()
         .filter(|(f, _)| f.spec().tile)
         .map(|(f, r)| {
+            let detail = match f {
+                Figure::GainMean => gain_basis(&s, &tr),
+                _ => r.detail(),
+            };
             kpi(
                 tr(&f.label_key()),
                 r.shown(),
                 matches!(f.spec().measure, Measure::Count(_)),
-                r.detail(),
+                detail,
                 tr(&format!("dash.short.{}", f.id())),
             )
         })

@@ -14,12 +14,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 mod forms;
+mod items;
 mod lessons;
 mod narration;
 mod problems;
 mod quizzes;
 mod tasks;
 
+pub use items::{items_export, items_page};
 pub use lessons::{lesson_add, lesson_edit, lesson_move, lesson_save};
 pub use narration::{narration_remove, narration_upload};
 pub use quizzes::{quiz_edit, quiz_save};

@@ -7,11 +7,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::forms::{FollowUpForm, IncomeForm, MemberForm};
-use super::{ConfirmForm, State, error_list, label, vocabularies, yuan};
+use super::{ConfirmForm, State, cause, error_list, label, vocabularies, yuan};
 use crate::app::AppContext;
 use crate::error::AppResult;
 use crate::households::messages::{Problems, RegistryError, RegistryResult};
 use crate::households::store::{self, FollowUpInput, IncomeInput, MemberInput};
+use crate::households::vocab::{
+    Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex,
+};
 use crate::policy::Action;
 use crate::web::api::households::key;
 use crate::web::extract::{CurrentUser, Locale};
@@ -39,12 +42,12 @@ async fn detail_page(
         .iter()
         .map(|m| {
             json!({
-                "id": m.member.id, "name": m.member.name, "sex": label(lang, &m.member.sex),
-                "birth_year": m.member.birth_year, "relation": label(lang, &m.member.relation),
+                "id": m.member.id, "name": m.member.name, "sex": label::<Sex>(lang, &m.member.sex),
+                "birth_year": m.member.birth_year, "relation": label::<Relation>(lang, &m.member.relation),
                 "ethnicity": m.member.ethnicity, "education": m.member.education,
-                "labour": m.member.labour.as_deref().map(|l| label(lang, l)),
+                "labour": m.member.labour.as_deref().map(|l| label::<Labour>(lang, l)),
                 "migrant_months": m.member.migrant_months, "id_last4": m.member.id_last4,
-                "health": m.member.health.as_deref().map(|x| label(lang, x)),
+                "health": m.member.health.as_deref().map(|x| label::<Health>(lang, x)),
                 "learner": m.learner, "trained": m.trained,
             })
         })
@@ -72,12 +75,12 @@ async fn detail_page(
     let household = json!({
         "id": h.id, "registry_no": h.registry_no, "area_code": h.area_code,
         "area_name": d.area_name, "village_group": h.village_group,
-        "kind": label(lang, h.kind.code()), "status": label(lang, h.status.code()),
-        "monitor_type": h.monitor_type.as_deref().map(|m| label(lang, m)),
+        "kind": label::<HouseholdKind>(lang, h.kind.code()), "status": label::<HouseholdStatus>(lang, h.status.code()),
+        "monitor_type": h.monitor_type.as_deref().map(|m| label::<MonitorType>(lang, m)),
         "identified_year": h.identified_year, "exited_year": h.exited_year,
         "phone": h.phone, "address": h.address,
-        "primary_cause": d.primary_cause.as_deref().map(|c| label(lang, c)),
-        "other_causes": d.other_causes.iter().map(|c| label(lang, c)).collect::<Vec<_>>(),
+        "primary_cause": d.primary_cause.as_deref().map(|c| cause(lang, c)),
+        "other_causes": d.other_causes.iter().map(|c| cause(lang, c)).collect::<Vec<_>>(),
     });
     // The household's skill profile: the best level per competence among its
     // members, each competence by its title (one query for all of them).

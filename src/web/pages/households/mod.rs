@@ -25,7 +25,7 @@ use crate::error::AppResult;
 use crate::households::messages::{Msg, RegistryError};
 use crate::households::store::{self, HouseholdPatch, ListQuery, NewHousehold};
 use crate::households::vocab::{
-    Cause, Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex,
+    Cause, Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex, Vocabulary,
 };
 use crate::policy::Action;
 use crate::web::api::households::key;
@@ -80,24 +80,22 @@ fn vocabularies(lang: &str) -> Value {
 }
 
 /// A stored code as the page's language shows it.
-fn label(lang: &str, code: &str) -> String {
+/// The label of a stored `code` of vocabulary `V` in `lang`: the Chinese
+/// label of the national form, or the code in words for English.
+fn label<V: Vocabulary>(lang: &str, code: &str) -> String {
     if !zh(lang) {
-        if let Some(c) = Cause::by_code(code) {
-            return c.en.to_owned();
-        }
-        return code.to_owned();
+        return code.replace('_', " ");
     }
-    HouseholdKind::parse(code)
-        .map(HouseholdKind::zh)
-        .or_else(|| HouseholdStatus::parse(code).map(HouseholdStatus::zh))
-        .or_else(|| MonitorType::parse(code).map(MonitorType::zh))
-        .or_else(|| Relation::parse(code).map(Relation::zh))
-        .or_else(|| Sex::parse(code).map(Sex::zh))
-        .or_else(|| Health::parse(code).map(Health::zh))
-        .or_else(|| Labour::parse(code).map(Labour::zh))
-        .or_else(|| Cause::by_code(code).map(|c| c.zh))
-        .unwrap_or(code)
-        .to_owned()
+    V::parse(code).map_or_else(|| code.to_owned(), |v| v.zh().to_owned())
+}
+
+/// The label of a poverty cause (致贫原因) in `lang`.
+fn cause(lang: &str, code: &str) -> String {
+    match Cause::by_code(code) {
+        Some(c) if zh(lang) => c.zh.to_owned(),
+        Some(c) => c.en.to_owned(),
+        None => code.to_owned(),
+    }
 }
 
 fn yuan(fen: i64) -> String {
@@ -168,9 +166,9 @@ pub async fn list(
         .map(|h| {
             json!({
                 "id": h.id, "registry_no": h.registry_no, "area_code": h.area_code,
-                "area_name": h.area_name, "kind": label(lang, h.kind.code()),
-                "status": label(lang, h.status.code()),
-                "primary_cause": h.primary_cause.as_deref().map(|c| label(lang, c)),
+                "area_name": h.area_name, "kind": label::<HouseholdKind>(lang, h.kind.code()),
+                "status": label::<HouseholdStatus>(lang, h.status.code()),
+                "primary_cause": h.primary_cause.as_deref().map(|c| cause(lang, c)),
                 "head": h.head, "members": h.members, "trained": h.trained,
             })
         })
