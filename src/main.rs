@@ -43,7 +43,7 @@ enum Command {
         #[command(subcommand)]
         command: AreasCommand,
     },
-    /// Work with course packages (see COURSES.md).
+    /// Work with course packages (see courses/README.md).
     Courses {
         #[command(subcommand)]
         action: CoursesAction,
@@ -138,7 +138,8 @@ enum AreasCommand {
 
 #[derive(Subcommand)]
 enum CoursesAction {
-    /// Check a package folder and print every problem as file:line: message,
+    /// Check a package folder and print every problem as file:line: message
+    /// (a test a learner passes without reading is one, see courses/README.md),
     /// then every warning on how well its quizzes measure (a warning fails the
     /// check too, unless --allow-warnings).
     Check {
@@ -151,6 +152,11 @@ enum CoursesAction {
         /// pre- and post-test question counts.
         #[arg(long)]
         coverage: bool,
+        /// Also print, per course, each test's pass mark, the best score of a
+        /// learner who does not read it, the margin between them and the
+        /// rules that earn it.
+        #[arg(long)]
+        blind: bool,
     },
     /// Import a package folder (unchanged courses are skipped; changed ones become new versions).
     Import {
@@ -215,10 +221,11 @@ fn main() -> ExitCode {
                 dir,
                 allow_warnings,
                 coverage,
+                blind,
             },
     } = &cli.command
     {
-        return courses_check(dir, *allow_warnings, *coverage);
+        return courses_check(dir, *allow_warnings, *coverage, *blind);
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -244,11 +251,31 @@ fn main() -> ExitCode {
 }
 
 /// Prints every problem and warning (exit 1; warnings alone exit 0 when
-/// allowed) or a one-line summary (exit 0); the coverage table on request.
-/// No database.
-fn courses_check(dir: &std::path::Path, allow_warnings: bool, coverage: bool) -> ExitCode {
-    let (skills, courses, problems) = fuzhi::courses::load_dir(dir);
+/// allowed) or a one-line summary (exit 0); the coverage and blind-score
+/// tables on request. No database.
+fn courses_check(
+    dir: &std::path::Path,
+    allow_warnings: bool,
+    coverage: bool,
+    blind: bool,
+) -> ExitCode {
+    let (skills, courses, mut problems) = fuzhi::courses::load_dir(dir);
     let review = fuzhi::courses::review(skills.as_ref(), &courses);
+    if blind {
+        println!("course\ttest\tpass mark\tblind\tmargin\trules");
+        for b in &review.blind {
+            let s = &b.score;
+            println!(
+                "{}\t{}\t{}%\t{}%\t{}\t{}",
+                b.course,
+                s.quiz,
+                s.pass_mark,
+                s.blind.percent,
+                s.margin(),
+                s.blind.describe()
+            );
+        }
+    }
     if coverage {
         println!("competence\tpre\tpost\tcourses");
         for c in &review.coverage {
@@ -261,12 +288,13 @@ fn courses_check(dir: &std::path::Path, allow_warnings: bool, coverage: bool) ->
             );
         }
     }
-    // Warnings wait until the package is valid: fix what is broken first.
-    let warnings = if problems.is_empty() {
-        &review.warnings[..]
-    } else {
-        &[]
-    };
+    // What the review finds waits until the package is valid: fix what is
+    // broken first. A test that does not measure is then a problem too.
+    let valid = problems.is_empty();
+    if valid {
+        problems.extend(review.errors.iter().cloned());
+    }
+    let warnings = if valid { &review.warnings[..] } else { &[] };
     for p in problems.iter().chain(warnings) {
         println!("{p}");
     }

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use crate::courses::{
     Choice, Course, Lesson, LessonText, Media, Question, Quiz, QuizKind, Task, Text,
 };
-use crate::entities::{course, course_media, lesson_text};
+use crate::entities::{course, course_media, lesson_text, question};
 use crate::error::{AppError, AppResult};
 
 fn text(s: &str) -> Text {
@@ -21,6 +21,30 @@ fn list(s: &str) -> Vec<String> {
         .filter(|x| !x.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+/// A stored question as the package model has it.
+pub fn question_of(qu: question::Model) -> Question {
+    Question {
+        id: qu.qid,
+        kind: qu.kind,
+        competence: qu.competence,
+        points: qu.points.max(0) as u32,
+        prompt: text(&qu.prompt_json),
+        audio: qu.audio_json.as_deref().map(text).unwrap_or_default(),
+        choices: serde_json::from_str::<Vec<serde_json::Value>>(&qu.choices_json)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| Choice {
+                id: c["id"].as_str().unwrap_or_default().to_string(),
+                text: serde_json::from_value(c["text"].clone()).unwrap_or_default(),
+                audio: serde_json::from_value(c["audio"].clone()).unwrap_or_default(),
+            })
+            .collect(),
+        answer: serde_json::from_str(&qu.answer_json).unwrap_or_default(),
+        tolerance: qu.tolerance.and_then(|t| t.parse().ok()),
+        explain: text(&qu.explain_json),
+    }
 }
 
 /// The newest version of `slug` with the given statuses (newest first).
@@ -121,32 +145,7 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                     },
                     lesson_slug: q.lesson_slug.clone(),
                     title: serde_json::from_str(&q.title_json).unwrap_or(None),
-                    questions: questions
-                        .into_iter()
-                        .map(|qu| Question {
-                            id: qu.qid,
-                            kind: qu.kind,
-                            competence: qu.competence,
-                            points: qu.points.max(0) as u32,
-                            prompt: text(&qu.prompt_json),
-                            audio: qu.audio_json.as_deref().map(text).unwrap_or_default(),
-                            choices: serde_json::from_str::<Vec<serde_json::Value>>(
-                                &qu.choices_json,
-                            )
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|c| Choice {
-                                id: c["id"].as_str().unwrap_or_default().to_string(),
-                                text: serde_json::from_value(c["text"].clone()).unwrap_or_default(),
-                                audio: serde_json::from_value(c["audio"].clone())
-                                    .unwrap_or_default(),
-                            })
-                            .collect(),
-                            answer: serde_json::from_str(&qu.answer_json).unwrap_or_default(),
-                            tolerance: qu.tolerance.and_then(|t| t.parse().ok()),
-                            explain: text(&qu.explain_json),
-                        })
-                        .collect(),
+                    questions: questions.into_iter().map(question_of).collect(),
                     source: q.source,
                 },
             )

@@ -29,9 +29,11 @@ pub struct LoadedCourse {
     pub course: Course,
 }
 
-/// The script that makes the shipped narration (the one file besides
-/// skills.toml allowed at the top of a package).
+/// The script that makes the shipped narration (allowed at the top of a
+/// package, with skills.toml and the authors' guide).
 const NARRATE_SCRIPT: &str = "narrate";
+/// The authors' guide at the top of a package.
+const GUIDE: &str = "README.md";
 const IMAGE_LIMIT: usize = 50 * 1024;
 const IMAGE_TYPES: [&str; 3] = ["svg", "png", "webp"];
 use super::audio::{AUDIO_LIMIT, AUDIO_TYPES, sniff};
@@ -61,11 +63,11 @@ pub fn load_dir(root: &Path) -> (Option<Skills>, Vec<LoadedCourse>, Vec<Problem>
                     course,
                 });
             }
-        } else if name != "skills.toml" && name != NARRATE_SCRIPT {
+        } else if name != "skills.toml" && name != NARRATE_SCRIPT && name != GUIDE {
             problems.push(Problem::new(
                 &show(&entry),
                 None,
-                "unexpected file (a package holds skills.toml, the narrate script and one folder per course)",
+                "unexpected file (a package holds skills.toml, README.md, the narrate script and one folder per course)",
             ));
         }
     }

@@ -1,4 +1,4 @@
-//! Course packages as plain files (see COURSES.md): the typed model, the strict
+//! Course packages as plain files (see courses/README.md): the typed model, the strict
 //! loader and validator (every problem with file and line), Markdown rendering
 //! that lets no raw HTML through, and the canonical writer used by export.
 //! Everything here is pure file and text work: it must never touch the database

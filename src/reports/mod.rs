@@ -16,6 +16,7 @@ pub mod rollup;
 pub mod skills;
 pub mod suppress;
 pub mod svg;
+pub mod tests_review;
 
 use sea_orm::{DatabaseBackend, Statement, Value};
 

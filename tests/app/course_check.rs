@@ -10,6 +10,8 @@ use fuzhi::courses::{
 };
 use proptest::prelude::*;
 
+mod measures;
+
 const FIXTURES: &str = "tests/fixtures/courses";
 
 fn problems(dir: &str) -> Vec<String> {
@@ -38,14 +40,25 @@ fn shipped_courses_check_clean() {
 }
 
 /// The shipped courses measure well: no two-choice guesses, keys spread over
-/// positions, and every competence asked about by at least four pre-test and
-/// four post-test questions in the courses that claim it.
+/// positions, every competence asked about by at least four pre-test and
+/// four post-test questions in the courses that claim it, and no test a
+/// learner gets through without reading (courses/README.md, "What the
+/// checker enforces": no error, and no warning, so every blind score is at
+/// least 25 points under its pass mark).
 #[test]
 fn shipped_courses_carry_no_warnings_and_cover_each_competence() {
     let (skills, loaded, _) = courses::load_dir(Path::new("courses"));
     let review = courses::review(skills.as_ref(), &loaded);
+    let errors: Vec<String> = review.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors, Vec::<String>::new());
     let shown: Vec<String> = review.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(shown, Vec::<String>::new());
+    for b in &review.blind {
+        assert!(
+            b.score.margin() >= i64::from(courses::review::quality::BLIND_MARGIN),
+            "{b:?}"
+        );
+    }
     let skills = skills.unwrap();
     assert_eq!(review.coverage.len(), skills.competences.len());
     for c in &review.coverage {
@@ -877,7 +890,7 @@ fn every_shipped_mandarin_lesson_is_narrated() {
 }
 
 /// The loader judges audio by its bytes and size, and allows the narrate
-/// script at the top of a package but no other file.
+/// script and the authors' guide at the top of a package but no other file.
 #[test]
 fn the_loader_judges_audio_by_content_and_size() {
     let tmp = tempfile::tempdir().unwrap();
@@ -908,4 +921,7 @@ fn the_loader_judges_audio_by_content_and_size() {
     );
     assert!(text.contains("notes.txt: unexpected file"), "{text}");
     assert!(!text.contains("/narrate:"), "{text}");
+    // The authors' guide sits at the top of the package too.
+    assert!(root.join("README.md").is_file());
+    assert!(!text.contains("/README.md:"), "{text}");
 }

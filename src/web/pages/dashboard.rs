@@ -223,6 +223,10 @@ pub async fn dashboard(
             (user.actor.is_admin() && !s.area.code.is_empty())
                 .then(|| format!("/office/dashboard?{}", query_string("", &period)))
         });
+    // Courses whose tests a learner passes without reading, or whose items
+    // repeat: the skills gained rest on them.
+    let weak_tests =
+        crate::reports::tests_review::marks(&state.db, &state.content, lang, &tr).await?;
     let definitions: Vec<Value> = Figure::all()
         .filter_map(|f| {
             let def = f.definition_key()?;
@@ -248,5 +252,6 @@ pub async fn dashboard(
             json!({"children": children, "causes": causes, "trend": trend}),
         )
         .set("definitions", definitions)
+        .set("weak_tests", weak_tests)
         .render(&state, "pages/dashboard")
 }

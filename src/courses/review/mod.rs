@@ -5,6 +5,16 @@
 //! post-test questions the courses that claim it ask, so that a gain is
 //! measured on more than one item. Valid packages may carry warnings; the
 //! shipped one must carry none.
+//!
+//! Beyond those, `quality` judges each course's tests (what a learner who does
+//! not read scores, keys that give themselves away by their length, true/false
+//! answers that lean one way, silly choices, items shared between the tests
+//! and the lesson checks): its errors fail `fuzhi courses check`, its
+//! warnings join the others.
+
+pub mod blind;
+pub mod quality;
+pub mod text;
 
 use std::collections::BTreeMap;
 
@@ -12,6 +22,7 @@ use super::QuestionKind;
 use super::load::LoadedCourse;
 use super::package::{Quiz, QuizKind, Skills};
 use super::problem::{Problem, list};
+use quality::{Severity, TestScore};
 
 /// Fewest pre-test (and post-test) questions a competence needs across the
 /// courses that claim it.
@@ -31,22 +42,59 @@ pub struct Coverage {
     pub post: usize,
 }
 
-/// What the review found: warnings with file and line, and the coverage of
-/// every competence of the framework (and any a course claims outside it).
+/// A course's test with its blind score (see `quality::TestScore`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Blind {
+    /// The course's slug.
+    pub course: String,
+    pub score: TestScore,
+}
+
+/// What the review found: errors (a test that does not measure) and warnings
+/// with file and line, each test's blind score against its pass mark, and
+/// the coverage of every competence of the framework (and any a course
+/// claims outside it).
 #[derive(Debug, Clone, Default)]
 pub struct Review {
+    pub errors: Vec<Problem>,
     pub warnings: Vec<Problem>,
+    pub blind: Vec<Blind>,
     pub coverage: Vec<Coverage>,
 }
 
 /// Reviews loaded courses against the framework.
 pub fn review(skills: Option<&Skills>, courses: &[LoadedCourse]) -> Review {
     let mut warnings = Vec::new();
+    let mut errors = Vec::new();
+    let mut blind = Vec::new();
     for c in courses {
         for quiz in &c.course.quizzes {
             two_choices(&c.dir, quiz, &mut warnings);
         }
         key_positions(c, &mut warnings);
+        let judged = quality::judge(&c.course);
+        for f in judged.findings {
+            let quiz = f
+                .quiz
+                .as_deref()
+                .and_then(|s| c.course.quizzes.iter().find(|q| q.slug == s));
+            let file = match quiz {
+                Some(q) => quiz_file(&c.dir, q),
+                None => format!("{}/quizzes", c.dir),
+            };
+            let line = quiz
+                .zip(f.question.as_deref())
+                .and_then(|(q, id)| line_of_question(q, id));
+            let p = Problem::new(&file, line, f.message);
+            match f.severity {
+                Severity::Error => errors.push(p),
+                Severity::Warning => warnings.push(p),
+            }
+        }
+        blind.extend(judged.tests.into_iter().map(|score| Blind {
+            course: c.course.slug.clone(),
+            score,
+        }));
     }
     let coverage = coverage(skills, courses);
     for cov in &coverage {
@@ -71,7 +119,12 @@ pub fn review(skills: Option<&Skills>, courses: &[LoadedCourse]) -> Review {
             ));
         }
     }
-    Review { warnings, coverage }
+    Review {
+        errors,
+        warnings,
+        blind,
+        coverage,
+    }
 }
 
 fn quiz_file(dir: &str, quiz: &Quiz) -> String {
