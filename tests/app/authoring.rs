@@ -527,7 +527,7 @@ async fn sign_in(b: &Browser, app: &TestApp, login: &str) {
     b.fill("#login", login).await;
     b.fill("#password", PASSWORD).await;
     b.click("button[type=submit]").await;
-    b.wait_url("/").await;
+    b.wait_signed_in().await;
 }
 
 async fn browser_question(b: &Browser, app: &TestApp, quiz: &str) {

@@ -27,7 +27,7 @@ fn shipped_courses_check_clean() {
     let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert_eq!(shown, Vec::<String>::new());
     assert!(skills.is_some_and(|s| s.competences.len() >= 10));
-    assert_eq!(loaded.len(), 11);
+    assert_eq!(loaded.len(), 12);
     for c in &loaded {
         let course = &c.course;
         assert!(!course.lessons.is_empty(), "{}", c.dir);
@@ -663,7 +663,7 @@ async fn shipped_courses_survive_a_database_round_trip() {
         fuzhi::catalog::store::import_dir(app.conn(), &root, fuzhi::catalog::store::Origin::Import)
             .await
             .unwrap();
-    assert_eq!(report.courses.len(), 11);
+    assert_eq!(report.courses.len(), 12);
     // A second import changes nothing.
     let again =
         fuzhi::catalog::store::import_dir(app.conn(), &root, fuzhi::catalog::store::Origin::Import)

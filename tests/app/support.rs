@@ -253,6 +253,20 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// Waits until the page has left the sign-in page (whichever start page
+    /// the role lands on).
+    pub async fn wait_signed_in(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let u = self.url().await;
+            if !u.contains("/login") {
+                return u;
+            }
+            assert!(Instant::now() < deadline, "still signing in at {u}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// Waits until the page's address contains `part` (a navigation
     /// finished); `"/"` waits for the home page itself.
     pub async fn wait_url(&self, part: &str) -> String {
