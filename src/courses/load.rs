@@ -29,9 +29,10 @@ pub struct LoadedCourse {
     pub course: Course,
 }
 
-/// The script that makes the shipped narration (the one file besides
-/// skills.toml allowed at the top of a package).
-const NARRATE_SCRIPT: &str = "narrate";
+/// The files besides skills.toml allowed at the top of a package: the script
+/// that makes the shipped narration, the one that listens to it, and the
+/// package's README.
+const TOP_FILES: [&str; 4] = ["skills.toml", "narrate", "listen", "README.md"];
 const IMAGE_LIMIT: usize = 50 * 1024;
 const IMAGE_TYPES: [&str; 3] = ["svg", "png", "webp"];
 use super::audio::{AUDIO_LIMIT, AUDIO_TYPES, sniff};
@@ -61,11 +62,11 @@ pub fn load_dir(root: &Path) -> (Option<Skills>, Vec<LoadedCourse>, Vec<Problem>
                     course,
                 });
             }
-        } else if name != "skills.toml" && name != NARRATE_SCRIPT {
+        } else if !TOP_FILES.contains(&name.as_ref()) {
             problems.push(Problem::new(
                 &show(&entry),
                 None,
-                "unexpected file (a package holds skills.toml, the narrate script and one folder per course)",
+                "unexpected file (a package holds skills.toml, the narrate and listen scripts, a README.md and one folder per course)",
             ));
         }
     }

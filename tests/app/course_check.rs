@@ -874,13 +874,15 @@ fn every_shipped_mandarin_lesson_is_narrated() {
 }
 
 /// The loader judges audio by its bytes and size, and allows the narrate
-/// script at the top of a package but no other file.
+/// and listen scripts and a README.md at the top of a package but no other
+/// file.
 #[test]
 fn the_loader_judges_audio_by_content_and_size() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     copy_dir(Path::new("courses"), root);
     std::fs::write(root.join("notes.txt"), "x").unwrap();
+    std::fs::write(root.join("README.md"), "# Courses\n").unwrap();
     let media = root.join("smartphone-basics/media");
     std::fs::write(
         media.join("fake.opus"),
@@ -905,4 +907,6 @@ fn the_loader_judges_audio_by_content_and_size() {
     );
     assert!(text.contains("notes.txt: unexpected file"), "{text}");
     assert!(!text.contains("/narrate:"), "{text}");
+    assert!(!text.contains("/listen:"), "{text}");
+    assert!(!text.contains("README.md"), "{text}");
 }
