@@ -908,5 +908,5 @@ fn the_loader_judges_audio_by_content_and_size() {
     assert!(text.contains("notes.txt: unexpected file"), "{text}");
     assert!(!text.contains("/narrate:"), "{text}");
     assert!(!text.contains("/listen:"), "{text}");
-    assert!(!text.contains("README.md"), "{text}");
+    assert!(!text.contains("README.md: unexpected"), "{text}");
 }
