@@ -850,27 +850,40 @@ async fn per_language_narration_survives_export_and_import() {
     );
 }
 
-/// Every shipped Mandarin lesson has its narration, and the English ones
-/// borrow none of it.
+/// Mandarin lessons whose generated narration `courses/narrate` refused to
+/// ship: the speech recogniser of `courses/listen` did not hear it as
+/// Mandarin clearly enough (README, "The voice"). They have no narration
+/// until a recording or a better voice replaces it.
+const NOT_NARRATED: [&str; 1] = ["payment-scams"];
+
+/// Every shipped Mandarin lesson has its narration but those refused (and
+/// those have no file left behind), and the English ones borrow none of it.
 #[test]
 fn every_shipped_mandarin_lesson_is_narrated() {
     let (_, loaded) = crate::helpers::shipped();
-    let mut n = 0;
+    let (mut narrated, mut refused) = (0, 0);
     for c in loaded {
         for l in &c.course.lessons {
             let zh = &l.texts["zh-CN"];
             let want = format!("media/{}.zh-CN.opus", l.stem());
+            if let Some(en) = l.texts.get("en") {
+                assert_eq!(en.audio, None, "{}", l.slug);
+            }
+            if NOT_NARRATED.contains(&l.slug.as_str()) {
+                assert_eq!(zh.audio, None, "{}", l.slug);
+                assert!(c.course.media.iter().all(|m| m.path != want), "{}", l.slug);
+                refused += 1;
+                continue;
+            }
             assert_eq!(zh.audio.as_deref(), Some(want.as_str()), "{}", l.slug);
             let m = c.course.media.iter().find(|m| m.path == want).unwrap();
             assert_eq!(fuzhi::courses::audio::sniff(&m.bytes), Some("opus"));
             assert!(m.bytes.len() <= fuzhi::courses::audio::AUDIO_LIMIT);
-            if let Some(en) = l.texts.get("en") {
-                assert_eq!(en.audio, None, "{}", l.slug);
-            }
-            n += 1;
+            narrated += 1;
         }
     }
-    assert_eq!(n, 65);
+    assert_eq!(refused, NOT_NARRATED.len());
+    assert_eq!(narrated + refused, 65);
 }
 
 /// The loader judges audio by its bytes and size, and allows the narrate
