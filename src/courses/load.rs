@@ -29,11 +29,10 @@ pub struct LoadedCourse {
     pub course: Course,
 }
 
-/// The script that makes the shipped narration (allowed at the top of a
-/// package, with skills.toml and the authors' guide).
-const NARRATE_SCRIPT: &str = "narrate";
-/// The authors' guide at the top of a package.
-const GUIDE: &str = "README.md";
+/// The files besides skills.toml allowed at the top of a package: the script
+/// that makes the shipped narration, the one that listens to it, and the
+/// package's README.
+const TOP_FILES: [&str; 4] = ["skills.toml", "narrate", "listen", "README.md"];
 const IMAGE_LIMIT: usize = 50 * 1024;
 const IMAGE_TYPES: [&str; 3] = ["svg", "png", "webp"];
 use super::audio::{AUDIO_LIMIT, AUDIO_TYPES, sniff};
@@ -63,11 +62,11 @@ pub fn load_dir(root: &Path) -> (Option<Skills>, Vec<LoadedCourse>, Vec<Problem>
                     course,
                 });
             }
-        } else if name != "skills.toml" && name != NARRATE_SCRIPT && name != GUIDE {
+        } else if !TOP_FILES.contains(&name.as_ref()) {
             problems.push(Problem::new(
                 &show(&entry),
                 None,
-                "unexpected file (a package holds skills.toml, README.md, the narrate script and one folder per course)",
+                "unexpected file (a package holds skills.toml, the narrate and listen scripts, a README.md and one folder per course)",
             ));
         }
     }
@@ -107,8 +106,6 @@ pub fn load_course(dir: &Path, skills: Option<(&Skills, &str)>) -> (Option<Cours
         course.source = Some(text);
         Some(course)
     });
-    let media = load_media(&dir.join("media"), &mut problems);
-    let media_paths: Vec<String> = media.iter().map(|m| m.path.clone()).collect();
     let ctx = Ctx {
         languages: course
             .as_ref()
@@ -118,20 +115,20 @@ pub fn load_course(dir: &Path, skills: Option<(&Skills, &str)>) -> (Option<Cours
             let known = |code: &String| skills.is_none_or(|(s, _)| s.get(code).is_some());
             c.competences.iter().filter(|c| known(c)).cloned().collect()
         }),
-        media: media_paths.clone(),
     };
-    let (lessons, mut used) = load_lessons(&dir.join("lessons"), &ctx, &media_paths, &mut problems);
-    let quizzes = load_quizzes(&dir.join("quizzes"), &lessons, &ctx, &mut problems);
-    used.extend(super::package::quiz_audio(&quizzes).map(str::to_string));
+    let media = load_media(&dir.join("media"), &mut problems);
+    let media_paths: Vec<String> = media.iter().map(|m| m.path.clone()).collect();
+    let (lessons, used) = load_lessons(&dir.join("lessons"), &ctx, &media_paths, &mut problems);
     for m in &media_paths {
         if !used.contains(m) {
             problems.push(Problem::new(
                 &show(&dir.join(m)),
                 None,
-                "not used by any lesson or question (delete it or show it in a lesson)",
+                "not used by any lesson (delete it or show it in a lesson)",
             ));
         }
     }
+    let quizzes = load_quizzes(&dir.join("quizzes"), &lessons, &ctx, &mut problems);
     let tasks_path = dir.join("tasks.toml");
     let mut tasks = (Vec::new(), None);
     if tasks_path.exists() {
@@ -294,13 +291,6 @@ fn load_lessons(
         else {
             continue;
         };
-        if !lesson_text.tracks.is_empty() && ctx.languages.first() != Some(&lang) {
-            problems.push(Problem::new(
-                &file,
-                None,
-                "tracks belong in the default language's file (a spoken variety has no written version)",
-            ));
-        }
         lesson_text.source = Some(text);
         lessons
             .entry((number, slug.clone()))
@@ -378,7 +368,6 @@ fn lesson_file(
     if let Some(audio) = &lesson.audio {
         used.push(audio.clone());
     }
-    used.extend(lesson.tracks.iter().map(|t| t.audio.clone()));
     let found = lint(body);
     let mut sink = Sink {
         file,

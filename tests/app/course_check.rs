@@ -866,37 +866,65 @@ async fn per_language_narration_survives_export_and_import() {
     );
 }
 
-/// Every shipped Mandarin lesson has its narration, and the English ones
-/// borrow none of it.
+/// Mandarin lessons without narration: those whose generated narration
+/// `courses/narrate` refused to ship (the speech recogniser of `courses/listen` did not hear it as
+/// Mandarin clearly enough, README "The voice"), and those not yet
+/// narrated. They have no narration until a recording or the voice does.
+const NOT_NARRATED: [&str; 10] = [
+    "payment-scams",
+    // Written after the last narration run: narrated when `courses/narrate`
+    // reaches them (it speaks only lessons whose text changed or is new).
+    "money-leaks",
+    "task-scams",
+    "ai-fake-calls",
+    "fake-loans-investments",
+    "never-rent-cards",
+    "check-your-numbers",
+    "tax-and-registration",
+    "compare-and-count",
+    "ai-honest",
+];
+
+/// Every shipped Mandarin lesson has its narration but those refused (and
+/// those have no file left behind), and the English ones borrow none of it.
 #[test]
 fn every_shipped_mandarin_lesson_is_narrated() {
     let (_, loaded) = crate::helpers::shipped();
-    let mut n = 0;
+    let (mut narrated, mut refused) = (0, 0);
     for c in loaded {
         for l in &c.course.lessons {
             let zh = &l.texts["zh-CN"];
             let want = format!("media/{}.zh-CN.opus", l.stem());
+            if let Some(en) = l.texts.get("en") {
+                assert_eq!(en.audio, None, "{}", l.slug);
+            }
+            if NOT_NARRATED.contains(&l.slug.as_str()) {
+                assert_eq!(zh.audio, None, "{}", l.slug);
+                assert!(c.course.media.iter().all(|m| m.path != want), "{}", l.slug);
+                refused += 1;
+                continue;
+            }
             assert_eq!(zh.audio.as_deref(), Some(want.as_str()), "{}", l.slug);
             let m = c.course.media.iter().find(|m| m.path == want).unwrap();
             assert_eq!(fuzhi::courses::audio::sniff(&m.bytes), Some("opus"));
             assert!(m.bytes.len() <= fuzhi::courses::audio::AUDIO_LIMIT);
-            if let Some(en) = l.texts.get("en") {
-                assert_eq!(en.audio, None, "{}", l.slug);
-            }
-            n += 1;
+            narrated += 1;
         }
     }
-    assert_eq!(n, 65);
+    assert_eq!(refused, NOT_NARRATED.len());
+    assert_eq!(narrated + refused, 74);
 }
 
 /// The loader judges audio by its bytes and size, and allows the narrate
-/// script and the authors' guide at the top of a package but no other file.
+/// and listen scripts and the authors' guide (README.md) at the top of a
+/// package but no other file.
 #[test]
 fn the_loader_judges_audio_by_content_and_size() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     copy_dir(Path::new("courses"), root);
     std::fs::write(root.join("notes.txt"), "x").unwrap();
+    std::fs::write(root.join("README.md"), "# Courses\n").unwrap();
     let media = root.join("smartphone-basics/media");
     std::fs::write(
         media.join("fake.opus"),
@@ -921,7 +949,8 @@ fn the_loader_judges_audio_by_content_and_size() {
     );
     assert!(text.contains("notes.txt: unexpected file"), "{text}");
     assert!(!text.contains("/narrate:"), "{text}");
+    assert!(!text.contains("/listen:"), "{text}");
     // The authors' guide sits at the top of the package too.
     assert!(root.join("README.md").is_file());
-    assert!(!text.contains("/README.md:"), "{text}");
+    assert!(!text.contains("README.md: unexpected"), "{text}");
 }
