@@ -29,9 +29,9 @@ pub struct LoadedCourse {
     pub course: Course,
 }
 
-/// The files besides skills.toml allowed at the top of a package: the script
-/// that makes the shipped narration, the one that listens to it, and the
-/// package's README.
+/// The files besides the course folders allowed at the top of a package:
+/// the framework, the script that makes the shipped narration, the one that
+/// listens to it, and the authors' guide.
 const TOP_FILES: [&str; 4] = ["skills.toml", "narrate", "listen", "README.md"];
 const IMAGE_LIMIT: usize = 50 * 1024;
 const IMAGE_TYPES: [&str; 3] = ["svg", "png", "webp"];
@@ -106,6 +106,8 @@ pub fn load_course(dir: &Path, skills: Option<(&Skills, &str)>) -> (Option<Cours
         course.source = Some(text);
         Some(course)
     });
+    let media = load_media(&dir.join("media"), &mut problems);
+    let media_paths: Vec<String> = media.iter().map(|m| m.path.clone()).collect();
     let ctx = Ctx {
         languages: course
             .as_ref()
@@ -115,20 +117,20 @@ pub fn load_course(dir: &Path, skills: Option<(&Skills, &str)>) -> (Option<Cours
             let known = |code: &String| skills.is_none_or(|(s, _)| s.get(code).is_some());
             c.competences.iter().filter(|c| known(c)).cloned().collect()
         }),
+        media: media_paths.clone(),
     };
-    let media = load_media(&dir.join("media"), &mut problems);
-    let media_paths: Vec<String> = media.iter().map(|m| m.path.clone()).collect();
-    let (lessons, used) = load_lessons(&dir.join("lessons"), &ctx, &media_paths, &mut problems);
+    let (lessons, mut used) = load_lessons(&dir.join("lessons"), &ctx, &media_paths, &mut problems);
+    let quizzes = load_quizzes(&dir.join("quizzes"), &lessons, &ctx, &mut problems);
+    used.extend(super::package::quiz_audio(&quizzes).map(str::to_string));
     for m in &media_paths {
         if !used.contains(m) {
             problems.push(Problem::new(
                 &show(&dir.join(m)),
                 None,
-                "not used by any lesson (delete it or show it in a lesson)",
+                "not used by any lesson or question (delete it or show it in a lesson)",
             ));
         }
     }
-    let quizzes = load_quizzes(&dir.join("quizzes"), &lessons, &ctx, &mut problems);
     let tasks_path = dir.join("tasks.toml");
     let mut tasks = (Vec::new(), None);
     if tasks_path.exists() {
@@ -291,6 +293,13 @@ fn load_lessons(
         else {
             continue;
         };
+        if !lesson_text.tracks.is_empty() && ctx.languages.first() != Some(&lang) {
+            problems.push(Problem::new(
+                &file,
+                None,
+                "tracks belong in the default language's file (a spoken variety has no written version)",
+            ));
+        }
         lesson_text.source = Some(text);
         lessons
             .entry((number, slug.clone()))
@@ -368,6 +377,7 @@ fn lesson_file(
     if let Some(audio) = &lesson.audio {
         used.push(audio.clone());
     }
+    used.extend(lesson.tracks.iter().map(|t| t.audio.clone()));
     let found = lint(body);
     let mut sink = Sink {
         file,
