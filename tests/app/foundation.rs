@@ -186,7 +186,7 @@ async fn demo_data_is_complete_and_idempotent() {
         first[2] >= 9 && first[7] >= 3,
         "enrollments and certificates: {first:?}"
     );
-    assert_eq!(first[8], 11, "all shipped courses imported");
+    assert_eq!(first[8], 12, "all shipped courses imported");
     fuzhi::demo::seed(&app.state).await.unwrap();
     let mut second = Vec::new();
     for t in tables {

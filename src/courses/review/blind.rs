@@ -273,11 +273,13 @@ mod tests {
             competence: "it.device".into(),
             points: 1,
             prompt: t("问", "Q"),
+            audio: Default::default(),
             choices: choices
                 .iter()
                 .map(|(id, zh)| Choice {
                     id: id.to_string(),
                     text: t(zh, zh),
+                    audio: Default::default(),
                 })
                 .collect(),
             answer: answer.iter().map(|s| s.to_string()).collect(),
