@@ -607,8 +607,8 @@ async fn another_areas_numbers_are_not_revealed(app: TestApp) {
     );
     // And in a file: the row says the same.
     let csv = template
-        .replacen("5301020000001", "IN-8", 1)
-        .replacen("530102001201", VILLAGE_A, 1);
+        .replacen("5306271030001", "IN-8", 1)
+        .replacen("530627103001", VILLAGE_A, 1);
     let (s, v) = import_bytes(&app, &official, csv.into_bytes()).await;
     assert_eq!(s, 422, "{v}");
     let m = v["error"]["errors"][0]["message"].as_str().unwrap();

@@ -17,6 +17,7 @@ mod hardening;
 mod households;
 mod households_core;
 mod items;
+mod learner_walk;
 mod learning;
 mod mail;
 mod narration;

@@ -230,9 +230,10 @@ pub fn parse(
 
 /// The downloadable template: the Chinese header row and one example member.
 pub fn template_csv() -> String {
+    // A member in a village of Zhenxiong county (镇雄县 黑树镇).
     let example = [
-        "5301020000001",
-        "530102001201",
+        "5306271030001",
+        "530627103001",
         "3",
         "一般贫困户",
         "已脱贫",

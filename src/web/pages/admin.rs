@@ -141,6 +141,7 @@ pub async fn user_create(
 pub struct Flash {
     created: Option<String>,
     saved: Option<String>,
+    confirm: Option<String>,
 }
 
 /// The edit page of a user the actor manages.
@@ -177,6 +178,7 @@ pub async fn user_show(
     };
     user_edit_page(&state, locale.0, &user, path.into_inner(), flash, json!({}))
         .await?
+        .set("confirm_needed", q.confirm.is_some())
         .render(&state, "pages/user_edit")
 }
 
@@ -188,6 +190,7 @@ pub struct EditForm {
     area_code: Option<String>,
     disabled: Option<String>,
     intent: Option<String>,
+    confirm: Option<String>,
 }
 
 /// The page's form gives the same service input as the API's JSON body.
@@ -222,7 +225,12 @@ pub async fn user_update(
     form: web::Form<EditForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let change = UserChange::from(form.into_inner());
+    let form = form.into_inner();
+    // Disabling signs the person out everywhere: the box must be ticked.
+    if form.intent.as_deref() == Some("disable") && form.confirm.as_deref() != Some("yes") {
+        return Ok(redirect(&format!("/admin/users/{id}?confirm=1")));
+    }
+    let change = UserChange::from(form);
     match users::update(&state.db, &user.actor, id, &change).await {
         Ok(_) => {
             state.sessions.refresh(&state.db).await?;

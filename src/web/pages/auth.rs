@@ -123,7 +123,17 @@ pub async fn login_submit(
                 .set("pre", &pre)
                 .set("next", safe_next(form.next.as_deref()))
                 .set("login", &form.login)
-                .set("error", state.views.tr(locale.0, key))
+                .set("error", {
+                    // How long she waits, in whole minutes (at least one).
+                    let minutes = match &e {
+                        SignInError::Locked { retry_after } => retry_after.div_ceil(60).max(1),
+                        _ => 0,
+                    };
+                    state
+                        .views
+                        .tr(locale.0, key)
+                        .replace("{n}", &minutes.to_string())
+                })
                 .render_status(&state, "pages/login", status)?;
             if let SignInError::Locked { retry_after } = e {
                 res.headers_mut().insert(

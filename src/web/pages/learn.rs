@@ -108,6 +108,15 @@ pub(crate) async fn course_body(
             .cloned();
     }
     let (e, mine, missing) = (st.enrollment, st.progress, st.missing);
+    // Where to go next while the course is under way: the first lesson, or
+    // the one to continue with.
+    let start = match (&e, &mine) {
+        (Some(e), Some(m)) if e.state != "completed" && e.state != "withdrawn" => m
+            .next_lesson
+            .as_ref()
+            .map(|n| json!({"slug": n, "first": m.lessons_finished == 0})),
+        _ => None,
+    };
     Page::new(state, lang, Some(user), "course.title")
         .set("title", &detail.summary.title)
         .set("c", detail)
@@ -116,9 +125,33 @@ pub(crate) async fn course_body(
             e.map(|e| json!({"state": e.state, "pre_done": e.pre_done})),
         )
         .set("mine", mine)
-        .set("missing", missing.map(|m| json!({"lessons": m.lessons.len(), "checks": m.checks.len(), "tasks": m.tasks.len(), "post_test": m.post_test})))
+        .set(
+            "missing",
+            missing.filter(|m| !m.is_empty()).map(|m| missing_json(&m)),
+        )
+        .set("start", start)
         .set("is_learner", user.actor.role == Role::Learner)
         .html(state, "pages/course")
+}
+
+/// What is missing, as the pages list it: only what is really left (a count
+/// of nothing is no line), and whether only the trainer's sign-off is left.
+fn missing_json(m: &crate::learning::completion::Missing) -> serde_json::Value {
+    let n = |v: &Vec<String>| (!v.is_empty()).then_some(v.len());
+    json!({
+        "lessons": n(&m.lessons),
+        "checks": n(&m.checks),
+        "tasks": n(&m.tasks),
+        "post_test": m.post_test,
+        "waits_signoff": waits_signoff(m),
+    })
+}
+
+/// The required tasks still to sign off when nothing else is left: the
+/// certificate then waits on the trainer alone.
+fn waits_signoff(m: &crate::learning::completion::Missing) -> Option<usize> {
+    (m.lessons.is_empty() && m.checks.is_empty() && !m.post_test && !m.tasks.is_empty())
+        .then_some(m.tasks.len())
 }
 
 pub async fn enroll_self(
@@ -548,6 +581,32 @@ pub async fn quiz_submit(
             }
         }
     }
+    // Questions left blank: she confirms first (a pre-test is taken once,
+    // a post-test a few times), unless this is her confirmation.
+    let blank = q
+        .questions
+        .iter()
+        .filter(|x| {
+            answers
+                .get(&x.qid)
+                .is_none_or(|v| v.iter().all(|a| a.trim().is_empty()))
+        })
+        .count();
+    let confirmed = url::form_urlencoded::parse(&body).any(|(k, v)| k == "blank_ok" && v == "1");
+    if !again && blank > 0 && !confirmed {
+        let fields: Vec<_> = url::form_urlencoded::parse(&body)
+            .filter(|(k, _)| k != "csrf" && k != "blank_ok")
+            .map(|(k, v)| json!({"k": k, "v": v}))
+            .collect();
+        let def = info.default_language();
+        return Page::new(&state, lang, Some(&user), &format!("quiz.{}", q.row.kind))
+            .set(
+                "quiz",
+                json!({"course": slug, "course_title": text(&info.course.title_json, lang, def), "slug": q.row.slug, "kind": q.row.kind}),
+            )
+            .set("blank", json!({"count": blank, "fields": fields}))
+            .render(&state, "pages/quiz");
+    }
     let g = events::submit_quiz(&state, &user.actor, "web", &slug, &quiz, &answers, &id)
         .await?
         .map_err(|rej| AppError::BadRequest(rej.reason))?;
@@ -565,6 +624,16 @@ pub async fn quiz_submit(
         .as_deref()
         .and_then(|ls| info.neighbours(ls).1)
         .map(|x| x.slug.clone());
+    // The last lesson check passed: the final test, when it is open to her.
+    let post_open = next.is_none()
+        && q.row.kind == "lesson"
+        && info.quiz("post").is_some()
+        && gate::post_test_closed(&state.db, user.actor.id, &info)
+            .await?
+            .is_none()
+        && gate::post_retake(&state.db, user.actor.id, &slug, chrono::Utc::now())
+            .await?
+            .is_none();
     Page::new(&state, lang, Some(&user), "quiz.result")
         .set(
             "course",
@@ -576,6 +645,7 @@ pub async fn quiz_submit(
         .set("results", results)
         .set("certificate", cert)
         .set("next", next)
+        .set("post_open", post_open)
         .render(&state, "pages/quiz_result")
 }
 
@@ -587,10 +657,24 @@ pub async fn me(
 ) -> AppResult<HttpResponse> {
     let items = progress::overview(&state.db, &state.content, user.actor.id).await?;
     let titles = published_titles(&state.db, locale.0).await?;
+    // A course waiting only for the trainer's sign-off says so.
+    let mut waiting = BTreeMap::new();
+    for p in &items {
+        if p.certificate.is_some() || p.state == "completed" || p.state == "withdrawn" {
+            continue;
+        }
+        if let Some(info) = state.content.published(&state.db, &p.course).await? {
+            let m = crate::learning::completion::missing(&state.db, user.actor.id, &info).await?;
+            if let Some(n) = waits_signoff(&m) {
+                waiting.insert(p.course.clone(), n);
+            }
+        }
+    }
     let items: Vec<_> = items
         .into_iter()
         .map(|p| {
             let mut v = json!(p);
+            v["waits_signoff"] = json!(waiting.get(&p.course));
             v["title"] = json!(titles.get(&p.course).cloned().unwrap_or(p.course.clone()));
             // 0% is a score too (a starting point), shown as such.
             let label = |s: Option<i32>| s.map_or("—".to_string(), |s| format!("{s}%"));
