@@ -924,6 +924,65 @@ async fn scope_and_input_are_checked(app: TestApp) {
 }
 engine_test!(scope_and_input_are_checked);
 
+/// A township with no household records imported is no small cell: its
+/// figures read "—" with "no household records imported", not "<5" (which
+/// reads as "a few"); a real count of one to four there stays hidden, and
+/// the imported township beside it still shows its own.
+async fn an_area_without_records_reads_no_records_not_small(app: TestApp) {
+    let fx = fixture(&app).await;
+    let token = app.token(fx.admin).await;
+    let (status, s) = app
+        .get_json(
+            "/api/v1/reports/summary?area=530627000000&to=2026-12",
+            &token,
+        )
+        .await;
+    assert_eq!(status, 200, "{s}");
+    let imported = find(&s["by_child_area"], "530627102000");
+    assert_eq!(imported["figures"]["households"], 14);
+    assert!(imported.get("no_records").is_none(), "{imported}");
+    let empty = find(&s["by_child_area"], "530627103000");
+    assert_eq!(empty["no_records"], true, "{empty}");
+    assert_eq!(empty["figures"]["households"], Value::Null, "{empty}");
+    assert_eq!(empty["figures"]["labour_force"], Value::Null, "{empty}");
+    assert_eq!(empty["figures"]["coverage"]["rate"], Value::Null, "{empty}");
+    // Its one outside learner's enrollment is a real small count.
+    assert_eq!(empty["figures"]["enrollments"], "<5", "{empty}");
+
+    let html = app
+        .client
+        .get(app.url("/office/dashboard?area=530627000000&from=2026-01&to=2026-12&lang=zh-CN"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = html
+        .split("<tr>")
+        .map(|r| r.split("</tr>").next().unwrap())
+        .find(|r| r.contains("530627103000") && r.contains("<td>"))
+        .unwrap_or_else(|| panic!("no row for the empty township: {html}"));
+    assert!(row.contains("未导入户籍数据"), "{row}");
+    let first_cell = row
+        .split("<td>")
+        .nth(1)
+        .unwrap()
+        .split("</td>")
+        .next()
+        .unwrap();
+    assert_eq!(first_cell, "—", "households of an empty township: {row}");
+    let row = html
+        .split("<tr>")
+        .map(|r| r.split("</tr>").next().unwrap())
+        .find(|r| r.contains("530627102000") && r.contains("<td>"))
+        .unwrap();
+    assert!(!row.contains("未导入户籍数据"), "{row}");
+    assert!(row.contains("<td>14</td>"), "{row}");
+}
+engine_test!(an_area_without_records_reads_no_records_not_small);
+
 /// A change after the first refresh is picked up by the next incremental one.
 async fn the_refresh_follows_new_events(app: TestApp) {
     let fx = fixture(&app).await;

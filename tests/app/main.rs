@@ -31,3 +31,4 @@ mod ux;
 mod voice;
 mod voice_authoring;
 mod voice_browser;
+mod zh_pages;
