@@ -447,15 +447,27 @@ fn check_township(s: &Value) {
         json!({"rate": "<5", "numerator": "<5", "denominator": "<5"})
     );
 
-    // By child area: A has H1–H10; A2 has 4 households (suppressed).
+    // By child area: A has H1–H10; A2 has 4 households (suppressed). The
+    // township's other villages have no records imported and say so (their
+    // zero is no small cell), so A's 10 beside the total of 14 would tell
+    // A2's 4: A is withheld ("*"), and every figure built on its counts.
     let a = &find(&s["by_child_area"], VILLAGE_A)["figures"];
-    assert_eq!(a["households"], 10);
-    // A reached H1–H7, H9 = 8 → 0.8; trained H1–H6 = 6 → 0.6.
-    assert_eq!(a["households_reached"]["rate"], 0.8);
-    assert_eq!(a["households_trained"]["rate"], 0.6);
-    // A: enrollments L1–L7, L9, L10 = 9; completed L1–L6, L9 = 7 → 0.7778.
-    assert_eq!(a["enrollments"], 9);
-    assert_eq!(a["completion_rate"]["rate"], 0.7778);
+    assert_eq!(a["households"], "*");
+    assert_eq!(a["households_reached"]["rate"], "*");
+    assert_eq!(a["households_trained"]["rate"], "*");
+    assert_eq!(a["enrollments"], "*");
+    assert_eq!(a["completion_rate"]["rate"], "*");
+    let empty: Vec<&Value> = s["by_child_area"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["code"] != VILLAGE_A && g["code"] != VILLAGE_A2)
+        .collect();
+    assert!(!empty.is_empty(), "{}", s["by_child_area"]);
+    for g in empty {
+        assert_eq!(g["no_records"], true, "{g}");
+        assert_eq!(g["figures"]["households"], Value::Null, "{g}");
+    }
     let a2 = &find(&s["by_child_area"], VILLAGE_A2)["figures"];
     assert_eq!(a2["households"], "<5");
     assert_eq!(a2["enrollments"], "<5");
@@ -678,10 +690,11 @@ async fn figures_match_the_hand_computed_fixture(app: TestApp) {
     assert_eq!(get("figures", "gain_both"), ["80.0%", "8", "10"]);
     assert_eq!(get("figures", "behaviour_3m"), ["*", "*", "6"]);
     // by_child_area: households, reached, trained, labour force, coverage, enrollments, completion …
+    // A is withheld beside villages with no records (see above).
     let a = get("by_child_area", VILLAGE_A);
-    assert_eq!(a[..3], ["10", "80.0%", "60.0%"]);
-    assert_eq!(a[5], "9");
-    assert_eq!(a[6], "77.8%");
+    assert_eq!(a[..3], ["*", "*", "*"]);
+    assert_eq!(a[5], "*");
+    assert_eq!(a[6], "*");
     assert_eq!(get("by_child_area", VILLAGE_A2)[0], "<5");
     assert_eq!(get("by_cause", "07")[..3], ["10", "70.0%", "*"]);
     assert_eq!(get("by_cause", "01")[0], "<5");
@@ -920,6 +933,12 @@ async fn scope_and_input_are_checked(app: TestApp) {
         .await;
     assert_eq!(status, 200);
     assert_eq!(v["figures"]["households"], 10);
+    // A reached H1–H7, H9 = 8 → 0.8; trained H1–H6 = 6 → 0.6; enrollments
+    // L1–L7, L9, L10 = 9; completed L1–L6, L9 = 7 → 0.7778.
+    assert_eq!(v["figures"]["households_reached"]["rate"], 0.8);
+    assert_eq!(v["figures"]["households_trained"]["rate"], 0.6);
+    assert_eq!(v["figures"]["enrollments"], 9);
+    assert_eq!(v["figures"]["completion_rate"]["rate"], 0.7778);
     assert_eq!(v["by_child_area"], json!([]));
 }
 engine_test!(scope_and_input_are_checked);
