@@ -81,7 +81,9 @@ pub fn localize(catalog: &Catalog, lang: &str, message: &str) -> String {
     let Some(en) = catalog.get("en") else {
         return message.to_string();
     };
-    let mut best: Option<(usize, &str, Vec<(String, &str)>)> = None;
+    // The fitting key with the most literal text, and the values it read.
+    type Fit<'k, 'm> = (usize, &'k str, Vec<(String, &'m str)>);
+    let mut best: Option<Fit> = None;
     for (key, template) in en.iter().filter(|(k, _)| is_message_key(k)) {
         let segs = segments(template);
         let literal: usize = segs
