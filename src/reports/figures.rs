@@ -104,6 +104,15 @@ impl Comparison {
     /// (complementary suppression).
     pub fn from_sums(s: &Sums) -> Comparison {
         let mut c = Comparison::sides(s);
+        if super::figure::no_records(s) {
+            // No household records: nothing on either side, not "<5".
+            for side in [&mut c.trained, &mut c.not_yet_trained] {
+                side.households = Shown::NoRecords;
+                side.with_income = Shown::NoRecords;
+                side.income_per_head = Shown::NoRecords;
+            }
+            return c;
+        }
         let trained = s.get(Metric::HouseholdsTrained);
         let all = s.get(Metric::Households);
         let (hide, _) = suppress::complementary(&[trained, all - trained], all);

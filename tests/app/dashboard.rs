@@ -999,6 +999,39 @@ async fn an_area_without_records_reads_no_records_not_small(app: TestApp) {
         .unwrap();
     assert!(!row.contains("未导入户籍数据"), "{row}");
     assert!(row.contains("<td>14</td>"), "{row}");
+
+    // The empty township's own page says why its figures are blank.
+    let (status, own) = app
+        .get_json(
+            "/api/v1/reports/summary?area=530627103000&to=2026-12",
+            &token,
+        )
+        .await;
+    assert_eq!(status, 200, "{own}");
+    assert_eq!(own["no_records"], true, "{own}");
+    assert_eq!(own["figures"]["households"], Value::Null, "{own}");
+    assert_eq!(
+        own["trained_vs_untrained"]["trained"]["households"],
+        Value::Null,
+        "{own}"
+    );
+    let html = app
+        .client
+        .get(app.url("/office/dashboard?area=530627103000&lang=zh-CN"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("本地区还没有导入户籍数据"), "{html}");
+    let tiles = crate::helpers::between(&html, "<section class=\"tiles\"", "</section>").unwrap();
+    // Households: nothing imported; the one enrollment there stays "<5".
+    let households = tiles.split("<div class=\"tile\">").nth(1).unwrap();
+    assert!(households.contains("未导入户籍数据"), "{households}");
+    assert!(!households.contains("&lt;5"), "{households}");
+    assert!(tiles.contains("&lt;5"), "{tiles}");
 }
 engine_test!(an_area_without_records_reads_no_records_not_small);
 
