@@ -21,6 +21,7 @@ pub mod households;
 pub mod jobs;
 pub mod leader;
 pub mod learning;
+pub mod localize;
 pub mod mail;
 pub mod paging;
 pub mod policy;

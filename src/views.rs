@@ -137,6 +137,20 @@ impl Views {
         &self.catalog
     }
 
+    /// A message written in English, in `lang` (`localize`).
+    pub fn localize(&self, lang: &str, message: &str) -> String {
+        crate::localize::localize(&self.catalog, lang, message)
+    }
+
+    /// Fields and their messages as one line in `lang`.
+    pub fn fields_line(
+        &self,
+        lang: &str,
+        fields: &std::collections::BTreeMap<String, String>,
+    ) -> String {
+        crate::localize::fields_line(&self.catalog, lang, fields)
+    }
+
     /// The address a static file (`icon.svg`) is served at.
     pub fn asset_url(&self, file: &str) -> Option<&str> {
         self.urls.get(file).map(String::as_str)

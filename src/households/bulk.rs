@@ -84,7 +84,7 @@ pub async fn parse_for(
 fn import_error(errors: Vec<import::RowError>) -> AppError {
     let n = errors.len();
     AppError::Import {
-        message: format!("nothing was imported: {n} problem(s) in the file"),
+        message: Msg::new("hh.err.nothing_imported").with("n", n).english(),
         errors: errors
             .into_iter()
             .map(|e| RowError {
@@ -280,7 +280,9 @@ async fn write_plan(
             continue;
         };
         let message = if in_scope(area) {
-            format!("registry number {} is already registered", h.registry_no)
+            Msg::new("hh.err.registry_registered")
+                .with("registry", &h.registry_no)
+                .english()
         } else {
             clashes.push(Clash {
                 kind: "registry_no",

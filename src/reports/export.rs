@@ -21,6 +21,9 @@ pub struct Row {
     /// marks "—" with an explanation rather than "<5" (that would read as
     /// "under 5 %"). Exports keep "<5".
     pub marks: Vec<bool>,
+    /// Why the row's figures read "—": an area with no household records
+    /// imported.
+    pub note: Option<String>,
 }
 
 /// Whether a figure is a rate or a mean (anything but a count).
@@ -49,6 +52,7 @@ fn row(key: &str, label: &str, href: Option<String>, cells: Vec<Shown>, rates: &
         href,
         texts: cells.iter().map(Shown::text).collect(),
         cells,
+        note: None,
     }
 }
 
@@ -62,14 +66,16 @@ fn cut_table(
 ) -> Table {
     let cols = Figure::columns(household);
     let rates: Vec<bool> = cols.iter().map(|f| not_count(*f)).collect();
+    let no_records = tr("dash.no_records");
     Table {
         id,
         title,
         head: cols.iter().map(|f| tr(&f.label_key())).collect(),
         rows: groups
             .iter()
-            .map(|g| {
-                row(
+            .map(|g| Row {
+                note: g.no_records.then(|| no_records.clone()),
+                ..row(
                     &g.code,
                     &g.name,
                     link(&g.code),
@@ -305,6 +311,7 @@ mod tests {
             as_of: None,
             replica_lag_secs: None,
             figures: Figures::from_sums(&Sums::default(), true),
+            no_records: false,
             by_child_area: vec![],
             by_cause: vec![],
             by_status: vec![],

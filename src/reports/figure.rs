@@ -229,13 +229,28 @@ impl Measure {
         }
     }
 
-    fn read(self, s: &Sums) -> Reading {
+    /// `empty`: the group is an area with no household records, where a
+    /// zero is "no records", not a small cell.
+    fn read(self, s: &Sums, empty: bool) -> Reading {
+        let none = |v: i64| empty && v == 0;
         match self {
+            Measure::Count(m) if none(s.get(m)) => Reading::Count(Shown::NoRecords),
             Measure::Count(m) => Reading::Count(Shown::count(s.get(m))),
+            Measure::Rate { denominator, .. } if none(s.get(denominator)) => {
+                Reading::Ratio(Ratio {
+                    rate: Shown::NoRecords,
+                    numerator: Shown::NoRecords,
+                    denominator: Shown::NoRecords,
+                })
+            }
             Measure::Rate {
                 numerator,
                 denominator,
             } => Reading::Ratio(Ratio::of(s.get(numerator), s.get(denominator))),
+            Measure::Mean { n, .. } if none(s.get(n)) => Reading::Mean {
+                mean: Shown::NoRecords,
+                n: Shown::NoRecords,
+            },
             Measure::Mean {
                 kind,
                 sum,
@@ -298,6 +313,12 @@ impl Serialize for Reading {
     }
 }
 
+/// Whether an area has no household records imported: nothing of the
+/// registry to count, so its zeros are no small cells.
+pub fn no_records(s: &Sums) -> bool {
+    s.get(super::metric::Metric::Households) == 0
+}
+
 /// Every figure of one group, in registry order.
 #[derive(Debug, Clone)]
 pub struct Figures(Vec<(Figure, Reading)>);
@@ -306,12 +327,23 @@ impl Figures {
     /// `household_cut`: whether household figures belong to this cut (not to
     /// the sex and age cuts, which describe people).
     pub fn from_sums(s: &Sums, household_cut: bool) -> Figures {
+        Figures::read(s, household_cut, false)
+    }
+
+    /// The figures of an area: when it has no household records imported,
+    /// its zeros read "no records" (`Shown::NoRecords`), not "<5"; its real
+    /// small counts stay hidden.
+    pub fn of_area(s: &Sums) -> Figures {
+        Figures::read(s, true, no_records(s))
+    }
+
+    fn read(s: &Sums, household_cut: bool, empty: bool) -> Figures {
         Figures(
             Figure::iter()
                 .map(|f| {
                     let spec = f.spec();
                     let r = if household_cut || spec.population == Population::People {
-                        spec.measure.read(s)
+                        spec.measure.read(s, empty)
                     } else {
                         spec.measure.missing()
                     };

@@ -50,6 +50,10 @@ pub struct Group {
     pub code: String,
     pub name: String,
     pub figures: Figures,
+    /// An area with no household records imported (its figures read
+    /// "no records", not "<5").
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_records: bool,
 }
 
 /// One month of the trend.
@@ -100,6 +104,15 @@ impl Comparison {
     /// (complementary suppression).
     pub fn from_sums(s: &Sums) -> Comparison {
         let mut c = Comparison::sides(s);
+        if super::figure::no_records(s) {
+            // No household records: nothing on either side, not "<5".
+            for side in [&mut c.trained, &mut c.not_yet_trained] {
+                side.households = Shown::NoRecords;
+                side.with_income = Shown::NoRecords;
+                side.income_per_head = Shown::NoRecords;
+            }
+            return c;
+        }
         let trained = s.get(Metric::HouseholdsTrained);
         let all = s.get(Metric::Households);
         let (hide, _) = suppress::complementary(&[trained, all - trained], all);
@@ -161,6 +174,8 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replica_lag_secs: Option<f64>,
     pub figures: Figures,
+    /// The area has no household records imported.
+    pub no_records: bool,
     pub by_child_area: Vec<Group>,
     pub by_cause: Vec<Group>,
     pub by_status: Vec<Group>,
@@ -310,8 +325,13 @@ pub async fn summary(
             (c, s)
         })
         .collect();
+    let empty_children: Vec<bool> = child_sums
+        .iter()
+        .map(|(_, s)| super::figure::no_records(s))
+        .collect();
     let (withheld, hidden) = protect(
         &child_sums.iter().map(|(_, s)| s).collect::<Vec<_>>(),
+        &empty_children,
         &total,
         Cut::All.has_households(),
     );
@@ -320,11 +340,12 @@ pub async fn summary(
         .into_iter()
         .zip(withheld)
         .map(|((c, s), w)| {
-            let mut figures = Figures::from_sums(&s, Cut::All.has_households());
+            let mut figures = Figures::of_area(&s);
             figures.withhold(&w);
             Group {
                 name: child_codes.get(&c).cloned().unwrap_or_else(|| c.clone()),
                 figures,
+                no_records: super::figure::no_records(&s),
                 code: c,
             }
         })
@@ -338,6 +359,7 @@ pub async fn summary(
             .collect();
         let (withheld, hidden) = protect(
             &sums.iter().collect::<Vec<_>>(),
+            &[],
             &total,
             cut.has_households(),
         );
@@ -350,6 +372,7 @@ pub async fn summary(
                 let mut figures = Figures::from_sums(&s, cut.has_households());
                 figures.withhold(&w);
                 Group {
+                    no_records: false,
                     name: if v.is_empty() {
                         labels.unknown()
                     } else {
@@ -399,7 +422,7 @@ pub async fn summary(
     let by_status = group(Cut::Status, statuses, &|c| labels.status(c));
     let by_sex = group(Cut::Sex, sexes, &|c| labels.sex(c));
     let by_age = group(Cut::Age, ages, &|c| labels.age(c));
-    let mut figures = Figures::from_sums(&total, Cut::All.has_households());
+    let mut figures = Figures::of_area(&total);
     let trend = months(period, &trend, &total, &mut exposed);
     let (trained, households) = (
         total.get(Metric::HouseholdsTrained),
@@ -415,6 +438,7 @@ pub async fn summary(
         as_of: rollup::state(db).await?.map(|s| s.0),
         replica_lag_secs: None,
         figures,
+        no_records: super::figure::no_records(&total),
         by_child_area,
         by_cause,
         by_status,
@@ -432,9 +456,11 @@ pub async fn summary(
 /// itself must not show (when hiding rows cannot protect them). Records of
 /// the area in no row (a household registered at the township itself) count
 /// as one more row, never shown. `households`: whether the rows describe
-/// households too (not the sex and age cuts).
+/// households too (not the sex and age cuts). `empty`: per row, an area with
+/// no household records, whose zeros are shown as such.
 fn protect(
     rows: &[&Sums],
+    empty: &[bool],
     total: &Sums,
     households: bool,
 ) -> (Vec<BTreeSet<Metric>>, BTreeSet<Metric>) {
@@ -455,7 +481,12 @@ fn protect(
         if rest > 0 {
             values.push(rest);
         }
-        let (hide, ok) = suppress::complementary(&values, t);
+        let known: Vec<bool> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| *v == 0 && empty.get(i).copied().unwrap_or(false))
+            .collect();
+        let (hide, ok) = suppress::complementary_known(&values, &known, t);
         for (i, h) in hide.iter().enumerate().take(rows.len()) {
             if *h == Hide::Withheld {
                 withheld[i].insert(m);

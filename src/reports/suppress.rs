@@ -46,6 +46,10 @@ pub enum Shown {
     Withheld,
     /// Not defined here (nothing to divide by, or not a figure of this cut).
     Missing,
+    /// Nothing to count: the area has no household records imported. Not a
+    /// small cell (there is nobody to protect), and shown as "—" with that
+    /// explanation rather than "<5", which would read as "a few".
+    NoRecords,
 }
 
 impl Shown {
@@ -105,7 +109,7 @@ impl Shown {
         match self {
             Shown::Small => SMALL.into(),
             Shown::Withheld => WITHHELD.into(),
-            Shown::Missing => "—".into(),
+            Shown::Missing | Shown::NoRecords => "—".into(),
             Shown::Value(k, v) => match k {
                 Kind::Count => format!("{}", *v as i64),
                 Kind::Rate => format!("{:.1}%", v * 100.0),
@@ -129,7 +133,7 @@ impl Serialize for Shown {
         match self {
             Shown::Small => s.serialize_str(SMALL),
             Shown::Withheld => s.serialize_str(WITHHELD),
-            Shown::Missing => s.serialize_none(),
+            Shown::Missing | Shown::NoRecords => s.serialize_none(),
             Shown::Value(Kind::Count | Kind::Fen, v) => s.serialize_i64(*v as i64),
             Shown::Value(_, v) => s.serialize_f64(*v),
         }
@@ -204,10 +208,20 @@ pub fn safe(values: &[i64], hide: &[Hide], total: i64) -> bool {
 /// be told (all hidden cells pinned, as two 4s under a total of 8): then the
 /// total must not be shown either.
 pub fn complementary(values: &[i64], total: i64) -> (Vec<Hide>, bool) {
+    complementary_known(values, &vec![false; values.len()], total)
+}
+
+/// `complementary` where the cells marked `known` are shown whatever their
+/// value (an area with no records, whose zero is shown as such): they are
+/// never hidden, and the other hidden cells are protected knowing them.
+pub fn complementary_known(values: &[i64], known: &[bool], total: i64) -> (Vec<Hide>, bool) {
     let mut hide: Vec<Hide> = values
         .iter()
-        .map(|&v| {
-            if v < MIN_CELL {
+        .enumerate()
+        .map(|(i, &v)| {
+            if known.get(i).copied().unwrap_or(false) {
+                Hide::Shown
+            } else if v < MIN_CELL {
                 Hide::Small
             } else {
                 Hide::Shown
@@ -219,7 +233,7 @@ pub fn complementary(values: &[i64], total: i64) -> (Vec<Hide>, bool) {
     }
     while !safe(values, &hide, total) {
         let next = (0..values.len())
-            .filter(|&i| hide[i] == Hide::Shown)
+            .filter(|&i| hide[i] == Hide::Shown && !known.get(i).copied().unwrap_or(false))
             .min_by_key(|&i| values[i]);
         match next {
             Some(i) => hide[i] = Hide::Withheld,
@@ -280,5 +294,15 @@ mod tests {
         // A small total hides itself: nothing to subtract from.
         assert_eq!(complementary(&[1, 2], 3), (vec![Small, Small], true));
         assert_eq!(complementary(&[6, 7], 13), (vec![Shown, Shown], true));
+        // An area with no records shows its zero: the lone 3 beside it now
+        // needs a companion, and the zero itself is never hidden.
+        assert_eq!(
+            complementary(&[0, 3, 20], 23),
+            (vec![Small, Small, Shown], true)
+        );
+        assert_eq!(
+            complementary_known(&[0, 3, 20], &[true, false, false], 23),
+            (vec![Shown, Small, Withheld], true)
+        );
     }
 }

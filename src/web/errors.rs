@@ -294,11 +294,13 @@ pub async fn html_errors(
             _ => "internal",
         });
     // Detail only for errors the person can act on; never internal causes.
+    // In the page's language: the fields are listed below, not repeated.
     let detail = match (&info, code) {
+        (Some(i), "validation_failed") if !i.fields.is_empty() => None,
         (
             Some(i),
             "validation_failed" | "conflict" | "bad_request" | "import_failed" | "too_large",
-        ) => Some(i.message.clone()),
+        ) => Some(state.views.localize(lang, &i.message)),
         _ => None,
     };
     let fields: Vec<_> = info
@@ -306,24 +308,50 @@ pub async fn html_errors(
         .map(|i| {
             i.fields
                 .iter()
-                .map(|(k, v)| json!({"field": k, "message": v}))
+                .map(|(k, v)| {
+                    json!({
+                        "field": crate::localize::field_label(state.views.catalog(), lang, k),
+                        "message": state.views.localize(lang, v),
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default();
-    let rows = info.as_ref().map(|i| i.errors.clone()).unwrap_or_default();
-    let data = json!({
-        "lang": lang,
-        "title": state.views.tr(lang, &format!("error.{code}")),
-        "status": status.as_u16(),
-        "code": code,
-        "detail": detail,
-        "fields": fields,
-        "rows": rows,
-        "user": null,
-    });
-    let body = state
-        .views
-        .render("pages/error", &data)
+    let rows: Vec<RowError> = info
+        .as_ref()
+        .map(|i| {
+            i.errors
+                .iter()
+                .map(|r| RowError {
+                    message: state.views.localize(lang, &r.message),
+                    ..r.clone()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // The header as on every other page: signed in when she is.
+    let user = {
+        use actix_web::FromRequest;
+        crate::web::extract::MaybeUser::extract(&req)
+            .await
+            .ok()
+            .and_then(|u| u.0)
+    };
+    // Staff reach only their own area; an area or record outside it is
+    // answered 404 as one that does not exist, so the page says both.
+    let title = match (code, &user) {
+        ("not_found", Some(u)) if !u.actor.is_admin() && u.actor.area.is_some() => {
+            "error.not_found_scope".to_string()
+        }
+        _ => format!("error.{code}"),
+    };
+    let body = crate::web::pages::Page::new(&state, lang, user.as_ref(), &title)
+        .set("status", status.as_u16())
+        .set("code", code)
+        .set("detail", detail)
+        .set("fields", fields)
+        .set("rows", rows)
+        .html(&state, "pages/error")
         .unwrap_or_else(|_| format!("{} {}", status.as_u16(), code));
     let mut resp = HttpResponse::build(status);
     resp.content_type("text/html; charset=utf-8");

@@ -447,15 +447,27 @@ fn check_township(s: &Value) {
         json!({"rate": "<5", "numerator": "<5", "denominator": "<5"})
     );
 
-    // By child area: A has H1–H10; A2 has 4 households (suppressed).
+    // By child area: A has H1–H10; A2 has 4 households (suppressed). The
+    // township's other villages have no records imported and say so (their
+    // zero is no small cell), so A's 10 beside the total of 14 would tell
+    // A2's 4: A is withheld ("*"), and every figure built on its counts.
     let a = &find(&s["by_child_area"], VILLAGE_A)["figures"];
-    assert_eq!(a["households"], 10);
-    // A reached H1–H7, H9 = 8 → 0.8; trained H1–H6 = 6 → 0.6.
-    assert_eq!(a["households_reached"]["rate"], 0.8);
-    assert_eq!(a["households_trained"]["rate"], 0.6);
-    // A: enrollments L1–L7, L9, L10 = 9; completed L1–L6, L9 = 7 → 0.7778.
-    assert_eq!(a["enrollments"], 9);
-    assert_eq!(a["completion_rate"]["rate"], 0.7778);
+    assert_eq!(a["households"], "*");
+    assert_eq!(a["households_reached"]["rate"], "*");
+    assert_eq!(a["households_trained"]["rate"], "*");
+    assert_eq!(a["enrollments"], "*");
+    assert_eq!(a["completion_rate"]["rate"], "*");
+    let empty: Vec<&Value> = s["by_child_area"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["code"] != VILLAGE_A && g["code"] != VILLAGE_A2)
+        .collect();
+    assert!(!empty.is_empty(), "{}", s["by_child_area"]);
+    for g in empty {
+        assert_eq!(g["no_records"], true, "{g}");
+        assert_eq!(g["figures"]["households"], Value::Null, "{g}");
+    }
     let a2 = &find(&s["by_child_area"], VILLAGE_A2)["figures"];
     assert_eq!(a2["households"], "<5");
     assert_eq!(a2["enrollments"], "<5");
@@ -678,10 +690,11 @@ async fn figures_match_the_hand_computed_fixture(app: TestApp) {
     assert_eq!(get("figures", "gain_both"), ["80.0%", "8", "10"]);
     assert_eq!(get("figures", "behaviour_3m"), ["*", "*", "6"]);
     // by_child_area: households, reached, trained, labour force, coverage, enrollments, completion …
+    // A is withheld beside villages with no records (see above).
     let a = get("by_child_area", VILLAGE_A);
-    assert_eq!(a[..3], ["10", "80.0%", "60.0%"]);
-    assert_eq!(a[5], "9");
-    assert_eq!(a[6], "77.8%");
+    assert_eq!(a[..3], ["*", "*", "*"]);
+    assert_eq!(a[5], "*");
+    assert_eq!(a[6], "*");
     assert_eq!(get("by_child_area", VILLAGE_A2)[0], "<5");
     assert_eq!(get("by_cause", "07")[..3], ["10", "70.0%", "*"]);
     assert_eq!(get("by_cause", "01")[0], "<5");
@@ -920,9 +933,107 @@ async fn scope_and_input_are_checked(app: TestApp) {
         .await;
     assert_eq!(status, 200);
     assert_eq!(v["figures"]["households"], 10);
+    // A reached H1–H7, H9 = 8 → 0.8; trained H1–H6 = 6 → 0.6; enrollments
+    // L1–L7, L9, L10 = 9; completed L1–L6, L9 = 7 → 0.7778.
+    assert_eq!(v["figures"]["households_reached"]["rate"], 0.8);
+    assert_eq!(v["figures"]["households_trained"]["rate"], 0.6);
+    assert_eq!(v["figures"]["enrollments"], 9);
+    assert_eq!(v["figures"]["completion_rate"]["rate"], 0.7778);
     assert_eq!(v["by_child_area"], json!([]));
 }
 engine_test!(scope_and_input_are_checked);
+
+/// A township with no household records imported is no small cell: its
+/// figures read "—" with "no household records imported", not "<5" (which
+/// reads as "a few"); a real count of one to four there stays hidden, and
+/// the imported township beside it still shows its own.
+async fn an_area_without_records_reads_no_records_not_small(app: TestApp) {
+    let fx = fixture(&app).await;
+    let token = app.token(fx.admin).await;
+    let (status, s) = app
+        .get_json(
+            "/api/v1/reports/summary?area=530627000000&to=2026-12",
+            &token,
+        )
+        .await;
+    assert_eq!(status, 200, "{s}");
+    let imported = find(&s["by_child_area"], "530627102000");
+    assert_eq!(imported["figures"]["households"], 14);
+    assert!(imported.get("no_records").is_none(), "{imported}");
+    let empty = find(&s["by_child_area"], "530627103000");
+    assert_eq!(empty["no_records"], true, "{empty}");
+    assert_eq!(empty["figures"]["households"], Value::Null, "{empty}");
+    assert_eq!(empty["figures"]["labour_force"], Value::Null, "{empty}");
+    assert_eq!(empty["figures"]["coverage"]["rate"], Value::Null, "{empty}");
+    // Its one outside learner's enrollment is a real small count.
+    assert_eq!(empty["figures"]["enrollments"], "<5", "{empty}");
+
+    let html = app
+        .client
+        .get(app.url("/office/dashboard?area=530627000000&from=2026-01&to=2026-12&lang=zh-CN"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = html
+        .split("<tr>")
+        .map(|r| r.split("</tr>").next().unwrap())
+        .find(|r| r.contains("530627103000") && r.contains("<td>"))
+        .unwrap_or_else(|| panic!("no row for the empty township: {html}"));
+    assert!(row.contains("未导入户籍数据"), "{row}");
+    let first_cell = row
+        .split("<td>")
+        .nth(1)
+        .unwrap()
+        .split("</td>")
+        .next()
+        .unwrap();
+    assert_eq!(first_cell, "—", "households of an empty township: {row}");
+    let row = html
+        .split("<tr>")
+        .map(|r| r.split("</tr>").next().unwrap())
+        .find(|r| r.contains("530627102000") && r.contains("<td>"))
+        .unwrap();
+    assert!(!row.contains("未导入户籍数据"), "{row}");
+    assert!(row.contains("<td>14</td>"), "{row}");
+
+    // The empty township's own page says why its figures are blank.
+    let (status, own) = app
+        .get_json(
+            "/api/v1/reports/summary?area=530627103000&to=2026-12",
+            &token,
+        )
+        .await;
+    assert_eq!(status, 200, "{own}");
+    assert_eq!(own["no_records"], true, "{own}");
+    assert_eq!(own["figures"]["households"], Value::Null, "{own}");
+    assert_eq!(
+        own["trained_vs_untrained"]["trained"]["households"],
+        Value::Null,
+        "{own}"
+    );
+    let html = app
+        .client
+        .get(app.url("/office/dashboard?area=530627103000&lang=zh-CN"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("本地区还没有导入户籍数据"), "{html}");
+    let tiles = crate::helpers::between(&html, "<section class=\"tiles\"", "</section>").unwrap();
+    // Households: nothing imported; the one enrollment there stays "<5".
+    let households = tiles.split("<div class=\"tile\">").nth(1).unwrap();
+    assert!(households.contains("未导入户籍数据"), "{households}");
+    assert!(!households.contains("&lt;5"), "{households}");
+    assert!(tiles.contains("&lt;5"), "{tiles}");
+}
+engine_test!(an_area_without_records_reads_no_records_not_small);
 
 /// A change after the first refresh is picked up by the next incremental one.
 async fn the_refresh_follows_new_events(app: TestApp) {

@@ -504,3 +504,70 @@ fn import_is_fast() {
     );
     assert!(parsed.as_secs() < 5);
 }
+
+/// Excel and WPS keep a column of digits as numbers unless it is set to
+/// text: an 18-digit identity number loses its last digits (5.30102E+17)
+/// and a household number its leading zeros. The file gets one message
+/// that says to set the columns to text, in both languages, with the rows,
+/// not a wrong check digit on every row.
+#[test]
+fn id_numbers_saved_as_numbers_get_one_message_for_the_file() {
+    let mut lines = vec![HEADER.to_string()];
+    for n in 1..=40u16 {
+        lines.push(format!(
+            "{n:04},530102001201,3,一般贫困户,已脱贫,,2014,2019,,因病,,户主{n},男,{},1970,汉族,户主,初中,非在校生,健康,普通劳动力,0,8650.50,2025",
+            id((1970, 3, 4), n)
+        ));
+    }
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, line) in lines.iter().enumerate() {
+        for (c, cell) in line.split(',').enumerate() {
+            let (row, col) = (r as u32, c as u16);
+            let digits = cell.trim_end_matches('X');
+            if r > 0 && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                sheet
+                    .write_number(row, col, digits.parse::<f64>().unwrap())
+                    .unwrap();
+            } else {
+                sheet.write_string(row, col, cell).unwrap();
+            }
+        }
+    }
+    let xlsx = book.save_to_buffer().unwrap();
+    let errors = import::parse(&xlsx, FileKind::Xlsx, &ctx()).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let e = &errors[0];
+    assert_eq!(e.row, 0, "a message for the whole file: {e:?}");
+    assert_eq!(e.field, "身份证号、户编号");
+    assert!(e.message.contains("saved as numbers"), "{}", e.message);
+    assert!(e.message.contains("Text"), "{}", e.message);
+    assert!(
+        e.message.contains("Rows affected: 2, 3, 4,"),
+        "{}",
+        e.message
+    );
+    let views = fuzhi::views::Views::load(None).unwrap();
+    let zh = views.localize("zh-CN", &e.message);
+    assert!(zh.starts_with("身份证号、户编号列被存成了数字"), "{zh}");
+    assert!(zh.contains("设为文本"), "{zh}");
+    assert!(zh.contains("涉及的行：2, 3, 4,"), "{zh}");
+
+    // The same sheet saved as CSV holds what Excel showed: 5.30102E+17.
+    let csv: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(r, l)| {
+            if r == 0 {
+                return l.clone();
+            }
+            let mut cells: Vec<&str> = l.split(',').collect();
+            cells[13] = "5.30102E+17";
+            cells.join(",")
+        })
+        .collect();
+    let errors = parse_csv(&(csv.join("\n") + "\n")).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].message.contains("saved as numbers"));
+    assert_eq!(errors[0].field, "身份证号");
+}

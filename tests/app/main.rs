@@ -32,3 +32,4 @@ mod ux;
 mod voice;
 mod voice_authoring;
 mod voice_browser;
+mod zh_pages;

@@ -181,7 +181,11 @@ pub async fn insert(
                 audit_outside(db, a, &other, &c.login).await?;
                 AppError::Conflict(OUTSIDE_MESSAGE.into())
             }
-            _ => AppError::Conflict(format!("the login {} is already taken", c.login.as_str())),
+            _ => AppError::Conflict(
+                crate::households::messages::Msg::new("acct.err.login_taken")
+                    .with("login", c.login.as_str())
+                    .english(),
+            ),
         });
     }
     let u = app_user::ActiveModel {

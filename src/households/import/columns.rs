@@ -113,6 +113,12 @@ impl Column {
             || matches!(self, Column::NetPerCapitaYuan | Column::IncomeYear)
     }
 
+    /// The column a header names, if any.
+    pub fn of_header(header: &str) -> Option<Column> {
+        let normalized = normalize(header);
+        Column::ALL.into_iter().find(|c| c.matches(&normalized))
+    }
+
     fn matches(self, normalized: &str) -> bool {
         let (zh, en) = self.headers();
         normalized == normalize(zh)
@@ -163,7 +169,11 @@ impl ColumnMap {
             };
             let text = raw.trim().trim_start_matches('\u{feff}').to_owned();
             if map.index[col as usize].is_some() {
-                errors.push(RowError::new(row, text, "this column appears twice"));
+                errors.push(RowError::new(
+                    row,
+                    text,
+                    crate::households::messages::Msg::new("hh.err.column_twice").english(),
+                ));
                 continue;
             }
             map.index[col as usize] = Some(i);
@@ -175,7 +185,10 @@ impl ColumnMap {
                 errors.push(RowError::new(
                     row,
                     zh,
-                    format!("missing column (header {zh} or {en})"),
+                    crate::households::messages::Msg::new("hh.err.missing_column")
+                        .with("zh", zh)
+                        .with("en", en)
+                        .english(),
                 ));
             }
         }

@@ -209,7 +209,9 @@ impl ImportPlan {
                 RowError::new(
                     m.row,
                     self.id_field.clone(),
-                    format!("ID number ending {} is already registered", m.id.last4),
+                    crate::households::messages::Msg::new("hh.err.id_registered")
+                        .with("last4", &m.id.last4)
+                        .english(),
                 )
             })
             .collect()

@@ -10,8 +10,87 @@ use std::io::Cursor;
 
 use calamine::Reader;
 
+use super::columns::Column;
 use super::unpack::{self, MAX_CELLS, MAX_ROWS, long_cell, too_many};
 use super::{FileKind, RowError};
+use crate::households::messages::Msg;
+
+/// Identity numbers saved as numbers: an XLSX number cell, or the
+/// "5.30627E+17" of a CSV saved from such a sheet. Their last digits are
+/// already lost (a number keeps 15), and the leading zeros of household
+/// numbers with them, so the file gets one message saying to set those
+/// columns to text, not a wrong check digit on every row.
+#[derive(Default)]
+struct NumberCells {
+    /// The identity number's column and the household number's.
+    id: Option<usize>,
+    registry: Option<usize>,
+    /// Rows whose identity number was a number.
+    rows: Vec<usize>,
+    /// Whether a household number was a number too.
+    registry_numeric: bool,
+}
+
+impl NumberCells {
+    fn header<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) {
+        for (i, h) in cells.into_iter().enumerate() {
+            match Column::of_header(h) {
+                Some(Column::IdNumber) if self.id.is_none() => self.id = Some(i),
+                Some(Column::RegistryNo) if self.registry.is_none() => self.registry = Some(i),
+                _ => {}
+            }
+        }
+    }
+
+    /// One cell of a data row; `numeric`: stored as a number.
+    fn cell(&mut self, row: usize, col: usize, numeric: bool, text: &str) {
+        let number = numeric || scientific(text);
+        if Some(col) == self.id && number && self.rows.last() != Some(&row) {
+            self.rows.push(row);
+        } else if Some(col) == self.registry && number {
+            self.registry_numeric = true;
+        }
+    }
+
+    fn error(&self) -> Result<(), Vec<RowError>> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let mut columns = vec![Column::IdNumber.zh()];
+        if self.registry_numeric {
+            columns.push(Column::RegistryNo.zh());
+        }
+        const LISTED: usize = 30;
+        let mut rows: Vec<String> = self
+            .rows
+            .iter()
+            .take(LISTED)
+            .map(usize::to_string)
+            .collect();
+        if self.rows.len() > LISTED {
+            rows.push(format!("… ({})", self.rows.len()));
+        }
+        let message = Msg::new("hh.err.numbers_not_text")
+            .with("columns", columns.join("、"))
+            .with("rows", rows.join(", "))
+            .english();
+        Err(vec![RowError::new(0, columns.join("、"), message)])
+    }
+}
+
+/// "5.30627E+17": a number as Excel shows one too long for its cell.
+fn scientific(s: &str) -> bool {
+    let s = s.trim();
+    let Some((mantissa, exp)) = s.split_once(['E', 'e']) else {
+        return false;
+    };
+    let exp = exp.strip_prefix('+').unwrap_or(exp);
+    !mantissa.is_empty()
+        && mantissa.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && mantissa.bytes().next().is_some_and(|b| b.is_ascii_digit())
+        && !exp.is_empty()
+        && exp.bytes().all(|b| b.is_ascii_digit())
+}
 
 /// Read access to one row's cells; a missing cell reads as "".
 pub(super) trait Cells {
@@ -177,6 +256,7 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
     let bytes = text.as_bytes();
     let (mut line, mut counted_to) = (1usize, 0usize);
     let mut count = Count::default();
+    let mut numbers = NumberCells::default();
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
@@ -220,12 +300,16 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
             return Err(vec![e]);
         }
         if seen_header {
+            for (i, c) in record.iter().enumerate() {
+                numbers.cell(row, i, false, c);
+            }
             if !sink.row(row, &record) {
-                return Ok(());
+                return numbers.error();
             }
         } else {
             seen_header = true;
             header = record.iter().map(str::to_string).collect();
+            numbers.header(record.iter());
             let cells: Vec<&str> = record.iter().collect();
             if !sink.header(row, &cells) {
                 return Ok(());
@@ -235,7 +319,7 @@ fn read_csv<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
     if !seen_header {
         return Err(file_error("the file is empty"));
     }
-    Ok(())
+    numbers.error()
 }
 
 fn read_workbook<S: Sink>(bytes: &[u8], sink: &mut S) -> Result<(), Vec<RowError>> {
@@ -271,7 +355,7 @@ fn read_xlsx<S: Sink>(
             if let Some(done) = current
                 && !rows.take(done as usize + 1, &cells, sink)?
             {
-                return Ok(());
+                return rows.numbers.error();
             }
             cells.clear();
             current = Some(r);
@@ -287,17 +371,23 @@ fn read_xlsx<S: Sink>(
         if cells.len() <= c {
             cells.resize(c + 1, String::new());
         }
-        cells[c] = cell_ref_text(cell.get_value()).into_owned();
+        let value = cell.get_value();
+        cells[c] = cell_ref_text(value).into_owned();
+        if rows.seen_header {
+            use calamine::DataRef as D;
+            let numeric = matches!(value, D::Int(_) | D::Float(_));
+            rows.numbers.cell(r as usize + 1, c, numeric, &cells[c]);
+        }
     }
     if let Some(done) = current
         && !rows.take(done as usize + 1, &cells, sink)?
     {
-        return Ok(());
+        return rows.numbers.error();
     }
     if !rows.seen_header {
         return Err(file_error("the first sheet is empty"));
     }
-    Ok(())
+    rows.numbers.error()
 }
 
 /// The most columns a row may have (the template has 24).
@@ -308,6 +398,7 @@ const MAX_COLUMNS: usize = 1000;
 struct Rows {
     seen_header: bool,
     header: Vec<String>,
+    numbers: NumberCells,
 }
 
 impl Rows {
@@ -329,6 +420,7 @@ impl Rows {
         }
         self.seen_header = true;
         self.header = cells.to_vec();
+        self.numbers.header(cells.iter().map(String::as_str));
         let header: Vec<&str> = cells.iter().map(String::as_str).collect();
         Ok(sink.header(row, &header))
     }

@@ -105,6 +105,7 @@ fn kpi(label: String, value: &Shown, count: bool, detail: Option<String>, def: S
     json!({
         "label": label, "value": value.text(), "detail": detail, "def": def,
         "hidden_rate": value.is_small() && !count,
+        "no_records": *value == Shown::NoRecords,
     })
 }
 
@@ -245,6 +246,7 @@ pub async fn dashboard(
         .set("qs", query_string(&s.area.code, &period))
         .set("up", up)
         .set("kpis", kpis)
+        .set("no_records", s.no_records)
         .set("tables", Value::Object(by_id))
         .set("name_head", tr("dash.name"))
         .set(

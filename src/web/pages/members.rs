@@ -116,8 +116,15 @@ fn refused(
     e: AppError,
 ) -> AppResult<HttpResponse> {
     let (status, message) = match &e {
-        AppError::Validation { message, .. } => (StatusCode::UNPROCESSABLE_ENTITY, message.clone()),
-        AppError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
+        AppError::Validation { fields, .. } if !fields.is_empty() => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            state.views.fields_line(lang, fields),
+        ),
+        AppError::Validation { message, .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            state.views.localize(lang, message),
+        ),
+        AppError::Conflict(m) => (StatusCode::CONFLICT, state.views.localize(lang, m)),
         _ => return Err(e),
     };
     page(

@@ -290,7 +290,10 @@ impl TryFrom<&[u8]> for CohortForm {
             }
         }
         if f.learners.is_empty() {
-            return Err(AppError::field("user", "tick at least one learner"));
+            return Err(AppError::field(
+                "user",
+                crate::households::messages::Msg::new("teach.err.tick_learner").english(),
+            ));
         }
         Ok(f)
     }

@@ -67,6 +67,16 @@ async fn import_file(
     match outcome {
         Ok(done) => page(json!(done), json!([]), StatusCode::OK),
         Err(AppError::Import { errors, .. }) => {
+            let errors: Vec<Value> = errors
+                .iter()
+                .map(|e| {
+                    json!({
+                        "row": e.row,
+                        "field": e.field,
+                        "message": state.views.localize(locale.0, &e.message),
+                    })
+                })
+                .collect();
             page(Value::Null, json!(errors), StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(e),
