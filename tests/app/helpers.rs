@@ -552,6 +552,18 @@ impl TestApp {
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// A page as the holder of `token` sees it: its status and its text.
+    pub async fn page(&self, token: &str, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
         let res = self
             .client

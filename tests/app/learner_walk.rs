@@ -15,18 +15,6 @@ async fn info(app: &TestApp) -> std::sync::Arc<fuzhi::learning::content::CourseI
         .unwrap()
 }
 
-/// A page as the signed-in user sees it.
-async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let r = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 /// A form posted as the signed-in user; redirects are not followed.
 async fn post_form(
     app: &TestApp,
@@ -99,7 +87,7 @@ async fn all_but_signoff(app: &TestApp) -> (i64, String, usize) {
 /// really left: no "0 lessons", no final test; just the practical tasks.
 async fn the_course_page_lists_only_what_is_left(app: TestApp) {
     let (_, t, tasks) = all_but_signoff(&app).await;
-    let (s, zh) = page(&app, &t, &format!("/courses/{COURSE}?lang=zh-CN")).await;
+    let (s, zh) = app.page(&t, &format!("/courses/{COURSE}?lang=zh-CN")).await;
     assert_eq!(s, 200);
     let left = crate::helpers::between(&zh, "id=\"missing\"", "</div>").expect(&zh);
     assert!(left.contains("还差下面这些"), "{left}");
@@ -116,7 +104,7 @@ async fn the_course_page_lists_only_what_is_left(app: TestApp) {
     ] {
         assert!(!left.contains(gone), "{gone:?} still listed: {left}");
     }
-    let (_, en) = page(&app, &t, &format!("/courses/{COURSE}?lang=en")).await;
+    let (_, en) = app.page(&t, &format!("/courses/{COURSE}?lang=en")).await;
     let left = crate::helpers::between(&en, "id=\"missing\"", "</div>").unwrap();
     assert!(left.contains("practical tasks for the trainer"), "{left}");
     assert!(
@@ -133,7 +121,7 @@ async fn me_says_the_certificate_waits_for_the_trainers_signoff(app: TestApp) {
     app.import_course(COURSE).await;
     let other = app.token(p.learner_in).await;
     enrolled_with_lessons_done(&app, p.learner_in, &other).await;
-    let (_, me) = page(&app, &other, "/me?lang=zh-CN").await;
+    let (_, me) = app.page(&other, "/me?lang=zh-CN").await;
     assert!(!me.contains("证书要等培训老师签认实操任务后发放"), "{me}");
 
     let (learner, t, tasks) = {
@@ -150,14 +138,14 @@ async fn me_says_the_certificate_waits_for_the_trainers_signoff(app: TestApp) {
             info.tasks.iter().filter(|t| t.required).count(),
         )
     };
-    let (_, me) = page(&app, &t, "/me?lang=zh-CN").await;
+    let (_, me) = app.page(&t, "/me?lang=zh-CN").await;
     assert!(
         me.contains(&format!(
             "证书要等培训老师签认实操任务后发放：还有 {tasks} 个实操任务"
         )),
         "{me}"
     );
-    let (_, en) = page(&app, &t, "/me?lang=en").await;
+    let (_, en) = app.page(&t, "/me?lang=en").await;
     assert!(
         en.contains("once the trainer signs off your practical tasks"),
         "{en}"
@@ -174,7 +162,7 @@ async fn me_says_the_certificate_waits_for_the_trainers_signoff(app: TestApp) {
             .await;
         assert_eq!(s, 201);
     }
-    let (_, me) = page(&app, &t, "/me?lang=zh-CN").await;
+    let (_, me) = app.page(&t, "/me?lang=zh-CN").await;
     assert!(!me.contains("证书要等培训老师签认"), "{me}");
     assert!(me.contains("/certificates/"), "{me}");
 }
@@ -189,10 +177,14 @@ async fn the_pre_test_is_taken_once_and_blanks_are_confirmed(app: TestApp) {
     let t = app.token(p.learner).await;
     app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
         .await;
-    let (_, form) = page(&app, &t, &format!("/courses/{COURSE}/quiz/pre?lang=zh-CN")).await;
+    let (_, form) = app
+        .page(&t, &format!("/courses/{COURSE}/quiz/pre?lang=zh-CN"))
+        .await;
     assert!(!form.contains("可以多做几次"), "{form}");
     assert!(form.contains("课前小测只做一次"), "{form}");
-    let (_, en) = page(&app, &t, &format!("/courses/{COURSE}/quiz/pre?lang=en")).await;
+    let (_, en) = app
+        .page(&t, &format!("/courses/{COURSE}/quiz/pre?lang=en"))
+        .await;
     assert!(!en.contains("you may try again"), "{en}");
     assert!(en.contains("taken only once"), "{en}");
 
@@ -263,10 +255,10 @@ async fn the_pages_lead_to_the_first_lesson_and_to_the_final_test(app: TestApp) 
     let first = info.lessons.first().unwrap().slug.clone();
     let res = post_form(&app, &t, &format!("/courses/{COURSE}/enroll"), &[]).await;
     assert_eq!(res.status().as_u16(), 303);
-    let (_, course) = page(&app, &t, &format!("/courses/{COURSE}?lang=zh-CN")).await;
+    let (_, course) = app.page(&t, &format!("/courses/{COURSE}?lang=zh-CN")).await;
     let start = format!("href=\"/courses/{COURSE}/lessons/{first}\">开始第一课</a>");
     assert!(course.contains(&start), "{course}");
-    let (_, en) = page(&app, &t, &format!("/courses/{COURSE}?lang=en")).await;
+    let (_, en) = app.page(&t, &format!("/courses/{COURSE}?lang=en")).await;
     assert!(en.contains(">Start the first lesson</a>"), "{en}");
 
     // Every lesson finished, every check passed but the last one.
@@ -370,7 +362,9 @@ async fn pin_fields_are_numeric_and_the_narration_is_named(app: TestApp) {
     .unwrap()
     .id;
     let admin = app.token(p.admin).await;
-    let (_, edit) = page(&app, &admin, &format!("/admin/users/{learner}?lang=zh-CN")).await;
+    let (_, edit) = app
+        .page(&admin, &format!("/admin/users/{learner}?lang=zh-CN"))
+        .await;
     let field = crate::helpers::between(&edit, "<input id=\"password\"", ">").unwrap();
     assert!(
         field.contains("inputmode=\"numeric\"") && field.contains("pattern=\"[0-9]*\""),
@@ -394,12 +388,12 @@ async fn pin_fields_are_numeric_and_the_narration_is_named(app: TestApp) {
     let mut narrated = 0;
     for l in &info.lessons {
         for (lang, label) in [("zh-CN", "课文朗读"), ("en", "Lesson narration")] {
-            let (_, html) = page(
-                &app,
-                &t,
-                &format!("/courses/{COURSE}/lessons/{}?lang={lang}", l.slug),
-            )
-            .await;
+            let (_, html) = app
+                .page(
+                    &t,
+                    &format!("/courses/{COURSE}/lessons/{}?lang={lang}", l.slug),
+                )
+                .await;
             if let Some(audio) = crate::helpers::between(&html, "<audio controls", ">") {
                 assert!(
                     audio.contains(&format!("aria-label=\"{label}\"")),
@@ -418,12 +412,9 @@ engine_test!(pin_fields_are_numeric_and_the_narration_is_named);
 async fn disabling_a_user_asks_for_confirmation(app: TestApp) {
     let p = app.people().await;
     let admin = app.token(p.admin).await;
-    let (_, edit) = page(
-        &app,
-        &admin,
-        &format!("/admin/users/{}?lang=zh-CN", p.learner),
-    )
-    .await;
+    let (_, edit) = app
+        .page(&admin, &format!("/admin/users/{}?lang=zh-CN", p.learner))
+        .await;
     let form = crate::helpers::between(&edit, "name=\"intent\" value=\"disable\"", "</form>")
         .expect(&edit);
     assert!(
@@ -444,7 +435,7 @@ async fn disabling_a_user_asks_for_confirmation(app: TestApp) {
         u.disabled_at.is_none(),
         "not disabled without the ticked box"
     );
-    let (_, again) = page(&app, &admin, &format!("{to}&lang=zh-CN")).await;
+    let (_, again) = app.page(&admin, &format!("{to}&lang=zh-CN")).await;
     assert!(again.contains("请先勾选“确认停用这个账号”"), "{again}");
     let res = post_form(
         &app,

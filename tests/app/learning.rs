@@ -1043,18 +1043,6 @@ async fn choices_are_shuffled_per_learner_and_attempt(app: TestApp) {
 }
 engine_test!(choices_are_shuffled_per_learner_and_attempt);
 
-/// A page's text as the learner of `token` sees it, with its status.
-async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let r = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 /// A quiz form sent as the page sends it (questions left blank confirmed).
 async fn send_quiz(
     app: &TestApp,
@@ -1112,7 +1100,9 @@ async fn the_pre_test_is_a_starting_point_taken_once(app: TestApp) {
         })
         .collect();
     let form = format!("<form method=\"post\" action=\"/courses/{COURSE}/quiz/pre\"");
-    let (_, before) = page(&app, &t, &format!("/courses/{COURSE}/quiz/pre?lang=zh-CN")).await;
+    let (_, before) = app
+        .page(&t, &format!("/courses/{COURSE}/quiz/pre?lang=zh-CN"))
+        .await;
     assert!(before.contains(&form), "{before}");
     // Half right.
     let key = app.key(COURSE, "pre").await;
@@ -1139,7 +1129,7 @@ async fn the_pre_test_is_a_starting_point_taken_once(app: TestApp) {
     let (_, prog) = app.get_json("/api/v1/me/progress", &t).await;
     let first_score = prog["items"][0]["pre_score"].clone();
     assert!(first_score.is_number(), "{prog}");
-    let (_, me) = page(&app, &t, "/me?lang=zh-CN").await;
+    let (_, me) = app.page(&t, "/me?lang=zh-CN").await;
     assert!(
         me.contains(&format!("课前：{first_score}% · 结业：—")),
         "{me}"
@@ -1151,7 +1141,9 @@ async fn the_pre_test_is_a_starting_point_taken_once(app: TestApp) {
             .collect();
 
     // Opened again: the recorded result, no new attempt.
-    let (s, again) = page(&app, &t, &format!("/courses/{COURSE}/quiz/pre?lang=en")).await;
+    let (s, again) = app
+        .page(&t, &format!("/courses/{COURSE}/quiz/pre?lang=en"))
+        .await;
     assert_eq!(s, 200);
     assert!(again.contains("This is where you start"), "{again}");
     assert!(!again.contains(&form) && !again.contains("attempt_id"));
@@ -1247,7 +1239,9 @@ async fn the_post_test_opens_once_the_lessons_are_done(app: TestApp) {
         .unwrap()
         .unwrap();
     let form = format!("<form method=\"post\" action=\"/courses/{COURSE}/quiz/post\"");
-    let (s, closed) = page(&app, &t, &format!("/courses/{COURSE}/quiz/post?lang=zh-CN")).await;
+    let (s, closed) = app
+        .page(&t, &format!("/courses/{COURSE}/quiz/post?lang=zh-CN"))
+        .await;
     assert_eq!(s, 200);
     assert!(!closed.contains(&form), "{closed}");
     assert!(closed.contains("还差下面这些"), "{closed}");
@@ -1276,7 +1270,9 @@ async fn the_post_test_opens_once_the_lessons_are_done(app: TestApp) {
         .map(|l| json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": COURSE, "lesson": l.slug, "served": app.served(p.learner, COURSE, &l.slug)}))
         .collect();
     app.post_json("/api/v1/events", &t, json!(events)).await;
-    let (_, closed) = page(&app, &t, &format!("/courses/{COURSE}/quiz/post?lang=en")).await;
+    let (_, closed) = app
+        .page(&t, &format!("/courses/{COURSE}/quiz/post?lang=en"))
+        .await;
     assert!(closed.contains(&format!("/courses/{COURSE}/lessons/{}\"", last.slug)));
     assert!(!closed.contains(&format!("/courses/{COURSE}/lessons/{}\"", rest[0].slug)));
     // The last lesson finished and the post-test sent in one batch: it opens.
@@ -1293,7 +1289,9 @@ async fn the_post_test_opens_once_the_lessons_are_done(app: TestApp) {
         .await;
     assert_eq!((s, r["accepted"].as_u64()), (200, Some(2)), "{r}");
     // Passed in that batch: the page now says so instead of a new form.
-    let (_, open) = page(&app, &t, &format!("/courses/{COURSE}/quiz/post?lang=zh-CN")).await;
+    let (_, open) = app
+        .page(&t, &format!("/courses/{COURSE}/quiz/post?lang=zh-CN"))
+        .await;
     assert!(open.contains("你已经通过了结业测试"), "{open}");
     assert!(!open.contains(&form), "{open}");
     assert_eq!(app.count("quiz_attempt").await, 1);

@@ -35,17 +35,6 @@ pub fn narrated_course(slug: &str) -> Course {
     c
 }
 
-async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 /// The `src` of the page's `<audio>`, if it has one.
 fn audio_src(html: &str) -> Option<String> {
     let i = html.find("<audio")?;
@@ -71,36 +60,36 @@ async fn lesson_pages_play_the_narration_of_the_language_shown(app: TestApp) {
 
     // The shipped course: Mandarin has the generated narration, English none.
     let path = format!("/courses/{COURSE}/lessons/{one}");
-    let (s, zh) = page(&app, &learner, &format!("{path}?lang=zh-CN")).await;
+    let (s, zh) = app.page(&learner, &format!("{path}?lang=zh-CN")).await;
     assert_eq!(s, 200);
     assert_eq!(
         audio_src(&zh).as_deref(),
         Some(format!("/c/{COURSE}/1/media/{stem1}.zh-CN.opus").as_str()),
         "{zh}"
     );
-    let (_, en) = page(&app, &learner, &format!("{path}?lang=en")).await;
+    let (_, en) = app.page(&learner, &format!("{path}?lang=en")).await;
     assert!(en.contains("lang=\"en\"") || en.contains("Wi-Fi"), "{en}");
     assert_eq!(audio_src(&en), None, "an English page plays Mandarin");
 
     // English narration plays on the English page, Mandarin on the Mandarin one.
     let path = format!("/courses/narrated/lessons/{one}");
-    let (_, en) = page(&app, &learner, &format!("{path}?lang=en")).await;
+    let (_, en) = app.page(&learner, &format!("{path}?lang=en")).await;
     assert_eq!(
         audio_src(&en).as_deref(),
         Some(format!("/c/narrated/1/media/{stem1}.en.opus").as_str())
     );
-    let (_, zh) = page(&app, &learner, &format!("{path}?lang=zh-CN")).await;
+    let (_, zh) = app.page(&learner, &format!("{path}?lang=zh-CN")).await;
     assert_eq!(
         audio_src(&zh).as_deref(),
         Some(format!("/c/narrated/1/media/{stem1}.zh-CN.opus").as_str())
     );
     // No English text: the page shows the Mandarin text and plays its narration.
-    let (_, fallback) = page(
-        &app,
-        &learner,
-        &format!("/courses/narrated/lessons/{two}?lang=en"),
-    )
-    .await;
+    let (_, fallback) = app
+        .page(
+            &learner,
+            &format!("/courses/narrated/lessons/{two}?lang=en"),
+        )
+        .await;
     assert_eq!(
         audio_src(&fallback).as_deref(),
         Some(format!("/c/narrated/1/media/{stem2}.zh-CN.opus").as_str())
@@ -272,12 +261,12 @@ async fn trainers_upload_and_remove_narration(app: TestApp) {
     let edit = format!("/teach/courses/{COURSE}/lessons/{lesson}");
 
     // The page offers it per language and states the limit.
-    let (s, html) = page(&app, &admin, &format!("{edit}?lang=en")).await;
+    let (s, html) = app.page(&admin, &format!("{edit}?lang=en")).await;
     assert_eq!(s, 200);
     assert!(html.contains("at most 2 MB"), "{html}");
     assert!(html.contains(&format!("action=\"{edit}/narration/en?csrf=")));
     assert!(html.contains("enctype=\"multipart/form-data\""));
-    let (_, html) = page(&app, &admin, &format!("{edit}?lang=zh-CN")).await;
+    let (_, html) = app.page(&admin, &format!("{edit}?lang=zh-CN")).await;
     assert!(html.contains("朗读音频") && html.contains("最大 2 MB"));
 
     // A real Opus file for English: saved in the draft under its language.
@@ -413,7 +402,7 @@ async fn trainers_upload_and_remove_narration(app: TestApp) {
 
     // Learners hear the new Mandarin narration once it is published.
     let lesson_page = format!("/courses/{COURSE}/lessons/{lesson}?lang=zh-CN");
-    let (_, html) = page(&app, &learner, &lesson_page).await;
+    let (_, html) = app.page(&learner, &lesson_page).await;
     assert!(audio_src(&html).unwrap().ends_with(".zh-CN.opus"));
     let r = app
         .client
@@ -424,7 +413,7 @@ async fn trainers_upload_and_remove_narration(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let (_, html) = page(&app, &learner, &lesson_page).await;
+    let (_, html) = app.page(&learner, &lesson_page).await;
     let src = audio_src(&html).unwrap();
     assert_eq!(src, format!("/c/{COURSE}/2/{zh_path}"));
     let r = app.client.get(app.url(&src)).send().await.unwrap();

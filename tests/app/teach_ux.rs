@@ -33,17 +33,6 @@ async fn post(
     (status, location, res.text().await.unwrap_or_default())
 }
 
-async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap_or_default())
-}
-
 /// The text a person reads: the page without its tags (attributes hold
 /// codes people never see).
 fn visible(html: &str) -> String {
@@ -115,7 +104,7 @@ async fn roll_call_takes_one_choice_per_learner_and_says_what_was_saved(app: Tes
     let t = app.token(p.trainer).await;
     enroll(&app, &t, COURSE, &[p.learner, p.learner_in]).await;
     let roster = new_class(&app, &t, "2026-12-03T14:30").await;
-    let (s, html) = page(&app, &t, &format!("{roster}?lang=zh-CN")).await;
+    let (s, html) = app.page(&t, &format!("{roster}?lang=zh-CN")).await;
     assert_eq!(s, 200);
     // The course by its title, never its slug.
     let title = course_title(&app, COURSE).await;
@@ -178,7 +167,7 @@ async fn roll_call_takes_one_choice_per_learner_and_says_what_was_saved(app: Tes
     .await;
     assert_eq!(s, 303);
     assert_eq!(loc, format!("{roster}?saved=1"));
-    let (_, html) = page(&app, &t, &format!("{loc}&lang=zh-CN")).await;
+    let (_, html) = app.page(&t, &format!("{loc}&lang=zh-CN")).await;
     assert!(html.contains("已保存：到了 1 人，请假 1 人。"), "{html}");
     assert!(html.contains(&format!(
         "name=\"mark-{}\" value=\"present\" checked",
@@ -188,7 +177,7 @@ async fn roll_call_takes_one_choice_per_learner_and_says_what_was_saved(app: Tes
         "name=\"mark-{}\" value=\"excused\" checked",
         p.learner_in
     )));
-    let (_, html) = page(&app, &t, &format!("{loc}&lang=en")).await;
+    let (_, html) = app.page(&t, &format!("{loc}&lang=en")).await;
     assert!(html.contains("Saved: 1 present, 1 excused."), "{html}");
 }
 engine_test!(roll_call_takes_one_choice_per_learner_and_says_what_was_saved);
@@ -200,7 +189,7 @@ async fn sign_off_offers_the_learners_courses_and_shows_what_was_given(app: Test
     let t = app.token(p.trainer).await;
     enroll(&app, &t, COURSE, &[p.learner]).await;
     let url = format!("/teach/signoff?user={}&lang=zh-CN", p.learner);
-    let (_, html) = page(&app, &t, &url).await;
+    let (_, html) = app.page(&t, &url).await;
     let select = between(&html, "<select id=\"course\"", "</select>").expect("a course picker");
     assert!(select.contains(&format!("value=\"{COURSE}\"")), "{select}");
     assert!(
@@ -208,7 +197,7 @@ async fn sign_off_offers_the_learners_courses_and_shows_what_was_given(app: Test
         "only the learner's courses: {select}"
     );
     // Asking for a course she is not in falls back to hers.
-    let (_, other) = page(&app, &t, &format!("{url}&course=online-safety")).await;
+    let (_, other) = app.page(&t, &format!("{url}&course=online-safety")).await;
     assert!(other.contains("value=\"wifi-connected\""), "{other}");
     assert!(!html.contains("已确认："), "nothing given yet");
 
@@ -225,7 +214,7 @@ async fn sign_off_offers_the_learners_courses_and_shows_what_was_given(app: Test
     )
     .await;
     assert_eq!(s, 303, "{body}");
-    let (_, html) = page(&app, &t, &url).await;
+    let (_, html) = app.page(&t, &url).await;
     // The level given is shown on the task, and chosen already.
     let task = between(&html, "value=\"wifi-connected\">", "</form>").expect("the task");
     assert!(task.contains("已确认：在帮助下完成"), "{task}");
@@ -243,12 +232,12 @@ async fn sign_off_offers_the_learners_courses_and_shows_what_was_given(app: Test
     );
 
     // A learner in no course is told so, with the way to enrol her.
-    let (_, html) = page(
-        &app,
-        &t,
-        &format!("/teach/signoff?user={}&lang=zh-CN", p.learner_in),
-    )
-    .await;
+    let (_, html) = app
+        .page(
+            &t,
+            &format!("/teach/signoff?user={}&lang=zh-CN", p.learner_in),
+        )
+        .await;
     assert!(html.contains("还没有报名任何课程"), "{html}");
     assert!(!html.contains("<select id=\"course\""), "{html}");
 }
@@ -259,7 +248,7 @@ async fn the_learner_list_shows_village_and_progress_next_to_the_enrol_button(ap
     app.import_course(COURSE).await;
     let t = app.token(p.trainer).await;
     enroll(&app, &t, COURSE, &[p.learner]).await;
-    let (s, html) = page(&app, &t, "/teach/learners?lang=zh-CN").await;
+    let (s, html) = app.page(&t, "/teach/learners?lang=zh-CN").await;
     assert_eq!(s, 200);
     let row =
         between(&html, &format!("value=\"{}\"", p.learner), "</tr>").expect("the learner's row");
@@ -297,7 +286,7 @@ async fn a_class_is_placed_by_village_name_not_by_code(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.trainer).await;
-    let (_, html) = page(&app, &t, "/teach/classes?lang=zh-CN").await;
+    let (_, html) = app.page(&t, "/teach/classes?lang=zh-CN").await;
     let select = between(
         &html,
         "<select id=\"area_code\" name=\"area_code\">",
@@ -330,7 +319,7 @@ async fn a_class_is_placed_by_village_name_not_by_code(app: TestApp) {
     )
     .await;
     assert_eq!(s, 303, "{body}");
-    let (_, html) = page(&app, &t, "/teach/classes?lang=zh-CN").await;
+    let (_, html) = app.page(&t, "/teach/classes?lang=zh-CN").await;
     let list = between(&html, "<table class=\"cards\">", "</table>").expect("a list");
     assert!(
         list.contains("新街村") && list.contains(&course_title(&app, COURSE).await),
@@ -395,7 +384,7 @@ async fn a_new_course_takes_its_slug_from_the_title(app: TestApp) {
     app.import_course(COURSE).await;
     let t = app.token(p.trainer).await;
     // The title is asked first, the slug may be left empty.
-    let (_, html) = page(&app, &t, "/teach/courses/new?lang=zh-CN").await;
+    let (_, html) = app.page(&t, "/teach/courses/new?lang=zh-CN").await;
     let title = html.find("name=\"title.zh-CN\"").unwrap();
     let slug = html.find("name=\"slug\"").unwrap();
     assert!(title < slug, "{html}");
@@ -420,7 +409,7 @@ async fn the_trainer_starts_from_what_needs_doing_today(app: TestApp) {
     app.import_course(COURSE).await;
     let t = app.token(p.trainer).await;
     // Nothing yet: friendly empty states, and no way into /admin.
-    let (s, html) = page(&app, &t, "/teach?lang=zh-CN").await;
+    let (s, html) = app.page(&t, "/teach?lang=zh-CN").await;
     assert_eq!(s, 200);
     for empty in [
         "近期没有安排线下课",
@@ -450,12 +439,9 @@ async fn the_trainer_starts_from_what_needs_doing_today(app: TestApp) {
     // One learner studies today; the other enrolled a month ago and never began.
     let learner = app.token(p.learner).await;
     let lesson = app.first_lesson(COURSE).await;
-    let (s, _) = page(
-        &app,
-        &learner,
-        &format!("/courses/{COURSE}/lessons/{lesson}"),
-    )
-    .await;
+    let (s, _) = app
+        .page(&learner, &format!("/courses/{COURSE}/lessons/{lesson}"))
+        .await;
     assert_eq!(s, 200);
     let e = fuzhi::entities::enrollment::Entity::find()
         .filter(fuzhi::entities::enrollment::Column::UserId.eq(p.learner_in))
@@ -481,7 +467,7 @@ async fn the_trainer_starts_from_what_needs_doing_today(app: TestApp) {
     .await;
     assert_eq!(s, 303);
 
-    let (_, html) = page(&app, &t, "/teach?lang=zh-CN").await;
+    let (_, html) = app.page(&t, "/teach?lang=zh-CN").await;
     let title = course_title(&app, COURSE).await;
     let next = between(&html, "<h2>接下来的线下课</h2>", "</section>").unwrap();
     assert!(next.contains(&format!("href=\"{roster}\"")), "{next}");
@@ -520,7 +506,7 @@ async fn the_trainer_starts_from_what_needs_doing_today(app: TestApp) {
 
     // Officials have their own pages; learners none here.
     let official = app.token(p.official).await;
-    assert_eq!(page(&app, &official, "/teach").await.0, 403);
-    assert_eq!(page(&app, &learner, "/teach").await.0, 403);
+    assert_eq!(app.page(&official, "/teach").await.0, 403);
+    assert_eq!(app.page(&learner, "/teach").await.0, 403);
 }
 engine_test!(the_trainer_starts_from_what_needs_doing_today);

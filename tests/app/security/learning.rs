@@ -18,17 +18,6 @@ async fn course(app: &TestApp) -> std::sync::Arc<fuzhi::learning::content::Cours
         .unwrap()
 }
 
-async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let r = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 fn finished(lesson: &str, served: Option<&str>) -> serde_json::Value {
     json!({"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished",
         "course": COURSE, "lesson": lesson, "served": served})
@@ -64,7 +53,9 @@ async fn lessons_read(app: &TestApp, learner: i64) -> String {
     let info = course(app).await;
     let mut batch = Vec::new();
     for l in &info.lessons {
-        let (s, body) = page(app, &t, &format!("/courses/{COURSE}/lessons/{}", l.slug)).await;
+        let (s, body) = app
+            .page(&t, &format!("/courses/{COURSE}/lessons/{}", l.slug))
+            .await;
         assert_eq!(s, 200);
         let served = between(&body, "name=\"served\" value=\"", "\"");
         batch.push(finished(&l.slug, served.as_deref()));
@@ -94,7 +85,9 @@ async fn lessons_count_as_finished_only_once_the_server_served_them(app: TestApp
     let info = course(&app).await;
     let first = &info.lessons[0].slug;
     // Her (other) classmate's proof for the same lesson.
-    let (_, theirs) = page(&app, &other, &format!("/courses/{COURSE}/lessons/{first}")).await;
+    let (_, theirs) = app
+        .page(&other, &format!("/courses/{COURSE}/lessons/{first}"))
+        .await;
     let theirs = between(&theirs, "name=\"served\" value=\"", "\"").unwrap_or_default();
     let mut batch = Vec::new();
     for l in &info.lessons {
@@ -136,14 +129,18 @@ async fn lessons_count_as_finished_only_once_the_server_served_them(app: TestApp
     assert_eq!(r.status().as_u16(), 400);
     // Once the page was served: the page view alone counts, and so does the
     // page's proof sent later (as a phone's outbox sends it).
-    let (s, body) = page(&app, &t, &format!("/courses/{COURSE}/lessons/{first}")).await;
+    let (s, body) = app
+        .page(&t, &format!("/courses/{COURSE}/lessons/{first}"))
+        .await;
     assert_eq!(s, 200);
     let (s, r) = app
         .post_json("/api/v1/events", &t, json!([finished(first, None)]))
         .await;
     assert_eq!((s, r["accepted"].as_u64()), (200, Some(1)), "{r}");
     let second = &info.lessons[1].slug;
-    let (_, body2) = page(&app, &t, &format!("/courses/{COURSE}/lessons/{second}")).await;
+    let (_, body2) = app
+        .page(&t, &format!("/courses/{COURSE}/lessons/{second}"))
+        .await;
     assert!(body.contains("name=\"served\""), "{body}");
     let proof = between(&body2, "name=\"served\" value=\"", "\"").unwrap();
     let (s, r) = app
@@ -167,9 +164,13 @@ async fn post_test_keys_stay_hidden_and_retakes_follow_the_rule(app: TestApp) {
     let key = app.key(COURSE, "post").await;
     let url = format!("/api/v1/courses/{COURSE}/quizzes/post/attempts");
     // The page states the rule, in Chinese and in English.
-    let (_, zh) = page(&app, &t, &format!("/courses/{COURSE}/quiz/post?lang=zh-CN")).await;
+    let (_, zh) = app
+        .page(&t, &format!("/courses/{COURSE}/quiz/post?lang=zh-CN"))
+        .await;
     assert!(zh.contains("结业测试最多考 3 次"), "{zh}");
-    let (_, en) = page(&app, &t, &format!("/courses/{COURSE}/quiz/post?lang=en")).await;
+    let (_, en) = app
+        .page(&t, &format!("/courses/{COURSE}/quiz/post?lang=en"))
+        .await;
     assert!(en.contains("may be taken 3 times at most"), "{en}");
     // First attempt, all wrong: the score, no keys, no per-question verdicts.
     let (s, g) = app.post_json(&url, &t, json!({"answers": {}})).await;
@@ -190,7 +191,9 @@ async fn post_test_keys_stay_hidden_and_retakes_follow_the_rule(app: TestApp) {
         )
         .await;
     assert_eq!(r["accepted"], 0, "{s} {r}");
-    let (_, wait) = page(&app, &t, &format!("/courses/{COURSE}/quiz/post?lang=zh-CN")).await;
+    let (_, wait) = app
+        .page(&t, &format!("/courses/{COURSE}/quiz/post?lang=zh-CN"))
+        .await;
     assert!(wait.contains("以后再考结业测试"), "{wait}");
     assert!(!wait.contains("name=\"attempt_id\""), "no form: {wait}");
     assert_eq!(app.count("quiz_attempt").await, 1);
@@ -250,7 +253,9 @@ async fn post_test_attempts_are_counted(app: TestApp) {
         .await;
     assert_eq!(s, 409, "{r}");
     assert!(r.to_string().contains("every attempt was used"), "{r}");
-    let (_, en) = page(&app, &t, &format!("/courses/{COURSE}/quiz/post?lang=en")).await;
+    let (_, en) = app
+        .page(&t, &format!("/courses/{COURSE}/quiz/post?lang=en"))
+        .await;
     assert!(en.contains("used every attempt"), "{en}");
     assert_eq!(app.count("quiz_attempt").await, 3);
 }
