@@ -1,6 +1,7 @@
 //! What a learner's phone keeps of a course to study without a connection:
 //! the addresses of its pages (the course page, every lesson, every lesson
-//! check) and of its media (pictures, narration), each with its size. It
+//! check) and of its media (pictures, narration, the lesson checks' audio;
+//! not the audio of the pre- and post-test, taken online), each with its size. It
 //! reads course content only; the pages themselves are rendered by the web
 //! layer, and answer keys never leave the server (quiz pages carry none).
 
@@ -80,8 +81,48 @@ pub fn pages(info: &CourseInfo) -> Vec<(FileKind, String)> {
     out
 }
 
+/// The `media/…` paths a quiz's questions name (prompt and choice audio, in
+/// every language).
+fn question_media(q: &super::content::QuizInfo) -> impl Iterator<Item = String> + '_ {
+    q.questions.iter().flat_map(|row| {
+        let mut out = Vec::new();
+        let mut take = |v: &serde_json::Value| {
+            if let Some(m) = v.as_object() {
+                out.extend(m.values().filter_map(|p| p.as_str().map(str::to_string)));
+            }
+        };
+        if let Some(a) = row.audio_json.as_deref()
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(a)
+        {
+            take(&v);
+        }
+        if let Ok(serde_json::Value::Array(choices)) =
+            serde_json::from_str::<serde_json::Value>(&row.choices_json)
+        {
+            for c in &choices {
+                take(&c["audio"]);
+            }
+        }
+        out
+    })
+}
+
+/// Media only the pre- and post-test use: those tests are taken online, so
+/// a phone saving the course for offline study does not download them.
+pub fn online_only_media(info: &CourseInfo) -> std::collections::BTreeSet<String> {
+    let offline: std::collections::BTreeSet<String> =
+        info.lesson_checks().flat_map(question_media).collect();
+    info.quizzes
+        .iter()
+        .filter(|q| q.row.kind != "lesson")
+        .flat_map(question_media)
+        .filter(|p| !offline.contains(p))
+        .collect()
+}
+
 /// The media files of a course version by the address they are served at,
-/// with their sizes, read without loading their content.
+/// with their sizes, read without loading their content (less those only
+/// the pre- and post-test play).
 pub async fn media_sizes(
     db: &impl ConnectionTrait,
     info: &CourseInfo,
@@ -100,8 +141,10 @@ pub async fn media_sizes(
         .into_tuple()
         .all(db)
         .await?;
+    let online = online_only_media(info);
     Ok(rows
         .into_iter()
+        .filter(|(path, _)| !online.contains(path))
         .map(|(path, n)| (media_url(info, &path), n.max(0) as u64))
         .collect())
 }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{COURSE, Engine, PASSWORD, TestApp};
+use crate::helpers::{COURSE, Engine, NARRATED, PASSWORD, TestApp};
 use crate::support::Browser;
 
 /// A learner goes from sign-in to a verified certificate with JavaScript off.
@@ -312,14 +312,14 @@ async fn a_lesson_narration_plays_with_javascript_off() {
     .await
     .unwrap();
     fuzhi::demo::seed(&app.state).await.unwrap();
-    let lesson = app.first_lesson(COURSE).await;
+    let lesson = app.first_lesson(NARRATED).await;
     let b = Browser::start(false).await;
     b.goto(&app.url("/login?lang=zh-CN")).await;
     b.fill("#login", "13800000001").await;
     b.fill("#password", fuzhi::demo::LEARNER_PIN).await;
     b.click("button[type=submit]").await;
     b.wait_url("/").await;
-    b.goto(&app.url(&format!("/courses/{COURSE}/lessons/{lesson}?lang=zh-CN")))
+    b.goto(&app.url(&format!("/courses/{NARRATED}/lessons/{lesson}?lang=zh-CN")))
         .await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let (state, duration) = loop {

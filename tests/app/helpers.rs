@@ -477,6 +477,8 @@ pub fn shipped() -> &'static (fuzhi::courses::Skills, Vec<fuzhi::courses::Loaded
 }
 
 pub const COURSE: &str = "smartphone-basics";
+/// A shipped course whose first lessons carry generated Mandarin narration.
+pub const NARRATED: &str = "mobile-payment";
 
 impl TestApp {
     /// Imports the competence framework and one shipped course.

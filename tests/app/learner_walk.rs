@@ -381,17 +381,30 @@ async fn pin_fields_are_numeric_and_the_narration_is_named(app: TestApp) {
         );
     }
 
+    // A course whose lessons carry narration.
+    app.import_course(crate::helpers::NARRATED).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
-    let info = info(&app).await;
+    let narrated_course = crate::helpers::NARRATED;
+    app.post_json(
+        &format!("/api/v1/courses/{narrated_course}/enroll"),
+        &t,
+        json!({}),
+    )
+    .await;
+    let info = app
+        .state
+        .content
+        .published(app.conn(), narrated_course)
+        .await
+        .unwrap()
+        .unwrap();
     let mut narrated = 0;
     for l in &info.lessons {
         for (lang, label) in [("zh-CN", "课文朗读"), ("en", "Lesson narration")] {
             let (_, html) = app
                 .page(
                     &t,
-                    &format!("/courses/{COURSE}/lessons/{}?lang={lang}", l.slug),
+                    &format!("/courses/{narrated_course}/lessons/{}?lang={lang}", l.slug),
                 )
                 .await;
             if let Some(audio) = crate::helpers::between(&html, "<audio controls", ">") {

@@ -3,7 +3,7 @@
 //! and import carry it per language.
 
 use crate::engine_test;
-use crate::helpers::{COURSE, TestApp, repo_path};
+use crate::helpers::{NARRATED as COURSE, TestApp, repo_path};
 use fuzhi::courses::{Course, Media};
 
 const TONE_OPUS: &[u8] = include_bytes!("../fixtures/narration/tone.opus");

@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::engine_test;
-use crate::helpers::{COURSE, Engine, PASSWORD, TestApp, between};
+use crate::helpers::{COURSE, Engine, NARRATED, PASSWORD, TestApp, between};
 use crate::support::Browser;
 
 /// A GET with the bearer token, as a phone's fetch with her session would be.
@@ -566,14 +566,14 @@ async fn outbox(b: &Browser) -> Vec<(String, String)> {
 async fn study_offline(reload: bool) {
     let app = TestApp::spawn(Engine::Sqlite).await.unwrap();
     let p = app.people().await;
-    app.import_course(COURSE).await;
+    app.import_course(NARRATED).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+    app.post_json(&format!("/api/v1/courses/{NARRATED}/enroll"), &t, json!({}))
         .await;
     let info = app
         .state
         .content
-        .published(app.conn(), COURSE)
+        .published(app.conn(), NARRATED)
         .await
         .unwrap()
         .unwrap();
@@ -589,7 +589,7 @@ async fn study_offline(reload: bool) {
 
     // She saves the course: the first tap asks and says its size, the
     // second downloads.
-    b.goto(&relay.url(&format!("/courses/{COURSE}"))).await;
+    b.goto(&relay.url(&format!("/courses/{NARRATED}"))).await;
     until(
         &b,
         "the save button",
@@ -621,13 +621,13 @@ async fn study_offline(reload: bool) {
 
     // The signal goes.
     network(&b, &relay, false).await;
-    b.goto(&relay.url(&format!("/courses/{COURSE}/lessons/{lesson}")))
+    b.goto(&relay.url(&format!("/courses/{NARRATED}/lessons/{lesson}")))
         .await;
     b.wait_text("You are offline").await;
     b.click("form[action$='/done'] button").await;
     b.wait_url(&format!("/quiz/{}", check.row.slug)).await;
     b.wait_text("Waiting to be sent when online: 1").await;
-    let key = app.key(COURSE, &check.row.slug).await;
+    let key = app.key(NARRATED, &check.row.slug).await;
     for q in &check.questions {
         let ans = &key[&q.qid];
         match q.kind.name().as_str() {
@@ -683,7 +683,7 @@ async fn study_offline(reload: bool) {
                    t.oncomplete = () => done(true);
                  };",
                 vec![
-                    json!({"id": refused_id, "kind": "lesson_opened", "course": COURSE,
+                    json!({"id": refused_id, "kind": "lesson_opened", "course": NARRATED,
                     "lesson": "no-such-lesson", "occurred_at": chrono::Utc::now().to_rfc3339(),
                     "user": p.learner}),
                 ],
@@ -741,7 +741,7 @@ async fn study_offline(reload: bool) {
     }
     // Once more online: nothing is sent twice.
     b.client.refresh().await.unwrap();
-    b.goto(&relay.url(&format!("/courses/{COURSE}"))).await;
+    b.goto(&relay.url(&format!("/courses/{NARRATED}"))).await;
     let page = b.wait_text("Lessons").await;
     let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
     for e in fuzhi::entities::learning_event::Entity::find()
@@ -758,7 +758,7 @@ async fn study_offline(reload: bool) {
         .client
         .execute(
             &format!(
-                "return document.querySelector(\"a[href='/courses/{COURSE}/lessons/{lesson}']\").parentElement.innerText;"
+                "return document.querySelector(\"a[href='/courses/{NARRATED}/lessons/{lesson}']\").parentElement.innerText;"
             ),
             vec![],
         )

@@ -4,13 +4,13 @@
 use serde_json::json;
 
 use crate::engine_test;
-use crate::helpers::{COURSE, TestApp};
+use crate::helpers::{NARRATED as COURSE, TestApp};
 use fuzhi::courses::{Course, Media, Text, Track};
 
 const TONE_OPUS: &[u8] = include_bytes!("../fixtures/narration/tone.opus");
 
 /// The lesson check of the shipped course's first lesson.
-pub const CHECK: &str = "01-wifi-and-data";
+pub const CHECK: &str = "01-payment-password";
 
 fn zh(s: &str) -> Text {
     Text::from([("zh-CN".into(), s.into())])
@@ -101,9 +101,10 @@ async fn the_package_carries_tracks_and_question_audio(app: TestApp) {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("voiced");
     fuzhi::courses::write_course(&c, &folder).unwrap();
-    let lesson = std::fs::read_to_string(folder.join("lessons/01-wifi-and-data.zh-CN.md")).unwrap();
+    let stem = c.lessons[0].stem();
+    let lesson = std::fs::read_to_string(folder.join(format!("lessons/{stem}.zh-CN.md"))).unwrap();
     assert!(
-        lesson.contains("tracks = [\n  { id = \"zhenxiong\", label = { zh-CN = \"镇雄话\", en = \"Zhenxiong dialect\" }, audio = \"media/01-wifi-and-data.zhenxiong.opus\" },\n]"),
+        lesson.contains(&format!("tracks = [\n  {{ id = \"zhenxiong\", label = {{ zh-CN = \"镇雄话\", en = \"Zhenxiong dialect\" }}, audio = \"media/{stem}.zhenxiong.opus\" }},\n]")),
         "{lesson}"
     );
     let quiz = std::fs::read_to_string(folder.join(format!("quizzes/{CHECK}.toml"))).unwrap();
@@ -361,3 +362,51 @@ async fn a_learner_picks_the_voice_and_hears_questions(app: TestApp) {
     );
 }
 engine_test!(a_learner_picks_the_voice_and_hears_questions);
+
+/// Saving a course for offline study takes the lesson checks' audio but not
+/// the pre- and post-test's, which are taken online.
+async fn offline_saving_leaves_the_tests_audio_online(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let mut c = voiced_course("voiced");
+    let pre = c.quizzes.iter_mut().find(|q| q.slug == "pre").unwrap();
+    let q = &mut pre.questions[0];
+    let prompt = format!("media/q-pre-{}.zh-CN.opus", q.id);
+    q.audio = zh(&prompt);
+    if !c.media.iter().any(|m| m.path == prompt) {
+        c.media.push(Media {
+            path: prompt.clone(),
+            bytes: TONE_OPUS.to_vec(),
+        });
+        c.media.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    import(&app, &c).await;
+    let learner = app.token(p.learner).await;
+    app.post_json("/api/v1/courses/voiced/enroll", &learner, json!({}))
+        .await;
+    let (s, list) = app
+        .get_json("/api/v1/courses/voiced/offline", &learner)
+        .await;
+    assert_eq!(s, 200, "{list}");
+    let urls: Vec<&str> = list["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["url"].as_str().unwrap())
+        .collect();
+    assert!(
+        urls.iter()
+            .any(|u| u.contains(&format!("/media/q-{CHECK}-"))),
+        "{urls:?}"
+    );
+    assert!(
+        !urls
+            .iter()
+            .any(|u| u.contains("/media/q-pre-") || u.contains("/media/q-post-")),
+        "{urls:?}"
+    );
+    // The file itself is still served to the test page.
+    let (s, _) = app.page(&learner, &format!("/c/voiced/1/{prompt}")).await;
+    assert_eq!(s, 200);
+}
+engine_test!(offline_saving_leaves_the_tests_audio_online);

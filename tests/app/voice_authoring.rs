@@ -11,7 +11,7 @@ const SPEECH_WEBM: &[u8] = include_bytes!("../fixtures/voice/speech.webm");
 const SILENCE_WEBM: &[u8] = include_bytes!("../fixtures/voice/silence.webm");
 const SHORT_WEBM: &[u8] = include_bytes!("../fixtures/voice/short.webm");
 const PNG_AS_OPUS: &[u8] = include_bytes!("../fixtures/narration/not-audio.opus");
-const CHECK: &str = super::voice::CHECK;
+const CHECK: &str = "01-wifi-and-data";
 
 async fn get(app: &TestApp, token: &str, path: &str) -> (u16, String) {
     let res = app
