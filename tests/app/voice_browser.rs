@@ -363,3 +363,72 @@ async fn a_trainer_records_on_a_phone_and_a_learner_listens() {
     assert!(heights.iter().all(|h| *h >= 44.0), "{heights:?}");
     b.close().await;
 }
+
+/// A learner who cannot read opens a shipped pre-test with JavaScript off:
+/// every question and every choice has a player under it, and each of them
+/// loads its sound in Chromium and knows how long it plays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_pre_tests_can_be_heard_in_the_browser() {
+    let app = TestApp::spawn(Engine::Sqlite).await.unwrap();
+    let p = app.people().await;
+    let (_, shipped) = crate::helpers::shipped();
+    let learner = app.token(p.learner).await;
+    let mut tests = Vec::new();
+    for c in shipped {
+        let pre = c.course.quizzes.iter().find(|q| q.slug == "pre").unwrap();
+        if pre.questions.iter().all(|q| q.audio.is_empty()) {
+            continue;
+        }
+        app.import_course(&c.course.slug).await;
+        app.post_json(
+            &format!("/api/v1/courses/{}/enroll", c.course.slug),
+            &learner,
+            json!({}),
+        )
+        .await;
+        let players: usize = pre.questions.iter().map(|q| 1 + q.choices.len()).sum();
+        tests.push((c.course.slug.clone(), players));
+    }
+    assert!(!tests.is_empty(), "no shipped pre-test has audio");
+    // True or false is shown by a mark as well as by 对 and 错.
+    let (_, html) = app
+        .page(
+            &learner,
+            &format!("/courses/{}/quiz/pre?lang=zh-CN", tests[0].0),
+        )
+        .await;
+    assert!(
+        html.contains("<span aria-hidden=\"true\">✓</span> 对</label>")
+            && html.contains("<span aria-hidden=\"true\">✗</span> 错</label>"),
+        "{html}"
+    );
+    let b = Browser::start(false).await;
+    b.goto(&app.url("/login?lang=zh-CN")).await;
+    b.fill("#login", "13900000001").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_signed_in().await;
+    for (slug, players) in tests {
+        b.goto(&app.url(&format!("/courses/{slug}/quiz/pre?lang=zh-CN")))
+            .await;
+        let v = wait_js(
+            &b,
+            "const all = Array.from(document.querySelectorAll('audio.say'));
+             all.forEach(a => { if (a.preload !== 'metadata') { a.preload = 'metadata'; a.load(); } });
+             const bad = all.filter(a => a.error).map(a => a.currentSrc);
+             if (bad.length) return ['error', bad];
+             const ready = all.every(a => a.readyState >= 1 && isFinite(a.duration) && a.duration > 0);
+             return all.length && ready ? all.map(a => [a.duration, a.getBoundingClientRect().height]) : null;",
+            "every player of the pre-test loads",
+        )
+        .await;
+        assert_ne!(v[0], json!("error"), "{slug}: {v}");
+        let loaded = v.as_array().unwrap();
+        assert_eq!(loaded.len(), players, "{slug}: {v}");
+        for d in loaded {
+            assert!(d[0].as_f64().unwrap() >= 0.5, "{slug}: {d}");
+            assert!(d[1].as_f64().unwrap() >= 44.0, "{slug}: {d}");
+        }
+    }
+    b.close().await;
+}
