@@ -154,6 +154,20 @@ fn chinese_half(message: &str) -> Option<String> {
 /// A form field's name (`pin`, `login`) as a person reads it: the locale's
 /// `field.<name>`, else the name itself.
 pub fn field_label(catalog: &Catalog, lang: &str, name: &str) -> String {
+    // A member's field of a household form: `members[0].name`.
+    if let Some((_, rest)) = name.split_once('[')
+        && let Some((n, field)) = rest.split_once("].")
+        && let Ok(i) = n.parse::<usize>()
+    {
+        let who = catalog
+            .get(lang)
+            .and_then(|m| m.get("field.member_n"))
+            .map_or_else(
+                || format!("member {}: ", i + 1),
+                |t| t.replace("{n}", &(i + 1).to_string()),
+            );
+        return format!("{who}{}", field_label(catalog, lang, field));
+    }
     catalog
         .get(lang)
         .and_then(|m| m.get(&format!("field.{name}")))

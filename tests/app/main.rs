@@ -19,6 +19,7 @@ mod households_core;
 mod items;
 mod learner_walk;
 mod learning;
+mod locale_walk;
 mod mail;
 mod narration;
 mod offline;

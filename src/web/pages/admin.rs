@@ -237,6 +237,10 @@ pub async fn user_update(
             Ok(redirect(&format!("/admin/users/{id}?saved=1")))
         }
         Err(AppError::Validation { fields, .. }) => {
+            let fields: std::collections::BTreeMap<_, _> = fields
+                .into_iter()
+                .map(|(k, v)| (k, state.views.localize(locale.0, &v)))
+                .collect();
             user_edit_page(&state, locale.0, &user, id, None, json!(fields))
                 .await?
                 .render_status(&state, "pages/user_edit", StatusCode::UNPROCESSABLE_ENTITY)

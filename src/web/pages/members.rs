@@ -91,7 +91,10 @@ pub async fn search_id(
         Ok(hits) => page(&state, locale.0, &user, &hits, "", "", true, json!([]))
             .render(&state, "pages/members"),
         Err(AppError::Validation { fields, .. }) => {
-            let errors: Vec<Value> = fields.values().map(|m| json!({"message": m})).collect();
+            let errors: Vec<Value> = fields
+                .values()
+                .map(|m| json!({"message": state.views.localize(locale.0, m)}))
+                .collect();
             page(&state, locale.0, &user, &[], "", "", false, json!(errors)).render_status(
                 &state,
                 "pages/members",

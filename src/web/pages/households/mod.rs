@@ -116,7 +116,12 @@ fn error_list(state: &AppContext, lang: &str, e: &RegistryError) -> Option<(Valu
         RegistryError::Invalid(p) => Some((
             Value::Array(
                 p.iter()
-                    .map(|(k, m)| json!({"field": k, "message": say(state, lang, m)}))
+                    .map(|(k, m)| {
+                        json!({
+                            "field": crate::localize::field_label(state.views.catalog(), lang, k),
+                            "message": state.views.localize(lang, &say(state, lang, m)),
+                        })
+                    })
                     .collect(),
             ),
             StatusCode::UNPROCESSABLE_ENTITY,
