@@ -84,6 +84,7 @@ routes! {
     get  "/admin"                            SignedIn => pages::admin::landing;
     get  "/teach"                            SignedIn => pages::teach::home;
     get  "/office"                           SignedIn => pages::office::home;
+    get  "/office/follow-ups"                SignedIn => pages::office::follow_ups_due;
     get  "/admin/users"                      SignedIn => pages::admin::users_list;
     get  "/admin/users/new"                  SignedIn => pages::admin::user_new;
     post "/admin/users"                      SignedIn => pages::admin::user_create;

@@ -276,10 +276,12 @@ pub async fn roster_save(
         );
     }
     classes::mark(&state.db, &user.actor, id, &form.marks).await?;
-    Ok(redirect(&format!(
-        "/teach/classes/{id}?saved=1&unmarked={}",
-        form.unmarked
-    )))
+    let left = if form.unmarked > 0 {
+        format!("&unmarked={}", form.unmarked)
+    } else {
+        String::new()
+    };
+    Ok(redirect(&format!("/teach/classes/{id}?saved=1{left}")))
 }
 
 #[cfg(test)]
