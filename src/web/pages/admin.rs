@@ -141,7 +141,15 @@ pub async fn user_create(
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::CreateLearner)?;
     let new = NewUser::from(form.into_inner());
-    let (errors, status) = match users::create_and_welcome(&state, &user.actor, &new).await {
+    let no_area = new.area_code.as_deref().is_none_or(|c| c.trim().is_empty());
+    let result = if new.role == "learner" && no_area {
+        // Asked here, before the area is checked against the creator's.
+        let why = state.views.tr(locale.0, "users.err.village");
+        Err(AppError::field("area_code", why))
+    } else {
+        users::create_and_welcome(&state, &user.actor, &new).await
+    };
+    let (errors, status) = match result {
         Ok(u) => return Ok(redirect(&format!("/admin/users/{}?created=1", u.id))),
         Err(AppError::Validation { fields, .. }) => {
             (json!(fields), StatusCode::UNPROCESSABLE_ENTITY)

@@ -272,7 +272,6 @@ async fn render(
                     .unwrap_or_default(),
             )
     });
-    let task_slug = task.map(|t| t.slug.clone()).unwrap_or_default();
     let (class_id, back) = match &source {
         Source::Class(s) => (Some(s.id), format!("/teach/classes/{}", s.id)),
         Source::Course(_) => (None, "/teach".to_string()),
@@ -289,7 +288,6 @@ async fn render(
         .set("back", back)
         .set("tasks", tasks)
         .set("task", task_view)
-        .set("all_href", source.href(&task_slug, "&all=1"))
         .set("learners", learners)
         .set("flash", flash)
         .set("error", v.error)

@@ -69,7 +69,7 @@ pub async fn home(state: State, locale: Locale, user: CurrentUser) -> AppResult<
                         .replace("{course}", &course)
                         .replace("{n}", &n.to_string())
                         .replace("{m}", &learners.len().to_string()),
-                   "link": format!("/teach/signoff/bulk?course={slug}")})
+                   "course": slug})
         })
         .collect();
 
