@@ -115,6 +115,7 @@ async fn detail_page(
         .set("members", members)
         .set("incomes", incomes)
         .set("follow_ups", follow_ups)
+        .set("pick_member", Value::Null)
         .set("sensitive", d.sensitive)
         .set("flash", flash)
         .set("errors", errors)
