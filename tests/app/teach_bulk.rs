@@ -9,6 +9,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 
 mod follow_ups;
 mod forms;
+mod phone;
 
 use crate::engine_test;
 use crate::helpers::{COURSE, People, TOWNSHIP_A, TestApp, VILLAGE_A, VILLAGE_A2, between};
