@@ -145,8 +145,11 @@ async fn a_class_signs_off_one_task_for_everyone_in_one_post(app: TestApp) {
     form.push(("user", class[0].to_string()));
     form.push(("user", stranger.to_string()));
     for (lang, said) in [
-        ("zh-CN", "learner 13812349999 没有报名这门课"),
-        ("en", "learner 13812349999 not enrolled in this course"),
+        ("zh-CN", "没有报名这门课，不能确认：learner 13812349999。"),
+        (
+            "en",
+            "Not enrolled in this course, so they cannot be signed off: learner 13812349999.",
+        ),
     ] {
         let (s, _, body) = post(&app, &t, &format!("/teach/signoff/bulk?lang={lang}"), &form).await;
         assert_eq!(s, 422, "{body}");
