@@ -15,6 +15,7 @@ pub mod grading;
 pub mod limits;
 pub mod offline;
 pub mod progress;
+pub mod ready;
 pub mod shuffle;
 pub mod tasks;
 pub mod writer;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter,
+    DatabaseTransaction, EntityTrait, QueryFilter,
 };
 use serde::Deserialize;
 
@@ -52,9 +52,69 @@ async fn sign_off_once(
     trainer: &Actor,
     s: &SignOff,
 ) -> AppResult<task_signoff::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let row = sign_off_in(&txn, cache, views, base_url, trainer, s).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// One task signed off for several learners (a class): every learner's
+/// sign-off is written as `sign_off` writes it (the sign-off row, its
+/// learning event naming the trainer, the skill evidence, completion) in one
+/// transaction — all of them or, if one is refused, none. A refusal names
+/// the learner (`user_id` and her id in the message).
+pub async fn sign_off_many(
+    db: &DatabaseConnection,
+    cache: &Cache,
+    views: Option<&crate::views::Views>,
+    base_url: &str,
+    trainer: &Actor,
+    learners: &[i64],
+    s: &SignOff,
+) -> AppResult<Vec<task_signoff::Model>> {
+    trainer.require(Action::SignOffTasks)?;
+    if learners.is_empty() {
+        return Err(AppError::field("user_id", "tick at least one learner"));
+    }
+    crate::db::retrying("task sign-off", || async {
+        let txn = crate::db::begin_write(db).await?;
+        let mut rows = Vec::with_capacity(learners.len());
+        for id in learners {
+            let one = SignOff {
+                user_id: *id,
+                course: s.course.clone(),
+                task: s.task.clone(),
+                level: s.level,
+                note: s.note.clone(),
+            };
+            match sign_off_in(&txn, cache, views, base_url, trainer, &one).await {
+                Ok(r) => rows.push(r),
+                Err(AppError::Validation { message, .. }) => {
+                    return Err(AppError::field(
+                        "user_id",
+                        format!("learner {id}: {message}; nothing was signed off"),
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        txn.commit().await?;
+        Ok(rows)
+    })
+    .await
+}
+
+async fn sign_off_in(
+    txn: &DatabaseTransaction,
+    cache: &Cache,
+    views: Option<&crate::views::Views>,
+    base_url: &str,
+    trainer: &Actor,
+    s: &SignOff,
+) -> AppResult<task_signoff::Model> {
     trainer.require(Action::SignOffTasks)?;
     let learner = app_user::Entity::find_by_id(s.user_id)
-        .one(db)
+        .one(txn)
         .await?
         .ok_or(AppError::NotFound)?;
     trainer.require_user(
@@ -67,7 +127,7 @@ async fn sign_off_once(
         return Err(AppError::NotFound);
     }
     let course = cache
-        .published(db, &s.course)
+        .published(txn, &s.course)
         .await?
         .ok_or(AppError::NotFound)?;
     let task = course.task(&s.task).ok_or_else(|| {
@@ -79,7 +139,7 @@ async fn sign_off_once(
             "must be 0 (not yet), 1 (with help) or 2 (on own)",
         ));
     }
-    if super::enroll::find(db, learner.id, &s.course)
+    if super::enroll::find(txn, learner.id, &s.course)
         .await?
         .is_none()
     {
@@ -95,7 +155,6 @@ async fn sign_off_once(
         .filter(|n| !n.is_empty())
         .map(|n| n.chars().take(1000).collect::<String>());
     let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
     let row = task_signoff::ActiveModel {
         user_id: Set(learner.id),
         course_slug: Set(s.course.clone()),
@@ -106,7 +165,7 @@ async fn sign_off_once(
         at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     learning_event::ActiveModel {
         id: Set(uuid::Uuid::new_v4()),
@@ -122,7 +181,7 @@ async fn sign_off_once(
         received_at: Set(now),
         source: Set("web".into()),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     skill_evidence::ActiveModel {
         user_id: Set(learner.id),
@@ -137,10 +196,9 @@ async fn sign_off_once(
         at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    super::completion::check(&txn, learner.id, &course, views, base_url).await?;
-    txn.commit().await?;
+    super::completion::check(txn, learner.id, &course, views, base_url).await?;
     Ok(row)
 }
 

@@ -51,13 +51,18 @@ routes! {
     get  "/certificates/{code}"              Public   => pages::learn::certificate_page;
     get  "/c/{slug}/{version}/media/{file}"  Public   => pages::learn::media;
     get  "/teach/learners"                   SignedIn => pages::teach::learners;
+    post "/teach/learners"                   SignedIn => pages::teach::learners_post;
     post "/teach/learners/enroll"            SignedIn => pages::teach::enroll_cohort;
     get  "/teach/signoff"                    SignedIn => pages::teach::signoff_form;
     post "/teach/signoff"                    SignedIn => pages::teach::signoff_submit;
+    get  "/teach/signoff/bulk"               SignedIn => pages::teach::bulk_course;
+    post "/teach/signoff/bulk"               SignedIn => pages::teach::bulk_submit;
     get  "/teach/classes"                    SignedIn => pages::teach::classes_page;
     post "/teach/classes"                    SignedIn => pages::teach::class_create;
     get  "/teach/classes/{id}"               SignedIn => pages::teach::roster;
     post "/teach/classes/{id}"               SignedIn => pages::teach::roster_save;
+    get  "/teach/classes/{id}/signoff"       SignedIn => pages::teach::bulk_class;
+    get  "/teach/classes/{id}/slips"         SignedIn => pages::teach::slips;
     get  "/teach/courses"                    SignedIn => pages::authoring::courses_list;
     get  "/teach/courses/new"                SignedIn => pages::authoring::course_new;
     post "/teach/courses"                    SignedIn => pages::authoring::course_create;
@@ -79,6 +84,7 @@ routes! {
     get  "/admin"                            SignedIn => pages::admin::landing;
     get  "/teach"                            SignedIn => pages::teach::home;
     get  "/office"                           SignedIn => pages::office::home;
+    get  "/office/follow-ups"                SignedIn => pages::office::follow_ups_due;
     get  "/admin/users"                      SignedIn => pages::admin::users_list;
     get  "/admin/users/new"                  SignedIn => pages::admin::user_new;
     post "/admin/users"                      SignedIn => pages::admin::user_create;

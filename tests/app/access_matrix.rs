@@ -71,6 +71,12 @@ fn rows() -> Vec<Row> {
         r("GET", "/admin", same([303, 403, 200, 200, 200]), none),
         r("GET", "/teach", same([303, 403, 200, 403, 200]), none),
         r("GET", "/office", same([303, 403, 303, 200, 200]), none),
+        r(
+            "GET",
+            "/office/follow-ups",
+            same([303, 403, 403, 200, 200]),
+            none,
+        ),
         r("GET", "/admin/users", same([303, 403, 200, 200, 200]), none),
         r(
             "GET",
@@ -612,6 +618,12 @@ fn rows() -> Vec<Row> {
         ),
         r(
             "POST",
+            "/teach/learners",
+            same([403, 403, 200, 403, 200]),
+            |_, _| Body::Form(vec![("user", "{target}".into()), ("page", "1".into())]),
+        ),
+        r(
+            "POST",
             "/teach/learners/enroll",
             ([403, 403, 303, 403, 303], [403, 403, 404, 403, 303]),
             |_, _| Body::Form(vec![("course", COURSE.into()), ("user", "{target}".into())]),
@@ -629,6 +641,26 @@ fn rows() -> Vec<Row> {
             |_, _| {
                 Body::Form(vec![
                     ("user_id", "{target}".into()),
+                    ("course", COURSE.into()),
+                    ("task", "wifi-connected".into()),
+                    ("level", "2".into()),
+                ])
+            },
+        ),
+        // Without a course the page sends the trainer to her start page.
+        r(
+            "GET",
+            "/teach/signoff/bulk",
+            same([303, 403, 303, 403, 303]),
+            none,
+        ),
+        r(
+            "POST",
+            "/teach/signoff/bulk",
+            ([403, 403, 303, 403, 303], [403, 403, 404, 403, 303]),
+            |_, _| {
+                Body::Form(vec![
+                    ("user", "{target}".into()),
                     ("course", COURSE.into()),
                     ("task", "wifi-connected".into()),
                     ("level", "2".into()),
@@ -665,6 +697,18 @@ fn rows() -> Vec<Row> {
             "/teach/classes/{id}",
             ([403, 403, 303, 403, 303], [403, 403, 404, 403, 303]),
             |_, _| Body::Form(vec![]),
+        ),
+        r(
+            "GET",
+            "/teach/classes/{id}/signoff",
+            ([303, 403, 200, 403, 200], [303, 403, 404, 403, 200]),
+            none,
+        ),
+        r(
+            "GET",
+            "/teach/classes/{id}/slips",
+            ([303, 403, 200, 403, 200], [303, 403, 404, 403, 200]),
+            none,
         ),
         // Authoring: inside, a course the trainer started; outside, another
         // trainer's. Officials and learners never author.

@@ -876,8 +876,8 @@ async fn the_office_page_shows_what_needs_doing(app: TestApp) {
     assert!(html.contains("Make 1 follow-up visits"), "{html}");
     assert!(
         html.contains(&format!(
-            "href=\"/office/households/{}\">成员0</a>",
-            members[0].0
+            "href=\"/office/households/{}?member={}#follow-up\">成员0</a>",
+            members[0].0, members[0].1
         )),
         "{html}"
     );

@@ -28,6 +28,7 @@ mod scale;
 mod security;
 mod sessions;
 mod support;
+mod teach_bulk;
 mod teach_ux;
 mod ux;
 mod voice;

@@ -473,23 +473,10 @@ async fn the_trainer_starts_from_what_needs_doing_today(app: TestApp) {
     assert!(next.contains(&format!("href=\"{roster}\"")), "{next}");
     assert!(next.contains("泼机镇") && next.contains(&title), "{next}");
     assert_eq!(next.matches("<li>").count(), 1, "{next}");
-    let tasks = app
-        .state
-        .content
-        .published(app.conn(), COURSE)
-        .await
-        .unwrap()
-        .unwrap()
-        .tasks
-        .len();
+    // Enrolled minutes ago, with no lesson finished: no task is ready for
+    // sign-off yet (`teach_bulk` counts the ready ones).
     let waiting = between(&html, "<h2>等待确认的实操</h2>", "</section>").unwrap();
-    assert!(
-        waiting.contains(&format!(
-            "{title}：{} 项实操待确认（2 位学员）",
-            2 * tasks - 1
-        )),
-        "{waiting}"
-    );
+    assert!(waiting.contains("没有等待确认的实操"), "{waiting}");
     let stalled = between(&html, "<h2>好久没学的学员</h2>", "</section>").unwrap();
     assert!(
         stalled.contains("learner 13900000002") && stalled.contains("报名后还没开始学"),

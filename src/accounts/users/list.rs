@@ -31,8 +31,22 @@ pub async fn list(
     actor: &Actor,
     q: &UserQuery,
 ) -> AppResult<(Vec<app_user::Model>, u64)> {
+    list_in(db, actor, q, None).await
+}
+
+/// As `list`, within one area too (a village, a township: its code's prefix),
+/// whatever the area: the actor's own scope still bounds the list.
+pub async fn list_in(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    q: &UserQuery,
+    area: Option<&crate::areas::AreaCode>,
+) -> AppResult<(Vec<app_user::Model>, u64)> {
     actor.require(Action::ListUsers)?;
     let mut cond = Condition::all();
+    if let Some(a) = area {
+        cond = cond.add(app_user::Column::AreaCode.starts_with(a.prefix()));
+    }
     if !actor.is_admin() {
         cond = cond.add(app_user::Column::Role.eq("learner"));
         cond = cond

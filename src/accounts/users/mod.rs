@@ -16,6 +16,6 @@ pub use create::{create, create_and_welcome, ensure_admin};
 pub use credentials::{bump_token_version, reset_password, set_password};
 pub use import::import_learners;
 pub use inputs::{NewUser, UserChange, UserQuery, page_params};
-pub use list::{find, find_by_login, get_managed, list};
+pub use list::{find, find_by_login, get_managed, list, list_in};
 pub use update::update;
 pub use view::{UserView, actor_of, snapshot};

@@ -58,30 +58,44 @@ pub async fn users_list(
         .render(&state, "pages/users")
 }
 
-fn user_form_page(
+/// The new-user form: the village is picked by name among the townships and
+/// villages of the creator's area; a typed area code is the fallback.
+async fn user_form_page(
     state: &AppContext,
     lang: &str,
     user: &CurrentUser,
     values: serde_json::Value,
     errors: serde_json::Value,
-) -> Page {
-    Page::new(state, lang, Some(user), "users.new")
+) -> AppResult<Page> {
+    let chosen = values["area_code"].as_str().map(str::to_string);
+    let villages = super::teach::area_groups(state, lang, user, chosen.as_deref()).await?;
+    // A code the list does not hold stays in the fallback field.
+    let listed = villages.iter().any(|g| {
+        g["options"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|o| o["selected"] == true))
+    });
+    let other = chosen.filter(|c| !c.is_empty() && !listed);
+    Ok(Page::new(state, lang, Some(user), "users.new")
         .set("values", values)
         .set("errors", errors)
-        .set("is_admin", user.actor.is_admin())
-        .set(
-            "default_area",
-            user.actor
-                .area
-                .as_ref()
-                .map(|a| a.as_str().to_string())
-                .unwrap_or_default(),
-        )
+        .set("villages", villages)
+        .set("area_other", other)
+        .set("is_admin", user.actor.is_admin()))
 }
 
 pub async fn user_new(state: State, locale: Locale, user: CurrentUser) -> AppResult<HttpResponse> {
     user.actor.require(Action::CreateLearner)?;
-    user_form_page(&state, locale.0, &user, json!({"login": "", "display_name": "", "email": "", "role": "learner", "pin": true, "area_code": user.actor.area.as_ref().map(|a| a.as_str())}), json!({}))
+    // A village trainer's own village is the likely one; a township's is not
+    // a village, so nothing is chosen for her.
+    let own = user
+        .actor
+        .area
+        .as_ref()
+        .filter(|a| a.level() == crate::areas::Level::Village)
+        .map(|a| a.as_str().to_string());
+    user_form_page(&state, locale.0, &user, json!({"login": "", "display_name": "", "email": "", "role": "learner", "pin": true, "area_code": own}), json!({}))
+        .await?
         .render(&state, "pages/user_new")
 }
 
@@ -93,7 +107,10 @@ pub struct NewUserForm {
     password: String,
     pin: Option<String>,
     role: Option<String>,
+    /// The village picked by name (its code).
     area_code: Option<String>,
+    /// A typed area code, for an area the list does not hold.
+    area_other: Option<String>,
 }
 
 /// The page's form gives the same service input as the API's JSON body.
@@ -106,7 +123,11 @@ impl From<NewUserForm> for NewUser {
             password: f.password,
             pin: f.pin.is_some(),
             role: f.role.unwrap_or_else(|| "learner".into()),
-            area_code: f.area_code,
+            area_code: f
+                .area_other
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .or(f.area_code),
             ..Default::default()
         }
     }
@@ -120,7 +141,15 @@ pub async fn user_create(
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::CreateLearner)?;
     let new = NewUser::from(form.into_inner());
-    let (errors, status) = match users::create_and_welcome(&state, &user.actor, &new).await {
+    let no_area = new.area_code.as_deref().is_none_or(|c| c.trim().is_empty());
+    let result = if new.role == "learner" && no_area {
+        // Asked here, before the area is checked against the creator's.
+        let why = state.views.tr(locale.0, "users.err.village");
+        Err(AppError::field("area_code", why))
+    } else {
+        users::create_and_welcome(&state, &user.actor, &new).await
+    };
+    let (errors, status) = match result {
         Ok(u) => return Ok(redirect(&format!("/admin/users/{}?created=1", u.id))),
         Err(AppError::Validation { fields, .. }) => {
             (json!(fields), StatusCode::UNPROCESSABLE_ENTITY)
@@ -130,11 +159,9 @@ pub async fn user_create(
     };
     let values = json!({"login": new.login, "display_name": new.display_name, "email": new.email,
         "role": new.role, "pin": new.pin, "area_code": new.area_code});
-    user_form_page(&state, locale.0, &user, values, errors).render_status(
-        &state,
-        "pages/user_new",
-        status,
-    )
+    user_form_page(&state, locale.0, &user, values, errors)
+        .await?
+        .render_status(&state, "pages/user_new", status)
 }
 
 #[derive(Deserialize)]

@@ -24,6 +24,8 @@ use crate::web::pages::{Page, pager, redirect};
 pub struct ShowQuery {
     health: Option<String>,
     saved: Option<String>,
+    /// The member a follow-up visit is due for (chosen in its form).
+    member: Option<i64>,
 }
 
 async fn detail_page(
@@ -113,6 +115,7 @@ async fn detail_page(
         .set("members", members)
         .set("incomes", incomes)
         .set("follow_ups", follow_ups)
+        .set("pick_member", Value::Null)
         .set("sensitive", d.sensitive)
         .set("flash", flash)
         .set("errors", errors)
@@ -143,6 +146,7 @@ pub async fn show(
         json!([]),
     )
     .await?
+    .set("pick_member", q.member)
     .render(&state, "pages/household")
 }
 

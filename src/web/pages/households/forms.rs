@@ -238,10 +238,20 @@ impl TryFrom<FollowUpForm> for FollowUpInput {
 
     fn try_from(f: FollowUpForm) -> Result<FollowUpInput, Problems> {
         let mut p = Problems::new();
-        let member_id = parse(&mut p, "member_id", &f.member_id, |s| {
-            s.parse::<i64>()
-                .map_err(|_| Msg::new("hh.err.not_whole").with("value", s))
-        });
+        // The page's form asks for a member or, explicitly, the whole
+        // household ("household"); left on "choose" (blank) it is refused. A
+        // form without the field is about the whole household, as the API.
+        let member_id = match f.member_id.as_deref().map(str::trim) {
+            Some("household") | None => None,
+            Some("") => {
+                p.insert("member_id".into(), Msg::new("hh.err.required"));
+                None
+            }
+            Some(_) => parse(&mut p, "member_id", &f.member_id, |s| {
+                s.parse::<i64>()
+                    .map_err(|_| Msg::new("hh.err.not_whole").with("value", s))
+            }),
+        };
         let input = FollowUpInput {
             member_id,
             surveyed_at: opt(&f.surveyed_at),
