@@ -28,6 +28,7 @@ mod security;
 mod sessions;
 mod support;
 mod teach_ux;
+mod trust_marks;
 mod ux;
 mod voice;
 mod voice_authoring;
