@@ -401,8 +401,8 @@ async fn sign_in(app: &TestApp, login: &str, password: &str) -> Browser {
 }
 
 /// At 390 px the household list, a household page with its income and
-/// follow-up tables, the trainer's card tables, the catalog, a course page
-/// and a lesson fit the screen, keep every column on it, show no header
+/// follow-up tables, the trainer's card tables, the catalog, a course page,
+/// a lesson and a certificate (Chinese and English) fit the screen, keep every column on it, show no header
 /// strips, and every link and button is at least 44 px tall; household
 /// cards use the phone's width and a page holds 20 of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -426,6 +426,16 @@ async fn phone_pages_fit_390_px_with_44_px_tap_targets() {
         .unwrap()
         .unwrap();
     let household: i64 = row.try_get_by_index(0).unwrap();
+    let row = app
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.conn().get_database_backend(),
+            "SELECT code FROM certificate ORDER BY id LIMIT 1",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let certificate: String = row.try_get_by_index(0).unwrap();
     let official = fuzhi::accounts::users::find_by_login(app.conn(), "gov.zhenxiong")
         .await
         .unwrap()
@@ -520,9 +530,16 @@ async fn phone_pages_fit_390_px_with_44_px_tap_targets() {
         format!("/courses/{COURSE}?lang=zh-CN"),
         format!("/courses/{COURSE}/lessons/{lesson}?lang=zh-CN"),
         "/privacy?lang=zh-CN".to_string(),
+        format!("/certificates/{certificate}?lang=zh-CN"),
+        format!("/certificates/{certificate}?lang=en"),
     ] {
         b.goto(&app.url(&path)).await;
-        b.wait_text("隐私说明").await;
+        b.wait_text(if path.ends_with("=en") {
+            "Privacy notice"
+        } else {
+            "隐私说明"
+        })
+        .await;
         measure(&b, &path).await;
     }
     b.close().await;
