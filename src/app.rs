@@ -29,6 +29,8 @@ pub struct AppContext {
     pub content: crate::learning::content::Cache,
     /// Learners' daily event budgets as this process keeps them.
     pub budgets: crate::learning::limits::Budgets,
+    /// Who runs the site (organiser, contact, ICP number, seal), as pages show it.
+    pub site: crate::site::Cache,
 }
 
 impl AppContext {

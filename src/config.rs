@@ -80,6 +80,9 @@ pub struct Settings {
     /// Standard Time (Asia/Shanghai keeps +8 h all year, with no daylight
     /// saving, so an offset is the whole rule).
     pub utc_offset_minutes: i32,
+    /// The organiser, address, contact and ICP number shown on every page
+    /// until an admin sets them on `/admin/settings` (empty by default).
+    pub site: crate::site::SiteSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -129,6 +132,19 @@ impl Settings {
             .to_string()
     }
 
+    /// The day of `t` (local time) as people write it: `2026年12月7日` in
+    /// Chinese, `7 December 2026` in English.
+    pub fn local_date(&self, t: chrono::DateTime<chrono::Utc>, lang: &str) -> String {
+        let offset = chrono::FixedOffset::east_opt(self.utc_offset_minutes.clamp(-1439, 1439) * 60)
+            .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("UTC"));
+        let d = t.with_timezone(&offset);
+        if lang == "en" {
+            d.format("%-d %B %Y").to_string()
+        } else {
+            d.format("%Y年%-m月%-d日").to_string()
+        }
+    }
+
     /// The pool size: the setting, or twice the cores plus two (each worker
     /// thread's reads, the event writer and the background jobs), at least 4.
     pub fn pool_size(&self) -> u32 {
@@ -172,6 +188,7 @@ impl Default for Settings {
             report_refresh_secs: 60,
             page_view_wait_ms: 0,
             utc_offset_minutes: 480,
+            site: Default::default(),
         }
     }
 }

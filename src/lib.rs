@@ -26,6 +26,7 @@ pub mod mail;
 pub mod paging;
 pub mod policy;
 pub mod reports;
+pub mod site;
 pub mod spreadsheet;
 pub mod views;
 pub mod web;
@@ -86,6 +87,10 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
         .await
         .map_err(|e| anyhow::anyhow!("sessions: {e}"))?;
     let events = learning::writer::Writer::spawn(db.clone(), views.clone(), settings.base_url());
+    let site = site::Cache::default();
+    site.reload(&db, &settings.site)
+        .await
+        .map_err(|e| anyhow::anyhow!("site settings: {e}"))?;
     Ok(AppContext {
         events,
         sessions,
@@ -97,6 +102,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
         limiter,
         content: Default::default(),
         budgets: Default::default(),
+        site,
     })
 }
 
@@ -180,6 +186,7 @@ impl Application {
             );
         }
         accounts::limiter::spawn_prune(state.clone().into_inner());
+        site::spawn_refresh(state.clone().into_inner());
         let data = state.clone();
         let limits = aweb::Data::new(web::limits::Limits::new(&state.settings));
         let server = HttpServer::new(move || {

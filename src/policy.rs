@@ -53,6 +53,8 @@ pub enum Action {
     ViewReports,
     Learn,
     ViewMail,
+    /// Set who runs the site (organiser, contact, ICP number, seal).
+    ManageSite,
 }
 
 impl Actor {
@@ -65,7 +67,9 @@ impl Actor {
         use Action::*;
         use Role::*;
         match action {
-            ManageAreas | ViewAudit | CreateStaff | ChangeRole | ViewMail => self.role == Admin,
+            ManageAreas | ViewAudit | CreateStaff | ChangeRole | ViewMail | ManageSite => {
+                self.role == Admin
+            }
             ListUsers | CreateLearner | ManageUser => {
                 matches!(self.role, Admin | Trainer | Official)
             }

@@ -17,6 +17,7 @@ mod m20261203_000010_lesson_text_audio;
 mod m20261203_000020_signin_throttle;
 mod m20261207_000030_course_origin;
 mod m20261208_000040_voice;
+mod m20261209_000050_site_setting;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000020_signin_throttle::Migration),
             Box::new(m20261207_000030_course_origin::Migration),
             Box::new(m20261208_000040_voice::Migration),
+            Box::new(m20261209_000050_site_setting::Migration),
         ]
     }
 }

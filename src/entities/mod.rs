@@ -26,6 +26,8 @@ pub mod quiz;
 pub mod quiz_attempt;
 pub mod revoked_token;
 pub mod session_change;
+pub mod site_file;
+pub mod site_setting;
 pub mod skill_evidence;
 pub mod task;
 pub mod task_signoff;

@@ -170,4 +170,11 @@ routes! {
     get  "/sw.js"                            Public   => pages::offline::service_worker;
     post "/me/low-data"                      SignedIn => pages::offline::low_data_toggle;
     get  "/api/v1/courses/{slug}/offline"    SignedIn => api::offline::course_files;
+    get  "/privacy"                          Public   => pages::site::privacy;
+    get  "/site/seal"                        Public   => pages::site::seal_image;
+    get  "/admin/settings"                   SignedIn => pages::site::settings;
+    post "/admin/settings"                   SignedIn => pages::site::settings_save;
+    post "/admin/settings/seal"              SignedIn => pages::site::seal_upload;
+    get  "/admin/settings/seal/remove"       SignedIn => pages::site::seal_remove_confirm;
+    post "/admin/settings/seal/remove"       SignedIn => pages::site::seal_remove;
 }

@@ -167,6 +167,52 @@ fn rows() -> Vec<Row> {
             |_, _| Body::Form(vec![]),
         ),
         r("GET", "/admin/areas", same([303, 403, 403, 403, 200]), none),
+        // Who runs the site: admins only, whatever the area; the seal and
+        // the privacy notice are public (certificates show the seal).
+        r("GET", "/privacy", same([200, 200, 200, 200, 200]), none),
+        r(
+            "GET",
+            "/admin/settings",
+            same([303, 403, 403, 403, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/admin/settings",
+            same([403, 403, 403, 403, 303]),
+            |_, _| {
+                Body::Form(vec![
+                    ("organiser", "镇雄县乡村振兴局".into()),
+                    ("icp", "滇ICP备2026000001号-1".into()),
+                ])
+            },
+        ),
+        r(
+            "POST",
+            "/admin/settings/seal",
+            same([403, 403, 403, 403, 303]),
+            |_, _| {
+                let mut b = b"--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"seal.svg\"\r\n\r\n".to_vec();
+                b.extend_from_slice(
+                    br#"<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>"#,
+                );
+                b.extend_from_slice(b"\r\n--mx--\r\n");
+                Body::Bytes("multipart/form-data; boundary=mx", b)
+            },
+        ),
+        r("GET", "/site/seal", same([200, 200, 200, 200, 200]), none),
+        r(
+            "GET",
+            "/admin/settings/seal/remove",
+            same([303, 403, 403, 403, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/admin/settings/seal/remove",
+            same([403, 403, 403, 403, 303]),
+            |_, _| Body::Form(vec![("confirm", "yes".into())]),
+        ),
         r(
             "POST",
             "/admin/areas",

@@ -675,7 +675,7 @@ async fn household_pages_read_on_a_phone_in_names(app: TestApp) {
         }
     };
     let page = get(format!("/office/households/{id}?lang=zh-CN")).await;
-    let table = crate::helpers::between(&page, "<table class=\"cards\">", "</table>")
+    let table = crate::helpers::between(&page, "<table class=\"cards flow\">", "</table>")
         .expect("the member table is a table.cards");
     let body = table.split("<tbody>").nth(1).unwrap();
     let tds = body.matches("<td").count();

@@ -30,6 +30,7 @@ mod sessions;
 mod support;
 mod teach_bulk;
 mod teach_ux;
+mod trust_marks;
 mod ux;
 mod voice;
 mod voice_authoring;

@@ -173,7 +173,7 @@ async fn the_account_list_shows_area_names_not_codes(app: TestApp) {
 engine_test!(the_account_list_shows_area_names_not_codes);
 
 /// The certificate is a page a villager is proud to print: who, which
-/// course, who issued it, when (local time), the study hours (学时), the
+/// course, who issued it, on which day (local time), the study hours (学时), the
 /// skills gained, the QR code and the code, and a print button that only
 /// shows where it works (script on), with print styles for A4.
 async fn the_certificate_names_issuer_hours_and_skills_and_prints(app: TestApp) {
@@ -261,7 +261,9 @@ async fn the_certificate_names_issuer_hours_and_skills_and_prints(app: TestApp) 
         assert!(page.contains("learner 13900000001"));
         assert!(page.contains("镇雄县"), "the county issued it: {page}");
         assert!(page.contains(&format!("{hours} ")), "{hours} hours: {page}");
-        assert!(page.contains("(UTC+08:00)"), "local time with its offset");
+        // The day in local time, written as people write it.
+        let today = app.state.settings.local_date(chrono::Utc::now(), lang);
+        assert!(page.contains(&today), "{today}: {page}");
         for c in &info.competences {
             let titles: std::collections::BTreeMap<String, String> =
                 serde_json::from_str(&c.title_json).unwrap();

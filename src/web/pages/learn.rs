@@ -731,7 +731,7 @@ pub async fn certificate_page(
         .set("competences", competences)
         .set("issuer", issuer)
         .set("hours", hours)
-        .set("issued", state.settings.local_time(v.issued))
+        .set("issued", state.settings.local_date(v.issued, lang))
         .set("qr", qr)
         .set("link", link)
         .render(&state, "pages/certificate")

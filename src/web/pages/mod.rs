@@ -11,6 +11,7 @@ pub mod members;
 pub mod office;
 pub mod offline;
 pub mod reset;
+pub mod site;
 pub mod teach;
 pub mod voice;
 
@@ -47,6 +48,14 @@ impl Page {
                 }),
                 None => Value::Null,
             },
+        );
+        let site = state.site.current();
+        data.insert(
+            "site".into(),
+            json!({
+                "organiser": site.texts.organiser, "address": site.texts.address,
+                "contact": site.texts.contact, "icp": site.texts.icp, "seal": site.seal_url(),
+            }),
         );
         data.insert("wide".into(), json!(false));
         data.insert("flash".into(), Value::Null);

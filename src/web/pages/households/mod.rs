@@ -156,6 +156,9 @@ pub async fn area_options(
     ))
 }
 
+/// Households on one page of the list.
+const PAGE_SIZE: u64 = 20;
+
 pub async fn list(
     state: State,
     locale: Locale,
@@ -163,6 +166,10 @@ pub async fn list(
     q: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
     let lang = locale.0;
+    // A page of 20: about ten screens of cards on a phone (the API keeps 50).
+    let asked_per_page = q.per_page;
+    let mut q = q.into_inner();
+    q.per_page.get_or_insert(PAGE_SIZE);
     let res = store::list(&state.db, &user.actor, &q).await?;
     let (page, per_page) = q.page_params();
     let items: Vec<Value> = res
@@ -186,7 +193,7 @@ pub async fn list(
         "reached": q.reached.clone().unwrap_or_default(),
         "q": q.q.clone().unwrap_or_default(),
     });
-    let qs = serde_urlencoded::to_string([
+    let mut qs = serde_urlencoded::to_string([
         ("area", q.area.clone().unwrap_or_default()),
         ("status", q.status.clone().unwrap_or_default()),
         ("cause", q.cause.clone().unwrap_or_default()),
@@ -195,6 +202,9 @@ pub async fn list(
         ("q", q.q.clone().unwrap_or_default()),
     ])
     .unwrap_or_default();
+    if let Some(n) = asked_per_page {
+        qs.push_str(&format!("&per_page={n}"));
+    }
     let export_qs = serde_urlencoded::to_string([("area", q.area.clone().unwrap_or_default())])
         .unwrap_or_default();
     // Numbers refused in an area below this official's, for her to sort out.
