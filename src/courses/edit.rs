@@ -37,6 +37,31 @@ fn sort_quizzes(c: &mut Course) {
     });
 }
 
+/// A slug for a lesson or a task no one typed one for: its title spelled
+/// in pinyin (`pai-cha-ye`, at most 40 characters, cut at a word's end),
+/// else `{kind}-{n}` (`lesson-3`); `-2`, `-3`… added until no slug in
+/// `taken` has it.
+pub fn derive_slug(title: &str, kind: &str, n: usize, taken: &[&str]) -> String {
+    let spelled = super::Slug::from_title(title).map(String::from);
+    let base = match spelled {
+        Some(s) if s.len() > 40 => s[..40]
+            .rsplit_once('-')
+            .map_or_else(|| s[..40].to_string(), |(head, _)| head.to_string()),
+        Some(s) => s,
+        None => format!("{kind}-{n}"),
+    };
+    (1..)
+        .map(|i| {
+            if i == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{i}")
+            }
+        })
+        .find(|s| !taken.contains(&s.as_str()))
+        .unwrap_or(base)
+}
+
 /// Adds a lesson at the end with its default-language text.
 pub fn add_lesson(c: &mut Course, slug: &str, title: &str) {
     let lang = c.default_language().to_string();
@@ -288,6 +313,21 @@ mod tests {
             summary: Text::from([("zh-CN".into(), "简介".into())]),
         };
         new_course("c", &meta)
+    }
+
+    #[test]
+    fn slugs_are_made_from_titles() {
+        assert_eq!(
+            derive_slug("拍好茶叶照片", "lesson", 1, &[]),
+            "pai-hao-cha-ye-zhao-pian"
+        );
+        assert_eq!(derive_slug("！！", "lesson", 3, &[]), "lesson-3");
+        assert_eq!(
+            derive_slug("绿茶", "task", 1, &["lv-cha", "lv-cha-2"]),
+            "lv-cha-3"
+        );
+        let long = derive_slug(&"网店拍照".repeat(6), "lesson", 1, &[]);
+        assert!(long.len() <= 40 && !long.ends_with('-'), "{long}");
     }
 
     #[test]

@@ -73,7 +73,10 @@ routes! {
     post "/teach/courses/{slug}/tasks"       SignedIn => pages::authoring::tasks_save;
     get  "/teach/courses/{slug}/items"       SignedIn => pages::authoring::items_page;
     get  "/teach/courses/{slug}/items/export" SignedIn => pages::authoring::items_export;
+    get  "/teach/courses/{slug}/publish"     SignedIn => pages::authoring::publish_confirm;
     post "/teach/courses/{slug}/publish"     SignedIn => pages::authoring::publish;
+    get  "/teach/courses/{slug}/preview"     SignedIn => pages::authoring::preview;
+    post "/teach/courses/{slug}/quizzes/{quiz}/batch" SignedIn => pages::authoring::quiz_batch;
     get  "/teach/courses/{slug}/archive"     SignedIn => pages::authoring::archive_confirm;
     post "/teach/courses/{slug}/archive"     SignedIn => pages::authoring::archive;
     get  "/admin"                            SignedIn => pages::admin::landing;

@@ -772,6 +772,31 @@ fn rows() -> Vec<Row> {
                 Body::Form(f)
             },
         ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/quizzes/{quiz}/batch",
+            AUTHOR_POST,
+            |_, _| {
+                Body::Form(
+                    [
+                        ("q1.kind", "single"),
+                        ("q1.competence", "it.connect"),
+                        ("q1.correct", "b"),
+                        ("q1.prompt.zh-CN", "村里的无线网叫什么？"),
+                        ("q1.prompt.en", "What is the village Wi-Fi called?"),
+                        ("q1.choice.a.zh-CN", "蓝牙"),
+                        ("q1.choice.a.en", "Bluetooth"),
+                        ("q1.choice.b.zh-CN", "无线网"),
+                        ("q1.choice.b.en", "Wi-Fi"),
+                        ("q1.explain.zh-CN", "因为"),
+                        ("q1.explain.en", "Because"),
+                    ]
+                    .iter()
+                    .map(|(k, v)| (*k, v.to_string()))
+                    .collect(),
+                )
+            },
+        ),
         // Before the lesson moves: the check keeps its name.
         r(
             "POST",
@@ -831,6 +856,8 @@ fn rows() -> Vec<Row> {
             AUTHOR_POST,
             |_, _| Body::Form(vec![]),
         ),
+        r("GET", "/teach/courses/{slug}/publish", AUTHOR_GET, none),
+        r("GET", "/teach/courses/{slug}/preview", AUTHOR_GET, none),
         r("GET", "/teach/courses/{slug}/archive", AUTHOR_GET, none),
         r(
             "POST",
