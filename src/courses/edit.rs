@@ -189,6 +189,36 @@ pub fn set_narration(
     true
 }
 
+/// Adds a picture to a lesson: stored as `media/{lesson}-{n}.{ext}` (the
+/// first free `n`) and shown at the end of the lesson's text in the course's
+/// first language, described by the lesson's title. Its path, or `None`
+/// when the lesson has no text in that language.
+pub fn add_picture(c: &mut Course, lesson: &str, ext: &str, bytes: Vec<u8>) -> Option<String> {
+    let lang = c.default_language().to_string();
+    let path = (1..)
+        .map(|n| format!("media/{lesson}-{n}.{ext}"))
+        .find(|p| !c.media.iter().any(|m| &m.path == p))?;
+    let text = c
+        .lessons
+        .iter_mut()
+        .find(|l| l.slug == lesson)?
+        .texts
+        .get_mut(&lang)?;
+    let body = text.body_md.trim_end();
+    let sep = if body.is_empty() { "" } else { "\n\n" };
+    text.body_md = format!(
+        "{body}{sep}![{}]({path})\n",
+        text.title.replace(['[', ']'], "")
+    );
+    text.source = None;
+    c.media.push(Media {
+        path: path.clone(),
+        bytes,
+    });
+    c.media.sort_by(|a, b| a.path.cmp(&b.path));
+    Some(path)
+}
+
 /// The quiz with this slug; a lesson check is made when its lesson exists.
 pub fn quiz_mut<'a>(c: &'a mut Course, slug: &str) -> Option<&'a mut Quiz> {
     if !c.quizzes.iter().any(|q| q.slug == slug) {

@@ -159,6 +159,7 @@ routes! {
     get  "/api/v1/reports/export"            SignedIn => api::reports::export;
     post "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}" SignedIn => pages::authoring::narration_upload;
     post "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}/remove" SignedIn => pages::authoring::narration_remove;
+    post "/teach/courses/{slug}/lessons/{lesson}/pictures" SignedIn => pages::authoring::picture_upload;
     post "/teach/courses/{slug}/lessons/{lesson}/tracks" SignedIn => pages::authoring::track_add;
     post "/teach/courses/{slug}/lessons/{lesson}/tracks/{track}/remove" SignedIn => pages::authoring::track_remove;
     post "/teach/courses/{slug}/quizzes/{quiz}/audio/{qid}/{target}/{lang}" SignedIn => pages::authoring::question_audio_upload;

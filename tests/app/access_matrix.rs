@@ -867,6 +867,17 @@ fn rows() -> Vec<Row> {
         ),
         r(
             "POST",
+            "/teach/courses/{slug}/lessons/{lesson}/pictures",
+            AUTHOR_POST,
+            |_, _| {
+                let mut b = b"--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.png\"\r\n\r\n\x89PNG\r\n\x1a\n".to_vec();
+                b.extend_from_slice(&[0u8; 64]);
+                b.extend_from_slice(b"\r\n--mx--\r\n");
+                Body::Bytes("multipart/form-data; boundary=mx", b)
+            },
+        ),
+        r(
+            "POST",
             "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}",
             AUTHOR_POST,
             |_, _| {
