@@ -72,6 +72,17 @@ fn pick(t: &Text, lang: &str, c: &Course) -> String {
         .unwrap_or_default()
 }
 
+/// The title of the lesson whose file stem (`01-wifi`) is `stem`, in the
+/// page language (a trainer knows lessons by title, not by short name).
+fn stem_title(c: &Course, stem: &str, lang: &str) -> Option<String> {
+    let l = c.lessons.iter().find(|l| l.stem() == stem)?;
+    l.texts
+        .get(lang)
+        .or_else(|| l.texts.get(c.default_language()))
+        .or_else(|| l.texts.values().next())
+        .map(|t| t.title.clone())
+}
+
 /// Values of a form field that may repeat (checkboxes), as sent back.
 fn chosen(v: &Value, key: &str) -> Vec<String> {
     match v.get(key) {

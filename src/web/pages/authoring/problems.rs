@@ -20,9 +20,11 @@ pub(super) fn problems_view(
                 let stem = name.split('.').next().unwrap_or(name);
                 let slug = stem.split_once('-').map_or(stem, |(_, s)| s);
                 let lang_of = name.split('.').nth(1).unwrap_or("");
+                let title = super::stem_title(c, stem, lang).unwrap_or_else(|| stem.to_string());
+                let lang_name = tr(state, lang, &format!("lang.{lang_of}"));
                 (
                     format!(
-                        "{} {stem} ({lang_of})",
+                        "{} · {title} ({lang_name})",
                         tr(state, lang, "author.part.lesson")
                     ),
                     format!("{base}/lessons/{slug}"),
@@ -32,7 +34,11 @@ pub(super) fn problems_view(
                 let part = match stem {
                     "pre" => tr(state, lang, "author.quiz.pre"),
                     "post" => tr(state, lang, "author.quiz.post"),
-                    _ => format!("{} {stem}", tr(state, lang, "author.quiz.check")),
+                    _ => format!(
+                        "{} · {}",
+                        tr(state, lang, "author.quiz.check"),
+                        super::stem_title(c, stem, lang).unwrap_or_else(|| stem.to_string())
+                    ),
                 };
                 (part, format!("{base}/quizzes/{stem}"))
             } else if file.starts_with("media/") {

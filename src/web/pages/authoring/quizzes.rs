@@ -155,7 +155,11 @@ impl Editor<'_> {
         let name = match quiz {
             "pre" => self.tr("author.quiz.pre"),
             "post" => self.tr("author.quiz.post"),
-            other => format!("{} {other}", self.tr("author.quiz.check")),
+            other => format!(
+                "{} · {}",
+                self.tr("author.quiz.check"),
+                super::stem_title(c, other, lang).unwrap_or_else(|| other.to_string())
+            ),
         };
         let file = format!("quizzes/{quiz}.toml");
         let (_, problems) = self.problems(|f| f == file).await?;
