@@ -1,9 +1,18 @@
 // A formatting toolbar over a lesson's Markdown: heading, list, bold and
 // picture buttons (44 px, for a thumb) that write the Markdown into the text
 // where the cursor is. Without this script the toolbar stays hidden and the
-// text box is a plain text box.
+// text box is a plain text box. And a form sent back with its problems
+// (a summary marked data-focus) has them focused, so a screen reader reads
+// them and the phone shows them; without the script the form's address
+// (#add-questions) still scrolls there.
 (function () {
   "use strict";
+  var problems = document.querySelector("[data-focus]");
+  if (problems) {
+    // Again once loaded: going to the form's #address moves the focus.
+    problems.focus();
+    window.addEventListener("load", function () { problems.focus(); });
+  }
   Array.prototype.forEach.call(document.querySelectorAll("[data-md-tools]"), function (bar) {
     var ta = document.getElementById(bar.getAttribute("data-for"));
     if (!ta || typeof ta.selectionStart !== "number") return;

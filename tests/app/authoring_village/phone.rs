@@ -122,6 +122,33 @@ async fn a_trainer_publishes_a_two_lesson_course_from_a_phone() {
     let (blocks, wide) = sizes(&b, "#add-questions fieldset.batch").await;
     assert_eq!(blocks.len(), 3);
     assert!(!wide, "the quiz page scrolls sideways at 390 px");
+    // Sent half-done, the form comes back with its summary on top, focused,
+    // and what was typed kept.
+    b.fill("#q1-prompt-zh-CN", CHECKS[0].0).await;
+    b.click("#add-questions button[type=submit]").await;
+    b.wait_text("处需要改正").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let focused = b
+            .client
+            .execute("return document.activeElement.id;", vec![])
+            .await
+            .unwrap();
+        if focused == "batch-errors" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "focused: {focused}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let kept = b
+        .client
+        .execute(
+            "return document.getElementById('q1-prompt-zh-CN').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept, CHECKS[0].0);
     for (i, (prompt, choices, key)) in CHECKS[..3].iter().enumerate() {
         let n = i + 1;
         b.fill(&format!("#q{n}-prompt-zh-CN"), prompt).await;
