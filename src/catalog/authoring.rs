@@ -328,8 +328,29 @@ fn check_files(c: &Course, skills: &Skills) -> AppResult<Vec<Problem>> {
             })
             .to_string();
     }
+    // As `fuzhi courses check`: once the package is valid, a test that does
+    // not measure (a blind learner passes, the key is the longest choice,
+    // true/false leans one way, an item repeats another) is a problem too.
+    if problems.is_empty() {
+        problems.extend(measure_problems(c));
+    }
     problems.sort();
     Ok(problems)
+}
+
+/// The errors of `courses::review::quality` for this course, placed at the
+/// quiz they are about (the lesson checks together: `quizzes`).
+fn measure_problems(c: &Course) -> Vec<Problem> {
+    courses::review::quality::judge(c)
+        .errors()
+        .map(|f| {
+            let file = match &f.quiz {
+                Some(q) => format!("quizzes/{q}.toml"),
+                None => "quizzes".to_string(),
+            };
+            Problem::new(&file, None, f.message.clone())
+        })
+        .collect()
 }
 
 /// Publishes the draft: refused (with the checker's problems) while it has

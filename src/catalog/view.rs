@@ -318,7 +318,7 @@ impl LessonView {
                 .map(str::to_string)
                 .collect(),
             title: t.title.clone(),
-            html: t.body_html.clone(),
+            html: titled(&t.title, &t.body_html),
             // The narration of the text shown, never another language's;
             // versions imported before narration was kept per language have
             // the default language's on the lesson.
@@ -337,6 +337,22 @@ impl LessonView {
             check: info.check_of(&l.slug).map(|q| q.row.slug.clone()),
         })
     }
+}
+
+/// A lesson's HTML as a learner reads it: its title (the field a trainer
+/// fills in) as the heading, then the body. A body that opens with its own
+/// top heading (lessons written as files repeat the title there) has that
+/// heading replaced, so the title is shown once and is always the field's.
+pub fn titled(title: &str, body_html: &str) -> String {
+    let body = body_html.trim_start();
+    let rest = body
+        .strip_prefix("<h1>")
+        .and_then(|b| b.split_once("</h1>"))
+        .map_or(body, |(_, rest)| rest.trim_start());
+    if title.trim().is_empty() {
+        return body_html.to_string();
+    }
+    format!("<h1>{}</h1>\n{rest}", handlebars::html_escape(title.trim()))
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -669,5 +685,23 @@ mod tests {
         for x in &lines[0].choices {
             assert_eq!((x.chosen, x.right), (x.id == "b", x.id == "c"), "{}", x.id);
         }
+    }
+
+    #[test]
+    fn a_lesson_shows_its_title_once() {
+        // Written in the browser: no heading in the body.
+        assert_eq!(
+            titled("连 Wi-Fi", "<p>打开设置</p>\n"),
+            "<h1>连 Wi-Fi</h1>\n<p>打开设置</p>\n"
+        );
+        // Written as a file: the body's own top heading gives way to the title.
+        assert_eq!(
+            titled("新题目", "<h1>旧题目</h1>\n<p>x</p>"),
+            "<h1>新题目</h1>\n<p>x</p>"
+        );
+        assert_eq!(
+            titled("<b>&", "<h2>a</h2>"),
+            "<h1>&lt;b&gt;&amp;</h1>\n<h2>a</h2>"
+        );
     }
 }

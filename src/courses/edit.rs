@@ -37,6 +37,31 @@ fn sort_quizzes(c: &mut Course) {
     });
 }
 
+/// A slug for a lesson or a task no one typed one for: its title spelled
+/// in pinyin (`pai-cha-ye`, at most 40 characters, cut at a word's end),
+/// else `{kind}-{n}` (`lesson-3`); `-2`, `-3`… added until no slug in
+/// `taken` has it.
+pub fn derive_slug(title: &str, kind: &str, n: usize, taken: &[&str]) -> String {
+    let spelled = super::Slug::from_title(title).map(String::from);
+    let base = match spelled {
+        Some(s) if s.len() > 40 => s[..40]
+            .rsplit_once('-')
+            .map_or_else(|| s[..40].to_string(), |(head, _)| head.to_string()),
+        Some(s) => s,
+        None => format!("{kind}-{n}"),
+    };
+    (1..)
+        .map(|i| {
+            if i == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{i}")
+            }
+        })
+        .find(|s| !taken.contains(&s.as_str()))
+        .unwrap_or(base)
+}
+
 /// Adds a lesson at the end with its default-language text.
 pub fn add_lesson(c: &mut Course, slug: &str, title: &str) {
     let lang = c.default_language().to_string();
@@ -164,6 +189,36 @@ pub fn set_narration(
     true
 }
 
+/// Adds a picture to a lesson: stored as `media/{lesson}-{n}.{ext}` (the
+/// first free `n`) and shown at the end of the lesson's text in the course's
+/// first language, described by the lesson's title. Its path, or `None`
+/// when the lesson has no text in that language.
+pub fn add_picture(c: &mut Course, lesson: &str, ext: &str, bytes: Vec<u8>) -> Option<String> {
+    let lang = c.default_language().to_string();
+    let path = (1..)
+        .map(|n| format!("media/{lesson}-{n}.{ext}"))
+        .find(|p| !c.media.iter().any(|m| &m.path == p))?;
+    let text = c
+        .lessons
+        .iter_mut()
+        .find(|l| l.slug == lesson)?
+        .texts
+        .get_mut(&lang)?;
+    let body = text.body_md.trim_end();
+    let sep = if body.is_empty() { "" } else { "\n\n" };
+    text.body_md = format!(
+        "{body}{sep}![{}]({path})\n",
+        text.title.replace(['[', ']'], "")
+    );
+    text.source = None;
+    c.media.push(Media {
+        path: path.clone(),
+        bytes,
+    });
+    c.media.sort_by(|a, b| a.path.cmp(&b.path));
+    Some(path)
+}
+
 /// The quiz with this slug; a lesson check is made when its lesson exists.
 pub fn quiz_mut<'a>(c: &'a mut Course, slug: &str) -> Option<&'a mut Quiz> {
     if !c.quizzes.iter().any(|q| q.slug == slug) {
@@ -288,6 +343,21 @@ mod tests {
             summary: Text::from([("zh-CN".into(), "简介".into())]),
         };
         new_course("c", &meta)
+    }
+
+    #[test]
+    fn slugs_are_made_from_titles() {
+        assert_eq!(
+            derive_slug("拍好茶叶照片", "lesson", 1, &[]),
+            "pai-hao-cha-ye-zhao-pian"
+        );
+        assert_eq!(derive_slug("！！", "lesson", 3, &[]), "lesson-3");
+        assert_eq!(
+            derive_slug("绿茶", "task", 1, &["lv-cha", "lv-cha-2"]),
+            "lv-cha-3"
+        );
+        let long = derive_slug(&"网店拍照".repeat(6), "lesson", 1, &[]);
+        assert!(long.len() <= 40 && !long.ends_with('-'), "{long}");
     }
 
     #[test]

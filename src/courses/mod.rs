@@ -30,5 +30,5 @@ pub use package::{
 };
 pub use problem::Problem;
 pub use review::{Coverage, Review, review};
-pub use rules::{PostTestRule, Slug, is_slug};
+pub use rules::{PostTestRule, Slug, is_slug, test_minimum};
 pub use write::{emit_course_toml, emit_lesson, emit_quiz, emit_skills, emit_tasks, write_course};

@@ -452,6 +452,14 @@ pub fn lesson_front(raw: &RawFront, ctx: &Ctx, media: &[String], sink: &mut Sink
     }
 }
 
+/// Fewest questions a pre-test or post-test has: two for every competence
+/// of the course, and never fewer than four. A short course on one skill
+/// publishes with four; the gain it measures still rests on more than one
+/// item per competence.
+pub fn test_minimum(competences: usize) -> usize {
+    (2 * competences).max(4)
+}
+
 pub fn quiz(
     raw: &RawQuiz,
     slug: &str,
@@ -480,8 +488,12 @@ pub fn quiz(
             } else {
                 "post-test"
             };
-            if n < 8 {
-                sink.file(format!("the {name} needs at least 8 questions (found {n})"));
+            let k = ctx.competences.as_ref().map_or(0, Vec::len);
+            let min = test_minimum(k);
+            if n < min {
+                sink.file(format!(
+                    "the {name} needs at least {min} questions, 2 for each of the course's {k} competences and never fewer than 4 (found {n})"
+                ));
             }
             for c in &ctx.to_cover {
                 if !raw

@@ -78,7 +78,10 @@ routes! {
     post "/teach/courses/{slug}/tasks"       SignedIn => pages::authoring::tasks_save;
     get  "/teach/courses/{slug}/items"       SignedIn => pages::authoring::items_page;
     get  "/teach/courses/{slug}/items/export" SignedIn => pages::authoring::items_export;
+    get  "/teach/courses/{slug}/publish"     SignedIn => pages::authoring::publish_confirm;
     post "/teach/courses/{slug}/publish"     SignedIn => pages::authoring::publish;
+    get  "/teach/courses/{slug}/preview"     SignedIn => pages::authoring::preview;
+    post "/teach/courses/{slug}/quizzes/{quiz}/batch" SignedIn => pages::authoring::quiz_batch;
     get  "/teach/courses/{slug}/archive"     SignedIn => pages::authoring::archive_confirm;
     post "/teach/courses/{slug}/archive"     SignedIn => pages::authoring::archive;
     get  "/admin"                            SignedIn => pages::admin::landing;
@@ -162,6 +165,7 @@ routes! {
     get  "/api/v1/reports/export"            SignedIn => api::reports::export;
     post "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}" SignedIn => pages::authoring::narration_upload;
     post "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}/remove" SignedIn => pages::authoring::narration_remove;
+    post "/teach/courses/{slug}/lessons/{lesson}/pictures" SignedIn => pages::authoring::picture_upload;
     post "/teach/courses/{slug}/lessons/{lesson}/tracks" SignedIn => pages::authoring::track_add;
     post "/teach/courses/{slug}/lessons/{lesson}/tracks/{track}/remove" SignedIn => pages::authoring::track_remove;
     post "/teach/courses/{slug}/quizzes/{quiz}/audio/{qid}/{target}/{lang}" SignedIn => pages::authoring::question_audio_upload;

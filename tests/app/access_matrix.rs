@@ -862,6 +862,31 @@ fn rows() -> Vec<Row> {
                 Body::Form(f)
             },
         ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/quizzes/{quiz}/batch",
+            AUTHOR_POST,
+            |_, _| {
+                Body::Form(
+                    [
+                        ("q1.kind", "single"),
+                        ("q1.competence", "it.connect"),
+                        ("q1.correct", "b"),
+                        ("q1.prompt.zh-CN", "村里的无线网叫什么？"),
+                        ("q1.prompt.en", "What is the village Wi-Fi called?"),
+                        ("q1.choice.a.zh-CN", "蓝牙"),
+                        ("q1.choice.a.en", "Bluetooth"),
+                        ("q1.choice.b.zh-CN", "无线网"),
+                        ("q1.choice.b.en", "Wi-Fi"),
+                        ("q1.explain.zh-CN", "因为"),
+                        ("q1.explain.en", "Because"),
+                    ]
+                    .iter()
+                    .map(|(k, v)| (*k, v.to_string()))
+                    .collect(),
+                )
+            },
+        ),
         // Before the lesson moves: the check keeps its name.
         r(
             "POST",
@@ -921,12 +946,25 @@ fn rows() -> Vec<Row> {
             AUTHOR_POST,
             |_, _| Body::Form(vec![]),
         ),
+        r("GET", "/teach/courses/{slug}/publish", AUTHOR_GET, none),
+        r("GET", "/teach/courses/{slug}/preview", AUTHOR_GET, none),
         r("GET", "/teach/courses/{slug}/archive", AUTHOR_GET, none),
         r(
             "POST",
             "/teach/courses/{slug}/archive",
             AUTHOR_POST,
             |_, _| Body::Form(vec![("confirm", "yes".into())]),
+        ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/lessons/{lesson}/pictures",
+            AUTHOR_POST,
+            |_, _| {
+                let mut b = b"--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.png\"\r\n\r\n\x89PNG\r\n\x1a\n".to_vec();
+                b.extend_from_slice(&[0u8; 64]);
+                b.extend_from_slice(b"\r\n--mx--\r\n");
+                Body::Bytes("multipart/form-data; boundary=mx", b)
+            },
         ),
         r(
             "POST",

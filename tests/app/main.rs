@@ -5,6 +5,7 @@ mod helpers;
 mod access_matrix;
 mod accounts;
 mod authoring;
+mod authoring_village;
 mod browser;
 mod course_check;
 mod crash;

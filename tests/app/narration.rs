@@ -408,7 +408,7 @@ async fn trainers_upload_and_remove_narration(app: TestApp) {
         .client
         .post(app.url(&format!("/teach/courses/{COURSE}/publish")))
         .bearer_auth(&admin)
-        .form(&[("x", "")])
+        .form(&[("confirm", "yes")])
         .send()
         .await
         .unwrap();

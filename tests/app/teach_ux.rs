@@ -366,7 +366,7 @@ async fn publish_problems_name_competences_by_title(app: TestApp) {
             &app,
             &t,
             &format!("/teach/courses/wifi-101/publish?lang={lang}"),
-            &[],
+            &[("confirm", "yes".to_string())],
         )
         .await;
         assert_eq!(s, 422);

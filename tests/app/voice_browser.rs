@@ -285,7 +285,7 @@ async fn a_trainer_records_on_a_phone_and_a_learner_listens() {
         .client
         .post(app.url("/teach/courses/recorded/publish"))
         .bearer_auth(&admin)
-        .form(&[("x", "")])
+        .form(&[("confirm", "yes")])
         .send()
         .await
         .unwrap();

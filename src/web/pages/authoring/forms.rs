@@ -38,6 +38,24 @@ impl Fields {
         }
     }
 
+    /// The fields whose names start with `prefix`, without it (one
+    /// question of a form that adds several: `q2.prompt.zh-CN`).
+    pub fn prefixed(&self, prefix: &str) -> Fields {
+        Fields(
+            self.0
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone())))
+                .collect(),
+        )
+    }
+
+    /// Whether any field but those named in `except` has a value.
+    pub fn any_filled(&self, except: &[&str]) -> bool {
+        self.0
+            .iter()
+            .any(|(k, v)| !except.contains(&k.as_str()) && !v.trim().is_empty())
+    }
+
     /// The first value as sent (lesson bodies keep their spacing).
     pub fn raw(&self, key: &str) -> String {
         self.0

@@ -9,7 +9,17 @@ pub async fn lesson_add(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let (e, f) = author.form(&path, &body).await?;
+    let (e, mut f) = author.form(&path, &body).await?;
+    // No slug typed (it sits under "More"): one is made from the title.
+    if f.get("lesson_slug").is_empty() {
+        let c = e.course();
+        let taken: Vec<&str> = c.lessons.iter().map(|l| l.slug.as_str()).collect();
+        let n = c.lessons.len() + 1;
+        f.set(
+            "lesson_slug",
+            &edit::derive_slug(&f.get("lesson_title"), "lesson", n, &taken),
+        );
+    }
     match NewLesson::try_from(e.form(&f)) {
         Ok(new) => {
             let lesson = new.slug.as_str();
@@ -23,7 +33,9 @@ pub async fn lesson_add(
         }
         Err(errors) => {
             let mut v = meta_values(e.course());
-            v["lesson_slug"] = json!(f.get("lesson_slug"));
+            // A slug made here is not shown back as if it had been typed.
+            let typed = Fields::parse(&body).get("lesson_slug");
+            v["lesson_slug"] = json!(typed);
             v["lesson_title"] = json!(f.get("lesson_title"));
             e.course_page(v, &errors, None, StatusCode::UNPROCESSABLE_ENTITY)
                 .await
@@ -64,6 +76,15 @@ pub(super) fn lesson_values(c: &Course, slug: &str) -> Option<Value> {
         v[format!("body.{lang}")] = json!(t.body_md);
     }
     Some(v)
+}
+
+/// The course's pictures (`media/…`), for the toolbar's picture button.
+pub(super) fn pictures(c: &Course) -> Vec<String> {
+    c.media
+        .iter()
+        .map(|m| m.path.clone())
+        .filter(|p| [".png", ".webp", ".svg"].iter().any(|e| p.ends_with(e)))
+        .collect()
 }
 
 /// What the lesson page shows besides the stored lesson.
@@ -144,7 +165,13 @@ impl Editor<'_> {
             .map(|(id, zh, en)| json!({"id": id, "label": if lang == "en" { *en } else { *zh }}))
             .collect();
         self.page("author.lesson")
-            .set("lesson", json!({"slug": l.slug, "stem": stem}))
+            .set(
+                "lesson",
+                json!({"slug": l.slug, "stem": stem, "title": l.texts.get(lang)
+                .or_else(|| l.texts.get(c.default_language()))
+                .map(|t| t.title.clone()).unwrap_or_default()}),
+            )
+            .set("pictures", pictures(c))
             .set("tracks", tracks)
             .set("varieties", varieties)
             .set("track_err", errors.get("track").map(|m| tr(state, lang, m)))
@@ -193,8 +220,10 @@ pub async fn lesson_save(
             .languages
             .iter()
             .map(|code| {
-                json!({"name": e.tr(&format!("lang.{code}")), "title": f.get(&format!("title.{code}")),
-                       "html": render_markdown(&f.raw(&format!("body.{code}")), &prefix)})
+                let title = f.get(&format!("title.{code}"));
+                let body = render_markdown(&f.raw(&format!("body.{code}")), &prefix);
+                json!({"name": e.tr(&format!("lang.{code}")),
+                       "html": crate::catalog::view::titled(&title, &body)})
             })
             .collect();
         let shown = Shown {

@@ -13,18 +13,26 @@ use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod batch;
 mod forms;
 mod items;
 mod lessons;
 mod narration;
+mod pictures;
+mod preview;
 mod problems;
+mod publish;
 mod quizzes;
 mod tasks;
 mod voices;
 
+pub use batch::quiz_batch;
 pub use items::{items_export, items_page};
 pub use lessons::{lesson_add, lesson_edit, lesson_move, lesson_save};
 pub use narration::{narration_remove, narration_upload};
+pub use pictures::picture_upload;
+pub use preview::preview;
+pub use publish::{publish, publish_confirm};
 pub use quizzes::{quiz_edit, quiz_save};
 pub use tasks::{tasks_edit, tasks_save};
 pub use voices::{question_audio_remove, question_audio_upload, track_add, track_remove};
@@ -34,7 +42,6 @@ use self::problems::problems_view;
 use super::{Page, redirect};
 use crate::app::AppContext;
 use crate::catalog::authoring::{self, Working};
-use crate::catalog::store::Outcome;
 use crate::courses::edit::{self, Meta};
 use crate::courses::{Course, Problem, Text, render_markdown};
 use crate::error::{AppError, AppResult};
@@ -63,6 +70,17 @@ fn pick(t: &Text, lang: &str, c: &Course) -> String {
         .or_else(|| t.values().next())
         .cloned()
         .unwrap_or_default()
+}
+
+/// The title of the lesson whose file stem (`01-wifi`) is `stem`, in the
+/// page language (a trainer knows lessons by title, not by short name).
+fn stem_title(c: &Course, stem: &str, lang: &str) -> Option<String> {
+    let l = c.lessons.iter().find(|l| l.stem() == stem)?;
+    l.texts
+        .get(lang)
+        .or_else(|| l.texts.get(c.default_language()))
+        .or_else(|| l.texts.values().next())
+        .map(|t| t.title.clone())
 }
 
 /// Values of a form field that may repeat (checkboxes), as sent back.
@@ -447,6 +465,10 @@ impl Editor<'_> {
             .set("lessons", lessons)
             .set("problems", problems)
             .set("can_publish", count == 0)
+            .set(
+                "test_min",
+                crate::courses::test_minimum(c.competences.len()),
+            )
             .set("flash", flash)
             .render_status(state, "pages/teach_course", status)
     }
@@ -497,32 +519,6 @@ pub async fn course_update(
         }
         Err(errors) => {
             e.course_page(f.values(), &errors, None, StatusCode::UNPROCESSABLE_ENTITY)
-                .await
-        }
-    }
-}
-
-pub async fn publish(author: Author, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let slug = path.into_inner();
-    match authoring::publish(
-        &author.state.db,
-        &author.state.content,
-        &author.user.actor,
-        &slug,
-    )
-    .await?
-    {
-        Ok(outcome) => {
-            let (Outcome::Unchanged { version: v }
-            | Outcome::Published { version: v }
-            | Outcome::Draft { version: v }
-            | Outcome::Kept { version: v, .. }) = outcome;
-            Ok(redirect(&format!("/teach/courses/{slug}?published={v}")))
-        }
-        Err(_) => {
-            let e = author.editor(&slug).await?;
-            let flash = Some(e.tr("author.not_published"));
-            e.course_page_as_stored(flash, StatusCode::UNPROCESSABLE_ENTITY)
                 .await
         }
     }

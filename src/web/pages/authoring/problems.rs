@@ -20,9 +20,11 @@ pub(super) fn problems_view(
                 let stem = name.split('.').next().unwrap_or(name);
                 let slug = stem.split_once('-').map_or(stem, |(_, s)| s);
                 let lang_of = name.split('.').nth(1).unwrap_or("");
+                let title = super::stem_title(c, stem, lang).unwrap_or_else(|| stem.to_string());
+                let lang_name = tr(state, lang, &format!("lang.{lang_of}"));
                 (
                     format!(
-                        "{} {stem} ({lang_of})",
+                        "{} · {title} ({lang_name})",
                         tr(state, lang, "author.part.lesson")
                     ),
                     format!("{base}/lessons/{slug}"),
@@ -32,7 +34,11 @@ pub(super) fn problems_view(
                 let part = match stem {
                     "pre" => tr(state, lang, "author.quiz.pre"),
                     "post" => tr(state, lang, "author.quiz.post"),
-                    _ => format!("{} {stem}", tr(state, lang, "author.quiz.check")),
+                    _ => format!(
+                        "{} · {}",
+                        tr(state, lang, "author.quiz.check"),
+                        super::stem_title(c, stem, lang).unwrap_or_else(|| stem.to_string())
+                    ),
                 };
                 (part, format!("{base}/quizzes/{stem}"))
             } else if file.starts_with("media/") {
@@ -42,6 +48,8 @@ pub(super) fn problems_view(
                 )
             } else if file == "tasks.toml" {
                 (tr(state, lang, "author.tasks"), format!("{base}/tasks"))
+            } else if file == "quizzes" {
+                (tr(state, lang, "author.quiz.checks"), base.clone())
             } else if file == "lessons" {
                 (tr(state, lang, "author.lessons"), base.clone())
             } else {
@@ -100,8 +108,13 @@ fn localize(
         m if m.starts_with("image \"") && m.contains("must be a file in media/") => {
             say("author.check.image", "image", &quoted(m))
         }
-        m if m.contains("needs at least 8 questions") => {
-            say("author.check.min_questions", "n", &found(m)).replace("{test}", &test(m))
+        m if m.contains("questions, 2 for each of the course's") => {
+            let min = between(m, "needs at least ", " questions");
+            let k = between(m, "course's ", " competences");
+            say("author.check.min_questions", "n", &found(m))
+                .replace("{test}", &test(m))
+                .replace("{min}", &min)
+                .replace("{k}", &k)
         }
         m if m.contains("has no question on competence") => {
             let code = quoted(m);
@@ -111,8 +124,93 @@ fn localize(
         m if m.starts_with("a lesson check has 2 to 4 questions") => {
             say("author.check.check_size", "n", &found(m))
         }
-        m => name_competences(m, titles, ("“", "”")),
+        m => measures(state, lang, m).unwrap_or_else(|| name_competences(m, titles, ("“", "”"))),
     }
+}
+
+/// The text of `m` between `a` and the next `b` ("" when absent).
+fn between(m: &str, a: &str, b: &str) -> String {
+    m.split_once(a)
+        .and_then(|(_, rest)| rest.split_once(b))
+        .map(|(x, _)| x.to_string())
+        .unwrap_or_default()
+}
+
+/// The errors of `courses::review::quality` (a test that does not measure),
+/// in the page's language (the test they are about is the problem's place);
+/// `None` for any other message.
+fn measures(state: &AppContext, lang: &str, m: &str) -> Option<String> {
+    let t = |key: &str| tr(state, lang, key);
+    let fill = |key: &str, vars: &[(&str, String)]| {
+        vars.iter()
+            .fold(t(key), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v))
+    };
+    if m.contains("a learner who does not read it scores") {
+        let n = between(m, "scores ", "%");
+        let pass = between(m, "pass mark is ", "%");
+        return Some(fill("author.check.blind", &[("n", n), ("pass", pass)]));
+    }
+    if m.contains("the right answer is the longest choice") {
+        let rest = m.split_once(") in ").map_or("", |(_, r)| r);
+        let k = rest.split(' ').next().unwrap_or_default().to_string();
+        let n = between(rest, " of ", " single-choice");
+        let list = between(rest, "questions (", ");");
+        return Some(fill(
+            "author.check.longest",
+            &[("k", k), ("n", n), ("list", list)],
+        ));
+    }
+    if m.contains(" true/false questions are \"") {
+        let rest = m.split_once(": ").map_or("", |(_, r)| r);
+        let k = rest.split(' ').next().unwrap_or_default().to_string();
+        let n = between(rest, " of ", " true/false");
+        let answer = match between(rest, "are \"", "\"").as_str() {
+            "true" => t("author.true"),
+            _ => t("author.false"),
+        };
+        let list = between(rest, "\" (", ");");
+        return Some(fill(
+            "author.check.true_false",
+            &[("k", k), ("n", n), ("answer", answer), ("list", list)],
+        ));
+    }
+    if m.contains("\" nearly repeats question \"") {
+        let id = between(m, "question \"", "\"");
+        let other_id = between(m, "nearly repeats question \"", "\"");
+        let pct = m
+            .split("% alike")
+            .next()
+            .and_then(|x| x.rsplit(' ').next())
+            .unwrap_or_default()
+            .to_string();
+        let other = if m.contains("of the same ") {
+            fill("author.check.repeat_same", &[("q", other_id)])
+        } else if let Some(slug) = m
+            .split_once("of the lesson check quizzes/")
+            .and_then(|(_, r)| r.split_once(".toml"))
+            .map(|(s, _)| s.to_string())
+        {
+            fill(
+                "author.check.repeat_check",
+                &[("q", other_id), ("check", slug)],
+            )
+        } else {
+            let quiz = if m.contains("of the pre-test") {
+                t("author.quiz.pre")
+            } else {
+                t("author.quiz.post")
+            };
+            fill(
+                "author.check.repeat_test",
+                &[("q", other_id), ("test", quiz)],
+            )
+        };
+        return Some(fill(
+            "author.check.repeat",
+            &[("id", id), ("other", other), ("pct", pct)],
+        ));
+    }
+    None
 }
 
 /// The message with each quoted competence code said by its title (codes

@@ -43,7 +43,7 @@ pub(super) fn selected(options: &[Value], code: &str) -> Vec<Value> {
 }
 
 /// The kinds the form offers, in their order, with the chosen one marked.
-fn kind_options(state: &AppContext, lang: &str, chosen: QuestionKind) -> Vec<Value> {
+pub(super) fn kind_options(state: &AppContext, lang: &str, chosen: QuestionKind) -> Vec<Value> {
     QuestionKind::all()
         .filter(|k| form_kind(*k))
         .map(|k| {
@@ -92,10 +92,21 @@ pub(super) fn question_form(
 type Failed<'a> = (&'a str, Value, &'a Errors);
 
 impl Editor<'_> {
+    /// The quiz page with the several-questions form as sent (and refused).
+    pub(super) async fn quiz_page_with(
+        &self,
+        quiz: &str,
+        batch: Option<(&Fields, &Errors)>,
+        status: StatusCode,
+    ) -> AppResult<HttpResponse> {
+        self.quiz_page(quiz, None, batch, None, status).await
+    }
+
     async fn quiz_page(
         &self,
         quiz: &str,
         failed: Option<Failed<'_>>,
+        batch: Option<(&Fields, &Errors)>,
         flash: Option<String>,
         status: StatusCode,
     ) -> AppResult<HttpResponse> {
@@ -126,15 +137,29 @@ impl Editor<'_> {
             f["title"] = json!(pick(&q.prompt, lang, c));
             f["audio"] = super::voices::question_audio_view(state, lang, c, version, q);
         }
-        let blank = json!({"competence": c.competences.first().cloned().unwrap_or_default()});
+        // A single new question sent without the several-questions form
+        // comes back in its own form when refused.
         let new_form = match &failed {
-            Some(("", v, e)) => form(v, e, true),
-            _ => form(&blank, &none, true),
+            Some(("", v, e)) => Some(form(v, e, true)),
+            _ => None,
         };
+        let batch = super::batch::batch_form(state, lang, c, quiz, batch, &competences);
+        let need = match quiz {
+            "pre" | "post" => self.tr("author.quiz.need_test").replace(
+                "{min}",
+                &crate::courses::test_minimum(c.competences.len()).to_string(),
+            ),
+            _ => self.tr("author.quiz.need_check"),
+        }
+        .replace("{n}", &questions.len().to_string());
         let name = match quiz {
             "pre" => self.tr("author.quiz.pre"),
             "post" => self.tr("author.quiz.post"),
-            other => format!("{} {other}", self.tr("author.quiz.check")),
+            other => format!(
+                "{} · {}",
+                self.tr("author.quiz.check"),
+                super::stem_title(c, other, lang).unwrap_or_else(|| other.to_string())
+            ),
         };
         let file = format!("quizzes/{quiz}.toml");
         let (_, problems) = self.problems(|f| f == file).await?;
@@ -142,6 +167,8 @@ impl Editor<'_> {
             .set("quiz", json!({"slug": quiz, "name": name}))
             .set("questions", cards)
             .set("new_question", new_form)
+            .set("batch", batch)
+            .set("need", need)
             .set("problems", problems)
             .set("flash", flash)
             .render_status(state, "pages/teach_quiz", status)
@@ -155,8 +182,14 @@ impl Editor<'_> {
         quiz: &str,
         message: String,
     ) -> AppResult<HttpResponse> {
-        self.quiz_page(quiz, None, Some(message), StatusCode::UNPROCESSABLE_ENTITY)
-            .await
+        self.quiz_page(
+            quiz,
+            None,
+            None,
+            Some(message),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await
     }
 }
 
@@ -170,7 +203,8 @@ pub async fn quiz_edit(
     if !quiz_exists(e.course(), &quiz) {
         return Err(AppError::NotFound);
     }
-    e.quiz_page(&quiz, None, e.saved(&q), StatusCode::OK).await
+    e.quiz_page(&quiz, None, None, e.saved(&q), StatusCode::OK)
+        .await
 }
 
 /// Saves (or, with `action=delete`, deletes) one question.
@@ -220,7 +254,7 @@ pub async fn quiz_save(
         }
         Err(errors) => {
             let failed = Some((id.as_str(), f.values(), &errors));
-            e.quiz_page(&quiz, failed, None, StatusCode::UNPROCESSABLE_ENTITY)
+            e.quiz_page(&quiz, failed, None, None, StatusCode::UNPROCESSABLE_ENTITY)
                 .await
         }
     }

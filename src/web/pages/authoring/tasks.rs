@@ -21,7 +21,13 @@ pub(super) fn task_form(
         "title_err": errors.get(&format!("title.{code}")).map(|m| tr(state, lang, m)),
         "evidence_err": errors.get(&format!("evidence.{code}")).map(|m| tr(state, lang, m)),
     })).collect();
-    json!({"id": get("id"), "competence": get("competence"), "required": !get("required").is_empty(),
+    let heading = c
+        .languages
+        .iter()
+        .map(|l| get(&format!("title.{l}")))
+        .find(|t| !t.is_empty())
+        .unwrap_or_else(|| get("id"));
+    json!({"id": get("id"), "heading": heading, "competence": get("competence"), "required": !get("required").is_empty(),
         "langs": langs, "is_new": is_new, "options": options, "errors": errors_view(state, lang, errors), "has_errors": !errors.is_empty()})
 }
 
@@ -94,9 +100,19 @@ pub async fn tasks_save(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let (e, f) = author.form(&path, &body).await?;
-    let id = f.get("id");
+    let (e, mut f) = author.form(&path, &body).await?;
     let is_new = !f.get("new").is_empty();
+    // A new task with no id typed (it sits under "More"): one is made from its title.
+    if is_new && f.get("id").is_empty() {
+        let c = e.course();
+        let title = f.get(&format!("title.{}", c.default_language()));
+        let taken: Vec<&str> = c.tasks.iter().map(|t| t.id.as_str()).collect();
+        f.set(
+            "id",
+            &edit::derive_slug(&title, "task", c.tasks.len() + 1, &taken),
+        );
+    }
+    let id = f.get("id");
     let exists = e.course().tasks.iter().any(|t| t.id == id);
     let done = format!("/teach/courses/{}/tasks?saved=1", e.slug());
     if f.get("action") == "delete" {
