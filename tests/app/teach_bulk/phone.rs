@@ -125,3 +125,114 @@ async fn a_class_pages_fit_a_phone() {
     b.close().await;
     app.finish().await;
 }
+
+/// Picks the `<option>` of `select` whose text is `label`, as a person does.
+async fn pick(b: &Browser, select: &str, label: &str) {
+    let found = b
+        .client
+        .execute(
+            "const s = document.querySelector(arguments[0]);
+             const o = [...s.options].find(o => o.textContent.trim() === arguments[1]);
+             if (!o) return false;
+             s.value = o.value;
+             s.dispatchEvent(new Event('change', {bubbles: true}));
+             return true;",
+            vec![json!(select), json!(label)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(found, json!(true), "no option {label:?} in {select}");
+}
+
+/// A trainer's class day on a 390 px phone, every step in the browser: she
+/// registers a villager by picking her village by name, enrols her, holds a
+/// class there, takes the roll with "everyone came", and signs off a task
+/// for the whole class on one page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trainer_registers_and_signs_off_a_class_from_a_phone() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn(Engine::Sqlite).await.unwrap();
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let b = Browser::start(true).await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.goto(&app.url("/login?lang=zh-CN")).await;
+    b.fill("#login", "trainer1").await;
+    b.fill("#password", crate::helpers::PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_signed_in().await;
+
+    // A new learner, her village picked by its name.
+    b.goto(&app.url("/admin/users/new?lang=zh-CN")).await;
+    b.fill("#display_name", "罗正华").await;
+    b.fill("#login", "13712340009").await;
+    pick(&b, "#area_code", "新街村").await;
+    b.fill("#password", "135790").await;
+    b.click("input[name=pin]").await;
+    b.click("form[action='/admin/users'] button[type=submit]").await;
+    b.wait_url("created=1").await;
+    let new = fuzhi::entities::app_user::Entity::find()
+        .filter(fuzhi::entities::app_user::Column::Login.eq("13712340009"))
+        .one(app.conn())
+        .await
+        .unwrap()
+        .expect("the learner was created");
+    assert_eq!(new.area_code.as_deref(), Some(crate::helpers::VILLAGE_A));
+
+    // Enrolled with a class-mate, from the learners page.
+    b.goto(&app.url("/teach/learners?lang=zh-CN")).await;
+    for id in [new.id, p.learner] {
+        b.click(&format!("#u{id}")).await;
+    }
+    b.click("form[action='/teach/learners/enroll'] button.btn[type=submit]")
+        .await;
+    b.wait_text("已报名").await;
+
+    // A class in her village; the roll: everyone came.
+    b.goto(&app.url("/teach/classes?lang=zh-CN")).await;
+    pick(&b, "#area_code", "新街村").await;
+    b.fill("#place", "新街村村委会").await;
+    b.client
+        .execute(
+            "document.getElementById('held_at').value = '2026-12-20T09:00';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.click("form[action='/teach/classes'] button[type=submit]")
+        .await;
+    let page = b.wait_text("罗正华").await;
+    assert!(page.contains("全部到了"), "{page}");
+    b.click("button[name=all][value=present]").await;
+    b.wait_text("已保存").await;
+
+    // One task for the whole class, on one page.
+    b.click("a[href$='/signoff']").await;
+    b.wait_text("罗正华").await;
+    let wide = b
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(wide, json!(false), "the sign-off page scrolls sideways");
+    b.click("input[name=level][value='2']").await;
+    b.click("form[action='/teach/signoff/bulk'] button[type=submit]")
+        .await;
+    b.wait_text("罗正华").await;
+    b.close().await;
+
+    let signed: Vec<i64> = fuzhi::entities::task_signoff::Entity::find()
+        .all(app.conn())
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.user_id)
+        .collect();
+    assert!(
+        signed.contains(&new.id) && signed.contains(&p.learner),
+        "{signed:?}"
+    );
+}
