@@ -7,7 +7,8 @@ use serde_json::json;
 
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
-use crate::households::bulk::{self, Format};
+use crate::households::bulk;
+use crate::households::export::{self as hh_export, Format};
 use crate::households::store::{
     self, FollowUpInput, HouseholdPatch, IncomeInput, ListQuery, NewHousehold,
 };
@@ -208,7 +209,7 @@ pub async fn export_response(
     q: &ExportQuery,
 ) -> AppResult<HttpResponse> {
     let format = Format::parse(q.format.as_deref())?;
-    let bytes = bulk::export(&state.db, &user.actor, q.area.as_deref(), format).await?;
+    let bytes = hh_export::export(&state.db, &user.actor, q.area.as_deref(), format).await?;
     let stamp = chrono::Utc::now().format("%Y%m%d");
     let (ctype, ext) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
