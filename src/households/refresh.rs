@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::import::{self, Column, HouseholdRow, ImportPlan, MemberRow, RowError};
+use super::import::{Column, HouseholdRow, ImportPlan, MemberRow, RowError};
 use super::messages::Msg;
 use super::store::{self, ENTITY, member_model};
 use crate::audit::{self, Action as Audit, Entry};

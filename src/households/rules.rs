@@ -325,7 +325,7 @@ pub fn check_kept_member(
 }
 
 /// The identity number required (`with_id`) or not looked at.
-fn check_member_with(m: &MemberFields<'_>, today: NaiveDate, with_id: bool) -> Checked {
+fn check_member_with<'a>(m: &MemberFields<'a>, today: NaiveDate, with_id: bool) -> Checked {
     use MemberField as F;
     let mut problems = Vec::new();
     let mut need = |field: F, v: Option<&'a str>| {

@@ -21,6 +21,7 @@ mod learner_walk;
 mod learning;
 mod mail;
 mod narration;
+mod official_exports;
 mod offline;
 mod openapi;
 mod scale;
