@@ -82,7 +82,11 @@ pub enum Cell {
 impl Cell {
     fn text(s: impl Into<String>) -> Cell {
         let s = s.into();
-        if s.is_empty() { Cell::Blank } else { Cell::Text(s) }
+        if s.is_empty() {
+            Cell::Blank
+        } else {
+            Cell::Text(s)
+        }
     }
 
     fn opt_text(s: &Option<String>) -> Cell {

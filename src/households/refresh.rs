@@ -240,7 +240,13 @@ async fn compute<'p>(
             members_added: Vec::new(),
         };
         if has(Column::AreaCode) {
-            diff(&mut change.changes, Column::AreaCode, None, rec.area_code.clone(), h.area_code.clone());
+            diff(
+                &mut change.changes,
+                Column::AreaCode,
+                None,
+                rec.area_code.clone(),
+                h.area_code.clone(),
+            );
         }
         if has(Column::VillageGroup) {
             diff(
@@ -252,10 +258,22 @@ async fn compute<'p>(
             );
         }
         if has(Column::Kind) {
-            diff(&mut change.changes, Column::Kind, None, rec.kind.zh().into(), h.kind.zh().into());
+            diff(
+                &mut change.changes,
+                Column::Kind,
+                None,
+                rec.kind.zh().into(),
+                h.kind.zh().into(),
+            );
         }
         if has(Column::Status) {
-            diff(&mut change.changes, Column::Status, None, rec.status.zh().into(), h.status.zh().into());
+            diff(
+                &mut change.changes,
+                Column::Status,
+                None,
+                rec.status.zh().into(),
+                h.status.zh().into(),
+            );
         }
         if has(Column::MonitorType) {
             let old = rec
@@ -307,7 +325,13 @@ async fn compute<'p>(
                 .map(|c| c.cause.clone())
                 .collect();
             let new: Vec<String> = h.primary_cause.iter().map(|c| c.code.into()).collect();
-            diff(&mut change.changes, Column::PrimaryCause, None, causes_zh(&old), causes_zh(&new));
+            diff(
+                &mut change.changes,
+                Column::PrimaryCause,
+                None,
+                causes_zh(&old),
+                causes_zh(&new),
+            );
         }
         if has(Column::OtherCauses) {
             let old: Vec<String> = cs
@@ -316,7 +340,13 @@ async fn compute<'p>(
                 .map(|c| c.cause.clone())
                 .collect();
             let new: Vec<String> = h.other_causes.iter().map(|c| c.code.into()).collect();
-            diff(&mut change.changes, Column::OtherCauses, None, causes_zh(&old), causes_zh(&new));
+            diff(
+                &mut change.changes,
+                Column::OtherCauses,
+                None,
+                causes_zh(&old),
+                causes_zh(&new),
+            );
         }
         if let Some(i) = h.income.filter(|_| has(Column::NetPerCapitaYuan)) {
             let old = incomes
@@ -416,11 +446,18 @@ async fn compute<'p>(
         for (r, m) in &pairs {
             let who = Some(m.name.as_str());
             let vocab = |code: Option<&str>, zh: fn(&str) -> Option<&'static str>| {
-                code.map(|c| zh(c).unwrap_or(c).to_owned()).unwrap_or_default()
+                code.map(|c| zh(c).unwrap_or(c).to_owned())
+                    .unwrap_or_default()
             };
             let relation_zh = |c: &str| super::vocab::Relation::parse(c).map(|r| r.zh());
             let labour_zh = |c: &str| super::vocab::Labour::parse(c).map(|r| r.zh());
-            diff(&mut change.changes, Column::Name, who, r.name.clone(), m.name.clone());
+            diff(
+                &mut change.changes,
+                Column::Name,
+                who,
+                r.name.clone(),
+                m.name.clone(),
+            );
             if has(Column::Relation) {
                 diff(
                     &mut change.changes,
@@ -436,7 +473,13 @@ async fn compute<'p>(
                 (Column::SchoolStatus, &r.school_status, &m.school_status),
             ] {
                 if has(col) {
-                    diff(&mut change.changes, col, who, show_opt(old.as_ref()), show_opt(new.as_ref()));
+                    diff(
+                        &mut change.changes,
+                        col,
+                        who,
+                        show_opt(old.as_ref()),
+                        show_opt(new.as_ref()),
+                    );
                 }
             }
             if has(Column::Labour) {
@@ -459,7 +502,13 @@ async fn compute<'p>(
             }
             if has(Column::Health) && r.health.as_deref() != m.health.map(|x| x.code()) {
                 // Sensitive: that it changes, not what it was.
-                diff(&mut change.changes, Column::Health, who, "***".into(), "******".into());
+                diff(
+                    &mut change.changes,
+                    Column::Health,
+                    who,
+                    "***".into(),
+                    "******".into(),
+                );
             }
         }
         out.refresh.members_kept += registered.len() - used.len();
@@ -554,14 +603,10 @@ async fn write(
         }
         am.updated_at = Set(now);
         let record = am.update(txn).await?;
-        let cause_changed = m
-            .change
-            .changes
-            .iter()
-            .any(|c| {
-                c.member.is_none()
-                    && (c.field == Column::PrimaryCause.zh() || c.field == Column::OtherCauses.zh())
-            });
+        let cause_changed = m.change.changes.iter().any(|c| {
+            c.member.is_none()
+                && (c.field == Column::PrimaryCause.zh() || c.field == Column::OtherCauses.zh())
+        });
         if cause_changed {
             household_cause::Entity::delete_many()
                 .filter(household_cause::Column::HouseholdId.eq(record.id))

@@ -422,21 +422,23 @@ fn check_member_with<'a>(m: &MemberFields<'a>, today: NaiveDate, with_id: bool) 
             .ok()
     });
     let member = match (name, relation, &id) {
-        (Some(name), Some(relation), id) if problems.is_empty() && (id.is_some() || !with_id) => Some(MemberRow {
-            row: 0,
-            name,
-            // Without an identity number the caller sets both.
-            sex: id.as_ref().map_or(Sex::Female, NationalId::sex),
-            birth_year: id.as_ref().map_or(0, NationalId::birth_year),
-            ethnicity,
-            relation,
-            education,
-            school_status,
-            health,
-            labour,
-            migrant_months,
-            id: id.clone(),
-        }),
+        (Some(name), Some(relation), id) if problems.is_empty() && (id.is_some() || !with_id) => {
+            Some(MemberRow {
+                row: 0,
+                name,
+                // Without an identity number the caller sets both.
+                sex: id.as_ref().map_or(Sex::Female, NationalId::sex),
+                birth_year: id.as_ref().map_or(0, NationalId::birth_year),
+                ethnicity,
+                relation,
+                education,
+                school_status,
+                health,
+                labour,
+                migrant_months,
+                id: id.clone(),
+            })
+        }
         _ => None,
     };
     (member, id, problems)

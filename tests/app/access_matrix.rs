@@ -502,10 +502,7 @@ fn rows() -> Vec<Row> {
                 use base64::Engine as _;
                 let csv = hh_csv(&format!("MX-U{n}"), village(s), &hh_id(1966, n));
                 Body::Form(vec![
-                    (
-                        "csv",
-                        base64::engine::general_purpose::STANDARD.encode(csv),
-                    ),
+                    ("csv", base64::engine::general_purpose::STANDARD.encode(csv)),
                     ("digest", "0".into()),
                 ])
             },

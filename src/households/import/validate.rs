@@ -317,18 +317,18 @@ impl<'c> Validator<'c> {
         let migrant_months = r.parse(Column::MigrantMonths, rules::whole);
         let masked = r.opt(Column::IdNumber).and_then(super::masked_last4);
         let fields = MemberFields {
-                name: r.opt(Column::Name),
-                id_number: r.opt(Column::IdNumber),
-                relation: r.opt(Column::Relation),
-                sex: r.opt(Column::Sex),
-                birth_year,
-                ethnicity: r.opt(Column::Ethnicity),
-                education: r.opt(Column::Education),
-                school_status: r.opt(Column::SchoolStatus),
-                health: r.opt(Column::Health),
-                labour: r.opt(Column::Labour),
-                migrant_months,
-            };
+            name: r.opt(Column::Name),
+            id_number: r.opt(Column::IdNumber),
+            relation: r.opt(Column::Relation),
+            sex: r.opt(Column::Sex),
+            birth_year,
+            ethnicity: r.opt(Column::Ethnicity),
+            education: r.opt(Column::Education),
+            school_status: r.opt(Column::SchoolStatus),
+            health: r.opt(Column::Health),
+            labour: r.opt(Column::Labour),
+            migrant_months,
+        };
         if let Some(last4) = masked {
             if !self.ctx.update {
                 r.err(

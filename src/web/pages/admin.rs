@@ -312,8 +312,18 @@ pub async fn audit_list(
     let (page, per_page) = users::page_params(q.page, q.per_page);
     let items = super::audit_view::readable(&state, locale.0, &res.items).await?;
     let actions: Vec<Value> = [
-        "create", "update", "delete", "read_sensitive", "import", "export", "sign_in",
-        "sign_in_failed", "sign_in_locked", "sign_out", "role_change", "conflict",
+        "create",
+        "update",
+        "delete",
+        "read_sensitive",
+        "import",
+        "export",
+        "sign_in",
+        "sign_in_failed",
+        "sign_in_locked",
+        "sign_out",
+        "role_change",
+        "conflict",
     ]
     .iter()
     .map(|a| json!({"code": a, "label": state.views.tr(locale.0, &format!("audit.act.{a}"))}))

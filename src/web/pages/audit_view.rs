@@ -36,7 +36,10 @@ fn value_words(key: &str, v: &Value) -> String {
             "relation" => Relation::parse(s).map_or(s.clone(), |k| k.zh().into()),
             "sex" => Sex::parse(s).map_or(s.clone(), |k| k.zh().into()),
             "labour" => Labour::parse(s).map_or(s.clone(), |k| k.zh().into()),
-            "primary_cause" | "other_causes" => Cause::by_code(s).map_or(s.clone(), |c| c.zh.into()),
+            "primary_cause" | "other_causes" => {
+                Cause::by_code(s).map_or(s.clone(), |c| c.zh.into())
+            }
+            "fields" => s.clone(),
             "id_last4" => format!("****{s}"),
             _ => s.clone(),
         },
@@ -52,6 +55,11 @@ fn value_words(key: &str, v: &Value) -> String {
             .join("，"),
         other => other.to_string(),
     }
+}
+
+/// Between a label and its value: `户数：2`, `Households: 2`.
+fn sep(lang: &str) -> &'static str {
+    if lang.starts_with("en") { ": " } else { "：" }
 }
 
 fn label(state: &AppContext, lang: &str, key: &str) -> String {
@@ -79,6 +87,7 @@ fn member_lines(
             .unwrap_or_default()
     };
     let (b, a) = (by_id(before), by_id(after));
+    let sep = sep(lang);
     let members = label(state, lang, "members");
     let name = |o: &Map<String, Value>| {
         o.get("name")
@@ -89,13 +98,13 @@ fn member_lines(
     for (id, new) in &a {
         match b.iter().find(|(i, _)| i == id) {
             None if before.is_some() => out.push(format!("{members} + {}", name(new))),
-            None => out.push(format!("{members}：{}", name(new))),
+            None => out.push(format!("{members}{sep}{}", name(new))),
             Some((_, old)) => {
                 for (k, v) in new {
                     let was = old.get(k).unwrap_or(&Value::Null);
                     if k != "id" && was != v {
                         out.push(format!(
-                            "{} · {}：{} → {}",
+                            "{} · {}{sep}{} → {}",
                             name(new),
                             label(state, lang, k),
                             value_words(k, was),
@@ -124,6 +133,7 @@ pub fn detail_lines(
     let (before, after) = (parse(before), parse(after));
     let obj = |v: &Option<Value>| v.as_ref().and_then(Value::as_object).cloned();
     let mut out = Vec::new();
+    let sep = sep(lang);
     match (obj(&before), obj(&after)) {
         (Some(b), Some(a)) => {
             for (k, v) in &a {
@@ -132,7 +142,7 @@ pub fn detail_lines(
                     member_lines(state, lang, Some(was), Some(v), &mut out);
                 } else if k != "id" && was != v {
                     out.push(format!(
-                        "{}：{} → {}",
+                        "{}{sep}{} → {}",
                         label(state, lang, k),
                         value_words(k, was),
                         value_words(k, v)
@@ -143,10 +153,27 @@ pub fn detail_lines(
         (b, a) => {
             for o in [b, a].into_iter().flatten() {
                 for (k, v) in &o {
-                    if k == "members" && v.is_array() {
+                    if k == "fields" {
+                        let names: Vec<String> = v
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .map(|f| label(state, lang, f))
+                            .collect();
+                        out.push(format!(
+                            "{}{sep}{}",
+                            label(state, lang, k),
+                            names.join("、")
+                        ));
+                    } else if k == "members" && v.is_array() {
                         member_lines(state, lang, None, Some(v), &mut out);
                     } else if k != "id" && !v.is_null() {
-                        out.push(format!("{}：{}", label(state, lang, k), value_words(k, v)));
+                        out.push(format!(
+                            "{}{sep}{}",
+                            label(state, lang, k),
+                            value_words(k, v)
+                        ));
                     }
                 }
             }
@@ -218,9 +245,9 @@ pub async fn readable(
                 "action": tr_or(state, lang, &format!("audit.act.{}", e.action), &e.action),
                 "entity": tr_or(state, lang, &format!("audit.ent.{}", e.entity), &e.entity),
                 "entity_id": e.entity_id,
-                "reason": reason,
+                "reason": reason.unwrap_or_default(),
                 "lines": detail_lines(state, lang, e.before_json.as_deref(), e.after_json.as_deref()),
-                "ip": e.ip,
+                "ip": e.ip.clone().unwrap_or_default(),
             })
         })
         .collect())

@@ -27,6 +27,11 @@ pub async fn import_form(
         .set("result", Value::Null)
         .set("errors", json!([]))
         .set("csv", "")
+        .set("report", false)
+        .set("preview", false)
+        .set("done", false)
+        .set("update", false)
+        .set("file", "")
         .render(&state, "pages/household_import")
 }
 
@@ -116,7 +121,11 @@ async fn refresh_file(
 ) -> AppResult<HttpResponse> {
     use base64::Engine as _;
     let page = |preview: Value, done: Value, errors: Value, file: String, status| {
-        let report = if preview.is_null() { done.clone() } else { preview.clone() };
+        let report = match (&preview, &done) {
+            (Value::Null, Value::Null) => Value::Bool(false),
+            (Value::Null, d) => d.clone(),
+            (p, _) => p.clone(),
+        };
         Page::new(state, locale.0, Some(user), "hh.import")
             .set("result", Value::Null)
             .set("report", report)
@@ -138,8 +147,15 @@ async fn refresh_file(
         );
     };
     let scope = user.actor.scope_prefix().unwrap_or_default();
-    let plan =
-        bulk::parse_mode(&state.db, Some(&user.actor), &scope, key(state), &file, true).await;
+    let plan = bulk::parse_mode(
+        &state.db,
+        Some(&user.actor),
+        &scope,
+        key(state),
+        &file,
+        true,
+    )
+    .await;
     let outcome = match (plan, digest) {
         (Ok(plan), None) => refresh::plan(&state.db, &plan, Some(&user.actor))
             .await
@@ -196,6 +212,11 @@ async fn import_file(
             .set("result", result)
             .set("errors", errors)
             .set("csv", "")
+            .set("report", false)
+            .set("preview", false)
+            .set("done", false)
+            .set("update", false)
+            .set("file", "")
             .render_status(state, "pages/household_import", status)
     };
     let Some(file) = file else {
