@@ -76,6 +76,8 @@ pub const SHEET_NAME: &str = "户成员信息";
 pub enum Cell {
     Text(String),
     Number(f64),
+    /// An amount in yuan, two decimals.
+    Yuan(f64),
     Blank,
 }
 
@@ -102,7 +104,8 @@ impl Cell {
         match self {
             Cell::Text(s) => s.clone(),
             Cell::Number(n) if n.fract() == 0.0 => format!("{n:.0}"),
-            Cell::Number(n) => format!("{n:.2}"),
+            Cell::Number(n) => n.to_string(),
+            Cell::Yuan(n) => format!("{n:.2}"),
             Cell::Blank => String::new(),
         }
     }
@@ -245,7 +248,7 @@ pub async fn export_rows(
                         .unwrap_or(Cell::Blank),
                     Column::MigrantMonths => Cell::year(m.migrant_months),
                     Column::NetPerCapitaYuan => income
-                        .map(|i| Cell::Number(i.net_per_capita_fen as f64 / 100.0))
+                        .map(|i| Cell::Yuan(i.net_per_capita_fen as f64 / 100.0))
                         .unwrap_or(Cell::Blank),
                     Column::IncomeYear => Cell::year(income.map(|i| i.year)),
                     Column::Health => Cell::Blank,
@@ -320,13 +323,13 @@ fn xlsx(rows: &[Vec<Cell>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     sheet.set_freeze_panes(1, 0)?;
     for (r, row) in rows.iter().enumerate() {
         let r = r as u32 + 1;
-        for (c, (v, col)) in row.iter().zip(EXPORT_COLUMNS).enumerate() {
+        for (c, v) in row.iter().enumerate() {
             let c = c as u16;
             match v {
                 Cell::Text(s) => {
                     sheet.write_string_with_format(r, c, s, &text)?;
                 }
-                Cell::Number(n) if col == Column::NetPerCapitaYuan => {
+                Cell::Yuan(n) => {
                     sheet.write_number_with_format(r, c, *n, &money)?;
                 }
                 Cell::Number(n) => {

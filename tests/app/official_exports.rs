@@ -533,3 +533,63 @@ async fn admin_pages_read_as_words(app: TestApp) {
     app.finish().await;
 }
 engine_test!(admin_pages_read_as_words);
+
+async fn api_update_mode_previews_then_writes(app: TestApp) {
+    let p = app.people().await;
+    let tok = app.token(p.official).await;
+    import_api(&app, &tok, &registry_csv()).await;
+    let csv = String::from_utf8(export(&app, &tok, "csv").await).unwrap();
+    let changed = csv.replacen(",4200.00,2024", ",4800.00,2025", 1);
+    let post = |path: String, body: String| {
+        let req = app
+            .client
+            .post(app.url(&path))
+            .bearer_auth(&tok)
+            .header("content-type", "text/csv")
+            .body(body);
+        async move {
+            let res = req.send().await.unwrap();
+            let s = res.status().as_u16();
+            (s, res.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (s, v) = post(
+        "/api/v1/households/import?mode=update".into(),
+        changed.clone(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["written"], false);
+    let change = &v["report"]["changed"][0];
+    assert_eq!(change["registry_no"], "OX-002", "{v}");
+    let fields: Vec<&str> = change["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"年人均纯收入(元)"), "{v}");
+    assert_eq!(v["report"]["unchanged"], 1);
+    let digest = v["report"]["digest"].as_str().unwrap().to_owned();
+    assert_eq!(
+        String::from_utf8(export(&app, &tok, "csv").await).unwrap(),
+        csv
+    );
+    // A bad row: nothing, the row and the column named.
+    let bad = changed.replacen(",一般贫困户,", ",富裕户,", 1);
+    let (s, v) = post("/api/v1/households/import?mode=update".into(), bad).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["error"]["errors"][0]["row"], 2, "{v}");
+    assert_eq!(v["error"]["errors"][0]["field"], "户类型", "{v}");
+    let (s, v) = post(
+        format!("/api/v1/households/import?mode=update&digest={digest}"),
+        changed,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["written"], true);
+    let after = String::from_utf8(export(&app, &tok, "csv").await).unwrap();
+    assert!(after.contains(",4800.00,2025"), "{after}");
+    app.finish().await;
+}
+engine_test!(api_update_mode_previews_then_writes);
