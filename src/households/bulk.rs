@@ -93,7 +93,7 @@ pub async fn parse_mode(
     import::parse(bytes, FileKind::sniff(bytes), &ctx).map_err(import_error)
 }
 
-pub(super) fn import_error(errors: Vec<import::RowError>) -> AppError {
+pub(crate) fn import_error(errors: Vec<import::RowError>) -> AppError {
     let n = errors.len();
     AppError::Import {
         message: Msg::new("hh.err.nothing_imported").with("n", n).english(),
@@ -213,7 +213,7 @@ pub async fn import_plan_with(
     }
 }
 
-pub(super) async fn write_plan(
+pub(crate) async fn write_plan(
     txn: &sea_orm::DatabaseTransaction,
     plan: &ImportPlan,
     actor: Option<&Actor>,

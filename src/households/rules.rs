@@ -464,6 +464,35 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_member_takes_sex_and_birth_year_from_her_cells() {
+        let fields = MemberFields {
+            name: Some("李秀英"),
+            relation: Some("户主"),
+            sex: Some("女"),
+            birth_year: Some(1949),
+            labour: Some("普通劳动力"),
+            ..Default::default()
+        };
+        let (m, problems) = check_kept_member(&fields, "002X", today());
+        assert!(problems.is_empty(), "{problems:?}");
+        let m = m.unwrap();
+        assert_eq!(
+            (m.sex, m.birth_year, m.id.as_str()),
+            (Sex::Female, 1949, "002X")
+        );
+        let (m, problems) = check_kept_member(
+            &MemberFields {
+                sex: None,
+                ..fields
+            },
+            "002X",
+            today(),
+        );
+        assert!(m.is_none());
+        assert_eq!(problems[0].0, MemberField::Sex);
+    }
+
+    #[test]
     fn parses_yuan_to_fen() {
         let fen = |s| Fen::parse_yuan(s).map(|f| f.0);
         assert_eq!(fen("8650.5"), Ok(865_050));

@@ -323,3 +323,20 @@ pub fn significant_prefix(code: &str) -> &str {
     }
     code
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_masked_number_gives_its_last_four() {
+        assert_eq!(masked_last4("**************002X").as_deref(), Some("002X"));
+        assert_eq!(masked_last4(" ****1234 ").as_deref(), Some("1234"));
+        assert_eq!(masked_last4("**************002x").as_deref(), Some("002X"));
+        assert_eq!(masked_last4("11010519491231002X"), None);
+        assert_eq!(masked_last4("***1234"), None);
+        assert_eq!(masked_last4("****12X4"), None);
+        assert_eq!(masked_last4("****"), None);
+        assert_eq!(masked_last4("身份****1234"), None);
+    }
+}

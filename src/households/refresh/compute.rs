@@ -1,86 +1,32 @@
-//! The yearly refresh: a whole file imported in update mode. Households are
-//! matched by their 户编号; a matched household takes the file's values, one
-//! not yet registered is added (as a plain import would), all or nothing.
-//!
-//! A member is matched inside her household by her identity number: the whole
-//! number, or the masked one an export shows (its last four characters).
-//! Members the file does not list are kept, as are the columns it does not
-//! have (the export has no health column). [`plan`] computes what would change
-//! without writing; [`apply`] writes it in one transaction and refuses when
-//! the changes are no longer those the person saw ([`Refresh::digest`]).
+//! What an update import would change: the file's households matched to
+//! their records, every difference as old → new, every problem as a row error.
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-};
-use serde::Serialize;
-use serde_json::json;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use sha2::{Digest, Sha256};
 
-use super::import::{Column, HouseholdRow, ImportPlan, MemberRow, RowError};
-use super::messages::Msg;
-use super::store::{self, ENTITY, member_model};
-use crate::audit::{self, Action as Audit, Entry};
+use super::{FieldChange, HouseholdChange, Refresh};
 use crate::entities::{household, household_cause, income_record, member};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::households::import::{Column, HouseholdRow, ImportPlan, MemberRow, RowError};
+use crate::households::messages::Msg;
 use crate::policy::{Action, Actor};
 
-/// One value that changes: the column's header, whose (a member's name, or
-/// none for the household) and the values before and after, as shown.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct FieldChange {
-    pub field: &'static str,
-    pub field_en: &'static str,
-    pub member: Option<String>,
-    pub old: String,
-    pub new: String,
-}
-
-/// A registered household the file changes.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct HouseholdChange {
-    pub registry_no: String,
-    pub row: usize,
-    pub changes: Vec<FieldChange>,
-    /// Members the file adds to the household.
-    pub members_added: Vec<String>,
-}
-
-/// What an update import does.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
-pub struct Refresh {
-    pub changed: Vec<HouseholdChange>,
-    /// 户编号 of the households the file adds.
-    pub added: Vec<String>,
-    pub unchanged: usize,
-    /// Registered members of the file's households that the file does not list (kept).
-    pub members_kept: usize,
-    pub digest: String,
-}
-
-impl Refresh {
-    pub fn is_empty(&self) -> bool {
-        self.changed.is_empty() && self.added.is_empty()
-    }
-}
-
 /// A household of the file matched to its record, and what to write.
-struct Matched<'p> {
-    file: &'p HouseholdRow,
-    record: household::Model,
+pub(super) struct Matched<'p> {
+    pub file: &'p HouseholdRow,
+    pub record: household::Model,
     /// (member record, file member) pairs.
-    members: Vec<(member::Model, &'p MemberRow)>,
-    new_members: Vec<&'p MemberRow>,
-    change: HouseholdChange,
+    pub members: Vec<(member::Model, &'p MemberRow)>,
+    pub new_members: Vec<&'p MemberRow>,
+    pub change: HouseholdChange,
 }
 
-struct Computed<'p> {
-    refresh: Refresh,
-    matched: Vec<Matched<'p>>,
-    new_households: Vec<HouseholdRow>,
+pub(super) struct Computed<'p> {
+    pub refresh: Refresh,
+    pub matched: Vec<Matched<'p>>,
+    pub new_households: Vec<HouseholdRow>,
 }
 
 fn show_opt<T: ToString>(v: Option<T>) -> String {
@@ -96,7 +42,7 @@ fn causes_zh(codes: &[String]) -> String {
     sorted.sort();
     sorted
         .iter()
-        .map(|c| super::vocab::Cause::by_code(c).map_or(c.as_str(), |c| c.zh))
+        .map(|c| crate::households::vocab::Cause::by_code(c).map_or(c.as_str(), |c| c.zh))
         .collect::<Vec<_>>()
         .join("、")
 }
@@ -121,16 +67,7 @@ fn diff(
     }
 }
 
-/// What the file would change, without writing; every problem as a row error.
-pub async fn plan(
-    db: &impl ConnectionTrait,
-    import: &ImportPlan,
-    actor: Option<&Actor>,
-) -> AppResult<Refresh> {
-    Ok(compute(db, import, actor).await?.refresh)
-}
-
-async fn compute<'p>(
+pub(super) async fn compute<'p>(
     db: &impl ConnectionTrait,
     plan: &'p ImportPlan,
     actor: Option<&Actor>,
@@ -279,7 +216,7 @@ async fn compute<'p>(
             let old = rec
                 .monitor_type
                 .as_deref()
-                .and_then(super::vocab::MonitorType::parse)
+                .and_then(crate::households::vocab::MonitorType::parse)
                 .map(|t| t.zh().to_owned())
                 .unwrap_or_else(|| show_opt(rec.monitor_type.as_ref()));
             diff(
@@ -449,8 +386,9 @@ async fn compute<'p>(
                 code.map(|c| zh(c).unwrap_or(c).to_owned())
                     .unwrap_or_default()
             };
-            let relation_zh = |c: &str| super::vocab::Relation::parse(c).map(|r| r.zh());
-            let labour_zh = |c: &str| super::vocab::Labour::parse(c).map(|r| r.zh());
+            let relation_zh =
+                |c: &str| crate::households::vocab::Relation::parse(c).map(|r| r.zh());
+            let labour_zh = |c: &str| crate::households::vocab::Labour::parse(c).map(|r| r.zh());
             diff(
                 &mut change.changes,
                 Column::Name,
@@ -527,7 +465,7 @@ async fn compute<'p>(
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.row);
-        return Err(super::bulk::import_error(errors));
+        return Err(crate::households::bulk::import_error(errors));
     }
     let body = serde_json::to_vec(&(
         &out.refresh.changed,
@@ -537,210 +475,4 @@ async fn compute<'p>(
     .unwrap_or_default();
     out.refresh.digest = hex::encode(Sha256::digest(&body));
     Ok(out)
-}
-
-/// Writes the file's changes in one transaction, when they are still those
-/// of `digest` (the preview's); otherwise nothing, and a 409.
-pub async fn apply(
-    db: &DatabaseConnection,
-    plan: &ImportPlan,
-    actor: Option<&Actor>,
-    digest: Option<&str>,
-) -> AppResult<Refresh> {
-    let txn = crate::db::begin_write(db).await?;
-    let result = write(&txn, plan, actor, digest).await;
-    match result {
-        Ok(r) => {
-            txn.commit().await?;
-            Ok(r)
-        }
-        Err(e) => {
-            txn.rollback().await?;
-            Err(e)
-        }
-    }
-}
-
-async fn write(
-    txn: &sea_orm::DatabaseTransaction,
-    plan: &ImportPlan,
-    actor: Option<&Actor>,
-    digest: Option<&str>,
-) -> AppResult<Refresh> {
-    let computed = compute(txn, plan, actor).await?;
-    if digest.is_some_and(|d| d != computed.refresh.digest) {
-        return Err(AppError::Conflict(
-            Msg::new("hh.err.refresh_stale").english(),
-        ));
-    }
-    let has = |c: Column| plan.columns.contains(&c);
-    let now = Utc::now();
-    for m in &computed.matched {
-        let before = store::snapshot(txn, &m.record).await?;
-        let h = m.file;
-        let mut am = m.record.clone().into_active_model();
-        am.area_code = Set(h.area_code.clone());
-        if has(Column::VillageGroup) {
-            am.village_group = Set(h.village_group.clone());
-        }
-        if has(Column::Kind) {
-            am.kind = Set(h.kind);
-        }
-        if has(Column::Status) {
-            am.status = Set(h.status);
-        }
-        if has(Column::MonitorType) {
-            am.monitor_type = Set(h.monitor_type.map(|t| t.code().to_owned()));
-        }
-        if has(Column::IdentifiedYear) {
-            am.identified_year = Set(h.identified_year);
-        }
-        if has(Column::ExitedYear) {
-            am.exited_year = Set(h.exited_year);
-        }
-        if has(Column::Phone) {
-            am.phone = Set(h.phone.clone());
-        }
-        am.updated_at = Set(now);
-        let record = am.update(txn).await?;
-        let cause_changed = m.change.changes.iter().any(|c| {
-            c.member.is_none()
-                && (c.field == Column::PrimaryCause.zh() || c.field == Column::OtherCauses.zh())
-        });
-        if cause_changed {
-            household_cause::Entity::delete_many()
-                .filter(household_cause::Column::HouseholdId.eq(record.id))
-                .exec(txn)
-                .await?;
-            for (c, primary) in h
-                .primary_cause
-                .iter()
-                .map(|c| (c, true))
-                .chain(h.other_causes.iter().map(|c| (c, false)))
-            {
-                household_cause::ActiveModel {
-                    household_id: Set(record.id),
-                    cause: Set(c.code.to_owned()),
-                    is_primary: Set(primary),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?;
-            }
-        }
-        if let Some(i) = h.income.filter(|_| has(Column::NetPerCapitaYuan)) {
-            let found = income_record::Entity::find()
-                .filter(income_record::Column::HouseholdId.eq(record.id))
-                .filter(income_record::Column::Year.eq(i.year))
-                .one(txn)
-                .await?;
-            match found {
-                Some(r) if r.net_per_capita_fen != i.net_per_capita_fen => {
-                    let mut am = r.into_active_model();
-                    am.net_per_capita_fen = Set(i.net_per_capita_fen);
-                    am.updated_at = Set(now);
-                    am.update(txn).await?;
-                }
-                Some(_) => {}
-                None => {
-                    income_record::ActiveModel {
-                        household_id: Set(record.id),
-                        year: Set(i.year),
-                        wage_fen: Set(0),
-                        business_fen: Set(0),
-                        transfer_fen: Set(0),
-                        property_fen: Set(0),
-                        costs_fen: Set(0),
-                        net_per_capita_fen: Set(i.net_per_capita_fen),
-                        verified_by: Set(None),
-                        verified_at: Set(None),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                        ..Default::default()
-                    }
-                    .insert(txn)
-                    .await?;
-                }
-            }
-        }
-        for (r, f) in &m.members {
-            let mut am = r.clone().into_active_model();
-            am.area_code = Set(h.area_code.clone());
-            am.name = Set(f.name.clone());
-            if has(Column::Relation) {
-                am.relation = Set(f.relation.code().to_owned());
-            }
-            if has(Column::Ethnicity) {
-                am.ethnicity = Set(f.ethnicity.clone());
-            }
-            if has(Column::Education) {
-                am.education = Set(f.education.clone());
-            }
-            if has(Column::SchoolStatus) {
-                am.school_status = Set(f.school_status.clone());
-            }
-            if has(Column::Labour) {
-                am.labour = Set(f.labour.map(|l| l.code().to_owned()));
-            }
-            if has(Column::MigrantMonths) {
-                am.migrant_months = Set(f.migrant_months);
-            }
-            if has(Column::Health) {
-                am.health = Set(f.health.map(|x| x.code().to_owned()));
-            }
-            am.updated_at = Set(now);
-            am.update(txn).await?;
-        }
-        for f in &m.new_members {
-            member_model(record.id, &h.area_code, f, now)
-                .insert(txn)
-                .await?;
-        }
-        let after = store::snapshot(txn, &record).await?;
-        audit::record(
-            txn,
-            Audit::Update,
-            Entry {
-                actor_id: actor.map(|a| a.id),
-                entity: ENTITY,
-                entity_id: Some(record.id.to_string()),
-                area_code: Some(record.area_code.clone()),
-                before: Some(before),
-                after: Some(after),
-                reason: Some("import_update".into()),
-                ..Default::default()
-            },
-        )
-        .await?;
-    }
-    if !computed.new_households.is_empty() {
-        let added = ImportPlan {
-            households: computed.new_households.clone(),
-            id_field: plan.id_field.clone(),
-            columns: plan.columns.clone(),
-        };
-        let mut clashes = Vec::new();
-        super::bulk::write_plan(txn, &added, actor, &mut clashes, &mut |_| {}).await?;
-    }
-    let scope = actor.and_then(Actor::scope_prefix).unwrap_or_default();
-    audit::record(
-        txn,
-        Audit::Import,
-        Entry {
-            actor_id: actor.map(|a| a.id),
-            entity: ENTITY,
-            area_code: Some(scope.clone()).filter(|s| !s.is_empty()),
-            after: Some(json!({
-                "mode": "update",
-                "changed": computed.refresh.changed.len(),
-                "added": computed.refresh.added.len(),
-                "unchanged": computed.refresh.unchanged,
-            })),
-            ..Default::default()
-        },
-    )
-    .await?;
-    Ok(computed.refresh)
 }
