@@ -58,8 +58,8 @@ fn value_words(key: &str, v: &Value) -> String {
 }
 
 /// Between a label and its value: `户数：2`, `Households: 2`.
-fn sep(lang: &str) -> &'static str {
-    if lang.starts_with("en") { ": " } else { "：" }
+fn sep(state: &AppContext, lang: &str) -> String {
+    state.views.tr(lang, "punct.colon")
 }
 
 fn label(state: &AppContext, lang: &str, key: &str) -> String {
@@ -87,7 +87,7 @@ fn member_lines(
             .unwrap_or_default()
     };
     let (b, a) = (by_id(before), by_id(after));
-    let sep = sep(lang);
+    let sep = sep(state, lang);
     let members = label(state, lang, "members");
     let name = |o: &Map<String, Value>| {
         o.get("name")
@@ -133,7 +133,7 @@ pub fn detail_lines(
     let (before, after) = (parse(before), parse(after));
     let obj = |v: &Option<Value>| v.as_ref().and_then(Value::as_object).cloned();
     let mut out = Vec::new();
-    let sep = sep(lang);
+    let sep = sep(state, lang);
     match (obj(&before), obj(&after)) {
         (Some(b), Some(a)) => {
             for (k, v) in &a {
