@@ -466,6 +466,10 @@ async fn admin_pages_read_as_words(app: TestApp) {
         "{audit}"
     );
     assert!(audit.contains("户数：2"), "detail not in lines: {audit}");
+    assert!(
+        audit.contains("角色：干部") && audit.contains("已停用：否"),
+        "{audit}"
+    );
 
     let res = app
         .client

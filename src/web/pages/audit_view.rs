@@ -62,6 +62,17 @@ fn sep(state: &AppContext, lang: &str) -> String {
     state.views.tr(lang, "punct.colon")
 }
 
+/// [`value_words`], with roles and yes/no in the person's language.
+fn words(state: &AppContext, lang: &str, key: &str, v: &Value) -> String {
+    match v {
+        Value::Bool(b) => state
+            .views
+            .tr(lang, if *b { "audit.yes" } else { "audit.no" }),
+        Value::String(s) if key == "role" => tr_or(state, lang, &format!("role.{s}"), s),
+        _ => value_words(key, v),
+    }
+}
+
 fn label(state: &AppContext, lang: &str, key: &str) -> String {
     tr_or(state, lang, &format!("audit.key.{key}"), key)
 }
@@ -107,8 +118,8 @@ fn member_lines(
                             "{} · {}{sep}{} → {}",
                             name(new),
                             label(state, lang, k),
-                            value_words(k, was),
-                            value_words(k, v)
+                            words(state, lang, k, was),
+                            words(state, lang, k, v)
                         ));
                     }
                 }
@@ -144,8 +155,8 @@ pub fn detail_lines(
                     out.push(format!(
                         "{}{sep}{} → {}",
                         label(state, lang, k),
-                        value_words(k, was),
-                        value_words(k, v)
+                        words(state, lang, k, was),
+                        words(state, lang, k, v)
                     ));
                 }
             }
@@ -172,7 +183,7 @@ pub fn detail_lines(
                         out.push(format!(
                             "{}{sep}{}",
                             label(state, lang, k),
-                            value_words(k, v)
+                            words(state, lang, k, v)
                         ));
                     }
                 }
