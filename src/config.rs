@@ -145,6 +145,19 @@ impl Settings {
         }
     }
 
+    /// `t` in the deployment's time zone as a person reads it, to the minute:
+    /// `2026年12月7日 15:55` (Chinese), `7 Dec 2026 15:55` (English).
+    pub fn local_time_words(&self, t: chrono::DateTime<chrono::Utc>, lang: &str) -> String {
+        let offset = chrono::FixedOffset::east_opt(self.utc_offset_minutes.clamp(-1439, 1439) * 60)
+            .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("UTC"));
+        let local = t.with_timezone(&offset);
+        if lang.starts_with("en") {
+            local.format("%-d %b %Y %H:%M").to_string()
+        } else {
+            local.format("%Y年%-m月%-d日 %H:%M").to_string()
+        }
+    }
+
     /// The pool size: the setting, or twice the cores plus two (each worker
     /// thread's reads, the event writer and the background jobs), at least 4.
     pub fn pool_size(&self) -> u32 {

@@ -339,6 +339,7 @@ async fn seed_households(state: &AppContext) -> AppResult<usize> {
         let hasher =
             crate::households::IdHasher::new(state.secrets.id_hmac.expose_secret().as_bytes());
         let plan = crate::households::import::ImportPlan {
+            columns: crate::households::import::Column::ALL.to_vec(),
             households: data
                 .households
                 .iter()

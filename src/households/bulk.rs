@@ -1,6 +1,6 @@
 //! Whole files in and out of the registry: writing a validated [`ImportPlan`]
-//! in one transaction (all or nothing, batched inserts), and exporting an
-//! area's households as CSV or XLSX without identity numbers.
+//! in one transaction (all or nothing, batched inserts). Exports are in
+//! `export`, the yearly refresh of existing households in `refresh`.
 //!
 //! The check for identity numbers and registry numbers already in the database
 //! reads them in chunks of a few thousand (engines cap the parameters of one
@@ -11,20 +11,18 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QuerySelect,
 };
 use serde::Serialize;
 use serde_json::json;
 
 use super::import::{self, FileKind, ImportContext, ImportPlan};
 use super::messages::Msg;
-use super::store::{self, Clash, ENTITY, area_prefix, member_model};
-use super::vocab::{Cause, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex};
+use super::store::{self, Clash, ENTITY, member_model};
 use crate::audit::{self, Action as Audit, Entry};
 use crate::entities::{area, household, household_cause, income_record, member};
 use crate::error::{AppError, AppResult, RowError};
 use crate::policy::{Action, Actor};
-use crate::spreadsheet::safe_record;
 
 /// Rows per INSERT: well under every engine's parameter limit.
 const CHUNK: usize = 1000;
@@ -72,16 +70,30 @@ pub async fn parse_for(
     key: &[u8],
     bytes: &[u8],
 ) -> AppResult<ImportPlan> {
+    parse_mode(db, actor, scope, key, bytes, false).await
+}
+
+/// [`parse_for`] for a plain import, or (`update`) for the yearly refresh,
+/// whose rows may name registered members by a masked identity number.
+pub async fn parse_mode(
+    db: &impl ConnectionTrait,
+    actor: Option<&Actor>,
+    scope: &str,
+    key: &[u8],
+    bytes: &[u8],
+    update: bool,
+) -> AppResult<ImportPlan> {
     if let Some(a) = actor {
         a.require(Action::EditHouseholds)?;
     }
     let known = villages(db, scope).await?;
     let is_village = move |c: &str| known.contains(c);
-    let ctx = ImportContext::new(key, scope, &is_village);
+    let mut ctx = ImportContext::new(key, scope, &is_village);
+    ctx.update = update;
     import::parse(bytes, FileKind::sniff(bytes), &ctx).map_err(import_error)
 }
 
-fn import_error(errors: Vec<import::RowError>) -> AppError {
+pub(crate) fn import_error(errors: Vec<import::RowError>) -> AppError {
     let n = errors.len();
     AppError::Import {
         message: Msg::new("hh.err.nothing_imported").with("n", n).english(),
@@ -201,7 +213,7 @@ pub async fn import_plan_with(
     }
 }
 
-async fn write_plan(
+pub(crate) async fn write_plan(
     txn: &sea_orm::DatabaseTransaction,
     plan: &ImportPlan,
     actor: Option<&Actor>,
@@ -439,225 +451,4 @@ fn chunked<T>(v: Vec<T>) -> Vec<Vec<T>> {
         out.push(it.by_ref().take(CHUNK).collect());
     }
     out
-}
-
-// ---- export -----------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    Xlsx,
-}
-
-impl Format {
-    pub fn parse(s: Option<&str>) -> AppResult<Format> {
-        match s.unwrap_or("csv").trim() {
-            "" | "csv" => Ok(Format::Csv),
-            "xlsx" => Ok(Format::Xlsx),
-            other => Err(AppError::field(
-                "format",
-                format!("{other} is not csv or xlsx"),
-            )),
-        }
-    }
-}
-
-/// The export's columns: the import template's, with the identity number
-/// reduced to its last four characters and no health column.
-pub const EXPORT_HEADERS: [&str; 23] = [
-    "户编号",
-    "行政区划代码",
-    "村民小组",
-    "户类型",
-    "户状态",
-    "监测类型",
-    "识别年度",
-    "脱贫年度",
-    "联系电话",
-    "主要致贫原因",
-    "其他致贫原因",
-    "姓名",
-    "性别",
-    "身份证号后四位",
-    "出生年份",
-    "民族",
-    "与户主关系",
-    "文化程度",
-    "在校状况",
-    "劳动技能",
-    "务工月数",
-    "年人均纯收入(元)",
-    "收入年度",
-];
-
-fn zh_of<T: Copy>(code: &str, parse: fn(&str) -> Option<T>, zh: fn(T) -> &'static str) -> String {
-    parse(code).map(zh).unwrap_or(code).to_owned()
-}
-
-fn fen_to_yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let f = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", f / 100, f % 100)
-}
-
-/// One row a member, in household order; and how many households.
-pub async fn export_rows(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    area: Option<&str>,
-) -> AppResult<(Vec<[String; 23]>, usize, String)> {
-    actor.require(Action::ViewHouseholds)?;
-    let prefix = area_prefix(actor, area)?;
-    let households = household::Entity::find()
-        .filter(household::Column::AreaCode.starts_with(&prefix))
-        .order_by_asc(household::Column::AreaCode)
-        .order_by_asc(household::Column::RegistryNo)
-        .all(db)
-        .await?;
-    let in_area = || {
-        sea_orm::sea_query::Query::select()
-            .column(household::Column::Id)
-            .from(household::Entity)
-            .and_where(household::Column::AreaCode.starts_with(&prefix))
-            .to_owned()
-    };
-    let mut members: HashMap<i64, Vec<member::Model>> = HashMap::new();
-    for m in member::Entity::find()
-        .filter(member::Column::AreaCode.starts_with(&prefix))
-        .order_by_asc(member::Column::Id)
-        .all(db)
-        .await?
-    {
-        members.entry(m.household_id).or_default().push(m);
-    }
-    let mut causes: HashMap<i64, Vec<household_cause::Model>> = HashMap::new();
-    for c in household_cause::Entity::find()
-        .filter(household_cause::Column::HouseholdId.in_subquery(in_area()))
-        .order_by_asc(household_cause::Column::Cause)
-        .all(db)
-        .await?
-    {
-        causes.entry(c.household_id).or_default().push(c);
-    }
-    let mut incomes: HashMap<i64, income_record::Model> = HashMap::new();
-    for i in income_record::Entity::find()
-        .filter(income_record::Column::HouseholdId.in_subquery(in_area()))
-        .order_by_asc(income_record::Column::Year)
-        .all(db)
-        .await?
-    {
-        incomes.insert(i.household_id, i);
-    }
-    let cause_zh = |c: &str| Cause::by_code(c).map(|c| c.zh).unwrap_or(c).to_owned();
-    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
-    let num = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_default();
-    let mut rows = Vec::new();
-    for h in &households {
-        let cs = causes.get(&h.id).map(Vec::as_slice).unwrap_or(&[]);
-        let primary = cs.iter().find(|c| c.is_primary).map(|c| cause_zh(&c.cause));
-        let others: Vec<String> = cs
-            .iter()
-            .filter(|c| !c.is_primary)
-            .map(|c| cause_zh(&c.cause))
-            .collect();
-        let income = incomes.get(&h.id);
-        for m in members.get(&h.id).map(Vec::as_slice).unwrap_or(&[]) {
-            rows.push([
-                h.registry_no.clone(),
-                h.area_code.clone(),
-                opt(&h.village_group),
-                zh_of(h.kind.code(), HouseholdKind::parse, HouseholdKind::zh),
-                zh_of(h.status.code(), HouseholdStatus::parse, HouseholdStatus::zh),
-                h.monitor_type
-                    .as_deref()
-                    .map(|t| zh_of(t, MonitorType::parse, MonitorType::zh))
-                    .unwrap_or_default(),
-                num(h.identified_year),
-                num(h.exited_year),
-                opt(&h.phone),
-                primary.clone().unwrap_or_default(),
-                others.join("、"),
-                m.name.clone(),
-                zh_of(&m.sex, Sex::parse, Sex::zh),
-                opt(&m.id_last4),
-                m.birth_year.to_string(),
-                opt(&m.ethnicity),
-                zh_of(&m.relation, Relation::parse, Relation::zh),
-                opt(&m.education),
-                opt(&m.school_status),
-                m.labour
-                    .as_deref()
-                    .map(|l| zh_of(l, Labour::parse, Labour::zh))
-                    .unwrap_or_default(),
-                num(m.migrant_months),
-                income
-                    .map(|i| fen_to_yuan(i.net_per_capita_fen))
-                    .unwrap_or_default(),
-                income.map(|i| i.year.to_string()).unwrap_or_default(),
-            ]);
-        }
-    }
-    Ok((rows, households.len(), prefix))
-}
-
-/// The area's households as a file, and the export written to the audit log.
-pub async fn export(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    area: Option<&str>,
-    format: Format,
-) -> AppResult<Vec<u8>> {
-    let (rows, households, prefix) = export_rows(db, actor, area).await?;
-    let bytes = match format {
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
-            let write = |w: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
-                w.write_record(EXPORT_HEADERS)?;
-                for r in &rows {
-                    w.write_record(safe_record(r).iter().map(|c| c.as_bytes()))?;
-                }
-                w.flush()?;
-                Ok(())
-            };
-            write(&mut w).map_err(|e| AppError::Internal(e.into()))?;
-            w.into_inner()
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?
-        }
-        Format::Xlsx => xlsx(&rows).map_err(|e| AppError::Internal(e.into()))?,
-    };
-    audit::record(
-        db,
-        Audit::Export,
-        Entry {
-            actor_id: Some(actor.id),
-            entity: ENTITY,
-            area_code: Some(prefix.clone()).filter(|p| !p.is_empty()),
-            after: Some(json!({
-                "area": prefix,
-                "format": if format == Format::Csv { "csv" } else { "xlsx" },
-                "households": households,
-                "members": rows.len(),
-            })),
-            ..Default::default()
-        },
-    )
-    .await?;
-    Ok(bytes)
-}
-
-fn xlsx(rows: &[[String; 23]]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("households")?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, h) in EXPORT_HEADERS.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            // Text throughout: registry numbers and codes must keep their digits.
-            sheet.write_string(r as u32 + 1, c as u16, v)?;
-        }
-    }
-    book.save_to_buffer()
 }

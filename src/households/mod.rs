@@ -11,11 +11,13 @@
 //! its HMAC and last four characters leave this module.
 
 pub mod bulk;
+pub mod export;
 pub mod generate;
 pub mod idcard;
 pub mod import;
 pub mod link;
 pub mod messages;
+pub mod refresh;
 pub mod rules;
 pub mod store;
 pub mod vocab;

@@ -279,6 +279,53 @@ fn present(v: Option<&str>) -> Option<&str> {
 /// absent, agreeing with it when given; born 1900 to this year), known health
 /// and labour, migrant months 0-12, short free texts.
 pub fn check_member<'a>(m: &MemberFields<'a>, today: NaiveDate) -> CheckedMember {
+    let (member, id, problems) = check_member_with(m, today, true);
+    CheckedMember {
+        member: member.and_then(|r| {
+            let id = r.id.clone()?;
+            Some(r.with_id(id))
+        }),
+        id,
+        problems,
+    }
+}
+
+type Checked = (
+    Option<MemberRow<Option<NationalId>>>,
+    Option<NationalId>,
+    Vec<(MemberField, Msg)>,
+);
+
+/// A member already registered, named in a file by the masked identity
+/// number an export shows: every rule of [`check_member`] but the identity
+/// number's; sex and birth year then come from their own cells (required).
+/// The member's `id` is the last four characters given.
+pub fn check_kept_member(
+    m: &MemberFields<'_>,
+    last4: &str,
+    today: NaiveDate,
+) -> (Option<MemberRow<String>>, Vec<(MemberField, Msg)>) {
+    let (member, _, mut problems) = check_member_with(m, today, false);
+    let sex = present(m.sex).and_then(Sex::parse);
+    if present(m.sex).is_none() {
+        problems.push((MemberField::Sex, required()));
+    }
+    if m.birth_year.is_none() {
+        problems.push((MemberField::BirthYear, required()));
+    }
+    let row = match (member, sex, m.birth_year) {
+        (Some(r), Some(sex), Some(birth_year)) if problems.is_empty() => Some(MemberRow {
+            sex,
+            birth_year,
+            ..r.with_id(last4.to_owned())
+        }),
+        _ => None,
+    };
+    (row, problems)
+}
+
+/// The identity number required (`with_id`) or not looked at.
+fn check_member_with<'a>(m: &MemberFields<'a>, today: NaiveDate, with_id: bool) -> Checked {
     use MemberField as F;
     let mut problems = Vec::new();
     let mut need = |field: F, v: Option<&'a str>| {
@@ -290,7 +337,11 @@ pub fn check_member<'a>(m: &MemberFields<'a>, today: NaiveDate) -> CheckedMember
     };
     let name = need(F::Name, m.name);
     let relation = need(F::Relation, m.relation);
-    let id_number = need(F::IdNumber, m.id_number);
+    let id_number = if with_id {
+        need(F::IdNumber, m.id_number)
+    } else {
+        None
+    };
     let mut check = |field: F, r: Result<(), Msg>| {
         if let Err(msg) = r {
             problems.push((field, msg));
@@ -371,27 +422,26 @@ pub fn check_member<'a>(m: &MemberFields<'a>, today: NaiveDate) -> CheckedMember
             .ok()
     });
     let member = match (name, relation, &id) {
-        (Some(name), Some(relation), Some(id)) if problems.is_empty() => Some(MemberRow {
-            row: 0,
-            name,
-            sex: id.sex(),
-            birth_year: id.birth_year(),
-            ethnicity,
-            relation,
-            education,
-            school_status,
-            health,
-            labour,
-            migrant_months,
-            id: id.clone(),
-        }),
+        (Some(name), Some(relation), id) if problems.is_empty() && (id.is_some() || !with_id) => {
+            Some(MemberRow {
+                row: 0,
+                name,
+                // Without an identity number the caller sets both.
+                sex: id.as_ref().map_or(Sex::Female, NationalId::sex),
+                birth_year: id.as_ref().map_or(0, NationalId::birth_year),
+                ethnicity,
+                relation,
+                education,
+                school_status,
+                health,
+                labour,
+                migrant_months,
+                id: id.clone(),
+            })
+        }
         _ => None,
     };
-    CheckedMember {
-        member,
-        id,
-        problems,
-    }
+    (member, id, problems)
 }
 
 #[cfg(test)]
@@ -411,6 +461,35 @@ mod tests {
         .unwrap()
         .expose()
         .to_owned()
+    }
+
+    #[test]
+    fn a_kept_member_takes_sex_and_birth_year_from_her_cells() {
+        let fields = MemberFields {
+            name: Some("李秀英"),
+            relation: Some("户主"),
+            sex: Some("女"),
+            birth_year: Some(1949),
+            labour: Some("普通劳动力"),
+            ..Default::default()
+        };
+        let (m, problems) = check_kept_member(&fields, "002X", today());
+        assert!(problems.is_empty(), "{problems:?}");
+        let m = m.unwrap();
+        assert_eq!(
+            (m.sex, m.birth_year, m.id.as_str()),
+            (Sex::Female, 1949, "002X")
+        );
+        let (m, problems) = check_kept_member(
+            &MemberFields {
+                sex: None,
+                ..fields
+            },
+            "002X",
+            today(),
+        );
+        assert!(m.is_none());
+        assert_eq!(problems[0].0, MemberField::Sex);
     }
 
     #[test]

@@ -242,28 +242,64 @@ pub fn csv(tables: &[Table], name_head: &str) -> Result<Vec<u8>, csv::Error> {
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
-/// XLSX: one sheet a table; numbers as numbers (rates as percents), "<5" as text.
-pub fn xlsx(tables: &[Table], name_head: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+/// A sheet name Excel accepts: the table's title without `[]:*?/\`, at most
+/// 31 characters, unique in the book (`id` when the title is empty).
+fn sheet_name(title: &str, id: &str, taken: &mut Vec<String>) -> String {
+    let clean: String = title
+        .chars()
+        .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\'))
+        .take(28)
+        .collect();
+    let base = if clean.trim().is_empty() {
+        id.to_string()
+    } else {
+        clean.trim().trim_matches('\'').to_string()
+    };
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.iter().any(|t| t.eq_ignore_ascii_case(&name)) {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    taken.push(name.clone());
+    name
+}
+
+/// XLSX: one sheet a table, named by its title in the page's language; the
+/// row's name first, numbers as numbers (rates as percents), "<5" as text,
+/// and the row's code (an area's division code) last under `code_head`.
+pub fn xlsx(
+    tables: &[Table],
+    name_head: &str,
+    code_head: &str,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let pct = Format::new().set_num_format("0.0%");
     let dec = Format::new().set_num_format("0.00");
+    let text = Format::new().set_num_format("@");
+    let mut taken = Vec::new();
     for t in tables {
         let sheet = book.add_worksheet();
-        sheet.set_name(t.id)?;
+        sheet.set_name(sheet_name(&t.title, t.id, &mut taken))?;
         sheet.write_string_with_format(0, 0, t.title.as_str(), &bold)?;
-        sheet.write_string_with_format(1, 0, "key", &bold)?;
-        sheet.write_string_with_format(1, 1, name_head, &bold)?;
+        sheet.write_string_with_format(1, 0, name_head, &bold)?;
         for (c, h) in t.head.iter().enumerate() {
-            sheet.write_string_with_format(1, c as u16 + 2, h.as_str(), &bold)?;
+            sheet.write_string_with_format(1, c as u16 + 1, h.as_str(), &bold)?;
+            sheet.set_column_width(c as u16 + 1, 14)?;
+        }
+        let code_col = t.head.len() as u16 + 1;
+        let codes = t.rows.iter().any(|r| is_code(&r.key));
+        if codes {
+            sheet.write_string_with_format(1, code_col, code_head, &bold)?;
+            sheet.set_column_width(code_col, 16)?;
         }
         for (i, r) in t.rows.iter().enumerate() {
             let y = i as u32 + 2;
-            sheet.write_string(y, 0, r.key.as_str())?;
-            sheet.write_string(y, 1, r.label.as_str())?;
+            sheet.write_string(y, 0, r.label.as_str())?;
             for (c, v) in r.cells.iter().enumerate() {
-                let x = c as u16 + 2;
+                let x = c as u16 + 1;
                 match v {
                     Shown::Value(Kind::Rate, f) => {
                         sheet.write_number_with_format(y, x, *f, &pct)?;
@@ -279,10 +315,19 @@ pub fn xlsx(tables: &[Table], name_head: &str) -> Result<Vec<u8>, rust_xlsxwrite
                     }
                 }
             }
+            if codes && is_code(&r.key) {
+                sheet.write_string_with_format(y, code_col, r.key.as_str(), &text)?;
+            }
         }
-        sheet.set_column_width(1, 18)?;
+        sheet.set_column_width(0, 20)?;
+        sheet.set_freeze_panes(2, 1)?;
     }
     book.save_to_buffer()
+}
+
+/// A division code (all digits), as opposed to a figure's internal name.
+fn is_code(key: &str) -> bool {
+    !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -107,6 +107,7 @@ routes! {
     get  "/office/households/new"            SignedIn => pages::households::new_form;
     get  "/office/households/import"         SignedIn => pages::households::import_form;
     post "/office/households/import"         SignedIn => pages::households::import;
+    post "/office/households/import/confirm" SignedIn => pages::households::import_confirm;
     get  "/office/households/{id}"           SignedIn => pages::households::show;
     post "/office/households/{id}"           SignedIn => pages::households::update;
     get  "/office/households/{id}/edit"      SignedIn => pages::households::edit_form;

@@ -711,9 +711,13 @@ async fn household_pages_read_on_a_phone_in_names(app: TestApp) {
         "{page}"
     );
 
-    // History: local time with the offset.
+    // History: local time as people write it.
     let history = get(format!("/office/households/{id}/history")).await;
-    assert!(history.contains("(UTC+08:00)"), "{history}");
+    let local = chrono::Utc::now() + chrono::Duration::hours(8);
+    assert!(
+        history.contains(&local.format("%Y年%-m月%-d日").to_string()),
+        "{history}"
+    );
     assert!(history.contains("<table class=\"cards\">"));
 
     // The list: names, a picker of the official's areas (township › village).

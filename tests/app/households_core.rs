@@ -32,6 +32,7 @@ fn ctx() -> ImportContext<'static> {
         scope: "530102000000",
         is_village: &is_village,
         today: today(),
+        update: false,
     }
 }
 
@@ -349,6 +350,7 @@ fn one_bad_row_among_many_gives_exactly_that_row() {
         scope: "530102",
         is_village: &known,
         today: today(),
+        update: false,
     };
     let text = generate::import_csv(&data.households);
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
@@ -454,6 +456,7 @@ fn generate_then_csv_then_parse_round_trips() {
         scope: "530102",
         is_village: &known,
         today: today(),
+        update: false,
     };
     let csv = generate::import_csv(&data.households);
     let plan = import::parse(csv.as_bytes(), FileKind::Csv, &ctx)
@@ -492,6 +495,7 @@ fn import_is_fast() {
         scope: "530102",
         is_village: &known,
         today: today(),
+        update: false,
     };
     let start = std::time::Instant::now();
     let plan = import::parse(csv.as_bytes(), FileKind::Csv, &ctx).unwrap();

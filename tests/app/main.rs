@@ -23,6 +23,7 @@ mod learning;
 mod locale_walk;
 mod mail;
 mod narration;
+mod official_exports;
 mod offline;
 mod openapi;
 mod scale;

@@ -37,7 +37,7 @@ pub async fn import_learners(
     let (Some(ni), Some(pi), Some(ki)) = (
         col(&["name", "display_name", "姓名"]),
         col(&["phone", "login", "手机号", "手机号码"]),
-        col(&["pin", "password", "密码"]),
+        col(&["pin", "password", "密码", "PIN码", "PIN", "6位PIN"]),
     ) else {
         return Err(AppError::BadRequest(
             "the header row must have name, phone and pin columns".into(),

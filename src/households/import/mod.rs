@@ -59,6 +59,9 @@ pub struct ImportContext<'a> {
     pub is_village: &'a (dyn Fn(&str) -> bool + Sync),
     /// Birth dates and years after this are impossible.
     pub today: NaiveDate,
+    /// The yearly refresh: a member already registered may be named by the
+    /// masked identity number an export shows (`**************002X`).
+    pub update: bool,
 }
 
 impl<'a> ImportContext<'a> {
@@ -72,6 +75,7 @@ impl<'a> ImportContext<'a> {
             scope,
             is_village,
             today: chrono::Local::now().date_naive(),
+            update: false,
         }
     }
 }
@@ -96,7 +100,23 @@ impl RowError {
     }
 }
 
+/// The last four characters of a masked identity number as an export shows
+/// it (`**************002X`), or None for anything else.
+pub fn masked_last4(cell: &str) -> Option<String> {
+    let cell = cell.trim();
+    let stars = cell.len().checked_sub(4)?;
+    let (mask, last4) = cell.split_at_checked(stars)?;
+    let ok = stars >= 4
+        && mask.bytes().all(|b| b == b'*')
+        && last4
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_digit() || (i == 3 && (b == b'X' || b == b'x')));
+    ok.then(|| last4.to_ascii_uppercase())
+}
+
 /// A member's identity number as kept: keyed hash and last four characters.
+/// In an update plan, a member named by a masked number has an empty `hmac`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HashedId {
     /// HMAC-SHA256, lowercase hex.
@@ -154,6 +174,26 @@ pub struct MemberRow<Id = HashedId> {
     pub id: Id,
 }
 
+impl<Id> MemberRow<Id> {
+    /// The same member with another kind of identity.
+    pub fn with_id<J>(self, id: J) -> MemberRow<J> {
+        MemberRow {
+            row: self.row,
+            name: self.name,
+            sex: self.sex,
+            birth_year: self.birth_year,
+            ethnicity: self.ethnicity,
+            relation: self.relation,
+            education: self.education,
+            school_status: self.school_status,
+            health: self.health,
+            labour: self.labour,
+            migrant_months: self.migrant_months,
+            id,
+        }
+    }
+}
+
 impl MemberRow<super::NationalId> {
     /// The member as kept: the identity number replaced by its HMAC and last four.
     pub fn hashed(&self, hasher: &super::IdHasher) -> MemberRow {
@@ -183,6 +223,8 @@ pub struct ImportPlan {
     pub households: Vec<HouseholdRow>,
     /// The identity-number column's header as written in the file.
     pub id_field: String,
+    /// The columns the file has: an update leaves the others as they are.
+    pub columns: Vec<Column>,
 }
 
 impl ImportPlan {
@@ -196,6 +238,7 @@ impl ImportPlan {
         self.households
             .iter()
             .flat_map(|h| h.members.iter())
+            .filter(|m| !m.id.hmac.is_empty())
             .map(|m| (m.id.hmac.as_str(), m.row))
     }
 
@@ -204,7 +247,7 @@ impl ImportPlan {
         self.households
             .iter()
             .flat_map(|h| h.members.iter())
-            .filter(|m| exists(&m.id.hmac))
+            .filter(|m| !m.id.hmac.is_empty() && exists(&m.id.hmac))
             .map(|m| {
                 RowError::new(
                     m.row,
@@ -279,4 +322,21 @@ pub fn significant_prefix(code: &str) -> &str {
         }
     }
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_masked_number_gives_its_last_four() {
+        assert_eq!(masked_last4("**************002X").as_deref(), Some("002X"));
+        assert_eq!(masked_last4(" ****1234 ").as_deref(), Some("1234"));
+        assert_eq!(masked_last4("**************002x").as_deref(), Some("002X"));
+        assert_eq!(masked_last4("11010519491231002X"), None);
+        assert_eq!(masked_last4("***1234"), None);
+        assert_eq!(masked_last4("****12X4"), None);
+        assert_eq!(masked_last4("****"), None);
+        assert_eq!(masked_last4("身份****1234"), None);
+    }
 }

@@ -12,7 +12,7 @@ use chrono::Datelike;
 use super::columns::{Column, ColumnMap};
 use super::fields::split_list;
 use super::read::{Cells, Sink};
-use super::{HouseholdRow, ImportContext, ImportPlan, Income, MemberRow, RowError};
+use super::{HashedId, HouseholdRow, ImportContext, ImportPlan, Income, MemberRow, RowError};
 use crate::households::idcard::IdHasher;
 use crate::households::messages::Msg;
 use crate::households::rules::{self, Fen, MemberField, MemberFields, cause, phone, text, vocab};
@@ -166,6 +166,10 @@ impl<'c> Validator<'c> {
         Ok(ImportPlan {
             households: self.drafts.into_iter().map(|d| d.household).collect(),
             id_field: map.name(Column::IdNumber).to_owned(),
+            columns: Column::ALL
+                .into_iter()
+                .filter(|c| map.index(*c).is_some())
+                .collect(),
         })
     }
 
@@ -311,22 +315,41 @@ impl<'c> Validator<'c> {
             rules::whole(s).map_err(|_| Msg::new("hh.err.not_year").with("value", s))
         });
         let migrant_months = r.parse(Column::MigrantMonths, rules::whole);
-        let checked = rules::check_member(
-            &MemberFields {
-                name: r.opt(Column::Name),
-                id_number: r.opt(Column::IdNumber),
-                relation: r.opt(Column::Relation),
-                sex: r.opt(Column::Sex),
-                birth_year,
-                ethnicity: r.opt(Column::Ethnicity),
-                education: r.opt(Column::Education),
-                school_status: r.opt(Column::SchoolStatus),
-                health: r.opt(Column::Health),
-                labour: r.opt(Column::Labour),
-                migrant_months,
-            },
-            self.ctx.today,
-        );
+        let masked = r.opt(Column::IdNumber).and_then(super::masked_last4);
+        let fields = MemberFields {
+            name: r.opt(Column::Name),
+            id_number: r.opt(Column::IdNumber),
+            relation: r.opt(Column::Relation),
+            sex: r.opt(Column::Sex),
+            birth_year,
+            ethnicity: r.opt(Column::Ethnicity),
+            education: r.opt(Column::Education),
+            school_status: r.opt(Column::SchoolStatus),
+            health: r.opt(Column::Health),
+            labour: r.opt(Column::Labour),
+            migrant_months,
+        };
+        if let Some(last4) = masked {
+            if !self.ctx.update {
+                r.err(
+                    Column::IdNumber,
+                    Msg::new("hh.err.id_masked").with("last4", &last4),
+                );
+                return None;
+            }
+            // A registered member, matched by the refresh within its household.
+            let (member, problems) = rules::check_kept_member(&fields, &last4, self.ctx.today);
+            for (field, msg) in problems {
+                r.err(column_of(field), msg);
+            }
+            let mut member = member?.with_id(HashedId {
+                hmac: String::new(),
+                last4,
+            });
+            member.row = r.row;
+            return Some(member);
+        }
+        let checked = rules::check_member(&fields, self.ctx.today);
         for (field, msg) in checked.problems {
             r.err(column_of(field), msg);
         }

@@ -7,10 +7,11 @@ use serde_json::json;
 
 use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
-use crate::households::bulk::{self, Format};
+use crate::households::export::{self as hh_export, Format};
 use crate::households::store::{
     self, FollowUpInput, HouseholdPatch, IncomeInput, ListQuery, NewHousehold,
 };
+use crate::households::{bulk, refresh};
 use crate::policy::Action;
 use crate::web::extract::CurrentUser;
 use crate::web::upload::Upload;
@@ -160,23 +161,63 @@ pub async fn income(
     Ok(HttpResponse::Ok().json(i))
 }
 
-#[utoipa::path(post, path = "/api/v1/households/import", tag = "households",
+/// How a file is imported.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `create` (default): new households only. `update`: the yearly refresh,
+    /// registered households matched by 户编号 and updated, new ones added.
+    pub mode: Option<String>,
+    /// Update mode: the `digest` of the report a call without it returned;
+    /// the changes are written only when they are still those (else 409).
+    /// Without it nothing is written.
+    pub digest: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/households/import", tag = "households", params(ImportQuery),
     request_body(description = "The registry as CSV or XLSX (sniffed), or a multipart form with the field `file`",
         content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-    responses((status = 200, description = "Every household imported", body = crate::web::api::openapi::Imported)))]
+    responses((status = 200, description = "Every household imported; in update mode the report of what changes (written only with `digest`)", body = crate::web::api::openapi::Imported)))]
 /// CSV or XLSX body (sniffed): all households or none.
 pub async fn import(
     state: State,
     user: CurrentUser,
+    q: web::Query<ImportQuery>,
     upload: Upload<{ IMPORT_LIMIT >> 20 }>,
 ) -> crate::web::errors::WebResult<HttpResponse> {
     user.actor.require(Action::EditHouseholds)?;
+    let update = match q.mode.as_deref().unwrap_or("create") {
+        "" | "create" => false,
+        "update" => true,
+        other => {
+            return Err(AppError::field("mode", format!("{other} is not create or update")).into());
+        }
+    };
     let bytes = upload
         .read()
         .await?
         .ok_or_else(|| AppError::field("file", "no file was sent"))?;
     let scope = user.actor.scope_prefix().unwrap_or_default();
-    let plan = bulk::parse_for(&state.db, Some(&user.actor), &scope, key(&state), &bytes).await?;
+    let plan = bulk::parse_mode(
+        &state.db,
+        Some(&user.actor),
+        &scope,
+        key(&state),
+        &bytes,
+        update,
+    )
+    .await?;
+    if update {
+        let report = match q.digest.as_deref() {
+            None => refresh::plan(&state.db, &plan, Some(&user.actor)).await?,
+            Some(d) => refresh::apply(&state.db, &plan, Some(&user.actor), Some(d)).await?,
+        };
+        return Ok(HttpResponse::Ok().json(json!({
+            "written": q.digest.is_some(),
+            "report": report,
+            "errors": [],
+        })));
+    }
     let done = bulk::import_plan(&state.db, &plan, Some(&user.actor)).await?;
     Ok(HttpResponse::Ok()
         .json(json!({"imported": done.imported, "members": done.members, "errors": []})))
@@ -208,7 +249,7 @@ pub async fn export_response(
     q: &ExportQuery,
 ) -> AppResult<HttpResponse> {
     let format = Format::parse(q.format.as_deref())?;
-    let bytes = bulk::export(&state.db, &user.actor, q.area.as_deref(), format).await?;
+    let bytes = hh_export::export(&state.db, &user.actor, q.area.as_deref(), format).await?;
     let stamp = chrono::Utc::now().format("%Y%m%d");
     let (ctype, ext) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),

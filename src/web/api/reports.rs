@@ -76,7 +76,7 @@ pub async fn export(
         )
     } else {
         (
-            export::xlsx(&tables, &name_head)
+            export::xlsx(&tables, &name_head, &state.views.tr(lang, "dash.code"))
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )

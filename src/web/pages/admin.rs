@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Page, pager, redirect};
 use crate::accounts::users::{self, NewUser, UserChange, UserQuery, UserView};
@@ -341,15 +341,27 @@ pub async fn audit_list(
 ) -> AppResult<HttpResponse> {
     let res = q.list(&state.db, &user.actor).await?;
     let (page, per_page) = users::page_params(q.page, q.per_page);
-    let items: Vec<_> = res
-        .items
-        .iter()
-        .map(|e| json!({"id": e.id, "at": e.at.to_rfc3339(), "actor_id": e.actor_id, "action": e.action,
-            "entity": e.entity, "entity_id": e.entity_id, "area_code": e.area_code, "reason": e.reason,
-            "before": e.before_json, "after": e.after_json, "ip": e.ip}))
-        .collect();
+    let items = super::audit_view::readable(&state, locale.0, &res.items).await?;
+    let actions: Vec<Value> = [
+        "create",
+        "update",
+        "delete",
+        "read_sensitive",
+        "import",
+        "export",
+        "sign_in",
+        "sign_in_failed",
+        "sign_in_locked",
+        "sign_out",
+        "role_change",
+        "conflict",
+    ]
+    .iter()
+    .map(|a| json!({"code": a, "label": state.views.tr(locale.0, &format!("audit.act.{a}"))}))
+    .collect();
     Page::new(&state, locale.0, Some(&user), "audit.title")
         .set("items", items)
+        .set("actions", actions)
         .set("pager", pager(page, per_page, res.total))
         .set("f", json!({"action": q.filter.action, "entity": q.filter.entity, "entity_id": q.filter.entity_id}))
         .set("wide", true)

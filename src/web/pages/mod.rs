@@ -1,6 +1,7 @@
 //! HTML pages (server-rendered, work without JavaScript).
 
 pub mod admin;
+pub mod audit_view;
 pub mod auth;
 pub mod authoring;
 pub mod dashboard;

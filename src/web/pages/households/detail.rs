@@ -286,15 +286,7 @@ pub async fn history(
     let page = q.page.unwrap_or(1).max(1);
     let h = store::find_in_scope(&state.db, &user.actor, id, Action::ViewHouseholds).await?;
     let res = store::history(&state.db, &user.actor, id, page, 50).await?;
-    let items: Vec<Value> = res
-        .items
-        .iter()
-        .map(|e| {
-            json!({"at": state.settings.local_time(e.at), "action": e.action,
-                "actor_id": e.actor_id, "reason": e.reason, "before": e.before_json,
-                "after": e.after_json})
-        })
-        .collect();
+    let items = crate::web::pages::audit_view::readable(&state, locale.0, &res.items).await?;
     Page::new(&state, locale.0, Some(&user), "hh.history")
         .set("h", json!({"id": h.id, "registry_no": h.registry_no}))
         .set("items", items)

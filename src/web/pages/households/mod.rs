@@ -17,7 +17,7 @@ mod import;
 
 pub use detail::{add_member, follow_up, history, income, remove_confirm, remove_member, show};
 pub use forms::{FollowUpForm, HouseholdForm, IncomeForm, MemberForm};
-pub use import::{import, import_form};
+pub use import::{import, import_confirm, import_form};
 
 use super::{Page, pager, redirect};
 use crate::app::AppContext;
