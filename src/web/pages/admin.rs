@@ -76,6 +76,18 @@ async fn user_form_page(
             .is_some_and(|o| o.iter().any(|o| o["selected"] == true))
     });
     let other = chosen.filter(|c| !c.is_empty() && !listed);
+    // Each field's message in the page's language.
+    let errors = match errors {
+        serde_json::Value::Object(m) => serde_json::Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let said = v.as_str().map(|t| state.views.localize(lang, t));
+                    (k, said.map_or(v, serde_json::Value::from))
+                })
+                .collect(),
+        ),
+        other => other,
+    };
     Ok(Page::new(state, lang, Some(user), "users.new")
         .set("values", values)
         .set("errors", errors)

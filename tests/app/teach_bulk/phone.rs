@@ -168,9 +168,25 @@ async fn a_trainer_registers_and_signs_off_a_class_from_a_phone() {
     b.fill("#login", "13712340009").await;
     pick(&b, "#area_code", "新街村").await;
     b.fill("#password", "135790").await;
-    b.click("input[name=pin]").await;
-    b.click("form[action='/admin/users'] button[type=submit]").await;
-    b.wait_url("created=1").await;
+    // A villager signs in with a PIN: the box is ticked (she may find it so).
+    let ticked = b
+        .client
+        .execute(
+            "const c = document.querySelector(\"form[action='/admin/users'] input[name=pin]\");
+             if (!c.checked) c.click();
+             return c.checked;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ticked, json!(true));
+    b.click("form[action='/admin/users'] button[type=submit]")
+        .await;
+    let page = b.wait_text("罗正华").await;
+    assert!(
+        page.contains("13712340009") && !page.contains("class=\"err\""),
+        "{page}"
+    );
     let new = fuzhi::entities::app_user::Entity::find()
         .filter(fuzhi::entities::app_user::Column::Login.eq("13712340009"))
         .one(app.conn())
@@ -186,7 +202,7 @@ async fn a_trainer_registers_and_signs_off_a_class_from_a_phone() {
     }
     b.click("form[action='/teach/learners/enroll'] button.btn[type=submit]")
         .await;
-    b.wait_text("已报名").await;
+    b.wait_text("已为 2 位学员报名").await;
 
     // A class in her village; the roll: everyone came.
     b.goto(&app.url("/teach/classes?lang=zh-CN")).await;
