@@ -240,6 +240,26 @@ async fn failed_mail_can_be_retried_by_an_admin(app: TestApp) {
 }
 engine_test!(failed_mail_can_be_retried_by_an_admin);
 
+/// The outbox opens on mail there is, not on an empty list: with nothing
+/// failed, the queued mail shows, and each list says how many it holds.
+async fn the_outbox_opens_on_mail_there_is(app: TestApp) {
+    official_with_email(&app).await;
+    fuzhi::accounts::signin::request_reset(&app.state, "mei.official", "127.0.0.1")
+        .await
+        .unwrap();
+    let admin = app.user("boss", "admin", None).await;
+    let token = app.token(admin).await;
+    let (s, page) = app.page(&token, "/admin/mail?lang=zh-CN").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("mei@example.org"), "{page}");
+    assert!(
+        page.contains("href=\"?state=queued\" aria-current=\"page\""),
+        "{page}"
+    );
+    assert!(page.contains("（0）") && page.contains("（1）"), "{page}");
+}
+engine_test!(the_outbox_opens_on_mail_there_is);
+
 async fn welcome_and_weekly_digest_mails_are_queued(app: TestApp) {
     let official = official_with_email(&app).await;
     let token = app.token(official).await;

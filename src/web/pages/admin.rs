@@ -497,11 +497,22 @@ pub async fn mail_list(
     q: web::Query<MailQuery>,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::ViewMail)?;
+    // How many of each; the page opens on the first that has any (failed
+    // first, what needs a hand), never on an empty list when mail exists.
+    let mut counts = serde_json::Map::new();
+    let mut first = None;
+    for s in ["failed", "queued", "sent"] {
+        let (_, n) = crate::jobs::outbox(&state.db, s, 1, 1).await?;
+        if n > 0 && first.is_none() {
+            first = Some(s);
+        }
+        counts.insert(s.into(), json!(n));
+    }
     let st = q
         .state
         .clone()
         .filter(|s| ["queued", "sent", "failed"].contains(&s.as_str()))
-        .unwrap_or_else(|| "failed".into());
+        .unwrap_or_else(|| first.unwrap_or("failed").into());
     let (page, per_page) = users::page_params(q.page, Some(50));
     let (items, total) = crate::jobs::outbox(&state.db, &st, page, per_page).await?;
     let items: Vec<_> = items
@@ -512,6 +523,7 @@ pub async fn mail_list(
     Page::new(&state, locale.0, Some(&user), "mail.title")
         .set("items", items)
         .set("state", &st)
+        .set("counts", counts)
         .set("pager", pager(page, per_page, total))
         .set("wide", true)
         .render(&state, "pages/mail")
