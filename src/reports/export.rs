@@ -354,6 +354,7 @@ mod tests {
                 to: "2026-12".into(),
             },
             as_of: None,
+            live: false,
             replica_lag_secs: None,
             figures: Figures::from_sums(&Sums::default(), true),
             no_records: false,

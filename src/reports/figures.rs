@@ -167,8 +167,12 @@ pub struct AreaRef {
 pub struct Summary {
     pub area: AreaRef,
     pub period: Period,
-    /// When the rollup was last refreshed.
+    /// When the figures were counted: the rollup's last refresh, or now
+    /// for a village (counted from its records on each view).
     pub as_of: Option<DateTime<Utc>>,
+    /// The figures were counted now from the records (a village), not read
+    /// from the rollup that its township and county wait for.
+    pub live: bool,
     /// Read from a replica this many seconds behind the primary; absent when
     /// read from the primary.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -240,9 +244,8 @@ pub async fn summary(
     let backend = db.get_database_backend();
     // The area's own cells: every cut and month (a few thousand rows); a
     // village's are computed now from its records.
-    let own: Vec<Cell> = if AreaCode::parse(code)
-        .is_ok_and(|c| c.level() == crate::areas::Level::Village)
-    {
+    let live = AreaCode::parse(code).is_ok_and(|c| c.level() == crate::areas::Level::Village);
+    let own: Vec<Cell> = if live {
         rollup::village_cells(db, code).await?
     } else {
         let rows = db
@@ -435,7 +438,12 @@ pub async fn summary(
     Ok(Summary {
         area,
         period: period.clone(),
-        as_of: rollup::state(db).await?.map(|s| s.0),
+        as_of: if live {
+            Some(Utc::now())
+        } else {
+            rollup::state(db).await?.map(|s| s.0)
+        },
+        live,
         replica_lag_secs: None,
         figures,
         no_records: super::figure::no_records(&total),

@@ -1081,6 +1081,33 @@ async fn the_refresh_follows_new_events(app: TestApp) {
 }
 engine_test!(the_refresh_follows_new_events);
 
+/// A village's figures are counted from its records when the page opens,
+/// its township's come from the rollup: each page says which, so the two do
+/// not read as the same moment.
+async fn a_village_says_its_figures_are_counted_now(app: TestApp) {
+    let fx = fixture(&app).await;
+    fuzhi::reports::rollup::run_once(app.conn()).await.unwrap();
+    let token = app.token(fx.official).await;
+    let (s, village) = app
+        .page(
+            &token,
+            &format!("/office/dashboard?area={VILLAGE_A}&lang=zh-CN"),
+        )
+        .await;
+    assert_eq!(s, 200, "{village}");
+    assert!(village.contains("按本村记录现在统计"), "{village}");
+    let (_, township) = app
+        .page(&token, "/office/dashboard?area=530627102000&lang=zh-CN")
+        .await;
+    assert!(township.contains("数据更新于"), "{township}");
+    assert!(!township.contains("按本村记录现在统计"), "{township}");
+    let (_, api) = app
+        .get_json(&format!("/api/v1/reports/summary?area={VILLAGE_A}"), &token)
+        .await;
+    assert_eq!(api["live"], true);
+}
+engine_test!(a_village_says_its_figures_are_counted_now);
+
 fn check_township_households(s: &Value) {
     assert_eq!(s["figures"]["households"], 14);
     assert_eq!(s["figures"]["households_trained"]["numerator"], 7);

@@ -239,6 +239,7 @@ pub async fn dashboard(
         .set("area", &s.area)
         .set("period", &s.period)
         .set("as_of", s.as_of.map(|t| state.settings.local_time(t)))
+        .set("live", s.live)
         .set(
             "replica_lag",
             s.replica_lag_secs.map(|l| format!("{:.0}", l.ceil())),
