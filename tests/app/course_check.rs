@@ -1009,27 +1009,17 @@ fn the_loader_judges_audio_by_content_and_size() {
 /// Pre- and post-tests whose questions cannot be heard yet: `courses/narrate
 /// --questions` reaches them in turn (README, "Question audio").
 const TESTS_WITHOUT_AUDIO: &[&str] = &[
-    "farm-produce/post",
     "listings-ledger/post",
     "live-selling/post",
-    "live-selling/pre",
     "messaging-services/post",
-    "messaging-services/pre",
     "mobile-payment/post",
     "new-scams/post",
-    "new-scams/pre",
     "online-safety/post",
-    "online-safety/pre",
     "online-shop/post",
-    "online-shop/pre",
     "orders-delivery/post",
-    "orders-delivery/pre",
     "platform-shops/post",
-    "platform-shops/pre",
     "product-photos/post",
-    "product-photos/pre",
     "smartphone-basics/post",
-    "smartphone-basics/pre",
 ];
 
 /// Every question of a shipped pre- or post-test can be heard: its prompt
