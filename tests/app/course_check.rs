@@ -1009,13 +1009,6 @@ fn the_loader_judges_audio_by_content_and_size() {
 /// Pre- and post-tests whose questions cannot be heard yet: `courses/narrate
 /// --questions` reaches them in turn (README, "Question audio").
 const TESTS_WITHOUT_AUDIO: &[&str] = &[
-    "listings-ledger/post",
-    "live-selling/post",
-    "messaging-services/post",
-    "mobile-payment/post",
-    "new-scams/post",
-    "online-safety/post",
-    "online-shop/post",
     "orders-delivery/post",
     "platform-shops/post",
     "product-photos/post",
