@@ -1009,9 +1009,6 @@ fn the_loader_judges_audio_by_content_and_size() {
 /// Pre- and post-tests whose questions cannot be heard yet: `courses/narrate
 /// --questions` reaches them in turn (README, "Question audio").
 const TESTS_WITHOUT_AUDIO: &[&str] = &[
-    "orders-delivery/post",
-    "platform-shops/post",
-    "product-photos/post",
     "smartphone-basics/post",
 ];
 
