@@ -60,6 +60,7 @@ pub struct Application {
 
 /// Connects, migrates and builds the shared state (no HTTP yet).
 pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
+    catalog::files::set_root(&settings.data_dir.join("files"));
     let secrets = settings.secrets()?;
     let url = settings.database_url();
     let db = db::connect(&url, settings.pool_size()).await?;
@@ -174,6 +175,10 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
         }
         accounts::sessions::spawn(state.clone().into_inner());
+        // Videos a stopped server was making: made now, or marked failed.
+        catalog::videos::resume(&state.db)
+            .await
+            .map_err(|e| anyhow::anyhow!("video jobs: {e}"))?;
         if state.settings.mail.worker {
             jobs::spawn(state.clone().into_inner())?;
         }

@@ -317,6 +317,7 @@ fn courses_check(
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::load(cli.config.as_deref())?;
+    fuzhi::catalog::files::set_root(&settings.data_dir.join("files"));
     match cli.command {
         Command::Serve { addr, demo } => {
             if let Some(a) = addr {

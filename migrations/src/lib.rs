@@ -18,6 +18,7 @@ mod m20261203_000020_signin_throttle;
 mod m20261207_000030_course_origin;
 mod m20261208_000040_voice;
 mod m20261209_000050_site_setting;
+mod m20261210_000060_video;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000030_course_origin::Migration),
             Box::new(m20261208_000040_voice::Migration),
             Box::new(m20261209_000050_site_setting::Migration),
+            Box::new(m20261210_000060_video::Migration),
         ]
     }
 }

@@ -61,6 +61,28 @@ pub async fn latest(
         .await?)
 }
 
+/// The media rows' files: their bytes, or the file store's for a video.
+async fn load_media(rows: Vec<course_media::Model>) -> AppResult<Vec<Media>> {
+    tokio::task::spawn_blocking(move || {
+        rows.into_iter()
+            .map(|m| {
+                let bytes = match &m.file_key {
+                    Some(name) => super::files::get(name).map_err(|e| {
+                        AppError::Internal(anyhow::anyhow!("file store, {}: {e}", m.path))
+                    })?,
+                    None => m.content,
+                };
+                Ok(Media {
+                    path: m.path,
+                    bytes,
+                })
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("file store: {e}")))?
+}
+
 /// A course version as a package: what learning loads (lessons, quizzes,
 /// tasks) plus every language's text and the media.
 pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppResult<Course> {
@@ -160,13 +182,7 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
                 evidence: text(&t.evidence_json),
             })
             .collect(),
-        media: media
-            .into_iter()
-            .map(|m| Media {
-                path: m.path,
-                bytes: m.content,
-            })
-            .collect(),
+        media: load_media(media).await?,
         post_test: crate::courses::PostTestRule::of_source(row.source_course.as_deref()),
         source: row.source_course.clone(),
         tasks_source: row.source_tasks.clone(),

@@ -10,8 +10,10 @@
 
 pub mod authoring;
 pub mod export;
+pub mod files;
 pub mod item_stats;
 pub mod items;
 pub mod store;
+pub mod videos;
 pub mod view;
 pub mod voice;

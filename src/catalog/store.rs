@@ -62,6 +62,8 @@ pub fn mime_of(path: &str) -> &'static str {
         "opus" => "audio/ogg",
         "mp3" => "audio/mpeg",
         "m4a" => "audio/mp4",
+        "mp4" => "video/mp4",
+        "vtt" => "text/vtt; charset=utf-8",
         _ => "application/octet-stream",
     }
 }
@@ -246,6 +248,7 @@ pub async fn insert_version(
     .insert(db)
     .await?;
     let prefix = format!("/c/{}/{}", c.slug, version);
+    let media: Vec<String> = c.media.iter().map(|m| m.path.clone()).collect();
     let default_lang = c.default_language().to_string();
     for l in &c.lessons {
         let main = l
@@ -269,7 +272,7 @@ pub async fn insert_version(
                 locale: Set(lang.clone()),
                 title: Set(t.title.chars().take(200).collect()),
                 body_md: Set(t.body_md.clone()),
-                body_html: Set(courses::render_markdown(&t.body_md, &prefix)),
+                body_html: Set(courses::render_markdown(&t.body_md, &prefix, &media)),
                 source: Set(t.source.clone()),
                 audio: Set(t.audio.clone()),
                 tracks_json: Set(crate::catalog::voice::tracks_json(&t.tracks)),
@@ -344,12 +347,24 @@ pub async fn insert_version(
         .await?;
     }
     for m in &c.media {
+        let (content, file_key) = if super::files::kept_as_file(&m.path) {
+            let bytes = m.bytes.clone();
+            let name = tokio::task::spawn_blocking(move || super::files::put(&bytes))
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("file store: {e}")))?
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("file store: {e}")))?;
+            (Vec::new(), Some(name))
+        } else {
+            (m.bytes.clone(), None)
+        };
         course_media::ActiveModel {
             course_id: Set(row.id),
             path: Set(m.path.clone()),
             mime: Set(mime_of(&m.path).into()),
             etag: Set(hex::encode(&Sha256::digest(&m.bytes)[..12])),
-            content: Set(m.bytes.clone()),
+            content: Set(content),
+            file_key: Set(file_key),
+            size: Set(m.bytes.len() as i64),
             ..Default::default()
         }
         .insert(db)

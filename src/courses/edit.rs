@@ -190,10 +190,18 @@ pub fn set_narration(
 }
 
 /// Adds a picture to a lesson: stored as `media/{lesson}-{n}.{ext}` (the
-/// first free `n`) and shown at the end of the lesson's text in the course's
-/// first language, described by the lesson's title. Its path, or `None`
-/// when the lesson has no text in that language.
-pub fn add_picture(c: &mut Course, lesson: &str, ext: &str, bytes: Vec<u8>) -> Option<String> {
+/// first free `n`) and, when `append`, shown at the end of the lesson's text
+/// in the course's first language, described by `alt` (else the author's
+/// editor places it). Its path, or `None` when the lesson has no text in
+/// that language.
+pub fn add_picture(
+    c: &mut Course,
+    lesson: &str,
+    ext: &str,
+    bytes: Vec<u8>,
+    alt: &str,
+    append: bool,
+) -> Option<String> {
     let lang = c.default_language().to_string();
     let path = (1..)
         .map(|n| format!("media/{lesson}-{n}.{ext}"))
@@ -204,19 +212,74 @@ pub fn add_picture(c: &mut Course, lesson: &str, ext: &str, bytes: Vec<u8>) -> O
         .find(|l| l.slug == lesson)?
         .texts
         .get_mut(&lang)?;
-    let body = text.body_md.trim_end();
-    let sep = if body.is_empty() { "" } else { "\n\n" };
-    text.body_md = format!(
-        "{body}{sep}![{}]({path})\n",
-        text.title.replace(['[', ']'], "")
-    );
-    text.source = None;
+    if append {
+        let body = text.body_md.trim_end();
+        let sep = if body.is_empty() { "" } else { "\n\n" };
+        let alt = alt.replace(['[', ']'], "");
+        text.body_md = format!("{body}{sep}![{alt}]({path})\n");
+        text.source = None;
+    }
     c.media.push(Media {
         path: path.clone(),
         bytes,
     });
     c.media.sort_by(|a, b| a.path.cmp(&b.path));
     Some(path)
+}
+
+/// Adds a made video to a lesson: `media/{lesson}-video-{n}.mp4` (the first
+/// free `n`) with its poster (`.jpg`) and its sound alone (`.opus`), shown
+/// at the end of the lesson's text in the course's first language as
+/// `![alt](…mp4)`. Its path, or `None` when the lesson has no text in that
+/// language.
+pub fn add_video(
+    c: &mut Course,
+    lesson: &str,
+    alt: &str,
+    (video, poster, audio): (Vec<u8>, Vec<u8>, Vec<u8>),
+) -> Option<String> {
+    let lang = c.default_language().to_string();
+    let stem = (1..)
+        .map(|n| format!("media/{lesson}-video-{n}"))
+        .find(|p| !c.media.iter().any(|m| m.path.starts_with(&format!("{p}."))))?;
+    let text = c
+        .lessons
+        .iter_mut()
+        .find(|l| l.slug == lesson)?
+        .texts
+        .get_mut(&lang)?;
+    let path = format!("{stem}.mp4");
+    let body = text.body_md.trim_end();
+    let sep = if body.is_empty() { "" } else { "\n\n" };
+    let alt = alt.replace(['[', ']'], "");
+    text.body_md = format!("{body}{sep}![{alt}]({path})\n");
+    text.source = None;
+    for (ext, bytes) in [("mp4", video), ("jpg", poster), ("opus", audio)] {
+        c.media.push(Media {
+            path: format!("{stem}.{ext}"),
+            bytes,
+        });
+    }
+    c.media.sort_by(|a, b| a.path.cmp(&b.path));
+    Some(path)
+}
+
+/// Sets (or, with `None`, removes) the captions of a lesson video in a
+/// language: `media/NAME.LANG.vtt` beside `media/NAME.mp4`. False when the
+/// course has no such video.
+pub fn set_captions(c: &mut Course, video: &str, lang: &str, vtt: Option<Vec<u8>>) -> bool {
+    if !c.media.iter().any(|m| m.path == video) {
+        return false;
+    }
+    let Some(path) = super::media::captions_of(video, lang) else {
+        return false;
+    };
+    c.media.retain(|m| m.path != path);
+    if let Some(bytes) = vtt {
+        c.media.push(Media { path, bytes });
+        c.media.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    true
 }
 
 /// The quiz with this slug; a lesson check is made when its lesson exists.

@@ -123,12 +123,19 @@ pub fn keep_audio(old: &Question, new: &mut Question) {
     }
 }
 
-/// Drops every audio file of media/ that no lesson, track or question names.
+/// Drops every audio file of media/ that no lesson, track or question names
+/// (a video's sound alone is named by its video).
 pub fn prune(c: &mut Course) {
     let mut used: Vec<String> = quiz_audio(&c.quizzes).map(str::to_string).collect();
     for t in c.lessons.iter().flat_map(|l| l.texts.values()) {
         used.extend(t.audio.clone());
         used.extend(t.tracks.iter().map(|t| t.audio.clone()));
+    }
+    // A video's sound alone stays while its video does.
+    for m in &c.media {
+        if let Some([_, sound]) = super::media::video_companions(&m.path) {
+            used.push(sound);
+        }
     }
     c.media.retain(|m| {
         let ext = m.path.rsplit_once('.').map_or("", |(_, e)| e);

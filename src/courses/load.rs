@@ -33,9 +33,6 @@ pub struct LoadedCourse {
 /// the framework, the script that makes the shipped narration, the one that
 /// listens to it, and the authors' guide.
 const TOP_FILES: [&str; 4] = ["skills.toml", "narrate", "listen", "README.md"];
-const IMAGE_LIMIT: usize = 50 * 1024;
-const IMAGE_TYPES: [&str; 3] = ["svg", "png", "webp"];
-use super::audio::{AUDIO_LIMIT, AUDIO_TYPES, sniff};
 const COURSE_ENTRIES: [&str; 5] = ["course.toml", "tasks.toml", "lessons", "quizzes", "media"];
 
 /// Every problem in the package at `root` (empty: the package is fine).
@@ -159,8 +156,6 @@ fn load_media(dir: &Path, problems: &mut Vec<Problem>) -> Vec<Media> {
     for entry in entries(dir, problems) {
         let file = show(&entry);
         let name = file_name(&entry);
-        let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
-        let is_image = IMAGE_TYPES.contains(&ext);
         if is_real_dir(&entry) {
             problems.push(Problem::new(
                 &file,
@@ -169,58 +164,19 @@ fn load_media(dir: &Path, problems: &mut Vec<Problem>) -> Vec<Media> {
             ));
             continue;
         }
-        if !is_image && !AUDIO_TYPES.contains(&ext) {
-            problems.push(Problem::new(
-                &file,
-                None,
-                "media must be an image (svg, png, webp) or audio (opus, mp3, m4a)",
-            ));
+        if super::media::Kind::of(&name).is_none() {
+            problems.push(Problem::new(&file, None, super::media::KINDS));
             continue;
         }
-        let bytes = match read_plain(&entry, AUDIO_LIMIT.max(IMAGE_LIMIT) as u64 + 1) {
+        let bytes = match read_plain(&entry, super::media::LARGEST as u64 + 1) {
             Ok(b) => b,
             Err(e) => {
                 problems.push(Problem::new(&file, None, format!("cannot read: {e}")));
                 continue;
             }
         };
-        if is_image && bytes.len() > IMAGE_LIMIT {
-            problems.push(Problem::new(
-                &file,
-                None,
-                format!(
-                    "image is {} KB, over the 50 KB limit (simplify or shrink it)",
-                    bytes.len().div_ceil(1024)
-                ),
-            ));
-        }
-        if !is_image && bytes.len() > AUDIO_LIMIT {
-            problems.push(Problem::new(
-                &file,
-                None,
-                format!(
-                    "audio is {} KB, over the 2 MB limit (encode it with opusenc --bitrate 16 --downmix-mono)",
-                    bytes.len().div_ceil(1024)
-                ),
-            ));
-        }
-        if !is_image && sniff(&bytes) != Some(ext) {
-            problems.push(Problem::new(
-                &file,
-                None,
-                format!("the content is not {ext} audio (Opus in Ogg, MP3 or M4A, judged by the bytes, not the name)"),
-            ));
-        }
-        if ext == "svg"
-            && let Err(why) = super::svg::check(&bytes)
-        {
-            problems.push(Problem::new(
-                &file,
-                None,
-                format!(
-                    "SVG must only draw (no scripts, event handlers, links or embedded HTML): {why}"
-                ),
-            ));
+        for why in super::media::judge(&name, &bytes) {
+            problems.push(Problem::new(&file, None, why));
         }
         media.push(Media {
             path: format!("media/{name}"),
@@ -391,6 +347,19 @@ fn lesson_file(
     for (at, path) in found.images {
         if !media.contains(&path) {
             sink.at(at, format!("image \"{path}\": no such file in media/"));
+        }
+        if let Some(companions) = super::media::video_companions(&path) {
+            for c in companions {
+                if !media.contains(&c) {
+                    sink.at(at, format!("video \"{path}\" needs \"{c}\" beside it (its poster and its sound alone; the lesson editor makes both)"));
+                }
+                used.push(c);
+            }
+            for lang in &ctx.languages {
+                if let Some(vtt) = super::media::captions_of(&path, lang) {
+                    used.push(vtt);
+                }
+            }
         }
         used.push(path);
     }

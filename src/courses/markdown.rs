@@ -37,11 +37,36 @@ pub fn is_media_path(url: &str) -> bool {
 /// images only to the course's `media/` (served under `media_prefix`, so
 /// `media/a.svg` with prefix `/media/smartphone-basics/3` becomes
 /// `/media/smartphone-basics/3/media/a.svg`) or https, and load lazily.
-pub fn render_markdown(md: &str, media_prefix: &str) -> String {
+///
+/// A picture of a video (`![what it shows](media/NAME.mp4)`) becomes a
+/// player that works without JavaScript and loads nothing until played
+/// (`preload="none"`, the poster `NAME.jpg`), with the captions
+/// `NAME.LANG.vtt` of every language in `media` (the course's files).
+pub fn render_markdown(md: &str, media_prefix: &str, media: &[String]) -> String {
     let prefix = media_prefix.trim_end_matches('/');
     // Links and images we refuse are dropped with their wrapper; their text stays.
     let mut dropped: Vec<bool> = Vec::new();
+    // A video being read: its address and its alt text so far.
+    let mut video: Option<(String, String)> = None;
     let events = Parser::new_ext(md, options()).filter_map(|event| match event {
+        Event::Text(t) | Event::Code(t) if video.is_some() => {
+            if let Some((_, alt)) = video.as_mut() {
+                alt.push_str(&t);
+            }
+            None
+        }
+        Event::End(TagEnd::Image) if video.is_some() => {
+            let (path, alt) = video.take().unwrap_or_default();
+            Some(Event::Html(CowStr::from(video_html(
+                prefix, &path, &alt, media,
+            ))))
+        }
+        Event::Start(Tag::Image { dest_url, .. })
+            if is_media_path(&dest_url) && dest_url.ends_with(".mp4") =>
+        {
+            video = Some((dest_url.to_string(), String::new()));
+            None
+        }
         Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
         Event::Start(Tag::Link {
             link_type,
@@ -92,12 +117,66 @@ pub fn render_markdown(md: &str, media_prefix: &str) -> String {
     });
     let mut out = String::with_capacity(md.len() * 3 / 2);
     html::push_html(&mut out, events);
-    clean(&out)
+    // A video on its own line is a block: the paragraph it stood in is left empty.
+    clean(&out).replace("<p></p>", "")
+}
+
+/// The player of a lesson video (see [`render_markdown`]).
+fn video_html(prefix: &str, path: &str, alt: &str, media: &[String]) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let stem = path.trim_end_matches(".mp4");
+    let mut tracks = String::new();
+    for m in media {
+        if let Some(lang) = m
+            .strip_prefix(stem)
+            .and_then(|r| r.strip_prefix('.'))
+            .and_then(|r| r.strip_suffix(".vtt"))
+            .filter(|l| !l.contains('.'))
+        {
+            let default = if tracks.is_empty() { " default" } else { "" };
+            let label = match lang {
+                "zh-CN" => "中文",
+                "en" => "English",
+                other => other,
+            };
+            tracks.push_str(&format!(
+                "<track kind=\"captions\" srclang=\"{l}\" label=\"{label}\" src=\"{prefix}/{m}\"{default}>",
+                l = esc(lang),
+                label = esc(label),
+                m = esc(m)
+            ));
+        }
+    }
+    format!(
+        "<figure class=\"video\"><video controls preload=\"none\" playsinline poster=\"{prefix}/{stem}.jpg\" src=\"{prefix}/{path}\" aria-label=\"{alt}\">{tracks}</video><figcaption>{alt}</figcaption></figure>",
+        stem = esc(stem),
+        path = esc(path),
+        alt = esc(alt),
+    )
 }
 
 /// The second wall: whatever got through, ammonia keeps only harmless tags.
 fn clean(html: &str) -> String {
     ammonia::Builder::default()
+        .add_tags(["video", "track", "figure", "figcaption"])
+        .add_tag_attributes(
+            "video",
+            [
+                "controls",
+                "preload",
+                "playsinline",
+                "poster",
+                "src",
+                "aria-label",
+            ],
+        )
+        .add_tag_attributes("track", ["kind", "srclang", "label", "src", "default"])
+        .add_tag_attributes("figure", ["class"])
         .url_schemes(HashSet::from(["http", "https"]))
         .url_relative(ammonia::UrlRelative::PassThrough)
         .link_rel(Some("noopener noreferrer nofollow"))

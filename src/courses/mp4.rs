@@ -167,3 +167,50 @@ mod tests {
         assert_eq!(seconds(b"\0\0\0\x10ftypM4A \0\0\0\0"), None);
     }
 }
+
+/// The picture of an MP4 file's video track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VideoTrack {
+    /// The sample entry's format: `avc1` for H.264.
+    pub codec: [u8; 4],
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The first video track of an MP4 file (handler `vide`), when it has one.
+pub fn video_track(bytes: &[u8]) -> Option<VideoTrack> {
+    let moov = child(bytes, b"moov")?;
+    boxes(moov)
+        .filter(|(k, _)| *k == b"trak")
+        .find_map(|(_, trak)| {
+            let mdia = child(trak, b"mdia")?;
+            if child(mdia, b"hdlr")?.get(8..12)? != b"vide" {
+                return None;
+            }
+            let stsd = child(child(child(mdia, b"minf")?, b"stbl")?, b"stsd")?;
+            // Version and flags, the entry count, then the first sample entry.
+            let entry = stsd.get(8..)?;
+            let codec: [u8; 4] = entry.get(4..8)?.try_into().ok()?;
+            // Visual sample entry: 6 reserved, data reference index, 16 bytes
+            // of pre-defined and reserved fields, then width and height.
+            let body = entry.get(8..)?;
+            Some(VideoTrack {
+                codec,
+                width: be(body, 24, 2)? as u32,
+                height: be(body, 26, 2)? as u32,
+            })
+        })
+}
+
+/// Whether an MP4 file has an audio track (handler `soun`).
+pub fn has_audio(bytes: &[u8]) -> bool {
+    child(bytes, b"moov").is_some_and(|moov| {
+        boxes(moov).any(|(k, trak)| {
+            k == b"trak"
+                && child(trak, b"mdia")
+                    .and_then(|m| child(m, b"hdlr"))
+                    .and_then(|h| h.get(8..12))
+                    == Some(b"soun".as_slice())
+        })
+    })
+}

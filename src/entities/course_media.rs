@@ -1,4 +1,6 @@
-//! An image or audio file of a course version.
+//! A media file of a course version: its bytes in `content`, or, for a
+//! video, in the file store under the name `file_key` (its SHA-256; see
+//! [`crate::catalog::files`]) with `content` empty and `size` its length.
 
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
@@ -14,6 +16,8 @@ pub struct Model {
     pub etag: String,
     #[serde(skip)]
     pub content: Vec<u8>,
+    pub file_key: Option<String>,
+    pub size: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -31,6 +31,7 @@ pub mod site_setting;
 pub mod skill_evidence;
 pub mod task;
 pub mod task_signoff;
+pub mod video_job;
 
 use sea_orm::ActiveValue;
 

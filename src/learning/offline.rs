@@ -128,10 +128,15 @@ pub async fn media_sizes(
     info: &CourseInfo,
 ) -> AppResult<BTreeMap<String, u64>> {
     // Each engine's own spelling of "the length in bytes, as a 64-bit integer".
+    // A file in the store has an empty `content` and its length in `size`.
     let length = match db.get_database_backend() {
-        DatabaseBackend::Postgres => "CAST(OCTET_LENGTH(content) AS BIGINT)",
-        DatabaseBackend::MySql => "CAST(OCTET_LENGTH(content) AS SIGNED)",
-        _ => "LENGTH(content)",
+        DatabaseBackend::Postgres => {
+            "CASE WHEN file_key IS NULL THEN CAST(OCTET_LENGTH(content) AS BIGINT) ELSE size END"
+        }
+        DatabaseBackend::MySql => {
+            "CASE WHEN file_key IS NULL THEN CAST(OCTET_LENGTH(content) AS SIGNED) ELSE size END"
+        }
+        _ => "CASE WHEN file_key IS NULL THEN LENGTH(content) ELSE size END",
     };
     let rows: Vec<(String, i64)> = course_media::Entity::find()
         .select_only()

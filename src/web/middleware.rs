@@ -41,7 +41,7 @@ pub async fn request_id(
 }
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-img-src 'self' data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; \
+img-src 'self' data: blob:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; \
 form-action 'self'; frame-ancestors 'none'";
 
 pub async fn security_headers(

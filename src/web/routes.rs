@@ -167,6 +167,9 @@ routes! {
     post "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}" SignedIn => pages::authoring::narration_upload;
     post "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}/remove" SignedIn => pages::authoring::narration_remove;
     post "/teach/courses/{slug}/lessons/{lesson}/pictures" SignedIn => pages::authoring::picture_upload;
+    post "/teach/courses/{slug}/lessons/{lesson}/videos" SignedIn => pages::authoring::video_upload;
+    post "/teach/courses/{slug}/lessons/{lesson}/captions" SignedIn => pages::authoring::captions_save;
+    get  "/teach/courses/{slug}/videos/{id}" SignedIn => pages::authoring::video_status;
     post "/teach/courses/{slug}/lessons/{lesson}/tracks" SignedIn => pages::authoring::track_add;
     post "/teach/courses/{slug}/lessons/{lesson}/tracks/{track}/remove" SignedIn => pages::authoring::track_remove;
     post "/teach/courses/{slug}/quizzes/{quiz}/audio/{qid}/{target}/{lang}" SignedIn => pages::authoring::question_audio_upload;

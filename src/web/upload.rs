@@ -115,6 +115,177 @@ impl<const MB: usize> Upload<MB> {
     }
 }
 
+impl<const MB: usize> Upload<MB> {
+    /// Like [`Upload::read_with_fields`] for a large file (a video): the
+    /// body goes to disk as it arrives (never held whole in memory, 413
+    /// beyond `MB` megabytes), then the file is taken out of it into
+    /// `dest`. Whether a file was sent, and the short text fields.
+    pub async fn save_with_fields(
+        mut self,
+        dest: &std::path::Path,
+    ) -> WebResult<(bool, Vec<(String, String)>)> {
+        use tokio::io::AsyncWriteExt;
+        let multipart = is_multipart(&self.content_type);
+        let boundary = multipart
+            .then(|| boundary_of(&self.content_type))
+            .transpose()?;
+        let internal = |e: std::io::Error| -> WebError {
+            AppError::Internal(anyhow::anyhow!("the upload could not be kept: {e}")).into()
+        };
+        if let Some(dir) = dest.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(internal)?;
+        }
+        let body_path = dest.with_extension("body");
+        let mut body = tokio::fs::File::create(&body_path)
+            .await
+            .map_err(internal)?;
+        let limit = MB << 20;
+        let mut written = 0usize;
+        while let Some(chunk) = self.payload.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tokio::fs::remove_file(&body_path).await;
+                    return Err(AppError::BadRequest(format!("cannot read the body: {e}")).into());
+                }
+            };
+            written += chunk.len();
+            if written > limit {
+                let _ = tokio::fs::remove_file(&body_path).await;
+                return Err(WebError::TooLarge(format!("the file is over {MB} MB")));
+            }
+            body.write_all(&chunk).await.map_err(internal)?;
+        }
+        body.flush().await.map_err(internal)?;
+        drop(body);
+        let Some(boundary) = boundary else {
+            tokio::fs::rename(&body_path, dest)
+                .await
+                .map_err(internal)?;
+            return Ok((written > 0, Vec::new()));
+        };
+        let (from, to) = (body_path.clone(), dest.to_path_buf());
+        let out = web::block(move || split_multipart_file(&boundary, &from, &to))
+            .await
+            .map_err(|e| {
+                AppError::Internal(anyhow::anyhow!("the upload could not be parsed: {e}"))
+            })?;
+        let _ = tokio::fs::remove_file(&body_path).await;
+        out.map_err(internal)
+    }
+}
+
+/// Takes the `file` part of the multipart body in `from` into `to`, reading
+/// it a megabyte at a time; the short text fields are returned.
+fn split_multipart_file(
+    boundary: &str,
+    from: &std::path::Path,
+    to: &std::path::Path,
+) -> std::io::Result<(bool, Vec<(String, String)>)> {
+    use std::io::{Read, Write};
+    let delim = format!("\r\n--{boundary}");
+    let finder = memmem::Finder::new(delim.as_bytes());
+    let blank = memmem::Finder::new(b"\r\n\r\n");
+    let mut input = std::fs::File::open(from)?;
+    // The body starts with the first delimiter, without its line break.
+    let mut buf: Vec<u8> = b"\r\n".to_vec();
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut eof = false;
+    let mut fill = |buf: &mut Vec<u8>, eof: &mut bool| -> std::io::Result<()> {
+        let n = input.read(&mut chunk)?;
+        if n == 0 {
+            *eof = true;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        Ok(())
+    };
+    let mut fields = Vec::new();
+    let mut found = false;
+    // Skip to the first delimiter.
+    loop {
+        if let Some(i) = finder.find(&buf) {
+            buf.drain(..i + delim.len());
+            break;
+        }
+        if eof {
+            return Ok((false, fields));
+        }
+        let keep = buf.len().saturating_sub(delim.len());
+        buf.drain(..keep);
+        fill(&mut buf, &mut eof)?;
+    }
+    loop {
+        // After a delimiter: "--" ends the body, else a line break and headers.
+        while buf.len() < 2 && !eof {
+            fill(&mut buf, &mut eof)?;
+        }
+        if buf.starts_with(b"--") || buf.len() < 2 {
+            break;
+        }
+        let headers_end = loop {
+            if let Some(i) = blank.find(&buf) {
+                break Some(i);
+            }
+            if eof || buf.len() > 16 * 1024 {
+                break None;
+            }
+            fill(&mut buf, &mut eof)?;
+        };
+        let Some(end) = headers_end else {
+            break;
+        };
+        let headers = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+        buf.drain(..end + 4);
+        let is_file = headers.contains("name=\"file\"") && headers.contains("filename=");
+        let name = headers
+            .find("name=\"")
+            .and_then(|i| headers.get(i + 6..))
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or("")
+            .to_string();
+        let mut out = if is_file {
+            Some(std::fs::File::create(to)?)
+        } else {
+            None
+        };
+        let mut small = Vec::new();
+        let mut size = 0usize;
+        loop {
+            if let Some(i) = finder.find(&buf) {
+                match out.as_mut() {
+                    Some(f) => f.write_all(&buf[..i])?,
+                    None if small.len() + i <= 1024 => small.extend_from_slice(&buf[..i]),
+                    None => small.clear(),
+                }
+                size += i;
+                buf.drain(..i + delim.len());
+                break;
+            }
+            if eof {
+                return Ok((found, fields));
+            }
+            let keep = buf.len().saturating_sub(delim.len());
+            match out.as_mut() {
+                Some(f) => f.write_all(&buf[..keep])?,
+                None if small.len() + keep <= 1024 => small.extend_from_slice(&buf[..keep]),
+                None => small.clear(),
+            }
+            size += keep;
+            buf.drain(..keep);
+            fill(&mut buf, &mut eof)?;
+        }
+        if let Some(mut f) = out {
+            f.flush()?;
+            found = size > 0;
+        } else if !headers.contains("filename=")
+            && let Ok(text) = String::from_utf8(small)
+        {
+            fields.push((name, text));
+        }
+    }
+    Ok((found, fields))
+}
+
 /// The short text fields of a multipart body: parts with a name and no
 /// file name, at most 1 KB of UTF-8 each.
 fn multipart_fields(boundary: &str, body: &[u8]) -> Vec<(String, String)> {
@@ -318,5 +489,28 @@ mod tests {
         assert!(ok("multipart/form-data; boundary=").is_none());
         assert!(ok("multipart/form-data; boundary=a<b").is_none());
         assert!(ok("multipart/form-data; boundary=\"ab \"").is_none());
+    }
+
+    #[test]
+    fn a_large_file_is_taken_out_of_the_body_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let video: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let mut b = b"--XyZ\r\nContent-Disposition: form-data; name=\"alt\"\r\n\r\n\xe5\xb1\x95\xe7\xa4\xba\r\n".to_vec();
+        b.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"v.mp4\"\r\nContent-Type: video/mp4\r\n\r\n");
+        b.extend_from_slice(&video);
+        b.extend_from_slice(b"\r\n--XyZ--\r\n");
+        let from = dir.path().join("body");
+        std::fs::write(&from, &b).unwrap();
+        let to = dir.path().join("video");
+        let (found, fields) = split_multipart_file("XyZ", &from, &to).unwrap();
+        assert!(found);
+        assert_eq!(fields, vec![("alt".to_string(), "展示".to_string())]);
+        assert_eq!(std::fs::read(&to).unwrap(), video);
+        // No file part: nothing found, the fields still read.
+        let b = body(&[("alt", "x")]);
+        std::fs::write(&from, &b).unwrap();
+        let (found, fields) = split_multipart_file("XyZ", &from, &to).unwrap();
+        assert!(!found);
+        assert_eq!(fields, vec![("alt".to_string(), "x".to_string())]);
     }
 }

@@ -51,4 +51,61 @@
       ta.dispatchEvent(new Event("input", { bubbles: true }));
     });
   });
+  // The picture form: the chosen photo is shown before it is sent; with
+  // this script it is sent in the background and its Markdown goes where
+  // the cursor was in the lesson text (the text still needs saving).
+  Array.prototype.forEach.call(document.querySelectorAll("[data-picture-form]"), function (form) {
+    var ta = document.getElementById(form.getAttribute("data-for"));
+    var input = form.querySelector("input[type=file]");
+    var shown = form.querySelector("[data-picture-preview]");
+    var status = form.querySelector("[data-picture-status]");
+    if (input && shown && window.URL && URL.createObjectURL) {
+      input.addEventListener("change", function () {
+        var f = input.files && input.files[0];
+        if (!f) { shown.hidden = true; return; }
+        shown.src = URL.createObjectURL(f);
+        shown.hidden = false;
+      });
+    }
+    if (!ta || typeof ta.selectionStart !== "number" || !window.fetch || !window.FormData) return;
+    var at = ta.value.length;
+    ta.addEventListener("blur", function () { at = ta.selectionStart; });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var data = new FormData(form);
+      data.append("place", "cursor");
+      var button = form.querySelector("button[type=submit]");
+      if (button) button.disabled = true;
+      fetch(form.action, { method: "POST", body: data, headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
+        .then(function (res) {
+          status.hidden = false;
+          if (!res.ok) { status.className = "err"; status.textContent = res.j.message || ""; return; }
+          var v = ta.value, s = Math.min(at, v.length);
+          var before = s > 0 && v.charAt(s - 1) !== "\n" ? "\n\n" : "";
+          var text = before + res.j.markdown + "\n";
+          ta.value = v.slice(0, s) + text + v.slice(s);
+          at = s + text.length;
+          ta.dispatchEvent(new Event("input", { bubbles: true }));
+          // The toolbar's picture button now places this picture.
+          Array.prototype.forEach.call(document.querySelectorAll("[data-md-tools]"), function (bar) {
+            var b = bar.querySelector("button[data-md=picture]");
+            if (b) b.setAttribute("data-name", res.j.path);
+            var list = bar.querySelector("select[data-md-picture]");
+            if (list) {
+              var o = document.createElement("option");
+              o.value = o.textContent = res.j.path;
+              list.insertBefore(o, list.firstChild);
+              list.value = res.j.path;
+            }
+          });
+          status.className = "flash";
+          status.textContent = (status.getAttribute("data-placed") || "").replace("{kb}", res.j.kb);
+          form.reset();
+          if (shown) shown.hidden = true;
+        })
+        .catch(function () { form.submit(); })
+        .then(function () { if (button) button.disabled = false; });
+    });
+  });
 })();

@@ -975,12 +975,42 @@ fn rows() -> Vec<Row> {
             "/teach/courses/{slug}/lessons/{lesson}/pictures",
             AUTHOR_POST,
             |_, _| {
-                let mut b = b"--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.png\"\r\n\r\n\x89PNG\r\n\x1a\n".to_vec();
-                b.extend_from_slice(&[0u8; 64]);
-                b.extend_from_slice(b"\r\n--mx--\r\n");
-                Body::Bytes("multipart/form-data; boundary=mx", b)
+                Body::Bytes(
+                    "multipart/form-data; boundary=mx",
+                    multipart_file(&[("alt", "一张图")], "p.png", &crate::helpers::small_png()),
+                )
             },
         ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/lessons/{lesson}/videos",
+            AUTHOR_POST,
+            |_, _| {
+                Body::Bytes(
+                    "multipart/form-data; boundary=mx",
+                    multipart_file(&[("alt", "演示")], "v.mp4", crate::helpers::CLIP),
+                )
+            },
+        ),
+        r(
+            "POST",
+            "/teach/courses/{slug}/lessons/{lesson}/captions",
+            AUTHOR_POST,
+            |_, _| {
+                Body::Bytes(
+                    "multipart/form-data; boundary=mx",
+                    multipart_file(
+                        &[
+                            ("video", "media/wifi-and-data-video-1.mp4"),
+                            ("text", "0:01 打开相机"),
+                        ],
+                        "",
+                        b"",
+                    ),
+                )
+            },
+        ),
+        r("GET", "/teach/courses/{slug}/videos/{id}", AUTHOR_GET, none),
         r(
             "POST",
             "/teach/courses/{slug}/lessons/{lesson}/narration/{lang}",
@@ -1218,6 +1248,8 @@ async fn authorization_matrix(app: TestApp) {
                     || row.path.starts_with("/teach/classes/")
                 {
                     row.path.replace("{id}", &fx.sessions[i_scope].to_string())
+                } else if row.path.ends_with("/videos/{id}") {
+                    row.path.replace("{id}", &fx.videos[i_scope].to_string())
                 } else if row.path.starts_with("/api/v1/certificates/") {
                     row.path.replace("{code}", &fx.certificates[i_scope])
                 } else {
@@ -1312,6 +1344,32 @@ struct Fixture {
     fresh_next: [AtomicU32; 2],
     /// Courses started by the trainer (inside) and by another trainer (outside).
     authored: [String; 2],
+    /// A video job of each authored course.
+    videos: [i64; 2],
+}
+
+/// A multipart body (boundary `mx`) with these text fields and, when
+/// `name` is not empty, a file.
+fn multipart_file(fields: &[(&str, &str)], name: &str, file: &[u8]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (k, v) in fields {
+        b.extend_from_slice(
+            format!("--mx\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    if !name.is_empty() {
+        b.extend_from_slice(
+            format!(
+                "--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        b.extend_from_slice(file);
+        b.extend_from_slice(b"\r\n");
+    }
+    b.extend_from_slice(b"--mx--\r\n");
+    b
 }
 
 async fn fixture(app: &TestApp, p: &People) -> Fixture {
@@ -1359,6 +1417,7 @@ async fn fixture(app: &TestApp, p: &People) -> Fixture {
         .await;
     let (_, shipped) = crate::helpers::shipped();
     let mut authored = [String::new(), String::new()];
+    let mut videos = [0i64; 2];
     for (i, owner) in [p.trainer, other].into_iter().enumerate() {
         let mut c = shipped
             .iter()
@@ -1368,6 +1427,13 @@ async fn fixture(app: &TestApp, p: &People) -> Fixture {
             .clone();
         c.clear_sources();
         c.slug = format!("authored-{i}");
+        fuzhi::courses::edit::add_video(
+            &mut c,
+            "wifi-and-data",
+            "演示",
+            crate::helpers::video_files(),
+        )
+        .unwrap();
         fuzhi::catalog::store::import_course(
             app.conn(),
             &c,
@@ -1376,10 +1442,12 @@ async fn fixture(app: &TestApp, p: &People) -> Fixture {
         )
         .await
         .unwrap();
+        videos[i] = crate::helpers::video_job(app, &c.slug, owner).await;
         authored[i] = c.slug;
     }
     Fixture {
         authored,
+        videos,
         sessions,
         certificates,
         households,

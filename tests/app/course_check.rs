@@ -182,7 +182,7 @@ fn each_mistake_gets_its_message_and_line() {
         (
             "media-too-big",
             &[
-                "basics/media/01-dot.svg: image is 51 KB, over the 50 KB limit (simplify or shrink it)",
+                "basics/media/01-dot.svg: image is 51 KB, over the 50 KB limit (simplify the drawing, or use a photo)",
             ],
         ),
         (
@@ -315,7 +315,7 @@ Inline <img src=x onerror="alert(2)"> and <iframe src="https://evil.example"></i
 |---|---|
 | 1 | 2 |
 "#;
-    let html = courses::render_markdown(md, "/media/basics/3/");
+    let html = courses::render_markdown(md, "/media/basics/3/", &[]);
     let tags = tags(&html);
     for bad in [
         "script",
@@ -609,7 +609,7 @@ fn load_with(target: &str, bytes: &[u8]) {
     for c in &loaded {
         for lesson in &c.course.lessons {
             for t in lesson.texts.values() {
-                let _ = courses::render_markdown(&t.body_md, "/m");
+                let _ = courses::render_markdown(&t.body_md, "/m", &[]);
             }
         }
     }
@@ -645,7 +645,7 @@ proptest! {
 
     #[test]
     fn rendered_markdown_never_carries_script(md in "(<script>|<img onerror=x>|\\[a\\]\\(javascript:x\\)|!\\[b\\]\\(|[a-z <>\"'=/()\\[\\]!:\n])*") {
-        let tags = tags(&courses::render_markdown(&md, "/m"));
+        let tags = tags(&courses::render_markdown(&md, "/m", &[]));
         prop_assert!(!tags.contains("script"));
         prop_assert!(!tags.contains("onerror"));
         prop_assert!(!tags.contains("javascript:"));

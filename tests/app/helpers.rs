@@ -91,6 +91,9 @@ impl TestDb {
             return None;
         };
         report_engine(engine, true);
+        // One file store for the whole test process (a process has one; its
+        // files are named by their content, so tests share it safely).
+        fuzhi::catalog::files::set_root(&std::env::temp_dir().join("fuzhi-test-files"));
         let dir = tempfile::tempdir().expect("temp dir");
         let name = format!("fuzhi_t_{}", uuid::Uuid::new_v4().simple());
         let url = match engine {
@@ -704,4 +707,63 @@ impl TestApp {
             lesson,
         )
     }
+}
+
+/// A 3-second phone-like recording (320×240 H.264, AAC, with a GPS
+/// position and a date in its metadata).
+pub const CLIP: &[u8] = include_bytes!("../fixtures/video/clip.mp4");
+/// The same without a sound track.
+pub const SILENT_CLIP: &[u8] = include_bytes!("../fixtures/video/silent.mp4");
+
+/// A small PNG (a 40×30 two-colour drawing).
+pub fn small_png() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(40, 30, |x, _| {
+        if x < 20 {
+            image::Rgb([11, 107, 58])
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    });
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+/// A lesson video's three files that pass the course loader: the clip, a
+/// plain JPEG poster and an Opus sound.
+pub fn video_files() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let poster = image::RgbImage::from_pixel(32, 24, image::Rgb([200, 200, 200]));
+    let mut jpg = Vec::new();
+    poster
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    (
+        CLIP.to_vec(),
+        jpg,
+        include_bytes!("../fixtures/narration/tone.opus").to_vec(),
+    )
+}
+
+/// A finished-with-failure video job of a course (for pages that show one).
+pub async fn video_job(app: &TestApp, slug: &str, owner: i64) -> i64 {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    fuzhi::entities::video_job::ActiveModel {
+        course_slug: Set(slug.to_string()),
+        lesson: Set("wifi-and-data".into()),
+        user_id: Set(owner),
+        alt: Set("演示".into()),
+        state: Set("failed".into()),
+        progress: Set(0),
+        error: Set(Some("author.video.no_audio".into())),
+        source: Set(String::new()),
+        ..Default::default()
+    }
+    .insert(app.conn())
+    .await
+    .unwrap()
+    .id
 }

@@ -15,8 +15,8 @@ use crate::helpers::{COURSE, Engine, TestApp};
 const ALLOWED: &[&str] = &[
     "App", "PIN", "ID", "SC", "Excel", "WPS", "XLSX", "CSV", "UTF", "GB", "KB", "MB", "X", "ICP",
     "Wi", "Fi", "QQ", "PDF", "PNG", "SVG", "JPEG", "JPG", "Opus", "MP", "M", "A", "B", "fuzhi",
-    "https", "http", "www", "mailto", "Markdown", "WebP", "Ogg", "Chromium", "WLAN", "JSON",
-    "HTML", "SIM", "XXXXX", "kbit", "opusenc", "media", "QR",
+    "https", "http", "www", "mailto", "Markdown", "WebP", "Ogg", "Chromium", "WLAN", "JSON", "MOV",
+    "WebM", "WebVTT", "SRT", "ffmpeg", "HTML", "SIM", "XXXXX", "kbit", "opusenc", "media", "QR",
     // File names in the picture chooser, and a network's name as a shipped
     // lesson quotes it.
     "svg", "png", "webp", "opus", "Free", "WiFi",

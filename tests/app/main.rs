@@ -20,6 +20,7 @@ mod households_core;
 mod items;
 mod learner_walk;
 mod learning;
+mod lesson_media;
 mod locale_walk;
 mod mail;
 mod narration;

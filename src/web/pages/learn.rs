@@ -242,9 +242,15 @@ pub(crate) async fn lesson_body(
 ) -> AppResult<String> {
     let mut view = view::LessonView::build(info, lesson, lang)?;
     let (playing, voice) = super::voice::playing(&view, voice);
-    if low_data {
+    let has_video = view.html.contains("<figure class=\"video\">");
+    if low_data || has_video {
         let sizes = crate::learning::offline::media_sizes(&state.db, info).await?;
-        view.html = offline::defer_images(&state.views, lang, &view.html, &sizes)?;
+        if low_data {
+            view.html = offline::defer_images(&state.views, lang, &view.html, &sizes)?;
+        }
+        if has_video {
+            view.html = offline::video_choices(&state.views, lang, &view.html, &sizes, low_data)?;
+        }
     }
     // Written into the "finished" form: the server gave her this lesson, so a
     // finish sent later (from the phone's outbox too) may count.
@@ -772,7 +778,11 @@ pub async fn media(
             .insert_header((header::CONTENT_SECURITY_POLICY, MEDIA_CSP))
             .finish());
     }
-    let len = m.content.len();
+    let len = if m.file_key.is_some() {
+        m.size.max(0) as usize
+    } else {
+        m.content.len()
+    };
     // A range applies only to the version the client holds (`If-Range`).
     let if_range_ok = req
         .headers()
@@ -811,12 +821,45 @@ pub async fn media(
     // A media file opened on its own (an SVG above all) runs no script and
     // loads nothing; a page that plays or shows it is not concerned.
     res.insert_header((header::CONTENT_SECURITY_POLICY, MEDIA_CSP));
+    let (start, end) = match range {
+        Some(Some(Ok(r))) => r,
+        _ => (0, (len as u64).saturating_sub(1)),
+    };
+    if let Some(name) = &m.file_key {
+        // A video from the file store: streamed, never held whole.
+        return Ok(res.body(stored_file(name, start, end, len).await?));
+    }
     Ok(match range {
-        Some(Some(Ok((start, end)))) => {
+        Some(Some(Ok(_))) => {
             res.body(web::Bytes::from(m.content).slice(start as usize..=end as usize))
         }
         _ => res.body(m.content),
     })
+}
+
+/// Bytes `start..=end` of a file in the store, as a body read in chunks.
+async fn stored_file(
+    name: &str,
+    start: u64,
+    end: u64,
+    len: usize,
+) -> AppResult<
+    actix_web::body::SizedStream<tokio_util::io::ReaderStream<tokio::io::Take<tokio::fs::File>>>,
+> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let path = crate::catalog::files::open_path(name)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("file store: {e}")))?;
+    let mut f = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("file store, {name}: {e}")))?;
+    let n = if len == 0 { 0 } else { end - start + 1 };
+    f.seek(std::io::SeekFrom::Start(start))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("file store, {name}: {e}")))?;
+    Ok(actix_web::body::SizedStream::new(
+        n,
+        tokio_util::io::ReaderStream::with_capacity(f.take(n), 64 * 1024),
+    ))
 }
 
 /// The one byte range of a `Range` header over a body of `len` bytes, as

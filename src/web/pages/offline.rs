@@ -95,6 +95,63 @@ pub fn defer_images(
     Ok(out)
 }
 
+/// Each lesson video with its lighter choice: in low-data mode the video
+/// becomes its sound alone (a player) with a link to watch it that says its
+/// size ("看视频（1,2 MB）"); otherwise a link under the video offers the
+/// sound alone, with its size. Both work without JavaScript. `sizes` are by
+/// address.
+pub fn video_choices(
+    views: &Views,
+    lang: &str,
+    html: &str,
+    sizes: &BTreeMap<String, u64>,
+    low_data: bool,
+) -> AppResult<String> {
+    #[derive(Serialize)]
+    struct Choice<'a> {
+        lang: &'a str,
+        low_data: bool,
+        figure: &'a str,
+        video: String,
+        audio: String,
+        alt: String,
+        video_kb: Option<u64>,
+        audio_kb: Option<u64>,
+    }
+    const OPEN: &str = "<figure class=\"video\">";
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    while let Some(i) = rest.find(OPEN) {
+        out.push_str(&rest[..i]);
+        let end = rest[i..]
+            .find("</figure>")
+            .map_or(rest.len(), |j| i + j + "</figure>".len());
+        let figure = &rest[i..end];
+        let video_tag = figure.find("<video").map_or("", |v| &figure[v..]);
+        match attribute(video_tag, "src") {
+            Some(video) => {
+                let audio = format!("{}.opus", video.trim_end_matches(".mp4"));
+                let kb = |a: &str| sizes.get(a).map(|b| b.div_ceil(1024).max(1));
+                let choice = Choice {
+                    lang,
+                    low_data,
+                    figure: figure.strip_suffix("</figure>").unwrap_or(figure),
+                    video_kb: kb(&video),
+                    audio_kb: kb(&audio),
+                    alt: attribute(video_tag, "aria-label").unwrap_or_default(),
+                    video,
+                    audio,
+                };
+                out.push_str(&views.render("partials/video_choice", &choice)?);
+            }
+            None => out.push_str(figure),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// The value of `name="…"` in a tag the sanitizer wrote (double quotes,
 /// entities escaped), unescaped.
 fn attribute(tag: &str, name: &str) -> Option<String> {

@@ -84,8 +84,10 @@ async fn a_trainer_publishes_a_two_lesson_course_from_a_phone() {
         .send_keys(&file.display().to_string())
         .await
         .unwrap();
+    b.fill("#picture-alt", "WLAN 开关").await;
     b.click("#pictures button[type=submit]").await;
-    b.wait_text("已保存到草稿").await;
+    // Sent in the background and placed where the cursor was.
+    b.wait_text("图片已放进课文").await;
     let picture = "media/da-kai-wu-xian-wang-1.png";
     // Each button writes where the cursor is: at the end of the text here.
     for tool in ["bold", "picture"] {
@@ -209,9 +211,9 @@ async fn a_picture_is_judged_by_its_content(app: TestApp) {
     course(&app, &t, "pics").await;
     let one = lesson(&app, &t, "pics", "打开无线网", "正文。").await;
     let send = |bytes: Vec<u8>| {
-        let mut body =
-            b"--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n"
-                .to_vec();
+        let mut body = "--mx\r\nContent-Disposition: form-data; name=\"alt\"\r\n\r\n打开无线网\r\n--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n"
+            .as_bytes()
+            .to_vec();
         body.extend_from_slice(&bytes);
         body.extend_from_slice(b"\r\n--mx--\r\n");
         app.client
@@ -226,7 +228,7 @@ async fn a_picture_is_judged_by_its_content(app: TestApp) {
     let r = send(b"MZ not a picture".to_vec()).await.unwrap();
     assert_eq!(r.status(), 422);
     let page = r.text().await.unwrap();
-    assert!(page.contains("图片：文件内容不是 PNG"), "{page}");
+    assert!(page.contains("图片：文件内容不是照片"), "{page}");
     let r = send(PNG.to_vec()).await.unwrap();
     assert_eq!(r.status(), 303);
     let (_, page) = app

@@ -83,7 +83,39 @@ pub(super) fn pictures(c: &Course) -> Vec<String> {
     c.media
         .iter()
         .map(|m| m.path.clone())
-        .filter(|p| [".png", ".webp", ".svg"].iter().any(|e| p.ends_with(e)))
+        .filter(|p| {
+            // A video's poster is the video's, not a picture to place.
+            let poster = p.strip_suffix(".jpg").is_some_and(|stem| {
+                let video = format!("{stem}.mp4");
+                c.media.iter().any(|m| m.path == video)
+            });
+            !poster
+                && [".png", ".webp", ".svg", ".jpg"]
+                    .iter()
+                    .any(|e| p.ends_with(e))
+        })
+        .collect()
+}
+
+/// The videos of a lesson (`media/{lesson}-video-N.mp4`), with their
+/// captions in the course's first language, as the lesson page shows them.
+pub(super) fn videos(c: &Course, lesson: &str, version: i32) -> Vec<Value> {
+    let prefix = format!("media/{lesson}-video-");
+    let lang = c.default_language();
+    c.media
+        .iter()
+        .filter(|m| m.path.starts_with(&prefix) && m.path.ends_with(".mp4"))
+        .map(|m| {
+            let vtt = crate::courses::media::captions_of(&m.path, lang);
+            let captions = c
+                .media
+                .iter()
+                .find(|x| Some(&x.path) == vtt.as_ref())
+                .map(|x| String::from_utf8_lossy(&x.bytes).to_string());
+            json!({"path": m.path, "url": format!("/c/{}/{version}/{}", c.slug, m.path),
+                   "kb": m.bytes.len().div_ceil(1024),
+                   "captions": captions})
+        })
         .collect()
 }
 
@@ -172,6 +204,13 @@ impl Editor<'_> {
                 .map(|t| t.title.clone()).unwrap_or_default()}),
             )
             .set("pictures", pictures(c))
+            .set("videos", videos(c, lesson, version))
+            .set("video_jobs", self.video_jobs(lesson).await?)
+            .set("video_err", errors.get("video").map(|m| tr(state, lang, m)))
+            .set(
+                "captions_err",
+                errors.get("captions").map(|m| tr(state, lang, m)),
+            )
             .set("tracks", tracks)
             .set("varieties", varieties)
             .set("track_err", errors.get("track").map(|m| tr(state, lang, m)))
@@ -215,13 +254,14 @@ pub async fn lesson_save(
     let f = Fields::parse(&body);
     if f.get("action") == "preview" {
         let prefix = format!("/c/{slug}/{}", e.w.row.version);
+        let media: Vec<String> = e.course().media.iter().map(|m| m.path.clone()).collect();
         let preview: Vec<Value> = e
             .course()
             .languages
             .iter()
             .map(|code| {
                 let title = f.get(&format!("title.{code}"));
-                let body = render_markdown(&f.raw(&format!("body.{code}")), &prefix);
+                let body = render_markdown(&f.raw(&format!("body.{code}")), &prefix, &media);
                 json!({"name": e.tr(&format!("lang.{code}")),
                        "html": crate::catalog::view::titled(&title, &body)})
             })

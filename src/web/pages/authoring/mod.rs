@@ -24,6 +24,7 @@ mod problems;
 mod publish;
 mod quizzes;
 mod tasks;
+mod videos;
 mod voices;
 
 pub use batch::quiz_batch;
@@ -35,6 +36,7 @@ pub use preview::preview;
 pub use publish::{publish, publish_confirm};
 pub use quizzes::{quiz_edit, quiz_save};
 pub use tasks::{tasks_edit, tasks_save};
+pub use videos::{captions_save, video_status, video_upload};
 pub use voices::{question_audio_remove, question_audio_upload, track_add, track_remove};
 
 use self::forms::{CHOICE_IDS, CourseForm, Errors, Fields, MetaForm, NewCourse};

@@ -1,55 +1,108 @@
-//! A lesson's pictures: upload from the lesson page (PNG, WebP or SVG,
-//! judged by content, at most 50 KB as the course rules allow). The picture
-//! is kept in the draft and shown at the end of the lesson's text, where the
-//! toolbar's picture button can place it again.
+//! A lesson's pictures, from the lesson page: a photo or screenshot taken on
+//! the phone (JPEG, PNG or WebP, up to 20 MB; made upright, at most 720 px
+//! wide, under 80 KB and stripped of every metadata block by
+//! [`crate::courses::picture`]) or a drawing (SVG that only draws, at most
+//! 50 KB). The trainer must say what the picture shows (its alt text: read
+//! by screen readers, shown in low-data mode). Without JavaScript the
+//! picture is added at the end of the lesson's text; the toolbar's script
+//! sends `place=cursor` and puts it where the cursor is instead, from the
+//! JSON answer.
 
 use super::*;
+use crate::courses::picture;
 use crate::web::upload::Upload;
 
-/// The largest picture the course rules allow.
-const PICTURE_BYTES: usize = 50 * 1024;
+/// The largest drawing (SVG) the course rules allow.
+const DRAWING_BYTES: usize = 50 * 1024;
+/// The longest alt text.
+const ALT_CHARS: usize = 200;
 
-/// The picture's type by its bytes, or why it is refused (a locale key).
-fn judge(file: Option<&[u8]>) -> Result<&'static str, &'static str> {
+/// The upload made into a lesson picture, or why it is refused (a locale key).
+fn judge(file: Option<&[u8]>) -> Result<(Vec<u8>, &'static str), &'static str> {
     let bytes = file
         .filter(|b| !b.is_empty())
         .ok_or("author.picture.missing")?;
-    if bytes.len() > PICTURE_BYTES {
-        return Err("author.picture.too_big");
+    if picture::raster_format(bytes).is_some() {
+        let p = picture::prepare(bytes)?;
+        return Ok((p.bytes, p.ext));
     }
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Ok("png")
-    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Ok("webp")
-    } else if memchr::memmem::find(bytes, b"<svg").is_some()
-        && crate::courses::svg::check(bytes).is_ok()
-    {
-        Ok("svg")
-    } else {
-        Err("author.picture.bad_type")
+    if memchr::memmem::find(bytes, b"<svg").is_some() {
+        if bytes.len() > DRAWING_BYTES {
+            return Err("author.picture.too_big");
+        }
+        if crate::courses::svg::check(bytes).is_ok() {
+            return Ok((bytes.to_vec(), "svg"));
+        }
     }
+    Err("author.picture.bad_type")
+}
+
+/// What the alt text field holds, or why it is refused.
+fn alt_text(fields: &[(String, String)]) -> Result<String, &'static str> {
+    let alt = fields
+        .iter()
+        .find(|(k, _)| k == "alt")
+        .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+        .replace(['[', ']'], "");
+    if alt.is_empty() {
+        return Err("author.picture.no_alt");
+    }
+    if alt.chars().count() > ALT_CHARS {
+        return Err("author.picture.long_alt");
+    }
+    Ok(alt)
 }
 
 pub async fn picture_upload(
+    req: actix_web::HttpRequest,
     author: Author,
     path: web::Path<(String, String)>,
-    upload: Upload<1>,
+    upload: Upload<{ picture::UPLOAD_MB }>,
 ) -> crate::web::errors::WebResult<HttpResponse> {
     let (slug, lesson) = path.into_inner();
     let e = author.editor(&slug).await?;
     if !e.course().lessons.iter().any(|l| l.slug == lesson) {
         return Err(AppError::NotFound.into());
     }
-    let file = upload.read().await?;
-    let ext = match judge(file.as_deref()) {
-        Ok(ext) => ext,
+    let wants_json = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    let (file, fields) = upload.read_with_fields().await?;
+    let at_cursor = fields.iter().any(|(k, v)| k == "place" && v == "cursor");
+    let made = match alt_text(&fields) {
+        Ok(alt) => match web::block(move || judge(file.as_deref())).await {
+            Ok(Ok((bytes, ext))) => Ok((alt, bytes, ext)),
+            Ok(Err(key)) => Err(key),
+            Err(_) => Err("author.picture.unreadable"),
+        },
+        Err(key) => Err(key),
+    };
+    let (alt, bytes, ext) = match made {
+        Ok(m) => m,
+        Err(key) if wants_json => {
+            return Ok(HttpResponse::UnprocessableEntity()
+                .json(json!({"field": "picture", "message": tr(e.state, e.lang, key)})));
+        }
         Err(key) => return Ok(e.lesson_refused(&lesson, "picture", key).await?),
     };
-    let bytes = file.unwrap_or_default();
+    let kb = bytes.len().div_ceil(1024);
+    let mut placed = None;
     e.save("picture", |c| {
-        edit::add_picture(c, &lesson, ext, bytes).is_some()
+        placed = edit::add_picture(c, &lesson, ext, bytes, &alt, !at_cursor);
+        placed.is_some()
     })
     .await?;
+    if wants_json {
+        return Ok(HttpResponse::Ok().json(json!({
+            "path": placed,
+            "alt": alt,
+            "kb": kb,
+            "markdown": placed.as_ref().map(|p| format!("![{alt}]({p})")),
+        })));
+    }
     Ok(redirect(&format!(
         "/teach/courses/{slug}/lessons/{lesson}?saved=1#pictures"
     )))
