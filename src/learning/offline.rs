@@ -1,7 +1,9 @@
 //! What a learner's phone keeps of a course to study without a connection:
 //! the addresses of its pages (the course page, every lesson, every lesson
-//! check) and of its media (pictures, narration, the lesson checks' audio;
-//! not the audio of the pre- and post-test, taken online), each with its size. It
+//! check) and of its media (pictures, narration, the lesson checks' audio,
+//! a video's sound alone and poster; not the audio of the pre- and
+//! post-test, taken online; a video only when the learner chooses it),
+//! each with its size. It
 //! reads course content only; the pages themselves are rendered by the web
 //! layer, and answer keys never leave the server (quiz pages carry none).
 
@@ -48,17 +50,32 @@ pub struct OfflineList {
     /// The sum of `bytes` over `files`.
     pub bytes: u64,
     pub files: Vec<OfflineFile>,
+    /// The course's videos, with their sizes: in `files` only when the
+    /// learner chose them (`?videos=1`), listed here either way.
+    pub videos: Vec<OfflineFile>,
 }
 
 impl OfflineList {
-    pub fn new(info: &CourseInfo, files: Vec<OfflineFile>) -> OfflineList {
+    /// The list; the videos among `files` go in `files` only when `with_videos`.
+    pub fn new(info: &CourseInfo, files: Vec<OfflineFile>, with_videos: bool) -> OfflineList {
+        let videos: Vec<OfflineFile> = files.iter().filter(|f| is_video(&f.url)).cloned().collect();
+        let files: Vec<OfflineFile> = files
+            .into_iter()
+            .filter(|f| with_videos || !is_video(&f.url))
+            .collect();
         OfflineList {
             course: info.course.slug.clone(),
             version: info.course.version,
             bytes: files.iter().map(|f| f.bytes).sum(),
             files,
+            videos,
         }
     }
+}
+
+/// Whether an address is a lesson video (never kept unless chosen).
+pub fn is_video(url: &str) -> bool {
+    url.ends_with(".mp4")
 }
 
 /// The pages of a course a learner keeps, in reading order: the course page,

@@ -237,6 +237,7 @@
   const name = own(user) + panel.dataset.course;
   const $ = (s) => panel.querySelector(s);
   const [save, light, remove, bar, status] = ["[data-save]", "[data-light]", "[data-remove]", "[data-bar]", "[data-status]"].map($);
+  const withVideos = $("button[data-with-videos]");
   // Narration is most of a course's weight: it can be left for Wi-Fi.
   const isAudio = (f) => f.kind === "media" && /\.(opus|mp3|m4a)$/i.test(f.url);
   let list = null;
@@ -247,6 +248,7 @@
     remove.hidden = !has;
     save.hidden = has;
     if (has) light.hidden = true;
+    if (has && withVideos) withVideos.hidden = true;
   }
   panel.hidden = false;
   show();
@@ -268,10 +270,19 @@
       light.textContent = fill(panel.dataset.light, { size: kb(text.reduce((n, f) => n + f.bytes, 0)) });
       light.hidden = false;
     }
+    // Videos are never kept unless she chooses them: said, with their size.
+    const videos = list.videos || [];
+    if (videos.length && withVideos) {
+      const vbytes = videos.reduce((n, f) => n + f.bytes, 0);
+      status.textContent += " " + fill(panel.dataset.videos, { n: videos.length, size: kb(vbytes) });
+      withVideos.textContent = fill(panel.dataset.withVideos, { size: kb(list.bytes + vbytes) });
+      withVideos.hidden = false;
+    }
   }
   async function download(files) {
     const total = files.reduce((n, f) => n + f.bytes, 0);
     save.disabled = light.disabled = true;
+    if (withVideos) withVideos.disabled = true;
     bar.hidden = false;
     let done = 0;
     try {
@@ -291,10 +302,19 @@
     }
     bar.hidden = true;
     save.disabled = light.disabled = false;
+    if (withVideos) withVideos.disabled = false;
     show();
   }
   save.addEventListener("click", () => (list ? download(list.files) : price()));
   light.addEventListener("click", () => list && download(list.files.filter((f) => !isAudio(f))));
+  if (withVideos) {
+    withVideos.addEventListener("click", async () => {
+      const url = `/api/v1/courses/${encodeURIComponent(panel.dataset.course)}/offline?videos=1`;
+      const all = await fetch(url, { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+      if (all) download(all.files);
+      else status.textContent = panel.dataset.failed;
+    });
+  }
   remove.addEventListener("click", async () => {
     await caches.delete(name);
     list = null;

@@ -423,6 +423,41 @@ async fn a_recording_becomes_a_small_video_a_learner_can_watch_or_only_hear(app:
     assert_eq!(res.bytes().await.unwrap().as_ref(), &video[100..1100]);
     let res = app.client.get(app.url(&video_url)).send().await.unwrap();
     assert_eq!(res.bytes().await.unwrap().len(), video.len());
+    // Saving for offline: the video is listed with its size, kept only when chosen.
+    let (code, list) = app
+        .get_json(&format!("/api/v1/courses/{COURSE}/offline"), &learner)
+        .await;
+    assert_eq!(code, 200);
+    let urls = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["url"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(!urls(&list["files"]).iter().any(|u| u.ends_with(".mp4")));
+    assert!(
+        urls(&list["files"])
+            .iter()
+            .any(|u| u.ends_with("-video-1.opus")),
+        "the sound is kept"
+    );
+    assert_eq!(urls(&list["videos"]), vec![video_url.clone()]);
+    assert_eq!(
+        list["videos"][0]["bytes"].as_u64(),
+        Some(video.len() as u64)
+    );
+    let (_, chosen) = app
+        .get_json(
+            &format!("/api/v1/courses/{COURSE}/offline?videos=1"),
+            &learner,
+        )
+        .await;
+    assert!(urls(&chosen["files"]).contains(&video_url));
+    assert_eq!(
+        chosen["bytes"].as_u64().unwrap(),
+        list["bytes"].as_u64().unwrap() + video.len() as u64
+    );
     let res = app
         .client
         .get(app.url(&format!("/courses/{COURSE}/lessons/{LESSON}")))

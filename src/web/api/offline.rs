@@ -11,12 +11,21 @@ use crate::policy::Action;
 use crate::web::extract::{CurrentUser, Locale};
 use crate::web::pages::{learn, offline as phone};
 
+/// What the learner chose to keep besides text, pictures and sound.
+#[derive(serde::Deserialize)]
+pub struct Choice {
+    /// `1`: the videos too.
+    videos: Option<String>,
+}
+
 /// The pages (course page, lessons, lesson checks: no answer key) and media
 /// (pictures, narration) of a course to keep on the phone, each with the size
 /// of its body as served to the caller now (in her language, in low-data mode
-/// when she is in it), and their sum. For an enrolled learner only.
+/// when she is in it), and their sum; its videos are listed apart, with
+/// their sizes, and kept only when she asks for them (`videos=1`). For an
+/// enrolled learner only.
 #[utoipa::path(get, path = "/api/v1/courses/{slug}/offline", tag = "learning",
-    params(("slug" = String, Path, description = "Course slug"), ("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)")),
+    params(("slug" = String, Path, description = "Course slug"), ("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)"), ("videos" = Option<String>, Query, description = "`1`: keep the videos too")),
     responses((status = 200, description = "The files to keep and their sizes", body = OfflineList),
         (status = 409, description = "Not enrolled in this course", body = crate::web::errors::ErrorBody)))]
 pub async fn course_files(
@@ -25,6 +34,7 @@ pub async fn course_files(
     user: CurrentUser,
     locale: Locale,
     path: web::Path<String>,
+    q: web::Query<Choice>,
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
     let slug = path.into_inner();
@@ -77,5 +87,6 @@ pub async fn course_files(
             bytes,
         });
     }
-    Ok(HttpResponse::Ok().json(OfflineList::new(&info, files)))
+    let with_videos = q.videos.as_deref() == Some("1");
+    Ok(HttpResponse::Ok().json(OfflineList::new(&info, files, with_videos)))
 }
