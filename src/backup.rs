@@ -10,7 +10,9 @@
 //! (`ServeLock`) and restore needs it exclusively, so it refuses while one
 //! runs. It refuses a copy that is not a whole fuzhi database (empty,
 //! damaged, without its tables) and one without its key files unless told
-//! (`--new-keys`), and says what it replaced.
+//! (`--new-keys`), and says what it replaced. The file store (`files/`:
+//! lesson videos, named by their content and never changed) is copied with
+//! it both ways, file by file, skipping files already there.
 //!
 //! PostgreSQL and MariaDB are backed up with their own tools (README,
 //! "Backups"); these commands name the right one and stop.
@@ -33,6 +35,40 @@ pub struct Backup {
     pub file: PathBuf,
     pub bytes: u64,
     pub keys: Vec<String>,
+    /// Files of the file store copied.
+    pub files: usize,
+}
+
+/// The file store inside a data folder or a backup.
+const FILES_DIR: &str = "files";
+
+/// Copies the file store's files from `from` to `to` (`ab/abcdef…`), those
+/// not there yet; how many were copied. A file is written under a
+/// temporary name and renamed, so a half-copied file never has its name.
+fn copy_store(from: &Path, to: &Path) -> std::io::Result<usize> {
+    let (from, to) = (from.join(FILES_DIR), to.join(FILES_DIR));
+    let Ok(shards) = std::fs::read_dir(&from) else {
+        return Ok(0);
+    };
+    let mut copied = 0;
+    for shard in shards.flatten().filter(|e| e.path().is_dir()) {
+        for file in std::fs::read_dir(shard.path())?.flatten() {
+            let name = file.file_name();
+            if name.to_string_lossy().starts_with('.') || !file.path().is_file() {
+                continue;
+            }
+            let dst = to.join(shard.file_name()).join(&name);
+            if dst.exists() {
+                continue;
+            }
+            std::fs::create_dir_all(dst.parent().unwrap_or(&to))?;
+            let partial = with_suffix(&dst, ".partial");
+            std::fs::copy(file.path(), &partial)?;
+            std::fs::rename(&partial, &dst)?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
 }
 
 /// A lock on an SQLite database file's `<file>.serve-lock`: shared by every
@@ -176,8 +212,14 @@ pub async fn backup(settings: &Settings, dir: &Path) -> anyhow::Result<Backup> {
     check(&partial).await?;
     std::fs::rename(&partial, &file)?;
     let keys = copy_keys(&settings.data_dir, dir, false)?;
+    let files = copy_store(&settings.data_dir, dir).context("copying the file store")?;
     let bytes = std::fs::metadata(&file)?.len();
-    Ok(Backup { file, bytes, keys })
+    Ok(Backup {
+        file,
+        bytes,
+        keys,
+        files,
+    })
 }
 
 /// Puts the backup in `dir` in place of the database (the server stopped).
@@ -262,6 +304,7 @@ pub async fn restore(
         .with_context(|| format!("cannot write {}", partial.display()))?;
     std::fs::rename(&partial, &target)?;
     let keys = copy_keys(dir, &settings.data_dir, replace)?;
+    copy_store(dir, &settings.data_dir).context("copying the file store")?;
     Ok(Restored {
         database: target,
         replaced,

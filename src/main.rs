@@ -417,9 +417,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { dir } => {
             let b = fuzhi::backup::backup(&settings, &dir).await?;
             println!(
-                "backup written to {} ({} bytes){}",
+                "backup written to {} ({} bytes, {} new files of the file store){}",
                 b.file.display(),
                 b.bytes,
+                b.files,
                 if b.keys.is_empty() {
                     "; no key file in the data folder: keep the keys your settings give".to_string()
                 } else {

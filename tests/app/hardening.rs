@@ -824,6 +824,12 @@ async fn backup_while_writing_keeps_every_acknowledged_event() {
     }
     let before: BTreeSet<String> = acked.lock().unwrap().clone();
     let backup_dir = app.db.dir.path().join("backup");
+    // A video in the data folder's file store goes with the backup.
+    let video = b"a lesson video, by its content".to_vec();
+    let name = fuzhi::catalog::files::name_of(&video);
+    let stored_at = |data: &std::path::Path| data.join("files").join(&name[..2]).join(&name);
+    std::fs::create_dir_all(stored_at(&data_dir).parent().unwrap()).unwrap();
+    std::fs::write(stored_at(&data_dir), &video).unwrap();
     let (url, dir, data) = (app.db.url.clone(), backup_dir.clone(), data_dir.clone());
     let out = tokio::task::spawn_blocking(move || {
         fuzhi_command(&["backup", dir.to_str().unwrap()], &url, &data)
@@ -866,6 +872,11 @@ async fn backup_while_writing_keeps_every_acknowledged_event() {
     assert_eq!(
         std::fs::read(new_data.join("id-hmac.key")).unwrap(),
         std::fs::read(data_dir.join("id-hmac.key")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(stored_at(&new_data)).unwrap(),
+        video,
+        "the file store is restored"
     );
     // Restoring over a database needs --replace.
     let out = fuzhi_command(
