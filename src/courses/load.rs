@@ -31,8 +31,15 @@ pub struct LoadedCourse {
 
 /// The files besides the course folders allowed at the top of a package:
 /// the framework, the script that makes the shipped narration, the one that
-/// listens to it, and the authors' guide.
-const TOP_FILES: [&str; 4] = ["skills.toml", "narrate", "listen", "README.md"];
+/// listens to it, the one that makes the shipped demonstration video, and
+/// the authors' guide.
+const TOP_FILES: [&str; 5] = [
+    "skills.toml",
+    "narrate",
+    "listen",
+    "make-video",
+    "README.md",
+];
 const COURSE_ENTRIES: [&str; 5] = ["course.toml", "tasks.toml", "lessons", "quizzes", "media"];
 
 /// Every problem in the package at `root` (empty: the package is fine).
@@ -63,7 +70,7 @@ pub fn load_dir(root: &Path) -> (Option<Skills>, Vec<LoadedCourse>, Vec<Problem>
             problems.push(Problem::new(
                 &show(&entry),
                 None,
-                "unexpected file (a package holds skills.toml, the narrate and listen scripts, a README.md and one folder per course)",
+                "unexpected file (a package holds skills.toml, the narrate, listen and make-video scripts, a README.md and one folder per course)",
             ));
         }
     }

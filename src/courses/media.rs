@@ -170,3 +170,76 @@ pub fn captions_of(video: &str, lang: &str) -> Option<String> {
         .strip_suffix(".mp4")
         .map(|stem| format!("{stem}.{lang}.vtt"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLIP: &[u8] = include_bytes!("../../tests/fixtures/video/clip.mp4");
+    const SILENT: &[u8] = include_bytes!("../../tests/fixtures/video/silent.mp4");
+    const WIDE: &[u8] = include_bytes!("../../tests/fixtures/video/wide.mp4");
+
+    #[test]
+    fn a_video_is_judged_by_its_tracks() {
+        assert_eq!(judge("a.mp4", CLIP), Vec::<String>::new());
+        assert_eq!(
+            judge("a.mp4", SILENT),
+            vec!["the video has no sound track".to_string()]
+        );
+        assert!(
+            judge("a.mp4", WIDE)[0].contains("640×480"),
+            "{:?}",
+            judge("a.mp4", WIDE)
+        );
+        assert!(judge("a.mp4", b"RIFF....WEBP")[0].contains("not an MP4 video"));
+        let mut big = CLIP.to_vec();
+        big.resize(VIDEO_LIMIT + 1, 0);
+        assert!(judge("a.mp4", &big)[0].starts_with("video is 40961 KB, over the 40 MB limit"));
+    }
+
+    #[test]
+    fn pictures_and_captions_are_judged_by_their_bytes() {
+        // A picture named for another format, and one carrying EXIF.
+        let jpeg = super::super::picture::prepare(&{
+            let img = image::RgbImage::from_pixel(8, 8, image::Rgb([1, 2, 3]));
+            let mut b = Vec::new();
+            img.write_to(&mut std::io::Cursor::new(&mut b), image::ImageFormat::Png)
+                .unwrap();
+            b
+        })
+        .unwrap();
+        assert_eq!(jpeg.ext, "png");
+        assert!(judge("a.png", &jpeg.bytes).is_empty());
+        assert!(judge("a.jpg", &jpeg.bytes)[0].contains("not a jpg picture"));
+        let mut with_exif = vec![0xFF, 0xD8, 0xFF, 0xE1, 0, 8];
+        with_exif.extend_from_slice(b"Exif\0\0");
+        with_exif.extend_from_slice(&[0xFF, 0xD9]);
+        assert!(judge("a.jpg", &with_exif)[0].contains("EXIF metadata block"));
+        assert!(judge("a.png", &with_exif)[0].contains("not a png picture"));
+        assert!(
+            judge(
+                "c.vtt",
+                "WEBVTT\n\n00:00.000 --> 00:01.000\n好\n".as_bytes()
+            )
+            .is_empty()
+        );
+        assert!(judge("c.vtt", b"1\n00:00:01,000 --> 00:00:02,000\nhi")[0].contains("WebVTT"));
+        assert_eq!(judge("x.gif", b"GIF89a"), vec![KINDS.to_string()]);
+    }
+
+    #[test]
+    fn a_video_needs_its_poster_and_sound() {
+        assert_eq!(
+            video_companions("media/a-video-1.mp4"),
+            Some([
+                "media/a-video-1.jpg".to_string(),
+                "media/a-video-1.opus".to_string()
+            ])
+        );
+        assert_eq!(video_companions("media/a.png"), None);
+        assert_eq!(
+            captions_of("media/a.mp4", "zh-CN").as_deref(),
+            Some("media/a.zh-CN.vtt")
+        );
+    }
+}
