@@ -6,6 +6,8 @@
 
 use std::process::Command;
 
+mod phone;
+
 use crate::engine_test;
 use crate::helpers::{CLIP, COURSE, SILENT_CLIP, TestApp};
 use fuzhi::courses::Course;
