@@ -1078,3 +1078,29 @@ fn every_question_of_a_shipped_test_can_be_heard() {
     assert!(heard >= 10, "{heard} questions heard");
     println!("{heard} test questions heard in {files} files; waiting: {waiting:?}");
 }
+
+/// A video without captions is warned about; the shipped one has them.
+#[test]
+fn a_video_without_captions_is_warned_about() {
+    let captions_warning = |root: &Path| -> Vec<String> {
+        let (skills, loaded, problems) = courses::load_dir(root);
+        assert!(problems.is_empty(), "{problems:?}");
+        courses::review(skills.as_ref(), &loaded)
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .filter(|w| w.contains("captions"))
+            .collect()
+    };
+    assert_eq!(captions_warning(Path::new("courses")), Vec::<String>::new());
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    copy_dir(Path::new("courses"), root);
+    std::fs::remove_file(root.join("product-photos/media/05-shot-list-video.zh-CN.vtt")).unwrap();
+    let warned = captions_warning(root);
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(
+        warned[0].contains("05-shot-list-video.mp4: warning: the video has no zh-CN captions"),
+        "{warned:?}"
+    );
+}

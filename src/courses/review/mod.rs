@@ -62,6 +62,24 @@ pub struct Review {
     pub coverage: Vec<Coverage>,
 }
 
+/// A video with no captions in the course's first language: a learner who
+/// cannot hear it well (or is in a noisy room) gets nothing of its words.
+fn uncaptioned(c: &LoadedCourse, warnings: &mut Vec<Problem>) {
+    let lang = c.course.default_language();
+    for m in c.course.media.iter().filter(|m| m.path.ends_with(".mp4")) {
+        let Some(vtt) = super::media::captions_of(&m.path, lang) else {
+            continue;
+        };
+        if !c.course.media.iter().any(|x| x.path == vtt) {
+            warnings.push(Problem::new(
+                &format!("{}/{}", c.dir, m.path),
+                None,
+                format!("warning: the video has no {lang} captions (add {vtt}, or type them in the lesson editor)"),
+            ));
+        }
+    }
+}
+
 /// Reviews loaded courses against the framework.
 pub fn review(skills: Option<&Skills>, courses: &[LoadedCourse]) -> Review {
     let mut warnings = Vec::new();
@@ -72,6 +90,7 @@ pub fn review(skills: Option<&Skills>, courses: &[LoadedCourse]) -> Review {
             two_choices(&c.dir, quiz, &mut warnings);
         }
         key_positions(c, &mut warnings);
+        uncaptioned(c, &mut warnings);
         let judged = quality::judge(&c.course);
         for f in judged.findings {
             let quiz = f
