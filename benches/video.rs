@@ -285,4 +285,5 @@ async fn main() {
     }
     d.cmd(reqwest::Method::DELETE, "", json!({})).await;
     let _ = chromedriver.kill();
+    let _ = chromedriver.wait();
 }
