@@ -388,6 +388,26 @@ where
     }
 }
 
+/// Begins a transaction that only reads, from one snapshot: every statement
+/// in it sees the database as it was at its first read, so a page built
+/// from several queries never sees half of a change committed meanwhile
+/// (PostgreSQL and MariaDB: `REPEATABLE READ`, read only; SQLite: a read
+/// transaction is a snapshot).
+pub async fn begin_snapshot(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{AccessMode, IsolationLevel, TransactionTrait};
+    if is_sqlite(db) {
+        db.begin().await
+    } else {
+        db.begin_with_config(
+            Some(IsolationLevel::RepeatableRead),
+            Some(AccessMode::ReadOnly),
+        )
+        .await
+    }
+}
+
 /// One small write transaction, to tell whether the database can commit
 /// again (after a full disk): on SQLite it rewrites the file header's
 /// `user_version` with its own value, which appends a page to the log; the

@@ -150,6 +150,30 @@ pub async fn working(db: &impl ConnectionTrait, actor: &Actor, slug: &str) -> Ap
     })
 }
 
+/// [`working`] read from one snapshot: a page shows the draft as one save
+/// left it, never half of a save committed while it reads.
+pub async fn working_now(db: &DatabaseConnection, actor: &Actor, slug: &str) -> AppResult<Working> {
+    let txn = crate::db::begin_snapshot(db).await?;
+    let w = working(&txn, actor, slug).await;
+    txn.rollback().await?;
+    w
+}
+
+/// Holds the course's rows until this transaction ends, so that two changes
+/// of one course (two tabs, a publish, a video finished in the background)
+/// run one after the other, each on what the other saved. On SQLite the
+/// write transaction already excludes every other writer.
+async fn hold(txn: &DatabaseTransaction, slug: &str) -> AppResult<()> {
+    if !crate::db::is_sqlite(txn) {
+        course::Entity::find()
+            .filter(course::Column::Slug.eq(slug))
+            .lock_exclusive()
+            .all(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The draft to change: the existing one, or a new copy of the newest
 /// released version (learners keep seeing that one).
 async fn open(db: &impl ConnectionTrait, actor: &Actor, slug: &str) -> AppResult<Working> {
@@ -176,6 +200,7 @@ pub async fn edit(
     change: impl FnOnce(&mut Course) -> bool,
 ) -> AppResult<()> {
     let txn = begin_write(db).await?;
+    hold(&txn, slug).await?;
     let mut w = open(&txn, actor, slug).await?;
     if !change(&mut w.course) {
         return Err(AppError::NotFound);
@@ -362,12 +387,23 @@ pub async fn publish(
     actor: &Actor,
     slug: &str,
 ) -> AppResult<Result<Outcome, Vec<Problem>>> {
-    let w = working(db, actor, slug).await?;
+    let w = working_now(db, actor, slug).await?;
     let problems = check(db, &w.course).await?;
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
     let txn = begin_write(db).await?;
+    hold(&txn, slug).await?;
+    // What was checked is what is published: a change saved since then
+    // (another tab, a video finished meanwhile) is checked first.
+    let now = working(&txn, actor, slug).await?;
+    if now.row.id != w.row.id
+        || super::store::content_hash(&now.course) != super::store::content_hash(&w.course)
+    {
+        return Err(AppError::Conflict(
+            "course: the draft changed while it was being published; publish again".into(),
+        ));
+    }
     let released = course::Entity::find()
         .filter(course::Column::Slug.eq(slug))
         .filter(course::Column::Status.ne("draft"))

@@ -486,3 +486,58 @@ async fn a_recording_becomes_a_small_video_a_learner_can_watch_or_only_hear(app:
     app.finish().await;
 }
 engine_test!(a_recording_becomes_a_small_video_a_learner_can_watch_or_only_hear);
+
+/// Changes of one course that meet (two tabs, a video finished in the
+/// background while the trainer saves) run one after the other: none fails
+/// and none is lost.
+async fn changes_that_meet_are_all_kept(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let admin = fuzhi::accounts::users::find(app.conn(), p.admin)
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = fuzhi::accounts::users::actor_of(&admin);
+    let lessons: Vec<String> = crate::helpers::shipped()
+        .1
+        .iter()
+        .find(|c| c.course.slug == COURSE)
+        .unwrap()
+        .course
+        .lessons
+        .iter()
+        .map(|l| l.slug.clone())
+        .collect();
+    let edits = (0..8).map(|i| {
+        let (db, actor, lesson) = (
+            app.conn().clone(),
+            admin.clone(),
+            lessons[i % lessons.len()].clone(),
+        );
+        tokio::spawn(async move {
+            fuzhi::catalog::authoring::edit(&db, &actor, COURSE, "text", |c| {
+                let l = c.lessons.iter_mut().find(|l| l.slug == lesson).unwrap();
+                let t = l.texts.get_mut("zh-CN").unwrap();
+                t.body_md.push_str(&format!("\n\n标记 {i}\n"));
+                t.source = None;
+                true
+            })
+            .await
+        })
+    });
+    for e in futures_util::future::join_all(edits).await {
+        e.unwrap()
+            .expect("a change that meets another is not refused");
+    }
+    let c = draft(&app).await;
+    let all: String = c
+        .lessons
+        .iter()
+        .map(|l| l.texts["zh-CN"].body_md.clone())
+        .collect();
+    for i in 0..8 {
+        assert!(all.contains(&format!("标记 {i}")), "change {i} was lost");
+    }
+    app.finish().await;
+}
+engine_test!(changes_that_meet_are_all_kept);

@@ -151,7 +151,7 @@ impl<'a> Editor<'a> {
         user: &'a CurrentUser,
         slug: &str,
     ) -> AppResult<Editor<'a>> {
-        let w = authoring::working(&state.db, &user.actor, slug).await?;
+        let w = authoring::working_now(&state.db, &user.actor, slug).await?;
         Ok(Editor {
             state,
             lang: locale.0,
