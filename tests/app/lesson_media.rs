@@ -9,27 +9,10 @@ use std::process::Command;
 mod phone;
 
 use crate::engine_test;
-use crate::helpers::{CLIP, COURSE, SILENT_CLIP, TestApp};
+use crate::helpers::{CLIP, COURSE, SILENT_CLIP, TestApp, multipart};
 use fuzhi::courses::Course;
 
 const LESSON: &str = "wifi-and-data";
-
-fn multipart(fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "fuzhiMediaBoundary7";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
 
 async fn send(
     app: &TestApp,

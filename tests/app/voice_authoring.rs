@@ -3,7 +3,7 @@
 //! tracks and question audio go into the draft and out again.
 
 use crate::engine_test;
-use crate::helpers::{COURSE, TestApp};
+use crate::helpers::{COURSE, TestApp, multipart};
 use fuzhi::courses::Course;
 
 const TONE_OPUS: &[u8] = include_bytes!("../fixtures/narration/tone.opus");
@@ -22,24 +22,6 @@ async fn get(app: &TestApp, token: &str, path: &str) -> (u16, String) {
         .await
         .unwrap();
     (res.status().as_u16(), res.text().await.unwrap())
-}
-
-/// A multipart body: text fields, then the file.
-fn multipart(fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "fuzhiVoiceBoundary42";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 async fn post(

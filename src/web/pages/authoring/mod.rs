@@ -85,6 +85,32 @@ fn stem_title(c: &Course, stem: &str, lang: &str) -> Option<String> {
         .map(|t| t.title.clone())
 }
 
+/// What a picture or video shows, as the trainer said it in the field `alt`
+/// (spaces folded, no brackets that would break its Markdown), or the
+/// locale key of why it is refused: `missing` when empty, too long over
+/// 200 characters.
+fn described(fields: &[(String, String)], missing: &'static str) -> Result<String, &'static str> {
+    let alt = fields
+        .iter()
+        .find(|(k, _)| k == "alt")
+        .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+        .replace(['[', ']'], "");
+    match alt.chars().count() {
+        0 => Err(missing),
+        201.. => Err("author.picture.long_alt"),
+        _ => Ok(alt),
+    }
+}
+
+/// Whether the caller (the editor's script) asks for JSON.
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
 /// Values of a form field that may repeat (checkboxes), as sent back.
 fn chosen(v: &Value, key: &str) -> Vec<String> {
     match v.get(key) {

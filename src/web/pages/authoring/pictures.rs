@@ -14,8 +14,6 @@ use crate::web::upload::Upload;
 
 /// The largest drawing (SVG) the course rules allow.
 const DRAWING_BYTES: usize = 50 * 1024;
-/// The longest alt text.
-const ALT_CHARS: usize = 200;
 
 /// The upload made into a lesson picture, or why it is refused (a locale key).
 fn judge(file: Option<&[u8]>) -> Result<(Vec<u8>, &'static str), &'static str> {
@@ -37,23 +35,6 @@ fn judge(file: Option<&[u8]>) -> Result<(Vec<u8>, &'static str), &'static str> {
     Err("author.picture.bad_type")
 }
 
-/// What the alt text field holds, or why it is refused.
-fn alt_text(fields: &[(String, String)]) -> Result<String, &'static str> {
-    let alt = fields
-        .iter()
-        .find(|(k, _)| k == "alt")
-        .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-        .replace(['[', ']'], "");
-    if alt.is_empty() {
-        return Err("author.picture.no_alt");
-    }
-    if alt.chars().count() > ALT_CHARS {
-        return Err("author.picture.long_alt");
-    }
-    Ok(alt)
-}
-
 pub async fn picture_upload(
     req: actix_web::HttpRequest,
     author: Author,
@@ -65,14 +46,10 @@ pub async fn picture_upload(
     if !e.course().lessons.iter().any(|l| l.slug == lesson) {
         return Err(AppError::NotFound.into());
     }
-    let wants_json = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
+    let wants_json = wants_json(&req);
     let (file, fields) = upload.read_with_fields().await?;
     let at_cursor = fields.iter().any(|(k, v)| k == "place" && v == "cursor");
-    let made = match alt_text(&fields) {
+    let made = match described(&fields, "author.picture.no_alt") {
         Ok(alt) => match web::block(move || judge(file.as_deref())).await {
             Ok(Ok((bytes, ext))) => Ok((alt, bytes, ext)),
             Ok(Err(key)) => Err(key),

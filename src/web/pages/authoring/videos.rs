@@ -40,21 +40,6 @@ impl Editor<'_> {
     }
 }
 
-/// What the alt text field holds, or why it is refused.
-fn alt_text(fields: &[(String, String)]) -> Result<String, &'static str> {
-    let alt = fields
-        .iter()
-        .find(|(k, _)| k == "alt")
-        .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-        .replace(['[', ']'], "");
-    match alt.chars().count() {
-        0 => Err("author.video.no_alt"),
-        201.. => Err("author.picture.long_alt"),
-        _ => Ok(alt),
-    }
-}
-
 pub async fn video_upload(
     author: Author,
     path: web::Path<(String, String)>,
@@ -68,7 +53,7 @@ pub async fn video_upload(
     let dir = videos::uploads_dir(&e.state.settings.data_dir);
     let source = dir.join(format!("video-{}", uuid::Uuid::new_v4().simple()));
     let (found, fields) = upload.save_with_fields(&source).await?;
-    let judged = match (found, alt_text(&fields)) {
+    let judged = match (found, described(&fields, "author.video.no_alt")) {
         (false, _) => Err("author.video.missing"),
         (true, Err(key)) => Err(key),
         (true, Ok(alt)) => match video::probe(&source).await.and_then(|p| {
@@ -101,11 +86,7 @@ pub async fn video_status(
     let e = author.editor(&slug).await?;
     let j = videos::job(&e.state.db, &slug, id).await?;
     let view = e.job_view(&j);
-    let wants_json = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
+    let wants_json = wants_json(&req);
     if wants_json {
         return Ok(HttpResponse::Ok()
             .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
