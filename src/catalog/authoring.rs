@@ -191,18 +191,33 @@ async fn open(db: &impl ConnectionTrait, actor: &Actor, slug: &str) -> AppResult
 }
 
 /// Applies `change` to the draft of `slug` and saves it (one transaction).
-/// `change` returns `false` when its target is missing (a 404).
+/// `change` returns `false` when its target is missing (a 404). A save that
+/// meets another change of the same course (a write conflict or a deadlock
+/// on PostgreSQL or MariaDB, SQLite's writer still taken) is tried again
+/// from a fresh read, so `change` may run more than once.
 pub async fn edit(
     db: &DatabaseConnection,
     actor: &Actor,
     slug: &str,
     what: &str,
-    change: impl FnOnce(&mut Course) -> bool,
+    change: impl FnMut(&mut Course) -> bool,
+) -> AppResult<()> {
+    let change = std::sync::Mutex::new(change);
+    crate::db::retrying("course save", || edit_once(db, actor, slug, what, &change)).await
+}
+
+async fn edit_once(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    slug: &str,
+    what: &str,
+    change: &std::sync::Mutex<impl FnMut(&mut Course) -> bool>,
 ) -> AppResult<()> {
     let txn = begin_write(db).await?;
     hold(&txn, slug).await?;
     let mut w = open(&txn, actor, slug).await?;
-    if !change(&mut w.course) {
+    let changed = (change.lock().unwrap_or_else(|e| e.into_inner()))(&mut w.course);
+    if !changed {
         return Err(AppError::NotFound);
     }
     // A deleted question or lesson takes its audio with it.
@@ -392,6 +407,21 @@ pub async fn publish(
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
+    let outcome = crate::db::retrying("course publish", || {
+        publish_checked(db, cache, actor, slug, &w)
+    })
+    .await?;
+    Ok(Ok(outcome))
+}
+
+/// The write half of [`publish`]: `w` is the draft that was checked.
+async fn publish_checked(
+    db: &DatabaseConnection,
+    cache: &Cache,
+    actor: &Actor,
+    slug: &str,
+    w: &Working,
+) -> AppResult<Outcome> {
     let txn = begin_write(db).await?;
     hold(&txn, slug).await?;
     // What was checked is what is published: a change saved since then
@@ -428,7 +458,7 @@ pub async fn publish(
     .await?;
     let change = serde_json::json!({"published": outcome});
     release(txn, cache, actor, slug, change).await?;
-    Ok(Ok(outcome))
+    Ok(outcome)
 }
 
 /// Takes the course away from learners (its draft, if any, stays). Learner

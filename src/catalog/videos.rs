@@ -203,7 +203,7 @@ async fn make_and_attach(
     let mut placed = None;
     let files = (made.video, made.poster, made.audio);
     super::authoring::edit(db, &actor, &j.course_slug, "video", |c| {
-        placed = crate::courses::edit::add_video(c, &j.lesson, &j.alt, files);
+        placed = crate::courses::edit::add_video(c, &j.lesson, &j.alt, files.clone());
         placed.is_some()
     })
     .await

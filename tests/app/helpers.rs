@@ -768,6 +768,24 @@ pub async fn video_job(app: &TestApp, slug: &str, owner: i64) -> i64 {
     .id
 }
 
+/// Waits until every video job of the app has ended (done or failed): a
+/// finished job saves into its course, so a test that edits the same course
+/// next does so after it, as a trainer would after the status page.
+pub async fn videos_settled(app: &TestApp) {
+    use fuzhi::entities::video_job::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let running = Entity::find()
+        .filter(Column::State.is_not_in(["done", "failed"]))
+        .all(app.conn())
+        .await
+        .unwrap();
+    for j in running {
+        fuzhi::catalog::videos::ended(app.conn(), j.id)
+            .await
+            .unwrap();
+    }
+}
+
 /// A multipart body (its content type and bytes): text fields, then the
 /// file `name` (the field `file`).
 pub fn multipart(fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> (String, Vec<u8>) {

@@ -203,7 +203,7 @@ pub async fn quiz_batch(
         Ok(questions) => {
             e.save("questions added", |c| {
                 edit::quiz_mut(c, &quiz).is_some_and(|q| {
-                    for x in questions {
+                    for x in questions.iter().cloned() {
                         edit::upsert_question(q, x);
                     }
                     true

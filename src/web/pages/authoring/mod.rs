@@ -216,7 +216,7 @@ impl<'a> Editor<'a> {
     }
 
     /// Applies one change to the draft (see `authoring::edit`).
-    async fn save(&self, what: &str, change: impl FnOnce(&mut Course) -> bool) -> AppResult<()> {
+    async fn save(&self, what: &str, change: impl FnMut(&mut Course) -> bool) -> AppResult<()> {
         authoring::edit(&self.state.db, &self.user.actor, self.slug(), what, change).await
     }
 

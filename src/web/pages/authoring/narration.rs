@@ -103,7 +103,7 @@ pub async fn narration_upload(
         Err(key) => return Ok(e.narration_refused(&lesson, &lang, &key).await?),
     };
     e.save("narration", |c| {
-        edit::set_narration(c, &lesson, &lang, Some((ready.ext, ready.bytes)))
+        edit::set_narration(c, &lesson, &lang, Some((ready.ext, ready.bytes.clone())))
     })
     .await?;
     Ok(redirect(&format!(

@@ -68,7 +68,7 @@ pub async fn picture_upload(
     let kb = bytes.len().div_ceil(1024);
     let mut placed = None;
     e.save("picture", |c| {
-        placed = edit::add_picture(c, &lesson, ext, bytes, &alt, !at_cursor);
+        placed = edit::add_picture(c, &lesson, ext, bytes.clone(), &alt, !at_cursor);
         placed.is_some()
     })
     .await?;

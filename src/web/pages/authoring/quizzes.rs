@@ -245,7 +245,7 @@ pub async fn quiz_save(
         Ok(question) => {
             e.save("question", |c| {
                 edit::quiz_mut(c, &quiz).is_some_and(|q| {
-                    edit::upsert_question(q, question);
+                    edit::upsert_question(q, question.clone());
                     true
                 })
             })

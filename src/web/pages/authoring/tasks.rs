@@ -134,7 +134,7 @@ pub async fn tasks_save(
     match result {
         Ok(task) => {
             e.save("task", |c| {
-                edit::upsert_task(c, task);
+                edit::upsert_task(c, task.clone());
                 true
             })
             .await?;

@@ -232,7 +232,7 @@ pub async fn captions_save(
         Err(key) => return Ok(e.lesson_refused(&lesson, "captions", key).await?),
     };
     e.save("captions", |c| {
-        crate::courses::edit::set_captions(c, &video, &lang, vtt)
+        crate::courses::edit::set_captions(c, &video, &lang, vtt.clone())
     })
     .await?;
     Ok(redirect(&format!(

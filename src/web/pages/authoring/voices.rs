@@ -87,7 +87,13 @@ pub async fn track_add(
         Err(key) => return Ok(e.lesson_refused(&lesson, "track", &key).await?),
     };
     e.save("dialect track", |c| {
-        edit_audio::set_track(c, &lesson, &id, label, (ready.ext, ready.bytes))
+        edit_audio::set_track(
+            c,
+            &lesson,
+            &id,
+            label.clone(),
+            (ready.ext, ready.bytes.clone()),
+        )
     })
     .await?;
     Ok(redirect(&format!(
@@ -175,7 +181,7 @@ pub async fn question_audio_upload(
             &qid,
             choice,
             &lang,
-            Some((ready.ext, ready.bytes)),
+            Some((ready.ext, ready.bytes.clone())),
         )
     })
     .await?;
