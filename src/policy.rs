@@ -47,6 +47,8 @@ pub enum Action {
     AuthorCourses,
     ViewDraftCourses,
     EnrollOthers,
+    /// Pause, withdraw or resume a learner's enrollment.
+    ChangeEnrollment,
     SignOffTasks,
     RunClasses,
     RevokeCertificates,
@@ -70,7 +72,7 @@ impl Actor {
             ManageAreas | ViewAudit | CreateStaff | ChangeRole | ViewMail | ManageSite => {
                 self.role == Admin
             }
-            ListUsers | CreateLearner | ManageUser => {
+            ListUsers | CreateLearner | ManageUser | ChangeEnrollment => {
                 matches!(self.role, Admin | Trainer | Official)
             }
             ViewHouseholds | EditHouseholds | ViewSensitive | ViewReports => {

@@ -3,6 +3,12 @@
 //! `session_change`, so each process's in-memory view of her courses
 //! (`accounts::sessions::Sessions::enrolled`) drops it; callers run
 //! `sessions.refresh` after their commit, as for any change of a user.
+//!
+//! An enrollment that is not completed can be paused, withdrawn and resumed
+//! ([`change`]): by the learner herself, or by a trainer or official whose
+//! area holds her (admins anywhere). Each change is audited (`enrollment`,
+//! `user/slug`, the state before and after); the dashboard's "withdrawn"
+//! figure counts withdrawn enrollments by the month they were made.
 
 use chrono::Utc;
 use sea_orm::{
@@ -11,6 +17,7 @@ use sea_orm::{
 };
 
 use crate::accounts::Role;
+use crate::audit;
 use crate::entities::{app_user, enrollment, member};
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, Actor};
@@ -167,4 +174,121 @@ pub async fn mark_pre_done(db: &impl ConnectionTrait, user_id: i64, slug: &str) 
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// A state a person may put an unfinished enrollment in (stored by name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Enrolled,
+    Paused,
+    Withdrawn,
+}
+
+impl Standing {
+    pub const ALL: [Standing; 3] = [Standing::Enrolled, Standing::Paused, Standing::Withdrawn];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::Enrolled => "enrolled",
+            Standing::Paused => "paused",
+            Standing::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// The state named `s`, or a field error on `state`.
+    pub fn parse(s: &str) -> AppResult<Standing> {
+        Standing::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s.trim())
+            .ok_or_else(|| AppError::field("state", "must be enrolled, paused or withdrawn"))
+    }
+}
+
+/// The learner `user_id` as `actor` may see and change her enrollments: the
+/// learner herself, staff with her in their area, admins (403 for a role
+/// that never may, 404 for anyone else).
+pub async fn learner_for(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    user_id: i64,
+) -> AppResult<app_user::Model> {
+    let learner = crate::accounts::users::find(db, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    actor.require_user(
+        Action::ChangeEnrollment,
+        learner.id,
+        learner.role,
+        learner.area_code.as_deref(),
+    )?;
+    if learner.role != Role::Learner {
+        return Err(AppError::NotFound);
+    }
+    Ok(learner)
+}
+
+/// Every enrollment of the learner, oldest first.
+pub async fn of_learner(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    user_id: i64,
+) -> AppResult<(app_user::Model, Vec<enrollment::Model>)> {
+    use sea_orm::QueryOrder;
+    let learner = learner_for(db, actor, user_id).await?;
+    let rows = enrollment::Entity::find()
+        .filter(enrollment::Column::UserId.eq(user_id))
+        .order_by_asc(enrollment::Column::Id)
+        .all(db)
+        .await?;
+    Ok((learner, rows))
+}
+
+/// Puts the learner's enrollment in `slug` in state `to` (audited; setting
+/// the state it has changes nothing). A completed course cannot be paused
+/// or withdrawn (409).
+pub async fn change(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: i64,
+    slug: &str,
+    to: Standing,
+) -> AppResult<enrollment::Model> {
+    crate::db::retrying("enrollment state", || {
+        change_once(db, actor, user_id, slug, to)
+    })
+    .await
+}
+
+async fn change_once(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: i64,
+    slug: &str,
+    to: Standing,
+) -> AppResult<enrollment::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let learner = learner_for(&txn, actor, user_id).await?;
+    let e = find(&txn, user_id, slug).await?.ok_or(AppError::NotFound)?;
+    if e.state == to.as_str() {
+        txn.rollback().await?;
+        return Ok(e);
+    }
+    let before = e.state.clone();
+    let e = set_state(&txn, e, to.as_str()).await?;
+    audit::record(
+        &txn,
+        audit::Action::Update,
+        audit::Entry {
+            actor_id: Some(actor.id),
+            entity: "enrollment",
+            entity_id: Some(format!("{user_id}/{slug}")),
+            area_code: learner.area_code.clone(),
+            before: Some(serde_json::json!({"state": before})),
+            after: Some(serde_json::json!({"state": to.as_str()})),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(e)
 }

@@ -47,6 +47,9 @@ routes! {
     get  "/courses/{slug}/quiz/{quiz}"       SignedIn => pages::learn::quiz_page;
     post "/courses/{slug}/quiz/{quiz}"       SignedIn => pages::learn::quiz_submit;
     get  "/me"                               SignedIn => pages::learn::me;
+    get  "/learners/{id}/courses"            SignedIn => pages::enrollment::list;
+    get  "/learners/{id}/courses/{slug}"     SignedIn => pages::enrollment::confirm;
+    post "/learners/{id}/courses/{slug}"     SignedIn => pages::enrollment::change;
     get  "/certificates"                     Public   => pages::learn::verify_form;
     get  "/certificates/{code}"              Public   => pages::learn::certificate_page;
     get  "/c/{slug}/{version}/media/{file}"  Public   => pages::learn::media;
@@ -140,6 +143,7 @@ routes! {
     get  "/api/v1/courses/{slug}/lessons/{lesson}" SignedIn => api::learning::lesson;
     get  "/api/v1/courses/{slug}/quizzes/{quiz}" SignedIn => api::learning::quiz;
     post "/api/v1/courses/{slug}/enroll"     SignedIn => api::learning::enroll_api;
+    patch "/api/v1/users/{id}/enrollments/{slug}" SignedIn => api::learning::enrollment_state;
     post "/api/v1/courses/{slug}/quizzes/{quiz}/attempts" SignedIn => api::learning::attempt;
     post "/api/v1/events"                    SignedIn => api::learning::post_events;
     get  "/api/v1/me/progress"               SignedIn => api::learning::my_progress;

@@ -272,6 +272,36 @@ fn rows() -> Vec<Row> {
             none,
         ),
         r(
+            "GET",
+            "/learners/{id}/courses",
+            ([303, 403, 200, 200, 200], [303, 403, 404, 404, 200]),
+            none,
+        ),
+        r(
+            "GET",
+            "/learners/{id}/courses/{slug}",
+            ([303, 403, 200, 200, 200], [303, 403, 404, 404, 200]),
+            none,
+        ),
+        r(
+            "POST",
+            "/learners/{id}/courses/{slug}",
+            ([403, 403, 303, 303, 303], [403, 403, 404, 404, 303]),
+            |_, n| {
+                let to = if n % 2 == 0 { "paused" } else { "enrolled" };
+                Body::Form(vec![("state", to.into()), ("confirm", "yes".into())])
+            },
+        ),
+        r(
+            "PATCH",
+            "/api/v1/users/{id}/enrollments/{slug}",
+            ([401, 403, 200, 200, 200], [401, 403, 404, 404, 200]),
+            |_, n| {
+                let to = if n % 2 == 0 { "paused" } else { "enrolled" };
+                Body::Json(serde_json::json!({ "state": to }))
+            },
+        ),
+        r(
             "PATCH",
             "/api/v1/users/{id}",
             ([401, 403, 200, 200, 200], [401, 403, 404, 404, 200]),
@@ -1409,6 +1439,20 @@ async fn fixture(app: &TestApp, p: &People) -> Fixture {
             .await
             .unwrap()
             .id;
+        let model = fuzhi::accounts::users::find(app.conn(), learner)
+            .await
+            .unwrap()
+            .unwrap();
+        fuzhi::learning::enroll::enroll(
+            app.conn(),
+            &app.state.content,
+            &admin,
+            &model,
+            COURSE,
+            None,
+        )
+        .await
+        .unwrap();
         certificates[i] =
             fuzhi::learning::certificates::issue(app.conn(), learner, &info, None, "")
                 .await

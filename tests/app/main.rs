@@ -11,6 +11,7 @@ mod course_check;
 mod crash;
 mod dashboard;
 mod delivery;
+mod enrollment_state;
 mod faults;
 mod foundation;
 mod galera;

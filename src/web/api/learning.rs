@@ -118,6 +118,36 @@ pub async fn quiz(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// The state to put an enrollment in.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StateBody {
+    /// `enrolled` (resume), `paused` or `withdrawn`.
+    #[serde(default)]
+    state: String,
+}
+
+/// Pauses, withdraws or resumes a learner's enrollment: the learner herself,
+/// or a trainer, official or admin with her in scope. Audited.
+#[utoipa::path(patch, path = "/api/v1/users/{id}/enrollments/{slug}", tag = "learning",
+    params(("id" = i64, Path, description = "Learner's user id"), ("slug" = String, Path, description = "Course slug")),
+    request_body = StateBody,
+    responses((status = 200, description = "The enrollment's state now", body = crate::web::api::openapi::EnrollmentState),
+        (status = 409, description = "The course is completed", body = crate::web::errors::ErrorBody),
+        (status = 422, description = "Not a state one may set", body = crate::web::errors::ErrorBody)))]
+pub async fn enrollment_state(
+    state: State,
+    user: CurrentUser,
+    path: web::Path<(i64, String)>,
+    body: web::Json<StateBody>,
+) -> AppResult<HttpResponse> {
+    let (id, slug) = path.into_inner();
+    let to = enroll::Standing::parse(&body.state)?;
+    let e = enroll::change(&state.db, &user.actor, id, &slug, to).await?;
+    state.sessions.refresh(&state.db).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"user_id": e.user_id, "course": e.course_slug, "state": e.state})))
+}
+
 /// No learner: the caller enrols herself; `user_id` or `user_ids`: a
 /// trainer enrols those learners, all or none.
 #[derive(Deserialize, Default, utoipa::ToSchema)]

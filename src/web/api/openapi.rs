@@ -46,6 +46,7 @@ use super::{auth, households, learning, offline, reports, users};
         learning::lesson,
         learning::quiz,
         learning::enroll_api,
+        learning::enrollment_state,
         learning::attempt,
         learning::post_events,
         learning::my_progress,
@@ -280,6 +281,14 @@ pub struct Enrolled {
     pub enrolled: Vec<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+}
+
+/// A learner's enrollment after a change of state.
+#[derive(Serialize, ToSchema)]
+pub struct EnrollmentState {
+    pub user_id: i64,
+    pub course: String,
+    pub state: String,
 }
 
 /// A task sign-off as stored.

@@ -5,6 +5,7 @@ pub mod audit_view;
 pub mod auth;
 pub mod authoring;
 pub mod dashboard;
+pub mod enrollment;
 pub mod home;
 pub mod households;
 pub mod learn;
