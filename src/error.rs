@@ -75,7 +75,7 @@ impl AppError {
         AppError::Validation { message, fields }
     }
 
-    /// The stable code of API.md's error body.
+    /// The stable `code` of the error body (`web::errors::ErrorBody`).
     pub fn code(&self) -> &'static str {
         match self {
             AppError::BadRequest(_) => "bad_request",

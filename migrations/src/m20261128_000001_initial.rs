@@ -1,4 +1,4 @@
-//! The whole initial schema of DATA.md.
+//! The whole initial schema (what each table holds: `src/entities/mod.rs`).
 //!
 //! Learner data (enrollments, progress, attempts, sign-offs, certificates) is
 //! keyed by the stable course slug and lesson/quiz/task slugs, not by the id of

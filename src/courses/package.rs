@@ -155,7 +155,8 @@ pub struct LessonText {
     pub source: Option<String>,
 }
 
-/// One extra audio track of a lesson, in a spoken variety (see COURSES.md).
+/// One extra audio track of a lesson, in a spoken variety (courses/README.md,
+/// "Dialect tracks").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Track {
     /// A slug (`zhenxiong`, `yi`, `miao`): the learner's choice is kept by it.

@@ -1,4 +1,36 @@
-//! sea-orm entities, one file a table, no logic.
+//! sea-orm entities, one file a table, no logic; each file's first line says
+//! what its table holds. The data model, by the module that owns each part:
+//!
+//! - Areas (`crate::areas`): `area`, the administrative tree by 12-digit
+//!   division code (province 2 significant digits, prefecture 4, county 6,
+//!   township 9, village 12).
+//! - The household registry (`crate::households`, whose docs say what each
+//!   field means, which are sensitive and how they are masked and audited):
+//!   `household`, `household_cause`, `member`, `income_record`, `follow_up`,
+//!   `poverty_cause`.
+//! - People (`crate::accounts`): `app_user` (login, role, the area served or
+//!   lived in, `member_id` for a learner who is a household member, the token
+//!   version that revokes every session), `revoked_token`, `session_change`;
+//!   `signin_throttle` has no entity (`accounts::limiter`).
+//! - Courses (`crate::catalog`): `competence` (from `courses/skills.toml`),
+//!   `course` (one row a version) and that version's `lesson`,
+//!   `lesson_text`, `course_media`, `quiz`, `question`, `task`; `video_job`.
+//! - Learning (`crate::learning`): `learning_event` (append-only, ids made by
+//!   the client) and what is written with the events: `enrollment`,
+//!   `lesson_progress`, `quiz_attempt`, `skill_evidence`, `certificate`; and
+//!   `class_session`, `attendance`, `task_signoff`.
+//! - Reports (`crate::reports::rollup`, no entities): `report_cell`,
+//!   `report_state`; `leader_lease` (`crate::leader`).
+//! - The audit log `change_event` (`crate::audit`), the mail outbox
+//!   `mail_outbox` (`crate::mail`), the site's `site_setting` and `site_file`
+//!   (`crate::site`).
+//!
+//! Throughout: times are UTC (`created_at` and `updated_at` set by `stamp`
+//! where a table has them); money is integer fen; tables that scoped queries
+//! read carry the 12-digit `area_code` of the household's village, so "inside
+//! my area" is an indexed prefix match; learner data names a course, lesson,
+//! quiz or task by slug, never by the id of a course version; localized texts
+//! and audit snapshots are JSON text.
 
 pub mod app_user;
 pub mod area;

@@ -150,7 +150,9 @@ vocabulary! {
     }
 }
 
-/// A poverty cause (致贫原因) from the national form; see DATA.md.
+/// A poverty cause (致贫原因) of the national household form; `Cause::ALL` is
+/// the table. A household has one primary cause (none only when not poor) and
+/// at most two others (`rules::other_causes`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Cause {
     pub code: &'static str,

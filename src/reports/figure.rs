@@ -1,9 +1,28 @@
-//! The registry of the dashboard's figures (DATA.md, "Report figures"): what
-//! each one divides or shows, whom it describes, and where it appears. The
+//! The registry of the dashboard's figures: what each one divides or shows,
+//! whom it describes, and where it appears. Each variant of `Figure` is
+//! defined in its doc comment, and for officials in `dash.def.<id>`. The
 //! headline table, the tiles, the columns of the cut tables, the export, the
 //! JSON summary and the definitions list all loop over `Figure::iter()`;
 //! labels are the locale keys `dash.<id>` and `dash.def.<id>`, and a test
 //! fails when one is missing.
+//!
+//! How every figure is counted (`rollup::tally`, `metric`):
+//! - an area's figures are over the households and members registered in its
+//!   villages and the learners counted there; a learner linked to no
+//!   household member counts in her village's training figures, in no cause,
+//!   status, sex or age cut and in no household figure;
+//! - a period is whole months (`period`); registry counts (households, labour
+//!   force) are as of now; flows (enrollments, completions, tests, surveys)
+//!   count in the months they happened; stocks (coverage, households reached
+//!   and trained) count whoever was reached by the end of the period;
+//! - ages are taken in the year of the refresh; the labour force is
+//!   `rollup::in_labour_force`;
+//! - the gain reads each learner's first pre-test and first post-test per
+//!   competence, and a level (mastery) comes from first attempts and
+//!   trainers' sign-offs (`skills`): a retake changes no figure;
+//! - a count under five, a rate whose numerator or denominator is, and a mean
+//!   over fewer than five are hidden, and so are the rows that would give one
+//!   away by subtraction (`suppress`).
 
 use serde::Serialize;
 use serde::ser::{Error as _, Serializer};

@@ -1,6 +1,7 @@
-//! Reports for officials: the figures of DATA.md ("Report figures") for an
-//! area and a period, cut by child area, poverty cause, household status, sex
-//! and age band, with small-cell suppression, charts and exports.
+//! Reports for officials: the dashboard's figures for an area and a period
+//! (each defined, and how it is counted, in `figure`), cut by child area,
+//! poverty cause, household status, sex and age band, with small-cell
+//! suppression, charts and exports.
 //!
 //! Owns the `report_cell` rollup (kept by `rollup`, read by `figures`), its
 //! metrics (`metric`) and the registry of figures (`figure`). Never

@@ -1,8 +1,9 @@
 //! Failures as HTTP sees them. A domain `AppError` gets its status here;
 //! `WebError` adds the cases only HTTP has (not signed in, CSRF, rate limited,
-//! body too large). Both answer with the JSON body of API.md; outside `/api/`
-//! the `html_errors` middleware turns that into an HTML page in the person's
-//! language (and a 401 into a redirect to the sign-in page).
+//! body too large). Both answer with the error body (`ErrorBody`; README,
+//! "The JSON API"); outside `/api/` the `html_errors` middleware turns that
+//! into an HTML page in the person's language (and a 401 into a redirect to
+//! the sign-in page).
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -90,7 +91,8 @@ impl From<anyhow::Error> for WebError {
     }
 }
 
-/// The error body of API.md.
+/// The body of every 4xx and 5xx answer under `/api/` (README, "The JSON
+/// API").
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorInfo,

@@ -24,8 +24,8 @@ pub fn age_band(age: i32) -> &'static str {
     }
 }
 
-/// The labour force of DATA.md: men 16–60 and women 16–55, able to work
-/// (labour capacity not recorded as lost or none).
+/// The labour force, the denominator of coverage: men 16–60 and women
+/// 16–55, able to work (labour capacity not recorded as lost or none).
 pub fn in_labour_force(sex: &str, age: i32, labour: Option<&str>) -> bool {
     let top = if sex == "female" { 55 } else { 60 };
     (16..=top).contains(&age) && !matches!(labour, Some("lost") | Some("none"))

@@ -1,4 +1,6 @@
-//! The JSON API under `/api/v1` (API.md).
+//! The JSON API under `/api/v1`. Its contract is the OpenAPI document served at
+//! `/api/v1/openapi.json` (`openapi`); what every operation shares (signing in,
+//! the error body, lists, units) is in the README, "The JSON API".
 
 pub mod auth;
 pub mod health;

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of `/api/v1`, generated from the handlers'
 //! `#[utoipa::path]` annotations and the schemas derived on their bodies, and
 //! served at `/api/v1/openapi.json`. What every operation shares is added in
-//! one place (`Contract`): the error body for each error status of API.md and
+//! one place (`Contract`): the error body for each error status and
 //! the bearer token on every route `ROUTES` marks as signed in. The shapes of
 //! answers a handler builds with `json!` are named here.
 
@@ -16,6 +16,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
+use crate::paging::{MAX_PAGE, MAX_PER_PAGE};
 use crate::web::errors::ErrorBody;
 use crate::web::routes::{Access, ROUTES};
 
@@ -87,8 +88,9 @@ use super::{auth, households, learning, offline, reports, users};
 )]
 pub struct ApiDoc;
 
-/// The error statuses of API.md; every operation may answer each of them
-/// with the error body.
+/// The error statuses the document names on every operation, each with the
+/// error body (`ErrorBody`). The README's "The JSON API" lists every status
+/// the server answers, with its codes.
 const ERROR_STATUSES: [(&str, &str); 8] = [
     ("400", "Malformed request: bad JSON, query or body"),
     ("401", "Not signed in, or the token is expired or revoked"),
@@ -108,11 +110,6 @@ const ERROR_STATUSES: [(&str, &str); 8] = [
         "Too many attempts; `Retry-After` says when to try again",
     ),
 ];
-
-/// The bounds of every list's `page` and `per_page` (API.md); outside them
-/// a list answers 400.
-const MAX_PAGE: u64 = 1_000_000;
-const MAX_PER_PAGE: u64 = 200;
 
 /// What every operation shares: error answers and, on signed-in routes,
 /// the bearer token.

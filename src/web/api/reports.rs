@@ -1,6 +1,6 @@
-//! `/api/v1/reports`: the figures of DATA.md for an area and a period
-//! (officials: their area and below; admins: anywhere), as JSON or as a
-//! CSV or XLSX file of the dashboard's tables.
+//! `/api/v1/reports`: the dashboard's figures (`reports::Figure`) for an area
+//! and a period (officials: their area and below; admins: anywhere), as JSON
+//! or as a CSV or XLSX file of the dashboard's tables.
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -13,7 +13,9 @@ use crate::web::pages::dashboard::{ReportQuery, load};
 
 type State = web::Data<AppContext>;
 
-/// The figures of DATA.md for an area and a period, by child area and by cause.
+/// The dashboard's figures for an area and a period: the area's own, by child
+/// area, cause, status, sex and age band, the monthly trend and the skills
+/// gained (each figure defined in `src/reports/figure.rs`).
 #[utoipa::path(get, path = "/api/v1/reports/summary", tag = "reports", params(ReportQuery),
     responses((status = 200, description = "The figures", body = Object)))]
 pub async fn summary(
