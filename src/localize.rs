@@ -8,7 +8,13 @@
 //! no key keeps its Chinese half when it is written "English / 中文" or
 //! "English (中文)".
 
-use crate::views::{Catalog, DEFAULT_LOCALE};
+use std::collections::HashMap;
+
+/// The language every text exists in, and the fallback of every other.
+pub const DEFAULT_LOCALE: &str = "zh-CN";
+
+/// Every locale's messages: language → key → text.
+pub type Catalog = HashMap<String, HashMap<String, String>>;
 
 #[derive(Debug)]
 enum Seg<'a> {

@@ -27,9 +27,7 @@ use crate::web::compress::Prepared;
 struct Embedded;
 
 pub const LOCALES: &[&str] = &["zh-CN", "en"];
-pub const DEFAULT_LOCALE: &str = "zh-CN";
-
-pub type Catalog = HashMap<String, HashMap<String, String>>;
+pub use crate::localize::{Catalog, DEFAULT_LOCALE};
 
 pub struct Views {
     hbs: Handlebars<'static>,

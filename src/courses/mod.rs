@@ -4,6 +4,7 @@
 //! Everything here is pure file and text work: it must never touch the database
 //! and never panic on what a trainer writes.
 
+pub mod answer;
 pub mod audio;
 pub mod edit;
 pub mod edit_audio;

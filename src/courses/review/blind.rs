@@ -22,7 +22,7 @@
 //! its expected share. A learner keeps one rule per kind for the whole test
 //! and reads one language; the best combination is the blind score.
 
-use crate::learning::grading::is_correct;
+use crate::courses::answer::is_correct;
 
 use super::super::package::{Question, QuestionKind};
 use super::text::{length, pick};
