@@ -2,7 +2,7 @@
 //! Each job has a step function (`run_once`) that tests call directly instead
 //! of waiting; `spawn` runs the steps on a timer inside `serve`.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait,
@@ -184,7 +184,7 @@ pub fn spawn(state: std::sync::Arc<AppContext>) -> anyhow::Result<()> {
         loop {
             tick.tick().await;
             let now = Utc::now();
-            if let Err(e) = crate::mail::digest::queue_due(&state, now).await {
+            if let Err(e) = crate::reports::digest::queue_due(&state, now).await {
                 tracing::error!(error = %e, "weekly digest failed");
             }
             match run_once(&state, &transport, now).await {
@@ -195,10 +195,4 @@ pub fn spawn(state: std::sync::Arc<AppContext>) -> anyhow::Result<()> {
         }
     });
     Ok(())
-}
-
-/// Monday 00:00 UTC of the week containing `t`.
-pub fn week_start(t: DateTime<Utc>) -> DateTime<Utc> {
-    let d = t.date_naive() - chrono::Duration::days(t.weekday().num_days_from_monday() as i64);
-    d.and_hms_opt(0, 0, 0).map(|n| n.and_utc()).unwrap_or(t)
 }

@@ -24,8 +24,6 @@ use crate::entities::mail_outbox;
 use crate::error::{AppError, AppResult};
 use crate::views::Views;
 
-pub mod digest;
-
 /// A message rendered from its templates, ready to be queued.
 #[derive(Debug, Clone)]
 pub struct Rendered {

@@ -8,6 +8,7 @@
 //! decides who may see an area (that is `policy`) and never writes to the
 //! registry or the learning tables.
 
+pub mod digest;
 pub mod export;
 pub mod figure;
 pub mod figures;

@@ -26,13 +26,13 @@ const LAYERS: &[&str] = &[
     "config",
     "accounts",
     "mail",
-    "jobs",
     "learning",
     "app",
     "backup",
     "households",
     "catalog",
     "reports",
+    "jobs",
     "demo",
     "web",
 ];
@@ -41,9 +41,7 @@ const LAYERS: &[&str] = &[
 const KNOWN: &[(&str, &str)] = &[
     // Services take the whole `AppContext` where a narrow handle would do.
     ("accounts", "app"),
-    ("jobs", "app"),
     ("learning", "app"),
-    ("mail", "app"),
     ("site", "app"),
     // Account creation links a household member; the sign-in limiter keeps
     // its counts with the report rollup's SQL helpers.
@@ -60,9 +58,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("policy", "accounts"),
     // The offline manifest names media by the catalog's URLs.
     ("learning", "catalog"),
-    // The digest mail is a job and reads report figures.
-    ("mail", "jobs"),
-    ("mail", "reports"),
     // Prepared (compressed) answers are a web type.
     ("views", "web"),
 ];

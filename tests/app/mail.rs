@@ -280,13 +280,13 @@ async fn welcome_and_weekly_digest_mails_are_queued(app: TestApp) {
     assert!(!mails[0].text_body.contains("135790"), "never the PIN");
     let now = Utc::now();
     assert_eq!(
-        fuzhi::mail::digest::queue_due(&app.state, now)
+        fuzhi::reports::digest::queue_due(&app.state, now)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        fuzhi::mail::digest::queue_due(&app.state, now)
+        fuzhi::reports::digest::queue_due(&app.state, now)
             .await
             .unwrap(),
         0,

@@ -1,16 +1,16 @@
 //! The weekly digest to officials: their area's enrollments, completions and
 //! households reached in the past week. Queued once per official and ISO week
 //! (the outbox itself records that it was queued). The counts come from
-//! `reports::figures`, the one place report figures are defined.
+//! `reports::figures`, the one place report figures are defined; the mail
+//! worker (`jobs`) queues it as it runs.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
 use crate::app::AppContext;
 use crate::entities::{app_user, mail_outbox};
 use crate::error::AppResult;
-use crate::jobs::week_start;
 
 /// Queues the digest for every official with an email who has not had this week's.
 pub async fn queue_due(state: &AppContext, now: DateTime<Utc>) -> AppResult<usize> {
@@ -63,4 +63,10 @@ pub async fn queue_due(state: &AppContext, now: DateTime<Utc>) -> AppResult<usiz
         queued += 1;
     }
     Ok(queued)
+}
+
+/// Monday 00:00 UTC of the week containing `t`.
+pub fn week_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    let d = t.date_naive() - chrono::Duration::days(t.weekday().num_days_from_monday() as i64);
+    d.and_hms_opt(0, 0, 0).map(|n| n.and_utc()).unwrap_or(t)
 }
