@@ -29,6 +29,7 @@ pub mod reports;
 pub mod site;
 pub mod spreadsheet;
 pub mod views;
+pub mod vocab;
 pub mod web;
 
 use std::net::SocketAddr;

@@ -13,9 +13,9 @@
 //! that is kept to admins. Another trainer's course is a 404, like a record
 //! outside one's area.
 
-use crate::accounts::Role;
 use crate::areas::AreaCode;
 use crate::error::{AppError, AppResult};
+use crate::vocab::Role;
 
 /// The signed-in person, as every handler and service sees them.
 #[derive(Debug, Clone)]

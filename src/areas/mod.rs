@@ -214,13 +214,9 @@ fn validate(
     })
 }
 
-/// Adds an area under an existing parent, for an actor who may manage areas.
-pub async fn create(
-    db: &impl ConnectionTrait,
-    actor: &crate::policy::Actor,
-    a: &NewArea,
-) -> AppResult<area::Model> {
-    actor.require(crate::policy::Action::ManageAreas)?;
+/// Adds an area under an existing parent (callers check that the actor may
+/// manage areas: `policy::Action::ManageAreas`).
+pub async fn create(db: &impl ConnectionTrait, a: &NewArea) -> AppResult<area::Model> {
     let parent = a
         .code
         .trim()

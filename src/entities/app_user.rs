@@ -13,7 +13,7 @@ pub struct Model {
     pub email: Option<String>,
     pub password_hash: String,
     pub pin: bool,
-    pub role: crate::accounts::Role,
+    pub role: crate::vocab::Role,
     pub area_code: Option<String>,
     pub member_id: Option<i64>,
     pub locale: String,

@@ -71,7 +71,10 @@ pub mod messages;
 pub mod refresh;
 pub mod rules;
 pub mod store;
-pub mod vocab;
+pub mod vocab {
+    //! The household form's vocabularies (kept in `crate::vocab::household`).
+    pub use crate::vocab::household::*;
+}
 
 pub use idcard::{IdError, IdHasher, NationalId};
 pub use messages::{Msg, RegistryError, RegistryResult};

@@ -15,6 +15,7 @@ const LAYERS: &[&str] = &[
     "leader",
     "localize",
     "views",
+    "vocab",
     "courses",
     "db",
     "error",
@@ -24,8 +25,8 @@ const LAYERS: &[&str] = &[
     "audit",
     "site",
     "config",
-    "accounts",
     "mail",
+    "accounts",
     "learning",
     "app",
     "backup",
@@ -46,16 +47,9 @@ const KNOWN: &[(&str, &str)] = &[
     // Account creation links a household member; the sign-in limiter keeps
     // its counts with the report rollup's SQL helpers.
     ("accounts", "households"),
-    ("accounts", "mail"),
     ("accounts", "reports"),
-    // `Actor` lives in `policy`, the area scope that uses it in `areas`.
-    ("areas", "policy"),
     // `impl Retryable for AppError` sits in `db`.
     ("db", "error"),
-    // `Role` lives in `accounts`; entities store it.
-    ("entities", "accounts"),
-    ("entities", "households"),
-    ("policy", "accounts"),
     // The offline manifest names media by the catalog's URLs.
     ("learning", "catalog"),
     // Prepared (compressed) answers are a web type.

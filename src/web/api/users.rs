@@ -130,7 +130,8 @@ pub async fn areas_create(
     user: CurrentUser,
     body: web::Json<NewArea>,
 ) -> AppResult<HttpResponse> {
-    let a = areas::create(&state.db, &user.actor, &body).await?;
+    user.actor.require(Action::ManageAreas)?;
+    let a = areas::create(&state.db, &body).await?;
     Ok(HttpResponse::Created().json(a))
 }
 

@@ -441,7 +441,8 @@ pub async fn area_create(
     user: CurrentUser,
     form: web::Form<NewArea>,
 ) -> AppResult<HttpResponse> {
-    let a = areas::create(&state.db, &user.actor, &form).await?;
+    user.actor.require(Action::ManageAreas)?;
+    let a = areas::create(&state.db, &form).await?;
     Ok(redirect(&format!(
         "/admin/areas?parent={}",
         a.parent_code.unwrap_or_default()
