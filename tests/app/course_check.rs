@@ -1008,7 +1008,7 @@ fn the_loader_judges_audio_by_content_and_size() {
 
 /// Pre- and post-tests whose questions cannot be heard yet: `courses/narrate
 /// --questions` reaches them in turn (README, "Question audio").
-const TESTS_WITHOUT_AUDIO: &[&str] = &["smartphone-basics/post"];
+const TESTS_WITHOUT_AUDIO: &[&str] = &[];
 
 /// Every question of a shipped pre- or post-test can be heard: its prompt
 /// and each of its choices (single, multiple, order) name a Mandarin audio
