@@ -320,13 +320,17 @@ impl Leader {
 
 /// Runs `job` every `every` in the one process that leads `name` among those
 /// sharing the database; the others try to take the lead at each interval.
+/// When `stop` says so it ends after the run under way and gives up the lead
+/// at once, so that another process need not wait for the lease to expire.
 pub fn spawn_led<F, Fut>(
     url: String,
     data_dir: PathBuf,
     name: &'static str,
     every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
     job: F,
-) where
+) -> tokio::task::JoinHandle<()>
+where
     F: Fn() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
@@ -335,7 +339,10 @@ pub fn spawn_led<F, Fut>(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut lead: Option<Leader> = None;
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => break,
+            }
             if let Some(l) = lead.as_mut()
                 && !l.holds().await
             {
@@ -370,7 +377,10 @@ pub fn spawn_led<F, Fut>(
                 }
             }
         }
-    });
+        if let Some(l) = lead.take() {
+            l.release().await;
+        }
+    })
 }
 
 #[cfg(test)]
@@ -409,6 +419,52 @@ mod tests {
                 .is_some(),
             "released: another may lead"
         );
+    }
+
+    /// A led job that is told to stop finishes the run under way, then gives
+    /// up the lead at once: another process leads without waiting.
+    #[tokio::test]
+    async fn a_stopped_job_ends_its_run_and_gives_up_the_lead() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = "sqlite://x.db";
+        let (ran_tx, mut ran) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let g = gate.clone();
+        let handle = spawn_led(
+            url.into(),
+            dir.path().to_path_buf(),
+            "job",
+            Duration::from_secs(3600),
+            stop_rx,
+            move || {
+                let (ran_tx, g) = (ran_tx.clone(), g.clone());
+                async move {
+                    let _ = ran_tx.send(());
+                    // The run lasts until the test lets it end.
+                    g.acquire().await.unwrap().forget();
+                }
+            },
+        );
+        ran.recv().await.expect("the job leads and runs");
+        let ttl = Some(Duration::from_secs(3600));
+        assert!(
+            Leader::try_acquire(url, dir.path(), "job", ttl).await.unwrap().is_none(),
+            "another process cannot lead while the job does"
+        );
+        stop.send(true).unwrap();
+        tokio::task::yield_now().await;
+        assert!(!handle.is_finished(), "the run under way is not cut short");
+        gate.add_permits(1);
+        tokio::time::timeout(Duration::from_secs(30), handle)
+            .await
+            .expect("the job stops when told")
+            .unwrap();
+        assert!(
+            Leader::try_acquire(url, dir.path(), "job", ttl).await.unwrap().is_some(),
+            "stopped: the lead is free at once"
+        );
+        assert!(ran.try_recv().is_err(), "no run after the stop");
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct Application {
     _serving: Option<backup::ServeLock>,
     server: Server,
     state: aweb::Data<AppContext>,
+    /// Stopped once the server has stopped (`run`).
+    jobs: jobs::Jobs,
 }
 
 /// Connects, migrates and builds the shared state (no HTTP yet).
@@ -175,24 +177,12 @@ impl Application {
                 .await
                 .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
         }
-        accounts::sessions::spawn(state.clone().into_inner());
         // Videos a stopped server was making: made now, or marked failed.
         catalog::videos::resume(&state.db)
             .await
             .map_err(|e| anyhow::anyhow!("video jobs: {e}"))?;
-        if state.settings.mail.worker {
-            jobs::spawn(state.clone().into_inner())?;
-        }
-        if state.settings.report_refresh_secs > 0 {
-            reports::rollup::spawn(
-                state.db.clone(),
-                state.settings.database_url(),
-                state.settings.data_dir.clone(),
-                std::time::Duration::from_secs(state.settings.report_refresh_secs),
-            );
-        }
-        accounts::limiter::spawn_prune(state.clone().into_inner());
-        site::spawn_refresh(state.clone().into_inner());
+        let jobs = jobs::Jobs::start(state.clone().into_inner())?;
+        tracing::info!(jobs = ?jobs.names(), "background jobs started");
         let data = state.clone();
         let limits = aweb::Data::new(web::limits::Limits::new(&state.settings));
         let server = HttpServer::new(move || {
@@ -233,6 +223,7 @@ impl Application {
             addr: bound,
             server,
             state,
+            jobs,
         })
     }
 
@@ -244,9 +235,12 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGTERM or Ctrl-C (actix-web handles both, gracefully).
+    /// Serves until SIGTERM or Ctrl-C (actix-web handles both, gracefully),
+    /// then stops the background jobs and waits for them.
     pub async fn run(self) -> std::io::Result<()> {
         let _serving = self._serving;
-        self.server.await
+        let served = self.server.await;
+        self.jobs.stop().await;
+        served
     }
 }

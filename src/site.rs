@@ -337,21 +337,6 @@ pub async fn seal(db: &impl ConnectionTrait) -> AppResult<Option<site_file::Mode
         .await?)
 }
 
-/// Reads the settings again every [`REFRESH`] until the process ends, so
-/// what another process saved shows here too.
-pub fn spawn_refresh(state: Arc<crate::app::AppContext>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(REFRESH);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            if let Err(e) = state.site.reload(&state.db, &state.settings.site).await {
-                tracing::warn!(error = %e, "site settings could not be read");
-            }
-        }
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -436,22 +436,6 @@ impl Limiter {
     }
 }
 
-/// Prunes quiet keys every `PRUNE_EVERY` until the process ends (each
-/// process may: the delete is idempotent and indexed).
-pub fn spawn_prune(state: std::sync::Arc<crate::app::AppContext>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(PRUNE_EVERY);
-        loop {
-            tick.tick().await;
-            match state.limiter.prune(&state.db).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(keys = n, "quiet sign-in throttle keys forgotten"),
-                Err(e) => tracing::warn!(error = %e, "sign-in throttle prune failed"),
-            }
-        }
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -229,44 +229,18 @@ async fn note(db: &impl ConnectionTrait, user: Option<i64>, jti: Option<String>)
     Ok(())
 }
 
-/// Reads the others' changes (sessions, published course versions) every
-/// `POLL`; hourly, prunes change rows older
-/// than a day and revoked ids that have expired.
-pub fn spawn(ctx: Arc<crate::app::AppContext>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(POLL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut since_prune = Duration::ZERO;
-        loop {
-            tick.tick().await;
-            if let Err(e) = ctx.sessions.refresh(&ctx.db).await {
-                tracing::warn!(error = %e, "reading session changes failed");
-            }
-            // Course versions travel the same way (see `learning::content::Cache`).
-            if let Err(e) = ctx.content.sync(&ctx.db).await {
-                tracing::warn!(error = %e, "reading the published course versions failed");
-            }
-            since_prune += POLL;
-            if since_prune >= Duration::from_secs(3600) {
-                since_prune = Duration::ZERO;
-                if let Err(e) = prune(&ctx).await {
-                    tracing::warn!(error = %e, "pruning session changes failed");
-                }
-            }
-        }
-    });
-}
-
-async fn prune(ctx: &crate::app::AppContext) -> AppResult<()> {
+/// Forgets change rows older than a day and revoked ids that have expired
+/// (hourly, `jobs`).
+pub async fn prune(sessions: &Sessions, db: &impl sea_orm::ConnectionTrait) -> AppResult<()> {
     let now = Utc::now();
     session_change::Entity::delete_many()
         .filter(session_change::Column::At.lt(now - chrono::TimeDelta::days(1)))
-        .exec(&ctx.db)
+        .exec(db)
         .await?;
     // Exactly the ids removed here leave memory: none of them can come back.
     let expired: Vec<String> = revoked_token::Entity::find()
         .filter(revoked_token::Column::ExpiresAt.lte(now))
-        .all(&ctx.db)
+        .all(db)
         .await?
         .into_iter()
         .map(|r| r.jti)
@@ -274,9 +248,9 @@ async fn prune(ctx: &crate::app::AppContext) -> AppResult<()> {
     if !expired.is_empty() {
         revoked_token::Entity::delete_many()
             .filter(revoked_token::Column::Jti.is_in(expired.clone()))
-            .exec(&ctx.db)
+            .exec(db)
             .await?;
-        ctx.sessions.forget(&expired);
+        sessions.forget(&expired);
     }
     Ok(())
 }

@@ -43,7 +43,6 @@ const KNOWN: &[(&str, &str)] = &[
     // Services take the whole `AppContext` where a narrow handle would do.
     ("accounts", "app"),
     ("learning", "app"),
-    ("site", "app"),
     // Account creation links a household member; the sign-in limiter keeps
     // its counts with the report rollup's SQL helpers.
     ("accounts", "households"),

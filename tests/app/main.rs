@@ -19,6 +19,7 @@ mod hardening;
 mod households;
 mod households_core;
 mod items;
+mod jobs;
 mod layers;
 mod learner_walk;
 mod learning;

@@ -212,35 +212,6 @@ pub async fn run_once(db: &DatabaseConnection) -> AppResult<Refreshed> {
     Ok(out)
 }
 
-/// Runs the refresh job every `every` until the process ends, in the one
-/// process that leads among those sharing the database (`crate::leader`):
-/// a full rebuild racing an incremental refresh of another process would
-/// only do the work twice, and a daily rebuild should happen once a day.
-pub fn spawn(
-    db: DatabaseConnection,
-    url: String,
-    data_dir: std::path::PathBuf,
-    every: std::time::Duration,
-) {
-    crate::leader::spawn_led(url, data_dir, LEADER, every, move || {
-        let db = db.clone();
-        async move {
-            match run_once(&db).await {
-                Ok(r) if r.villages > 0 => {
-                    tracing::info!(
-                        full = r.full,
-                        villages = r.villages,
-                        cells = r.cells,
-                        "report rollup refreshed"
-                    )
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "report rollup refresh failed"),
-            }
-        }
-    });
-}
-
 /// The name of the rollup job's leader lock.
 pub const LEADER: &str = "report-rollup";
 

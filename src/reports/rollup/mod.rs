@@ -30,7 +30,7 @@ use super::stmt;
 use crate::areas::{AreaCode, Level};
 use crate::error::AppResult;
 
-pub use job::{LEADER, Refreshed, rebuild, refresh_villages, run_once, runs, spawn};
+pub use job::{LEADER, Refreshed, rebuild, refresh_villages, run_once, runs};
 pub use store::state;
 pub use tally::{AGE_BANDS, active, age_band, in_labour_force};
 

@@ -1,6 +1,7 @@
-//! In-process background work: the mail outbox sender and the weekly digest.
-//! Each job has a step function (`run_once`) that tests call directly instead
-//! of waiting; `spawn` runs the steps on a timer inside `serve`.
+//! The mail outbox sender: claims due mail, sends it and records the outcome.
+//! `run_once` is one step, which tests call directly instead of waiting;
+//! the job runner (`jobs::Jobs`) runs it on a timer inside `serve`, with the
+//! weekly digest.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
@@ -173,26 +174,4 @@ pub async fn outbox(
         .all(db)
         .await?;
     Ok((items, total))
-}
-
-/// Runs the mail worker (and the weekly digest) until the process ends.
-pub fn spawn(state: std::sync::Arc<AppContext>) -> anyhow::Result<()> {
-    let transport = Transport::from_settings(&state.settings)?;
-    let every = std::time::Duration::from_millis(state.settings.mail.poll_ms.max(100));
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            let now = Utc::now();
-            if let Err(e) = crate::reports::digest::queue_due(&state, now).await {
-                tracing::error!(error = %e, "weekly digest failed");
-            }
-            match run_once(&state, &transport, now).await {
-                Ok(n) if n > 0 => tracing::info!(sent = n, "mail sent"),
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "mail worker step failed"),
-            }
-        }
-    });
-    Ok(())
 }
