@@ -449,7 +449,10 @@ mod tests {
         ran.recv().await.expect("the job leads and runs");
         let ttl = Some(Duration::from_secs(3600));
         assert!(
-            Leader::try_acquire(url, dir.path(), "job", ttl).await.unwrap().is_none(),
+            Leader::try_acquire(url, dir.path(), "job", ttl)
+                .await
+                .unwrap()
+                .is_none(),
             "another process cannot lead while the job does"
         );
         stop.send(true).unwrap();
@@ -461,7 +464,10 @@ mod tests {
             .expect("the job stops when told")
             .unwrap();
         assert!(
-            Leader::try_acquire(url, dir.path(), "job", ttl).await.unwrap().is_some(),
+            Leader::try_acquire(url, dir.path(), "job", ttl)
+                .await
+                .unwrap()
+                .is_some(),
             "stopped: the lead is free at once"
         );
         assert!(ran.try_recv().is_err(), "no run after the stop");

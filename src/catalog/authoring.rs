@@ -203,7 +203,27 @@ pub async fn edit(
     change: impl FnMut(&mut Course) -> bool,
 ) -> AppResult<()> {
     let change = std::sync::Mutex::new(change);
+    let gate = turn_of(slug);
+    let _turn = gate.lock().await;
     crate::db::retrying("course save", || edit_once(db, actor, slug, what, &change)).await
+}
+
+/// The turn of one course's saves in this process. A save waits for it
+/// before it takes a pooled connection, so that saves queued behind one
+/// another (two tabs, a finished video) do not hold the pool while the
+/// course's rows are held; other processes are kept in order by the row
+/// lock (`hold`).
+fn turn_of(slug: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex};
+    static TURNS: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    TURNS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(slug.to_string())
+        .or_default()
+        .clone()
 }
 
 async fn edit_once(
@@ -407,6 +427,8 @@ pub async fn publish(
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
+    let gate = turn_of(slug);
+    let _turn = gate.lock().await;
     let outcome = crate::db::retrying("course publish", || {
         publish_checked(db, cache, actor, slug, &w)
     })

@@ -16,7 +16,14 @@ async fn jobs_start_and_stop_together(app: TestApp) {
     names.sort();
     assert_eq!(
         names,
-        ["mail", "report-rollup", "session-prune", "sessions", "site", "throttle-prune"]
+        [
+            "mail",
+            "report-rollup",
+            "session-prune",
+            "sessions",
+            "site",
+            "throttle-prune"
+        ]
     );
     tokio::time::timeout(std::time::Duration::from_secs(60), jobs.stop())
         .await
