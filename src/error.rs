@@ -153,3 +153,11 @@ impl AppError {
         }
     }
 }
+
+/// A write conflict or a busy SQLite writer: the transaction may be tried
+/// again (`db::retrying`).
+impl crate::db::Retryable for AppError {
+    fn retryable(&self) -> bool {
+        matches!(self, AppError::Db(e) if e.retryable())
+    }
+}

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Value};
 
-use crate::reports::{marks, stmt};
+use crate::db::{marks, stmt};
 
 #[derive(Default)]
 pub struct Clock {

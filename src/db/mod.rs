@@ -16,7 +16,7 @@ pub use faults::{
 };
 pub use migrate::{migrate, migrate_once};
 pub use retry::{ATTEMPTS, Retryable, backoff, retrying};
-pub use sql::{begin_snapshot, begin_write, bulk_cache, is_sqlite, probe_write};
+pub use sql::{begin_snapshot, begin_write, bulk_cache, is_sqlite, marks, probe_write, stmt};
 
 /// A start-up failure that names what is wrong in one line.
 #[derive(Debug, thiserror::Error)]

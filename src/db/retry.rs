@@ -59,9 +59,3 @@ impl Retryable for sea_orm::DbErr {
         matches!(fault(self), Fault::Conflict | Fault::Busy)
     }
 }
-
-impl Retryable for crate::error::AppError {
-    fn retryable(&self) -> bool {
-        matches!(self, crate::error::AppError::Db(e) if e.retryable())
-    }
-}

@@ -1,8 +1,9 @@
 //! Transactions as the rest of the code begins them (one that will write, one
 //! that reads from a snapshot), the engine in use, and a write that tells
-//! whether the database can commit again.
+//! whether the database can commit again; statements written with `?`
+//! placeholders for every engine (`stmt`, `marks`).
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, Value};
 
 pub fn is_sqlite(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DatabaseBackend::Sqlite
@@ -85,4 +86,30 @@ pub async fn probe_write(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> 
     txn.execute_unprepared(&format!("PRAGMA user_version = {v}"))
         .await?;
     txn.commit().await
+}
+
+/// A statement from SQL written with `?` placeholders, numbered for PostgreSQL.
+pub fn stmt(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = if backend == DatabaseBackend::Postgres {
+        let mut out = String::with_capacity(sql.len() + 16);
+        let mut n = 0;
+        for ch in sql.chars() {
+            if ch == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    } else {
+        sql.to_string()
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// `?, ?, ?` for `n` values.
+pub fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
 }

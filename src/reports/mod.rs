@@ -20,30 +20,4 @@ pub mod suppress;
 pub mod svg;
 pub mod tests_review;
 
-use sea_orm::{DatabaseBackend, Statement, Value};
-
-/// A statement from SQL written with `?` placeholders, numbered for PostgreSQL.
-pub(crate) fn stmt(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = if backend == DatabaseBackend::Postgres {
-        let mut out = String::with_capacity(sql.len() + 16);
-        let mut n = 0;
-        for ch in sql.chars() {
-            if ch == '?' {
-                n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-            } else {
-                out.push(ch);
-            }
-        }
-        out
-    } else {
-        sql.to_string()
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
-/// `?, ?, ?` for `n` values.
-pub(crate) fn marks(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
+pub(crate) use crate::db::{marks, stmt};

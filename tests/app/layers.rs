@@ -43,12 +43,8 @@ const KNOWN: &[(&str, &str)] = &[
     // Services take the whole `AppContext` where a narrow handle would do.
     ("accounts", "app"),
     ("learning", "app"),
-    // Account creation links a household member; the sign-in limiter keeps
-    // its counts with the report rollup's SQL helpers.
+    // Account creation links a household member.
     ("accounts", "households"),
-    ("accounts", "reports"),
-    // `impl Retryable for AppError` sits in `db`.
-    ("db", "error"),
     // The offline manifest names media by the catalog's URLs.
     ("learning", "catalog"),
     // Prepared (compressed) answers are a web type.
