@@ -17,6 +17,11 @@ pub struct QuizInfo {
     pub questions: Vec<question::Model>,
 }
 
+/// Where a course version's media file is served.
+pub fn media_url(info: &CourseInfo, path: &str) -> String {
+    format!("/c/{}/{}/{}", info.course.slug, info.course.version, path)
+}
+
 #[derive(Debug, Clone)]
 pub struct CourseInfo {
     pub course: course::Model,

@@ -16,9 +16,9 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::content::CourseInfo;
-use crate::catalog::view::media_url;
 use crate::entities::course_media;
 use crate::error::AppResult;
+use crate::learning::content::media_url;
 
 /// What an address of the list is, so that a phone can say what it keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -45,8 +45,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("learning", "app"),
     // Account creation links a household member.
     ("accounts", "households"),
-    // The offline manifest names media by the catalog's URLs.
-    ("learning", "catalog"),
     // Prepared (compressed) answers are a web type.
     ("views", "web"),
 ];

@@ -7,10 +7,7 @@ use serde::Serialize;
 use crate::error::{AppError, AppResult};
 use crate::learning::content::{CourseInfo, text};
 
-/// Where a course version's media file is served.
-pub fn media_url(info: &CourseInfo, path: &str) -> String {
-    format!("/c/{}/{}/{}", info.course.slug, info.course.version, path)
-}
+pub use crate::learning::content::media_url;
 
 /// One lesson as a learner reads it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
