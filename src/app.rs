@@ -41,6 +41,12 @@ impl AppContext {
         self.replica.as_ref().unwrap_or(&self.db)
     }
 
+    /// The key ID numbers are hashed with for lookups (`id_hmac`).
+    pub fn id_key(&self) -> &[u8] {
+        use secrecy::ExposeSecret;
+        self.secrets.id_hmac.expose_secret().as_bytes()
+    }
+
     /// How far the replica is behind the primary, in seconds; `None` without
     /// a replica (or when it cannot say).
     pub async fn replica_lag_secs(&self) -> Option<f64> {

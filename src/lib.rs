@@ -61,13 +61,22 @@ pub struct Application {
     jobs: jobs::Jobs,
 }
 
-/// Connects, migrates and builds the shared state (no HTTP yet).
-pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
+/// Connects to the database and brings its schema up to date: all a command
+/// of the command line needs (`users create`, `areas import`, …).
+pub async fn connect(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
     catalog::files::set_root(&settings.data_dir.join("files"));
-    let secrets = settings.secrets()?;
     let url = settings.database_url();
     let db = db::connect(&url, settings.pool_size()).await?;
     db::migrate_once(&db, &url, &settings.data_dir).await?;
+    Ok(db)
+}
+
+/// Builds what serving needs on top of `connect`: the replica, templates,
+/// the first admin, the sign-in throttle, the sessions, the event writer and
+/// the site settings (no HTTP yet).
+pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
+    let secrets = settings.secrets()?;
+    let db = connect(&settings).await?;
     let replica = match settings.read_database_url() {
         Some(read) => Some(
             db::connect(&read, settings.pool_size())
@@ -185,10 +194,12 @@ impl Application {
         tracing::info!(jobs = ?jobs.names(), "background jobs started");
         let data = state.clone();
         let limits = aweb::Data::new(web::limits::Limits::new(&state.settings));
+        let assets = aweb::Data::new(web::compress::Assets::of(&state.views));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(limits.clone())
+                .app_data(assets.clone())
                 .app_data(
                     aweb::JsonConfig::default()
                         .limit(4 << 20)
@@ -208,7 +219,7 @@ impl Application {
                 )
                 .configure(web::routes::configure)
                 .wrap(from_fn(web::csrf::csrf))
-                .wrap(from_fn(web::errors::html_errors))
+                .wrap(from_fn(web::error_pages::html_errors))
                 .wrap(from_fn(web::middleware::security_headers))
                 .wrap(from_fn(web::compress::compress))
                 .wrap(from_fn(web::middleware::request_id))

@@ -205,6 +205,49 @@ pub fn fields_line(
         .join(sep)
 }
 
+/// One message: a locale key and the values of its `{name}` placeholders.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Msg {
+    pub fn new(key: &'static str) -> Msg {
+        Msg { key, args: vec![] }
+    }
+
+    /// Sets the placeholder `{name}`.
+    pub fn with(mut self, name: &'static str, value: impl std::fmt::Display) -> Msg {
+        self.args.push((name, value.to_string()));
+        self
+    }
+
+    /// `text` (the translation of `key`) with the placeholders filled.
+    pub fn fill(&self, text: &str) -> String {
+        self.args.iter().fold(text.to_owned(), |t, (name, value)| {
+            t.replace(&format!("{{{name}}}"), value)
+        })
+    }
+
+    /// The English text, from the catalog the pages use.
+    pub fn english(&self) -> String {
+        self.fill(ENGLISH.get(self.key).map_or(self.key, String::as_str))
+    }
+}
+
+impl std::fmt::Display for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.english())
+    }
+}
+
+/// The English catalog, compiled into the binary.
+pub(crate) static ENGLISH: std::sync::LazyLock<HashMap<String, String>> =
+    std::sync::LazyLock::new(|| {
+        toml::from_str(include_str!("../templates/locales/en.toml")).unwrap_or_default()
+    });
+
 #[cfg(test)]
 mod tests {
     use super::*;

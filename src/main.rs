@@ -342,7 +342,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => {
             let password = read_password()?;
-            let state = fuzhi::prepare(settings).await?;
+            let db = fuzhi::connect(&settings).await?;
             let new = fuzhi::accounts::users::NewUser {
                 display_name: name.unwrap_or_else(|| login.clone()),
                 login,
@@ -355,7 +355,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 area_code: area,
                 ..Default::default()
             };
-            let u = fuzhi::accounts::users::create(&state.db, None, &new)
+            let u = fuzhi::accounts::users::create(&db, None, &new)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
             println!("created {} {} (id {})", u.role.as_str(), u.login, u.id);
@@ -365,8 +365,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let data = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let state = fuzhi::prepare(settings).await?;
-            match fuzhi::areas::import_csv(&state.db, &data).await {
+            let db = fuzhi::connect(&settings).await?;
+            match fuzhi::areas::import_csv(&db, &data).await {
                 Ok(r) => println!("{} areas added, {} already present", r.added, r.unchanged),
                 Err(e) => anyhow::bail!("{}", describe(&e)),
             }
@@ -375,9 +375,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Courses {
             action: CoursesAction::Import { dir },
         } => {
-            let state = fuzhi::prepare(settings).await?;
+            let db = fuzhi::connect(&settings).await?;
             match fuzhi::catalog::store::import_dir(
-                &state.db,
+                &db,
                 &dir,
                 fuzhi::catalog::store::Origin::Import,
             )
@@ -395,8 +395,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Courses {
             action: CoursesAction::Export { slug, dir },
         } => {
-            let state = fuzhi::prepare(settings).await?;
-            fuzhi::catalog::export::export(&state.db, &slug, &dir)
+            let db = fuzhi::connect(&settings).await?;
+            fuzhi::catalog::export::export(&db, &slug, &dir)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
             println!("{slug} written to {}", dir.display());
@@ -497,14 +497,19 @@ async fn households_import(
     let started = std::time::Instant::now();
     let bytes =
         std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    let state = fuzhi::prepare(settings).await?;
+    let db = fuzhi::connect(&settings).await?;
     let scope = match area.map(str::trim).filter(|a| !a.is_empty()) {
         Some(a) => fuzhi::households::import::significant_prefix(a).to_string(),
         None => String::new(),
     };
     let spinner = bar(1, "parse");
-    let key = state.secrets.id_hmac.expose_secret().as_bytes().to_vec();
-    let parsed = bulk::parse_for(&state.db, None, &scope, &key, &bytes).await;
+    let key = settings
+        .secrets()?
+        .id_hmac
+        .expose_secret()
+        .as_bytes()
+        .to_vec();
+    let parsed = bulk::parse_for(&db, None, &scope, &key, &bytes).await;
     spinner.finish();
     let plan = match parsed {
         Ok(p) => p,
@@ -519,7 +524,7 @@ async fn households_import(
             write.set_position(done)
         }
     };
-    let done = bulk::import_plan_with(&state.db, &plan, None, &mut progress).await;
+    let done = bulk::import_plan_with(&db, &plan, None, &mut progress).await;
     check.finish();
     write.finish();
     match done {

@@ -17,8 +17,6 @@ use handlebars::{
 use rust_embed::RustEmbed;
 use serde::Serialize;
 
-use crate::web::compress::Prepared;
-
 #[derive(RustEmbed)]
 #[folder = "templates/"]
 #[include = "*.hbs"]
@@ -29,13 +27,19 @@ struct Embedded;
 pub const LOCALES: &[&str] = &["zh-CN", "en"];
 pub use crate::localize::{Catalog, DEFAULT_LOCALE};
 
+/// A file under `static/`: its content type and its bytes.
+pub struct Static {
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
 pub struct Views {
     hbs: Handlebars<'static>,
     catalog: Arc<Catalog>,
     /// The files under `static/` by the name they are served at, which holds
-    /// a hash of their content (`site.3f2a….css`): immutable, so cached by
-    /// browsers for a year and encoded once here.
-    assets: HashMap<String, Arc<Prepared>>,
+    /// a hash of their content (`site.3f2a….css`): immutable, so the web
+    /// layer encodes each once and browsers cache it for a year.
+    assets: HashMap<String, Static>,
     /// A static file's name (`site.css`) to the address it is served at.
     urls: HashMap<String, String>,
 }
@@ -88,14 +92,7 @@ impl Views {
             }
             let (served, content_type) = asset_name(&file, &body);
             urls.insert(file, format!("/static/{served}"));
-            assets.insert(
-                served,
-                Arc::new(Prepared::with_cache(
-                    content_type,
-                    "public, max-age=31536000, immutable",
-                    body,
-                )),
-            );
+            assets.insert(served, Static { content_type, body });
         }
         hbs.register_helper("asset", Box::new(AssetUrl(urls.clone())));
         let sprite = urls
@@ -154,9 +151,9 @@ impl Views {
         self.urls.get(file).map(String::as_str)
     }
 
-    /// A static file by the hashed name it is served at.
-    pub fn asset(&self, served: &str) -> Option<&Arc<Prepared>> {
-        self.assets.get(served)
+    /// The static files by the hashed name each is served at.
+    pub fn statics(&self) -> impl Iterator<Item = (&str, &Static)> {
+        self.assets.iter().map(|(k, v)| (k.as_str(), v))
     }
 }
 

@@ -147,11 +147,11 @@ pub fn check_strength(secret: &str, pin: bool) -> Result<(), String> {
                 || "0123456789".contains(secret)
                 || "9876543210".contains(secret)
             {
-                return Err(crate::households::messages::Msg::new("acct.err.pin_easy").english());
+                return Err(crate::localize::Msg::new("acct.err.pin_easy").english());
             }
             return Ok(());
         }
-        return Err(crate::households::messages::Msg::new("acct.err.pin_digits").english());
+        return Err(crate::localize::Msg::new("acct.err.pin_digits").english());
     }
     let n = secret.chars().count();
     if n < 8 {

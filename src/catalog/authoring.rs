@@ -16,7 +16,8 @@ use sea_orm::{
 };
 
 use super::export::to_package;
-use super::store::{Outcome, import_course, insert_version, next_version};
+
+use super::store::{Outcome, authorize, import_course, insert_version, next_version};
 use crate::audit;
 use crate::courses::{self, Competence, Course, Problem, Skills};
 use crate::db::begin_write;
@@ -48,25 +49,6 @@ pub struct Summary {
     pub has_draft: bool,
     pub published: Option<i32>,
     pub archived: bool,
-}
-
-/// Who started the course (author of its first version); `None` inside: a
-/// course imported from files. Outer `None`: no such course.
-async fn owner(db: &impl ConnectionTrait, slug: &str) -> AppResult<Option<Option<i64>>> {
-    Ok(course::Entity::find()
-        .filter(course::Column::Slug.eq(slug))
-        .order_by_asc(course::Column::Version)
-        .one(db)
-        .await?
-        .map(|r| r.author_id))
-}
-
-/// The actor may author `slug` (403 for the role, 404 for an unknown or
-/// someone else's course).
-pub async fn authorize(db: &impl ConnectionTrait, actor: &Actor, slug: &str) -> AppResult<()> {
-    actor.require(Action::AuthorCourses)?;
-    let owner = owner(db, slug).await?.ok_or(AppError::NotFound)?;
-    actor.require_course_author(owner)
 }
 
 /// The courses the actor may author, in one query.
@@ -312,7 +294,7 @@ async fn delete_version(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
 
 /// A slug is free when no version of any course uses it.
 pub async fn slug_taken(db: &impl ConnectionTrait, slug: &str) -> AppResult<bool> {
-    Ok(owner(db, slug).await?.is_some())
+    Ok(super::store::owner(db, slug).await?.is_some())
 }
 
 /// Starts a course: version 1, a draft, written by the actor.

@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::authoring::authorize;
 use super::export::to_package;
 use super::item_stats::{self, Answer, Attempt, Item, QuizStats};
+use super::store::authorize;
 use crate::courses::{Course, Quiz, QuizKind};
 use crate::entities::{course, quiz_attempt};
 use crate::error::{AppError, AppResult};

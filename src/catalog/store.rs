@@ -15,6 +15,7 @@ use crate::entities::{
     competence, course, course_media, lesson, lesson_text, question, quiz, task,
 };
 use crate::error::{AppError, AppResult, RowError};
+use crate::policy::{Action, Actor};
 
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
@@ -450,7 +451,7 @@ pub async fn media(
     if draft {
         let actor = viewer.ok_or(AppError::NotFound)?;
         // A learner, an official or another trainer: as if it did not exist.
-        super::authoring::authorize(db, actor, slug)
+        authorize(db, actor, slug)
             .await
             .map_err(|_| AppError::NotFound)?;
     }
@@ -461,4 +462,23 @@ pub async fn media(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((m, draft))
+}
+
+/// Who started the course (author of its first version); `None` inside: a
+/// course imported from files. Outer `None`: no such course.
+pub(super) async fn owner(db: &impl ConnectionTrait, slug: &str) -> AppResult<Option<Option<i64>>> {
+    Ok(course::Entity::find()
+        .filter(course::Column::Slug.eq(slug))
+        .order_by_asc(course::Column::Version)
+        .one(db)
+        .await?
+        .map(|r| r.author_id))
+}
+
+/// The actor may author `slug` (403 for the role, 404 for an unknown or
+/// someone else's course).
+pub async fn authorize(db: &impl ConnectionTrait, actor: &Actor, slug: &str) -> AppResult<()> {
+    actor.require(Action::AuthorCourses)?;
+    let owner = owner(db, slug).await?.ok_or(AppError::NotFound)?;
+    actor.require_course_author(owner)
 }

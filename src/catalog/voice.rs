@@ -111,7 +111,7 @@ pub fn track_views(info: &CourseInfo, lesson_id: i64, lang: &str) -> Vec<TrackVi
                 .or_else(|| t.label.values().next())
                 .cloned()
                 .unwrap_or_else(|| t.id.clone()),
-            audio: super::view::media_url(info, &t.audio),
+            audio: crate::learning::content::media_url(info, &t.audio),
             id: t.id,
         })
         .collect()

@@ -29,10 +29,10 @@ mod write;
 pub use load::{LoadedCourse, check, load_course, load_dir, load_skills};
 pub use markdown::render_markdown;
 pub use package::{
-    Choice, Competence, Course, Lesson, LessonText, Media, Question, QuestionKind, Quiz, QuizKind,
-    Skills, Task, Text, Track,
+    Choice, Competence, Course, Lesson, LessonText, Media, PostTestRule, Question, QuestionKind,
+    Quiz, QuizKind, Skills, Task, Text, Track,
 };
 pub use problem::Problem;
 pub use review::{Coverage, Review, review};
-pub use rules::{PostTestRule, Slug, is_slug, test_minimum};
+pub use rules::{Slug, is_slug, test_minimum};
 pub use write::{emit_course_toml, emit_lesson, emit_quiz, emit_skills, emit_tasks, write_course};

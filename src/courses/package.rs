@@ -58,7 +58,7 @@ pub struct Course {
     pub pass_mark: u8,
     pub hours: f64,
     /// When a learner may take the post-test.
-    pub post_test: super::rules::PostTestRule,
+    pub post_test: PostTestRule,
     pub title: Text,
     pub summary: Text,
     /// Ordered by number.
@@ -306,6 +306,63 @@ pub struct Media {
     /// `media/01-wifi-icon.svg`, as lessons refer to it.
     pub path: String,
     pub bytes: Vec<u8>,
+}
+
+/// When a learner may take a course's post-test, as `course.toml` says in
+/// `post_test = "…"`:
+///
+/// - `after_lessons` (the default, when the line is absent): once she has
+///   finished every lesson. The post-test measures what the course taught,
+///   so it is not a way round the lessons.
+/// - `after_checks`: once every lesson is finished and every lesson check
+///   passed.
+/// - `any_time`: as soon as she is enrolled (a course whose post-test a
+///   trainer gives in class, say).
+///
+/// Before then the post-test page lists what is left, with links, and a
+/// submission is refused with that reason and nothing saved. The pre-test
+/// is taken once: its first attempt is the before-score the gain is measured
+/// from, and a second one is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PostTestRule {
+    #[default]
+    AfterLessons,
+    AfterChecks,
+    AnyTime,
+}
+
+impl PostTestRule {
+    pub const ALL: [PostTestRule; 3] = [
+        PostTestRule::AfterLessons,
+        PostTestRule::AfterChecks,
+        PostTestRule::AnyTime,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PostTestRule::AfterLessons => "after_lessons",
+            PostTestRule::AfterChecks => "after_checks",
+            PostTestRule::AnyTime => "any_time",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PostTestRule> {
+        PostTestRule::ALL.into_iter().find(|r| r.name() == s)
+    }
+
+    /// The rule a stored `course.toml` says (the default when it says none,
+    /// or there is no file: a course made in the browser).
+    pub fn of_source(course_toml: Option<&str>) -> PostTestRule {
+        #[derive(serde::Deserialize)]
+        struct Only {
+            post_test: Option<String>,
+        }
+        course_toml
+            .and_then(|t| toml::from_str::<Only>(t).ok())
+            .and_then(|o| o.post_test)
+            .and_then(|p| PostTestRule::parse(&p))
+            .unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

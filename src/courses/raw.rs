@@ -37,7 +37,7 @@ pub struct RawCourse {
     pub competences: S<Vec<S<String>>>,
     pub pass_mark: S<i64>,
     pub hours: S<f64>,
-    /// When the post-test opens (see `rules::PostTestRule`); absent: the default.
+    /// When the post-test opens (see `package::PostTestRule`); absent: the default.
     #[serde(default)]
     pub post_test: Option<S<String>>,
     pub title: S<Text>,

@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Value};
 
-use super::history::Rng;
 use crate::courses::QuestionKind;
 use crate::entities::course;
 use crate::error::AppResult;
@@ -83,6 +82,24 @@ fn unit(s: &str, salt: u64) -> f64 {
     }
     let mut r = Rng(h);
     (r.next() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A small deterministic generator (SplitMix64).
+pub(super) struct Rng(pub(super) u64);
+impl Rng {
+    pub(super) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub(super) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    pub(super) fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
 }
 
 fn uniform(rng: &mut Rng) -> f64 {

@@ -12,6 +12,7 @@
 use chrono::{DateTime, Datelike, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 
+use super::attempts::Rng;
 use crate::error::{AppError, AppResult};
 use crate::reports::stmt;
 
@@ -44,24 +45,6 @@ pub struct Made {
     pub attempts: usize,
     pub follow_ups: usize,
     pub incomes: usize,
-}
-
-/// A small deterministic generator (SplitMix64).
-pub(super) struct Rng(pub(super) u64);
-impl Rng {
-    pub(super) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
-    }
 }
 
 const SE_COLS: [&str; 10] = [

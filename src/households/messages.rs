@@ -3,53 +3,11 @@
 //! it in the person's language. The API, the spreadsheet import and the command
 //! line use the English text of the same catalog.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::sync::LazyLock;
+use std::collections::BTreeMap;
 
 use crate::error::AppError;
 
-/// One message: a locale key and the values of its `{name}` placeholders.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Msg {
-    pub key: &'static str,
-    pub args: Vec<(&'static str, String)>,
-}
-
-impl Msg {
-    pub fn new(key: &'static str) -> Msg {
-        Msg { key, args: vec![] }
-    }
-
-    /// Sets the placeholder `{name}`.
-    pub fn with(mut self, name: &'static str, value: impl fmt::Display) -> Msg {
-        self.args.push((name, value.to_string()));
-        self
-    }
-
-    /// `text` (the translation of `key`) with the placeholders filled.
-    pub fn fill(&self, text: &str) -> String {
-        self.args.iter().fold(text.to_owned(), |t, (name, value)| {
-            t.replace(&format!("{{{name}}}"), value)
-        })
-    }
-
-    /// The English text, from the catalog the pages use.
-    pub fn english(&self) -> String {
-        self.fill(ENGLISH.get(self.key).map_or(self.key, String::as_str))
-    }
-}
-
-impl fmt::Display for Msg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.english())
-    }
-}
-
-/// The English catalog, compiled into the binary.
-static ENGLISH: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
-    toml::from_str(include_str!("../../templates/locales/en.toml")).unwrap_or_default()
-});
+pub use crate::localize::Msg;
 
 /// Field name → what is wrong with it.
 pub type Problems = BTreeMap<String, Msg>;
@@ -106,6 +64,7 @@ impl From<RegistryError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn fills_placeholders_from_the_english_catalog() {
@@ -126,7 +85,7 @@ mod tests {
     fn every_registry_key_has_both_languages() {
         let zh: HashMap<String, String> =
             toml::from_str(include_str!("../../templates/locales/zh-CN.toml")).unwrap();
-        let keys: Vec<&String> = ENGLISH
+        let keys: Vec<&String> = crate::localize::ENGLISH
             .keys()
             .filter(|k| k.starts_with("hh.err."))
             .collect();

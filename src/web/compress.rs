@@ -194,6 +194,30 @@ pub async fn compress(
     ))
 }
 
+/// The static files (`Views::statics`), each encoded once when the server
+/// starts: immutable, so browsers cache them for a year.
+pub struct Assets(std::collections::HashMap<String, std::sync::Arc<Prepared>>);
+
+impl Assets {
+    pub fn of(views: &crate::views::Views) -> Assets {
+        Assets(
+            views
+                .statics()
+                .map(|(served, f)| {
+                    let cache = "public, max-age=31536000, immutable";
+                    let body = Prepared::with_cache(f.content_type, cache, f.body.clone());
+                    (served.to_string(), std::sync::Arc::new(body))
+                })
+                .collect(),
+        )
+    }
+
+    /// A static file by the hashed name it is served at.
+    pub fn get(&self, served: &str) -> Option<&Prepared> {
+        self.0.get(served).map(|p| &**p)
+    }
+}
+
 /// A body encoded once for every client, for an answer made from immutable
 /// content and kept with it (`learning::content::Memo`): each request then
 /// costs a lookup and a reference count, not a serialization and a

@@ -3,6 +3,7 @@
 
 pub mod compress;
 pub mod csrf;
+pub mod error_pages;
 pub mod errors;
 pub mod extract;
 pub mod limits;

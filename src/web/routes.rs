@@ -21,10 +21,21 @@ macro_rules! routes {
         ];
 
         pub fn configure(cfg: &mut web::ServiceConfig) {
+            cfg.app_data(web::Data::new(api::openapi::Published::new(&openapi())));
             $( cfg.route($path, web::$method().to($handler)); )*
             cfg.default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) }));
         }
     };
+}
+
+/// The OpenAPI document, the bearer token asked for on every route the
+/// table marks as signed in.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::openapi::with_contract(&|method, path| {
+        ROUTES
+            .iter()
+            .any(|(m, p, a)| *m == method && *p == path && *a == Access::SignedIn)
+    })
 }
 
 routes! {

@@ -5,16 +5,14 @@
 
 use std::collections::BTreeSet;
 
-use fuzhi::web::api::openapi::ApiDoc;
 use fuzhi::web::routes::{Access, ROUTES};
 use serde_json::Value;
-use utoipa::OpenApi;
 
 use crate::engine_test;
 use crate::helpers::TestApp;
 
 fn document() -> Value {
-    serde_json::to_value(ApiDoc::openapi()).unwrap()
+    serde_json::to_value(fuzhi::web::routes::openapi()).unwrap()
 }
 
 /// `(method, path)` of every operation of the document.

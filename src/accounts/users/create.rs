@@ -182,7 +182,7 @@ pub async fn insert(
                 AppError::Conflict(OUTSIDE_MESSAGE.into())
             }
             _ => AppError::Conflict(
-                crate::households::messages::Msg::new("acct.err.login_taken")
+                crate::localize::Msg::new("acct.err.login_taken")
                     .with("login", c.login.as_str())
                     .english(),
             ),

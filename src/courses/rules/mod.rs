@@ -17,7 +17,7 @@ use toml::Spanned;
 use super::package::{LANGUAGES, Text};
 use super::problem::{Sink, did_you_mean, line_of, list};
 
-pub use course::{PostTestRule, course, lesson_front, tasks};
+pub use course::{course, lesson_front, tasks};
 pub use quiz::{quiz, test_minimum};
 pub use skills::skills;
 pub use slug::{Slug, is_slug};

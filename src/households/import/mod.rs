@@ -8,6 +8,9 @@
 //! database is the caller's: [`ImportPlan::id_hmacs`] lists them with their rows
 //! and [`ImportPlan::errors_for_existing`] turns the ones found into errors.
 
+/// The largest import file accepted (a county's registry is a few MB).
+pub const IMPORT_LIMIT: usize = 64 << 20;
+
 mod columns;
 mod fields;
 mod read;

@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrai
 use serde_json::json;
 
 use super::inputs::FollowUpInput;
-use super::records::find_in_scope;
+use super::list::find_in_scope;
 use super::snapshots::log_record;
 use crate::db::begin_write;
 use crate::entities::{follow_up, member};

@@ -9,7 +9,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::inputs::IncomeInput;
-use super::records::find_in_scope;
+use super::list::find_in_scope;
 use super::snapshots::log_record;
 use super::validate::this_year;
 use crate::db::begin_write;

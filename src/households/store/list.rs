@@ -196,3 +196,19 @@ async fn summarize(
         })
         .collect())
 }
+
+/// The household, 404 when missing or outside the actor's area.
+pub async fn find_in_scope(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+    action: Action,
+) -> AppResult<household::Model> {
+    actor.require(action)?;
+    let h = household::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    actor.require_in(action, Some(&h.area_code))?;
+    Ok(h)
+}

@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::conflicts::{Clash, settle};
 use super::inputs::MemberInput;
-use super::records::find_in_scope;
+use super::list::find_in_scope;
 use super::snapshots::{log_members, members_of};
 use super::{hasher, validate};
 use crate::db::begin_write;

@@ -6,7 +6,7 @@
 //! - `members`: add and remove a member, the stored row of a validated member;
 //! - `incomes`, `follow_ups`: a year's income, a survey after training;
 //! - `snapshots`: what the audit log keeps of a household, and its history;
-//! - `list`: the scoped, filtered list;
+//! - `list`: the scoped, filtered list, and one household within scope;
 //! - `conflicts`: numbers refused because another area's household has them.
 //!
 //! Every write opens its own write transaction, checks the actor's area and
@@ -33,9 +33,9 @@ pub use inputs::{
     Detail, FollowUpInput, HouseholdPatch, IncomeInput, LinkedLearner, ListQuery, MemberInput,
     MemberView, NewHousehold, Page, Summary,
 };
-pub use list::{area_prefix, list, reached_households, trained_households};
+pub use list::{area_prefix, find_in_scope, list, reached_households, trained_households};
 pub use members::{add_member, find_member, member_model, remove_member};
-pub use records::{create, delete, find_in_scope, get, update};
+pub use records::{create, delete, get, update};
 pub use snapshots::{history, snapshot, snapshot_of};
 
 use super::idcard::IdHasher;

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::conflicts::{Clash, settle};
 use super::inputs::{Detail, HouseholdPatch, LinkedLearner, MemberView, NewHousehold};
+use super::list::find_in_scope;
 use super::members::{check_ids_free, member_model, unlink_members};
 use super::snapshots::{log, members_of, snapshot};
 use super::validate::{self, FieldsInput};
@@ -24,7 +25,7 @@ use crate::db::begin_write;
 use crate::entities::{
     app_user, area, enrollment, follow_up, household, household_cause, income_record, member,
 };
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::households::messages::{Msg, Problems, RegistryError, RegistryResult};
 use crate::households::rules::clean;
 use crate::households::vocab::{Cause, Relation};
@@ -227,22 +228,6 @@ async fn create_in(
     }
     let after = snapshot(db, &h).await?;
     log(db, actor, Audit::Create, &h, None, Some(after), None).await?;
-    Ok(h)
-}
-
-/// The household, 404 when missing or outside the actor's area.
-pub async fn find_in_scope(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: i64,
-    action: Action,
-) -> AppResult<household::Model> {
-    actor.require(action)?;
-    let h = household::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    actor.require_in(action, Some(&h.area_code))?;
     Ok(h)
 }
 

@@ -147,7 +147,7 @@ pub async fn history(
     per_page: u64,
 ) -> AppResult<Page<change_event::Model>> {
     // A deleted household has no area to check: history is of existing ones.
-    let h = super::records::find_in_scope(db, actor, id, Action::ViewHouseholds).await?;
+    let h = super::list::find_in_scope(db, actor, id, Action::ViewHouseholds).await?;
     let filter = audit::Filter {
         entity: Some(ENTITY.to_owned()),
         entity_id: Some(h.id.to_string()),

@@ -29,7 +29,7 @@ fn yes() -> bool {
 /// Signs in with a login and a password (or a learner's PIN).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body(content = LoginBody,
         example = json!({"login": "13800000002", "password": "246810"})),
-    responses((status = 200, description = "Signed in", body = crate::web::api::openapi::SignedIn)))]
+    responses((status = 200, description = "Signed in", body = crate::web::api::shapes::SignedIn)))]
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppContext>,

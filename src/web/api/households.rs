@@ -1,7 +1,6 @@
 //! `/api/v1/households`: the registry for officials (their area) and admins.
 
 use actix_web::{HttpResponse, web};
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -18,16 +17,9 @@ use crate::web::upload::Upload;
 
 type State = web::Data<AppContext>;
 
-/// The largest import file accepted (a county's registry is a few MB).
-pub const IMPORT_LIMIT: usize = 64 << 20;
-
-pub fn key(state: &AppContext) -> &[u8] {
-    state.secrets.id_hmac.expose_secret().as_bytes()
-}
-
 /// Households in the caller's area, filtered.
 #[utoipa::path(get, path = "/api/v1/households", tag = "households", params(ListQuery),
-    responses((status = 200, description = "A page of households", body = crate::web::api::openapi::Listing<store::Summary>)))]
+    responses((status = 200, description = "A page of households", body = crate::web::api::shapes::Listing<store::Summary>)))]
 pub async fn list(
     state: State,
     user: CurrentUser,
@@ -49,7 +41,7 @@ pub async fn create(
     user: CurrentUser,
     body: web::Json<NewHousehold>,
 ) -> AppResult<HttpResponse> {
-    let h = store::create(&state.db, &user.actor, key(&state), &body).await?;
+    let h = store::create(&state.db, &user.actor, state.id_key(), &body).await?;
     let detail = store::get(&state.db, &user.actor, h.id, false).await?;
     Ok(HttpResponse::Created().json(detail))
 }
@@ -119,7 +111,7 @@ pub struct PageQuery {
 
 /// A household's change events, newest first.
 #[utoipa::path(get, path = "/api/v1/households/{id}/history", tag = "households", params(("id" = i64, Path, description = "Household id"), PageQuery),
-    responses((status = 200, description = "A page of change events", body = crate::web::api::openapi::Listing<crate::web::api::openapi::StoredRow>)))]
+    responses((status = 200, description = "A page of change events", body = crate::web::api::shapes::Listing<crate::web::api::shapes::StoredRow>)))]
 pub async fn history(
     state: State,
     user: CurrentUser,
@@ -136,7 +128,7 @@ pub async fn history(
 #[utoipa::path(post, path = "/api/v1/households/{id}/follow-ups", tag = "households", params(("id" = i64, Path, description = "Household id")),
     request_body(content = FollowUpInput,
         example = json!({"months_after": 6, "shop_active": true, "orders_30d": 4, "sales_30d_fen": 120000})),
-    responses((status = 201, description = "The survey as stored", body = crate::web::api::openapi::StoredRow)))]
+    responses((status = 201, description = "The survey as stored", body = crate::web::api::shapes::StoredRow)))]
 pub async fn follow_up(
     state: State,
     user: CurrentUser,
@@ -150,7 +142,7 @@ pub async fn follow_up(
 /// Records a year's income of a household, in fen.
 #[utoipa::path(post, path = "/api/v1/households/{id}/incomes", tag = "households", params(("id" = i64, Path, description = "Household id")),
     request_body(content = IncomeInput, example = json!({"year": 2025, "wage_fen": 1200000, "business_fen": 300000})),
-    responses((status = 200, description = "The income as stored", body = crate::web::api::openapi::StoredRow)))]
+    responses((status = 200, description = "The income as stored", body = crate::web::api::shapes::StoredRow)))]
 pub async fn income(
     state: State,
     user: CurrentUser,
@@ -177,13 +169,13 @@ pub struct ImportQuery {
 #[utoipa::path(post, path = "/api/v1/households/import", tag = "households", params(ImportQuery),
     request_body(description = "The registry as CSV or XLSX (sniffed), or a multipart form with the field `file`",
         content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-    responses((status = 200, description = "Every household imported; in update mode the report of what changes (written only with `digest`)", body = crate::web::api::openapi::Imported)))]
+    responses((status = 200, description = "Every household imported; in update mode the report of what changes (written only with `digest`)", body = crate::web::api::shapes::Imported)))]
 /// CSV or XLSX body (sniffed): all households or none.
 pub async fn import(
     state: State,
     user: CurrentUser,
     q: web::Query<ImportQuery>,
-    upload: Upload<{ IMPORT_LIMIT >> 20 }>,
+    upload: Upload<{ crate::households::import::IMPORT_LIMIT >> 20 }>,
 ) -> crate::web::errors::WebResult<HttpResponse> {
     user.actor.require(Action::EditHouseholds)?;
     let update = match q.mode.as_deref().unwrap_or("create") {
@@ -202,7 +194,7 @@ pub async fn import(
         &state.db,
         Some(&user.actor),
         &scope,
-        key(&state),
+        state.id_key(),
         &bytes,
         update,
     )

@@ -18,11 +18,11 @@ use crate::web::extract::{CurrentUser, Locale};
 
 type State = web::Data<AppContext>;
 
-pub use crate::catalog::view::list_courses;
+use crate::catalog::view::list_courses;
 
 /// Published courses (trainers and admins also see drafts).
 #[utoipa::path(get, path = "/api/v1/courses", tag = "learning", params(("lang" = Option<String>, Query, description = "Language: `zh-CN` or `en` (else `Accept-Language`)")),
-    responses((status = 200, description = "Courses", body = crate::web::api::openapi::Listing<CourseSummary>)))]
+    responses((status = 200, description = "Courses", body = crate::web::api::shapes::Listing<CourseSummary>)))]
 pub async fn courses(state: State, user: CurrentUser, locale: Locale) -> AppResult<HttpResponse> {
     let rows = list_courses(&state.db, user.actor.may(Action::ViewDraftCourses)).await?;
     let items: Vec<_> = rows
@@ -131,7 +131,7 @@ pub struct StateBody {
 #[utoipa::path(patch, path = "/api/v1/users/{id}/enrollments/{slug}", tag = "learning",
     params(("id" = i64, Path, description = "Learner's user id"), ("slug" = String, Path, description = "Course slug")),
     request_body = StateBody,
-    responses((status = 200, description = "The enrollment's state now", body = crate::web::api::openapi::EnrollmentState),
+    responses((status = 200, description = "The enrollment's state now", body = crate::web::api::shapes::EnrollmentState),
         (status = 409, description = "The course is completed", body = crate::web::errors::ErrorBody),
         (status = 422, description = "Not a state one may set", body = crate::web::errors::ErrorBody)))]
 pub async fn enrollment_state(
@@ -163,7 +163,7 @@ pub struct EnrollBody {
 /// Enrols the caller, or (trainers) the learners named in the body.
 #[utoipa::path(post, path = "/api/v1/courses/{slug}/enroll", tag = "learning", params(("slug" = String, Path, description = "Course slug")),
     request_body(content = Option<EnrollBody>, description = "Absent or empty: the caller herself"),
-    responses((status = 200, description = "Enrolled", body = crate::web::api::openapi::Enrolled)))]
+    responses((status = 200, description = "Enrolled", body = crate::web::api::shapes::Enrolled)))]
 pub async fn enroll_api(
     state: State,
     user: CurrentUser,
@@ -272,7 +272,7 @@ pub async fn attempt(
 
 /// The caller's enrolments, lesson states, scores and certificates.
 #[utoipa::path(get, path = "/api/v1/me/progress", tag = "learning",
-    responses((status = 200, description = "Progress by course", body = crate::web::api::openapi::Listing<progress::CourseProgress>)))]
+    responses((status = 200, description = "Progress by course", body = crate::web::api::shapes::Listing<progress::CourseProgress>)))]
 pub async fn my_progress(state: State, user: CurrentUser) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
     let items = progress::overview(&state.db, &state.content, user.actor.id).await?;
@@ -282,7 +282,7 @@ pub async fn my_progress(state: State, user: CurrentUser) -> AppResult<HttpRespo
 /// A trainer signs off a practical task of a learner in her area.
 #[utoipa::path(post, path = "/api/v1/tasks/signoff", tag = "learning", request_body(content = tasks::SignOff, example = json!({
         "user_id": 10, "course": "smartphone-basics", "task": "wifi-connected", "level": 2, "note": "自己连上了"})),
-    responses((status = 201, description = "Signed off", body = crate::web::api::openapi::SignedOff)))]
+    responses((status = 201, description = "Signed off", body = crate::web::api::shapes::SignedOff)))]
 pub async fn signoff(
     state: State,
     user: CurrentUser,
@@ -303,7 +303,7 @@ pub async fn signoff(
 /// An in-person class.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "learning", request_body(content = classes::NewSession, example = json!({
         "course": "smartphone-basics", "place": "新街村委会", "held_at": "2026-11-20T09:00:00Z", "area_code": "530627102001"})),
-    responses((status = 201, description = "The class as stored", body = crate::web::api::openapi::StoredRow)))]
+    responses((status = 201, description = "The class as stored", body = crate::web::api::shapes::StoredRow)))]
 pub async fn create_session(
     state: State,
     user: CurrentUser,
@@ -316,7 +316,7 @@ pub async fn create_session(
 /// Who attended a class.
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance", tag = "learning",
     params(("id" = i64, Path, description = "Class id")), request_body = Vec<classes::Mark>,
-    responses((status = 200, description = "Marks changed", body = crate::web::api::openapi::Updated)))]
+    responses((status = 200, description = "Marks changed", body = crate::web::api::shapes::Updated)))]
 pub async fn attendance(
     state: State,
     user: CurrentUser,

@@ -9,4 +9,5 @@ pub mod learning;
 pub mod offline;
 pub mod openapi;
 pub mod reports;
+pub mod shapes;
 pub mod users;

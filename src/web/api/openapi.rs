@@ -2,23 +2,20 @@
 //! `#[utoipa::path]` annotations and the schemas derived on their bodies, and
 //! served at `/api/v1/openapi.json`. What every operation shares is added in
 //! one place (`Contract`): the error body for each error status and
-//! the bearer token on every route `ROUTES` marks as signed in. The shapes of
-//! answers a handler builds with `json!` are named here.
-
-use std::sync::LazyLock;
+//! the bearer token on every route the route table marks as signed in (the
+//! table hands that in: `web::routes::openapi`). The shapes of answers a
+//! handler builds with `json!` are named in `shapes`.
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
-use serde::Serialize;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, RefOr, ResponseBuilder, Schema};
-use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::paging::{MAX_PAGE, MAX_PER_PAGE};
 use crate::web::errors::ErrorBody;
-use crate::web::routes::{Access, ROUTES};
 
 use super::{auth, households, learning, offline, reports, users};
 
@@ -75,8 +72,7 @@ use super::{auth, households, learning, offline, reports, users};
         document,
         offline::course_files,
     ),
-    components(schemas(ErrorBody, StoredRow)),
-    modifiers(&Contract),
+    components(schemas(ErrorBody, super::shapes::StoredRow)),
     tags(
         (name = "auth", description = "Signing in and out, password resets"),
         (name = "users", description = "Accounts, areas and the audit log"),
@@ -111,11 +107,11 @@ const ERROR_STATUSES: [(&str, &str); 8] = [
     ),
 ];
 
-/// What every operation shares: error answers and, on signed-in routes,
-/// the bearer token.
-struct Contract;
+/// What every operation shares: error answers and, on signed-in routes
+/// (`signed_in(method, path)`), the bearer token.
+struct Contract<'a>(&'a dyn Fn(&str, &str) -> bool);
 
-impl Modify for Contract {
+impl Modify for Contract<'_> {
     fn modify(&self, doc: &mut Document) {
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
@@ -137,10 +133,7 @@ impl Modify for Contract {
             ];
             for (method, op) in ops {
                 if let Some(op) = op.as_mut() {
-                    let signed_in = ROUTES
-                        .iter()
-                        .any(|(m, p, a)| *m == method && p == path && *a == Access::SignedIn);
-                    complete(op, signed_in);
+                    complete(op, (self.0)(method, path));
                 }
             }
         }
@@ -198,13 +191,26 @@ fn complete(op: &mut Operation, signed_in: bool) {
     }
 }
 
-/// The document as served (built once: it depends on the code alone).
-static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi().to_json().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "the OpenAPI document cannot be written");
-        "{}".to_string()
-    })
-});
+/// The document, with what every operation shares; `signed_in(method,
+/// path)` says which routes ask for the bearer token.
+pub fn with_contract(signed_in: &dyn Fn(&str, &str) -> bool) -> Document {
+    let mut doc = ApiDoc::openapi();
+    Contract(signed_in).modify(&mut doc);
+    doc
+}
+
+/// The document as served: written once, when the routes are configured
+/// (it depends on the code alone).
+pub struct Published(String);
+
+impl Published {
+    pub fn new(doc: &Document) -> Published {
+        Published(doc.to_json().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the OpenAPI document cannot be written");
+            "{}".to_string()
+        }))
+    }
+}
 
 /// `GET /api/v1/openapi.json`: this document. Public and the same for
 /// everyone, so caches may keep it for an hour.
@@ -214,89 +220,9 @@ static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
     tag = "contract",
     responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object))
 )]
-pub async fn document() -> HttpResponse {
+pub async fn document(doc: actix_web::web::Data<Published>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(DOCUMENT.as_str())
-}
-
-/// A stored record as the database keeps it (its columns by name).
-pub struct StoredRow;
-
-impl PartialSchema for StoredRow {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .description(Some("A stored record: its columns by name"))
-            .into()
-    }
-}
-
-impl ToSchema for StoredRow {}
-
-/// A list: `{"items": [...], "total": n}`.
-#[derive(Serialize, ToSchema)]
-pub struct Listing<T: ToSchema> {
-    pub items: Vec<T>,
-    pub total: u64,
-}
-
-/// The user in a sign-in answer.
-#[derive(Serialize, ToSchema)]
-pub struct SignedInUser {
-    pub id: i64,
-    pub role: crate::accounts::Role,
-    pub display_name: String,
-}
-
-/// `POST /api/v1/auth/login`.
-#[derive(Serialize, ToSchema)]
-pub struct SignedIn {
-    /// The bearer token.
-    pub token: String,
-    /// Seconds until the token expires.
-    pub expires_in: i64,
-    /// Wrong passwords tried for this account since its last sign-in.
-    pub failed_attempts: u32,
-    pub user: SignedInUser,
-}
-
-/// An import that stored every row (otherwise a 422 lists the bad rows).
-#[derive(Serialize, ToSchema)]
-pub struct Imported {
-    pub imported: u64,
-    /// Household imports: the members stored with the households.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub members: Option<u64>,
-    /// Always empty here.
-    pub errors: Vec<crate::error::RowError>,
-}
-
-/// Who was enrolled; `state` when a learner enrolled herself.
-#[derive(Serialize, ToSchema)]
-pub struct Enrolled {
-    pub enrolled: Vec<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-}
-
-/// A learner's enrollment after a change of state.
-#[derive(Serialize, ToSchema)]
-pub struct EnrollmentState {
-    pub user_id: i64,
-    pub course: String,
-    pub state: String,
-}
-
-/// A task sign-off as stored.
-#[derive(Serialize, ToSchema)]
-pub struct SignedOff {
-    pub id: i64,
-    pub level: i32,
-}
-
-/// How many attendance marks changed.
-#[derive(Serialize, ToSchema)]
-pub struct Updated {
-    pub updated: u64,
+        .body(doc.0.clone())
 }

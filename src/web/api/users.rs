@@ -22,7 +22,7 @@ fn listing<T: Serialize>(items: &[T], total: u64) -> HttpResponse {
 
 /// Users the caller manages, by name or login (`q`) and role.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserQuery),
-    responses((status = 200, description = "A page of users", body = crate::web::api::openapi::Listing<UserView>)))]
+    responses((status = 200, description = "A page of users", body = crate::web::api::shapes::Listing<UserView>)))]
 pub async fn list(
     state: State,
     user: CurrentUser,
@@ -96,7 +96,7 @@ pub async fn set_password(
     request_body(content = String, content_type = "text/csv",
         description = "Learners as CSV with a header row: name, phone, pin and optionally area_code, member_id (a multipart form with the field `file` works too)",
         example = json!("name,phone,pin,area_code\n李小兰,13800000098,135790,530627102001\n")),
-    responses((status = 200, description = "Every learner created", body = crate::web::api::openapi::Imported)))]
+    responses((status = 200, description = "Every learner created", body = crate::web::api::shapes::Imported)))]
 /// A CSV file as the body, or a form (see `Upload`).
 pub async fn import(
     state: State,
@@ -111,7 +111,7 @@ pub async fn import(
 
 /// The children of an area (`parent`), or the top of the tree.
 #[utoipa::path(get, path = "/api/v1/areas", tag = "users", params(AreaQuery),
-    responses((status = 200, description = "Areas", body = crate::web::api::openapi::Listing<crate::web::api::openapi::StoredRow>)))]
+    responses((status = 200, description = "Areas", body = crate::web::api::shapes::Listing<crate::web::api::shapes::StoredRow>)))]
 pub async fn areas_list(
     state: State,
     _user: CurrentUser,
@@ -124,7 +124,7 @@ pub async fn areas_list(
 /// Adds an area (admins).
 #[utoipa::path(post, path = "/api/v1/areas", tag = "users", request_body(content = NewArea, example = json!({
         "code": "530627102099", "name": "新农村", "level": "village", "parent_code": "530627102000"})),
-    responses((status = 201, description = "The area as stored", body = crate::web::api::openapi::StoredRow)))]
+    responses((status = 201, description = "The area as stored", body = crate::web::api::shapes::StoredRow)))]
 pub async fn areas_create(
     state: State,
     user: CurrentUser,
@@ -146,7 +146,7 @@ pub async fn areas_create(
         ("page" = Option<u64>, Query),
         ("per_page" = Option<u64>, Query),
     ),
-    responses((status = 200, description = "A page of change events", body = crate::web::api::openapi::Listing<crate::web::api::openapi::StoredRow>)))]
+    responses((status = 200, description = "A page of change events", body = crate::web::api::shapes::Listing<crate::web::api::shapes::StoredRow>)))]
 pub async fn audit_list(
     state: State,
     user: CurrentUser,

@@ -41,11 +41,11 @@ pub async fn home(
 
 /// A static file (the stylesheet) by its content-hashed name: immutable.
 pub async fn asset(
-    state: web::Data<AppContext>,
+    assets: web::Data<crate::web::compress::Assets>,
     req: HttpRequest,
     file: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let prepared = state.views.asset(&file).ok_or(AppError::NotFound)?;
+    let prepared = assets.get(&file).ok_or(AppError::NotFound)?;
     Ok(prepared.respond(&req))
 }
 

@@ -13,7 +13,6 @@ use crate::app::AppContext;
 use crate::error::{AppError, AppResult};
 use crate::households::link::{self, MemberHit};
 use crate::policy::Action;
-use crate::web::api::households::key;
 use crate::web::extract::{CurrentUser, Locale};
 
 type State = web::Data<AppContext>;
@@ -87,7 +86,7 @@ pub async fn search_id(
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::ManageUser)?;
     let id = form.id_number.clone().unwrap_or_default();
-    match link::search_by_id_number(&state.db, &user.actor, key(&state), &id).await {
+    match link::search_by_id_number(&state.db, &user.actor, state.id_key(), &id).await {
         Ok(hits) => page(&state, locale.0, &user, &hits, "", "", true, json!([]))
             .render(&state, "pages/members"),
         Err(AppError::Validation { fields, .. }) => {

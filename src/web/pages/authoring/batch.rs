@@ -4,8 +4,8 @@
 //! a summary naming each bad field by question number and field, each a
 //! link to the field.
 
+use super::choices::{kind_options, quiz_exists, selected};
 use super::forms::QuestionForm;
-use super::quizzes::{kind_options, selected};
 use super::*;
 use crate::courses::{Question, QuestionKind};
 
@@ -188,7 +188,7 @@ pub async fn quiz_batch(
 ) -> AppResult<HttpResponse> {
     let (slug, quiz) = path.into_inner();
     let e = author.editor(&slug).await?;
-    if !super::quizzes::quiz_exists(e.course(), &quiz) {
+    if !quiz_exists(e.course(), &quiz) {
         return Err(AppError::NotFound);
     }
     let f = Fields::parse(&body);

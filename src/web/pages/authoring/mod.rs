@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 mod batch;
+mod choices;
 mod forms;
 mod items;
 mod lessons;
@@ -567,7 +568,7 @@ pub async fn archive(
 ) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
     if Fields::parse(&body).get("confirm") != "yes" {
-        authoring::authorize(&state.db, &user.actor, &slug).await?;
+        crate::catalog::store::authorize(&state.db, &user.actor, &slug).await?;
         return Ok(redirect(&format!("/teach/courses/{slug}/archive")));
     }
     authoring::archive(&state.db, &state.content, &user.actor, &slug).await?;

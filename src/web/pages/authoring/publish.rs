@@ -77,7 +77,7 @@ pub async fn publish(
 ) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
     if Fields::parse(&body).get("confirm") != "yes" {
-        authoring::authorize(&author.state.db, &author.user.actor, &slug).await?;
+        crate::catalog::store::authorize(&author.state.db, &author.user.actor, &slug).await?;
         return Ok(redirect(&format!("/teach/courses/{slug}/publish")));
     }
     match authoring::publish(

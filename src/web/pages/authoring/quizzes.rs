@@ -2,17 +2,10 @@
 //! the kinds `forms::form_kind` lists; questions of other kinds (written in
 //! files) are shown, not edited.
 
+use super::choices::{kind_options, quiz_exists, selected};
 use super::forms::{QuestionForm, form_kind};
 use super::*;
 use crate::courses::{Question, QuestionKind};
-
-/// Whether `quiz` names a quiz this course has or may have.
-pub(super) fn quiz_exists(c: &Course, quiz: &str) -> bool {
-    quiz == "pre"
-        || quiz == "post"
-        || c.quizzes.iter().any(|q| q.slug == quiz)
-        || c.lessons.iter().any(|l| l.stem() == quiz)
-}
 
 pub(super) fn question_values(q: &Question) -> Value {
     let mut v = json!({"id": q.id, "kind": q.kind.name(), "competence": q.competence,
@@ -28,29 +21,6 @@ pub(super) fn question_values(q: &Question) -> Value {
         }
     }
     v
-}
-
-/// Competence options with the chosen one marked.
-pub(super) fn selected(options: &[Value], code: &str) -> Vec<Value> {
-    options
-        .iter()
-        .map(|o| {
-            let mut o = o.clone();
-            o["selected"] = json!(o["code"].as_str() == Some(code));
-            o
-        })
-        .collect()
-}
-
-/// The kinds the form offers, in their order, with the chosen one marked.
-pub(super) fn kind_options(state: &AppContext, lang: &str, chosen: QuestionKind) -> Vec<Value> {
-    QuestionKind::all()
-        .filter(|k| form_kind(*k))
-        .map(|k| {
-            let label = tr(state, lang, &format!("author.kind.{}", k.name()));
-            json!({"value": k.name(), "label": label, "selected": k == chosen})
-        })
-        .collect()
 }
 
 /// One question form's data; `v` holds its values.

@@ -1,6 +1,6 @@
 //! The practical-task editor: one form per task, and one to add.
 
-use super::quizzes::selected;
+use super::choices::selected;
 use super::*;
 use crate::courses::Task;
 

@@ -16,7 +16,6 @@ use crate::households::vocab::{
     Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex,
 };
 use crate::policy::Action;
-use crate::web::api::households::key;
 use crate::web::extract::{CurrentUser, Locale};
 use crate::web::pages::{Page, pager, redirect};
 
@@ -191,7 +190,7 @@ pub async fn add_member(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let result = match MemberInput::try_from(form.into_inner()) {
-        Ok(m) => store::add_member(&state.db, &user.actor, key(&state), id, &m)
+        Ok(m) => store::add_member(&state.db, &user.actor, state.id_key(), id, &m)
             .await
             .map(|_| ()),
         Err(p) => refused(&state, &user, id, p).await,

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 
 use super::State;
 use crate::error::{AppError, AppResult};
+use crate::households::import::IMPORT_LIMIT;
 use crate::households::{bulk, refresh};
 use crate::policy::Action;
-use crate::web::api::households::{IMPORT_LIMIT, key};
 use crate::web::extract::{CurrentUser, Locale};
 use crate::web::pages::Page;
 use crate::web::upload::Upload;
@@ -151,7 +151,7 @@ async fn refresh_file(
         &state.db,
         Some(&user.actor),
         &scope,
-        key(state),
+        state.id_key(),
         &file,
         true,
     )
@@ -228,7 +228,7 @@ async fn import_file(
     };
     let scope = user.actor.scope_prefix().unwrap_or_default();
     let outcome =
-        match bulk::parse_for(&state.db, Some(&user.actor), &scope, key(state), &file).await {
+        match bulk::parse_for(&state.db, Some(&user.actor), &scope, state.id_key(), &file).await {
             Ok(plan) => bulk::import_plan(&state.db, &plan, Some(&user.actor)).await,
             Err(e) => Err(e),
         };

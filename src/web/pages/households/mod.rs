@@ -28,7 +28,6 @@ use crate::households::vocab::{
     Cause, Health, HouseholdKind, HouseholdStatus, Labour, MonitorType, Relation, Sex, Vocabulary,
 };
 use crate::policy::Action;
-use crate::web::api::households::key;
 use crate::web::extract::{CurrentUser, Locale};
 
 type State = web::Data<AppContext>;
@@ -309,7 +308,7 @@ pub async fn create(
     user.actor.require(Action::EditHouseholds)?;
     let f = form.into_inner();
     let result = match NewHousehold::try_from(&f) {
-        Ok(new) => store::create(&state.db, &user.actor, key(&state), &new).await,
+        Ok(new) => store::create(&state.db, &user.actor, state.id_key(), &new).await,
         Err(p) => Err(RegistryError::Invalid(p)),
     };
     let e = match result {

@@ -194,7 +194,7 @@ impl TryFrom<&[u8]> for CohortForm {
         if f.learners.is_empty() {
             return Err(AppError::field(
                 "user",
-                crate::households::messages::Msg::new("teach.err.tick_learner").english(),
+                crate::localize::Msg::new("teach.err.tick_learner").english(),
             ));
         }
         Ok(f)

@@ -25,12 +25,12 @@ use serde_json::json;
 use super::{Page, redirect};
 use crate::accounts::users;
 use crate::app::AppContext;
+use crate::catalog::view::list_courses;
 use crate::entities::{area, class_session, enrollment, lesson_progress, task_signoff};
 use crate::error::AppResult;
 use crate::learning::content::text;
 use crate::learning::{classes, tasks};
 use crate::policy::Action;
-use crate::web::api::learning::list_courses;
 use crate::web::extract::{CurrentUser, Locale};
 
 type State = web::Data<AppContext>;
