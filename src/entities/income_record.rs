@@ -36,3 +36,31 @@ impl ActiveModelBehavior for ActiveModel {
         Ok(self)
     }
 }
+
+impl ActiveModel {
+    /// A year's income known only by its net per-capita figure (the
+    /// registry's import column), unverified.
+    pub fn net_only(
+        household_id: i64,
+        year: i32,
+        net_per_capita_fen: i64,
+        now: DateTimeUtc,
+    ) -> Self {
+        use sea_orm::ActiveValue::Set;
+        ActiveModel {
+            household_id: Set(household_id),
+            year: Set(year),
+            wage_fen: Set(0),
+            business_fen: Set(0),
+            transfer_fen: Set(0),
+            property_fen: Set(0),
+            costs_fen: Set(0),
+            net_per_capita_fen: Set(net_per_capita_fen),
+            verified_by: Set(None),
+            verified_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+    }
+}

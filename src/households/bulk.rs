@@ -381,21 +381,12 @@ pub(crate) async fn write_plan(
                 });
             }
             if let Some(i) = h.income {
-                incomes.push(income_record::ActiveModel {
-                    household_id: Set(id),
-                    year: Set(i.year),
-                    wage_fen: Set(0),
-                    business_fen: Set(0),
-                    transfer_fen: Set(0),
-                    property_fen: Set(0),
-                    costs_fen: Set(0),
-                    net_per_capita_fen: Set(i.net_per_capita_fen),
-                    verified_by: Set(None),
-                    verified_at: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                });
+                incomes.push(income_record::ActiveModel::net_only(
+                    id,
+                    i.year,
+                    i.net_per_capita_fen,
+                    now,
+                ));
             }
             for m in &h.members {
                 members.push(member_model(id, &h.area_code, m, now));

@@ -42,31 +42,18 @@ impl Format {
 }
 
 /// The export's columns: the import's, without the health column.
-pub const EXPORT_COLUMNS: [Column; 23] = [
-    Column::RegistryNo,
-    Column::AreaCode,
-    Column::VillageGroup,
-    Column::Kind,
-    Column::Status,
-    Column::MonitorType,
-    Column::IdentifiedYear,
-    Column::ExitedYear,
-    Column::Phone,
-    Column::PrimaryCause,
-    Column::OtherCauses,
-    Column::Name,
-    Column::Sex,
-    Column::IdNumber,
-    Column::BirthYear,
-    Column::Ethnicity,
-    Column::Relation,
-    Column::Education,
-    Column::SchoolStatus,
-    Column::Labour,
-    Column::MigrantMonths,
-    Column::NetPerCapitaYuan,
-    Column::IncomeYear,
-];
+pub const EXPORT_COLUMNS: [Column; Column::COUNT - 1] = {
+    let mut out = [Column::RegistryNo; Column::COUNT - 1];
+    let (mut i, mut j) = (0, 0);
+    while i < Column::COUNT {
+        if !matches!(Column::ALL[i], Column::Health) {
+            out[j] = Column::ALL[i];
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+};
 
 /// The name of the workbook's sheet.
 pub const SHEET_NAME: &str = "户成员信息";

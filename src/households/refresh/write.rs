@@ -100,21 +100,12 @@ pub(super) async fn write(
                 }
                 Some(_) => {}
                 None => {
-                    income_record::ActiveModel {
-                        household_id: Set(record.id),
-                        year: Set(i.year),
-                        wage_fen: Set(0),
-                        business_fen: Set(0),
-                        transfer_fen: Set(0),
-                        property_fen: Set(0),
-                        costs_fen: Set(0),
-                        net_per_capita_fen: Set(i.net_per_capita_fen),
-                        verified_by: Set(None),
-                        verified_at: Set(None),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                        ..Default::default()
-                    }
+                    income_record::ActiveModel::net_only(
+                        record.id,
+                        i.year,
+                        i.net_per_capita_fen,
+                        now,
+                    )
                     .insert(txn)
                     .await?;
                 }
