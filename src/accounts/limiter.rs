@@ -240,17 +240,7 @@ impl Limiter {
         db: &DatabaseConnection,
         keys: &[(&str, u32)],
     ) -> Result<Vec<Option<u64>>, DbErr> {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match self.fail_once(db, keys).await {
-                Ok(v) => return Ok(v),
-                Err(e) if tries < 3 => {
-                    tracing::debug!(error = %e, "sign-in throttle update tried again");
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        thrice("sign-in throttle update", || self.fail_once(db, keys)).await
     }
 
     async fn fail_once(
@@ -341,17 +331,10 @@ impl Limiter {
         free: u32,
         hot: Option<u64>,
     ) -> Result<Reserve, DbErr> {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match self.reserve_once(db, key, free, hot).await {
-                Ok(v) => return Ok(v),
-                Err(e) if tries < 3 => {
-                    tracing::debug!(error = %e, "sign-in reservation tried again");
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        thrice("sign-in reservation", || {
+            self.reserve_once(db, key, free, hot)
+        })
+        .await
     }
 
     async fn reserve_once(
@@ -433,6 +416,23 @@ impl Limiter {
             ))
             .await?;
         Ok(r.rows_affected())
+    }
+}
+
+/// Runs a throttle transaction up to three times, at once, whatever failed:
+/// two requests for one key may both find no row and both insert it, and
+/// the one that loses finds it the next time.
+async fn thrice<T, Fut>(what: &str, mut op: impl FnMut() -> Fut) -> Result<T, DbErr>
+where
+    Fut: std::future::Future<Output = Result<T, DbErr>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match op().await {
+            Err(e) if tries < 3 => tracing::debug!(error = %e, what, "tried again"),
+            r => return r,
+        }
     }
 }
 

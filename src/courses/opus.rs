@@ -257,18 +257,22 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     })
 }
 
+/// An `OpusHead` packet of `channels` channels (48 kHz, pre-skip 312), for
+/// tests that make streams.
+#[cfg(test)]
+pub(crate) fn test_head(channels: u8) -> Vec<u8> {
+    let mut h = b"OpusHead\x01".to_vec();
+    h.push(channels);
+    h.extend_from_slice(&312u16.to_le_bytes());
+    h.extend_from_slice(&48_000u32.to_le_bytes());
+    h.extend_from_slice(&[0, 0, 0]);
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn head(channels: u8) -> Vec<u8> {
-        let mut h = b"OpusHead\x01".to_vec();
-        h.push(channels);
-        h.extend_from_slice(&312u16.to_le_bytes());
-        h.extend_from_slice(&48_000u32.to_le_bytes());
-        h.extend_from_slice(&[0, 0, 0]);
-        h
-    }
+    use test_head as head;
 
     #[test]
     fn packet_lengths_come_from_the_toc() {

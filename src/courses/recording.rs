@@ -182,15 +182,7 @@ fn judge(stream: &Stream, bounds: Bounds) -> Result<Heard, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn head(channels: u8) -> Vec<u8> {
-        let mut h = b"OpusHead\x01".to_vec();
-        h.push(channels);
-        h.extend_from_slice(&312u16.to_le_bytes());
-        h.extend_from_slice(&48_000u32.to_le_bytes());
-        h.extend_from_slice(&[0, 0, 0]);
-        h
-    }
+    use crate::courses::opus::test_head as head;
 
     /// `n` SILK packets of 20 ms at about 16 kbit/s, voiced or not.
     fn packets(n: usize, voiced: bool) -> Vec<Vec<u8>> {
