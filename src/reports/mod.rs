@@ -19,5 +19,6 @@ pub mod skills;
 pub mod suppress;
 pub mod svg;
 pub mod tests_review;
+pub mod today;
 
 pub(crate) use crate::db::{marks, stmt};
