@@ -42,7 +42,6 @@ const LAYERS: &[&str] = &[
 const KNOWN: &[(&str, &str)] = &[
     // Services take the whole `AppContext` where a narrow handle would do.
     ("accounts", "app"),
-    ("learning", "app"),
     // Account creation links a household member.
     ("accounts", "households"),
     // Prepared (compressed) answers are a web type.
