@@ -33,6 +33,9 @@ impl Event {
     }
 }
 
+/// A progress row's key: the learner, the course, the lesson.
+type Lesson = (i64, String, String);
+
 /// Rows a multi-row statement holds at most (well under every engine's limit
 /// of bound parameters).
 const ROWS_A_STATEMENT: usize = 200;
@@ -69,7 +72,7 @@ pub(crate) async fn apply_bulk(
     let mut out = Vec::with_capacity(parts.len());
     let mut rows = Vec::new();
     // Each lesson's steps, in the order they are applied one by one.
-    let mut steps: BTreeMap<(i64, String, String), Vec<(DateTime<Utc>, Step)>> = BTreeMap::new();
+    let mut steps: BTreeMap<Lesson, Vec<(DateTime<Utc>, Step)>> = BTreeMap::new();
     let mut finished: Vec<(i64, std::sync::Arc<CourseInfo>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for p in parts {
@@ -116,8 +119,8 @@ pub(crate) async fn apply_bulk(
             .await?;
     }
     // The progress rows the batch touches, read (and locked) in one query a chunk.
-    let keys: Vec<&(i64, String, String)> = steps.keys().collect();
-    let mut existing: BTreeMap<(i64, String, String), lesson_progress::Model> = BTreeMap::new();
+    let keys: Vec<&Lesson> = steps.keys().collect();
+    let mut existing: BTreeMap<Lesson, lesson_progress::Model> = BTreeMap::new();
     let lock = txn.get_database_backend() != sea_orm::DatabaseBackend::Sqlite;
     for chunk in keys.chunks(ROWS_A_STATEMENT) {
         // `(user_id, course_slug, lesson_slug) IN ((…), …)`: one row-value
