@@ -47,6 +47,21 @@ impl AppContext {
         self.secrets.id_hmac.expose_secret().as_bytes()
     }
 
+    /// What recording learners' events needs of this context (narrow
+    /// handles: the learning services do not know the context).
+    pub fn recorder(&self) -> crate::learning::events::Recorder<'_> {
+        crate::learning::events::Recorder {
+            db: &self.db,
+            content: &self.content,
+            sessions: &self.sessions,
+            writer: &self.events,
+            budgets: &self.budgets,
+            budget: crate::learning::limits::Budget::of(&self.settings),
+            served_key: self.id_key(),
+            page_view_wait_ms: self.settings.page_view_wait_ms,
+        }
+    }
+
     /// How far the replica is behind the primary, in seconds; `None` without
     /// a replica (or when it cannot say).
     pub async fn replica_lag_secs(&self) -> Option<f64> {

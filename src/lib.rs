@@ -99,7 +99,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
     let sessions = accounts::sessions::Sessions::load(&db)
         .await
         .map_err(|e| anyhow::anyhow!("sessions: {e}"))?;
-    let events = learning::writer::Writer::spawn(db.clone(), views.clone(), settings.base_url());
+    let events = learning::writer::Writer::spawn(db.clone());
     let site = site::Cache::default();
     site.reload(&db, &settings.site)
         .await

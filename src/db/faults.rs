@@ -173,6 +173,14 @@ pub fn is_retryable(e: &sea_orm::DbErr) -> bool {
     }
 }
 
+/// Whether a write whose rows carry their own ids, so that a replay counts
+/// the rows stored already as duplicates (the event writer's), may succeed
+/// when tried again: a conflict (`is_retryable`), SQLite's writer busy, or a
+/// key another writer stored first.
+pub fn is_retryable_replay(e: &sea_orm::DbErr) -> bool {
+    is_retryable(e) || matches!(fault(e), Fault::Busy | Fault::Duplicate)
+}
+
 /// Whether the database cannot be reached or cannot take queries now (a
 /// connection refused or lost, a pool with no connection to give, a Galera
 /// node outside the primary component): worth trying again a little later,

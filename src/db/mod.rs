@@ -11,8 +11,8 @@ mod sql;
 
 pub use connect::{ACQUIRE_TIMEOUT, BUSY_TIMEOUT, connect, redact_url, replica_lag_secs};
 pub use faults::{
-    Fault, conflict_code, fault, fault_of_code, is_busy, is_retryable, is_storage, is_unavailable,
-    unavailable_code,
+    Fault, conflict_code, fault, fault_of_code, is_busy, is_retryable, is_retryable_replay,
+    is_storage, is_unavailable, unavailable_code,
 };
 pub use migrate::{migrate, migrate_once};
 pub use retry::{ATTEMPTS, Retryable, backoff, retrying};

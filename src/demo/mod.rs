@@ -141,7 +141,6 @@ async fn seed_learning(state: &AppContext) -> AppResult<usize> {
     use crate::learning::{enroll, events, tasks};
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let db = &state.db;
-    let base = state.settings.base_url();
     let Some(phone) = state.content.published(db, "smartphone-basics").await? else {
         return Ok(0);
     };
@@ -249,7 +248,7 @@ async fn seed_learning(state: &AppContext) -> AppResult<usize> {
                 served: None,
             });
         }
-        let r = events::ingest(state, &learner, "demo", batch).await?;
+        let r = events::ingest(&state.recorder(), &learner, "demo", batch).await?;
         n += r.accepted;
         if i < 3 {
             for t in phone.tasks.iter().filter(|t| t.required) {
@@ -266,8 +265,7 @@ async fn seed_learning(state: &AppContext) -> AppResult<usize> {
                         level: 2,
                         note: Some("课堂上独立完成".into()),
                     };
-                    tasks::sign_off(db, &state.content, Some(&state.views), &base, &trainer, &s)
-                        .await?;
+                    tasks::sign_off(db, &state.content, &trainer, &s).await?;
                     n += 1;
                 }
             }

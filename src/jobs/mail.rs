@@ -13,7 +13,7 @@ use sea_orm::{
 use crate::app::AppContext;
 use crate::entities::mail_outbox;
 use crate::error::AppResult;
-use crate::mail::{Transport, backoff, lease_end};
+use crate::mail::{Message, Transport, backoff, lease_end};
 
 const BATCH: u64 = 20;
 
@@ -80,7 +80,8 @@ async fn take(
     Ok(claimed)
 }
 
-/// Sends what was claimed and records each outcome.
+/// Sends what was claimed (a typed message rendered first, with the
+/// templates and the site's address) and records each outcome.
 pub async fn deliver(
     state: &AppContext,
     transport: &Transport,
@@ -93,13 +94,36 @@ pub async fn deliver(
         .unwrap_or_else(|| "fuzhi.local".into());
     let max = state.settings.mail.max_attempts.max(1);
     let mut sent = 0;
+    let base_url = state.settings.base_url();
     for row in rows {
-        let outcome = transport.send(&state.settings.mail.from, &row, &host).await;
         let mut am = mail_outbox::ActiveModel {
             id: Set(row.id),
             claimed_until: Set(None),
             updated_at: Set(Utc::now()),
             ..Default::default()
+        };
+        // A typed message is rendered now, and kept as it was sent.
+        let (row, outcome) = match Message::of_row(&row) {
+            None => {
+                let outcome = transport.send(&state.settings.mail.from, &row, &host).await;
+                (row, outcome)
+            }
+            Some(m) => match m.render(&state.views, &base_url) {
+                Ok(r) => {
+                    let row = mail_outbox::Model {
+                        subject: r.subject,
+                        text_body: r.text,
+                        html_body: r.html,
+                        ..row
+                    };
+                    am.subject = Set(row.subject.clone());
+                    am.text_body = Set(row.text_body.clone());
+                    am.html_body = Set(row.html_body.clone());
+                    let outcome = transport.send(&state.settings.mail.from, &row, &host).await;
+                    (row, outcome)
+                }
+                Err(e) => (row, Err(format!("cannot render the mail: {e}"))),
+            },
         };
         match outcome {
             Ok(()) => {

@@ -45,13 +45,11 @@ pub fn normalize(code: &str) -> String {
     }
 }
 
-pub async fn issue(
-    db: &impl ConnectionTrait,
-    user: i64,
-    course: &CourseInfo,
-    views: Option<&crate::views::Views>,
-    base_url: &str,
-) -> AppResult<String> {
+/// Issues the learner's certificate for a course (the code of the one issued
+/// before, if there is one), and queues the mail that tells her, in the
+/// caller's transaction: a typed message the mail worker renders when it
+/// sends it.
+pub async fn issue(db: &impl ConnectionTrait, user: i64, course: &CourseInfo) -> AppResult<String> {
     let slug = &course.course.slug;
     if let Some(code) = code_of(db, user, slug).await? {
         return Ok(code);
@@ -72,18 +70,15 @@ pub async fn issue(
     }
     .insert(db)
     .await?;
-    if let (Some(views), Some(email)) = (views, &u.email) {
-        let title = super::content::text(&course.course.title_json, &u.locale, "zh-CN");
-        crate::mail::queue(
-            db,
-            views,
-            email,
-            "certificate",
-            &u.locale,
-            &serde_json::json!({"name": u.display_name, "course": title, "code": code,
-                "link": format!("{base_url}/certificates/{code}")}),
-        )
-        .await?;
+    if let Some(email) = &u.email {
+        let message = crate::mail::Message::Certificate {
+            to: email.clone(),
+            lang: u.locale.clone(),
+            name: u.display_name.clone(),
+            course: super::content::text(&course.course.title_json, &u.locale, "zh-CN"),
+            code: code.clone(),
+        };
+        crate::mail::enqueue_message(db, &message).await?;
     }
     Ok(code)
 }

@@ -93,8 +93,6 @@ pub async fn check(
     db: &impl ConnectionTrait,
     user: i64,
     course: &CourseInfo,
-    views: Option<&crate::views::Views>,
-    base_url: &str,
 ) -> AppResult<Option<String>> {
     let slug = &course.course.slug;
     let Some(e) = super::enroll::find(db, user, slug).await? else {
@@ -111,6 +109,6 @@ pub async fn check(
     am.state = Set("completed".into());
     am.completed_at = Set(Some(now));
     am.update(db).await?;
-    let code = super::certificates::issue(db, user, course, views, base_url).await?;
+    let code = super::certificates::issue(db, user, course).await?;
     Ok(Some(code))
 }

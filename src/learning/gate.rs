@@ -14,8 +14,10 @@
 //!   the first attempt.
 //!
 //! The event log applies these rules in the transaction that would store the
-//! attempt, so neither a form nor the API nor a replayed batch gets round
-//! them; a refused attempt stores nothing.
+//! attempt (`events::apply`: the one check of a submission, free of races),
+//! so neither a form nor the API nor a replayed batch gets round them; a
+//! refused attempt stores nothing. Pages ask the same rules only for what to
+//! show (a closed post-test, the pre-test's result instead of a new form).
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};

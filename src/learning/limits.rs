@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::Value;
 
-use super::events::{EventIn, LearnerKind};
+use super::events::{LearnerKind, Refused};
 use crate::error::AppResult;
 
 /// The most bytes a payload may take, as stored (compact JSON).
@@ -29,27 +29,37 @@ const MAX_TEXT: usize = 200;
 const MAX_QUESTIONS: usize = 200;
 const MAX_ANSWERS: usize = 20;
 
-/// Why `e`'s payload and lesson do not fit its kind, if they do not.
-pub fn check_shape(kind: LearnerKind, e: &EventIn) -> Result<(), String> {
-    if let Some(l) = &e.lesson
-        && l.len() > MAX_TEXT
-    {
-        return Err(format!("lesson: longer than {MAX_TEXT} characters"));
+/// Why an event's course, lesson and payload do not fit its kind, if they
+/// do not (the payload as it would be stored; `Null` when none was sent).
+pub fn check_shape(
+    kind: LearnerKind,
+    course: Option<&str>,
+    lesson: Option<&str>,
+    payload: &Value,
+) -> Result<(), Refused> {
+    if lesson.is_some_and(|l| l.len() > MAX_TEXT) {
+        return Err(Refused::invalid(
+            "lesson",
+            format!("longer than {MAX_TEXT} characters"),
+        ));
     }
-    if e.course.as_ref().is_some_and(|c| c.len() > MAX_TEXT) {
-        return Err(format!("course: longer than {MAX_TEXT} characters"));
+    if course.is_some_and(|c| c.len() > MAX_TEXT) {
+        return Err(Refused::invalid(
+            "course",
+            format!("longer than {MAX_TEXT} characters"),
+        ));
     }
-    let payload = e.payload.as_ref().unwrap_or(&Value::Null);
     let size = payload.to_string().len();
     if size > MAX_PAYLOAD_BYTES {
-        return Err(format!(
-            "payload: {size} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit of an event"
+        return Err(Refused::invalid(
+            "payload",
+            format!("{size} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit of an event"),
         ));
     }
     let fields = match payload {
         Value::Null => return Ok(()),
         Value::Object(m) => m,
-        _ => return Err("payload: must be an object".into()),
+        _ => return Err(Refused::invalid("payload", "must be an object")),
     };
     let allowed: &[&str] = match kind {
         // The seconds spent reading, which a phone may send with either.
@@ -58,40 +68,51 @@ pub fn check_shape(kind: LearnerKind, e: &EventIn) -> Result<(), String> {
         LearnerKind::QuizSubmitted => &["quiz", "answers"],
     };
     if let Some(k) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(format!(
-            "payload.{k}: not a field of {} (allowed: {})",
-            kind.name(),
-            if allowed.is_empty() {
-                "none".to_string()
-            } else {
-                allowed.join(", ")
-            }
+        return Err(Refused::invalid(
+            format!("payload.{k}"),
+            format!(
+                "not a field of {} (allowed: {})",
+                kind.name(),
+                if allowed.is_empty() {
+                    "none".to_string()
+                } else {
+                    allowed.join(", ")
+                }
+            ),
         ));
     }
     for (k, v) in fields {
         match (k.as_str(), v) {
             ("seconds", Value::Number(n)) if n.as_u64().is_some_and(|s| s <= 86_400) => {}
-            ("seconds", _) => return Err("payload.seconds: a whole number, 0 to 86400".into()),
+            ("seconds", _) => {
+                return Err(Refused::invalid(
+                    "payload.seconds",
+                    "a whole number, 0 to 86400",
+                ));
+            }
             ("quiz" | "question", Value::String(s)) if s.len() <= MAX_TEXT => {}
             ("quiz" | "question", _) => {
-                return Err(format!(
-                    "payload.{k}: a text of at most {MAX_TEXT} characters"
+                return Err(Refused::invalid(
+                    format!("payload.{k}"),
+                    format!("a text of at most {MAX_TEXT} characters"),
                 ));
             }
             ("answers", v) if kind == LearnerKind::AnswerGiven => answers(v)?,
             ("answers", Value::Object(m)) if m.len() <= MAX_QUESTIONS => {
                 for (q, v) in m {
                     if q.len() > MAX_TEXT {
-                        return Err(format!(
-                            "payload.answers: a question id over {MAX_TEXT} characters"
+                        return Err(Refused::invalid(
+                            "payload.answers",
+                            format!("a question id over {MAX_TEXT} characters"),
                         ));
                     }
                     answers(v)?;
                 }
             }
             ("answers", _) => {
-                return Err(format!(
-                    "payload.answers: must map at most {MAX_QUESTIONS} question ids to lists of answers"
+                return Err(Refused::invalid(
+                    "payload.answers",
+                    format!("must map at most {MAX_QUESTIONS} question ids to lists of answers"),
                 ));
             }
             _ => {}
@@ -101,7 +122,7 @@ pub fn check_shape(kind: LearnerKind, e: &EventIn) -> Result<(), String> {
 }
 
 /// A list of at most `MAX_ANSWERS` short texts.
-fn answers(v: &Value) -> Result<(), String> {
+fn answers(v: &Value) -> Result<(), Refused> {
     let ok = v.as_array().is_some_and(|a| {
         a.len() <= MAX_ANSWERS
             && a.iter()
@@ -110,8 +131,9 @@ fn answers(v: &Value) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "payload.answers: at most {MAX_ANSWERS} answers of at most {MAX_TEXT} characters"
+        Err(Refused::invalid(
+            "payload.answers",
+            format!("at most {MAX_ANSWERS} answers of at most {MAX_TEXT} characters"),
         ))
     }
 }

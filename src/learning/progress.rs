@@ -41,7 +41,62 @@ pub enum Step {
     Finished,
 }
 
-/// Applies one lesson event to the learner's progress row (made on the first event).
+/// What the lesson-progress rule reads and writes of a progress row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LessonRow {
+    pub state: String,
+    pub first_opened_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub seconds: i32,
+}
+
+impl From<&lesson_progress::Model> for LessonRow {
+    fn from(p: &lesson_progress::Model) -> LessonRow {
+        LessonRow {
+            state: p.state.clone(),
+            first_opened_at: p.first_opened_at,
+            finished_at: p.finished_at,
+            seconds: p.seconds,
+        }
+    }
+}
+
+impl Step {
+    /// The lesson-progress rule, the one both the event-by-event path
+    /// (`lesson_step`) and the bulk path (`events::apply_bulk`) apply: the
+    /// row after a lesson event at `at` (`before`: none yet). The earliest
+    /// opening is kept and the seconds add up; the first finish is kept.
+    pub fn apply(self, before: Option<&LessonRow>, at: DateTime<Utc>) -> LessonRow {
+        match (before, self) {
+            (Some(p), Step::Opened { seconds }) => LessonRow {
+                first_opened_at: p.first_opened_at.min(at),
+                seconds: p.seconds.saturating_add(seconds),
+                ..p.clone()
+            },
+            (Some(p), Step::Finished) if p.state == "finished" => p.clone(),
+            (Some(p), Step::Finished) => LessonRow {
+                state: "finished".into(),
+                finished_at: Some(at),
+                ..p.clone()
+            },
+            (None, Step::Opened { seconds }) => LessonRow {
+                state: "opened".into(),
+                first_opened_at: at,
+                finished_at: None,
+                seconds,
+            },
+            (None, Step::Finished) => LessonRow {
+                state: "finished".into(),
+                first_opened_at: at,
+                finished_at: Some(at),
+                seconds: 0,
+            },
+        }
+    }
+}
+
+/// Applies one lesson event to the learner's progress row (made on the
+/// first event) by the rule of `Step::apply`.
 pub async fn lesson_step(
     db: &impl ConnectionTrait,
     user: i64,
@@ -50,35 +105,28 @@ pub async fn lesson_step(
     at: DateTime<Utc>,
     step: Step,
 ) -> AppResult<()> {
-    match (find_progress(db, user, course, lesson).await?, step) {
-        (Some(p), Step::Opened { seconds }) => {
-            let mut am: lesson_progress::ActiveModel = p.clone().into();
-            if at < p.first_opened_at {
-                am.first_opened_at = Set(at);
-            }
-            am.seconds = Set(p.seconds.saturating_add(seconds));
-            am.update(db).await?;
-        }
-        (Some(p), Step::Finished) if p.state == "finished" => {}
-        (Some(p), Step::Finished) => {
+    let found = find_progress(db, user, course, lesson).await?;
+    let before = found.as_ref().map(LessonRow::from);
+    let after = step.apply(before.as_ref(), at);
+    match found {
+        Some(_) if before.as_ref() == Some(&after) => {}
+        Some(p) => {
             let mut am: lesson_progress::ActiveModel = p.into();
-            am.state = Set("finished".into());
-            am.finished_at = Set(Some(at));
+            am.state = Set(after.state);
+            am.first_opened_at = Set(after.first_opened_at);
+            am.finished_at = Set(after.finished_at);
+            am.seconds = Set(after.seconds);
             am.update(db).await?;
         }
-        (None, step) => {
-            let (state, finished_at, seconds) = match step {
-                Step::Opened { seconds } => ("opened", None, seconds),
-                Step::Finished => ("finished", Some(at), 0),
-            };
+        None => {
             lesson_progress::ActiveModel {
                 user_id: Set(user),
                 course_slug: Set(course.into()),
                 lesson_slug: Set(lesson.into()),
-                state: Set(state.into()),
-                first_opened_at: Set(at),
-                finished_at: Set(finished_at),
-                seconds: Set(seconds),
+                state: Set(after.state),
+                first_opened_at: Set(after.first_opened_at),
+                finished_at: Set(after.finished_at),
+                seconds: Set(after.seconds),
                 ..Default::default()
             }
             .insert(db)

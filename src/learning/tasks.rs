@@ -33,27 +33,20 @@ pub struct SignOff {
 pub async fn sign_off(
     db: &DatabaseConnection,
     cache: &Cache,
-    views: Option<&crate::views::Views>,
-    base_url: &str,
     trainer: &Actor,
     s: &SignOff,
 ) -> AppResult<task_signoff::Model> {
-    crate::db::retrying("task sign-off", || {
-        sign_off_once(db, cache, views, base_url, trainer, s)
-    })
-    .await
+    crate::db::retrying("task sign-off", || sign_off_once(db, cache, trainer, s)).await
 }
 
 async fn sign_off_once(
     db: &DatabaseConnection,
     cache: &Cache,
-    views: Option<&crate::views::Views>,
-    base_url: &str,
     trainer: &Actor,
     s: &SignOff,
 ) -> AppResult<task_signoff::Model> {
     let txn = crate::db::begin_write(db).await?;
-    let row = sign_off_in(&txn, cache, views, base_url, trainer, s).await?;
+    let row = sign_off_in(&txn, cache, trainer, s).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -66,8 +59,6 @@ async fn sign_off_once(
 pub async fn sign_off_many(
     db: &DatabaseConnection,
     cache: &Cache,
-    views: Option<&crate::views::Views>,
-    base_url: &str,
     trainer: &Actor,
     learners: &[i64],
     s: &SignOff,
@@ -87,7 +78,7 @@ pub async fn sign_off_many(
                 level: s.level,
                 note: s.note.clone(),
             };
-            match sign_off_in(&txn, cache, views, base_url, trainer, &one).await {
+            match sign_off_in(&txn, cache, trainer, &one).await {
                 Ok(r) => rows.push(r),
                 Err(AppError::Validation { message, .. }) => {
                     return Err(AppError::field(
@@ -107,8 +98,6 @@ pub async fn sign_off_many(
 async fn sign_off_in(
     txn: &DatabaseTransaction,
     cache: &Cache,
-    views: Option<&crate::views::Views>,
-    base_url: &str,
     trainer: &Actor,
     s: &SignOff,
 ) -> AppResult<task_signoff::Model> {
@@ -198,7 +187,7 @@ async fn sign_off_in(
     }
     .insert(txn)
     .await?;
-    super::completion::check(txn, learner.id, &course, views, base_url).await?;
+    super::completion::check(txn, learner.id, &course).await?;
     Ok(row)
 }
 

@@ -32,10 +32,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use super::events::{Applied, Part, Valid, apply, apply_bulk};
+use super::events::{Applied, Event, Part, apply, apply_bulk};
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
-use crate::views::Views;
 
 /// Events one transaction holds at most.
 pub const MAX_EVENTS: usize = 2_000;
@@ -48,7 +47,7 @@ const QUEUE: usize = 8_192;
 struct Job {
     learner: Actor,
     source: String,
-    valid: Vec<Valid>,
+    valid: Vec<Event>,
     now: DateTime<Utc>,
     attempt: u32,
     /// Applied on its own (in a savepoint of its own), not with the bulk
@@ -80,7 +79,14 @@ pub const HEALTH_QUIET: std::time::Duration = std::time::Duration::from_secs(10)
 
 impl WriterHealth {
     fn note(&self, e: &AppError) {
-        if (e.is_storage_full() || e.is_unavailable_now() && !retryable(e))
+        // The database's state, not a conflict: a full disk, an
+        // unreachable server, a commit whose outcome is unknown.
+        let unavailable = match e {
+            AppError::CommitUncertain(_) => true,
+            AppError::Db(d) => crate::db::is_unavailable(d),
+            _ => false,
+        };
+        if (e.is_storage_full() || unavailable)
             && let Ok(mut f) = self.failing.lock()
         {
             let now = std::time::Instant::now();
@@ -129,10 +135,10 @@ fn stopped() -> AppError {
 
 impl Writer {
     /// Starts the writer task on the current runtime.
-    pub fn spawn(db: DatabaseConnection, views: Arc<Views>, base_url: String) -> Writer {
+    pub fn spawn(db: DatabaseConnection) -> Writer {
         let (tx, rx) = mpsc::channel(QUEUE);
         let health = Arc::new(WriterHealth::default());
-        tokio::spawn(run(db, health.clone(), views, base_url, rx));
+        tokio::spawn(run(db, health.clone(), rx));
         Writer { tx, health }
     }
 
@@ -146,7 +152,7 @@ impl Writer {
         &self,
         learner: &Actor,
         source: &str,
-        valid: Vec<Valid>,
+        valid: Vec<Event>,
         now: DateTime<Utc>,
     ) -> AppResult<Applied> {
         let answer = self.submit(learner, source, valid, now).await?;
@@ -159,7 +165,7 @@ impl Writer {
         &self,
         learner: &Actor,
         source: &str,
-        valid: Vec<Valid>,
+        valid: Vec<Event>,
         now: DateTime<Utc>,
     ) -> AppResult<oneshot::Receiver<AppResult<Applied>>> {
         let (reply, answer) = oneshot::channel();
@@ -179,13 +185,7 @@ impl Writer {
     }
 }
 
-async fn run(
-    db: DatabaseConnection,
-    health: Arc<WriterHealth>,
-    views: Arc<Views>,
-    base_url: String,
-    mut rx: mpsc::Receiver<Job>,
-) {
+async fn run(db: DatabaseConnection, health: Arc<WriterHealth>, mut rx: mpsc::Receiver<Job>) {
     let mut retry: Vec<Job> = Vec::new();
     loop {
         let mut batch = std::mem::take(&mut retry);
@@ -205,7 +205,7 @@ async fn run(
                 Err(_) => break,
             }
         }
-        retry = commit(&db, &health, &views, &base_url, batch).await;
+        retry = commit(&db, &health, batch).await;
         if let Some(attempt) = retry.iter().map(|j| j.attempt).max() {
             // A conflict (a Galera certification failure at commit, a
             // deadlock): the jobs go again after a jittered pause, so that the
@@ -243,13 +243,7 @@ enum Abandon {
 /// fail go again in a fresh transaction; the one whose statement failed is
 /// answered with its error, unless the error is the database's state (disk
 /// full, unreachable: every request gets it) or a conflict (all go again).
-async fn commit(
-    db: &DatabaseConnection,
-    health: &WriterHealth,
-    views: &Views,
-    base_url: &str,
-    batch: Vec<Job>,
-) -> Vec<Job> {
+async fn commit(db: &DatabaseConnection, health: &WriterHealth, batch: Vec<Job>) -> Vec<Job> {
     let txn = match crate::db::begin_write(db).await {
         Ok(t) => t,
         Err(e) => {
@@ -260,12 +254,12 @@ async fn commit(
     };
     let (bulk, solo): (Vec<Job>, Vec<Job>) = batch
         .into_iter()
-        .partition(|j| !j.solo && j.valid.iter().all(Valid::is_bulk));
+        .partition(|j| !j.solo && j.valid.iter().all(Event::is_bulk));
     let mut done: Vec<(Job, Applied)> = Vec::with_capacity(bulk.len() + solo.len());
     let mut refused: Vec<(Job, AppError)> = Vec::new();
     let mut queue: Vec<Job> = solo;
     if !bulk.is_empty() {
-        match bulk_savepoint(&txn, &bulk, views, base_url).await {
+        match bulk_savepoint(&txn, &bulk).await {
             Ok(applied) => done.extend(bulk.into_iter().zip(applied)),
             Err(Abandon::Statement(error)) => {
                 // Not any one request's fault: each goes again on its own.
@@ -287,7 +281,7 @@ async fn commit(
     }
     let mut jobs = std::mem::take(&mut queue).into_iter();
     while let Some(job) = jobs.next() {
-        match one_savepoint(&txn, &job, views, base_url).await {
+        match one_savepoint(&txn, &job).await {
             Ok(Ok(applied)) => done.push((job, applied)),
             // The request's own refusal (a grading error), rolled back to
             // its savepoint, which SQLite confirmed: the others go on.
@@ -386,23 +380,12 @@ fn abandoned(
 async fn one_savepoint(
     txn: &sea_orm::DatabaseTransaction,
     job: &Job,
-    views: &Views,
-    base_url: &str,
 ) -> Result<AppResult<Applied>, Abandon> {
     let sp = txn
         .begin()
         .await
         .map_err(|e| Abandon::Savepoint(e.into()))?;
-    let r = apply(
-        &sp,
-        &job.learner,
-        &job.source,
-        &job.valid,
-        job.now,
-        Some(views),
-        base_url,
-    )
-    .await;
+    let r = apply(&sp, &job.learner, &job.source, &job.valid, job.now).await;
     match r {
         Ok(applied) => {
             sp.commit()
@@ -428,8 +411,6 @@ async fn one_savepoint(
 async fn bulk_savepoint(
     txn: &sea_orm::DatabaseTransaction,
     jobs: &[Job],
-    views: &Views,
-    base_url: &str,
 ) -> Result<Vec<Applied>, Abandon> {
     let sp = txn
         .begin()
@@ -444,7 +425,7 @@ async fn bulk_savepoint(
             now: j.now,
         })
         .collect();
-    match apply_bulk(&sp, &parts, Some(views), base_url).await {
+    match apply_bulk(&sp, &parts).await {
         Ok(applied) => {
             sp.commit()
                 .await
@@ -458,16 +439,11 @@ async fn bulk_savepoint(
     }
 }
 
-/// Whether a failure is worth the same request again: a conflict, SQLite's
-/// writer busy, a key another writer stored first (see `db::Fault`). The one
-/// predicate the writer uses.
-fn retryable(e: &AppError) -> bool {
-    use crate::db::Fault;
-    matches!(e, AppError::Db(d) if matches!(crate::db::fault(d), Fault::Conflict | Fault::Busy | Fault::Duplicate))
-}
-
+/// Answers the jobs with `e`, or gives them back to go again when the
+/// database says the same request is worth trying again (a replay is exact:
+/// `db::is_retryable_replay`).
 fn fail_or_retry(jobs: Vec<Job>, e: AppError) -> Vec<Job> {
-    let retry = retryable(&e);
+    let retry = matches!(&e, AppError::Db(d) if crate::db::is_retryable_replay(d));
     fail_or_retry_as(jobs, e, retry)
 }
 

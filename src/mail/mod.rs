@@ -2,19 +2,23 @@
 //!
 //! `queue` renders an email from `templates/emails/<name>/{subject,text,html}.<lang>.hbs`
 //! and writes it to `mail_outbox` on the caller's connection, so a mail is
-//! written in the same transaction as whatever causes it. The worker in
+//! written in the same transaction as whatever causes it; `enqueue_message`
+//! writes a typed `Message` instead, which the worker renders when it sends
+//! it (for a transaction that holds no templates, as the event writer's). The worker in
 //! `jobs.rs` claims due rows with a lease (`claimed_until`), sends them and
 //! marks them sent; a crash between claim and send leaves the lease to run out
 //! and the mail is sent after restart. Each row has a stable Message-ID, so a
 //! crash after the SMTP server accepted a mail but before it was marked sent
 //! yields at worst a duplicate that receivers can recognise.
 
+mod message;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -23,6 +27,8 @@ use crate::config::Settings;
 use crate::entities::mail_outbox;
 use crate::error::{AppError, AppResult};
 use crate::views::Views;
+
+pub use message::{Message, enqueue_message};
 
 /// A message rendered from its templates, ready to be queued.
 #[derive(Debug, Clone)]
@@ -145,7 +151,7 @@ impl Transport {
     }
 }
 
-fn build(from: &str, row: &mail_outbox::Model, host: &str) -> Result<Message, String> {
+fn build(from: &str, row: &mail_outbox::Model, host: &str) -> Result<lettre::Message, String> {
     let from: Mailbox = from
         .parse()
         .map_err(|e| format!("bad sender address: {e}"))?;
@@ -153,7 +159,7 @@ fn build(from: &str, row: &mail_outbox::Model, host: &str) -> Result<Message, St
         .to_addr
         .parse()
         .map_err(|e| format!("bad address {}: {e}", row.to_addr))?;
-    Message::builder()
+    lettre::Message::builder()
         .from(from)
         .to(to)
         .subject(row.subject.clone())

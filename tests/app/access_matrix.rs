@@ -1453,10 +1453,9 @@ async fn fixture(app: &TestApp, p: &People) -> Fixture {
         )
         .await
         .unwrap();
-        certificates[i] =
-            fuzhi::learning::certificates::issue(app.conn(), learner, &info, None, "")
-                .await
-                .unwrap();
+        certificates[i] = fuzhi::learning::certificates::issue(app.conn(), learner, &info)
+            .await
+            .unwrap();
     }
     let (households, fresh) = household_fixture(app, &admin).await;
     let other = app

@@ -42,7 +42,6 @@ const LAYERS: &[&str] = &[
 const KNOWN: &[(&str, &str)] = &[
     // Services take the whole `AppContext` where a narrow handle would do.
     ("accounts", "app"),
-    ("learning", "app"),
 ];
 
 /// The top-level module a file of `src/` belongs to (`None`: lib.rs, main.rs).

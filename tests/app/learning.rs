@@ -1298,3 +1298,65 @@ async fn the_post_test_opens_once_the_lessons_are_done(app: TestApp) {
     assert_eq!(app.count("quiz_attempt").await, 1);
 }
 engine_test!(the_post_test_opens_once_the_lessons_are_done);
+
+/// A quiz attempt refused answers by the kind of refusal, the same from the
+/// API and from the quiz page: no such quiz 404, an attempt id that is not
+/// one 422 naming the field, answers out of bounds 422 naming them, the
+/// pre-test taken again 409; nothing refused is stored.
+async fn refused_attempts_answer_by_their_kind(app: TestApp) {
+    let p = app.people().await;
+    app.import_course(COURSE).await;
+    let t = app.token(p.learner).await;
+    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
+        .await;
+    let url = |quiz: &str| format!("/api/v1/courses/{COURSE}/quizzes/{quiz}/attempts");
+    let (s, r) = app
+        .post_json(&url("no-such-quiz"), &t, json!({"answers": {}}))
+        .await;
+    assert_eq!(s, 404, "{r}");
+    let (s, r) = app
+        .post_json(
+            &url("pre"),
+            &t,
+            json!({"answers": {}, "attempt_id": "not-a-uuid"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{r}");
+    assert!(r.to_string().contains("attempt_id"), "{r}");
+    let long = "x".repeat(300);
+    let (s, r) = app
+        .post_json(&url("pre"), &t, json!({"answers": {"q1": [long]}}))
+        .await;
+    assert_eq!(s, 422, "{r}");
+    assert!(r.to_string().contains("payload.answers"), "{r}");
+    assert_eq!(app.count("quiz_attempt").await, 0);
+    let (s, r) = app.post_json(&url("pre"), &t, json!({"answers": {}})).await;
+    assert_eq!(s, 200, "{r}");
+    let (s, r) = app.post_json(&url("pre"), &t, json!({"answers": {}})).await;
+    assert_eq!(s, 409, "{r}");
+    assert!(r.to_string().contains("taken already"), "{r}");
+    // The page: the same refusals, and its own words for the gate's.
+    let mut form = vec![
+        ("attempt_id".to_string(), uuid::Uuid::new_v4().to_string()),
+        ("blank_ok".to_string(), "1".to_string()),
+    ];
+    let page = |form: Vec<(String, String)>, quiz: &str| {
+        let req = app
+            .client
+            .post(app.url(&format!("/courses/{COURSE}/quiz/{quiz}?lang=zh-CN")))
+            .bearer_auth(&t)
+            .form(&form);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, body) = page(form.clone(), "pre").await;
+    assert_eq!(s, 409);
+    assert!(body.contains("课前小测只做一次"), "{body}");
+    form.push(("q.q1".into(), "x".repeat(300)));
+    let (s, _) = page(form, "01-wifi-and-data").await;
+    assert_eq!(s, 422);
+    assert_eq!(app.count("quiz_attempt").await, 1);
+}
+engine_test!(refused_attempts_answer_by_their_kind);

@@ -357,3 +357,63 @@ async fn password_reset_in_the_browser() {
         .unwrap();
     assert_eq!(res.status(), 401, "old tokens revoked");
 }
+
+/// A certificate's mail is queued with the certificate as a typed message
+/// (no templates in the transaction that issues it) and rendered by the mail
+/// worker, with the site's address, when it is sent; the outbox then keeps
+/// the mail as it was sent.
+async fn certificate_mail_is_rendered_by_the_worker(app: TestApp) {
+    let p = app.people().await;
+    app.import_course("smartphone-basics").await;
+    let admin = app.token(p.admin).await;
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/users/{}", p.learner)))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"email": "xiu@example.org"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let info = app
+        .state
+        .content
+        .published(app.conn(), "smartphone-basics")
+        .await
+        .unwrap()
+        .unwrap();
+    let code = fuzhi::learning::certificates::issue(app.conn(), p.learner, &info)
+        .await
+        .unwrap();
+    let queued = outbox(&app).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].template, "certificate");
+    assert_eq!(queued[0].to_addr, "xiu@example.org");
+    assert!(queued[0].subject.is_empty(), "rendered when it is sent");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = app.db.settings();
+    s.mail.transport = "file".into();
+    s.data_dir = dir.path().to_path_buf();
+    let transport = Transport::from_settings(&s).unwrap();
+    assert_eq!(
+        jobs::run_once(&app.state, &transport, Utc::now())
+            .await
+            .unwrap(),
+        1
+    );
+    let sent = outbox(&app).await.remove(0);
+    assert_eq!(sent.state, "sent");
+    let title = fuzhi::learning::content::text(&info.course.title_json, "zh-CN", "zh-CN");
+    assert!(sent.subject.contains(&title), "{}", sent.subject);
+    let link = format!("{}/certificates/{code}", app.state.settings.base_url());
+    assert!(sent.text_body.contains(&link), "{}", sent.text_body);
+    assert!(sent.html_body.contains(&code), "{}", sent.html_body);
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("mail"))
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].contains("To: xiu@example.org"), "{}", files[0]);
+}
+engine_test!(certificate_mail_is_rendered_by_the_worker);

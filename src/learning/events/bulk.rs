@@ -9,41 +9,36 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{Applied, LearnerKind, Valid, opened_seconds};
+use super::{Act, Applied, Event};
 use crate::entities::{learning_event, lesson_progress};
 use crate::error::AppResult;
 use crate::learning::completion;
 use crate::learning::content::CourseInfo;
+use crate::learning::progress::{LessonRow, Step};
 use crate::policy::Actor;
 
 /// One request's events as the writer hands them to `apply_bulk`.
 pub(crate) struct Part<'a> {
     pub learner: &'a Actor,
     pub source: &'a str,
-    pub valid: &'a [Valid],
+    pub valid: &'a [Event],
     pub now: DateTime<Utc>,
 }
 
-impl Valid {
+impl Event {
     /// Events whose whole effect `apply_bulk` writes: lesson steps and
     /// answers (a submitted quiz is graded one by one).
     pub(crate) fn is_bulk(&self) -> bool {
-        !matches!(self.kind, LearnerKind::QuizSubmitted)
+        !matches!(self.act, Act::QuizSubmitted { .. })
     }
 }
+
+/// A progress row's key: the learner, the course, the lesson.
+type Lesson = (i64, String, String);
 
 /// Rows a multi-row statement holds at most (well under every engine's limit
 /// of bound parameters).
 const ROWS_A_STATEMENT: usize = 200;
-
-/// What a batch's lesson events do to one lesson's progress row.
-#[derive(Default)]
-struct Delta {
-    first_at: Option<DateTime<Utc>>,
-    opened_at: Option<DateTime<Utc>>,
-    finished_at: Option<DateTime<Utc>>,
-    seconds: i32,
-}
 
 /// Applies many requests' lesson events and answers at once, in a constant
 /// number of statements (the known ids, the events, the progress rows read
@@ -56,8 +51,6 @@ struct Delta {
 pub(crate) async fn apply_bulk(
     txn: &impl ConnectionTrait,
     parts: &[Part<'_>],
-    views: Option<&crate::views::Views>,
-    base_url: &str,
 ) -> AppResult<Vec<Applied>> {
     use sea_orm::sea_query::{Expr, OnConflict};
     let ids: Vec<Uuid> = parts
@@ -78,7 +71,8 @@ pub(crate) async fn apply_bulk(
     }
     let mut out = Vec::with_capacity(parts.len());
     let mut rows = Vec::new();
-    let mut deltas: BTreeMap<(i64, String, String), Delta> = BTreeMap::new();
+    // Each lesson's steps, in the order they are applied one by one.
+    let mut steps: BTreeMap<Lesson, Vec<(DateTime<Utc>, Step)>> = BTreeMap::new();
     let mut finished: Vec<(i64, std::sync::Arc<CourseInfo>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for p in parts {
@@ -94,7 +88,7 @@ pub(crate) async fn apply_bulk(
             rows.push(learning_event::ActiveModel {
                 id: Set(v.id),
                 user_id: Set(p.learner.id),
-                kind: Set(v.kind.kind()),
+                kind: Set(v.kind().kind()),
                 course_slug: Set(Some(slug.clone())),
                 lesson_slug: Set(v.lesson.clone()),
                 payload: Set(v.payload.to_string()),
@@ -102,30 +96,22 @@ pub(crate) async fn apply_bulk(
                 received_at: Set(p.now),
                 source: Set(p.source.to_string()),
             });
-            let lesson = v.lesson.clone().unwrap_or_default();
-            let key = (p.learner.id, slug.clone(), lesson);
-            match v.kind {
-                LearnerKind::LessonOpened => {
-                    let d = deltas.entry(key).or_default();
-                    d.first_at = Some(d.first_at.map_or(v.at, |t| t.min(v.at)));
-                    d.opened_at = Some(d.opened_at.map_or(v.at, |t| t.min(v.at)));
-                    d.seconds = d.seconds.saturating_add(opened_seconds(&v.payload));
-                }
-                LearnerKind::LessonFinished => {
-                    let d = deltas.entry(key).or_default();
-                    d.first_at = Some(d.first_at.map_or(v.at, |t| t.min(v.at)));
-                    d.finished_at = Some(d.finished_at.map_or(v.at, |t| t.min(v.at)));
-                    if !finished
-                        .iter()
-                        .any(|(u, c)| *u == p.learner.id && c.course.slug == *slug)
-                    {
-                        finished.push((p.learner.id, v.course.clone()));
-                    }
-                }
-                LearnerKind::AnswerGiven | LearnerKind::QuizSubmitted => {}
+            let Some(step) = v.step() else { continue };
+            let key = (p.learner.id, slug.clone(), v.lesson_slug().to_string());
+            steps.entry(key).or_default().push((v.at, step));
+            if step == Step::Finished
+                && !finished
+                    .iter()
+                    .any(|(u, c)| *u == p.learner.id && c.course.slug == *slug)
+            {
+                finished.push((p.learner.id, v.course.clone()));
             }
         }
-        out.push((accepted, duplicates, BTreeMap::new(), Vec::new()));
+        out.push(Applied {
+            accepted,
+            duplicates,
+            ..Default::default()
+        });
     }
     for chunk in rows.chunks(ROWS_A_STATEMENT) {
         learning_event::Entity::insert_many(chunk.to_vec())
@@ -133,8 +119,8 @@ pub(crate) async fn apply_bulk(
             .await?;
     }
     // The progress rows the batch touches, read (and locked) in one query a chunk.
-    let keys: Vec<&(i64, String, String)> = deltas.keys().collect();
-    let mut existing: BTreeMap<(i64, String, String), lesson_progress::Model> = BTreeMap::new();
+    let keys: Vec<&Lesson> = steps.keys().collect();
+    let mut existing: BTreeMap<Lesson, lesson_progress::Model> = BTreeMap::new();
     let lock = txn.get_database_backend() != sea_orm::DatabaseBackend::Sqlite;
     for chunk in keys.chunks(ROWS_A_STATEMENT) {
         // `(user_id, course_slug, lesson_slug) IN ((…), …)`: one row-value
@@ -161,51 +147,37 @@ pub(crate) async fn apply_bulk(
     }
     let stamp = Utc::now();
     let (mut fresh, mut changed) = (Vec::new(), Vec::new());
-    for (key, d) in deltas {
+    for (key, steps) in steps {
         let before = existing.remove(&key);
+        let was = before.as_ref().map(LessonRow::from);
+        // The rule of `progress::lesson_step`, step by step in order.
+        let mut row = was.clone();
+        for (at, step) in steps {
+            row = Some(step.apply(row.as_ref(), at));
+        }
+        let Some(after) = row.filter(|r| was.as_ref() != Some(r)) else {
+            continue;
+        };
         let (user, course, lesson) = key;
-        let mut row = lesson_progress::ActiveModel {
+        let mut am = lesson_progress::ActiveModel {
             user_id: Set(user),
             course_slug: Set(course),
             lesson_slug: Set(lesson),
+            state: Set(after.state),
+            first_opened_at: Set(after.first_opened_at),
+            finished_at: Set(after.finished_at),
+            seconds: Set(after.seconds),
             updated_at: Set(stamp),
             ..Default::default()
         };
         match before {
-            // As `progress::lesson_step`: the first opening is kept, the
-            // seconds add up, the first finish is kept.
             Some(p) => {
-                let first = d
-                    .opened_at
-                    .map_or(p.first_opened_at, |t| t.min(p.first_opened_at));
-                let finish = d.finished_at.filter(|_| p.state != "finished");
-                let seconds = p.seconds.saturating_add(d.seconds);
-                if first == p.first_opened_at && finish.is_none() && seconds == p.seconds {
-                    continue;
-                }
-                row.state = Set(if finish.is_some() {
-                    "finished".to_string()
-                } else {
-                    p.state.clone()
-                });
-                row.first_opened_at = Set(first);
-                row.finished_at = Set(finish.or(p.finished_at));
-                row.seconds = Set(seconds);
-                row.created_at = Set(p.created_at);
-                changed.push(row);
+                am.created_at = Set(p.created_at);
+                changed.push(am);
             }
             None => {
-                let state = if d.finished_at.is_some() {
-                    "finished"
-                } else {
-                    "opened"
-                };
-                row.state = Set(state.to_string());
-                row.first_opened_at = Set(d.first_at.unwrap_or(stamp));
-                row.finished_at = Set(d.finished_at);
-                row.seconds = Set(d.seconds);
-                row.created_at = Set(stamp);
-                fresh.push(row);
+                am.created_at = Set(stamp);
+                fresh.push(am);
             }
         }
     }
@@ -234,7 +206,7 @@ pub(crate) async fn apply_bulk(
             .await?;
     }
     for (user, course) in finished {
-        completion::check(txn, user, &course, views, base_url).await?;
+        completion::check(txn, user, &course).await?;
     }
     Ok(out)
 }

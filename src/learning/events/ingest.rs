@@ -1,20 +1,22 @@
-//! A learner's batch of events checked one by one (the kind, the time, the
-//! course she is enrolled in, the lesson or quiz it names, the proof that a
-//! finished lesson was served to her) and handed to the writer within her
-//! daily budget.
+//! A client's batch of events parsed once into typed events (the kind, the
+//! time, the lesson or quiz it names, the payload's shape), and the one way
+//! typed events, a client's or a page's, reach the writer (`admit`): the
+//! course she is enrolled in, the proof that a finished lesson was served to
+//! her, her daily budget.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
-use secrecy::ExposeSecret;
 use uuid::Uuid;
 
-use super::{EventIn, LearnerKind, MAX_BATCH, PAGE_VIEW, Rejected, Report, Valid};
-use crate::app::AppContext;
+use super::{
+    Act, Applied, Event, EventIn, LearnerKind, MAX_BATCH, PAGE_VIEW, Recorder, Refused, Report,
+};
 use crate::entities::learning_event::{self, EventKind};
 use crate::error::{AppError, AppResult};
-use crate::learning::content::Cache;
+use crate::learning::content::{Cache, CourseInfo};
 use crate::policy::Actor;
 
 /// The proof that the server served `lesson` of `course` to `user` (a lesson
@@ -42,15 +44,14 @@ pub fn served_proof(key: &[u8], user: i64, course: &str, lesson: &str) -> String
 /// itself (source `web`, never a client's report), or a valid proof that it
 /// served her the page.
 async fn opened_by_server(
-    ctx: &AppContext,
+    rec: &Recorder<'_>,
     user: i64,
     course: &str,
     lesson: &str,
     served: Option<&str>,
 ) -> AppResult<bool> {
-    let key = ctx.secrets.id_hmac.expose_secret().as_bytes();
     if let Some(proof) = served {
-        let want = served_proof(key, user, course, lesson);
+        let want = served_proof(rec.served_key, user, course, lesson);
         if constant_eq(proof.trim().as_bytes(), want.as_bytes()) {
             return Ok(true);
         }
@@ -64,7 +65,7 @@ async fn opened_by_server(
         .filter(learning_event::Column::LessonSlug.eq(lesson))
         .filter(learning_event::Column::Source.eq(PAGE_VIEW))
         .into_tuple::<Uuid>()
-        .one(&ctx.db)
+        .one(rec.db)
         .await?
         .is_some())
 }
@@ -73,11 +74,11 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
-/// Validates a batch of a learner's events and applies the valid ones through
-/// the process's writer (group commit: see `writer`); answers once they are
+/// Parses a client's batch of events (the API, a phone's offline outbox)
+/// into typed events, once, and admits them (`admit`); answers once they are
 /// durable.
 pub async fn ingest(
-    ctx: &AppContext,
+    rec: &Recorder<'_>,
     learner: &Actor,
     source: &str,
     batch: Vec<EventIn>,
@@ -88,50 +89,68 @@ pub async fn ingest(
             format!("at most {MAX_BATCH} events a batch"),
         ));
     }
-    let mut report = Report::default();
-    let mut valid = Vec::new();
     let now = Utc::now();
-
-    let enrolled = ctx.sessions.enrolled(&ctx.db, learner.id).await?;
+    let mut parsed = Vec::with_capacity(batch.len());
     for e in batch {
-        if let Some(by) = e.learner.filter(|by| *by != learner.id) {
-            report.rejected.push(Rejected {
-                id: e.id.clone(),
-                reason: format!(
-                    "learner: made by learner {by} on this device, not by the one signed in; it is kept for her own session"
+        let event = match e.learner.filter(|by| *by != learner.id) {
+            Some(by) => Err(Refused::invalid(
+                "learner",
+                format!(
+                    "made by learner {by} on this device, not by the one signed in; it is kept for her own session"
                 ),
-            });
+            )),
+            None => e.parse(rec.db, rec.content, now).await?,
+        };
+        parsed.push((e.id, event));
+    }
+    Ok(admit(rec, learner, source, parsed, now).await?.into())
+}
+
+/// Admits a learner's typed events (each with the id to report it under):
+/// the course must be one she is enrolled in, a finished lesson one the
+/// server saw her open; then, within her daily budget, the writer applies
+/// them (group commit: see `writer`), checking the rules of pre- and
+/// post-tests in its transaction. Answers once they are durable.
+pub(crate) async fn admit(
+    rec: &Recorder<'_>,
+    learner: &Actor,
+    source: &str,
+    events: Vec<(String, Result<Event, Refused>)>,
+    now: DateTime<Utc>,
+) -> AppResult<Applied> {
+    let mut refused = Vec::new();
+    let mut valid = Vec::new();
+    let enrolled = rec.sessions.enrolled(rec.db, learner.id).await?;
+    for (id, event) in events {
+        let v = match event {
+            Ok(v) => v,
+            Err(r) => {
+                refused.push((id, r));
+                continue;
+            }
+        };
+        let slug = &v.course.course.slug;
+        if !enrolled.contains(slug) {
+            refused.push((
+                id,
+                Refused::invalid("course", format!("not enrolled in {slug:?}")),
+            ));
             continue;
         }
-        match check(&ctx.db, &ctx.content, &e, now, &enrolled).await? {
-            Ok(v)
-                if v.kind == LearnerKind::LessonFinished
-                    && !opened_by_server(
-                        ctx,
-                        learner.id,
-                        &v.course.course.slug,
-                        v.lesson.as_deref().unwrap_or_default(),
-                        e.served.as_deref(),
-                    )
-                    .await? =>
-            {
-                report.rejected.push(Rejected {
-                    id: e.id.clone(),
-                    reason: format!(
-                        "lesson: {:?} was never opened; a lesson counts as finished once its page was opened",
-                        v.lesson.as_deref().unwrap_or_default()
-                    ),
-                })
-            }
-            Ok(v) => valid.push(v),
-            Err(reason) => report.rejected.push(Rejected {
-                id: e.id.clone(),
-                reason,
-            }),
+        if let Act::LessonFinished { served } = &v.act
+            && !opened_by_server(rec, learner.id, slug, v.lesson_slug(), served.as_deref()).await?
+        {
+            let lesson = v.lesson_slug().to_string();
+            refused.push((id, Refused::NotOpened { lesson }));
+            continue;
         }
+        valid.push(v);
     }
     if valid.is_empty() {
-        return Ok(report);
+        return Ok(Applied {
+            refused,
+            ..Default::default()
+        });
     }
     // The learner's daily budget, before the writer: every valid event
     // counts, with its payload as it would be stored (each at most 4 KB).
@@ -141,22 +160,24 @@ pub async fn ingest(
     // server's own pages record is counted in memory, so a page view pays
     // for no query.
     let bytes: usize = valid.iter().map(|v| v.payload.to_string().len()).sum();
-    let budget = crate::learning::limits::Budget::of(&ctx.settings);
     let lock;
     let _turn = match source {
         "demo" => None,
         "web" => {
-            if let Some(why) = ctx.budgets.over_web(budget, learner.id, valid.len(), now) {
+            if let Some(why) = rec
+                .budgets
+                .over_web(rec.budget, learner.id, valid.len(), now)
+            {
                 return Err(AppError::OverBudget(why));
             }
             None
         }
         _ => {
-            lock = ctx.budgets.lock_of(learner.id);
+            lock = rec.budgets.lock_of(learner.id);
             let turn = lock.lock().await;
             if let Some(why) = crate::learning::limits::over_budget(
-                &ctx.db,
-                budget,
+                rec.db,
+                rec.budget,
                 learner.id,
                 valid.len() as i64,
                 bytes as i64,
@@ -169,104 +190,140 @@ pub async fn ingest(
             Some(turn)
         }
     };
-    let (accepted, duplicates, graded, refused) =
-        ctx.events.write(learner, source, valid, now).await?;
-    report.accepted = accepted;
-    report.duplicates = duplicates;
-    report.graded = graded;
-    report.rejected.extend(refused);
-    Ok(report)
+    let mut applied = rec.writer.write(learner, source, valid, now).await?;
+    refused.append(&mut applied.refused);
+    applied.refused = refused;
+    Ok(applied)
 }
 
-async fn check(
+/// The published course `slug`, in a version that has the lesson or quiz an
+/// event names: one this process has not seen may be in a version published
+/// since (by another process, or an import), loaded before the event is
+/// refused.
+pub(crate) async fn course_naming(
     db: &DatabaseConnection,
     cache: &Cache,
-    e: &EventIn,
-    now: DateTime<Utc>,
-    enrolled: &std::collections::HashSet<String>,
-) -> AppResult<Result<Valid, String>> {
-    let Ok(id) = Uuid::parse_str(e.id.trim()) else {
-        return Ok(Err("id: not a UUID".into()));
-    };
-    let Some(kind) = LearnerKind::parse(&e.kind) else {
-        return Ok(Err(format!(
-            "kind: {:?} is not one of {}",
-            e.kind.chars().take(40).collect::<String>(),
-            LearnerKind::ALL.map(LearnerKind::name).join(", ")
+    slug: &str,
+    lesson: Option<&str>,
+    quiz: Option<&str>,
+) -> AppResult<Result<Arc<CourseInfo>, Refused>> {
+    let Some(mut course) = cache.published(db, slug).await? else {
+        return Ok(Err(Refused::not_found(
+            "course",
+            format!("{slug:?} is not a published course"),
         )));
     };
-    if let Err(why) = crate::learning::limits::check_shape(kind, e) {
-        return Ok(Err(why));
-    }
-    let at = match e.occurred_at.as_deref() {
-        None => now,
-        Some(s) => match DateTime::parse_from_rfc3339(s) {
-            Ok(t) => t.with_timezone(&Utc),
-            Err(_) => return Ok(Err("occurred_at: not an RFC 3339 time".into())),
-        },
-    };
-    if at > now + Duration::days(1) || at.timestamp() < 1_577_836_800 {
-        return Ok(Err("occurred_at: outside the possible range".into()));
-    }
-    let Some(slug) = e.course.as_deref().filter(|s| !s.is_empty()) else {
-        return Ok(Err("course: missing".into()));
-    };
-    let Some(mut course) = cache.published(db, slug).await? else {
-        return Ok(Err(format!("course: {slug:?} is not a published course")));
-    };
-    if !enrolled.contains(slug) {
-        return Ok(Err(format!("course: not enrolled in {slug:?}")));
-    }
-    let lesson = e.lesson.clone().filter(|l| !l.is_empty());
-    let payload = e.payload.clone().unwrap_or(serde_json::Value::Null);
-    // A lesson or quiz this process has not seen may be in a version
-    // published since (by another process, or an import): load it before
-    // refusing the event.
-    let quiz_named = payload.get("quiz").and_then(|q| q.as_str());
-    let unknown = match kind {
-        LearnerKind::LessonOpened | LearnerKind::LessonFinished => lesson
-            .as_deref()
-            .is_some_and(|l| course.lesson(l).is_none()),
-        LearnerKind::QuizSubmitted => quiz_named.is_some_and(|q| course.quiz(q).is_none()),
-        LearnerKind::AnswerGiven => false,
-    };
+    let unknown = lesson.is_some_and(|l| course.lesson(l).is_none())
+        || quiz.is_some_and(|q| course.quiz(q).is_none());
     if unknown && let Some(newer) = cache.newer(db, slug, &course).await? {
         course = newer;
     }
-    match kind {
-        LearnerKind::LessonOpened | LearnerKind::LessonFinished => match &lesson {
-            Some(l) if course.lesson(l).is_some() => {}
-            Some(l) => return Ok(Err(format!("lesson: {l:?} is not a lesson of {slug:?}"))),
-            None => return Ok(Err("lesson: missing".into())),
-        },
-        LearnerKind::QuizSubmitted => {
-            let quiz = payload
-                .get("quiz")
-                .and_then(|q| q.as_str())
-                .unwrap_or_default();
-            if course.quiz(quiz).is_none() {
-                return Ok(Err(format!(
-                    "payload.quiz: {quiz:?} is not a quiz of {slug:?}"
-                )));
-            }
-            if serde_json::from_value::<BTreeMap<String, Vec<String>>>(
-                payload.get("answers").cloned().unwrap_or_default(),
-            )
-            .is_err()
-            {
-                return Ok(Err(
-                    "payload.answers: must map question ids to lists of answers".into(),
-                ));
-            }
+    Ok(Ok(course))
+}
+
+impl EventIn {
+    /// The typed event this one is, checked against the published course
+    /// (the kind, the time, the lesson or quiz it names, the payload's
+    /// shape), or why it is refused.
+    async fn parse(
+        &self,
+        db: &DatabaseConnection,
+        cache: &Cache,
+        now: DateTime<Utc>,
+    ) -> AppResult<Result<Event, Refused>> {
+        let Ok(id) = Uuid::parse_str(self.id.trim()) else {
+            return Ok(Err(Refused::invalid("id", "not a UUID")));
+        };
+        let Some(kind) = LearnerKind::parse(&self.kind) else {
+            return Ok(Err(Refused::invalid(
+                "kind",
+                format!(
+                    "{:?} is not one of {}",
+                    self.kind.chars().take(40).collect::<String>(),
+                    LearnerKind::ALL.map(LearnerKind::name).join(", ")
+                ),
+            )));
+        };
+        let payload = self.payload.clone().unwrap_or(serde_json::Value::Null);
+        if let Err(r) = crate::learning::limits::check_shape(
+            kind,
+            self.course.as_deref(),
+            self.lesson.as_deref(),
+            &payload,
+        ) {
+            return Ok(Err(r));
         }
-        LearnerKind::AnswerGiven => {}
+        let at = match self.occurred_at.as_deref() {
+            None => now,
+            Some(s) => match DateTime::parse_from_rfc3339(s) {
+                Ok(t) => t.with_timezone(&Utc),
+                Err(_) => return Ok(Err(Refused::invalid("occurred_at", "not an RFC 3339 time"))),
+            },
+        };
+        if at > now + Duration::days(1) || at.timestamp() < 1_577_836_800 {
+            return Ok(Err(Refused::invalid(
+                "occurred_at",
+                "outside the possible range",
+            )));
+        }
+        let Some(slug) = self.course.as_deref().filter(|s| !s.is_empty()) else {
+            return Ok(Err(Refused::invalid("course", "missing")));
+        };
+        let lesson = self.lesson.clone().filter(|l| !l.is_empty());
+        let quiz = payload.get("quiz").and_then(|q| q.as_str());
+        let (names_lesson, names_quiz) = match kind {
+            LearnerKind::LessonOpened | LearnerKind::LessonFinished => (lesson.as_deref(), None),
+            LearnerKind::QuizSubmitted => (None, quiz),
+            LearnerKind::AnswerGiven => (None, None),
+        };
+        let course = match course_naming(db, cache, slug, names_lesson, names_quiz).await? {
+            Ok(c) => c,
+            Err(r) => return Ok(Err(r)),
+        };
+        let act = match kind {
+            LearnerKind::LessonOpened | LearnerKind::LessonFinished => {
+                match &lesson {
+                    Some(l) if course.lesson(l).is_some() => {}
+                    Some(l) => return Ok(Err(super::not_a_lesson(l, slug))),
+                    None => return Ok(Err(Refused::invalid("lesson", "missing"))),
+                }
+                if kind == LearnerKind::LessonOpened {
+                    Act::LessonOpened {
+                        seconds: super::opened_seconds(&payload),
+                    }
+                } else {
+                    Act::LessonFinished {
+                        served: self.served.clone(),
+                    }
+                }
+            }
+            LearnerKind::QuizSubmitted => {
+                let quiz = quiz.unwrap_or_default();
+                if course.quiz(quiz).is_none() {
+                    return Ok(Err(super::not_a_quiz(quiz, slug)));
+                }
+                let Ok(answers) = serde_json::from_value::<BTreeMap<String, Vec<String>>>(
+                    payload.get("answers").cloned().unwrap_or_default(),
+                ) else {
+                    return Ok(Err(Refused::invalid(
+                        "payload.answers",
+                        "must map question ids to lists of answers",
+                    )));
+                };
+                Act::QuizSubmitted {
+                    quiz: quiz.to_string(),
+                    answers,
+                }
+            }
+            LearnerKind::AnswerGiven => Act::AnswerGiven,
+        };
+        Ok(Ok(Event {
+            id,
+            course,
+            lesson,
+            at,
+            act,
+            payload,
+        }))
     }
-    Ok(Ok(Valid {
-        id,
-        kind,
-        course,
-        lesson,
-        at,
-        payload,
-    }))
 }

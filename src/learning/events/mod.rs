@@ -1,33 +1,61 @@
 //! The learning event log. A batch is applied in one transaction: unknown ids
 //! are stored and applied, known ids are reported as duplicates and change
-//! nothing, invalid items are rejected one by one with a reason. Web pages
-//! record through the same `record` function, so forms and API never disagree.
+//! nothing, invalid items are refused one by one with a reason. There is one
+//! typed event (`Event`): a page builds it from what it already holds, a
+//! client's `EventIn` (the API, a phone's offline outbox) is parsed into it
+//! once; both are admitted and written by the same path, so forms and API
+//! never disagree.
 //!
-//! Here the typed event and what applying it reports; `ingest` checks a batch
-//! and hands it to the writer, `single` applies events one by one and records
-//! a page's events, `bulk` applies many requests' lesson events at once.
+//! Here the typed event and what applying it reports; `refused` says why an
+//! event is refused, `ingest` parses a batch and admits it to the writer,
+//! `single` applies events one by one and records a page's events, `bulk`
+//! applies many requests' lesson events at once.
 
 mod bulk;
 mod ingest;
+mod refused;
+#[cfg(test)]
+mod same_rule;
 mod single;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::content::CourseInfo;
+use super::content::{Cache, CourseInfo};
 use super::grading;
+use super::limits::{Budget, Budgets};
+use super::writer::Writer;
 use crate::entities::enrollment;
 use crate::entities::learning_event::EventKind;
 use crate::error::AppResult;
 
 pub(crate) use bulk::{Part, apply_bulk};
 pub use ingest::{ingest, served_proof};
+pub use refused::Refused;
 pub(crate) use single::apply;
-pub use single::{page_view, record, submit_quiz};
+pub use single::{page_view, quiz_event, record, submit_quiz};
+
+/// What recording a learner's events needs of the process: narrow handles
+/// the web layer takes from its context.
+pub struct Recorder<'a> {
+    pub db: &'a DatabaseConnection,
+    pub content: &'a Cache,
+    pub sessions: &'a crate::accounts::sessions::Sessions,
+    pub writer: &'a Writer,
+    pub budgets: &'a Budgets,
+    pub budget: Budget,
+    /// The key of the proof that a lesson page was served (`served_proof`).
+    pub served_key: &'a [u8],
+    /// How long a page waits for its page view to commit (0: not at all).
+    pub page_view_wait_ms: u64,
+}
 
 /// An event as a client sends it.
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -117,27 +145,167 @@ impl LearnerKind {
     }
 }
 
-pub(crate) struct Valid {
-    id: Uuid,
-    kind: LearnerKind,
-    course: std::sync::Arc<CourseInfo>,
-    lesson: Option<String>,
-    at: DateTime<Utc>,
-    payload: serde_json::Value,
+/// A learner's event, typed and checked against the course: what the
+/// writer applies. Built by a page from what it holds (`Event::lesson_finished`,
+/// `Event::quiz_submitted`), or parsed once from a client's `EventIn`.
+#[derive(Debug)]
+pub struct Event {
+    pub(crate) id: Uuid,
+    pub(crate) course: Arc<CourseInfo>,
+    /// The lesson as sent; for a lesson event, one of the course's.
+    pub(crate) lesson: Option<String>,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) act: Act,
+    /// The payload as the log stores it.
+    pub(crate) payload: serde_json::Value,
+}
+
+/// What the event says, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Act {
+    /// A lesson opened, with the seconds spent reading (at most an hour).
+    LessonOpened { seconds: i32 },
+    /// A lesson finished, with the proof that the server served its page to
+    /// her, if the client has it (see `served_proof`).
+    LessonFinished { served: Option<String> },
+    /// An answer given along the way: stored for the record only.
+    AnswerGiven,
+    /// A quiz submitted (the event's id is the attempt's).
+    QuizSubmitted {
+        quiz: String,
+        answers: BTreeMap<String, Vec<String>>,
+    },
+}
+
+impl Event {
+    pub fn kind(&self) -> LearnerKind {
+        match self.act {
+            Act::LessonOpened { .. } => LearnerKind::LessonOpened,
+            Act::LessonFinished { .. } => LearnerKind::LessonFinished,
+            Act::AnswerGiven => LearnerKind::AnswerGiven,
+            Act::QuizSubmitted { .. } => LearnerKind::QuizSubmitted,
+        }
+    }
+
+    /// The lesson of a lesson event (checked to be the course's).
+    pub(crate) fn lesson_slug(&self) -> &str {
+        self.lesson.as_deref().unwrap_or_default()
+    }
+
+    /// The lesson-progress step of a lesson event.
+    pub(crate) fn step(&self) -> Option<super::progress::Step> {
+        match self.act {
+            Act::LessonOpened { seconds } => Some(super::progress::Step::Opened { seconds }),
+            Act::LessonFinished { .. } => Some(super::progress::Step::Finished),
+            Act::AnswerGiven | Act::QuizSubmitted { .. } => None,
+        }
+    }
+
+    /// `lesson` of `course` finished now, as the lesson page's form says,
+    /// with the page's proof that it was served.
+    pub fn lesson_finished(
+        course: Arc<CourseInfo>,
+        lesson: &str,
+        served: Option<String>,
+    ) -> Result<Event, Refused> {
+        if course.lesson(lesson).is_none() {
+            return Err(not_a_lesson(lesson, &course.course.slug));
+        }
+        Ok(Event {
+            id: Uuid::new_v4(),
+            course,
+            lesson: Some(lesson.to_string()),
+            at: Utc::now(),
+            act: Act::LessonFinished { served },
+            payload: serde_json::json!({}),
+        })
+    }
+
+    /// `lesson` of `course` opened now, as the server saw it serve the page.
+    pub(crate) fn page_view(course: Arc<CourseInfo>, lesson: &str, at: DateTime<Utc>) -> Event {
+        Event {
+            id: Uuid::new_v4(),
+            course,
+            lesson: Some(lesson.to_string()),
+            at,
+            act: Act::LessonOpened { seconds: 0 },
+            payload: serde_json::json!({}),
+        }
+    }
+
+    /// Answers to `quiz` of `course` submitted now as attempt `attempt`.
+    pub fn quiz_submitted(
+        course: Arc<CourseInfo>,
+        quiz: &str,
+        answers: BTreeMap<String, Vec<String>>,
+        attempt: Uuid,
+    ) -> Result<Event, Refused> {
+        if course.quiz(quiz).is_none() {
+            return Err(not_a_quiz(quiz, &course.course.slug));
+        }
+        let payload = serde_json::json!({"quiz": quiz, "answers": answers});
+        let kind = LearnerKind::QuizSubmitted;
+        super::limits::check_shape(kind, Some(&course.course.slug), None, &payload)?;
+        Ok(Event {
+            id: attempt,
+            course,
+            lesson: None,
+            at: Utc::now(),
+            act: Act::QuizSubmitted {
+                quiz: quiz.to_string(),
+                answers,
+            },
+            payload,
+        })
+    }
+}
+
+fn not_a_lesson(lesson: &str, course: &str) -> Refused {
+    Refused::not_found(
+        "lesson",
+        format!("{lesson:?} is not a lesson of {course:?}"),
+    )
+}
+
+fn not_a_quiz(quiz: &str, course: &str) -> Refused {
+    Refused::not_found(
+        "payload.quiz",
+        format!("{quiz:?} is not a quiz of {course:?}"),
+    )
 }
 
 /// The most events a batch may hold (the API answers 413 beyond).
 pub const MAX_BATCH: usize = 500;
 
 /// What applying one request's events gave: accepted, duplicates, the
-/// graded quiz attempts by event id, and the attempts refused by the rules
-/// of pre- and post-tests (see `gate`), which store nothing.
-pub type Applied = (
-    usize,
-    usize,
-    BTreeMap<String, grading::Graded>,
-    Vec<Rejected>,
-);
+/// graded quiz attempts by event id, and the events refused by the rules of
+/// pre- and post-tests (see `gate`), which store nothing; and, for events
+/// refused before the writer, why.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub graded: BTreeMap<String, grading::Graded>,
+    pub refused: Vec<(String, Refused)>,
+}
+
+impl From<Applied> for Report {
+    fn from(a: Applied) -> Report {
+        Report {
+            accepted: a.accepted,
+            duplicates: a.duplicates,
+            graded: a.graded,
+            rejected: a
+                .refused
+                .into_iter()
+                .map(|(id, r)| Rejected {
+                    id,
+                    reason: r.reason(),
+                })
+                .collect(),
+        }
+    }
+}
 
 /// The reading time a `lesson_opened` carries, bounded to an hour.
 fn opened_seconds(payload: &serde_json::Value) -> i32 {

@@ -10,10 +10,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    Applied, EventIn, LearnerKind, PAGE_VIEW, Rejected, Report, Valid, ingest, opened_seconds,
-};
-use crate::app::AppContext;
+use super::ingest::{admit, course_naming};
+use super::{Act, Applied, Event, PAGE_VIEW, Recorder, Refused, Report};
 use crate::entities::{learning_event, quiz_attempt};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::CourseInfo;
@@ -24,15 +22,10 @@ pub(crate) async fn apply(
     txn: &impl ConnectionTrait,
     learner: &Actor,
     source: &str,
-    valid: &[Valid],
+    valid: &[Event],
     now: DateTime<Utc>,
-    views: Option<&crate::views::Views>,
-    base_url: &str,
 ) -> AppResult<Applied> {
-    let mut accepted = 0;
-    let mut duplicates = 0;
-    let mut graded = BTreeMap::new();
-    let mut refused = Vec::new();
+    let mut applied = Applied::default();
     let mut touched: Vec<std::sync::Arc<CourseInfo>> = Vec::new();
     // Ids already stored are duplicates. A concurrent writer that stores one
     // between this read and the insert makes the insert fail on the key, and
@@ -56,25 +49,24 @@ pub(crate) async fn apply(
         let course = v.course.clone();
         let slug = course.course.slug.clone();
         if known.contains(&v.id) || !seen.insert(v.id) {
-            duplicates += 1;
+            applied.duplicates += 1;
             continue;
         }
         // A pre-test taken again, a post-test not open yet: refused, and
-        // nothing stored (lessons finished earlier in the batch count).
-        if v.kind == LearnerKind::QuizSubmitted
+        // nothing stored (lessons finished earlier in the batch count). The
+        // one check of these rules, in the transaction that would store the
+        // attempt.
+        if let Act::QuizSubmitted { quiz, .. } = &v.act
             && let Err(r) =
-                crate::learning::gate::may_submit(txn, learner.id, &course, quiz_of(v)).await?
+                crate::learning::gate::may_submit(txn, learner.id, &course, quiz).await?
         {
-            refused.push(Rejected {
-                id: v.id.to_string(),
-                reason: r.reason(),
-            });
+            applied.refused.push((v.id.to_string(), Refused::Gate(r)));
             continue;
         }
         learning_event::Entity::insert(learning_event::ActiveModel {
             id: Set(v.id),
             user_id: Set(learner.id),
-            kind: Set(v.kind.kind()),
+            kind: Set(v.kind().kind()),
             course_slug: Set(Some(slug.clone())),
             lesson_slug: Set(v.lesson.clone()),
             payload: Set(v.payload.to_string()),
@@ -84,83 +76,46 @@ pub(crate) async fn apply(
         })
         .exec_without_returning(txn)
         .await?;
-        accepted += 1;
-        let lesson = v.lesson.as_deref().unwrap_or_default();
-        match v.kind {
-            LearnerKind::LessonOpened => {
-                let seconds = opened_seconds(&v.payload);
-                let step = progress::Step::Opened { seconds };
-                progress::lesson_step(txn, learner.id, &slug, lesson, v.at, step).await?;
-            }
-            LearnerKind::LessonFinished => {
-                let step = progress::Step::Finished;
-                progress::lesson_step(txn, learner.id, &slug, lesson, v.at, step).await?;
-            }
-            LearnerKind::QuizSubmitted => {
-                let quiz = quiz_of(v);
-                let answers: BTreeMap<String, Vec<String>> =
-                    serde_json::from_value(v.payload.get("answers").cloned().unwrap_or_default())
-                        .unwrap_or_default();
-                let kind = course.quiz(quiz).map(|q| q.row.kind.as_str());
-                // A post-test is taken online and counted by the server's
-                // clock, so a device's clock cannot make a retake the first.
-                let at = if kind == Some("post") { now } else { v.at };
-                let g = progress::record_attempt(txn, learner, &course, quiz, &answers, v.id, at)
-                    .await?;
-                graded.insert(v.id.to_string(), g.for_learner(kind.unwrap_or_default()));
-            }
-            // Stored for the record; it changes no derived state.
-            LearnerKind::AnswerGiven => {}
+        applied.accepted += 1;
+        if let Some(step) = v.step() {
+            progress::lesson_step(txn, learner.id, &slug, v.lesson_slug(), v.at, step).await?;
+        }
+        if let Act::QuizSubmitted { quiz, answers } = &v.act {
+            let kind = course.quiz(quiz).map(|q| q.row.kind.as_str());
+            // A post-test is taken online and counted by the server's
+            // clock, so a device's clock cannot make a retake the first.
+            let at = if kind == Some("post") { now } else { v.at };
+            let g =
+                progress::record_attempt(txn, learner, &course, quiz, answers, v.id, at).await?;
+            applied
+                .graded
+                .insert(v.id.to_string(), g.for_learner(kind.unwrap_or_default()));
         }
         // Only a finished lesson or a submitted quiz can complete a course;
         // opening a lesson or answering along the way cannot.
-        let may_complete = match v.kind {
-            LearnerKind::LessonFinished | LearnerKind::QuizSubmitted => true,
-            LearnerKind::LessonOpened | LearnerKind::AnswerGiven => false,
+        let may_complete = match v.act {
+            Act::LessonFinished { .. } | Act::QuizSubmitted { .. } => true,
+            Act::LessonOpened { .. } | Act::AnswerGiven => false,
         };
         if may_complete && !touched.iter().any(|c| c.course.slug == slug) {
             touched.push(course);
         }
     }
     for course in touched {
-        completion::check(txn, learner.id, &course, views, base_url).await?;
+        completion::check(txn, learner.id, &course).await?;
     }
-    Ok((accepted, duplicates, graded, refused))
+    Ok(applied)
 }
 
-/// The quiz a `quiz_submitted` event names (checked to exist by `check`).
-fn quiz_of(v: &Valid) -> &str {
-    v.payload
-        .get("quiz")
-        .and_then(|q| q.as_str())
-        .unwrap_or_default()
-}
-
-/// Records one event from a page (same path as the API).
-pub async fn record(
-    ctx: &AppContext,
-    learner: &Actor,
-    kind: LearnerKind,
-    course: &str,
-    lesson: Option<&str>,
-    payload: serde_json::Value,
-    served: Option<&str>,
-) -> AppResult<Report> {
-    let e = EventIn {
-        id: Uuid::new_v4().to_string(),
-        kind: kind.name(),
-        course: Some(course.into()),
-        lesson: lesson.map(str::to_string),
-        occurred_at: None,
-        payload: Some(payload),
-        learner: None,
-        served: served.map(str::to_string),
-    };
-    let r = ingest(ctx, learner, "web", vec![e]).await?;
-    if let Some(rej) = r.rejected.first() {
-        return Err(AppError::BadRequest(rej.reason.clone()));
+/// Records one event a page built (same path as the API's events): its
+/// refusal is the page's answer (see `Refused` for the status).
+pub async fn record(rec: &Recorder<'_>, learner: &Actor, event: Event) -> AppResult<Report> {
+    let id = event.id.to_string();
+    let mut applied = admit(rec, learner, "web", vec![(id, Ok(event))], Utc::now()).await?;
+    if let Some((_, refused)) = applied.refused.pop() {
+        return Err(refused.into());
     }
-    Ok(r)
+    Ok(applied.into())
 }
 
 /// Records that `learner` opened `lesson` of `course` (a lesson page she is
@@ -171,7 +126,7 @@ pub async fn record(
 /// long. A page view is not acknowledged to anyone, so one still queued when
 /// the process dies is the only kind of event that can be lost.
 pub async fn page_view(
-    ctx: &AppContext,
+    rec: &Recorder<'_>,
     learner: &Actor,
     course: std::sync::Arc<CourseInfo>,
     lesson: &str,
@@ -179,28 +134,16 @@ pub async fn page_view(
     let now = Utc::now();
     // Past the day's budget the page is still shown, without a record:
     // reloading a page thousands of times cannot fill the disk.
-    if let Some(why) = ctx.budgets.over_web(
-        crate::learning::limits::Budget::of(&ctx.settings),
-        learner.id,
-        1,
-        now,
-    ) {
+    if let Some(why) = rec.budgets.over_web(rec.budget, learner.id, 1, now) {
         tracing::debug!(learner = learner.id, why, "a page view was not recorded");
         return Ok(());
     }
-    let v = Valid {
-        id: Uuid::new_v4(),
-        kind: LearnerKind::LessonOpened,
-        course,
-        lesson: Some(lesson.to_string()),
-        at: now,
-        payload: serde_json::json!({}),
-    };
-    let answer = ctx.events.submit(learner, PAGE_VIEW, vec![v], now).await?;
-    if ctx.settings.page_view_wait_ms == 0 {
+    let v = Event::page_view(course, lesson, now);
+    let answer = rec.writer.submit(learner, PAGE_VIEW, vec![v], now).await?;
+    if rec.page_view_wait_ms == 0 {
         return Ok(());
     }
-    let wait = std::time::Duration::from_millis(ctx.settings.page_view_wait_ms);
+    let wait = std::time::Duration::from_millis(rec.page_view_wait_ms);
     match tokio::time::timeout(wait, answer).await {
         Ok(Ok(Err(e))) => tracing::warn!(error = %e, "a page view was not recorded"),
         Ok(_) => {}
@@ -209,42 +152,54 @@ pub async fn page_view(
     Ok(())
 }
 
-/// A learner's answers to one quiz, recorded as a `quiz_submitted` event with
-/// the attempt's id: the result, or the stored result when this attempt was
-/// submitted before, or why the submission was rejected.
-pub async fn submit_quiz(
-    ctx: &AppContext,
-    learner: &Actor,
-    source: &str,
+/// A quiz attempt sent to the API: the typed event of answers to `quiz` of
+/// the published course `course`, or why there is none (no such course or
+/// quiz, answers out of bounds).
+pub async fn quiz_event(
+    rec: &Recorder<'_>,
     course: &str,
     quiz: &str,
-    answers: &BTreeMap<String, Vec<String>>,
-    attempt_id: &str,
-) -> AppResult<Result<grading::Graded, Rejected>> {
-    let e = EventIn {
-        id: attempt_id.to_string(),
-        kind: LearnerKind::QuizSubmitted.name(),
-        course: Some(course.into()),
-        lesson: None,
-        occurred_at: None,
-        payload: Some(serde_json::json!({"quiz": quiz, "answers": answers})),
-        learner: None,
-        served: None,
-    };
-    let r = ingest(ctx, learner, source, vec![e]).await?;
-    if let Some(rej) = r.rejected.into_iter().next() {
-        return Ok(Err(rej));
+    answers: BTreeMap<String, Vec<String>>,
+    attempt: Uuid,
+) -> AppResult<Result<Event, Refused>> {
+    Ok(
+        match course_naming(rec.db, rec.content, course, None, Some(quiz)).await? {
+            Ok(info) => Event::quiz_submitted(info, quiz, answers, attempt),
+            Err(r) => Err(r),
+        },
+    )
+}
+
+/// A learner's answers to one quiz (a `quiz_submitted` event, its id the
+/// attempt's): the result, or the stored result when this attempt was
+/// submitted before, or why the submission was refused.
+pub async fn submit_quiz(
+    rec: &Recorder<'_>,
+    learner: &Actor,
+    source: &str,
+    event: Event,
+) -> AppResult<Result<grading::Graded, Refused>> {
+    let key = event.id;
+    let applied = admit(
+        rec,
+        learner,
+        source,
+        vec![(key.to_string(), Ok(event))],
+        Utc::now(),
+    )
+    .await?;
+    if let Some((_, refused)) = applied.refused.into_iter().next() {
+        return Ok(Err(refused));
     }
-    if let Some(g) = r.graded.into_values().next() {
+    if let Some(g) = applied.graded.into_values().next() {
         return Ok(Ok(g));
     }
-    // A duplicate: the stored result of the same attempt.
-    let key = Uuid::parse_str(attempt_id.trim()).map_err(|_| AppError::NotFound)?;
-    // Hers only: another learner's attempt id shows nothing of it.
+    // A duplicate: the stored result of the same attempt, hers only
+    // (another learner's attempt id shows nothing of it).
     let a = quiz_attempt::Entity::find()
         .filter(quiz_attempt::Column::AttemptKey.eq(key))
         .filter(quiz_attempt::Column::UserId.eq(learner.id))
-        .one(&ctx.db)
+        .one(rec.db)
         .await?
         .ok_or(AppError::NotFound)?;
     let g: grading::Graded =

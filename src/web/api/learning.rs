@@ -223,7 +223,7 @@ pub async fn post_events(
             events::MAX_BATCH
         )));
     }
-    let r = events::ingest(&state, &user.actor, "api", body.into_inner()).await?;
+    let r = events::ingest(&state.recorder(), &user.actor, "api", body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(r))
 }
 
@@ -254,20 +254,18 @@ pub async fn attempt(
 ) -> AppResult<HttpResponse> {
     user.actor.require(Action::Learn)?;
     let (slug, quiz) = path.into_inner();
-    let id = body
-        .attempt_id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let graded =
-        events::submit_quiz(&state, &user.actor, "api", &slug, &quiz, &body.answers, &id).await?;
-    match graded {
-        Ok(g) => Ok(HttpResponse::Ok().json(g)),
-        Err(rej) if rej.reason.contains("not a quiz") || rej.reason.contains("not a published") => {
-            Err(AppError::NotFound)
-        }
-        Err(rej) if rej.reason.starts_with("quiz:") => Err(AppError::Conflict(rej.reason)),
-        Err(rej) => Err(AppError::field("answers", rej.reason)),
-    }
+    let body = body.into_inner();
+    let id = match body.attempt_id.as_deref() {
+        Some(a) => uuid::Uuid::parse_str(a.trim())
+            .map_err(|_| AppError::field("attempt_id", "is not a UUID"))?,
+        None => uuid::Uuid::new_v4(),
+    };
+    let rec = state.recorder();
+    let graded = match events::quiz_event(&rec, &slug, &quiz, body.answers, id).await? {
+        Ok(event) => events::submit_quiz(&rec, &user.actor, "api", event).await?,
+        Err(refused) => Err(refused),
+    };
+    Ok(HttpResponse::Ok().json(graded?))
 }
 
 /// The caller's enrolments, lesson states, scores and certificates.
@@ -288,15 +286,7 @@ pub async fn signoff(
     user: CurrentUser,
     body: web::Json<tasks::SignOff>,
 ) -> AppResult<HttpResponse> {
-    let row = tasks::sign_off(
-        &state.db,
-        &state.content,
-        Some(&state.views),
-        &state.settings.base_url(),
-        &user.actor,
-        &body,
-    )
-    .await?;
+    let row = tasks::sign_off(&state.db, &state.content, &user.actor, &body).await?;
     Ok(HttpResponse::Created().json(json!({"id": row.id, "level": row.level})))
 }
 

@@ -4,15 +4,14 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::ExposeSecret;
-use serde_json::json;
 
 use super::{State, html_response};
 use crate::accounts::Role;
 use crate::app::AppContext;
 use crate::catalog::view::{self, visible};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::learning::content::CourseInfo;
-use crate::learning::events::{self, LearnerKind};
+use crate::learning::events::{self, Event};
 use crate::policy::Action;
 use crate::web::extract::{CurrentUser, Locale};
 use crate::web::pages::{Page, offline, redirect};
@@ -48,7 +47,7 @@ pub async fn lesson_page(
     .await?;
     // A phone saving the course for later has not opened the lesson yet.
     if learning && !offline::is_saving(&req) {
-        events::page_view(&state, &user.actor, info, &lesson).await?;
+        events::page_view(&state.recorder(), &user.actor, info, &lesson).await?;
     }
     let mut res = html_response(body);
     res.headers_mut().insert(
@@ -114,22 +113,12 @@ pub async fn lesson_done(
     user.actor.require(Action::Learn)?;
     let (slug, lesson) = path.into_inner();
     let info = visible(&state.db, &state.content, &user.actor, &slug).await?;
-    info.lesson(&lesson).ok_or(AppError::NotFound)?;
     // The proof the lesson page carries that the server served it to her.
     let served = url::form_urlencoded::parse(&body)
         .find(|(k, _)| k == "served")
         .map(|(_, v)| v.into_owned());
-    let finished = LearnerKind::LessonFinished;
-    events::record(
-        &state,
-        &user.actor,
-        finished,
-        &slug,
-        Some(&lesson),
-        json!({}),
-        served.as_deref(),
-    )
-    .await?;
+    let finished = Event::lesson_finished(info.clone(), &lesson, served)?;
+    events::record(&state.recorder(), &user.actor, finished).await?;
     Ok(redirect(
         &match (info.check_of(&lesson), info.neighbours(&lesson).1) {
             (Some(q), _) => format!("/courses/{slug}/quiz/{}", q.row.slug),

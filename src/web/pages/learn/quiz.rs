@@ -15,6 +15,7 @@ use crate::app::AppContext;
 use crate::catalog::view::{self, ResultLine, visible};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::{CourseInfo, QuizInfo, text};
+use crate::learning::events::{Event, Refused};
 use crate::learning::grading::Graded;
 use crate::learning::{certificates, events, gate};
 use crate::policy::Action;
@@ -204,6 +205,51 @@ fn closed_page(
         .render_status(state, "pages/quiz", status)
 }
 
+/// An attempt the rules of pre- and post-tests refuse (409): the pre-test's
+/// recorded result as her starting point, or the post-test's page saying
+/// what is left first or when she may take it again.
+async fn refused_page(
+    state: &AppContext,
+    user: &CurrentUser,
+    lang: &str,
+    info: &CourseInfo,
+    r: gate::Refusal,
+) -> AppResult<HttpResponse> {
+    if let gate::Refusal::PreTaken = r {
+        let a = gate::first_pre(&state.db, user.actor.id, &info.course.slug)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let msg = state.views.tr(lang, "quiz.pre_taken");
+        let g = stored_result(&a)?;
+        return start_page(
+            state,
+            user,
+            lang,
+            info,
+            &g,
+            Some(&msg),
+            StatusCode::CONFLICT,
+        );
+    }
+    let msg = state.views.tr(
+        lang,
+        if r.is_retake() {
+            "quiz.retake_refused"
+        } else {
+            "quiz.post_closed"
+        },
+    );
+    closed_page(
+        state,
+        user,
+        lang,
+        info,
+        &r,
+        Some(&msg),
+        StatusCode::CONFLICT,
+    )
+}
+
 /// The answers of the quiz form: `q.<id>` (repeated for several choices) and,
 /// for order questions, `order.<id>.<choice>` = position; and `attempt_id`.
 fn quiz_form(quiz: &QuizInfo, body: &[u8]) -> (BTreeMap<String, Vec<String>>, Option<String>) {
@@ -251,57 +297,16 @@ pub async fn quiz_submit(
     let q = info.quiz(&quiz).ok_or(AppError::NotFound)?;
     let (answers, attempt_id) = quiz_form(q, &body);
     let id = attempt_id
-        .filter(|a| uuid::Uuid::parse_str(a).is_ok())
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .and_then(|a| uuid::Uuid::parse_str(&a).ok())
+        .unwrap_or_else(uuid::Uuid::new_v4);
     let lang = locale.0;
-    let refused = |key: &str| state.views.tr(lang, key);
     // The same attempt sent twice (a double tap) is not a second attempt.
-    let again = match uuid::Uuid::parse_str(&id) {
-        Ok(key) => crate::entities::quiz_attempt::Entity::find()
-            .filter(crate::entities::quiz_attempt::Column::AttemptKey.eq(key))
-            .filter(crate::entities::quiz_attempt::Column::UserId.eq(user.actor.id))
-            .one(&state.db)
-            .await?
-            .is_some(),
-        Err(_) => false,
-    };
-    if !again {
-        match gate::may_submit(&state.db, user.actor.id, &info, &quiz).await? {
-            Ok(()) => {}
-            Err(gate::Refusal::PreTaken) => {
-                let a = gate::first_pre(&state.db, user.actor.id, &slug)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
-                let msg = refused("quiz.pre_taken");
-                let g = stored_result(&a)?;
-                return start_page(
-                    &state,
-                    &user,
-                    lang,
-                    &info,
-                    &g,
-                    Some(&msg),
-                    StatusCode::CONFLICT,
-                );
-            }
-            Err(r) => {
-                let msg = refused(if r.is_retake() {
-                    "quiz.retake_refused"
-                } else {
-                    "quiz.post_closed"
-                });
-                return closed_page(
-                    &state,
-                    &user,
-                    lang,
-                    &info,
-                    &r,
-                    Some(&msg),
-                    StatusCode::CONFLICT,
-                );
-            }
-        }
-    }
+    let again = crate::entities::quiz_attempt::Entity::find()
+        .filter(crate::entities::quiz_attempt::Column::AttemptKey.eq(id))
+        .filter(crate::entities::quiz_attempt::Column::UserId.eq(user.actor.id))
+        .one(&state.db)
+        .await?
+        .is_some();
     // Questions left blank: she confirms first (a pre-test is taken once,
     // a post-test a few times), unless this is her confirmation.
     let blank = q
@@ -315,6 +320,12 @@ pub async fn quiz_submit(
         .count();
     let confirmed = url::form_urlencoded::parse(&body).any(|(k, v)| k == "blank_ok" && v == "1");
     if !again && blank > 0 && !confirmed {
+        // Nothing is stored here: the gate only says what to show, the
+        // refusal rather than a question about an attempt it would refuse.
+        // What she confirms is checked once, where it is written.
+        if let Err(r) = gate::may_submit(&state.db, user.actor.id, &info, &quiz).await? {
+            return refused_page(&state, &user, lang, &info, r).await;
+        }
         let fields: Vec<_> = url::form_urlencoded::parse(&body)
             .filter(|(k, _)| k != "csrf" && k != "blank_ok")
             .map(|(k, v)| json!({"k": k, "v": v}))
@@ -328,9 +339,12 @@ pub async fn quiz_submit(
             .set("blank", json!({"count": blank, "fields": fields}))
             .render(&state, "pages/quiz");
     }
-    let g = events::submit_quiz(&state, &user.actor, "web", &slug, &quiz, &answers, &id)
-        .await?
-        .map_err(|rej| AppError::BadRequest(rej.reason))?;
+    let event = Event::quiz_submitted(info.clone(), &quiz, answers, id)?;
+    let g = match events::submit_quiz(&state.recorder(), &user.actor, "web", event).await? {
+        Ok(g) => g,
+        Err(Refused::Gate(r)) => return refused_page(&state, &user, lang, &info, r).await,
+        Err(refused) => return Err(refused.into()),
+    };
     if q.row.kind == "pre" {
         return start_page(&state, &user, lang, &info, &g, None, StatusCode::OK);
     }

@@ -402,17 +402,7 @@ pub async fn submit(
             level: f.level.unwrap_or_default(),
             note: f.note.clone(),
         };
-        match tasks::sign_off_many(
-            &state.db,
-            &state.content,
-            Some(&state.views),
-            &state.settings.base_url(),
-            &user.actor,
-            &f.learners,
-            &s,
-        )
-        .await
-        {
+        match tasks::sign_off_many(&state.db, &state.content, &user.actor, &f.learners, &s).await {
             Ok(rows) => {
                 return Ok(redirect(
                     &source.href(&f.task, &format!("&done={}", rows.len())),

@@ -354,15 +354,7 @@ pub async fn signoff_submit(
     form: web::Form<SignoffForm>,
 ) -> AppResult<HttpResponse> {
     let s = tasks::SignOff::from(form.into_inner());
-    tasks::sign_off(
-        &state.db,
-        &state.content,
-        Some(&state.views),
-        &state.settings.base_url(),
-        &user.actor,
-        &s,
-    )
-    .await?;
+    tasks::sign_off(&state.db, &state.content, &user.actor, &s).await?;
     Ok(redirect(&format!(
         "/teach/signoff?user={}&course={}&saved=1",
         s.user_id, s.course
