@@ -1,4 +1,7 @@
-//! Faults a walk-through found in the pages, each pinned by a test.
+//! Details of the pages people read: numbered quiz questions, the home page's
+//! heading and icon, cached icons and course covers, area names instead of
+//! codes, the certificate, study hours, Chinese punctuation and the empty
+//! course list.
 
 use crate::engine_test;
 use crate::helpers::{COURSE, TestApp, between};

@@ -711,9 +711,9 @@ impl TestApp {
 
 /// A 3-second phone-like recording (320×240 H.264, AAC, with a GPS
 /// position and a date in its metadata).
-pub const CLIP: &[u8] = include_bytes!("../fixtures/video/clip.mp4");
+pub const CLIP: &[u8] = include_bytes!("../../fixtures/video/clip.mp4");
 /// The same without a sound track.
-pub const SILENT_CLIP: &[u8] = include_bytes!("../fixtures/video/silent.mp4");
+pub const SILENT_CLIP: &[u8] = include_bytes!("../../fixtures/video/silent.mp4");
 
 /// A small PNG (a 40×30 two-colour drawing).
 pub fn small_png() -> Vec<u8> {
@@ -744,7 +744,7 @@ pub fn video_files() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     (
         CLIP.to_vec(),
         jpg,
-        include_bytes!("../fixtures/narration/tone.opus").to_vec(),
+        include_bytes!("../../fixtures/narration/tone.opus").to_vec(),
     )
 }
 

@@ -1,6 +1,6 @@
-//! Faults a walk-through of the trainer's pages found, each pinned by a test:
-//! roll call, sign-off, the learner list, class creation, publish problems,
-//! the new-course form and the trainer's start page.
+//! The trainer's pages in detail: roll call, sign-off, the learner list,
+//! class creation, publish problems, the new-course form and the trainer's
+//! start page.
 
 use serde_json::json;
 

@@ -1,4 +1,5 @@
-//! The skeleton: health, errors, migrations on every engine, start-up failures.
+//! Starting and answering: health, errors, security headers, migrations on
+//! every engine, start-up failures and the demo server.
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Statement};
