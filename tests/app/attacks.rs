@@ -8,6 +8,8 @@ use std::io::{Read, Write};
 
 use serde_json::{Value, json};
 
+use fuzhi::config::Settings;
+
 use crate::engine_test;
 use crate::helpers::{Engine, PASSWORD, TestApp, VILLAGE_A, VILLAGE_B, between};
 
@@ -69,17 +71,13 @@ fn bomb_xlsx(name_bytes: usize) -> Vec<u8> {
 }
 
 async fn import_bytes(app: &TestApp, token: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let res = app
-        .client
-        .post(app.url("/api/v1/households/import"))
-        .bearer_auth(token)
-        .header("content-type", "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    app.import(
+        token,
+        "/api/v1/households/import",
+        "application/octet-stream",
+        bytes,
+    )
+    .await
 }
 
 async fn workbook_bomb_is_refused_early(app: TestApp) {
@@ -125,51 +123,11 @@ async fn login_from(app: &TestApp, addr: &str, login: &str, password: &str) -> r
         .unwrap()
 }
 
-async fn audit_count(app: &TestApp, action: &str) -> i64 {
-    use sea_orm::ConnectionTrait;
-    let db = app.conn();
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT COUNT(*) FROM change_event WHERE action = '{action}'"),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
 /// An app behind a reverse proxy on 127.0.0.1 (the test client's address).
-async fn behind_proxy(engine: Engine) -> Option<TestApp> {
-    TestApp::spawn_with(engine, |s| {
-        s.trusted_proxies = vec!["127.0.0.1".into()];
-        // Above the ten of one login, and quick to reach.
-        s.login_max_failures_per_address = 12;
-    })
-    .await
-}
-
-macro_rules! proxy_test {
-    ($name:ident) => {
-        mod $name {
-            use crate::helpers::Engine;
-            async fn run(engine: Engine) {
-                let Some(app) = super::behind_proxy(engine).await else {
-                    return;
-                };
-                let db = app.db.url.clone();
-                let result = tokio::spawn(super::$name(app)).await;
-                crate::helpers::drop_by_url(engine, &db).await;
-                if let Err(e) = result {
-                    std::panic::resume_unwind(e.into_panic());
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(Engine::Sqlite).await
-            }
-        }
-    };
+fn behind_proxy(s: &mut Settings) {
+    s.trusted_proxies = vec!["127.0.0.1".into()];
+    // Above the ten of one login, and quick to reach.
+    s.login_max_failures_per_address = 12;
 }
 
 async fn a_stranger_cannot_lock_the_owner_out(app: TestApp) {
@@ -222,8 +180,8 @@ async fn a_stranger_cannot_lock_the_owner_out(app: TestApp) {
         "the right password from the owner's device works during the attack"
     );
     // Ten wrong passwords audited, one notice, nothing for the refused tries.
-    assert_eq!(audit_count(&app, "sign_in_failed").await, 10);
-    assert_eq!(audit_count(&app, "sign_in_locked").await, 1);
+    assert_eq!(app.audit_count("sign_in_failed").await, 10);
+    assert_eq!(app.audit_count("sign_in_locked").await, 1);
 
     // The next wait of the account is longer (backoff).
     let first: u64 = login_from(&app, attacker, "admin1", "wrong-password")
@@ -251,9 +209,13 @@ async fn a_stranger_cannot_lock_the_owner_out(app: TestApp) {
         second > first,
         "second wait {second} s is longer than the first {first} s"
     );
-    assert_eq!(audit_count(&app, "sign_in_failed").await, 11);
+    assert_eq!(app.audit_count("sign_in_failed").await, 11);
 }
-proxy_test!(a_stranger_cannot_lock_the_owner_out);
+engine_test!(
+    a_stranger_cannot_lock_the_owner_out,
+    settings = behind_proxy,
+    on = [sqlite]
+);
 
 async fn one_address_is_limited_across_logins(app: TestApp) {
     app.people().await;
@@ -284,7 +246,11 @@ async fn one_address_is_limited_across_logins(app: TestApp) {
         "the right credentials from the locked address"
     );
 }
-proxy_test!(one_address_is_limited_across_logins);
+engine_test!(
+    one_address_is_limited_across_logins,
+    settings = behind_proxy,
+    on = [sqlite]
+);
 
 async fn forwarded_for_is_ignored_without_a_trusted_proxy(app: TestApp) {
     app.people().await;

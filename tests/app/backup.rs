@@ -8,8 +8,7 @@ use crate::helpers::{Engine, TestApp, VILLAGE_A};
 
 /// Runs the real `fuzhi` command on a SQLite database and data folder.
 fn fuzhi_command(args: &[&str], db_url: &str, data_dir: &std::path::Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-        .args(args)
+    crate::helpers::binary::command(args)
         .current_dir(data_dir.parent().unwrap())
         .env("DATABASE_URL", db_url)
         .env("FUZHI_DATA_DIR", data_dir)
@@ -45,13 +44,7 @@ async fn backup_while_writing_keeps_every_acknowledged_event() {
             .user(&format!("1391000100{i}"), "learner", Some(VILLAGE_A))
             .await;
         let token = app.token(id).await;
-        let (s, _) = app
-            .post_json(
-                &format!("/api/v1/courses/{course}/enroll"),
-                &token,
-                json!({}),
-            )
-            .await;
+        let (s, _) = app.enroll(&token, course).await;
         assert!(s < 300);
         let (acked, stop, url) = (acked.clone(), stop.clone(), app.url("/api/v1/events"));
         let lesson = lesson.clone();

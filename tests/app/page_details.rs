@@ -185,8 +185,7 @@ async fn the_certificate_names_issuer_hours_and_skills_and_prints(app: TestApp) 
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
     let trainer = app.token(p.trainer).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let info = app
         .state
         .content
