@@ -55,6 +55,19 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn patch_json(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
     /// A form posted as the holder of `token`; the answer as it came
     /// (redirects are not followed).
     pub async fn submit<F: Serialize + ?Sized>(

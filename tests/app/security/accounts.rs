@@ -364,16 +364,8 @@ async fn member_in(app: &TestApp, admin: i64, area: &str, n: u16) -> i64 {
 }
 
 async fn patch(app: &TestApp, token: &str, id: i64, body: Value) -> (u16, Value) {
-    let res = app
-        .client
-        .patch(app.url(&format!("/api/v1/users/{id}")))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
+    app.patch_json(&format!("/api/v1/users/{id}"), token, body)
         .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
 }
 
 async fn member_of(app: &TestApp, user: i64) -> Option<i64> {
