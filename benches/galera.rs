@@ -16,10 +16,14 @@
 //! FUZHI_BENCH_LEARNERS (192).
 
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
+#[path = "../tests/app/helpers/binary.rs"]
+mod binary;
 mod common;
+
+use binary::{Serve, Served};
 
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
@@ -50,73 +54,18 @@ fn cluster(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(url: &str, data: &std::path::Path, demo: bool) -> Server {
-        std::fs::create_dir_all(data).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = std::fs::File::create(data.join("server.log")).unwrap();
-        let mut args = vec![
-            "serve".to_string(),
-            "--addr".into(),
-            format!("127.0.0.1:{port}"),
-        ];
-        if demo {
-            args.push("--demo".into());
-        }
-        let child = Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-            .args(&args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("DATABASE_URL", url)
-            .env("FUZHI_DATA_DIR", data)
-            .env("FUZHI_JWT_SECRET", SECRET)
-            .env("FUZHI_REPORT_REFRESH_SECS", "0")
-            .env("FUZHI_MAIL__WORKER", "false")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("the fuzhi binary");
-        let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Ok(r) = http.get(format!("{base}/healthz")).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(180),
-                "the server did not answer; see {}",
-                data.join("server.log").display()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Server { child, base }
+/// `fuzhi serve` (with `--demo`: seeding the demo) on one node, once its
+/// `/healthz` answers; its log in `server.log` of its data folder.
+async fn start(url: &str, data: &std::path::Path, demo: bool) -> Served {
+    std::fs::create_dir_all(data).unwrap();
+    let mut serve = Serve::new(url, data)
+        .env("FUZHI_JWT_SECRET", SECRET)
+        .log_to(&data.join("server.log"))
+        .limit(Duration::from_secs(180));
+    if demo {
+        serve = serve.arg("--demo");
     }
-
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-/// A bench that stops half-way (a failed check) leaves no server behind.
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    serve.start().await
 }
 
 fn lua(s: &str) -> String {
@@ -269,13 +218,13 @@ async fn run() {
     let dir = tempfile::tempdir().unwrap();
 
     // Process 1 on node 1 migrates and seeds the demo; 2 and 3 join it.
-    let first = Server::start(&urls[0], &dir.path().join("server1"), true).await;
+    let first = start(&urls[0], &dir.path().join("server1"), true).await;
     let db = Database::connect(&urls[0]).await.unwrap();
     let secret = SecretString::from(SECRET.to_string());
     let tokens =
-        common::enrolled_learners(&db, &secret, &first.base, COURSE, "1371000", learners).await;
+        common::enrolled_learners(&db, &secret, &first.addr, COURSE, "1371000", learners).await;
     let lessons: Vec<String> = reqwest::Client::new()
-        .get(format!("{}/api/v1/courses/{COURSE}", first.base))
+        .get(format!("{}/api/v1/courses/{COURSE}", first.addr))
         .bearer_auth(&tokens[0])
         .send()
         .await
@@ -299,7 +248,7 @@ async fn run() {
         .write_all(script(&tokens, &lessons, false).as_bytes())
         .unwrap();
 
-    let one = vec![first.base.clone()];
+    let one = vec![first.addr.clone()];
     // A first load, not counted: each learner's first event of a lesson
     // creates her progress row, later ones update it.
     load(&one, conns, secs, &events_lua);
@@ -308,9 +257,9 @@ async fn run() {
 
     let mut servers = vec![first];
     for (n, url) in urls.iter().enumerate().skip(1) {
-        servers.push(Server::start(url, &dir.path().join(format!("server{}", n + 1)), false).await);
+        servers.push(start(url, &dir.path().join(format!("server{}", n + 1)), false).await);
     }
-    let three: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
+    let three: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
     let events3 = load(&three, conns, secs, &events_lua);
     let page3 = load(&three, conns, secs, &page_lua);
     for s in servers {

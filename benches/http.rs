@@ -20,12 +20,16 @@
 //! FUZHI_BENCH_LEARNERS (256), FUZHI_BENCH_CLIENT (`wrk` or `builtin`).
 
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "../tests/app/helpers/binary.rs"]
+mod binary;
 mod common;
+
+use binary::{Serve, Served};
 
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
@@ -77,75 +81,26 @@ fn main() {
     });
 }
 
-/// The server under test: the release binary in a process of its own.
-struct Server {
-    child: Child,
-    base: String,
+/// The server under test, `fuzhi serve --demo`, once its `/healthz` answers
+/// 200 (`startup()` is how long that took); its log in `server.log`.
+async fn start(url: &str, data: &std::path::Path) -> Served {
+    Serve::new(url, data)
+        .arg("--demo")
+        .env("FUZHI_JWT_SECRET", SECRET)
+        .log_to(&data.join("server.log"))
+        .start()
+        .await
 }
 
-impl Server {
-    /// Starts `fuzhi serve --demo` and waits for its first `/healthz` 200;
-    /// returns it with the time that took.
-    async fn start(url: &str, data: &std::path::Path) -> (Server, Duration) {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(data.join("server.log"))
-            .unwrap();
-        let started = Instant::now();
-        let child = Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-            .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("DATABASE_URL", url)
-            .env("FUZHI_DATA_DIR", data)
-            .env("FUZHI_JWT_SECRET", SECRET)
-            .env("FUZHI_REPORT_REFRESH_SECS", "0")
-            .env("FUZHI_MAIL__WORKER", "false")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("the fuzhi binary");
-        let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        loop {
-            if let Ok(r) = http.get(format!("{base}/healthz")).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(120),
-                "the server did not answer; see {}",
-                data.join("server.log").display()
-            );
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        (Server { child, base }, started.elapsed())
-    }
-
-    /// Resident memory, from `/proc`.
-    fn rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    }
-
-    /// SIGTERM, then wait: actix shuts down gracefully.
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
+/// Resident memory of the server, from `/proc`.
+fn rss_mib(server: &Served) -> f64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// What one figure sends: GET paths (rotated) or event batches of `batch`.
@@ -180,13 +135,15 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
     std::fs::create_dir_all(&data).unwrap();
 
     // A new data folder: migrations, the shipped courses, the demo data.
-    let (server, cold) = Server::start(url, &data).await;
+    let server = start(url, &data).await;
+    let cold = server.startup();
     server.stop();
     // The same folder again: what a restart costs.
-    let (server, warm) = Server::start(url, &data).await;
+    let server = start(url, &data).await;
+    let warm = server.startup();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let idle = server.rss_mib();
-    let base = server.base.clone();
+    let idle = rss_mib(&server);
+    let base = server.addr.clone();
 
     let db = Database::connect(url).await.unwrap();
     let secret = SecretString::from(SECRET.to_string());
@@ -267,11 +224,11 @@ async fn run(engine: &str, url: &str, dir: &std::path::Path) {
             p99,
         });
     }
-    let loaded = server.rss_mib();
+    let loaded = rss_mib(&server);
     // What the server keeps once the load is over (it trims freed memory
     // every 5 s).
     tokio::time::sleep(Duration::from_secs(6)).await;
-    let settled = server.rss_mib();
+    let settled = rss_mib(&server);
     server.stop();
 
     let floor = figures[0].rps;

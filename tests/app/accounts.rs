@@ -579,15 +579,15 @@ fn area_codes_know_their_level_and_parent() {
 fn cli_creates_the_first_admin_with_the_password_from_stdin() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-        .args(["users", "create", "--role", "admin", "--login", "boss"])
-        .current_dir(dir.path())
-        .env("FUZHI_DATA_DIR", dir.path().join("data"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        crate::helpers::binary::command(&["users", "create", "--role", "admin", "--login", "boss"])
+            .current_dir(dir.path())
+            .env("FUZHI_DATA_DIR", dir.path().join("data"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
     child
         .stdin
         .take()
@@ -601,18 +601,17 @@ fn cli_creates_the_first_admin_with_the_password_from_stdin() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("created admin boss"));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-        .args([
-            "areas",
-            "import",
-            crate::helpers::repo_path("tests/fixtures/areas-yunnan.csv")
-                .to_str()
-                .unwrap(),
-        ])
-        .current_dir(dir.path())
-        .env("FUZHI_DATA_DIR", dir.path().join("data"))
-        .output()
-        .unwrap();
+    let out = crate::helpers::binary::command(&[
+        "areas",
+        "import",
+        crate::helpers::repo_path("tests/fixtures/areas-yunnan.csv")
+            .to_str()
+            .unwrap(),
+    ])
+    .current_dir(dir.path())
+    .env("FUZHI_DATA_DIR", dir.path().join("data"))
+    .output()
+    .unwrap();
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("1607 areas added"),
         "{}",

@@ -2,66 +2,28 @@
 //! do not see until published, progress that survives a republish, errors by
 //! field, hostile Markdown, and a whole course written in headless Chromium.
 
-use serde_json::json;
-
 use crate::engine_test;
-use crate::helpers::{COURSE, Engine, PASSWORD, TestApp, between};
+use crate::helpers::{COURSE, Engine, NO_FORM, PASSWORD, TestApp, between};
 use crate::support::Browser;
-
-/// A form post as the signed-in `token` (bearer: no CSRF field needed).
-async fn post(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String, String) {
-    let res = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let location = res
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (status, location, res.text().await.unwrap_or_default())
-}
-
-async fn get(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap_or_default())
-}
 
 /// A valid new course (zh-CN only) with one skill.
 async fn new_course(app: &TestApp, token: &str, slug: &str) {
-    let (s, loc, body) = post(
-        app,
-        token,
-        "/teach/courses",
-        &[
-            ("slug", slug),
-            ("category", "it"),
-            ("level", "1"),
-            ("pass_mark", "60"),
-            ("hours", "1.5"),
-            ("competence", "it.connect"),
-            ("title.zh-CN", "连上网络"),
-            ("summary.zh-CN", "用手机连上无线网。"),
-        ],
-    )
-    .await;
+    let (s, loc, body) = app
+        .post_form(
+            token,
+            "/teach/courses",
+            &[
+                ("slug", slug),
+                ("category", "it"),
+                ("level", "1"),
+                ("pass_mark", "60"),
+                ("hours", "1.5"),
+                ("competence", "it.connect"),
+                ("title.zh-CN", "连上网络"),
+                ("summary.zh-CN", "用手机连上无线网。"),
+            ],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     assert_eq!(loc, format!("/teach/courses/{slug}"));
 }
@@ -78,23 +40,23 @@ async fn fill_test(app: &TestApp, token: &str, slug: &str, quiz: &str, from: usi
 async fn add_question(app: &TestApp, token: &str, slug: &str, quiz: &str, i: usize) {
     let (prompt, choices, key) = crate::authoring_village::bank(quiz)[i];
     let correct = ["a", "b", "c"][key];
-    let (s, _, body) = post(
-        app,
-        token,
-        &format!("/teach/courses/{slug}/quizzes/{quiz}"),
-        &[
-            ("kind", "single"),
-            ("competence", "it.connect"),
-            ("points", "1"),
-            ("prompt.zh-CN", prompt),
-            ("choice.a.zh-CN", choices[0]),
-            ("choice.b.zh-CN", choices[1]),
-            ("choice.c.zh-CN", choices[2]),
-            ("correct", correct),
-            ("explain.zh-CN", "照课文里讲的做。"),
-        ],
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            token,
+            &format!("/teach/courses/{slug}/quizzes/{quiz}"),
+            &[
+                ("kind", "single"),
+                ("competence", "it.connect"),
+                ("points", "1"),
+                ("prompt.zh-CN", prompt),
+                ("choice.a.zh-CN", choices[0]),
+                ("choice.b.zh-CN", choices[1]),
+                ("choice.c.zh-CN", choices[2]),
+                ("correct", correct),
+                ("explain.zh-CN", "照课文里讲的做。"),
+            ],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
 }
 
@@ -130,35 +92,29 @@ async fn drafts_stay_hidden_and_progress_survives_republish(app: TestApp) {
     app.import_course(COURSE).await;
     let admin = app.token(p.admin).await;
     let learner = app.token(p.learner).await;
-    let (s, _) = app
-        .post_json(
-            &format!("/api/v1/courses/{COURSE}/enroll"),
-            &learner,
-            json!({}),
-        )
-        .await;
+    let (s, _) = app.enroll(&learner, COURSE).await;
     assert!(s == 200 || s == 201, "enroll: {s}");
     let lesson = format!("/courses/{COURSE}/lessons/wifi-and-data");
     // She reads the lesson, then says she finished it.
-    assert_eq!(get(&app, &learner, &lesson).await.0, 200);
-    let (s, _, _) = post(&app, &learner, &format!("{lesson}/done"), &[]).await;
+    assert_eq!(app.page(&learner, &lesson).await.0, 200);
+    let (s, _, _) = app
+        .post_form(&learner, &format!("{lesson}/done"), NO_FORM)
+        .await;
     assert_eq!(s, 303);
 
     // The shipped course is edited by an admin; the trainer may not.
     let trainer = app.token(p.trainer).await;
     assert_eq!(
-        get(&app, &trainer, &format!("/teach/courses/{COURSE}"))
+        app.page(&trainer, &format!("/teach/courses/{COURSE}"))
             .await
             .0,
         404
     );
     let edit = format!("/teach/courses/{COURSE}/lessons/wifi-and-data");
-    let (s, body) = get(&app, &admin, &edit).await;
+    let (s, body) = app.page(&admin, &edit).await;
     assert_eq!(s, 200);
     let old_title = between(&body, "name=\"title.zh-CN\" value=\"", "\"").unwrap();
-    let (s, loc, body) = post(
-        &app,
-        &admin,
+    let (s, loc, body) = app.post_form(&admin,
         &edit,
         &[
             ("action", "save"),
@@ -177,41 +133,45 @@ async fn drafts_stay_hidden_and_progress_survives_republish(app: TestApp) {
     assert_eq!(s, 303, "{body}");
     assert!(loc.ends_with("?saved=1"));
 
-    let (_, page) = get(&app, &learner, &format!("{lesson}?lang=zh-CN")).await;
+    let (_, page) = app.page(&learner, &format!("{lesson}?lang=zh-CN")).await;
     assert!(
         !page.contains("草稿里的新句子"),
         "a draft reached a learner"
     );
-    let (_, page) = get(&app, &admin, &format!("/teach/courses/{COURSE}?lang=en")).await;
+    let (_, page) = app
+        .page(&admin, &format!("/teach/courses/{COURSE}?lang=en"))
+        .await;
     assert!(page.contains("Draft with unpublished changes"), "{page}");
 
-    let (s, loc, body) = post(
-        &app,
-        &admin,
-        &format!("/teach/courses/{COURSE}/publish"),
-        &[("confirm", "yes")],
-    )
-    .await;
+    let (s, loc, body) = app
+        .post_form(
+            &admin,
+            &format!("/teach/courses/{COURSE}/publish"),
+            &[("confirm", "yes")],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     assert!(loc.ends_with("?published=2"), "{loc}");
-    let (_, page) = get(&app, &learner, &format!("{lesson}?lang=zh-CN")).await;
+    let (_, page) = app.page(&learner, &format!("{lesson}?lang=zh-CN")).await;
     assert!(
         page.contains("草稿里的新句子"),
         "the published edit is not shown"
     );
-    let (_, page) = get(&app, &learner, &format!("/courses/{COURSE}?lang=en")).await;
+    let (_, page) = app
+        .page(&learner, &format!("/courses/{COURSE}?lang=en"))
+        .await;
     let (_, progress) = app.get_json("/api/v1/me/progress", &learner).await;
     let text = progress.to_string();
     assert!(text.contains("wifi-and-data"), "{text}");
     assert!(page.contains("1/6"), "the finished lesson was lost: {page}");
     // Publishing again without changes makes no new version.
-    let (_, loc, _) = post(
-        &app,
-        &admin,
-        &format!("/teach/courses/{COURSE}/publish"),
-        &[("confirm", "yes")],
-    )
-    .await;
+    let (_, loc, _) = app
+        .post_form(
+            &admin,
+            &format!("/teach/courses/{COURSE}/publish"),
+            &[("confirm", "yes")],
+        )
+        .await;
     assert!(loc.ends_with("?published=2"), "{loc}");
 }
 engine_test!(drafts_stay_hidden_and_progress_survives_republish);
@@ -222,19 +182,19 @@ async fn bad_input_is_reported_by_field(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let trainer = app.token(p.trainer).await;
-    let (s, _, body) = post(
-        &app,
-        &trainer,
-        "/teach/courses?lang=en",
-        &[
-            ("slug", "Bad Slug"),
-            ("category", "it"),
-            ("level", "7"),
-            ("hours", "abc"),
-            ("pass_mark", "80"),
-        ],
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &trainer,
+            "/teach/courses?lang=en",
+            &[
+                ("slug", "Bad Slug"),
+                ("category", "it"),
+                ("level", "7"),
+                ("hours", "abc"),
+                ("pass_mark", "80"),
+            ],
+        )
+        .await;
     assert_eq!(s, 422);
     for message in [
         "Use lowercase letters, digits and dashes",
@@ -251,57 +211,57 @@ async fn bad_input_is_reported_by_field(app: TestApp) {
     );
 
     new_course(&app, &trainer, "wifi-101").await;
-    let (s, _, body) = post(
-        &app,
-        &trainer,
-        "/teach/courses?lang=en",
-        &[
-            ("slug", "wifi-101"),
-            ("category", "it"),
-            ("level", "1"),
-            ("hours", "1"),
-            ("pass_mark", "80"),
-            ("competence", "it.connect"),
-            ("title.zh-CN", "x"),
-            ("summary.zh-CN", "y"),
-        ],
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &trainer,
+            "/teach/courses?lang=en",
+            &[
+                ("slug", "wifi-101"),
+                ("category", "it"),
+                ("level", "1"),
+                ("hours", "1"),
+                ("pass_mark", "80"),
+                ("competence", "it.connect"),
+                ("title.zh-CN", "x"),
+                ("summary.zh-CN", "y"),
+            ],
+        )
+        .await;
     assert_eq!(s, 422);
     assert!(body.contains("already used by a course"));
 
     // Two right answers for a one-answer question; no choices at all.
     let quiz = "/teach/courses/wifi-101/quizzes/pre?lang=en";
-    let (s, _, body) = post(
-        &app,
-        &trainer,
-        quiz,
-        &[
-            ("kind", "single"),
-            ("competence", "it.connect"),
-            ("points", "1"),
-            ("prompt.zh-CN", "问"),
-            ("choice.a.zh-CN", "甲"),
-            ("choice.b.zh-CN", "乙"),
-            ("correct", "a"),
-            ("correct", "b"),
-            ("explain.zh-CN", "因为"),
-        ],
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &trainer,
+            quiz,
+            &[
+                ("kind", "single"),
+                ("competence", "it.connect"),
+                ("points", "1"),
+                ("prompt.zh-CN", "问"),
+                ("choice.a.zh-CN", "甲"),
+                ("choice.b.zh-CN", "乙"),
+                ("correct", "a"),
+                ("correct", "b"),
+                ("explain.zh-CN", "因为"),
+            ],
+        )
+        .await;
     assert_eq!(s, 422);
     assert!(body.contains("Tick exactly one right answer."));
-    let (s, _, body) = post(
-        &app,
-        &trainer,
-        quiz,
-        &[
-            ("kind", "true_false"),
-            ("competence", "it.apps"),
-            ("points", "0"),
-        ],
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &trainer,
+            quiz,
+            &[
+                ("kind", "true_false"),
+                ("competence", "it.apps"),
+                ("points", "0"),
+            ],
+        )
+        .await;
     assert_eq!(s, 422);
     for message in [
         "Choose true or false.",
@@ -312,24 +272,24 @@ async fn bad_input_is_reported_by_field(app: TestApp) {
     }
 
     // Publishing an empty course names what is missing, in place of a 500.
-    let (s, _, body) = post(
-        &app,
-        &trainer,
-        "/teach/courses/wifi-101/publish?lang=en",
-        &[("confirm", "yes")],
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &trainer,
+            "/teach/courses/wifi-101/publish?lang=en",
+            &[("confirm", "yes")],
+        )
+        .await;
     assert_eq!(s, 422);
     assert!(body.contains("Not published"), "{body}");
     assert!(body.contains("no lessons"), "{body}");
     // The same problems in Chinese, for a trainer who reads no English.
-    let (_, _, body) = post(
-        &app,
-        &trainer,
-        "/teach/courses/wifi-101/publish?lang=zh-CN",
-        &[("confirm", "yes")],
-    )
-    .await;
+    let (_, _, body) = app
+        .post_form(
+            &trainer,
+            "/teach/courses/wifi-101/publish?lang=zh-CN",
+            &[("confirm", "yes")],
+        )
+        .await;
     assert!(body.contains("还没有课"), "{body}");
     assert!(
         body.contains("课前测至少需要 4 道题：课程的 1 项技能每项 2 道，最少 4 道（现有 0 道）"),
@@ -341,31 +301,31 @@ async fn bad_input_is_reported_by_field(app: TestApp) {
     );
 
     // The lesson form: minutes out of range; a missing lesson is a 404.
-    let (s, _, _) = post(
-        &app,
-        &trainer,
-        "/teach/courses/wifi-101/lessons",
-        &[("lesson_slug", "join-wifi"), ("lesson_title", "连 Wi-Fi")],
-    )
-    .await;
+    let (s, _, _) = app
+        .post_form(
+            &trainer,
+            "/teach/courses/wifi-101/lessons",
+            &[("lesson_slug", "join-wifi"), ("lesson_title", "连 Wi-Fi")],
+        )
+        .await;
     assert_eq!(s, 303);
-    let (s, _, body) = post(
-        &app,
-        &trainer,
-        "/teach/courses/wifi-101/lessons/join-wifi?lang=en",
-        &[
-            ("action", "save"),
-            ("minutes", "45"),
-            ("competence", "it.connect"),
-            ("title.zh-CN", ""),
-        ],
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &trainer,
+            "/teach/courses/wifi-101/lessons/join-wifi?lang=en",
+            &[
+                ("action", "save"),
+                ("minutes", "45"),
+                ("competence", "it.connect"),
+                ("title.zh-CN", ""),
+            ],
+        )
+        .await;
     assert_eq!(s, 422);
     assert!(body.contains("from 5 to 10"));
     assert!(body.contains("Please fill this in."));
     assert_eq!(
-        get(&app, &trainer, "/teach/courses/wifi-101/lessons/nope")
+        app.page(&trainer, "/teach/courses/wifi-101/lessons/nope")
             .await
             .0,
         404
@@ -374,10 +334,9 @@ async fn bad_input_is_reported_by_field(app: TestApp) {
     // Another trainer does not see or touch the course; learners are refused.
     let other = app.user("trainer2", "trainer", Some("530627103000")).await;
     let other = app.token(other).await;
-    assert_eq!(get(&app, &other, "/teach/courses/wifi-101").await.0, 404);
+    assert_eq!(app.page(&other, "/teach/courses/wifi-101").await.0, 404);
     assert_eq!(
-        post(
-            &app,
+        app.post_form(
             &other,
             "/teach/courses/wifi-101/publish",
             &[("confirm", "yes")]
@@ -386,11 +345,11 @@ async fn bad_input_is_reported_by_field(app: TestApp) {
         .0,
         404
     );
-    let (_, list) = get(&app, &other, "/teach/courses").await;
+    let (_, list) = app.page(&other, "/teach/courses").await;
     assert!(!list.contains("wifi-101"));
     let learner = app.token(p.learner).await;
-    assert_eq!(get(&app, &learner, "/teach/courses").await.0, 403);
-    let (_, list) = get(&app, &trainer, "/teach/courses").await;
+    assert_eq!(app.page(&learner, "/teach/courses").await.0, 403);
+    let (_, list) = app.page(&trainer, "/teach/courses").await;
     assert!(list.contains("wifi-101"));
 }
 engine_test!(bad_input_is_reported_by_field);
@@ -404,8 +363,7 @@ async fn hostile_markdown_never_reaches_a_page(app: TestApp) {
     app.import_course(COURSE).await;
     let trainer = app.token(p.trainer).await;
     new_course(&app, &trainer, "safe-101").await;
-    post(
-        &app,
+    app.post_form(
         &trainer,
         "/teach/courses/safe-101/lessons",
         &[("lesson_slug", "first"), ("lesson_title", "第一课")],
@@ -421,28 +379,28 @@ async fn hostile_markdown_never_reaches_a_page(app: TestApp) {
             ("body.zh-CN", HOSTILE),
         ]
     };
-    let (s, _, page) = post(&app, &trainer, edit, &fields("preview")).await;
+    let (s, _, page) = app.post_form(&trainer, edit, &fields("preview")).await;
     assert_eq!(s, 200);
     let preview = between(&page, "id=\"preview\"", "<form").expect("a preview");
     assert!(preview.contains("<strong>加粗</strong>"), "{preview}");
     assert_no_active_tags(&preview);
     assert_no_active_tags(&page);
     // Saved, the checker names the raw HTML and the link, and publishing is refused.
-    let (s, _, _) = post(&app, &trainer, edit, &fields("save")).await;
+    let (s, _, _) = app.post_form(&trainer, edit, &fields("save")).await;
     assert_eq!(s, 303);
-    let (_, page) = get(&app, &trainer, edit).await;
+    let (_, page) = app.page(&trainer, edit).await;
     assert!(page.contains("raw HTML is not allowed"), "{page}");
     assert!(page.contains("javascript:alert(3)"), "{page}");
     assert_no_active_tags(&page);
     fill_test(&app, &trainer, "safe-101", "pre", 0).await;
     fill_test(&app, &trainer, "safe-101", "post", 0).await;
-    let (s, _, _) = post(
-        &app,
-        &trainer,
-        "/teach/courses/safe-101/publish",
-        &[("confirm", "yes")],
-    )
-    .await;
+    let (s, _, _) = app
+        .post_form(
+            &trainer,
+            "/teach/courses/safe-101/publish",
+            &[("confirm", "yes")],
+        )
+        .await;
     assert_eq!(s, 422);
 
     // Even a package that skipped the checker renders harmlessly.
@@ -468,9 +426,8 @@ async fn hostile_markdown_never_reaches_a_page(app: TestApp) {
     .unwrap();
     app.state.content.clear();
     let learner = app.token(p.learner).await;
-    app.post_json("/api/v1/courses/safe-101/enroll", &learner, json!({}))
-        .await;
-    let (s, page) = get(&app, &learner, "/courses/safe-101/lessons/first").await;
+    app.enroll(&learner, "safe-101").await;
+    let (s, page) = app.page(&learner, "/courses/safe-101/lessons/first").await;
     assert_eq!(s, 200);
     let article = between(&page, "<article class=\"lesson\">", "</article>").unwrap();
     assert!(article.contains("<strong>加粗</strong>"), "{article}");
@@ -488,15 +445,13 @@ async fn archive_asks_first(app: TestApp) {
     app.import_course(COURSE).await;
     let trainer = app.token(p.trainer).await;
     new_course(&app, &trainer, "arch-101").await;
-    post(
-        &app,
+    app.post_form(
         &trainer,
         "/teach/courses/arch-101/lessons",
         &[("lesson_slug", "one"), ("lesson_title", "第一课")],
     )
     .await;
-    post(
-        &app,
+    app.post_form(
         &trainer,
         "/teach/courses/arch-101/lessons/one",
         &[
@@ -510,43 +465,47 @@ async fn archive_asks_first(app: TestApp) {
     .await;
     fill_test(&app, &trainer, "arch-101", "pre", 0).await;
     fill_test(&app, &trainer, "arch-101", "post", 0).await;
-    let (s, loc, body) = post(
-        &app,
-        &trainer,
-        "/teach/courses/arch-101/publish",
-        &[("confirm", "yes")],
-    )
-    .await;
+    let (s, loc, body) = app
+        .post_form(
+            &trainer,
+            "/teach/courses/arch-101/publish",
+            &[("confirm", "yes")],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     assert!(loc.ends_with("?published=1"));
     let learner = app.token(p.learner).await;
-    assert_eq!(get(&app, &learner, "/courses/arch-101").await.0, 200);
+    assert_eq!(app.page(&learner, "/courses/arch-101").await.0, 200);
     // Without the confirmation the post only leads to the question.
-    let (s, loc, _) = post(&app, &trainer, "/teach/courses/arch-101/archive", &[]).await;
+    let (s, loc, _) = app
+        .post_form(&trainer, "/teach/courses/arch-101/archive", NO_FORM)
+        .await;
     assert_eq!((s, loc.as_str()), (303, "/teach/courses/arch-101/archive"));
-    assert_eq!(get(&app, &learner, "/courses/arch-101").await.0, 200);
-    let (s, page) = get(&app, &trainer, "/teach/courses/arch-101/archive?lang=en").await;
+    assert_eq!(app.page(&learner, "/courses/arch-101").await.0, 200);
+    let (s, page) = app
+        .page(&trainer, "/teach/courses/arch-101/archive?lang=en")
+        .await;
     assert_eq!(s, 200);
     assert!(page.contains("Yes, archive it"));
-    let (s, _, _) = post(
-        &app,
-        &trainer,
-        "/teach/courses/arch-101/archive",
-        &[("confirm", "yes")],
-    )
-    .await;
+    let (s, _, _) = app
+        .post_form(
+            &trainer,
+            "/teach/courses/arch-101/archive",
+            &[("confirm", "yes")],
+        )
+        .await;
     assert_eq!(s, 303);
-    assert_eq!(get(&app, &learner, "/courses/arch-101").await.0, 404);
+    assert_eq!(app.page(&learner, "/courses/arch-101").await.0, 404);
     // Publishing again brings it back as a new version.
-    let (_, loc, _) = post(
-        &app,
-        &trainer,
-        "/teach/courses/arch-101/publish",
-        &[("confirm", "yes")],
-    )
-    .await;
+    let (_, loc, _) = app
+        .post_form(
+            &trainer,
+            "/teach/courses/arch-101/publish",
+            &[("confirm", "yes")],
+        )
+        .await;
     assert!(loc.ends_with("?published=2"), "{loc}");
-    assert_eq!(get(&app, &learner, "/courses/arch-101").await.0, 200);
+    assert_eq!(app.page(&learner, "/courses/arch-101").await.0, 200);
 }
 engine_test!(archive_asks_first);
 

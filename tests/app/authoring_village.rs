@@ -6,7 +6,7 @@
 //! the learner's page.
 
 use crate::engine_test;
-use crate::helpers::{COURSE, TestApp, between};
+use crate::helpers::{COURSE, NO_FORM, TestApp, between};
 
 mod phone;
 
@@ -143,32 +143,6 @@ pub(crate) fn bank(quiz: &str) -> &'static [Item] {
     }
 }
 
-/// A form post as the holder of `token` (no CSRF field needed): status,
-/// where it leads, the page.
-pub(crate) async fn post(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    form: &[(String, String)],
-) -> (u16, String, String) {
-    let res = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let to = res
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (status, to, res.text().await.unwrap_or_default())
-}
-
 fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
@@ -196,49 +170,49 @@ fn batch(items: &[Item]) -> Vec<(String, String)> {
 
 /// A new course on one skill (zh-CN), made by `token`.
 async fn course(app: &TestApp, token: &str, slug: &str) {
-    let (s, _, body) = post(
-        app,
-        token,
-        "/teach/courses",
-        &form(&[
-            ("slug", slug),
-            ("category", "it"),
-            ("level", "1"),
-            ("pass_mark", "80"),
-            ("hours", "1"),
-            ("competence", "it.connect"),
-            ("title.zh-CN", "连上无线网"),
-            ("summary.zh-CN", "用手机连上村里的无线网。"),
-        ]),
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            token,
+            "/teach/courses",
+            &form(&[
+                ("slug", slug),
+                ("category", "it"),
+                ("level", "1"),
+                ("pass_mark", "80"),
+                ("hours", "1"),
+                ("competence", "it.connect"),
+                ("title.zh-CN", "连上无线网"),
+                ("summary.zh-CN", "用手机连上村里的无线网。"),
+            ]),
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
 }
 
 /// Adds a lesson by its title alone and writes its text; its slug.
 async fn lesson(app: &TestApp, token: &str, slug: &str, title: &str, body: &str) -> String {
-    let (s, to, page) = post(
-        app,
-        token,
-        &format!("/teach/courses/{slug}/lessons"),
-        &form(&[("lesson_title", title)]),
-    )
-    .await;
+    let (s, to, page) = app
+        .post_form(
+            token,
+            &format!("/teach/courses/{slug}/lessons"),
+            &form(&[("lesson_title", title)]),
+        )
+        .await;
     assert_eq!(s, 303, "{page}");
     let lesson = to.rsplit('/').next().unwrap().to_string();
-    let (s, _, page) = post(
-        app,
-        token,
-        &to,
-        &form(&[
-            ("action", "save"),
-            ("minutes", "7"),
-            ("competence", "it.connect"),
-            ("title.zh-CN", title),
-            ("body.zh-CN", body),
-        ]),
-    )
-    .await;
+    let (s, _, page) = app
+        .post_form(
+            token,
+            &to,
+            &form(&[
+                ("action", "save"),
+                ("minutes", "7"),
+                ("competence", "it.connect"),
+                ("title.zh-CN", title),
+                ("body.zh-CN", body),
+            ]),
+        )
+        .await;
     assert_eq!(s, 303, "{page}");
     lesson
 }
@@ -260,23 +234,23 @@ async fn small_course(app: &TestApp, token: &str, slug: &str) -> [String; 2] {
         (format!("01-{one}"), &CHECKS[..3]),
         (format!("02-{two}"), &CHECKS[3..]),
     ] {
-        let (s, _, page) = post(
-            app,
-            token,
-            &format!("/teach/courses/{slug}/quizzes/{check}/batch"),
-            &batch(items),
-        )
-        .await;
+        let (s, _, page) = app
+            .post_form(
+                token,
+                &format!("/teach/courses/{slug}/quizzes/{check}/batch"),
+                &batch(items),
+            )
+            .await;
         assert_eq!(s, 303, "{page}");
     }
     for (quiz, items) in [("pre", &PRE[..4]), ("post", &POST[..4])] {
-        let (s, _, page) = post(
-            app,
-            token,
-            &format!("/teach/courses/{slug}/quizzes/{quiz}/batch"),
-            &batch(items),
-        )
-        .await;
+        let (s, _, page) = app
+            .post_form(
+                token,
+                &format!("/teach/courses/{slug}/quizzes/{quiz}/batch"),
+                &batch(items),
+            )
+            .await;
         assert_eq!(s, 303, "{page}");
     }
     [one, two]
@@ -284,8 +258,7 @@ async fn small_course(app: &TestApp, token: &str, slug: &str) -> [String; 2] {
 
 /// Publishes with the confirmation; where it leads.
 async fn publish(app: &TestApp, token: &str, slug: &str) -> (u16, String, String) {
-    post(
-        app,
+    app.post_form(
         token,
         &format!("/teach/courses/{slug}/publish"),
         &form(&[("confirm", "yes")]),
@@ -325,19 +298,19 @@ async fn lesson_and_task_forms_ask_no_slug(app: TestApp) {
             .contains("name=\"id\""),
         "{new}"
     );
-    let (s, _, body) = post(
-        &app,
-        &t,
-        "/teach/courses/slugless/tasks",
-        &form(&[
-            ("new", "1"),
-            ("competence", "it.connect"),
-            ("required", "1"),
-            ("title.zh-CN", "连上村委会的无线网"),
-            ("evidence.zh-CN", "培训员看到手机已连接"),
-        ]),
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &t,
+            "/teach/courses/slugless/tasks",
+            &form(&[
+                ("new", "1"),
+                ("competence", "it.connect"),
+                ("required", "1"),
+                ("title.zh-CN", "连上村委会的无线网"),
+                ("evidence.zh-CN", "培训员看到手机已连接"),
+            ]),
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     let (_, page) = app
         .page(&t, "/teach/courses/slugless/tasks?lang=zh-CN")
@@ -372,7 +345,9 @@ async fn several_questions_in_one_form_with_errors_at_the_top(app: TestApp) {
             "q2.explain.zh-CN" | "q2.correct" | "q3.prompt.zh-CN"
         )
     });
-    let (s, _, body) = post(&app, &t, &format!("{quiz}/batch?lang=zh-CN"), &f).await;
+    let (s, _, body) = app
+        .post_form(&t, &format!("{quiz}/batch?lang=zh-CN"), &f)
+        .await;
     assert_eq!(s, 422);
     let form = between(&body, "id=\"add-questions\"", "</form>").unwrap();
     let summary = between(&form, "role=\"alert\"", "</div>").expect("a summary");
@@ -399,12 +374,16 @@ async fn several_questions_in_one_form_with_errors_at_the_top(app: TestApp) {
     assert!(body.contains("现在有 0 道"), "{body}");
 
     // Put right, the three are saved together.
-    let (s, _, body) = post(&app, &t, &format!("{quiz}/batch"), &batch(&PRE[..3])).await;
+    let (s, _, body) = app
+        .post_form(&t, &format!("{quiz}/batch"), &batch(&PRE[..3]))
+        .await;
     assert_eq!(s, 303, "{body}");
     let (_, page) = app.page(&t, &format!("{quiz}?lang=zh-CN")).await;
     assert!(page.contains("现在有 3 道"), "{page}");
     // An empty form saves nothing and says so.
-    let (s, _, body) = post(&app, &t, &format!("{quiz}/batch?lang=zh-CN"), &[]).await;
+    let (s, _, body) = app
+        .post_form(&t, &format!("{quiz}/batch?lang=zh-CN"), NO_FORM)
+        .await;
     assert_eq!(s, 422);
     assert!(body.contains("请至少填写一道题。"), "{body}");
 }
@@ -428,7 +407,9 @@ async fn publishing_asks_for_confirmation(app: TestApp) {
         "{page}"
     );
     // Without the confirmation the post only leads to the question.
-    let (s, to, _) = post(&app, &t, "/teach/courses/confirm-me/publish", &[]).await;
+    let (s, to, _) = app
+        .post_form(&t, "/teach/courses/confirm-me/publish", NO_FORM)
+        .await;
     assert_eq!((s, to.as_str()), (303, "/teach/courses/confirm-me/publish"));
     assert_eq!(app.page(&learner, "/courses/confirm-me").await.0, 404);
     let (s, page) = app
@@ -501,13 +482,13 @@ async fn a_small_course_publishes(app: TestApp) {
         .page(&t, "/teach/courses/small/quizzes/post?lang=zh-CN")
         .await;
     assert!(page.contains("至少需要 4 道题"), "{page}");
-    let (s, _, _) = post(
-        &app,
-        &t,
-        "/teach/courses/small/quizzes/post",
-        &form(&[("id", "q4"), ("action", "delete")]),
-    )
-    .await;
+    let (s, _, _) = app
+        .post_form(
+            &t,
+            "/teach/courses/small/quizzes/post",
+            &form(&[("id", "q4"), ("action", "delete")]),
+        )
+        .await;
     assert_eq!(s, 303);
     let (s, _, body) = publish(&app, &t, "small").await;
     assert_eq!(s, 422);
@@ -515,13 +496,13 @@ async fn a_small_course_publishes(app: TestApp) {
         body.contains("结业测至少需要 4 道题：课程的 1 项技能每项 2 道，最少 4 道（现有 3 道）"),
         "{body}"
     );
-    let (s, _, body) = post(
-        &app,
-        &t,
-        "/teach/courses/small/quizzes/post/batch",
-        &batch(&POST[3..4]),
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &t,
+            "/teach/courses/small/quizzes/post/batch",
+            &batch(&POST[3..4]),
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     let (s, to, body) = publish(&app, &t, "small").await;
     assert_eq!(s, 303, "{body}");
@@ -541,13 +522,13 @@ async fn test_validity_rules_hold_in_the_browser(app: TestApp) {
         .iter()
         .map(|(q, _, _)| (*q, ["对了，这就是正确的做法", "不对", "也不对"], 0))
         .collect();
-    let (s, _, body) = post(
-        &app,
-        &t,
-        "/teach/courses/giveaway/quizzes/pre/batch",
-        &batch(&long),
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &t,
+            "/teach/courses/giveaway/quizzes/pre/batch",
+            &batch(&long),
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     let (s, _, body) = publish(&app, &t, "giveaway").await;
     assert_eq!(s, 422);
@@ -570,12 +551,7 @@ async fn a_browser_written_lesson_shows_its_title_to_learners(app: TestApp) {
     let (s, _, body) = publish(&app, &t, "titled").await;
     assert_eq!(s, 303, "{body}");
     let learner = app.token(p.learner).await;
-    app.post_json(
-        "/api/v1/courses/titled/enroll",
-        &learner,
-        serde_json::json!({}),
-    )
-    .await;
+    app.enroll(&learner, "titled").await;
     let (s, page) = app
         .page(
             &learner,

@@ -124,8 +124,7 @@ async fn a_lesson_page_costs_at_most_30_kb() {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let b = Browser::start(true).await;
     b.goto(&app.url("/login")).await;
     b.fill("#login", "13900000001").await;
@@ -265,8 +264,7 @@ async fn pages_fit_a_phone_and_choices_are_easy_to_tap() {
         .user("13900000009", "learner", Some(crate::helpers::VILLAGE_A))
         .await;
     let t = app.token(learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let info = app
         .state
         .content

@@ -251,8 +251,7 @@ fn each_mistake_gets_its_message_and_line() {
 #[test]
 fn the_command_prints_problems_or_a_summary() {
     let run = |dir: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-            .args(["courses", "check", dir])
+        crate::helpers::binary::command(&["courses", "check", dir])
             .output()
             .unwrap()
     };
@@ -265,8 +264,7 @@ fn the_command_prints_problems_or_a_summary() {
     let weak = run(&format!("{FIXTURES}/weak-quizzes"));
     assert_eq!(weak.status.code(), Some(1), "warnings fail the check");
     assert_eq!(String::from_utf8_lossy(&weak.stdout).lines().count(), 2);
-    let allowed = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-        .args(["courses", "check", "--allow-warnings"])
+    let allowed = crate::helpers::binary::command(&["courses", "check", "--allow-warnings"])
         .arg(format!("{FIXTURES}/weak-quizzes"))
         .output()
         .unwrap();
@@ -717,12 +715,7 @@ async fn a_changed_course_is_a_new_version_and_progress_survives() {
     let p = app.people().await;
     app.import_course(crate::helpers::COURSE).await;
     let t = app.token(p.learner).await;
-    app.post_json(
-        "/api/v1/courses/smartphone-basics/enroll",
-        &t,
-        serde_json::json!({}),
-    )
-    .await;
+    app.enroll(&t, "smartphone-basics").await;
     let (_, r) = app
         .post_json("/api/v1/events", &t, serde_json::json!([{"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_finished", "course": "smartphone-basics", "lesson": "wifi-and-data", "served": app.served(p.learner, "smartphone-basics", "wifi-and-data")}]))
         .await;

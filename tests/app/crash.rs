@@ -14,7 +14,7 @@ use sea_orm::EntityTrait;
 use serde_json::json;
 
 use crate::engine_test;
-use crate::helpers::{COURSE, Served, TestApp};
+use crate::helpers::{COURSE, TestApp};
 
 const CLIENTS: usize = 16;
 /// id -> (user, kind, lesson) of every acknowledged event.
@@ -25,7 +25,7 @@ const KILL_AFTER: usize = 400;
 async fn acknowledged_events_survive_a_kill(app: TestApp) {
     let (learners, lessons) = crate::faults::learners(&app, CLIENTS).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Served::on(&app, dir.path());
+    let mut server = app.binary(dir.path()).await;
     let addr = server.addr.clone();
 
     let acked: Arc<Mutex<Acked>> = Default::default();
@@ -84,7 +84,7 @@ async fn acknowledged_events_survive_a_kill(app: TestApp) {
     eprintln!("{} events acknowledged before the kill", acked.len());
 
     // Start again on the same database.
-    let mut server = Served::on(&app, dir.path());
+    let mut server = app.binary(dir.path()).await;
     let addr = server.addr.clone();
     let db = app.conn();
     let events = learning_event::Entity::find().all(db).await.unwrap();

@@ -31,27 +31,16 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::engine_test;
-use crate::helpers::{COURSE, TestApp, VILLAGE_A, VILLAGE_A2, VILLAGE_B};
+use crate::helpers::{COURSE, TestApp, VILLAGE_A, VILLAGE_A2, VILLAGE_B, id_number};
 use fuzhi::entities::{app_user, enrollment, skill_evidence};
 use fuzhi::households::store::{self, FollowUpInput, IncomeInput, MemberInput, NewHousehold};
 
 const COMPETENCES: [&str; 4] = ["it.connect", "it.apps", "it.files", "it.troubleshoot"];
-
-fn id_number(year: i32, seq: u16) -> String {
-    fuzhi::households::NationalId::synthetic(
-        "530627",
-        NaiveDate::from_ymd_opt(year, 3, 1).unwrap(),
-        seq,
-    )
-    .unwrap()
-    .expose()
-    .to_owned()
-}
 
 fn at(y: i32, m: u32, d: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 10, 0, 0).unwrap()

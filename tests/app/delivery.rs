@@ -4,17 +4,7 @@
 use std::io::Read;
 
 use crate::engine_test;
-use crate::helpers::{COURSE, TestApp, between};
-
-/// A client that neither asks for nor undoes any encoding by itself.
-fn raw_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+use crate::helpers::{COURSE, TestApp, between, raw_client};
 
 fn gunzip(b: &[u8]) -> String {
     let mut s = String::new();

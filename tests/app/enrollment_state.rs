@@ -36,21 +36,6 @@ async fn withdrawn_in(app: &TestApp, village: &str) -> i64 {
         .sum()
 }
 
-async fn post_form(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn location(r: &reqwest::Response) -> String {
     r.headers()["location"].to_str().unwrap().to_string()
 }
@@ -102,9 +87,7 @@ async fn pause_withdraw_and_resume(app: TestApp) {
         .unwrap();
 
     let me = app.token(p.learner).await;
-    let (status, _) = app
-        .post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &me, json!({}))
-        .await;
+    let (status, _) = app.enroll(&me, COURSE).await;
     assert_eq!(status, 200);
     assert_eq!(withdrawn_in(&app, VILLAGE_A).await, 0);
 
@@ -123,19 +106,15 @@ async fn pause_withdraw_and_resume(app: TestApp) {
     );
 
     // Without the confirmation nothing changes: it asks first.
-    let r = post_form(&app, &me, &choices, &[("state", "withdrawn")]).await;
+    let r = app.submit(&me, &choices, &[("state", "withdrawn")]).await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(location(&r), choices);
     assert_eq!(state_of(&app, p.learner).await, "enrolled");
 
     // Paused by herself: the list says so, the course page offers to resume.
-    let r = post_form(
-        &app,
-        &me,
-        &choices,
-        &[("state", "paused"), ("confirm", "yes")],
-    )
-    .await;
+    let r = app
+        .submit(&me, &choices, &[("state", "paused"), ("confirm", "yes")])
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     let back = location(&r);
     assert_eq!(
@@ -148,7 +127,7 @@ async fn pause_withdraw_and_resume(app: TestApp) {
     let (_, course) = app.page(&me, &format!("/courses/{COURSE}")).await;
     assert!(course.contains("继续学习"), "{course}");
     // Resumed by enrolling again; her offline copy is hers to fetch.
-    let r = post_form(&app, &me, &format!("/courses/{COURSE}/enroll"), &[]).await;
+    let r = app.enroll_on_page(&me, COURSE).await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(state_of(&app, p.learner).await, "enrolled");
     let offline = format!("/api/v1/courses/{COURSE}/offline");
@@ -161,13 +140,13 @@ async fn pause_withdraw_and_resume(app: TestApp) {
         learners.contains(&format!("href=\"/learners/{}/courses\"", p.learner)),
         "{learners}"
     );
-    let r = post_form(
-        &app,
-        &trainer,
-        &choices,
-        &[("state", "withdrawn"), ("confirm", "yes")],
-    )
-    .await;
+    let r = app
+        .submit(
+            &trainer,
+            &choices,
+            &[("state", "withdrawn"), ("confirm", "yes")],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(state_of(&app, p.learner).await, "withdrawn");
     // Her session no longer holds the course; the village counts a dropout.

@@ -4,7 +4,7 @@
 
 use sea_orm::{ConnectionTrait, Statement};
 
-use crate::helpers::{Engine, TestApp};
+use crate::helpers::{Engine, Serve, Served, TestApp};
 
 /// Every table of a migrated MariaDB database has a primary key and is
 /// InnoDB: Galera replicates only InnoDB, and a row without a key cannot be
@@ -126,80 +126,28 @@ async fn fresh(nodes: &[String], tag: &str) -> Fresh {
     }
 }
 
-/// One `fuzhi serve` process (the real binary) on one database node.
-struct Server {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 const JWT: &str = "galera-test-jwt-secret-0123456789abcdef0123";
 const HMAC: &str = "galera-test-hmac-key-0123456789abcdef01234567";
 
-async fn serve(db_url: &str, dir: &std::path::Path, n: usize) -> Server {
+async fn serve(db_url: &str, dir: &std::path::Path, n: usize) -> Served {
     serve_with(db_url, dir, n, 0).await
 }
 
 /// A server refreshing the report rollup every `refresh` seconds (0: never),
-/// logging at `info` when it does (its leadership shows in the log).
-async fn serve_with(db_url: &str, dir: &std::path::Path, n: usize, refresh: u64) -> Server {
-    use std::io::BufRead;
+/// logging at `info` when it does (its leadership shows in the log), which
+/// goes to `server{n}.log`.
+async fn serve_with(db_url: &str, dir: &std::path::Path, n: usize, refresh: u64) -> Served {
     let data = dir.join(format!("server{n}"));
     std::fs::create_dir_all(&data).unwrap();
-    let log = std::fs::File::create(dir.join(format!("server{n}.log"))).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("DATABASE_URL", db_url)
-        .env("FUZHI_DATA_DIR", &data)
+    Serve::new(db_url, &data)
         .env("FUZHI_JWT_SECRET", JWT)
         .env("FUZHI_ID_HMAC_KEY", HMAC)
-        .env("FUZHI_MAIL__WORKER", "false")
         .env("FUZHI_REPORT_REFRESH_SECS", refresh.to_string())
         .env("FUZHI_DB_MAX_CONNECTIONS", "8")
         .env("FUZHI_LOG", if refresh > 0 { "info" } else { "warn" })
-        .stdout(std::process::Stdio::piped())
-        .stderr(log.try_clone().unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    // Reads the address, then keeps copying stdout (the log) to the log file.
-    std::thread::spawn(move || {
-        use std::io::Write;
-        let mut log = log;
-        let mut tx = Some(tx);
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let _ = writeln!(log, "{line}");
-            if let Some(addr) = line.strip_prefix("fuzhi: serving on ")
-                && let Some(tx) = tx.take()
-            {
-                let _ = tx.send(addr.trim().to_string());
-            }
-        }
-    });
-    let base = tokio::time::timeout(std::time::Duration::from_secs(120), rx)
+        .log_to(&dir.join(format!("server{n}.log")))
+        .start()
         .await
-        .unwrap_or_else(|_| {
-            panic!(
-                "server {n} did not start in 120 s; its log:\n{}",
-                std::fs::read_to_string(dir.join(format!("server{n}.log"))).unwrap_or_default()
-            )
-        })
-        .unwrap_or_else(|_| {
-            panic!(
-                "server {n} exited; its log:\n{}",
-                std::fs::read_to_string(dir.join(format!("server{n}.log"))).unwrap_or_default()
-            )
-        });
-    Server { child, base }
 }
 
 /// A connection of one node that reads only after the node has applied every
@@ -260,7 +208,7 @@ async fn three_servers_on_a_galera_cluster_lose_no_acknowledged_event() {
     for (n, url) in urls.iter().enumerate().skip(1) {
         servers.push(serve(url, &dir, n + 1).await);
     }
-    let bases: Arc<Vec<String>> = Arc::new(servers.iter().map(|s| s.base.clone()).collect());
+    let bases: Arc<Vec<String>> = Arc::new(servers.iter().map(|s| s.addr.clone()).collect());
 
     // People, through node 1: the areas, 32 learners in one village, an
     // official of its township.

@@ -2,22 +2,12 @@
 //! duplicate identity numbers, all-or-nothing imports, area scope, sensitive
 //! reads, exports, and that no whole identity number is ever stored or logged.
 
-use chrono::NaiveDate;
-use fuzhi::households::NationalId;
 use fuzhi::households::generate;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::engine_test;
-use crate::helpers::{People, TestApp, VILLAGE_A, VILLAGE_A2, VILLAGE_B};
-
-fn id_number(year: i32, seq: u16) -> String {
-    let d = NaiveDate::from_ymd_opt(year, 3, 14).unwrap();
-    NationalId::synthetic("530627", d, seq)
-        .unwrap()
-        .expose()
-        .to_owned()
-}
+use crate::helpers::{People, TestApp, VILLAGE_A, VILLAGE_A2, VILLAGE_B, id_number_born};
 
 fn body(no: &str, area: &str, ids: &[&str]) -> Value {
     let members: Vec<Value> = ids
@@ -56,7 +46,10 @@ async fn events(app: &TestApp, action: &str) -> Vec<(Option<String>, Option<Stri
 async fn crud_with_masked_audit(app: TestApp) {
     let p: People = app.people().await;
     let tok = app.token(p.official).await;
-    let (a, b) = (id_number(1980, 1), id_number(2005, 2));
+    let (a, b) = (
+        id_number_born(1980, 3, 14, 1),
+        id_number_born(2005, 3, 14, 2),
+    );
     let (s, v) = app
         .post_json(
             "/api/v1/households",
@@ -87,7 +80,7 @@ async fn crud_with_masked_audit(app: TestApp) {
     // Exactly one primary cause; at most two others.
     let (s, v) = app
         .post_json("/api/v1/households", &tok, {
-            let mut b = body("HH-2", VILLAGE_A, &[&id_number(1970, 3)]);
+            let mut b = body("HH-2", VILLAGE_A, &[&id_number_born(1970, 3, 14, 3)]);
             b["other_causes"] = json!(["01", "02", "03"]);
             b["primary_cause"] = Value::Null;
             b
@@ -159,7 +152,10 @@ engine_test!(crud_with_masked_audit);
 async fn duplicate_id_numbers_are_refused(app: TestApp) {
     let p = app.people().await;
     let (tok, admin) = (app.token(p.official).await, app.token(p.admin).await);
-    let (x, y) = (id_number(1981, 5), id_number(1982, 6));
+    let (x, y) = (
+        id_number_born(1981, 3, 14, 5),
+        id_number_born(1982, 3, 14, 6),
+    );
     let (s, _) = app
         .post_json("/api/v1/households", &tok, body("IN-1", VILLAGE_A, &[&x]))
         .await;
@@ -196,7 +192,10 @@ async fn duplicate_id_numbers_are_refused(app: TestApp) {
             body(
                 "IN-4",
                 VILLAGE_A2,
-                &[&id_number(1990, 1), &id_number(1990, 1)],
+                &[
+                    &id_number_born(1990, 3, 14, 1),
+                    &id_number_born(1990, 3, 14, 1),
+                ],
             ),
         )
         .await;
@@ -221,17 +220,8 @@ fn generated(n: usize, seed: u64) -> (String, Vec<String>) {
 }
 
 async fn import_csv(app: &TestApp, tok: &str, csv: &str) -> (u16, Value) {
-    let res = app
-        .client
-        .post(app.url("/api/v1/households/import"))
-        .bearer_auth(tok)
-        .header("content-type", "text/csv")
-        .body(csv.to_owned())
-        .send()
+    app.import(tok, "/api/v1/households/import", "text/csv", csv.to_owned())
         .await
-        .unwrap();
-    let s = res.status().as_u16();
-    (s, res.json().await.unwrap_or(Value::Null))
 }
 
 async fn import_is_all_or_nothing(app: TestApp) {
@@ -308,7 +298,7 @@ async fn officials_stay_in_their_township(app: TestApp) {
         .post_json(
             "/api/v1/households",
             &admin,
-            body("B-1", VILLAGE_B, &[&id_number(1975, 9)]),
+            body("B-1", VILLAGE_B, &[&id_number_born(1975, 3, 14, 9)]),
         )
         .await;
     assert_eq!(s, 201);
@@ -337,7 +327,7 @@ async fn officials_stay_in_their_township(app: TestApp) {
         .post_json(
             "/api/v1/households",
             &tok,
-            body("B-2", VILLAGE_B, &[&id_number(1976, 9)]),
+            body("B-2", VILLAGE_B, &[&id_number_born(1976, 3, 14, 9)]),
         )
         .await;
     assert_eq!(s, 404);
@@ -372,7 +362,7 @@ async fn reading_health_is_audited(app: TestApp) {
         .post_json(
             "/api/v1/households",
             &tok,
-            body("S-1", VILLAGE_A, &[&id_number(1960, 4)]),
+            body("S-1", VILLAGE_A, &[&id_number_born(1960, 3, 14, 4)]),
         )
         .await;
     let id = v["household"]["id"].as_i64().unwrap();
@@ -464,7 +454,7 @@ async fn no_whole_id_number_is_stored_logged_or_exported(app: TestApp) {
     let (csv, ids) = generated(25, 3);
     let (s, _) = import_csv(&app, &tok, &csv).await;
     assert_eq!(s, 200);
-    let extra = id_number(1999, 7);
+    let extra = id_number_born(1999, 3, 14, 7);
     let (s, v) = app
         .post_json(
             "/api/v1/households",
@@ -565,7 +555,10 @@ async fn learners_link_to_members(app: TestApp) {
             body(
                 "L-1",
                 VILLAGE_A,
-                &[&id_number(1985, 1), &id_number(2001, 2)],
+                &[
+                    &id_number_born(1985, 3, 14, 1),
+                    &id_number_born(2001, 3, 14, 2),
+                ],
             ),
         )
         .await;
@@ -651,7 +644,10 @@ async fn household_pages_read_on_a_phone_in_names(app: TestApp) {
     let mut household = body(
         "P-1",
         VILLAGE_A,
-        &[&id_number(1985, 1), &id_number(2001, 2)],
+        &[
+            &id_number_born(1985, 3, 14, 1),
+            &id_number_born(2001, 3, 14, 2),
+        ],
     );
     // "ordinary" is a kind of labour (普通劳动力) and a household status
     // (一般户): each column is labelled from its own vocabulary.
@@ -806,7 +802,10 @@ async fn the_office_page_shows_what_needs_doing(app: TestApp) {
                 body(
                     no,
                     VILLAGE_A,
-                    &[&id_number(1985, seq), &id_number(2001, seq + 1)],
+                    &[
+                        &id_number_born(1985, 3, 14, seq),
+                        &id_number_born(2001, 3, 14, seq + 1),
+                    ],
                 ),
             )
             .await;

@@ -36,17 +36,6 @@ async fn authored_copy(app: &TestApp, owner: i64) {
     app.state.content.clear();
 }
 
-async fn page(app: &TestApp, user: i64, path: &str) -> (u16, String) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(app.token(user).await)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap_or_default())
-}
-
 async fn item_analysis(app: TestApp) {
     let p = app.people().await;
     authored_copy(&app, p.trainer).await;
@@ -103,7 +92,7 @@ async fn item_analysis(app: TestApp) {
         }
         if i == 18 {
             // Nineteen first attempts: the pre-test is still hidden.
-            let (status, html) = page(&app, p.trainer, &url).await;
+            let (status, html) = app.page_as(p.trainer, &url).await;
             assert_eq!(status, 200);
             let pre = between(&html, "id=\"quiz-pre\"", "</section>").unwrap();
             assert!(pre.contains("19 first attempts"), "{pre}");
@@ -115,7 +104,7 @@ async fn item_analysis(app: TestApp) {
         }
     }
 
-    let (status, html) = page(&app, p.trainer, &url).await;
+    let (status, html) = app.page_as(p.trainer, &url).await;
     assert_eq!(status, 200, "{html}");
     let pre = between(&html, "id=\"quiz-pre\"", "</section>").unwrap();
     // Only first attempts: 20, not the 28 attempts stored.
@@ -136,16 +125,18 @@ async fn item_analysis(app: TestApp) {
         "{post}"
     );
     // The Chinese page says the same.
-    let (_, zh) = page(
-        &app,
-        p.trainer,
-        &format!("/teach/courses/{SLUG}/items?lang=zh-CN"),
-    )
-    .await;
+    let (_, zh) = app
+        .page_as(
+            p.trainer,
+            &format!("/teach/courses/{SLUG}/items?lang=zh-CN"),
+        )
+        .await;
     assert!(zh.contains("还需要 15 份首次作答才显示"), "{zh}");
     assert!(zh.contains("答对率"));
     // The course's authoring page links to it.
-    let (_, course) = page(&app, p.trainer, &format!("/teach/courses/{SLUG}")).await;
+    let (_, course) = app
+        .page_as(p.trainer, &format!("/teach/courses/{SLUG}"))
+        .await;
     assert!(course.contains(&format!("href=\"/teach/courses/{SLUG}/items\"")));
 
     // The CSV: one line a question, the hidden post-test with its reason.
@@ -204,19 +195,19 @@ async fn item_analysis(app: TestApp) {
         (p.learner, 403),
         (other, 404),
     ] {
-        assert_eq!(page(&app, who, &url).await.0, want);
+        assert_eq!(app.page_as(who, &url).await.0, want);
         let export = format!("/teach/courses/{SLUG}/items/export?format=csv");
-        assert_eq!(page(&app, who, &export).await.0, want);
+        assert_eq!(app.page_as(who, &export).await.0, want);
     }
     // A version that does not exist, and a format that does not.
-    let (status, _) = page(
-        &app,
-        p.trainer,
-        &format!("/teach/courses/{SLUG}/items?version=99"),
-    )
-    .await;
+    let (status, _) = app
+        .page_as(
+            p.trainer,
+            &format!("/teach/courses/{SLUG}/items?version=99"),
+        )
+        .await;
     assert_eq!(status, 404);
     let export = format!("/teach/courses/{SLUG}/items/export?format=pdf");
-    assert_eq!(page(&app, p.trainer, &export).await.0, 422);
+    assert_eq!(app.page_as(p.trainer, &export).await.0, 422);
 }
 engine_test!(item_analysis);

@@ -15,33 +15,9 @@ async fn info(app: &TestApp) -> std::sync::Arc<fuzhi::learning::content::CourseI
         .unwrap()
 }
 
-/// A form posted as the signed-in user; redirects are not followed.
-async fn post_form(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    form: &[(String, String)],
-) -> reqwest::Response {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Enrolls the learner and finishes every lesson by events.
 async fn enrolled_with_lessons_done(app: &TestApp, user: i64, token: &str) {
-    app.post_json(
-        &format!("/api/v1/courses/{COURSE}/enroll"),
-        token,
-        json!({}),
-    )
-    .await;
+    app.enroll(token, COURSE).await;
     let info = info(app).await;
     let events: Vec<_> = info
         .lessons
@@ -175,8 +151,7 @@ async fn the_pre_test_is_taken_once_and_blanks_are_confirmed(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let (_, form) = app
         .page(&t, &format!("/courses/{COURSE}/quiz/pre?lang=zh-CN"))
         .await;
@@ -197,7 +172,7 @@ async fn the_pre_test_is_taken_once_and_blanks_are_confirmed(app: TestApp) {
         fields.push((format!("q.{first}"), a.clone()));
     }
     let path = format!("/courses/{COURSE}/quiz/pre?lang=zh-CN");
-    let res = post_form(&app, &t, &path, &fields).await;
+    let res = app.submit(&t, &path, &fields).await;
     assert_eq!(res.status().as_u16(), 200);
     let ask = res.text().await.unwrap();
     let blank = key.len() - 1;
@@ -215,7 +190,7 @@ async fn the_pre_test_is_taken_once_and_blanks_are_confirmed(app: TestApp) {
 
     // Confirmed: graded as her starting point.
     fields.push(("blank_ok".into(), "1".into()));
-    let res = post_form(&app, &t, &path, &fields).await;
+    let res = app.submit(&t, &path, &fields).await;
     assert_eq!(res.status().as_u16(), 200);
     let done = res.text().await.unwrap();
     assert!(done.contains("这是你现在的水平"), "{done}");
@@ -223,23 +198,14 @@ async fn the_pre_test_is_taken_once_and_blanks_are_confirmed(app: TestApp) {
 
     // Every question answered: no question asked.
     let other = app.token(p.learner_in).await;
-    app.post_json(
-        &format!("/api/v1/courses/{COURSE}/enroll"),
-        &other,
-        json!({}),
-    )
-    .await;
+    app.enroll(&other, COURSE).await;
     let mut all = vec![("attempt_id".to_string(), uuid::Uuid::new_v4().to_string())];
     for (q, vs) in &key {
         for v in vs {
             all.push((format!("q.{q}"), v.clone()));
         }
     }
-    let done = post_form(&app, &other, &path, &all)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let done = app.submit(&other, &path, &all).await.text().await.unwrap();
     assert!(done.contains("这是你现在的水平"), "{done}");
     assert!(!done.contains("题没答"));
 }
@@ -253,7 +219,7 @@ async fn the_pages_lead_to_the_first_lesson_and_to_the_final_test(app: TestApp) 
     let t = app.token(p.learner).await;
     let info = info(&app).await;
     let first = info.lessons.first().unwrap().slug.clone();
-    let res = post_form(&app, &t, &format!("/courses/{COURSE}/enroll"), &[]).await;
+    let res = app.enroll_on_page(&t, COURSE).await;
     assert_eq!(res.status().as_u16(), 303);
     let (_, course) = app.page(&t, &format!("/courses/{COURSE}?lang=zh-CN")).await;
     let start = format!("href=\"/courses/{COURSE}/lessons/{first}\">开始第一课</a>");
@@ -288,11 +254,7 @@ async fn the_pages_lead_to_the_first_lesson_and_to_the_final_test(app: TestApp) 
         }
     }
     let path = format!("/courses/{COURSE}/quiz/{last}?lang=zh-CN");
-    let result = post_form(&app, &t, &path, &form)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let result = app.submit(&t, &path, &form).await.text().await.unwrap();
     assert!(result.contains("通过了"), "{result}");
     let go = format!("href=\"/courses/{COURSE}/quiz/post\">去做结业测试</a>");
     assert!(result.contains(&go), "{result}");
@@ -385,12 +347,7 @@ async fn pin_fields_are_numeric_and_the_narration_is_named(app: TestApp) {
     app.import_course(crate::helpers::NARRATED).await;
     let t = app.token(p.learner).await;
     let narrated_course = crate::helpers::NARRATED;
-    app.post_json(
-        &format!("/api/v1/courses/{narrated_course}/enroll"),
-        &t,
-        json!({}),
-    )
-    .await;
+    app.enroll(&t, narrated_course).await;
     let info = app
         .state
         .content
@@ -436,7 +393,7 @@ async fn disabling_a_user_asks_for_confirmation(app: TestApp) {
     );
     assert!(form.contains("确认停用这个账号"), "{form}");
     let path = format!("/admin/users/{}", p.learner);
-    let res = post_form(&app, &admin, &path, &[("intent".into(), "disable".into())]).await;
+    let res = app.submit(&admin, &path, &[("intent", "disable")]).await;
     assert_eq!(res.status().as_u16(), 303);
     let to = res.headers()["location"].to_str().unwrap().to_string();
     assert!(to.ends_with("?confirm=1"), "{to}");
@@ -450,16 +407,16 @@ async fn disabling_a_user_asks_for_confirmation(app: TestApp) {
     );
     let (_, again) = app.page(&admin, &format!("{to}&lang=zh-CN")).await;
     assert!(again.contains("请先勾选“确认停用这个账号”"), "{again}");
-    let res = post_form(
-        &app,
-        &admin,
-        &path,
-        &[
-            ("intent".into(), "disable".into()),
-            ("confirm".into(), "yes".into()),
-        ],
-    )
-    .await;
+    let res = app
+        .submit(
+            &admin,
+            &path,
+            &[
+                ("intent".to_string(), "disable".to_string()),
+                ("confirm".to_string(), "yes".to_string()),
+            ],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 303);
     let u = fuzhi::accounts::users::find(app.conn(), p.learner)
         .await
@@ -490,8 +447,7 @@ async fn course_page_links_are_tall_enough_to_tap_at_390_px() {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let info = info(&app).await;
     let b = crate::support::Browser::start(true).await;
     b.client.set_window_size(390, 844).await.unwrap();

@@ -76,9 +76,7 @@ async fn the_same_batch_twice_changes_nothing_and_bad_items_are_rejected_alone(a
             .unwrap()
             .contains("not enrolled")
     );
-    let (s, _) = app
-        .post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    let (s, _) = app.enroll(&t, COURSE).await;
     assert_eq!(s, 200);
     let key = app.key(COURSE, "01-wifi-and-data").await;
     let batch = json!([
@@ -159,8 +157,7 @@ async fn answer_keys_never_reach_the_learner_before_submission(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let info = app
         .state
         .content
@@ -290,8 +287,7 @@ async fn a_lesson_check_retake_raises_no_level(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let info = app
         .state
         .content
@@ -322,8 +318,7 @@ async fn parallel_submissions_count_once(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let key = app.key(COURSE, "pre").await;
     let attempt = "0b9f1c10-1111-4111-8111-000000000001";
     let mut handles = Vec::new();
@@ -752,8 +747,7 @@ async fn the_lesson_page_and_the_api_show_the_same_lesson(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let info = app
         .state
         .content
@@ -825,9 +819,7 @@ async fn a_lesson_page_does_not_wait_for_a_blocked_commit() {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    let (s, _) = app
-        .post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    let (s, _) = app.enroll(&t, COURSE).await;
     assert_eq!(s, 200);
     let lesson = app.first_lesson(COURSE).await;
     // Another connection takes SQLite's write lock and keeps it.
@@ -872,8 +864,7 @@ async fn a_withdrawn_learner_reads_without_recording(app: TestApp) {
     let ev = || json!([{"id": uuid::Uuid::new_v4().to_string(), "kind": "lesson_opened", "course": COURSE, "lesson": lesson}]);
     let (_, r) = app.post_json("/api/v1/events", &t, ev()).await;
     assert_eq!(r["accepted"], 0, "not enrolled yet: {r}");
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let (_, r) = app.post_json("/api/v1/events", &t, ev()).await;
     assert_eq!(r["accepted"], 1, "enrolled: {r}");
     use sea_orm::ConnectionTrait;
@@ -898,8 +889,7 @@ async fn a_withdrawn_learner_reads_without_recording(app: TestApp) {
     assert_eq!(res.status(), 200);
     let (_, r) = app.post_json("/api/v1/events", &t, ev()).await;
     assert_eq!(r["accepted"], 0, "withdrawn: {r}");
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let (_, r) = app.post_json("/api/v1/events", &t, ev()).await;
     assert_eq!(r["accepted"], 1, "enrolled again: {r}");
 }
@@ -937,8 +927,7 @@ async fn choices_are_shuffled_per_learner_and_attempt(app: TestApp) {
     let t = app.token(p.learner).await;
     let other = app.token(p.learner_in).await;
     for tok in [&t, &other] {
-        app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), tok, json!({}))
-            .await;
+        app.enroll(tok, COURSE).await;
     }
     let url = |a: &str| format!("/api/v1/courses/{COURSE}/quizzes/pre?attempt_id={a}");
     let attempt = "5eed0000-0000-4000-8000-000000000001";
@@ -1081,8 +1070,7 @@ async fn the_pre_test_is_a_starting_point_taken_once(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let info = app
         .state
         .content
@@ -1193,12 +1181,7 @@ async fn the_pre_test_is_a_starting_point_taken_once(app: TestApp) {
     // Through the API the result has the score per competence and no key,
     // the first time and when the same attempt is sent again.
     let other = app.token(p.learner_in).await;
-    app.post_json(
-        &format!("/api/v1/courses/{COURSE}/enroll"),
-        &other,
-        json!({}),
-    )
-    .await;
+    app.enroll(&other, COURSE).await;
     let attempt = uuid::Uuid::new_v4().to_string();
     for _ in 0..2 {
         let res = app
@@ -1230,8 +1213,7 @@ async fn the_post_test_opens_once_the_lessons_are_done(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let info = app
         .state
         .content

@@ -14,35 +14,6 @@ use fuzhi::courses::Course;
 
 const LESSON: &str = "wifi-and-data";
 
-async fn send(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-    name: &str,
-    bytes: &[u8],
-) -> reqwest::Response {
-    let (ct, body) = multipart(fields, name, bytes);
-    app.client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn draft(app: &TestApp) -> Course {
-    let row = fuzhi::catalog::export::latest(app.conn(), COURSE, &["draft"])
-        .await
-        .unwrap()
-        .expect("a draft");
-    fuzhi::catalog::export::to_package(app.conn(), &row)
-        .await
-        .unwrap()
-}
-
 fn media<'a>(c: &'a Course, path: &str) -> &'a [u8] {
     &c.media
         .iter()
@@ -95,7 +66,9 @@ async fn a_phone_photo_is_kept_small_upright_and_without_its_position(app: TestA
     let photo = phone_photo();
     assert!(photo.len() > 1_000_000, "{} bytes", photo.len());
     // The alt text is required: nothing is kept without it.
-    let res = send(&app, &admin, &url, &[("alt", "  ")], "IMG_0001.jpg", &photo).await;
+    let res = app
+        .send_file(&admin, &url, &[("alt", "  ")], "IMG_0001.jpg", &photo)
+        .await;
     assert_eq!(res.status().as_u16(), 422);
     assert!(
         res.text()
@@ -104,7 +77,9 @@ async fn a_phone_photo_is_kept_small_upright_and_without_its_position(app: TestA
             .contains("图片：请写一句话说明图片上是什么")
     );
     // Not a picture, whatever its name.
-    let res = send(&app, &admin, &url, &[("alt", "付款码")], "x.jpg", CLIP).await;
+    let res = app
+        .send_file(&admin, &url, &[("alt", "付款码")], "x.jpg", CLIP)
+        .await;
     assert_eq!(res.status().as_u16(), 422);
     // From the editor's script: placed where the cursor is, the JSON says where.
     let (ct, body) = multipart(
@@ -127,7 +102,7 @@ async fn a_phone_photo_is_kept_small_upright_and_without_its_position(app: TestA
     let path = j["path"].as_str().unwrap().to_string();
     assert_eq!(path, format!("media/{LESSON}-1.jpg"));
     assert_eq!(j["markdown"], format!("![付款码页面]({path})"));
-    let c = draft(&app).await;
+    let c = app.draft(COURSE).await;
     let kept = media(&c, &path);
     assert!(kept.len() <= 80 * 1024, "{} bytes kept", kept.len());
     eprintln!(
@@ -144,17 +119,11 @@ async fn a_phone_photo_is_kept_small_upright_and_without_its_position(app: TestA
     let body = &c.lessons.iter().find(|l| l.slug == LESSON).unwrap().texts["zh-CN"].body_md;
     assert!(!body.contains(&path));
     // Without the script: added at the end of the text with its alt text.
-    let res = send(
-        &app,
-        &admin,
-        &url,
-        &[("alt", "设置页面")],
-        "IMG_0002.jpg",
-        &photo,
-    )
-    .await;
+    let res = app
+        .send_file(&admin, &url, &[("alt", "设置页面")], "IMG_0002.jpg", &photo)
+        .await;
     assert_eq!(res.status().as_u16(), 303);
-    let c = draft(&app).await;
+    let c = app.draft(COURSE).await;
     let body = &c.lessons.iter().find(|l| l.slug == LESSON).unwrap().texts["zh-CN"].body_md;
     assert!(
         body.trim_end()
@@ -210,7 +179,7 @@ async fn a_recording_becomes_a_small_video_a_learner_can_watch_or_only_hear(app:
             "视频：请写一句话说明视频里是什么",
         ),
     ] {
-        let res = send(&app, &admin, &url, fields, name, bytes).await;
+        let res = app.send_file(&admin, &url, fields, name, bytes).await;
         assert_eq!(res.status().as_u16(), 422, "{name}");
         assert!(res.text().await.unwrap().contains(says), "{name}: {says}");
     }
@@ -219,15 +188,15 @@ async fn a_recording_becomes_a_small_video_a_learner_can_watch_or_only_hear(app:
         0,
         "a refused recording makes no job"
     );
-    let res = send(
-        &app,
-        &admin,
-        &url,
-        &[("alt", "拍商品照片的演示")],
-        "clip.mp4",
-        CLIP,
-    )
-    .await;
+    let res = app
+        .send_file(
+            &admin,
+            &url,
+            &[("alt", "拍商品照片的演示")],
+            "clip.mp4",
+            CLIP,
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 303);
     let status = res.headers()["location"].to_str().unwrap().to_string();
     let id: i64 = status.rsplit('/').next().unwrap().parse().unwrap();
@@ -247,7 +216,7 @@ async fn a_recording_becomes_a_small_video_a_learner_can_watch_or_only_hear(app:
     );
     // The video: H.264 Constrained Baseline, 360p at most, a key frame
     // every 6 s, AAC mono, nothing of the phone's metadata.
-    let c = draft(&app).await;
+    let c = app.draft(COURSE).await;
     let video = media(&c, &video_path).to_vec();
     let v = probe(&video, &["-show_streams", "-show_format"]);
     let streams = v["streams"].as_array().unwrap();
@@ -332,20 +301,20 @@ async fn a_recording_becomes_a_small_video_a_learner_can_watch_or_only_hear(app:
         assert_eq!(fuzhi::catalog::files::get(name).unwrap(), video);
     }
     // Captions typed on the phone.
-    let res = send(
-        &app,
-        &admin,
-        &format!("/teach/courses/{COURSE}/lessons/{LESSON}/captions"),
-        &[
-            ("video", &video_path),
-            ("text", "0:00 先打开相机\n0:02 对准商品"),
-        ],
-        "",
-        b"",
-    )
-    .await;
+    let res = app
+        .send_file(
+            &admin,
+            &format!("/teach/courses/{COURSE}/lessons/{LESSON}/captions"),
+            &[
+                ("video", &video_path),
+                ("text", "0:00 先打开相机\n0:02 对准商品"),
+            ],
+            "",
+            b"",
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 303);
-    let c = draft(&app).await;
+    let c = app.draft(COURSE).await;
     let vtt = String::from_utf8(media(&c, &format!("media/{LESSON}-video-1.zh-CN.vtt")).to_vec())
         .unwrap();
     assert!(
@@ -369,13 +338,7 @@ async fn a_recording_becomes_a_small_video_a_learner_can_watch_or_only_hear(app:
         res.text().await.unwrap_or_default()
     );
     let learner = app.token(p.learner).await;
-    let enroll = app
-        .client
-        .post(app.url(&format!("/courses/{COURSE}/enroll")))
-        .bearer_auth(&learner)
-        .send()
-        .await
-        .unwrap();
+    let enroll = app.enroll_on_page(&learner, COURSE).await;
     assert!(enroll.status().as_u16() < 400);
     let (code, html) = app
         .page(&learner, &format!("/courses/{COURSE}/lessons/{LESSON}"))
@@ -514,7 +477,7 @@ async fn changes_that_meet_are_all_kept(app: TestApp) {
         e.unwrap()
             .expect("a change that meets another is not refused");
     }
-    let c = draft(&app).await;
+    let c = app.draft(COURSE).await;
     let all: String = c
         .lessons
         .iter()

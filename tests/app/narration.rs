@@ -3,7 +3,7 @@
 //! and import carry it per language.
 
 use crate::engine_test;
-use crate::helpers::{NARRATED as COURSE, TestApp, repo_path};
+use crate::helpers::{NARRATED as COURSE, TestApp, raw_client, repo_path};
 use fuzhi::courses::{Course, Media};
 
 const TONE_OPUS: &[u8] = include_bytes!("../fixtures/narration/tone.opus");
@@ -106,15 +106,6 @@ async fn lesson_pages_play_the_narration_of_the_language_shown(app: TestApp) {
 }
 engine_test!(lesson_pages_play_the_narration_of_the_language_shown);
 
-/// A client that neither asks for nor undoes compression by itself.
-fn raw_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .build()
-        .unwrap()
-}
-
 async fn media_answers_byte_ranges(app: TestApp) {
     app.import_course(COURSE).await;
     let c = &crate::helpers::shipped()
@@ -208,43 +199,6 @@ async fn media_answers_byte_ranges(app: TestApp) {
 }
 engine_test!(media_answers_byte_ranges);
 
-/// A multipart body with the file in the field `file`.
-fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "fuzhiNarrationBoundary7d1";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-async fn upload(app: &TestApp, token: &str, path: &str, name: &str, bytes: &[u8]) -> (u16, String) {
-    let (ct, body) = multipart(name, bytes);
-    let res = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap_or_default())
-}
-
-/// The draft as a package.
-async fn draft(app: &TestApp) -> Course {
-    let row = fuzhi::catalog::export::latest(app.conn(), COURSE, &["draft"])
-        .await
-        .unwrap()
-        .expect("a draft");
-    fuzhi::catalog::export::to_package(app.conn(), &row)
-        .await
-        .unwrap()
-}
-
 async fn trainers_upload_and_remove_narration(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
@@ -270,16 +224,17 @@ async fn trainers_upload_and_remove_narration(app: TestApp) {
     assert!(html.contains("朗读音频") && html.contains("最大 2 MB"));
 
     // A real Opus file for English: saved in the draft under its language.
-    let (s, body) = upload(
-        &app,
-        &admin,
-        &format!("{edit}/narration/en"),
-        "tone.opus",
-        TONE_OPUS,
-    )
-    .await;
+    let (s, body) = app
+        .upload(
+            &admin,
+            &format!("{edit}/narration/en"),
+            &[],
+            "tone.opus",
+            TONE_OPUS,
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
-    let d = draft(&app).await;
+    let d = app.draft(COURSE).await;
     let en_path = format!("media/{stem}.en.opus");
     assert_eq!(
         d.lessons[0].texts["en"].audio.as_deref(),
@@ -293,16 +248,17 @@ async fn trainers_upload_and_remove_narration(app: TestApp) {
         Some(TONE_OPUS)
     );
     // An MP3 replaces the Mandarin narration; the old file goes with it.
-    let (s, body) = upload(
-        &app,
-        &admin,
-        &format!("{edit}/narration/zh-CN"),
-        "tone.mp3",
-        TONE_MP3,
-    )
-    .await;
+    let (s, body) = app
+        .upload(
+            &admin,
+            &format!("{edit}/narration/zh-CN"),
+            &[],
+            "tone.mp3",
+            TONE_MP3,
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
-    let d = draft(&app).await;
+    let d = app.draft(COURSE).await;
     let zh_path = format!("media/{stem}.zh-CN.mp3");
     assert_eq!(
         d.lessons[0].texts["zh-CN"].audio.as_deref(),
@@ -320,15 +276,16 @@ async fn trainers_upload_and_remove_narration(app: TestApp) {
     );
 
     // Refused, naming the field and why, nothing saved.
-    let before = draft(&app).await;
-    let (s, body) = upload(
-        &app,
-        &admin,
-        &format!("{edit}/narration/en?lang=en"),
-        "pic.opus",
-        PNG_AS_OPUS,
-    )
-    .await;
+    let before = app.draft(COURSE).await;
+    let (s, body) = app
+        .upload(
+            &admin,
+            &format!("{edit}/narration/en?lang=en"),
+            &[],
+            "pic.opus",
+            PNG_AS_OPUS,
+        )
+        .await;
     assert_eq!(s, 422);
     assert!(
         body.contains("Narration: the file&#x27;s content is not Opus (Ogg), MP3 or M4A audio")
@@ -337,37 +294,40 @@ async fn trainers_upload_and_remove_narration(app: TestApp) {
     );
     let mut big = TONE_OPUS.to_vec();
     big.resize(fuzhi::courses::audio::AUDIO_LIMIT + 1, 0);
-    let (s, body) = upload(
-        &app,
-        &admin,
-        &format!("{edit}/narration/en?lang=zh-CN"),
-        "big.opus",
-        &big,
-    )
-    .await;
+    let (s, body) = app
+        .upload(
+            &admin,
+            &format!("{edit}/narration/en?lang=zh-CN"),
+            &[],
+            "big.opus",
+            &big,
+        )
+        .await;
     assert_eq!(s, 422);
     assert!(body.contains("朗读音频：文件超过 2 MB，没有保存"), "{body}");
     let huge = vec![0u8; 4 << 20];
-    let (s, _) = upload(
-        &app,
-        &admin,
-        &format!("{edit}/narration/en"),
-        "huge.opus",
-        &huge,
-    )
-    .await;
+    let (s, _) = app
+        .upload(
+            &admin,
+            &format!("{edit}/narration/en"),
+            &[],
+            "huge.opus",
+            &huge,
+        )
+        .await;
     assert_eq!(s, 413);
-    let (s, _) = upload(
-        &app,
-        &admin,
-        &format!("{edit}/narration/fr"),
-        "tone.opus",
-        TONE_OPUS,
-    )
-    .await;
+    let (s, _) = app
+        .upload(
+            &admin,
+            &format!("{edit}/narration/fr"),
+            &[],
+            "tone.opus",
+            TONE_OPUS,
+        )
+        .await;
     assert_eq!(s, 404);
     assert_eq!(
-        draft(&app).await,
+        app.draft(COURSE).await,
         before,
         "a refused upload changed the draft"
     );
@@ -388,10 +348,10 @@ async fn trainers_upload_and_remove_narration(app: TestApp) {
             .unwrap()
             .contains("tick the confirmation box")
     );
-    assert_eq!(draft(&app).await, before);
+    assert_eq!(app.draft(COURSE).await, before);
     let r = remove(&[("confirm", "yes")]).await.unwrap();
     assert_eq!(r.status(), 303);
-    let d = draft(&app).await;
+    let d = app.draft(COURSE).await;
     assert_eq!(d.lessons[0].texts["en"].audio, None);
     assert!(!d.media.iter().any(|m| m.path == en_path));
     // The draft still passes the course rules.

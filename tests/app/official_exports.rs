@@ -8,24 +8,19 @@ use std::io::Read;
 
 use base64::Engine as _;
 use calamine::{Data, Reader};
-use chrono::NaiveDate;
-use fuzhi::households::NationalId;
 use fuzhi::households::import::Column;
 
 use crate::engine_test;
-use crate::helpers::{TestApp, VILLAGE_A};
-
-fn id_number(year: i32, seq: u16) -> String {
-    NationalId::synthetic("530627", NaiveDate::from_ymd_opt(year, 5, 6).unwrap(), seq)
-        .unwrap()
-        .expose()
-        .to_owned()
-}
+use crate::helpers::{TestApp, VILLAGE_A, id_number_born};
 
 /// Two households of three members, with incomes, in the import's columns.
 fn registry_csv() -> String {
     let header: Vec<&str> = Column::ALL.iter().map(|c| c.zh()).collect();
-    let (a, b, c) = (id_number(1970, 2), id_number(2001, 1), id_number(1965, 3));
+    let (a, b, c) = (
+        id_number_born(1970, 5, 6, 2),
+        id_number_born(2001, 5, 6, 1),
+        id_number_born(1965, 5, 6, 3),
+    );
     let mut out = header.join(",");
     out.push('\n');
     for line in [
@@ -47,14 +42,8 @@ fn registry_csv() -> String {
 
 async fn import_api(app: &TestApp, tok: &str, csv: &str) {
     let res = app
-        .client
-        .post(app.url("/api/v1/households/import"))
-        .bearer_auth(tok)
-        .header("content-type", "text/csv")
-        .body(csv.to_owned())
-        .send()
-        .await
-        .unwrap();
+        .post_body(tok, "/api/v1/households/import", "text/csv", csv.to_owned())
+        .await;
     assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
 }
 
@@ -322,7 +311,7 @@ async fn update_mode_reports_changes_and_is_all_or_nothing(app: TestApp) {
     lines[3] = cells.join(",");
     lines.push(format!(
         "OX-003,{VILLAGE_A},1,一般贫困户,未脱贫,,2020,,,因残,,赵六,男,{},1980,汉族,户主,初中,非在校生,普通劳动力,3,5000,2024",
-        id_number(1980, 9)
+        id_number_born(1980, 5, 6, 9)
     ));
     let file = lines.join("\n").into_bytes();
     let (s, page) = update_preview(&app, &tok, file.clone(), "refresh.csv").await;

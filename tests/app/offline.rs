@@ -41,8 +41,7 @@ async fn the_offline_list_matches_what_is_served(app: TestApp) {
     assert_eq!(s, 409, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("enroll"), "{message}");
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let (s, list) = app.get_json(&list_path, &t).await;
     assert_eq!(s, 200, "{list}");
     let info = app
@@ -150,8 +149,7 @@ async fn low_data_mode_leaves_pictures_out_until_tapped(app: TestApp) {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let lesson = format!("/courses/{COURSE}/lessons/wifi-and-data");
     let picture = format!("/c/{COURSE}/1/media/01-wifi-toggle.svg");
     let html = |b: Vec<u8>| String::from_utf8(b).unwrap();
@@ -390,8 +388,7 @@ async fn a_first_visit_stays_within_30_kb() {
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let (login, _) = first_visit(&app, "/login", None, &[]).await;
     let lesson = format!("/courses/{COURSE}/lessons/wifi-and-data");
     let (full, html) = first_visit(&app, &lesson, Some(&t), &[]).await;
@@ -568,8 +565,7 @@ async fn study_offline(reload: bool) {
     let p = app.people().await;
     app.import_course(NARRATED).await;
     let t = app.token(p.learner).await;
-    app.post_json(&format!("/api/v1/courses/{NARRATED}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, NARRATED).await;
     let info = app
         .state
         .content

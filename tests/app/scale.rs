@@ -12,104 +12,31 @@
 //!   progress, read right after she records it, comes from the primary even
 //!   with the replica's replay paused.
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fuzhi::{Application, StartOptions};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::json;
 
-use crate::helpers::{COURSE, Engine, PASSWORD, TestApp, TestDb, client, init_log};
+use crate::engine_test;
+use crate::helpers::{COURSE, Engine, PASSWORD, Served, TestApp, TestDb, client, init_log};
 
-/// A `fuzhi serve` process on the test's database.
-struct Proc {
-    child: Child,
-    addr: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Proc {
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.addr, path)
-    }
-    fn logged(&self, what: &str) -> bool {
-        self.log.lock().unwrap().iter().any(|l| l.contains(what))
-    }
-    fn kill(&mut self) {
-        // `Child::kill` sends SIGKILL: no chance to release anything.
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `fuzhi serve` on the test's database, refreshing the rollup every
-/// `refresh_secs` (0: never); returns once it answers.
-fn serve(app: &TestApp, dir: &Path, refresh_secs: u64) -> Proc {
-    use secrecy::ExposeSecret;
-    let s = app.db.settings();
-    let data = dir.join(format!("data-{}", uuid::Uuid::new_v4().simple()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .current_dir(dir)
-        .env("DATABASE_URL", &app.db.url)
-        .env("FUZHI_DATA_DIR", &data)
-        .env(
-            "FUZHI_JWT_SECRET",
-            s.jwt_secret.as_ref().unwrap().expose_secret(),
-        )
-        .env(
-            "FUZHI_ID_HMAC_KEY",
-            s.id_hmac_key.as_ref().unwrap().expose_secret(),
-        )
+/// Starts `fuzhi serve` on the test's database (a data folder of its own),
+/// refreshing the rollup every `refresh_secs` (0: never), logging at `info`;
+/// returns once it answers.
+async fn serve(app: &TestApp, dir: &Path, refresh_secs: u64) -> Served {
+    let dir = dir.join(format!("proc-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    app.db
+        .serve(&app.db.url, &dir)
         .env("FUZHI_COURSES_DIR", "")
-        .env("FUZHI_MAIL__WORKER", "false")
         .env("FUZHI_REPORT_REFRESH_SECS", refresh_secs.to_string())
         .env("FUZHI_LOG", "info,sqlx=warn,sea_orm=warn")
         .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start fuzhi");
-    let log: Arc<Mutex<Vec<String>>> = Default::default();
-    let err = child.stderr.take().unwrap();
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    let out = child.stdout.take().unwrap();
-    let mut lines = std::io::BufReader::new(out).lines();
-    let addr = loop {
-        let Some(Ok(line)) = lines.next() else {
-            panic!(
-                "the server ended before it answered: {:?}",
-                log.lock().unwrap()
-            );
-        };
-        if let Some(a) = line.trim().strip_prefix("fuzhi: serving on ") {
-            break a.to_string();
-        }
-        log.lock().unwrap().push(line);
-    };
-    // The log goes to stdout and stderr: keep both.
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    Proc { child, addr, log }
+        .start()
+        .await
 }
 
 /// Waits for `cond`, checking every 50 ms, at most `limit`; whether it held.
@@ -130,35 +57,6 @@ where
     }
 }
 
-/// Runs a test body on PostgreSQL and MariaDB (each skipped, with a printed
-/// reason, only when `FUZHI_TEST_ENGINES` leaves it out).
-macro_rules! scale_test {
-    ($name:ident) => {
-        mod $name {
-            use $crate::helpers::{Engine, TestApp};
-            async fn run(engine: Engine) {
-                let Some(app) = TestApp::spawn(engine).await else {
-                    return;
-                };
-                let db = app.db.url.clone();
-                let result = tokio::spawn(super::$name(app)).await;
-                $crate::helpers::drop_by_url(engine, &db).await;
-                if let Err(e) = result {
-                    std::panic::resume_unwind(e.into_panic());
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                run(Engine::Postgres).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn mysql() {
-                run(Engine::MySql).await
-            }
-        }
-    };
-}
-
 async fn login(c: &reqwest::Client, url: String, password: &str) -> reqwest::Response {
     c.post(url)
         .json(&json!({"login": "official1", "password": password}))
@@ -170,8 +68,8 @@ async fn login(c: &reqwest::Client, url: String, password: &str) -> reqwest::Res
 async fn a_lockout_through_one_process_holds_on_another(app: TestApp) {
     app.people().await;
     let dir = tempfile::tempdir().unwrap();
-    let a = serve(&app, dir.path(), 0);
-    let b = serve(&app, dir.path(), 0);
+    let a = serve(&app, dir.path(), 0).await;
+    let b = serve(&app, dir.path(), 0).await;
     let c = reqwest::Client::new();
     let limit = app.state.settings.login_max_failures;
     // Wrong passwords alternate between the two processes: they count together.
@@ -225,7 +123,10 @@ async fn a_lockout_through_one_process_holds_on_another(app: TestApp) {
     );
     assert_eq!(app.count("signin_throttle").await, 0);
 }
-scale_test!(a_lockout_through_one_process_holds_on_another);
+engine_test!(
+    a_lockout_through_one_process_holds_on_another,
+    on = [postgres, mysql]
+);
 
 /// How many times the rollup job has run, read from the database.
 async fn runs(db: &DatabaseConnection) -> i64 {
@@ -237,7 +138,10 @@ async fn the_rollup_runs_once_per_interval_and_moves_when_its_leader_is_killed(a
     let dir = tempfile::tempdir().unwrap();
     // Every process refreshes every second, if it leads.
     let interval = Duration::from_secs(1);
-    let mut procs: Vec<Proc> = (0..3).map(|_| serve(&app, dir.path(), 1)).collect();
+    let mut procs: Vec<Served> = Vec::new();
+    for _ in 0..3 {
+        procs.push(serve(&app, dir.path(), 1).await);
+    }
     let db = app.conn();
     let ps = &procs;
     assert!(
@@ -247,10 +151,7 @@ async fn the_rollup_runs_once_per_interval_and_moves_when_its_leader_is_killed(a
         .await,
         "no process led the rollup: {} runs; logs: {:?}",
         runs(db).await,
-        procs
-            .iter()
-            .map(|p| p.log.lock().unwrap().clone())
-            .collect::<Vec<_>>()
+        procs.iter().map(|p| p.log()).collect::<Vec<_>>()
     );
     // Count the runs over several intervals.
     let r0 = runs(db).await;
@@ -305,7 +206,10 @@ async fn the_rollup_runs_once_per_interval_and_moves_when_its_leader_is_killed(a
         .count();
     assert_eq!(new_leaders, 1, "exactly one process took over");
 }
-scale_test!(the_rollup_runs_once_per_interval_and_moves_when_its_leader_is_killed);
+engine_test!(
+    the_rollup_runs_once_per_interval_and_moves_when_its_leader_is_killed,
+    on = [postgres, mysql]
+);
 
 /// A PostgreSQL hot standby of the test server, started from a base backup
 /// in a temporary folder; stopped (fast shutdown) and removed when dropped.
@@ -561,13 +465,7 @@ async fn replica_body(db: TestDb, read_url: String, replica_admin: String) {
     app.import_course(COURSE).await;
     let learner = app.token(people.learner).await;
     let official = app.token(people.official).await;
-    let (s, _) = app
-        .post_json(
-            &format!("/api/v1/courses/{COURSE}/enroll"),
-            &learner,
-            json!({}),
-        )
-        .await;
+    let (s, _) = app.enroll(&learner, COURSE).await;
     assert!(s < 300, "enroll: {s}");
 
     let primary_as_of = |app: &TestApp| {

@@ -15,52 +15,20 @@ use crate::engine_test;
 use crate::helpers::{COURSE, People, TOWNSHIP_A, TestApp, VILLAGE_A, VILLAGE_A2, between};
 use fuzhi::entities::{attendance, enrollment, learning_event, lesson_progress, task_signoff};
 
-/// A form post as the signed-in `token`: status, location and body.
-pub(super) async fn post(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    form: &[(&str, String)],
-) -> (u16, String, String) {
-    let res = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let location = res
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (status, location, res.text().await.unwrap_or_default())
-}
-
-pub(super) async fn enroll(app: &TestApp, trainer: &str, learners: &[i64]) {
-    let mut form = vec![("course", COURSE.to_string())];
-    form.extend(learners.iter().map(|l| ("user", l.to_string())));
-    let (s, _, body) = post(app, trainer, "/teach/learners/enroll", &form).await;
-    assert_eq!(s, 303, "{body}");
-}
-
 /// A class of `COURSE` for township A; its id.
 pub(super) async fn new_class(app: &TestApp, trainer: &str) -> i64 {
-    let (s, loc, body) = post(
-        app,
-        trainer,
-        "/teach/classes",
-        &[
-            ("course", COURSE.into()),
-            ("place", "新街村活动室".into()),
-            ("held_at", "2026-12-03T14:30".into()),
-            ("area_code", TOWNSHIP_A.into()),
-        ],
-    )
-    .await;
+    let (s, loc, body) = app
+        .post_form(
+            trainer,
+            "/teach/classes",
+            &[
+                ("course", COURSE.to_string()),
+                ("place", "新街村活动室".to_string()),
+                ("held_at", "2026-12-03T14:30".to_string()),
+                ("area_code", TOWNSHIP_A.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     loc.rsplit('/').next().unwrap().parse().unwrap()
 }
@@ -88,7 +56,7 @@ async fn a_class_signs_off_one_task_for_everyone_in_one_post(app: TestApp) {
     let (p, t) = setup(&app).await;
     let mut class = vec![p.learner, p.learner_in];
     class.extend(more_learners(&app, 3).await);
-    enroll(&app, &t, &class).await;
+    app.enroll_learners(&t, COURSE, &class).await;
     let id = new_class(&app, &t).await;
     // Four came, one was excused.
     let mut roll: Vec<(String, String)> = class[..4]
@@ -97,7 +65,9 @@ async fn a_class_signs_off_one_task_for_everyone_in_one_post(app: TestApp) {
         .collect();
     roll.push((format!("mark-{}", class[4]), "excused".into()));
     let roll: Vec<(&str, String)> = roll.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    let (s, _, _) = post(&app, &t, &format!("/teach/classes/{id}"), &roll).await;
+    let (s, _, _) = app
+        .post_form(&t, &format!("/teach/classes/{id}"), &roll)
+        .await;
     assert_eq!(s, 303);
 
     // The roll call leads to the page; those who came are ticked.
@@ -151,7 +121,9 @@ async fn a_class_signs_off_one_task_for_everyone_in_one_post(app: TestApp) {
             "Not enrolled in this course, so they cannot be signed off: learner 13812349999.",
         ),
     ] {
-        let (s, _, body) = post(&app, &t, &format!("/teach/signoff/bulk?lang={lang}"), &form).await;
+        let (s, _, body) = app
+            .post_form(&t, &format!("/teach/signoff/bulk?lang={lang}"), &form)
+            .await;
         assert_eq!(s, 422, "{body}");
         let error = between(&body, "role=\"alert\">", "</p>").expect("an error");
         assert!(error.contains(said), "{error}");
@@ -160,7 +132,9 @@ async fn a_class_signs_off_one_task_for_everyone_in_one_post(app: TestApp) {
     // No level chosen: refused, said so.
     let mut no_level = form.clone();
     no_level.retain(|(k, v)| *k != "level" && v != &stranger.to_string());
-    let (s, _, body) = post(&app, &t, "/teach/signoff/bulk?lang=zh-CN", &no_level).await;
+    let (s, _, body) = app
+        .post_form(&t, "/teach/signoff/bulk?lang=zh-CN", &no_level)
+        .await;
     assert_eq!(s, 422);
     assert!(body.contains("请选择完成程度"), "{body}");
     assert_eq!(app.count("task_signoff").await, 0);
@@ -174,7 +148,7 @@ async fn a_class_signs_off_one_task_for_everyone_in_one_post(app: TestApp) {
         ("note", "课上一起做的".to_string()),
     ];
     form.extend(class.iter().map(|u| ("user", u.to_string())));
-    let (s, loc, body) = post(&app, &t, "/teach/signoff/bulk", &form).await;
+    let (s, loc, body) = app.post_form(&t, "/teach/signoff/bulk", &form).await;
     assert_eq!(s, 303, "{body}");
     assert_eq!(
         loc,
@@ -216,7 +190,8 @@ engine_test!(a_class_signs_off_one_task_for_everyone_in_one_post);
 async fn roll_call_starts_unmarked_has_everyone_came_and_no_withdrawn_learner(app: TestApp) {
     let (p, t) = setup(&app).await;
     let gone = more_learners(&app, 1).await[0];
-    enroll(&app, &t, &[p.learner, p.learner_in, gone]).await;
+    app.enroll_learners(&t, COURSE, &[p.learner, p.learner_in, gone])
+        .await;
     let e = enrollment::Entity::find()
         .filter(enrollment::Column::UserId.eq(gone))
         .one(app.conn())
@@ -248,17 +223,17 @@ async fn roll_call_starts_unmarked_has_everyone_came_and_no_withdrawn_learner(ap
     assert!(en.contains(">Everyone came<"), "{en}");
 
     // Saving with one learner unmarked records only the marked one, and says so.
-    let (s, loc, _) = post(
-        &app,
-        &t,
-        &roster,
-        &[
-            ("listed", p.learner.to_string()),
-            ("listed", p.learner_in.to_string()),
-            (&format!("mark-{}", p.learner), "present".into()),
-        ],
-    )
-    .await;
+    let (s, loc, _) = app
+        .post_form(
+            &t,
+            &roster,
+            &[
+                ("listed", p.learner.to_string()),
+                ("listed", p.learner_in.to_string()),
+                (&format!("mark-{}", p.learner), "present".to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303);
     let rows = attendance::Entity::find().all(app.conn()).await.unwrap();
     assert_eq!(rows.len(), 1);
@@ -269,18 +244,18 @@ async fn roll_call_starts_unmarked_has_everyone_came_and_no_withdrawn_learner(ap
     assert!(html.contains("1 not marked, so not recorded"), "{html}");
 
     // "Everyone came": all listed present, the excused stay excused.
-    let (s, _, _) = post(
-        &app,
-        &t,
-        &roster,
-        &[
-            ("listed", p.learner.to_string()),
-            ("listed", p.learner_in.to_string()),
-            (&format!("mark-{}", p.learner), "excused".into()),
-            ("all", "present".into()),
-        ],
-    )
-    .await;
+    let (s, _, _) = app
+        .post_form(
+            &t,
+            &roster,
+            &[
+                ("listed", p.learner.to_string()),
+                ("listed", p.learner_in.to_string()),
+                (&format!("mark-{}", p.learner), "excused".to_string()),
+                ("all", "present".to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303);
     let mut rows: Vec<(i64, bool, bool)> = attendance::Entity::find()
         .all(app.conn())
@@ -301,7 +276,8 @@ async fn waiting_counts_learners_who_finished_the_lessons_and_stalled_show_villa
     app: TestApp,
 ) {
     let (p, t) = setup(&app).await;
-    enroll(&app, &t, &[p.learner, p.learner_in]).await;
+    app.enroll_learners(&t, COURSE, &[p.learner, p.learner_in])
+        .await;
     // Enrolled minutes ago: nothing waits.
     let (_, html) = app.page(&t, "/teach?lang=zh-CN").await;
     let waiting = between(&html, "<h2>等待确认的实操</h2>", "</section>").unwrap();
@@ -385,18 +361,18 @@ async fn waiting_counts_learners_who_finished_the_lessons_and_stalled_show_villa
     );
     assert!(html.contains("课已学完，等待确认"), "{html}");
     // Signed off from there: nothing waits any more.
-    let (s, loc, body) = post(
-        &app,
-        &t,
-        "/teach/signoff/bulk",
-        &[
-            ("course", COURSE.into()),
-            ("task", "wifi-connected".into()),
-            ("level", "1".into()),
-            ("user", p.learner.to_string()),
-        ],
-    )
-    .await;
+    let (s, loc, body) = app
+        .post_form(
+            &t,
+            "/teach/signoff/bulk",
+            &[
+                ("course", COURSE.to_string()),
+                ("task", "wifi-connected".to_string()),
+                ("level", "1".to_string()),
+                ("user", p.learner.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     assert!(loc.starts_with("/teach/signoff/bulk?course="), "{loc}");
     let (_, html) = app.page(&t, "/teach?lang=zh-CN").await;

@@ -15,41 +15,6 @@ const ORGANISER: &str = "镇雄县乡村振兴局";
 const ICP: &str = "滇ICP备2026000001号-1";
 const SEAL_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100"><circle cx="50" cy="50" r="45" fill="none" stroke="#c00" stroke-width="5"/></svg>"##;
 
-fn multipart(name: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut b = format!(
-        "--mx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/png\r\n\r\n"
-    )
-    .into_bytes();
-    b.extend_from_slice(bytes);
-    b.extend_from_slice(b"\r\n--mx--\r\n");
-    b
-}
-
-async fn upload_seal(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> (u16, String) {
-    let r = app
-        .client
-        .post(app.url("/admin/settings/seal"))
-        .bearer_auth(token)
-        .header("content-type", "multipart/form-data; boundary=mx")
-        .body(multipart(name, bytes))
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
-async fn save_settings(app: &TestApp, token: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let r = app
-        .client
-        .post(app.url("/admin/settings"))
-        .bearer_auth(token)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 fn footer(page: &str) -> String {
     crate::helpers::between(page, "<footer>", "</footer>").expect("a footer")
 }
@@ -66,27 +31,39 @@ async fn footer_shows_the_organiser_and_icp_once_the_admin_sets_them(app: TestAp
         assert!(!f.contains(absent), "{absent} shown while unset: {f}");
     }
     // Only an admin may set them.
-    let (s, _) = save_settings(&app, &app.token(p.official).await, &[("organiser", "x")]).await;
+    let (s, _, _) = app
+        .post_form(
+            &app.token(p.official).await,
+            "/admin/settings",
+            &[("organiser", "x")],
+        )
+        .await;
     assert_eq!(s, 403);
     // A malformed ICP number is refused, naming the field.
-    let (s, page) =
-        save_settings(&app, &admin, &[("organiser", ORGANISER), ("icp", "12345")]).await;
+    let (s, _, page) = app
+        .post_form(
+            &admin,
+            "/admin/settings",
+            &[("organiser", ORGANISER), ("icp", "12345")],
+        )
+        .await;
     assert_eq!(s, 422, "{page}");
     assert!(
         page.contains("id=\"icp-err\"") && page.contains("滇ICP备"),
         "{page}"
     );
-    let (s, _) = save_settings(
-        &app,
-        &admin,
-        &[
-            ("organiser", ORGANISER),
-            ("address", "云南省昭通市镇雄县乌峰街道"),
-            ("contact", "0870-6621234"),
-            ("icp", ICP),
-        ],
-    )
-    .await;
+    let (s, _, _) = app
+        .post_form(
+            &admin,
+            "/admin/settings",
+            &[
+                ("organiser", ORGANISER),
+                ("address", "云南省昭通市镇雄县乌峰街道"),
+                ("contact", "0870-6621234"),
+                ("icp", ICP),
+            ],
+        )
+        .await;
     assert_eq!(s, 303);
     let (_, settings) = app.page(&admin, "/admin/settings?lang=zh-CN").await;
     assert!(settings.contains(&format!("value=\"{ICP}\"")), "{settings}");
@@ -118,7 +95,9 @@ async fn footer_shows_the_organiser_and_icp_once_the_admin_sets_them(app: TestAp
         "{en}"
     );
     // Emptied again, nothing shows (the stored empty value wins).
-    let (s, _) = save_settings(&app, &admin, &[("organiser", ""), ("icp", "")]).await;
+    let (s, _, _) = app
+        .post_form(&admin, "/admin/settings", &[("organiser", ""), ("icp", "")])
+        .await;
     assert_eq!(s, 303);
     let f = footer(&app.get("/?lang=zh-CN").await.text().await.unwrap());
     assert!(!f.contains(ORGANISER) && !f.contains("ICP"), "{f}");
@@ -169,9 +148,23 @@ async fn the_certificate_shows_organiser_seal_signature_and_a_chinese_date(app: 
     );
 
     let admin = app.token(p.admin).await;
-    let (s, _) = save_settings(&app, &admin, &[("organiser", ORGANISER), ("icp", ICP)]).await;
+    let (s, _, _) = app
+        .post_form(
+            &admin,
+            "/admin/settings",
+            &[("organiser", ORGANISER), ("icp", ICP)],
+        )
+        .await;
     assert_eq!(s, 303);
-    let (s, body) = upload_seal(&app, &admin, "seal.svg", SEAL_SVG.as_bytes()).await;
+    let (s, body) = app
+        .upload(
+            &admin,
+            "/admin/settings/seal",
+            &[],
+            "seal.svg",
+            SEAL_SVG.as_bytes(),
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     let page = app
         .get(&format!("/certificates/{code}?lang=zh-CN"))
@@ -248,7 +241,9 @@ async fn the_seal_upload_refuses_what_is_not_a_png_or_svg(app: TestApp) {
         ),
         ("seal.svg", big, "200 KB"),
     ] {
-        let (s, page) = upload_seal(&app, &admin, name, &bytes).await;
+        let (s, page) = app
+            .upload(&admin, "/admin/settings/seal", &[], name, &bytes)
+            .await;
         assert_eq!(s, 422, "{name}: {page}");
         let err = crate::helpers::between(&page, "id=\"seal-err\" role=\"alert\">", "</p>")
             .expect("the field's error");
@@ -261,17 +256,21 @@ async fn the_seal_upload_refuses_what_is_not_a_png_or_svg(app: TestApp) {
     );
     assert_eq!(app.count("site_file").await, 0);
     // Not an admin: refused before the file is read.
-    let (s, _) = upload_seal(
-        &app,
-        &app.token(p.trainer).await,
-        "seal.svg",
-        SEAL_SVG.as_bytes(),
-    )
-    .await;
+    let (s, _) = app
+        .upload(
+            &app.token(p.trainer).await,
+            "/admin/settings/seal",
+            &[],
+            "seal.svg",
+            SEAL_SVG.as_bytes(),
+        )
+        .await;
     assert_eq!(s, 403);
     // A real PNG (1 × 1) is kept and served as one.
     let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\x0dIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\0\x05\0\x01\xff\x89\x99=\x1d\0\0\0\0IEND\xaeB`\x82";
-    let (s, body) = upload_seal(&app, &admin, "seal.png", png).await;
+    let (s, body) = app
+        .upload(&admin, "/admin/settings/seal", &[], "seal.png", png)
+        .await;
     assert_eq!(s, 303, "{body}");
     let seal = app.get("/site/seal").await;
     assert_eq!(seal.headers()["content-type"], "image/png");
@@ -330,9 +329,9 @@ async fn the_privacy_notice_says_what_is_kept_in_both_languages(app: TestApp) {
     }
     // The organiser's contact, once set, is whom to ask.
     let admin = app.token(p.admin).await;
-    save_settings(
-        &app,
+    app.post_form(
         &admin,
+        "/admin/settings",
         &[("organiser", ORGANISER), ("contact", "0870-6621234")],
     )
     .await;

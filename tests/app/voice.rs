@@ -171,17 +171,6 @@ async fn the_package_carries_tracks_and_question_audio(app: TestApp) {
 }
 engine_test!(the_package_carries_tracks_and_question_audio);
 
-async fn get(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 /// The `src` of the lesson page's player.
 fn playing(html: &str) -> Option<String> {
     let i = html.find("<audio")?;
@@ -209,7 +198,7 @@ async fn a_learner_picks_the_voice_and_hears_questions(app: TestApp) {
     let (one, two) = (c.lessons[0].slug.clone(), c.lessons[1].slug.clone());
     let stem = c.lessons[0].stem();
     let path = format!("/courses/voiced/lessons/{one}?lang=zh-CN");
-    let (s, html) = get(&app, &learner, &path).await;
+    let (s, html) = app.page(&learner, &path).await;
     assert_eq!(s, 200);
     // A plain form: the narration first, then the variety.
     assert!(html.contains("<select id=\"voice\" name=\"voice\"><option value=\"\">普通话朗读</option><option value=\"zhenxiong\">镇雄话</option></select>"), "{html}");
@@ -243,43 +232,35 @@ async fn a_learner_picks_the_voice_and_hears_questions(app: TestApp) {
     assert_eq!(playing(&html).as_deref(), Some(track.as_str()));
     assert!(html.contains("<option value=\"zhenxiong\" selected>"));
     // The choice stays (the client keeps cookies) and the English page names it in English.
-    let (_, html) = get(
-        &app,
-        &learner,
-        &format!("/courses/voiced/lessons/{one}?lang=en"),
-    )
-    .await;
+    let (_, html) = app
+        .page(&learner, &format!("/courses/voiced/lessons/{one}?lang=en"))
+        .await;
     assert_eq!(playing(&html).as_deref(), Some(track.as_str()));
     assert!(html.contains(">Zhenxiong dialect</option>"), "{html}");
     // A lesson without that variety plays its narration, with no chooser.
-    let (_, html) = get(
-        &app,
-        &learner,
-        &format!("/courses/voiced/lessons/{two}?lang=zh-CN"),
-    )
-    .await;
+    let (_, html) = app
+        .page(
+            &learner,
+            &format!("/courses/voiced/lessons/{two}?lang=zh-CN"),
+        )
+        .await;
     assert!(playing(&html).unwrap().ends_with(".zh-CN.opus"));
     assert!(!html.contains("name=\"voice\""));
     // Back to the narration.
-    let (_, html) = get(
-        &app,
-        &learner,
-        &format!("/courses/voiced/lessons/{one}?voice="),
-    )
-    .await;
+    let (_, html) = app
+        .page(&learner, &format!("/courses/voiced/lessons/{one}?voice="))
+        .await;
     assert!(playing(&html).unwrap().ends_with(".zh-CN.opus"));
 
     // The lesson check: a native player under the prompt and each choice.
-    let (s, v) = app
-        .post_json("/api/v1/courses/voiced/enroll", &learner, json!({}))
-        .await;
+    let (s, v) = app.enroll(&learner, "voiced").await;
     assert!((200..300).contains(&s), "{s} {v}");
-    let (s, html) = get(
-        &app,
-        &learner,
-        &format!("/courses/voiced/quiz/{CHECK}?lang=zh-CN"),
-    )
-    .await;
+    let (s, html) = app
+        .page(
+            &learner,
+            &format!("/courses/voiced/quiz/{CHECK}?lang=zh-CN"),
+        )
+        .await;
     assert_eq!(s, 200, "{html}");
     let q = c
         .quizzes
@@ -312,12 +293,9 @@ async fn a_learner_picks_the_voice_and_hears_questions(app: TestApp) {
         assert_eq!(r.headers()["content-type"], "audio/ogg");
     }
     // The English page has no English audio: no player (never another language's).
-    let (_, html) = get(
-        &app,
-        &learner,
-        &format!("/courses/voiced/quiz/{CHECK}?lang=en"),
-    )
-    .await;
+    let (_, html) = app
+        .page(&learner, &format!("/courses/voiced/quiz/{CHECK}?lang=en"))
+        .await;
     assert!(!html.contains("<audio class=\"say\""));
     // The API says it too.
     let r = app
@@ -382,8 +360,7 @@ async fn offline_saving_leaves_the_tests_audio_online(app: TestApp) {
     }
     import(&app, &c).await;
     let learner = app.token(p.learner).await;
-    app.post_json("/api/v1/courses/voiced/enroll", &learner, json!({}))
-        .await;
+    app.enroll(&learner, "voiced").await;
     let (s, list) = app
         .get_json("/api/v1/courses/voiced/offline", &learner)
         .await;

@@ -3,8 +3,7 @@
 //! tracks and question audio go into the draft and out again.
 
 use crate::engine_test;
-use crate::helpers::{COURSE, TestApp, multipart};
-use fuzhi::courses::Course;
+use crate::helpers::{COURSE, TestApp};
 
 const TONE_OPUS: &[u8] = include_bytes!("../fixtures/narration/tone.opus");
 const SPEECH_WEBM: &[u8] = include_bytes!("../fixtures/voice/speech.webm");
@@ -12,47 +11,6 @@ const SILENCE_WEBM: &[u8] = include_bytes!("../fixtures/voice/silence.webm");
 const SHORT_WEBM: &[u8] = include_bytes!("../fixtures/voice/short.webm");
 const PNG_AS_OPUS: &[u8] = include_bytes!("../fixtures/narration/not-audio.opus");
 const CHECK: &str = "01-wifi-and-data";
-
-async fn get(app: &TestApp, token: &str, path: &str) -> (u16, String) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
-async fn post(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-    bytes: &[u8],
-) -> (u16, String) {
-    let (ct, body) = multipart(fields, "recording.webm", bytes);
-    let res = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap_or_default())
-}
-
-async fn draft(app: &TestApp) -> Course {
-    let row = fuzhi::catalog::export::latest(app.conn(), COURSE, &["draft"])
-        .await
-        .unwrap()
-        .expect("a draft");
-    fuzhi::catalog::export::to_package(app.conn(), &row)
-        .await
-        .unwrap()
-}
 
 async fn recordings_are_judged_and_kept_as_mono_opus(app: TestApp) {
     let p = app.people().await;
@@ -63,7 +21,7 @@ async fn recordings_are_judged_and_kept_as_mono_opus(app: TestApp) {
 
     // The page offers the recorder (hidden until its script finds a
     // microphone) and the dialect form.
-    let (_, html) = get(&app, &admin, &format!("{edit}?lang=zh-CN")).await;
+    let (_, html) = app.page(&admin, &format!("{edit}?lang=zh-CN")).await;
     assert!(html.contains("class=\"recorder\" hidden") && html.contains("录音"));
     assert!(
         html.contains("方言录音") && html.contains("<option value=\"zhenxiong\">镇雄话</option>")
@@ -71,16 +29,17 @@ async fn recordings_are_judged_and_kept_as_mono_opus(app: TestApp) {
     assert!(html.contains("/static/record."), "the recorder's script");
 
     // A recording: kept as mono Ogg Opus, marked as recorded.
-    let (s, body) = post(
-        &app,
-        &admin,
-        &format!("{edit}/narration/zh-CN?recorded=1"),
-        &[],
-        SPEECH_WEBM,
-    )
-    .await;
+    let (s, body) = app
+        .upload(
+            &admin,
+            &format!("{edit}/narration/zh-CN?recorded=1"),
+            &[],
+            "recording.webm",
+            SPEECH_WEBM,
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
-    let d = draft(&app).await;
+    let d = app.draft(COURSE).await;
     let path = d.lessons[0].texts["zh-CN"].audio.clone().unwrap();
     assert_eq!(path, "media/01-wifi-and-data.zh-CN.opus");
     let file = &d.media.iter().find(|m| m.path == path).unwrap().bytes;
@@ -91,69 +50,74 @@ async fn recordings_are_judged_and_kept_as_mono_opus(app: TestApp) {
     assert!(text.contains("FUZHI_RECORDED=1") && !text.contains("FUZHI_NARRATION"));
 
     // Refused with the reason, nothing saved.
-    let before = draft(&app).await;
+    let before = app.draft(COURSE).await;
     for (bytes, zh, en) in [
         (SILENCE_WEBM, "听不到说话声", "No voice can be heard"),
         (SHORT_WEBM, "录音太短了", "too short"),
         (PNG_AS_OPUS, "不是 Opus", "is not Opus"),
     ] {
-        let (s, body) = post(
-            &app,
-            &admin,
-            &format!("{edit}/narration/zh-CN?recorded=1&lang=zh-CN"),
-            &[],
-            bytes,
-        )
-        .await;
+        let (s, body) = app
+            .upload(
+                &admin,
+                &format!("{edit}/narration/zh-CN?recorded=1&lang=zh-CN"),
+                &[],
+                "recording.webm",
+                bytes,
+            )
+            .await;
         assert_eq!(s, 422);
         assert!(body.contains(zh), "{body}");
-        let (s, body) = post(
-            &app,
-            &admin,
-            &format!("{edit}/tracks?recorded=1&lang=en"),
-            &[("variety", "yi")],
-            bytes,
-        )
-        .await;
+        let (s, body) = app
+            .upload(
+                &admin,
+                &format!("{edit}/tracks?recorded=1&lang=en"),
+                &[("variety", "yi")],
+                "recording.webm",
+                bytes,
+            )
+            .await;
         assert_eq!(s, 422);
         assert!(body.contains(en), "{body}");
     }
-    let (s, body) = post(
-        &app,
-        &admin,
-        &format!("{edit}/tracks?lang=en"),
-        &[("variety", "other")],
-        SPEECH_WEBM,
-    )
-    .await;
+    let (s, body) = app
+        .upload(
+            &admin,
+            &format!("{edit}/tracks?lang=en"),
+            &[("variety", "other")],
+            "recording.webm",
+            SPEECH_WEBM,
+        )
+        .await;
     assert_eq!(s, 422);
     assert!(body.contains("write its Chinese name"), "{body}");
-    assert_eq!(draft(&app).await, before);
+    assert_eq!(app.draft(COURSE).await, before);
 
     // A dialect track of another named variety, and one of 镇雄话.
-    let (s, body) = post(
-        &app,
-        &admin,
-        &format!("{edit}/tracks?recorded=1"),
-        &[
-            ("variety", "other"),
-            ("label.zh-CN", "彝良话"),
-            ("label.en", "Yiliang speech"),
-        ],
-        SPEECH_WEBM,
-    )
-    .await;
+    let (s, body) = app
+        .upload(
+            &admin,
+            &format!("{edit}/tracks?recorded=1"),
+            &[
+                ("variety", "other"),
+                ("label.zh-CN", "彝良话"),
+                ("label.en", "Yiliang speech"),
+            ],
+            "recording.webm",
+            SPEECH_WEBM,
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
-    let (s, _) = post(
-        &app,
-        &admin,
-        &format!("{edit}/tracks?recorded=1"),
-        &[("variety", "zhenxiong")],
-        SPEECH_WEBM,
-    )
-    .await;
+    let (s, _) = app
+        .upload(
+            &admin,
+            &format!("{edit}/tracks?recorded=1"),
+            &[("variety", "zhenxiong")],
+            "recording.webm",
+            SPEECH_WEBM,
+        )
+        .await;
     assert_eq!(s, 303);
-    let d = draft(&app).await;
+    let d = app.draft(COURSE).await;
     let tracks = &d.lessons[0].texts["zh-CN"].tracks;
     assert_eq!(tracks.len(), 2);
     assert_eq!(tracks[0].label["en"], "Yiliang speech");
@@ -161,53 +125,57 @@ async fn recordings_are_judged_and_kept_as_mono_opus(app: TestApp) {
 
     // Question audio: the prompt and a choice; a wrong choice is not found.
     let quiz = format!("/teach/courses/{COURSE}/quizzes/{CHECK}");
-    let (s, body) = post(
-        &app,
-        &admin,
-        &format!("{quiz}/audio/q1/prompt/zh-CN?recorded=1"),
-        &[],
-        SHORT_WEBM,
-    )
-    .await;
+    let (s, body) = app
+        .upload(
+            &admin,
+            &format!("{quiz}/audio/q1/prompt/zh-CN?recorded=1"),
+            &[],
+            "recording.webm",
+            SHORT_WEBM,
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
-    let (s, _) = post(
-        &app,
-        &admin,
-        &format!("{quiz}/audio/q1/b/zh-CN"),
-        &[],
-        TONE_OPUS,
-    )
-    .await;
+    let (s, _) = app
+        .upload(
+            &admin,
+            &format!("{quiz}/audio/q1/b/zh-CN"),
+            &[],
+            "recording.webm",
+            TONE_OPUS,
+        )
+        .await;
     assert_eq!(s, 303);
-    let (s, _) = post(
-        &app,
-        &admin,
-        &format!("{quiz}/audio/q1/zz/zh-CN"),
-        &[],
-        TONE_OPUS,
-    )
-    .await;
+    let (s, _) = app
+        .upload(
+            &admin,
+            &format!("{quiz}/audio/q1/zz/zh-CN"),
+            &[],
+            "recording.webm",
+            TONE_OPUS,
+        )
+        .await;
     assert_eq!(s, 404);
-    let (s, body) = post(
-        &app,
-        &admin,
-        &format!("{quiz}/audio/q1/a/zh-CN?recorded=1&lang=zh-CN"),
-        &[],
-        SILENCE_WEBM,
-    )
-    .await;
+    let (s, body) = app
+        .upload(
+            &admin,
+            &format!("{quiz}/audio/q1/a/zh-CN?recorded=1&lang=zh-CN"),
+            &[],
+            "recording.webm",
+            SILENCE_WEBM,
+        )
+        .await;
     assert_eq!(s, 422);
     assert!(
         body.contains("q1 · a · ") && body.contains("听不到说话声"),
         "{body}"
     );
-    let (_, html) = get(&app, &admin, &format!("{quiz}?lang=zh-CN")).await;
+    let (_, html) = app.page(&admin, &format!("{quiz}?lang=zh-CN")).await;
     assert!(
         html.contains(&format!("/media/q-{CHECK}-q1.zh-CN.opus")),
         "{html}"
     );
     // Saving the question from its form keeps its audio.
-    let d = draft(&app).await;
+    let d = app.draft(COURSE).await;
     let q = d
         .quizzes
         .iter()
@@ -244,7 +212,7 @@ async fn recordings_are_judged_and_kept_as_mono_opus(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let d = draft(&app).await;
+    let d = app.draft(COURSE).await;
     assert_eq!(d.lessons[0].texts["zh-CN"].tracks.len(), 1);
     assert!(
         !d.media.iter().any(|m| m.path.contains("zhenxiong")

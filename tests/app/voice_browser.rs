@@ -334,9 +334,7 @@ async fn a_trainer_records_on_a_phone_and_a_learner_listens() {
     .unwrap();
     app.state.content.clear();
     let learner = app.token(p.learner).await;
-    let (s, _) = app
-        .post_json("/api/v1/courses/voiced/enroll", &learner, json!({}))
-        .await;
+    let (s, _) = app.enroll(&learner, "voiced").await;
     assert!((200..300).contains(&s));
     b.goto(&app.url(&format!(
         "/courses/voiced/quiz/{}?lang=zh-CN",
@@ -380,12 +378,7 @@ async fn the_shipped_pre_tests_can_be_heard_in_the_browser() {
             continue;
         }
         app.import_course(&c.course.slug).await;
-        app.post_json(
-            &format!("/api/v1/courses/{}/enroll", c.course.slug),
-            &learner,
-            json!({}),
-        )
-        .await;
+        app.enroll(&learner, &c.course.slug).await;
         let players: usize = pre.questions.iter().map(|q| 1 + q.choices.len()).sum();
         tests.push((c.course.slug.clone(), players));
     }

@@ -2,11 +2,10 @@
 //! (no English left over from the services), and error pages keep the
 //! signed-in header and say when a place is outside the person's area.
 
-use chrono::NaiveDate;
 use serde_json::json;
 
 use crate::engine_test;
-use crate::helpers::{COURSE, TestApp, VILLAGE_A};
+use crate::helpers::{COURSE, TestApp, VILLAGE_A, id_number};
 
 /// Words in Latin letters a Chinese page may hold: codes, units and names.
 const ALLOWED: &[&str] = &[
@@ -54,17 +53,6 @@ fn main_of(html: &str) -> &str {
     let start = html.find("<main").expect("a main element");
     let end = html.rfind("</main>").expect("the end of main");
     &html[start..end]
-}
-
-fn id_number(year: i32, seq: u16) -> String {
-    fuzhi::households::NationalId::synthetic(
-        "530627",
-        NaiveDate::from_ymd_opt(year, 3, 1).unwrap(),
-        seq,
-    )
-    .unwrap()
-    .expose()
-    .to_owned()
 }
 
 const HEADER: &str = "户编号,行政区划代码,村民小组,户类型,户状态,监测类型,识别年度,脱贫年度,联系电话,主要致贫原因,其他致贫原因,姓名,性别,身份证号,出生年份,民族,与户主关系,文化程度,在校状况,健康状况,劳动技能,务工月数,年人均纯收入(元),收入年度";
@@ -148,13 +136,12 @@ async fn staff_refusals_read_in_chinese(app: TestApp) {
     // Enrolling with no learner ticked.
     let trainer = app.token(p.trainer).await;
     let res = app
-        .client
-        .post(app.url("/teach/learners/enroll?lang=zh-CN"))
-        .bearer_auth(&trainer)
-        .form(&[("course", COURSE)])
-        .send()
-        .await
-        .unwrap();
+        .submit(
+            &trainer,
+            "/teach/learners/enroll?lang=zh-CN",
+            &[("course", COURSE)],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 422);
     let html = res.text().await.unwrap();
     let main = main_of(&html);

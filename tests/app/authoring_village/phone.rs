@@ -167,13 +167,13 @@ async fn a_trainer_publishes_a_two_lesson_course_from_a_phone() {
     b.wait_text("现在有 3 道").await;
     // The tests, by the same form.
     for (quiz, items) in [("pre", &PRE[..4]), ("post", &POST[..4])] {
-        let (s, _, page) = post(
-            &app,
-            &token,
-            &format!("{course}/quizzes/{quiz}/batch"),
-            &batch(items),
-        )
-        .await;
+        let (s, _, page) = app
+            .post_form(
+                &token,
+                &format!("{course}/quizzes/{quiz}/batch"),
+                &batch(items),
+            )
+            .await;
         assert_eq!(s, 303, "{page}");
     }
 

@@ -501,8 +501,7 @@ fn a_silly_choice_is_a_warning() {
 #[test]
 fn the_command_fails_on_a_weak_test_and_prints_the_blind_scores() {
     let run = |dir: &Path, blind: bool| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"));
-        cmd.args(["courses", "check"]);
+        let mut cmd = crate::helpers::binary::command(&["courses", "check"]);
         if blind {
             cmd.arg("--blind");
         }

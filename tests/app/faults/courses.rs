@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::enroll;
 use crate::engine_test;
-use crate::helpers::{COURSE, Served, TestApp, repo_path};
+use crate::helpers::{COURSE, TestApp, repo_path};
 
 /// A course folder with the shipped skills and the test course, plus (for
 /// `extra`) a seventh lesson.
@@ -71,17 +71,16 @@ async fn a_new_version_reaches_every_process(app: TestApp) {
     let v1 = folder(false);
     let v1_dir = v1.path().to_str().unwrap().to_string();
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let settings = app.db.settings();
     // The first server publishes its course folder on start.
-    let mut a = Served::start(
-        &settings,
-        &app.db.url,
-        da.path(),
-        &[("FUZHI_COURSES_DIR", &v1_dir)],
-    );
+    let mut a = app
+        .db
+        .serve(&app.db.url, da.path())
+        .env("FUZHI_COURSES_DIR", &v1_dir)
+        .start()
+        .await;
     let (first, origin) = newest(&app).await;
     assert_eq!(origin.as_deref(), Some("startup"));
-    let b = Served::start(&settings, &app.db.url, db.path(), &[]);
+    let b = app.db.serve(&app.db.url, db.path()).start().await;
     let (people, lessons) = enroll(&app, 1).await;
     let token = &people[0].1;
     let http = reqwest::Client::new();
@@ -111,15 +110,15 @@ async fn a_new_version_reaches_every_process(app: TestApp) {
 
     // `fuzhi courses import` of a version with a new lesson, as an operator would.
     let v2 = folder(true);
-    let out = Served::command(
-        &settings,
-        &app.db.url,
-        da.path(),
-        &["courses", "import", v2.path().to_str().unwrap()],
-        &[],
-    )
-    .output()
-    .unwrap();
+    let out = app
+        .db
+        .command(
+            &app.db.url,
+            da.path(),
+            &["courses", "import", v2.path().to_str().unwrap()],
+        )
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -180,12 +179,12 @@ async fn a_new_version_reaches_every_process(app: TestApp) {
 
     // A restart whose course folder holds the first version keeps the newer one.
     a.kill();
-    let a = Served::start(
-        &settings,
-        &app.db.url,
-        da.path(),
-        &[("FUZHI_COURSES_DIR", &v1_dir)],
-    );
+    let a = app
+        .db
+        .serve(&app.db.url, da.path())
+        .env("FUZHI_COURSES_DIR", &v1_dir)
+        .start()
+        .await;
     assert_eq!(
         newest(&app).await,
         (second, Some("import".to_string())),

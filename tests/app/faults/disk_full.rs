@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use super::{Load, assert_none_lost, learners};
-use crate::helpers::{Engine, Served, TestApp};
+use crate::helpers::{Engine, TestApp};
 
 /// A tmpfs mounted on a fresh folder, unmounted when dropped.
 struct Tmpfs {
@@ -67,7 +67,7 @@ async fn disk_full_on_sqlite_loses_nothing_and_recovers_by_itself() {
         .unwrap();
     let (people, lessons) = learners(&app, 8).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Served::start(&app.db.settings(), &url, dir.path(), &[]);
+    let mut server = app.db.serve(&url, dir.path()).start().await;
     let http = reqwest::Client::new();
     let health = |addr: String| {
         let http = http.clone();
@@ -127,7 +127,7 @@ async fn disk_full_on_sqlite_loses_nothing_and_recovers_by_itself() {
 
     // Kill it and start again: what was acknowledged is there.
     server.kill();
-    let server = Served::start(&app.db.settings(), &url, dir.path(), &[]);
+    let server = app.db.serve(&url, dir.path()).start().await;
     assert_none_lost("disk full (SQLite)", app.conn(), &acked).await;
     drop(server);
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 
 use super::{Load, assert_none_lost, learners};
-use crate::helpers::{Engine, Served, TestApp};
+use crate::helpers::{Engine, TestApp};
 
 async fn connections_killed_during_commit(engine: Engine) {
     let Some(app) = TestApp::spawn(engine).await else {
@@ -20,7 +20,7 @@ async fn connections_killed_during_commit(engine: Engine) {
     };
     let (people, lessons) = learners(&app, 8).await;
     let dir = tempfile::tempdir().unwrap();
-    let server = Served::on(&app, dir.path());
+    let server = app.binary(dir.path()).await;
     let load = Load::start(&server.addr, &people, &lessons);
     assert!(load.until(60, |l| l.acked() >= 200).await);
 

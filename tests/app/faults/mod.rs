@@ -55,9 +55,7 @@ pub async fn enroll(app: &TestApp, n: usize) -> (Vec<(i64, String)>, Vec<String>
             .user(&format!("139100000{i:02}"), "learner", Some(VILLAGE_A))
             .await;
         let t = app.token(id).await;
-        let (s, _) = app
-            .post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-            .await;
+        let (s, _) = app.enroll(&t, COURSE).await;
         assert!(s < 300, "enroll: {s}");
         out.push((id, t));
     }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Load, assert_none_lost, learners};
-use crate::helpers::{Engine, Served, TestApp};
+use crate::helpers::{Engine, TestApp};
 
 /// A TCP relay to a database server that can cut its connections and
 /// refuse new ones.
@@ -83,7 +83,7 @@ async fn restart_and_outage(engine: Engine) {
     let relay = Relay::start(target.parse().unwrap()).await;
     url.set_port(Some(relay.port)).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let server = Served::start(&app.db.settings(), url.as_str(), dir.path(), &[]);
+    let server = app.db.serve(url.as_str(), dir.path()).start().await;
     let load = Load::start(&server.addr, &people, &lessons);
     assert!(load.until(60, |l| l.acked() >= 200).await);
 

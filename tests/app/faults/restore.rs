@@ -4,7 +4,7 @@
 //! database in place is left as it was.
 
 use super::{Load, assert_none_lost, learners};
-use crate::helpers::{Engine, Served, TestApp};
+use crate::helpers::{Engine, TestApp};
 
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -16,11 +16,11 @@ async fn unsafe_restores_are_refused() {
         return;
     };
     let (people, lessons) = learners(&app, 4).await;
-    let settings = app.db.settings();
     let work = tempfile::tempdir().unwrap();
     // Without keys in the settings: the data folder's files are the keys.
     let run = |args: &[&str]| {
-        Served::command(&settings, &app.db.url, work.path(), args, &[])
+        app.db
+            .command(&app.db.url, work.path(), args)
             .env_remove("FUZHI_JWT_SECRET")
             .env_remove("FUZHI_ID_HMAC_KEY")
             .output()
@@ -89,7 +89,7 @@ async fn unsafe_restores_are_refused() {
 
     // A real backup, taken while a server runs and learners post.
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Served::on(&app, dir.path());
+    let mut server = app.binary(dir.path()).await;
     let load = Load::start(&server.addr, &people, &lessons);
     assert!(load.until(60, |l| l.acked() >= 100).await);
     let backup = tempfile::tempdir().unwrap();
@@ -113,17 +113,17 @@ async fn unsafe_restores_are_refused() {
         .to_string();
     std::os::unix::fs::symlink(&real, &alias).unwrap();
     let alias_url = format!("sqlite://{}?mode=rwc", alias.display());
-    let o = Served::command(
-        &settings,
-        &alias_url,
-        work.path(),
-        &["restore", "--replace", target.to_str().unwrap()],
-        &[],
-    )
-    .env_remove("FUZHI_JWT_SECRET")
-    .env_remove("FUZHI_ID_HMAC_KEY")
-    .output()
-    .unwrap();
+    let o = app
+        .db
+        .command(
+            &alias_url,
+            work.path(),
+            &["restore", "--replace", target.to_str().unwrap()],
+        )
+        .env_remove("FUZHI_JWT_SECRET")
+        .env_remove("FUZHI_ID_HMAC_KEY")
+        .output()
+        .unwrap();
     assert!(
         !o.status.success(),
         "restored through a link under a running server"
@@ -151,7 +151,8 @@ async fn unsafe_restores_are_refused() {
         work.path().join("restored.db").display()
     );
     let run = |args: &[&str]| {
-        Served::command(&settings, &new_url, work.path(), args, &[])
+        app.db
+            .command(&new_url, work.path(), args)
             .env_remove("FUZHI_JWT_SECRET")
             .env_remove("FUZHI_ID_HMAC_KEY")
             .output()

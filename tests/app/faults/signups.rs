@@ -4,7 +4,7 @@
 //! write transaction, so almost all succeed.
 
 use super::{Load, assert_none_lost, learners};
-use crate::helpers::{Engine, Served, TestApp, VILLAGE_A};
+use crate::helpers::{Engine, TestApp, VILLAGE_A};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn accounts_are_created_under_full_event_load() {
@@ -15,7 +15,7 @@ async fn accounts_are_created_under_full_event_load() {
     let admin = app.user("admin9", "admin", None).await;
     let token = app.token(admin).await;
     let dir = tempfile::tempdir().unwrap();
-    let server = Served::on(&app, dir.path());
+    let server = app.binary(dir.path()).await;
     let load = Load::start(&server.addr, &people, &lessons);
     assert!(load.until(60, |l| l.acked() >= 200).await);
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{Load, assert_none_lost, learners};
-use crate::helpers::{Engine, Served, TestApp};
+use crate::helpers::{Engine, TestApp};
 
 const SLOW: usize = 120;
 const BOUND: usize = 32;
@@ -62,18 +62,16 @@ async fn slow_bodies_cannot_lock_others_out() {
     };
     let (people, lessons) = learners(&app, 3).await;
     let dir = tempfile::tempdir().unwrap();
-    let server = Served::start(
-        &app.db.settings(),
-        &app.db.url,
-        dir.path(),
-        &[
-            ("FUZHI_MAX_REQUESTS_PER_CLIENT", &BOUND.to_string()),
-            ("FUZHI_BODY_IDLE_SECS", "2"),
-            ("FUZHI_BODY_TIMEOUT_SECS", "4"),
-            // Two learners post thousands of events here.
-            ("FUZHI_EVENTS_PER_LEARNER_PER_DAY", "1000000"),
-        ],
-    );
+    let server = app
+        .db
+        .serve(&app.db.url, dir.path())
+        .env("FUZHI_MAX_REQUESTS_PER_CLIENT", BOUND.to_string())
+        .env("FUZHI_BODY_IDLE_SECS", "2")
+        .env("FUZHI_BODY_TIMEOUT_SECS", "4")
+        // Two learners post thousands of events here.
+        .env("FUZHI_EVENTS_PER_LEARNER_PER_DAY", "1000000")
+        .start()
+        .await;
     // The attacker: 127.0.0.1, half sending nothing, half a byte a second.
     let token = people[0].1.clone();
     let mut slow = Vec::new();

@@ -8,50 +8,15 @@ use futures_util::future::join_all;
 use crate::engine_test;
 use serde_json::{Value, json};
 
-use crate::helpers::{Engine, PASSWORD, TestApp, VILLAGE_A, VILLAGE_A2};
+use crate::helpers::{PASSWORD, TestApp, VILLAGE_A, VILLAGE_A2};
 
 const PHONE: &str = "13912340000";
 const PIN: &str = "482916";
 
 /// An app behind a reverse proxy on 127.0.0.1 (the test client's address),
 /// so that `X-Forwarded-For` stands for distinct clients.
-async fn behind_proxy(engine: Engine) -> Option<TestApp> {
-    TestApp::spawn_with(engine, |s| {
-        s.trusted_proxies = vec!["127.0.0.1".into()];
-    })
-    .await
-}
-
-/// `engine_test!` for apps behind a proxy.
-macro_rules! proxy_test {
-    ($name:ident) => {
-        mod $name {
-            use crate::helpers::Engine;
-            async fn run(engine: Engine) {
-                let Some(app) = super::behind_proxy(engine).await else {
-                    return;
-                };
-                let db = app.db.url.clone();
-                let result = tokio::spawn(super::$name(app)).await;
-                crate::helpers::drop_by_url(engine, &db).await;
-                if let Err(e) = result {
-                    std::panic::resume_unwind(e.into_panic());
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(Engine::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                run(Engine::Postgres).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn mysql() {
-                run(Engine::MySql).await
-            }
-        }
-    };
+fn behind_proxy(s: &mut fuzhi::config::Settings) {
+    s.trusted_proxies = vec!["127.0.0.1".into()];
 }
 
 async fn pin_learner(app: &TestApp, phone: &str, area: &str) -> i64 {
@@ -101,20 +66,6 @@ async fn burst(app: &TestApp, tries: &[(String, String)], login: &str) -> Vec<u1
     .await
 }
 
-async fn audit_count(app: &TestApp, action: &str) -> i64 {
-    use sea_orm::ConnectionTrait;
-    let db = app.conn();
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT COUNT(*) FROM change_event WHERE action = '{action}'"),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
 fn wrong_pins(n: usize) -> Vec<String> {
     (0..n)
         .map(|i| format!("{:06}", 100_000 + i))
@@ -150,7 +101,7 @@ async fn parallel_pin_guesses_are_counted_before_they_are_checked(app: TestApp) 
         statuses.iter().all(|s| [401, 429].contains(s)),
         "{statuses:?}"
     );
-    assert_eq!(audit_count(&app, "sign_in_failed").await, checked as i64);
+    assert_eq!(app.audit_count("sign_in_failed").await, checked as i64);
 
     // From 200 addresses, half through a second process, with the right PIN
     // in the middle of the burst: nothing is checked, the right PIN included.
@@ -186,7 +137,7 @@ async fn parallel_pin_guesses_are_counted_before_they_are_checked(app: TestApp) 
         "the right PIN in the burst does not get in"
     );
     assert!(statuses.iter().all(|s| *s == 429), "{statuses:?}");
-    assert_eq!(audit_count(&app, "sign_in_failed").await, checked as i64);
+    assert_eq!(app.audit_count("sign_in_failed").await, checked as i64);
 
     // After the wait, one more guess, whatever the burst: the waits grow.
     let mut waits = Vec::new();
@@ -207,7 +158,7 @@ async fn parallel_pin_guesses_are_counted_before_they_are_checked(app: TestApp) 
             .parse()
             .unwrap();
         waits.push(wait);
-        let before = audit_count(&app, "sign_in_failed").await;
+        let before = app.audit_count("sign_in_failed").await;
         let tries: Vec<(String, String)> = wrong_pins(50)
             .into_iter()
             .enumerate()
@@ -217,7 +168,7 @@ async fn parallel_pin_guesses_are_counted_before_they_are_checked(app: TestApp) 
         let statuses = burst(&app, &tries, PHONE).await;
         let checked = statuses.iter().filter(|s| **s == 401).count();
         assert_eq!(checked, 1, "one guess per wait: {statuses:?}");
-        assert_eq!(audit_count(&app, "sign_in_failed").await, before + 1);
+        assert_eq!(app.audit_count("sign_in_failed").await, before + 1);
     }
     assert!(
         // (Retry-After may lose a second to the clock's tick.)
@@ -241,7 +192,7 @@ async fn parallel_pin_guesses_are_counted_before_they_are_checked(app: TestApp) 
         "she is told of the wrong PINs: {body}"
     );
     // Her trainer's area has the notice.
-    assert!(audit_count(&app, "sign_in_locked").await >= 1);
+    assert!(app.audit_count("sign_in_locked").await >= 1);
     // A forged device cookie is a stranger.
     let forged = reqwest::Client::builder()
         .default_headers({
@@ -261,7 +212,10 @@ async fn parallel_pin_guesses_are_counted_before_they_are_checked(app: TestApp) 
         429
     );
 }
-proxy_test!(parallel_pin_guesses_are_counted_before_they_are_checked);
+engine_test!(
+    parallel_pin_guesses_are_counted_before_they_are_checked,
+    settings = behind_proxy
+);
 
 // ---- 12. a village behind one address ----------------------------------------------
 
@@ -307,7 +261,10 @@ async fn a_village_behind_one_address_keeps_signing_in(app: TestApp) {
         );
     }
 }
-proxy_test!(a_village_behind_one_address_keeps_signing_in);
+engine_test!(
+    a_village_behind_one_address_keeps_signing_in,
+    settings = behind_proxy
+);
 
 // ---- 13. which phone numbers are accounts ----------------------------------------------
 
@@ -360,7 +317,10 @@ async fn unknown_accounts_answer_like_real_ones(app: TestApp) {
         );
     }
 }
-proxy_test!(unknown_accounts_answer_like_real_ones);
+engine_test!(
+    unknown_accounts_answer_like_real_ones,
+    settings = behind_proxy
+);
 
 // ---- 7. mass assignment of user fields, 15. emptying a learner's area ---------------
 
@@ -404,16 +364,8 @@ async fn member_in(app: &TestApp, admin: i64, area: &str, n: u16) -> i64 {
 }
 
 async fn patch(app: &TestApp, token: &str, id: i64, body: Value) -> (u16, Value) {
-    let res = app
-        .client
-        .patch(app.url(&format!("/api/v1/users/{id}")))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
+    app.patch_json(&format!("/api/v1/users/{id}"), token, body)
         .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
 }
 
 async fn member_of(app: &TestApp, user: i64) -> Option<i64> {
@@ -779,7 +731,10 @@ async fn reset_mails_are_limited_per_account_and_address(app: TestApp) {
     assert_eq!(reset(&app, "203.0.113.72", "mailtrainer2").await, 202);
     assert_eq!(app.count("mail_outbox").await, limit + 1);
 }
-proxy_test!(reset_mails_are_limited_per_account_and_address);
+engine_test!(
+    reset_mails_are_limited_per_account_and_address,
+    settings = behind_proxy
+);
 
 // ---- 14. whether a login exists in another area ---------------------------------------
 
@@ -794,17 +749,8 @@ async fn create_learner(app: &TestApp, token: &str, login: &str) -> (u16, Value)
 }
 
 async fn import_csv(app: &TestApp, token: &str, csv: String) -> (u16, Value) {
-    let res = app
-        .client
-        .post(app.url("/api/v1/users/import"))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
+    app.import(token, "/api/v1/users/import", "text/csv", csv)
         .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
 }
 
 async fn staff_learn_nothing_of_logins_outside_their_area(app: TestApp) {
@@ -827,7 +773,7 @@ async fn staff_learn_nothing_of_logins_outside_their_area(app: TestApp) {
         );
     }
     assert_ne!(inside, learner_b);
-    assert_eq!(audit_count(&app, "conflict").await, 2);
+    assert_eq!(app.audit_count("conflict").await, 2);
     // In bulk: an import that creates nothing says how many, not which.
     let mut csv = "name,phone,pin,area_code\n".to_string();
     for login in [
@@ -853,7 +799,7 @@ async fn staff_learn_nothing_of_logins_outside_their_area(app: TestApp) {
         );
     }
     assert_eq!(
-        audit_count(&app, "conflict").await,
+        app.audit_count("conflict").await,
         6,
         "audited after the rollback"
     );
@@ -892,17 +838,8 @@ async fn import_households(app: &TestApp, token: &str, ids: &[String], tag: &str
     for (i, id) in ids.iter().enumerate() {
         csv.push_str(&format!("P-{tag}-{i},{VILLAGE_A},07,张三,{id},户主\n"));
     }
-    let res = app
-        .client
-        .post(app.url("/api/v1/households/import"))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
+    app.import(token, "/api/v1/households/import", "text/csv", csv)
         .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
 }
 
 async fn id_numbers_of_other_areas_cannot_be_probed_in_bulk(app: TestApp) {

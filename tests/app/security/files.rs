@@ -338,14 +338,8 @@ fn short(s: &str) -> String {
 
 async fn import_raw(app: &TestApp, path: &str, token: &str, bytes: Vec<u8>) -> (u16, String) {
     let res = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("content-type", "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
+        .post_body(token, path, "application/octet-stream", bytes)
+        .await;
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
@@ -472,8 +466,7 @@ async fn event_payloads_have_a_schema_and_a_daily_budget(app: TestApp) {
     let mut tokens = Vec::new();
     for id in [p.learner, p.learner_in] {
         let t = app.token(id).await;
-        let enroll = format!("/api/v1/courses/{}/enroll", crate::helpers::COURSE);
-        assert_eq!(app.post_json(&enroll, &t, json!({})).await.0, 200);
+        assert_eq!(app.enroll(&t, crate::helpers::COURSE).await.0, 200);
         tokens.push(t);
     }
     let before = app.count("learning_event").await;
@@ -768,8 +761,7 @@ async fn the_daily_budget_holds_against_parallel_batches_and_page_views() {
     app.import_course(crate::helpers::COURSE).await;
     let lesson = app.first_lesson(crate::helpers::COURSE).await;
     let t = app.token(p.learner).await;
-    let enroll = format!("/api/v1/courses/{}/enroll", crate::helpers::COURSE);
-    assert_eq!(app.post_json(&enroll, &t, json!({})).await.0, 200);
+    assert_eq!(app.enroll(&t, crate::helpers::COURSE).await.0, 200);
     let before = app.count("learning_event").await;
     // 12 batches of 20 at once: at most 100 may be stored.
     let mut sends = Vec::new();
@@ -813,7 +805,7 @@ async fn the_daily_budget_holds_against_parallel_batches_and_page_views() {
             .is_redirection()
     );
     let t2 = app.token(p.learner_in).await;
-    assert_eq!(app.post_json(&enroll, &t2, json!({})).await.0, 200);
+    assert_eq!(app.enroll(&t2, crate::helpers::COURSE).await.0, 200);
     let page = app.url(&format!(
         "/courses/{}/lessons/{lesson}",
         crate::helpers::COURSE

@@ -48,8 +48,7 @@ async fn age_attempts(app: &TestApp, minutes: i64) {
 /// Enrols the learner of `p` and opens every lesson page; returns her token.
 async fn lessons_read(app: &TestApp, learner: i64) -> String {
     let t = app.token(learner).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let info = course(app).await;
     let mut batch = Vec::new();
     for l in &info.lessons {
@@ -79,8 +78,7 @@ async fn lessons_count_as_finished_only_once_the_server_served_them(app: TestApp
     let t = app.token(p.learner).await;
     let other = app.token(p.learner_in).await;
     for tok in [&t, &other] {
-        app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), tok, json!({}))
-            .await;
+        app.enroll(tok, COURSE).await;
     }
     let info = course(&app).await;
     let first = &info.lessons[0].slug;
@@ -272,8 +270,7 @@ async fn records_made_by_another_learner_are_refused_one_by_one(app: TestApp) {
     let a = app.token(p.learner).await;
     let b = app.token(p.learner_in).await;
     for t in [&a, &b] {
-        app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), t, json!({}))
-            .await;
+        app.enroll(t, COURSE).await;
     }
     let lesson = app.first_lesson(COURSE).await;
     let pre = app.key(COURSE, "pre").await;
@@ -497,8 +494,7 @@ async fn a_shared_phone_forgets_a_learner_who_signs_out() {
     app.import_course(COURSE).await;
     for u in [p.learner, p.learner_in] {
         let t = app.token(u).await;
-        app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-            .await;
+        app.enroll(&t, COURSE).await;
     }
     let info = course(&app).await;
     let (first, second) = (&info.lessons[0].slug, &info.lessons[1].slug);

@@ -4,7 +4,6 @@
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
-use super::post;
 use crate::engine_test;
 use crate::helpers::{COURSE, TestApp, VILLAGE_A2, between};
 
@@ -143,23 +142,29 @@ async fn the_follow_up_todo_links_every_visit_due_and_asks_for_the_member(app: T
     );
     // Left on "choose": refused by field, nothing recorded.
     let path = format!("/office/households/{h}/follow-ups?lang=zh-CN");
-    let (s, _, body) = post(
-        &app,
-        &o,
-        &path,
-        &[("member_id", "".into()), ("months_after", "3".into())],
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &o,
+            &path,
+            &[
+                ("member_id", "".to_string()),
+                ("months_after", "3".to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 422, "{body}");
     assert_eq!(app.count("follow_up").await, 0);
     // Her visit recorded: eight left.
-    let (s, _, body) = post(
-        &app,
-        &o,
-        &path,
-        &[("member_id", m.to_string()), ("months_after", "3".into())],
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &o,
+            &path,
+            &[
+                ("member_id", m.to_string()),
+                ("months_after", "3".to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     let (_, html) = app.page(&o, "/office/follow-ups?lang=zh-CN").await;
     assert!(html.contains("共 8"), "{html}");

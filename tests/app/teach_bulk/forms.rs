@@ -4,9 +4,9 @@
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
-use super::{enroll, new_class, post, setup};
+use super::{new_class, setup};
 use crate::engine_test;
-use crate::helpers::{TOWNSHIP_A, TestApp, VILLAGE_A, VILLAGE_A2, between};
+use crate::helpers::{COURSE, TOWNSHIP_A, TestApp, VILLAGE_A, VILLAGE_A2, between};
 
 async fn cohort_enrolment_filters_by_village_and_keeps_ticks(app: TestApp) {
     let (p, t) = setup(&app).await;
@@ -42,18 +42,18 @@ async fn cohort_enrolment_filters_by_village_and_keeps_ticks(app: TestApp) {
 
     // A learner ticked, then the list turned to another village: the tick is
     // kept as a hidden field, and counted.
-    let (s, _, html) = post(
-        &app,
-        &t,
-        "/teach/learners?lang=zh-CN",
-        &[
-            ("village", VILLAGE_A2.into()),
-            ("page", "1".into()),
-            ("user", p.learner.to_string()),
-            ("user", p.learner_out.to_string()),
-        ],
-    )
-    .await;
+    let (s, _, html) = app
+        .post_form(
+            &t,
+            "/teach/learners?lang=zh-CN",
+            &[
+                ("village", VILLAGE_A2.to_string()),
+                ("page", "1".to_string()),
+                ("user", p.learner.to_string()),
+                ("user", p.learner_out.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 200, "{html}");
     assert!(
         html.contains(&format!(
@@ -68,17 +68,17 @@ async fn cohort_enrolment_filters_by_village_and_keeps_ticks(app: TestApp) {
     );
     assert!(html.contains("已勾选 1 人"), "{html}");
     // Back on village A, she is ticked.
-    let (_, _, html) = post(
-        &app,
-        &t,
-        "/teach/learners?lang=en",
-        &[
-            ("village", VILLAGE_A.into()),
-            ("page", "1".into()),
-            ("user", p.learner.to_string()),
-        ],
-    )
-    .await;
+    let (_, _, html) = app
+        .post_form(
+            &t,
+            "/teach/learners?lang=en",
+            &[
+                ("village", VILLAGE_A.to_string()),
+                ("page", "1".to_string()),
+                ("user", p.learner.to_string()),
+            ],
+        )
+        .await;
     assert!(
         html.contains(&format!(
             "value=\"{}\" id=\"u{}\" checked",
@@ -91,16 +91,17 @@ async fn cohort_enrolment_filters_by_village_and_keeps_ticks(app: TestApp) {
         "{html}"
     );
     // "Clear ticks" clears them.
-    let (_, _, html) = post(
-        &app,
-        &t,
-        "/teach/learners?lang=zh-CN",
-        &[("user", p.learner.to_string()), ("clear", "1".into())],
-    )
-    .await;
+    let (_, _, html) = app
+        .post_form(
+            &t,
+            "/teach/learners?lang=zh-CN",
+            &[("user", p.learner.to_string()), ("clear", "1".to_string())],
+        )
+        .await;
     assert!(!html.contains("已勾选"), "{html}");
     // The kept tick and the one on the page enrol together.
-    enroll(&app, &t, &[p.learner, p.learner_in]).await;
+    app.enroll_learners(&t, COURSE, &[p.learner, p.learner_in])
+        .await;
     assert_eq!(app.count("enrollment").await, 2);
 }
 engine_test!(cohort_enrolment_filters_by_village_and_keeps_ticks);
@@ -108,20 +109,20 @@ engine_test!(cohort_enrolment_filters_by_village_and_keeps_ticks);
 async fn login_slips_print_name_and_login_never_a_pin(app: TestApp) {
     let (p, t) = setup(&app).await;
     // A learner registered with a PIN by the trainer.
-    let (s, loc, body) = post(
-        &app,
-        &t,
-        "/admin/users",
-        &[
-            ("login", "13712345678".into()),
-            ("display_name", "杨秀英".into()),
-            ("password", "135790".into()),
-            ("pin", "1".into()),
-            ("role", "learner".into()),
-            ("area_code", VILLAGE_A.into()),
-        ],
-    )
-    .await;
+    let (s, loc, body) = app
+        .post_form(
+            &t,
+            "/admin/users",
+            &[
+                ("login", "13712345678".to_string()),
+                ("display_name", "杨秀英".to_string()),
+                ("password", "135790".to_string()),
+                ("pin", "1".to_string()),
+                ("role", "learner".to_string()),
+                ("area_code", VILLAGE_A.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     let new: i64 = loc
         .trim_start_matches("/admin/users/")
@@ -130,7 +131,7 @@ async fn login_slips_print_name_and_login_never_a_pin(app: TestApp) {
         .unwrap()
         .parse()
         .unwrap();
-    enroll(&app, &t, &[new, p.learner]).await;
+    app.enroll_learners(&t, COURSE, &[new, p.learner]).await;
     let id = new_class(&app, &t).await;
     let (_, roster) = app
         .page(&t, &format!("/teach/classes/{id}?lang=zh-CN"))
@@ -201,20 +202,20 @@ async fn a_new_learner_gets_her_village_picked_by_name(app: TestApp) {
         "the township is not prefilled as a code: {html}"
     );
     // Picked by name: filed in the village.
-    let (s, loc, body) = post(
-        &app,
-        &t,
-        "/admin/users",
-        &[
-            ("login", "13712340001".into()),
-            ("display_name", "罗正华".into()),
-            ("password", "135790".into()),
-            ("pin", "1".into()),
-            ("area_code", VILLAGE_A.into()),
-            ("area_other", "".into()),
-        ],
-    )
-    .await;
+    let (s, loc, body) = app
+        .post_form(
+            &t,
+            "/admin/users",
+            &[
+                ("login", "13712340001".to_string()),
+                ("display_name", "罗正华".to_string()),
+                ("password", "135790".to_string()),
+                ("pin", "1".to_string()),
+                ("area_code", VILLAGE_A.to_string()),
+                ("area_other", "".to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     let id: i64 = loc
         .trim_start_matches("/admin/users/")
@@ -229,20 +230,20 @@ async fn a_new_learner_gets_her_village_picked_by_name(app: TestApp) {
         .unwrap();
     assert_eq!(u.area_code.as_deref(), Some(VILLAGE_A));
     // The typed code is the fallback, and wins when given.
-    let (s, loc, body) = post(
-        &app,
-        &t,
-        "/admin/users",
-        &[
-            ("login", "13712340002".into()),
-            ("display_name", "陈桂兰".into()),
-            ("password", "135790".into()),
-            ("pin", "1".into()),
-            ("area_code", "".into()),
-            ("area_other", VILLAGE_A2.into()),
-        ],
-    )
-    .await;
+    let (s, loc, body) = app
+        .post_form(
+            &t,
+            "/admin/users",
+            &[
+                ("login", "13712340002".to_string()),
+                ("display_name", "陈桂兰".to_string()),
+                ("password", "135790".to_string()),
+                ("pin", "1".to_string()),
+                ("area_code", "".to_string()),
+                ("area_other", VILLAGE_A2.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     let id: i64 = loc
         .trim_start_matches("/admin/users/")
@@ -257,19 +258,19 @@ async fn a_new_learner_gets_her_village_picked_by_name(app: TestApp) {
         .unwrap();
     assert_eq!(u.area_code.as_deref(), Some(VILLAGE_A2));
     // No village: refused, the form comes back with the picker.
-    let (s, _, body) = post(
-        &app,
-        &t,
-        "/admin/users?lang=en",
-        &[
-            ("login", "13712340003".into()),
-            ("display_name", "王德才".into()),
-            ("password", "135790".into()),
-            ("pin", "1".into()),
-            ("area_code", "".into()),
-        ],
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &t,
+            "/admin/users?lang=en",
+            &[
+                ("login", "13712340003".to_string()),
+                ("display_name", "王德才".to_string()),
+                ("password", "135790".to_string()),
+                ("pin", "1".to_string()),
+                ("area_code", "".to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 422, "{body}");
     assert!(body.contains("<select id=\"area_code\""), "{body}");
     assert!(

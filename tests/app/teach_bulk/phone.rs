@@ -30,19 +30,13 @@ async fn a_class_pages_fit_a_phone() {
     let (_, list) = app
         .get_json("/api/v1/users?role=learner&per_page=100", &token)
         .await;
-    let mut form = vec![("course", COURSE.to_string())];
-    for u in list["items"].as_array().unwrap() {
-        form.push(("user", u["id"].as_i64().unwrap().to_string()));
-    }
-    let res = app
-        .client
-        .post(app.url("/teach/learners/enroll"))
-        .bearer_auth(&token)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    let learners: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_i64().unwrap())
+        .collect();
+    app.enroll_learners(&token, COURSE, &learners).await;
     let res = app
         .client
         .post(app.url("/teach/classes"))

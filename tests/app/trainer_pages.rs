@@ -1,37 +1,11 @@
-//! Faults a walk-through of the trainer's pages found, each pinned by a test:
-//! roll call, sign-off, the learner list, class creation, publish problems,
-//! the new-course form and the trainer's start page.
+//! The trainer's pages in detail: roll call, sign-off, the learner list,
+//! class creation, publish problems, the new-course form and the trainer's
+//! start page.
 
 use serde_json::json;
 
 use crate::engine_test;
 use crate::helpers::{COURSE, TOWNSHIP_A, TestApp, VILLAGE_A, between};
-
-/// A form post as the signed-in `token` (bearer: no CSRF field needed):
-/// status, location and body.
-async fn post(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    form: &[(&str, String)],
-) -> (u16, String, String) {
-    let res = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let location = res
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (status, location, res.text().await.unwrap_or_default())
-}
 
 /// The text a person reads: the page without its tags (attributes hold
 /// codes people never see).
@@ -73,27 +47,20 @@ async fn course_title(app: &TestApp, slug: &str) -> String {
         .expect("a published course")
 }
 
-async fn enroll(app: &TestApp, trainer: &str, course: &str, learners: &[i64]) {
-    let mut form = vec![("course", course.to_string())];
-    form.extend(learners.iter().map(|l| ("user", l.to_string())));
-    let (s, _, body) = post(app, trainer, "/teach/learners/enroll", &form).await;
-    assert_eq!(s, 303, "{body}");
-}
-
 /// A class of `COURSE` in township A; its roll-call address.
 async fn new_class(app: &TestApp, trainer: &str, held_at: &str) -> String {
-    let (s, loc, body) = post(
-        app,
-        trainer,
-        "/teach/classes",
-        &[
-            ("course", COURSE.into()),
-            ("place", "新街村活动室".into()),
-            ("held_at", held_at.into()),
-            ("area_code", TOWNSHIP_A.into()),
-        ],
-    )
-    .await;
+    let (s, loc, body) = app
+        .post_form(
+            trainer,
+            "/teach/classes",
+            &[
+                ("course", COURSE.to_string()),
+                ("place", "新街村活动室".to_string()),
+                ("held_at", held_at.to_string()),
+                ("area_code", TOWNSHIP_A.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     loc
 }
@@ -102,7 +69,8 @@ async fn roll_call_takes_one_choice_per_learner_and_says_what_was_saved(app: Tes
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.trainer).await;
-    enroll(&app, &t, COURSE, &[p.learner, p.learner_in]).await;
+    app.enroll_learners(&t, COURSE, &[p.learner, p.learner_in])
+        .await;
     let roster = new_class(&app, &t, "2026-12-03T14:30").await;
     let (s, html) = app.page(&t, &format!("{roster}?lang=zh-CN")).await;
     assert_eq!(s, 200);
@@ -134,7 +102,9 @@ async fn roll_call_takes_one_choice_per_learner_and_says_what_was_saved(app: Tes
             (twice.as_str(), "excused".to_string()),
         ],
     ] {
-        let (s, _, body) = post(&app, &t, &format!("{roster}?lang=zh-CN"), &form).await;
+        let (s, _, body) = app
+            .post_form(&t, &format!("{roster}?lang=zh-CN"), &form)
+            .await;
         assert_eq!(s, 422, "{body}");
         let error =
             between(&body, "<p class=\"flash error\" role=\"alert\">", "</p>").expect("an error");
@@ -155,16 +125,16 @@ async fn roll_call_takes_one_choice_per_learner_and_says_what_was_saved(app: Tes
     assert_eq!(app.count("attendance").await, 0);
 
     // Saved: the page says how many came and how many were excused.
-    let (s, loc, _) = post(
-        &app,
-        &t,
-        &roster,
-        &[
-            (&format!("mark-{}", p.learner), "present".into()),
-            (&format!("mark-{}", p.learner_in), "excused".into()),
-        ],
-    )
-    .await;
+    let (s, loc, _) = app
+        .post_form(
+            &t,
+            &roster,
+            &[
+                (&format!("mark-{}", p.learner), "present".to_string()),
+                (&format!("mark-{}", p.learner_in), "excused".to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303);
     assert_eq!(loc, format!("{roster}?saved=1"));
     let (_, html) = app.page(&t, &format!("{loc}&lang=zh-CN")).await;
@@ -187,7 +157,7 @@ async fn sign_off_offers_the_learners_courses_and_shows_what_was_given(app: Test
     app.import_course(COURSE).await;
     app.import_course("online-safety").await;
     let t = app.token(p.trainer).await;
-    enroll(&app, &t, COURSE, &[p.learner]).await;
+    app.enroll_learners(&t, COURSE, &[p.learner]).await;
     let url = format!("/teach/signoff?user={}&lang=zh-CN", p.learner);
     let (_, html) = app.page(&t, &url).await;
     let select = between(&html, "<select id=\"course\"", "</select>").expect("a course picker");
@@ -201,18 +171,18 @@ async fn sign_off_offers_the_learners_courses_and_shows_what_was_given(app: Test
     assert!(other.contains("value=\"wifi-connected\""), "{other}");
     assert!(!html.contains("已确认："), "nothing given yet");
 
-    let (s, _, body) = post(
-        &app,
-        &t,
-        "/teach/signoff",
-        &[
-            ("user_id", p.learner.to_string()),
-            ("course", COURSE.into()),
-            ("task", "wifi-connected".into()),
-            ("level", "1".into()),
-        ],
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &t,
+            "/teach/signoff",
+            &[
+                ("user_id", p.learner.to_string()),
+                ("course", COURSE.to_string()),
+                ("task", "wifi-connected".to_string()),
+                ("level", "1".to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     let (_, html) = app.page(&t, &url).await;
     // The level given is shown on the task, and chosen already.
@@ -247,7 +217,7 @@ async fn the_learner_list_shows_village_and_progress_next_to_the_enrol_button(ap
     let p = app.people().await;
     app.import_course(COURSE).await;
     let t = app.token(p.trainer).await;
-    enroll(&app, &t, COURSE, &[p.learner]).await;
+    app.enroll_learners(&t, COURSE, &[p.learner]).await;
     let (s, html) = app.page(&t, "/teach/learners?lang=zh-CN").await;
     assert_eq!(s, 200);
     let row =
@@ -306,18 +276,18 @@ async fn a_class_is_placed_by_village_name_not_by_code(app: TestApp) {
     assert!(!has_area_code(&visible(&html)), "{html}");
     assert!(html.contains("还没有安排线下课"), "an empty state: {html}");
     // The class list names the village and the course.
-    let (s, _, body) = post(
-        &app,
-        &t,
-        "/teach/classes",
-        &[
-            ("course", COURSE.into()),
-            ("place", "村委会".into()),
-            ("held_at", "2026-12-03T09:00".into()),
-            ("area_code", VILLAGE_A.into()),
-        ],
-    )
-    .await;
+    let (s, _, body) = app
+        .post_form(
+            &t,
+            "/teach/classes",
+            &[
+                ("course", COURSE.to_string()),
+                ("place", "村委会".to_string()),
+                ("held_at", "2026-12-03T09:00".to_string()),
+                ("area_code", VILLAGE_A.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303, "{body}");
     let (_, html) = app.page(&t, "/teach/classes?lang=zh-CN").await;
     let list = between(&html, "<table class=\"cards\">", "</table>").expect("a list");
@@ -331,19 +301,18 @@ engine_test!(a_class_is_placed_by_village_name_not_by_code);
 
 /// A new course in zh-CN with one skill; `slug` may be empty.
 async fn create_course(app: &TestApp, t: &str, slug: &str, title: &str) -> (u16, String, String) {
-    post(
-        app,
+    app.post_form(
         t,
         "/teach/courses?lang=zh-CN",
         &[
-            ("slug", slug.into()),
-            ("category", "ecommerce".into()),
-            ("level", "1".into()),
-            ("pass_mark", "60".into()),
-            ("hours", "1".into()),
-            ("competence", "it.connect".into()),
-            ("title.zh-CN", title.into()),
-            ("summary.zh-CN", "拍好商品照片。".into()),
+            ("slug", slug.to_string()),
+            ("category", "ecommerce".to_string()),
+            ("level", "1".to_string()),
+            ("pass_mark", "60".to_string()),
+            ("hours", "1".to_string()),
+            ("competence", "it.connect".to_string()),
+            ("title.zh-CN", title.to_string()),
+            ("summary.zh-CN", "拍好商品照片。".to_string()),
         ],
     )
     .await
@@ -362,13 +331,13 @@ async fn publish_problems_name_competences_by_title(app: TestApp) {
             "the pre-test has no question on competence \"Connect to the internet and open a web page\"",
         ),
     ] {
-        let (s, _, body) = post(
-            &app,
-            &t,
-            &format!("/teach/courses/wifi-101/publish?lang={lang}"),
-            &[("confirm", "yes".to_string())],
-        )
-        .await;
+        let (s, _, body) = app
+            .post_form(
+                &t,
+                &format!("/teach/courses/wifi-101/publish?lang={lang}"),
+                &[("confirm", "yes".to_string())],
+            )
+            .await;
         assert_eq!(s, 422);
         let problems =
             between(&body, "<div class=\"card\" id=\"problems\">", "</div>").expect("problems");
@@ -429,7 +398,8 @@ async fn the_trainer_starts_from_what_needs_doing_today(app: TestApp) {
     }
     assert!(!html.contains("href=\"/admin"), "{html}");
 
-    enroll(&app, &t, COURSE, &[p.learner, p.learner_in]).await;
+    app.enroll_learners(&t, COURSE, &[p.learner, p.learner_in])
+        .await;
     let when = (chrono::Utc::now() + chrono::Duration::days(1))
         .format("%Y-%m-%dT09:00")
         .to_string();
@@ -453,18 +423,18 @@ async fn the_trainer_starts_from_what_needs_doing_today(app: TestApp) {
     am.enrolled_at = Set(chrono::Utc::now() - chrono::Duration::days(30));
     am.update(app.conn()).await.unwrap();
     // One task signed off for one learner.
-    let (s, _, _) = post(
-        &app,
-        &t,
-        "/teach/signoff",
-        &[
-            ("user_id", p.learner.to_string()),
-            ("course", COURSE.into()),
-            ("task", "wifi-connected".into()),
-            ("level", "2".into()),
-        ],
-    )
-    .await;
+    let (s, _, _) = app
+        .post_form(
+            &t,
+            "/teach/signoff",
+            &[
+                ("user_id", p.learner.to_string()),
+                ("course", COURSE.to_string()),
+                ("task", "wifi-connected".to_string()),
+                ("level", "2".to_string()),
+            ],
+        )
+        .await;
     assert_eq!(s, 303);
 
     let (_, html) = app.page(&t, "/teach?lang=zh-CN").await;

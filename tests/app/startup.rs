@@ -1,10 +1,11 @@
-//! The skeleton: health, errors, migrations on every engine, start-up failures.
+//! Starting and answering: health, errors, security headers, migrations on
+//! every engine, start-up failures and the demo server.
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Statement};
 
 use crate::engine_test;
-use crate::helpers::TestApp;
+use crate::helpers::{Serve, TestApp, binary};
 
 async fn healthz_answers_ok(app: TestApp) {
     let res = app.get("/healthz").await;
@@ -124,8 +125,7 @@ async fn a_second_start_on_the_same_data_works() {
 /// clear line, a non-zero exit code and no panic.
 fn start_with(url: &str) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-        .args(["migrate", "status"])
+    let out = binary::command(&["migrate", "status"])
         .current_dir(dir.path())
         .env("DATABASE_URL", url)
         .env("FUZHI_DATA_DIR", dir.path().join("data"))
@@ -216,39 +216,26 @@ async fn demo_data_is_complete_and_idempotent() {
 /// courses, and says where it listens and who can sign in once it answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_demo_from_a_subfolder_finds_the_courses_and_prints_the_logins() {
-    use std::io::BufRead;
     let data = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web"))
-        .env("FUZHI_DATA_DIR", data.path())
+    let server = Serve::new("", data.path())
         .env_remove("DATABASE_URL")
-        .env("FUZHI_MAIL__WORKER", "false")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let lines = tokio::task::spawn_blocking(move || {
-        let mut seen = Vec::new();
-        for line in std::io::BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            let done = line.contains("PIN");
-            seen.push(line);
-            if done {
-                break;
-            }
-        }
-        seen
-    })
-    .await
-    .unwrap();
-    let text = lines.join("\n");
-    let addr = lines
-        .iter()
-        .find_map(|l| l.strip_prefix("fuzhi: serving on "))
-        .unwrap_or_else(|| panic!("no address in: {text}"))
-        .to_string();
+        .env_remove("FUZHI_REPORT_REFRESH_SECS")
+        .arg("--demo")
+        .current_dir(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/web"
+        )))
+        .start()
+        .await;
+    assert!(
+        server
+            .until_logged("PIN", std::time::Duration::from_secs(60))
+            .await,
+        "no logins printed: {}",
+        server.log()
+    );
+    let text = server.log();
+    let addr = server.addr.clone();
     for login in [
         "admin",
         "gov.zhenxiong",
@@ -277,8 +264,7 @@ async fn serve_demo_from_a_subfolder_finds_the_courses_and_prints_the_logins() {
         .unwrap();
     let status = page.status();
     let body = page.text().await.unwrap();
-    child.kill().ok();
-    child.wait().ok();
+    drop(server);
     assert!(status.is_success(), "{status}: {body}");
     assert!(body.contains("智能手机入门"), "{body}");
 }

@@ -4,13 +4,19 @@
 //! `FUZHI_TEST_POSTGRES_URL` / `FUZHI_TEST_MYSQL_URL` are set (a server URL;
 //! a database is created per test and dropped after it).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use actix_web::web::Data;
 use fuzhi::app::AppContext;
 use fuzhi::config::Settings;
 use fuzhi::{Application, StartOptions};
 use sea_orm::{ConnectionTrait, Database};
+
+pub mod binary;
+mod requests;
+
+pub use binary::{Serve, Served};
+pub use requests::{NO_FORM, id_number, id_number_born, raw_client};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -243,10 +249,6 @@ impl TestApp {
         }
     }
 
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("GET")
-    }
-
     pub fn conn(&self) -> &sea_orm::DatabaseConnection {
         &self.state.db
     }
@@ -269,16 +271,34 @@ pub fn repo_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-/// Runs one test body on every engine that is configured: `engine_test!(name);`
-/// expects `async fn name(app: TestApp)` and makes `name::sqlite`,
-/// `name::postgres` and `name::mysql`.
+/// Runs one test body on every engine that is configured:
+/// `engine_test!(name);` expects `async fn name(app: TestApp)` and makes
+/// `name::sqlite`, `name::postgres` and `name::mysql` (PostgreSQL and MariaDB
+/// run when `FUZHI_TEST_POSTGRES_URL` / `FUZHI_TEST_MYSQL_URL` are set).
+///
+/// - `engine_test!(name, settings = tweak);` starts the app with
+///   `fn tweak(&mut Settings)` (a function of the calling file) applied;
+/// - `engine_test!(name, on = [postgres, mysql]);` makes only the engines
+///   named (either option, or both in this order).
 #[macro_export]
 macro_rules! engine_test {
     ($name:ident) => {
+        $crate::engine_test!(@make $name, |_| {}, [sqlite, postgres, mysql]);
+    };
+    ($name:ident, settings = $tweak:ident) => {
+        $crate::engine_test!(@make $name, super::$tweak, [sqlite, postgres, mysql]);
+    };
+    ($name:ident, on = [$($engine:ident),+]) => {
+        $crate::engine_test!(@make $name, |_| {}, [$($engine),+]);
+    };
+    ($name:ident, settings = $tweak:ident, on = [$($engine:ident),+]) => {
+        $crate::engine_test!(@make $name, super::$tweak, [$($engine),+]);
+    };
+    (@make $name:ident, $tweak:expr, [$($engine:ident),+]) => {
         mod $name {
             use $crate::helpers::{Engine, TestApp};
             async fn run(engine: Engine) {
-                let Some(app) = TestApp::spawn(engine).await else {
+                let Some(app) = TestApp::spawn_with(engine, $tweak).await else {
                     return;
                 };
                 let db = app.db.url.clone();
@@ -289,18 +309,25 @@ macro_rules! engine_test {
                     std::panic::resume_unwind(e.into_panic());
                 }
             }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(Engine::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                run(Engine::Postgres).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn mysql() {
-                run(Engine::MySql).await
-            }
+            $($crate::engine_test!(@engine $engine);)+
+        }
+    };
+    (@engine sqlite) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sqlite() {
+            run(Engine::Sqlite).await
+        }
+    };
+    (@engine postgres) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres() {
+            run(Engine::Postgres).await
+        }
+    };
+    (@engine mysql) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn mysql() {
+            run(Engine::MySql).await
         }
     };
 }
@@ -538,159 +565,56 @@ impl TestApp {
             .map(|q| (q.qid.clone(), serde_json::from_str(&q.answer_json).unwrap()))
             .collect()
     }
-
-    pub async fn post_json(
-        &self,
-        path: &str,
-        token: &str,
-        body: serde_json::Value,
-    ) -> (u16, serde_json::Value) {
-        let res = self
-            .client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(serde_json::Value::Null))
-    }
-
-    /// A page as the holder of `token` sees it: its status and its text.
-    pub async fn page(&self, token: &str, path: &str) -> (u16, String) {
-        let r = self
-            .client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    pub async fn get_json(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
-        let res = self
-            .client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(serde_json::Value::Null))
-    }
-
-    /// Row count of a table.
-    pub async fn count(&self, table: &str) -> i64 {
-        use sea_orm::ConnectionTrait;
-        let db = self.conn();
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                format!("SELECT COUNT(*) FROM {table}"),
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        row.try_get_by_index::<i64>(0).unwrap()
-    }
 }
 
-/// The real `fuzhi serve` binary on a test's database (the one way tests
-/// start it): its address once it answers; killed when dropped.
-pub struct Served {
-    pub child: std::process::Child,
-    pub addr: String,
-}
-
-impl Served {
-    /// The binary with `args`, in `dir` on `db_url`, with the test keys of
-    /// `settings`, no mail worker, no rollup; `env` adds or overrides
-    /// variables.
-    pub fn command(
-        settings: &Settings,
-        db_url: &str,
-        dir: &std::path::Path,
-        args: &[&str],
-        env: &[(&str, &str)],
-    ) -> std::process::Command {
-        use secrecy::ExposeSecret;
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"));
-        cmd.args(args)
+impl TestDb {
+    /// The real binary serving `db_url` (this database's, or a way to it),
+    /// run from `dir` with its data in `dir/data`, with this test's keys,
+    /// logging errors only (see `binary::Serve` for what more can be set).
+    pub fn serve(&self, db_url: &str, dir: &Path) -> Serve {
+        let mut serve = Serve::new(db_url, &dir.join("data"))
             .current_dir(dir)
+            .env("FUZHI_LOG", "error");
+        for (k, v) in self.key_env() {
+            serve = serve.env(k, v);
+        }
+        serve
+    }
+
+    /// A command of the real binary (`fuzhi args`), set up as `serve` is.
+    pub fn command(&self, db_url: &str, dir: &Path, args: &[&str]) -> std::process::Command {
+        let mut cmd = binary::command(args);
+        cmd.current_dir(dir)
             .env("DATABASE_URL", db_url)
             .env("FUZHI_DATA_DIR", dir.join("data"))
-            .env(
-                "FUZHI_JWT_SECRET",
-                settings.jwt_secret.as_ref().unwrap().expose_secret(),
-            )
-            .env(
-                "FUZHI_ID_HMAC_KEY",
-                settings.id_hmac_key.as_ref().unwrap().expose_secret(),
-            )
+            .envs(self.key_env())
             .env("FUZHI_MAIL__WORKER", "false")
             .env("FUZHI_REPORT_REFRESH_SECS", "0")
             .env("FUZHI_LOG", "error");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
         cmd
     }
 
-    /// Starts `fuzhi serve --addr 127.0.0.1:0` (see `command`).
-    pub fn start(
-        settings: &Settings,
-        db_url: &str,
-        dir: &std::path::Path,
-        env: &[(&str, &str)],
-    ) -> Served {
-        use std::io::BufRead;
-        let mut cmd = Served::command(
-            settings,
-            db_url,
-            dir,
-            &["serve", "--addr", "127.0.0.1:0"],
-            env,
-        );
-        cmd.stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
-        let mut child = cmd.spawn().expect("start fuzhi");
-        let out = child.stdout.take().unwrap();
-        let mut lines = std::io::BufReader::new(out).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("the server ended before it answered")
-                .expect("read its output");
-            if let Some(a) = line.trim().strip_prefix("fuzhi: serving on ") {
-                break a.to_string();
-            }
-        };
-        // Keep reading what it writes, so that it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Served { child, addr }
-    }
-
-    /// The binary on a `TestApp`'s database.
-    pub fn on(app: &TestApp, dir: &std::path::Path) -> Served {
-        Served::start(&app.db.settings(), &app.db.url, dir, &[])
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.addr, path)
-    }
-
-    /// SIGKILL, and wait for the process to end.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// The test's keys as the binary reads them from its environment.
+    fn key_env(&self) -> [(&'static str, String); 2] {
+        use secrecy::ExposeSecret;
+        let s = self.settings();
+        [
+            (
+                "FUZHI_JWT_SECRET",
+                s.jwt_secret.as_ref().unwrap().expose_secret().to_string(),
+            ),
+            (
+                "FUZHI_ID_HMAC_KEY",
+                s.id_hmac_key.as_ref().unwrap().expose_secret().to_string(),
+            ),
+        ]
     }
 }
 
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.kill();
+impl TestApp {
+    /// The real binary on this app's database, run from `dir`.
+    pub async fn binary(&self, dir: &Path) -> Served {
+        self.db.serve(&self.db.url, dir).start().await
     }
 }
 
@@ -711,9 +635,9 @@ impl TestApp {
 
 /// A 3-second phone-like recording (320×240 H.264, AAC, with a GPS
 /// position and a date in its metadata).
-pub const CLIP: &[u8] = include_bytes!("../fixtures/video/clip.mp4");
+pub const CLIP: &[u8] = include_bytes!("../../fixtures/video/clip.mp4");
 /// The same without a sound track.
-pub const SILENT_CLIP: &[u8] = include_bytes!("../fixtures/video/silent.mp4");
+pub const SILENT_CLIP: &[u8] = include_bytes!("../../fixtures/video/silent.mp4");
 
 /// A small PNG (a 40×30 two-colour drawing).
 pub fn small_png() -> Vec<u8> {
@@ -744,7 +668,7 @@ pub fn video_files() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     (
         CLIP.to_vec(),
         jpg,
-        include_bytes!("../fixtures/narration/tone.opus").to_vec(),
+        include_bytes!("../../fixtures/narration/tone.opus").to_vec(),
     )
 }
 

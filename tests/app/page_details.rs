@@ -1,4 +1,7 @@
-//! Faults a walk-through found in the pages, each pinned by a test.
+//! Details of the pages people read: numbered quiz questions, the home page's
+//! heading and icon, cached icons and course covers, area names instead of
+//! codes, the certificate, study hours, Chinese punctuation and the empty
+//! course list.
 
 use crate::engine_test;
 use crate::helpers::{COURSE, TestApp, between};
@@ -182,8 +185,7 @@ async fn the_certificate_names_issuer_hours_and_skills_and_prints(app: TestApp) 
     app.import_course(COURSE).await;
     let t = app.token(p.learner).await;
     let trainer = app.token(p.trainer).await;
-    app.post_json(&format!("/api/v1/courses/{COURSE}/enroll"), &t, json!({}))
-        .await;
+    app.enroll(&t, COURSE).await;
     let info = app
         .state
         .content

@@ -1,10 +1,14 @@
-//! What a probe of the running server as an attacker would try: each test
-//! here failed on the code before its fix (issue 15, "Found").
+//! Attacks on the running server and what stops each: a decompression bomb,
+//! locking people out by wrong passwords, forged `X-Forwarded-For`, open
+//! redirects, CSRF around a bearer header, formula injection in CSV, huge
+//! page numbers, half-done bulk enrolment, probing another area's numbers,
+//! cookies over plain HTTP and oversized bodies.
 
 use std::io::{Read, Write};
 
-use sea_orm::EntityTrait;
 use serde_json::{Value, json};
+
+use fuzhi::config::Settings;
 
 use crate::engine_test;
 use crate::helpers::{Engine, PASSWORD, TestApp, VILLAGE_A, VILLAGE_B, between};
@@ -67,17 +71,13 @@ fn bomb_xlsx(name_bytes: usize) -> Vec<u8> {
 }
 
 async fn import_bytes(app: &TestApp, token: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let res = app
-        .client
-        .post(app.url("/api/v1/households/import"))
-        .bearer_auth(token)
-        .header("content-type", "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    app.import(
+        token,
+        "/api/v1/households/import",
+        "application/octet-stream",
+        bytes,
+    )
+    .await
 }
 
 async fn workbook_bomb_is_refused_early(app: TestApp) {
@@ -123,51 +123,11 @@ async fn login_from(app: &TestApp, addr: &str, login: &str, password: &str) -> r
         .unwrap()
 }
 
-async fn audit_count(app: &TestApp, action: &str) -> i64 {
-    use sea_orm::ConnectionTrait;
-    let db = app.conn();
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT COUNT(*) FROM change_event WHERE action = '{action}'"),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
 /// An app behind a reverse proxy on 127.0.0.1 (the test client's address).
-async fn behind_proxy(engine: Engine) -> Option<TestApp> {
-    TestApp::spawn_with(engine, |s| {
-        s.trusted_proxies = vec!["127.0.0.1".into()];
-        // Above the ten of one login, and quick to reach.
-        s.login_max_failures_per_address = 12;
-    })
-    .await
-}
-
-macro_rules! proxy_test {
-    ($name:ident) => {
-        mod $name {
-            use crate::helpers::Engine;
-            async fn run(engine: Engine) {
-                let Some(app) = super::behind_proxy(engine).await else {
-                    return;
-                };
-                let db = app.db.url.clone();
-                let result = tokio::spawn(super::$name(app)).await;
-                crate::helpers::drop_by_url(engine, &db).await;
-                if let Err(e) = result {
-                    std::panic::resume_unwind(e.into_panic());
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(Engine::Sqlite).await
-            }
-        }
-    };
+fn behind_proxy(s: &mut Settings) {
+    s.trusted_proxies = vec!["127.0.0.1".into()];
+    // Above the ten of one login, and quick to reach.
+    s.login_max_failures_per_address = 12;
 }
 
 async fn a_stranger_cannot_lock_the_owner_out(app: TestApp) {
@@ -220,8 +180,8 @@ async fn a_stranger_cannot_lock_the_owner_out(app: TestApp) {
         "the right password from the owner's device works during the attack"
     );
     // Ten wrong passwords audited, one notice, nothing for the refused tries.
-    assert_eq!(audit_count(&app, "sign_in_failed").await, 10);
-    assert_eq!(audit_count(&app, "sign_in_locked").await, 1);
+    assert_eq!(app.audit_count("sign_in_failed").await, 10);
+    assert_eq!(app.audit_count("sign_in_locked").await, 1);
 
     // The next wait of the account is longer (backoff).
     let first: u64 = login_from(&app, attacker, "admin1", "wrong-password")
@@ -249,9 +209,13 @@ async fn a_stranger_cannot_lock_the_owner_out(app: TestApp) {
         second > first,
         "second wait {second} s is longer than the first {first} s"
     );
-    assert_eq!(audit_count(&app, "sign_in_failed").await, 11);
+    assert_eq!(app.audit_count("sign_in_failed").await, 11);
 }
-proxy_test!(a_stranger_cannot_lock_the_owner_out);
+engine_test!(
+    a_stranger_cannot_lock_the_owner_out,
+    settings = behind_proxy,
+    on = [sqlite]
+);
 
 async fn one_address_is_limited_across_logins(app: TestApp) {
     app.people().await;
@@ -282,7 +246,11 @@ async fn one_address_is_limited_across_logins(app: TestApp) {
         "the right credentials from the locked address"
     );
 }
-proxy_test!(one_address_is_limited_across_logins);
+engine_test!(
+    one_address_is_limited_across_logins,
+    settings = behind_proxy,
+    on = [sqlite]
+);
 
 async fn forwarded_for_is_ignored_without_a_trusted_proxy(app: TestApp) {
     app.people().await;
@@ -746,173 +714,3 @@ async fn plain_http_has_no_hsts_and_big_json_is_413(app: TestApp) {
     assert_eq!(res.status(), 400);
 }
 engine_test!(plain_http_has_no_hsts_and_big_json_is_413);
-
-// ---- backup and restore -------------------------------------------------------------------------
-
-/// Runs the real `fuzhi` command on a SQLite database and data folder.
-fn fuzhi_command(args: &[&str], db_url: &str, data_dir: &std::path::Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_fuzhi"))
-        .args(args)
-        .current_dir(data_dir.parent().unwrap())
-        .env("DATABASE_URL", db_url)
-        .env("FUZHI_DATA_DIR", data_dir)
-        .env("FUZHI_LOG", "error")
-        .output()
-        .expect("run fuzhi")
-}
-
-/// A backup taken while learners post events holds every event acknowledged
-/// before it began, and restores into a working database.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backup_while_writing_keeps_every_acknowledged_event() {
-    use std::collections::BTreeSet;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
-
-    let Some(app) = TestApp::spawn(Engine::Sqlite).await else {
-        return;
-    };
-    app.seed_areas().await;
-    app.import_course(crate::helpers::COURSE).await;
-    let course = crate::helpers::COURSE;
-    let lesson = app.first_lesson(course).await;
-    let data_dir = app.db.dir.path().join("data");
-    std::fs::create_dir_all(&data_dir).unwrap();
-    std::fs::write(data_dir.join("id-hmac.key"), "k".repeat(64)).unwrap();
-
-    let acked: Arc<Mutex<BTreeSet<String>>> = Default::default();
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut writers = Vec::new();
-    for i in 0..4 {
-        let id = app
-            .user(&format!("1391000100{i}"), "learner", Some(VILLAGE_A))
-            .await;
-        let token = app.token(id).await;
-        let (s, _) = app
-            .post_json(
-                &format!("/api/v1/courses/{course}/enroll"),
-                &token,
-                json!({}),
-            )
-            .await;
-        assert!(s < 300);
-        let (acked, stop, url) = (acked.clone(), stop.clone(), app.url("/api/v1/events"));
-        let lesson = lesson.clone();
-        writers.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
-            while !stop.load(Ordering::Relaxed) {
-                let id = uuid::Uuid::new_v4().to_string();
-                let body = json!([{"id": id, "kind": "lesson_opened", "course": course, "lesson": lesson}]);
-                let r: Value = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                assert_eq!(r["accepted"], 1, "{r}");
-                acked.lock().unwrap().insert(id);
-            }
-        }));
-    }
-    // Let the writers get going, then back up while they write.
-    while acked.lock().unwrap().len() < 200 {
-        tokio::task::yield_now().await;
-    }
-    let before: BTreeSet<String> = acked.lock().unwrap().clone();
-    let backup_dir = app.db.dir.path().join("backup");
-    // A video in the data folder's file store goes with the backup.
-    let video = b"a lesson video, by its content".to_vec();
-    let name = fuzhi::catalog::files::name_of(&video);
-    let stored_at = |data: &std::path::Path| data.join("files").join(&name[..2]).join(&name);
-    std::fs::create_dir_all(stored_at(&data_dir).parent().unwrap()).unwrap();
-    std::fs::write(stored_at(&data_dir), &video).unwrap();
-    let (url, dir, data) = (app.db.url.clone(), backup_dir.clone(), data_dir.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        fuzhi_command(&["backup", dir.to_str().unwrap()], &url, &data)
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let during = acked.lock().unwrap().len() - before.len();
-    stop.store(true, Ordering::Relaxed);
-    for w in writers {
-        w.await.unwrap();
-    }
-    assert!(backup_dir.join("fuzhi.db").is_file());
-    assert!(
-        backup_dir.join("id-hmac.key").is_file(),
-        "the keys go with it"
-    );
-
-    // Restore into a new place, as on a new machine.
-    let elsewhere = tempfile::tempdir().unwrap();
-    let new_data = elsewhere.path().join("data");
-    let new_url = format!(
-        "sqlite://{}?mode=rwc",
-        elsewhere.path().join("restored.db").display()
-    );
-    let out = fuzhi_command(
-        &["restore", backup_dir.to_str().unwrap()],
-        &new_url,
-        &new_data,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        std::fs::read(new_data.join("id-hmac.key")).unwrap(),
-        std::fs::read(data_dir.join("id-hmac.key")).unwrap()
-    );
-    assert_eq!(
-        std::fs::read(stored_at(&new_data)).unwrap(),
-        video,
-        "the file store is restored"
-    );
-    // Restoring over a database needs --replace.
-    let out = fuzhi_command(
-        &["restore", backup_dir.to_str().unwrap()],
-        &new_url,
-        &new_data,
-    );
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--replace"));
-
-    let restored = fuzhi::db::connect(&new_url, 1).await.unwrap();
-    let stored: BTreeSet<String> = fuzhi::entities::learning_event::Entity::find()
-        .all(&restored)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.id.to_string())
-        .collect();
-    let lost: Vec<&String> = before.iter().filter(|id| !stored.contains(*id)).collect();
-    assert!(
-        lost.is_empty(),
-        "{} acknowledged events lost: {lost:?}",
-        lost.len()
-    );
-    eprintln!(
-        "{} events acknowledged before the backup, {during} while it ran, {} in the copy",
-        before.len(),
-        stored.len()
-    );
-    // The restored database serves.
-    let mut settings = app.db.settings();
-    settings.database_url = Some(new_url);
-    settings.data_dir = new_data;
-    let again = fuzhi::Application::build(settings, fuzhi::StartOptions::default())
-        .await
-        .expect("the restored database starts");
-    drop(again);
-    app.finish().await;
-}
