@@ -11,13 +11,26 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::{
-    Act, Applied, Event, EventIn, LearnerKind, MAX_BATCH, PAGE_VIEW, Recorder, Refused, Report,
-};
+use super::{Act, Applied, Event, EventIn, LearnerKind, MAX_BATCH, PAGE_VIEW, Refused, Report};
 use crate::entities::learning_event::{self, EventKind};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::{Cache, CourseInfo};
 use crate::policy::Actor;
+
+/// What recording a learner's events needs of the process: narrow handles
+/// the web layer takes from its context.
+pub struct Recorder<'a> {
+    pub db: &'a DatabaseConnection,
+    pub content: &'a Cache,
+    pub sessions: &'a crate::accounts::sessions::Sessions,
+    pub writer: &'a crate::learning::writer::Writer,
+    pub budgets: &'a crate::learning::limits::Budgets,
+    pub budget: crate::learning::limits::Budget,
+    /// The key of the proof that a lesson page was served (`served_proof`).
+    pub served_key: &'a [u8],
+    /// How long a page waits for its page view to commit (0: not at all).
+    pub page_view_wait_ms: u64,
+}
 
 /// The proof that the server served `lesson` of `course` to `user` (a lesson
 /// page, seen online or fetched to be kept offline): an HMAC under the
@@ -245,7 +258,7 @@ impl EventIn {
             )));
         };
         let payload = self.payload.clone().unwrap_or(serde_json::Value::Null);
-        if let Err(r) = crate::learning::limits::check_shape(
+        if let Err(r) = super::shape::check_shape(
             kind,
             self.course.as_deref(),
             self.lesson.as_deref(),

@@ -16,46 +16,29 @@ mod ingest;
 mod refused;
 #[cfg(test)]
 mod same_rule;
+mod shape;
 mod single;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::content::{Cache, CourseInfo};
+use super::content::CourseInfo;
 use super::grading;
-use super::limits::{Budget, Budgets};
-use super::writer::Writer;
 use crate::entities::enrollment;
 use crate::entities::learning_event::EventKind;
 use crate::error::AppResult;
 
 pub(crate) use bulk::{Part, apply_bulk};
-pub use ingest::{ingest, served_proof};
+pub use ingest::{Recorder, ingest, served_proof};
 pub use refused::Refused;
+
 pub(crate) use single::apply;
 pub use single::{page_view, quiz_event, record, submit_quiz};
-
-/// What recording a learner's events needs of the process: narrow handles
-/// the web layer takes from its context.
-pub struct Recorder<'a> {
-    pub db: &'a DatabaseConnection,
-    pub content: &'a Cache,
-    pub sessions: &'a crate::accounts::sessions::Sessions,
-    pub writer: &'a Writer,
-    pub budgets: &'a Budgets,
-    pub budget: Budget,
-    /// The key of the proof that a lesson page was served (`served_proof`).
-    pub served_key: &'a [u8],
-    /// How long a page waits for its page view to commit (0: not at all).
-    pub page_view_wait_ms: u64,
-}
 
 /// An event as a client sends it.
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -245,7 +228,7 @@ impl Event {
         }
         let payload = serde_json::json!({"quiz": quiz, "answers": answers});
         let kind = LearnerKind::QuizSubmitted;
-        super::limits::check_shape(kind, Some(&course.course.slug), None, &payload)?;
+        shape::check_shape(kind, Some(&course.course.slug), None, &payload)?;
         Ok(Event {
             id: attempt,
             course,
