@@ -236,10 +236,14 @@ async fn upload(app: &TestApp, token: &str, path: &str, name: &str, bytes: &[u8]
 
 /// The draft as a package.
 async fn draft(app: &TestApp) -> Course {
-    let row = fuzhi::catalog::export::latest(app.conn(), COURSE, &["draft"])
-        .await
-        .unwrap()
-        .expect("a draft");
+    let row = fuzhi::catalog::export::latest(
+        app.conn(),
+        COURSE,
+        &[fuzhi::entities::course::CourseStatus::Draft],
+    )
+    .await
+    .unwrap()
+    .expect("a draft");
     fuzhi::catalog::export::to_package(app.conn(), &row)
         .await
         .unwrap()

@@ -45,10 +45,14 @@ async fn post(
 }
 
 async fn draft(app: &TestApp) -> Course {
-    let row = fuzhi::catalog::export::latest(app.conn(), COURSE, &["draft"])
-        .await
-        .unwrap()
-        .expect("a draft");
+    let row = fuzhi::catalog::export::latest(
+        app.conn(),
+        COURSE,
+        &[fuzhi::entities::course::CourseStatus::Draft],
+    )
+    .await
+    .unwrap()
+    .expect("a draft");
     fuzhi::catalog::export::to_package(app.conn(), &row)
         .await
         .unwrap()

@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{Applied, LearnerKind, Valid, opened_seconds};
+use crate::entities::lesson_progress::LessonState;
 use crate::entities::{learning_event, lesson_progress};
 use crate::error::AppResult;
 use crate::learning::completion;
@@ -178,15 +179,15 @@ pub(crate) async fn apply_bulk(
                 let first = d
                     .opened_at
                     .map_or(p.first_opened_at, |t| t.min(p.first_opened_at));
-                let finish = d.finished_at.filter(|_| p.state != "finished");
+                let finish = d.finished_at.filter(|_| p.state != LessonState::Finished);
                 let seconds = p.seconds.saturating_add(d.seconds);
                 if first == p.first_opened_at && finish.is_none() && seconds == p.seconds {
                     continue;
                 }
                 row.state = Set(if finish.is_some() {
-                    "finished".to_string()
+                    LessonState::Finished
                 } else {
-                    p.state.clone()
+                    p.state
                 });
                 row.first_opened_at = Set(first);
                 row.finished_at = Set(finish.or(p.finished_at));
@@ -196,11 +197,11 @@ pub(crate) async fn apply_bulk(
             }
             None => {
                 let state = if d.finished_at.is_some() {
-                    "finished"
+                    LessonState::Finished
                 } else {
-                    "opened"
+                    LessonState::Opened
                 };
-                row.state = Set(state.to_string());
+                row.state = Set(state);
                 row.first_opened_at = Set(d.first_at.unwrap_or(stamp));
                 row.finished_at = Set(d.finished_at);
                 row.seconds = Set(d.seconds);

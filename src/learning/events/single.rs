@@ -14,6 +14,7 @@ use super::{
     Applied, EventIn, LearnerKind, PAGE_VIEW, Rejected, Report, Valid, ingest, opened_seconds,
 };
 use crate::app::AppContext;
+use crate::courses::QuizKind;
 use crate::entities::{learning_event, quiz_attempt};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::CourseInfo;
@@ -101,13 +102,23 @@ pub(crate) async fn apply(
                 let answers: BTreeMap<String, Vec<String>> =
                     serde_json::from_value(v.payload.get("answers").cloned().unwrap_or_default())
                         .unwrap_or_default();
-                let kind = course.quiz(quiz).map(|q| q.row.kind.as_str());
+                let kind = course.quiz(quiz).map(|q| q.row.kind);
                 // A post-test is taken online and counted by the server's
                 // clock, so a device's clock cannot make a retake the first.
-                let at = if kind == Some("post") { now } else { v.at };
+                let at = if kind == Some(QuizKind::Post) {
+                    now
+                } else {
+                    v.at
+                };
                 let g = progress::record_attempt(txn, learner, &course, quiz, &answers, v.id, at)
                     .await?;
-                graded.insert(v.id.to_string(), g.for_learner(kind.unwrap_or_default()));
+                graded.insert(
+                    v.id.to_string(),
+                    match kind {
+                        Some(k) => g.for_learner(k),
+                        None => g,
+                    },
+                );
             }
             // Stored for the record; it changes no derived state.
             LearnerKind::AnswerGiven => {}
@@ -249,5 +260,5 @@ pub async fn submit_quiz(
         .ok_or(AppError::NotFound)?;
     let g: grading::Graded =
         serde_json::from_str(&a.result_json).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Ok(g.for_learner(&a.kind)))
+    Ok(Ok(g.for_learner(a.kind)))
 }

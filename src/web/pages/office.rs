@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::{Page, redirect};
 use crate::accounts::Role;
 use crate::app::AppContext;
+use crate::entities::enrollment::EnrollmentState;
 use crate::entities::{app_user, certificate, course, enrollment, follow_up, household, member};
 use crate::error::{AppError, AppResult};
 use crate::households::store::{reached_households, trained_households};
@@ -143,7 +144,7 @@ async fn due_members(db: &sea_orm::DatabaseConnection, prefix: &str) -> AppResul
         .to_owned();
     let cutoff = Utc::now() - Duration::days(FOLLOW_UP_DAYS);
     let done = enrollment::Entity::find()
-        .filter(enrollment::Column::State.eq("completed"))
+        .filter(enrollment::Column::State.eq(EnrollmentState::Completed))
         .filter(enrollment::Column::CompletedAt.lte(cutoff))
         .filter(enrollment::Column::UserId.in_subquery(learners_here))
         .all(db)
