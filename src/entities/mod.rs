@@ -94,7 +94,7 @@ mod tests {
     /// Each value's stored name, checked to be its JSON form too.
     fn names<E>() -> Vec<String>
     where
-        E: ActiveEnum<Value = String> + Iterable + serde::Serialize,
+        E: ActiveEnum<Value = String> + Iterable + PartialEq + serde::Serialize,
     {
         E::iter()
             .map(|v| {
