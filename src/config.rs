@@ -85,16 +85,65 @@ pub struct Settings {
     pub site: crate::site::SiteSettings,
 }
 
+/// Where mail goes (`mail.transport`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum MailTransport {
+    /// `file`: `.eml` files under `data/mail/` (the default).
+    File,
+    /// `smtp`: an SMTP server (`smtp_host`, `smtp_port`, `smtp_tls`, …).
+    Smtp,
+}
+
+impl TryFrom<String> for MailTransport {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "file" => Ok(MailTransport::File),
+            "smtp" => Ok(MailTransport::Smtp),
+            other => Err(format!(
+                "mail.transport must be \"file\" or \"smtp\", not {other:?}"
+            )),
+        }
+    }
+}
+
+/// How the SMTP connection is secured (`mail.smtp_tls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum SmtpTls {
+    /// `none`: plain SMTP (a relay on the same machine or network).
+    None,
+    /// `starttls`: plain, then upgraded with STARTTLS (port 587).
+    StartTls,
+    /// `tls`: TLS from the start (port 465).
+    Tls,
+}
+
+impl TryFrom<String> for SmtpTls {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "none" => Ok(SmtpTls::None),
+            "starttls" => Ok(SmtpTls::StartTls),
+            "tls" => Ok(SmtpTls::Tls),
+            other => Err(format!(
+                "mail.smtp_tls must be \"none\", \"starttls\" or \"tls\", not {other:?}"
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct MailSettings {
     /// `file` (default: `./data/mail/*.eml`) or `smtp`.
-    pub transport: String,
+    pub transport: MailTransport,
     pub from: String,
     pub smtp_host: String,
     pub smtp_port: u16,
     /// `none`, `starttls` or `tls`.
-    pub smtp_tls: String,
+    pub smtp_tls: SmtpTls,
     pub smtp_user: Option<String>,
     pub smtp_password: Option<SecretString>,
     pub max_attempts: i32,
@@ -107,11 +156,11 @@ pub struct MailSettings {
 impl Default for MailSettings {
     fn default() -> Self {
         MailSettings {
-            transport: "file".into(),
+            transport: MailTransport::File,
             from: "fuzhi <noreply@fuzhi.local>".into(),
             smtp_host: "127.0.0.1".into(),
             smtp_port: 25,
-            smtp_tls: "none".into(),
+            smtp_tls: SmtpTls::None,
             smtp_user: None,
             smtp_password: None,
             max_attempts: 8,
@@ -360,6 +409,44 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn load_toml(text: &str) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fuzhi.toml");
+        std::fs::write(&path, text).unwrap();
+        Settings::load(Some(&path))
+    }
+
+    #[test]
+    fn mail_switches_are_read_by_their_names() {
+        let s = load_toml("[mail]\ntransport = \"smtp\"\nsmtp_tls = \"starttls\"\n").unwrap();
+        assert_eq!(s.mail.transport, MailTransport::Smtp);
+        assert_eq!(s.mail.smtp_tls, SmtpTls::StartTls);
+        let s = load_toml("[mail]\ntransport = \"file\"\nsmtp_tls = \"tls\"\n").unwrap();
+        assert_eq!(s.mail.transport, MailTransport::File);
+        assert_eq!(s.mail.smtp_tls, SmtpTls::Tls);
+        let s = load_toml("").unwrap();
+        assert_eq!(s.mail.transport, MailTransport::File);
+        assert_eq!(s.mail.smtp_tls, SmtpTls::None);
+    }
+
+    #[test]
+    fn a_bad_mail_switch_is_refused_when_the_settings_are_loaded() {
+        let e = load_toml("[mail]\ntransport = \"smtps\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(r#"mail.transport must be "file" or "smtp", not "smtps""#),
+            "{e}"
+        );
+        let e = load_toml("[mail]\ntransport = \"smtp\"\nsmtp_tls = \"ssl\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(r#"mail.smtp_tls must be "none", "starttls" or "tls", not "ssl""#),
+            "{e}"
+        );
+    }
 
     #[test]
     fn defaults_anchor_in_the_checkout_from_a_subfolder() {

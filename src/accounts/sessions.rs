@@ -149,7 +149,7 @@ impl Sessions {
                     .select_only()
                     .column(enrollment::Column::CourseSlug)
                     .filter(enrollment::Column::UserId.eq(user))
-                    .filter(enrollment::Column::State.ne("withdrawn"))
+                    .filter(enrollment::Column::State.ne(enrollment::EnrollmentState::Withdrawn))
                     .into_tuple()
                     .all(db)
                     .await?;

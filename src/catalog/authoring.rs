@@ -21,13 +21,18 @@ use super::store::{Outcome, authorize, import_course, insert_version, next_versi
 use crate::audit;
 use crate::courses::{self, Competence, Course, Problem, Skills};
 use crate::db::begin_write;
+use crate::entities::course::CourseStatus;
 use crate::entities::{competence, course};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::Cache;
 use crate::policy::{Action, Actor};
 
 /// Statuses of versions a draft may start from (newest first wins).
-const RELEASED: [&str; 3] = ["published", "archived", "replaced"];
+const RELEASED: [CourseStatus; 3] = [
+    CourseStatus::Published,
+    CourseStatus::Archived,
+    CourseStatus::Replaced,
+];
 
 /// The version being shown or edited, as a package.
 pub struct Working {
@@ -54,21 +59,22 @@ pub struct Summary {
 /// The courses the actor may author, in one query.
 pub async fn list(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Vec<Summary>> {
     actor.require(Action::AuthorCourses)?;
-    let rows: Vec<(String, i32, String, Option<i64>, String, String)> = course::Entity::find()
-        .select_only()
-        .columns([
-            course::Column::Slug,
-            course::Column::Version,
-            course::Column::Status,
-            course::Column::AuthorId,
-            course::Column::TitleJson,
-            course::Column::Languages,
-        ])
-        .order_by_asc(course::Column::Slug)
-        .order_by_asc(course::Column::Version)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows: Vec<(String, i32, CourseStatus, Option<i64>, String, String)> =
+        course::Entity::find()
+            .select_only()
+            .columns([
+                course::Column::Slug,
+                course::Column::Version,
+                course::Column::Status,
+                course::Column::AuthorId,
+                course::Column::TitleJson,
+                course::Column::Languages,
+            ])
+            .order_by_asc(course::Column::Slug)
+            .order_by_asc(course::Column::Version)
+            .into_tuple()
+            .all(db)
+            .await?;
     let mut out: Vec<Summary> = Vec::new();
     let mut owners: BTreeMap<String, Option<i64>> = BTreeMap::new();
     for (slug, version, status, author, title_json, languages) in rows {
@@ -89,14 +95,14 @@ pub async fn list(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Vec<Sum
         if let Some(s) = out.last_mut() {
             s.title_json = title_json;
             s.languages = languages;
-            match status.as_str() {
-                "draft" => s.has_draft = true,
-                "published" => {
+            match status {
+                CourseStatus::Draft => s.has_draft = true,
+                CourseStatus::Published => {
                     s.published = Some(version);
                     s.archived = false;
                 }
-                "archived" => s.archived = true,
-                _ => {}
+                CourseStatus::Archived => s.archived = true,
+                CourseStatus::Replaced => {}
             }
         }
     }
@@ -113,18 +119,18 @@ pub async fn working(db: &impl ConnectionTrait, actor: &Actor, slug: &str) -> Ap
         .await?;
     let published = rows
         .iter()
-        .find(|r| r.status == "published")
+        .find(|r| r.status == CourseStatus::Published)
         .map(|r| r.version);
-    let archived = published.is_none() && rows.iter().any(|r| r.status == "archived");
+    let archived = published.is_none() && rows.iter().any(|r| r.status == CourseStatus::Archived);
     let row = rows
         .iter()
-        .find(|r| r.status == "draft")
-        .or_else(|| rows.iter().find(|r| RELEASED.contains(&r.status.as_str())))
+        .find(|r| r.status == CourseStatus::Draft)
+        .or_else(|| rows.iter().find(|r| RELEASED.contains(&r.status)))
         .cloned()
         .ok_or(AppError::NotFound)?;
     let course = to_package(db, &row).await?;
     Ok(Working {
-        is_draft: row.status == "draft",
+        is_draft: row.status == CourseStatus::Draft,
         row,
         course,
         published,
@@ -164,7 +170,15 @@ async fn open(db: &impl ConnectionTrait, actor: &Actor, slug: &str) -> AppResult
         return Ok(w);
     }
     let version = next_version(db, slug).await?;
-    let row = insert_version(db, &w.course, version, "draft", Some(actor.id), None).await?;
+    let row = insert_version(
+        db,
+        &w.course,
+        version,
+        CourseStatus::Draft,
+        Some(actor.id),
+        None,
+    )
+    .await?;
     Ok(Working {
         row,
         is_draft: true,
@@ -229,7 +243,7 @@ async fn edit_once(
         &txn,
         &w.course,
         w.row.version,
-        "draft",
+        CourseStatus::Draft,
         w.row.author_id,
         None,
     )
@@ -304,7 +318,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, c: &Course) -> AppRe
     if slug_taken(&txn, &c.slug).await? {
         return Err(AppError::field("slug", "author.err.slug_taken"));
     }
-    insert_version(&txn, c, 1, "draft", Some(actor.id), None).await?;
+    insert_version(&txn, c, 1, CourseStatus::Draft, Some(actor.id), None).await?;
     log(&txn, actor, audit::Action::Create, &c.slug, None).await?;
     txn.commit().await?;
     Ok(())
@@ -440,7 +454,7 @@ async fn publish_checked(
     }
     let released = course::Entity::find()
         .filter(course::Column::Slug.eq(slug))
-        .filter(course::Column::Status.ne("draft"))
+        .filter(course::Column::Status.ne(CourseStatus::Draft))
         .one(&txn)
         .await?
         .is_some();
@@ -476,9 +490,9 @@ pub async fn archive(
     authorize(db, actor, slug).await?;
     let txn = begin_write(db).await?;
     course::Entity::update_many()
-        .col_expr(course::Column::Status, Expr::value("archived"))
+        .col_expr(course::Column::Status, Expr::value(CourseStatus::Archived))
         .filter(course::Column::Slug.eq(slug))
-        .filter(course::Column::Status.eq("published"))
+        .filter(course::Column::Status.eq(CourseStatus::Published))
         .exec(&txn)
         .await?;
     release(

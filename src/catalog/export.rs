@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::courses::{
-    Choice, Course, Lesson, LessonText, Media, Question, Quiz, QuizKind, Task, Text,
-};
+use crate::courses::{Choice, Course, Lesson, LessonText, Media, Question, Quiz, Task, Text};
+use crate::entities::course::CourseStatus;
 use crate::entities::{course, course_media, lesson_text, question};
 use crate::error::{AppError, AppResult};
 
@@ -51,7 +50,7 @@ pub fn question_of(qu: question::Model) -> Question {
 pub async fn latest(
     db: &impl ConnectionTrait,
     slug: &str,
-    statuses: &[&str],
+    statuses: &[CourseStatus],
 ) -> AppResult<Option<course::Model>> {
     Ok(course::Entity::find()
         .filter(course::Column::Slug.eq(slug))
@@ -160,11 +159,7 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
             .map(
                 |crate::learning::content::QuizInfo { row: q, questions }| Quiz {
                     slug: q.slug.clone(),
-                    kind: match q.kind.as_str() {
-                        "pre" => QuizKind::Pre,
-                        "post" => QuizKind::Post,
-                        _ => QuizKind::Lesson,
-                    },
+                    kind: q.kind,
                     lesson_slug: q.lesson_slug.clone(),
                     title: serde_json::from_str(&q.title_json).unwrap_or(None),
                     questions: questions.into_iter().map(question_of).collect(),
@@ -191,11 +186,19 @@ pub async fn to_package(db: &impl ConnectionTrait, row: &course::Model) -> AppRe
 
 /// Writes the newest published (or, failing that, draft) version of `slug` into `dir`.
 pub async fn export(db: &impl ConnectionTrait, slug: &str, dir: &std::path::Path) -> AppResult<()> {
-    let row = match latest(db, slug, &["published"]).await? {
+    let row = match latest(db, slug, &[CourseStatus::Published]).await? {
         Some(r) => r,
-        None => latest(db, slug, &["draft", "archived", "replaced"])
-            .await?
-            .ok_or(AppError::NotFound)?,
+        None => latest(
+            db,
+            slug,
+            &[
+                CourseStatus::Draft,
+                CourseStatus::Archived,
+                CourseStatus::Replaced,
+            ],
+        )
+        .await?
+        .ok_or(AppError::NotFound)?,
     };
     let c = to_package(db, &row).await?;
     crate::courses::write_course(&c, dir)

@@ -16,6 +16,7 @@ use super::export::to_package;
 use super::item_stats::{self, Answer, Attempt, Item, QuizStats};
 use super::store::authorize;
 use crate::courses::{Course, Quiz, QuizKind};
+use crate::entities::course::CourseStatus;
 use crate::entities::{course, quiz_attempt};
 use crate::error::{AppError, AppResult};
 use crate::learning::grading::Graded;
@@ -77,8 +78,8 @@ pub async fn analyse_with(
         Some(v) => rows.iter().find(|r| r.version == v),
         None => rows
             .iter()
-            .find(|r| r.status == "published")
-            .or_else(|| rows.iter().find(|r| r.status != "draft"))
+            .find(|r| r.status == CourseStatus::Published)
+            .or_else(|| rows.iter().find(|r| r.status != CourseStatus::Draft))
             .or_else(|| rows.first()),
     }
     .ok_or(AppError::NotFound)?;

@@ -10,7 +10,8 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::courses::{self, Course, QuizKind, Skills};
+use crate::courses::{self, Course, Skills};
+use crate::entities::course::CourseStatus;
 use crate::entities::{
     competence, course, course_media, lesson, lesson_text, question, quiz, task,
 };
@@ -161,13 +162,13 @@ pub async fn import_course(
     let txn = crate::db::begin_write(db).await?;
     let latest = course::Entity::find()
         .filter(course::Column::Slug.eq(c.slug.as_str()))
-        .filter(course::Column::Status.ne("draft"))
+        .filter(course::Column::Status.ne(CourseStatus::Draft))
         .order_by_desc(course::Column::Version)
         .one(&txn)
         .await?;
     if let Some(l) = &latest
         && l.content_hash.as_deref() == Some(hash.as_str())
-        && l.status == "published"
+        && l.status == CourseStatus::Published
     {
         txn.commit().await?;
         return Ok(Outcome::Unchanged { version: l.version });
@@ -183,7 +184,15 @@ pub async fn import_course(
         });
     }
     let version = next_version(&txn, &c.slug).await?;
-    let row = insert_version(&txn, c, version, "published", author, Some(hash)).await?;
+    let row = insert_version(
+        &txn,
+        c,
+        version,
+        CourseStatus::Published,
+        author,
+        Some(hash),
+    )
+    .await?;
     course::ActiveModel {
         id: sea_orm::ActiveValue::Unchanged(row.id),
         origin: Set(Some(origin.as_str().to_string())),
@@ -208,9 +217,9 @@ pub async fn next_version(db: &impl ConnectionTrait, slug: &str) -> AppResult<i3
 /// Older published versions become `replaced` once `version` is published.
 pub async fn supersede(db: &impl ConnectionTrait, slug: &str, version: i32) -> AppResult<()> {
     course::Entity::update_many()
-        .col_expr(course::Column::Status, Expr::value("replaced"))
+        .col_expr(course::Column::Status, Expr::value(CourseStatus::Replaced))
         .filter(course::Column::Slug.eq(slug))
-        .filter(course::Column::Status.eq("published"))
+        .filter(course::Column::Status.eq(CourseStatus::Published))
         .filter(course::Column::Version.ne(version))
         .exec(db)
         .await?;
@@ -222,7 +231,7 @@ pub async fn insert_version(
     db: &impl ConnectionTrait,
     c: &Course,
     version: i32,
-    status: &str,
+    status: CourseStatus,
     author: Option<i64>,
     hash: Option<String>,
 ) -> AppResult<course::Model> {
@@ -230,7 +239,7 @@ pub async fn insert_version(
     let row = course::ActiveModel {
         slug: Set(c.slug.clone()),
         version: Set(version),
-        status: Set(status.into()),
+        status: Set(status),
         category: Set(c.category.clone()),
         level: Set(c.level as i32),
         languages: Set(c.languages.join(",")),
@@ -243,7 +252,7 @@ pub async fn insert_version(
         source_course: Set(c.source.clone()),
         source_tasks: Set(c.tasks_source.clone()),
         author_id: Set(author),
-        published_at: Set((status == "published").then_some(now)),
+        published_at: Set((status == CourseStatus::Published).then_some(now)),
         ..Default::default()
     }
     .insert(db)
@@ -287,12 +296,7 @@ pub async fn insert_version(
         let qrow = quiz::ActiveModel {
             course_id: Set(row.id),
             slug: Set(q.slug.clone()),
-            kind: Set(match q.kind {
-                QuizKind::Pre => "pre",
-                QuizKind::Post => "post",
-                QuizKind::Lesson => "lesson",
-            }
-            .into()),
+            kind: Set(q.kind),
             lesson_slug: Set(q.lesson_slug.clone()),
             title_json: Set(json(&q.title)),
             source: Set(q.source.clone()),
@@ -447,7 +451,7 @@ pub async fn media(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let draft = c.status == "draft";
+    let draft = c.status == CourseStatus::Draft;
     if draft {
         let actor = viewer.ok_or(AppError::NotFound)?;
         // A learner, an official or another trainer: as if it did not exist.

@@ -18,6 +18,7 @@ use sea_orm::{
 };
 use tokio::sync::Semaphore;
 
+use crate::entities::video_job::VideoState;
 use crate::entities::{app_user, video_job};
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
@@ -37,7 +38,7 @@ pub async fn ended(db: &DatabaseConnection, id: i64) -> AppResult<video_job::Mod
             .one(db)
             .await?
             .ok_or(AppError::NotFound)?;
-        if j.state == "done" || j.state == "failed" {
+        if matches!(j.state, VideoState::Done | VideoState::Failed) {
             return Ok(j);
         }
         notified.await;
@@ -64,7 +65,7 @@ pub async fn start(
         lesson: Set(lesson.to_string()),
         user_id: Set(actor.id),
         alt: Set(alt.to_string()),
-        state: Set("queued".into()),
+        state: Set(VideoState::Queued),
         progress: Set(0),
         source: Set(source.to_string_lossy().to_string()),
         ..Default::default()
@@ -102,7 +103,7 @@ pub async fn of_lesson(
 /// Takes up the jobs a stopped server left (at start).
 pub async fn resume(db: &DatabaseConnection) -> AppResult<()> {
     let open = video_job::Entity::find()
-        .filter(video_job::Column::State.is_in(["queued", "running"]))
+        .filter(video_job::Column::State.is_in([VideoState::Queued, VideoState::Running]))
         .all(db)
         .await?;
     for j in open {
@@ -115,10 +116,10 @@ pub async fn resume(db: &DatabaseConnection) -> AppResult<()> {
     Ok(())
 }
 
-async fn set(db: &DatabaseConnection, id: i64, state: &str, progress: i32) {
+async fn set(db: &DatabaseConnection, id: i64, state: VideoState, progress: i32) {
     let change = video_job::ActiveModel {
         id: Set(id),
-        state: Set(state.to_string()),
+        state: Set(state),
         progress: Set(progress),
         ..Default::default()
     };
@@ -134,12 +135,12 @@ async fn finish(db: &DatabaseConnection, id: i64, outcome: Result<String, &'stat
     };
     match outcome {
         Ok(path) => {
-            change.state = Set("done".into());
+            change.state = Set(VideoState::Done);
             change.progress = Set(1000);
             change.media_path = Set(Some(path));
         }
         Err(key) => {
-            change.state = Set("failed".into());
+            change.state = Set(VideoState::Failed);
             change.error = Set(Some(key.to_string()));
         }
     }
@@ -156,10 +157,10 @@ async fn run(db: DatabaseConnection, id: i64) {
     let Ok(Some(j)) = video_job::Entity::find_by_id(id).one(&db).await else {
         return;
     };
-    if j.state != "queued" && j.state != "running" {
+    if !matches!(j.state, VideoState::Queued | VideoState::Running) {
         return;
     }
-    set(&db, id, "running", 0).await;
+    set(&db, id, VideoState::Running, 0).await;
     let source = PathBuf::from(&j.source);
     let outcome = make_and_attach(&db, &j, &source).await;
     let _ = tokio::fs::remove_file(&source).await;
@@ -186,7 +187,7 @@ async fn make_and_attach(
             let p = *rx.borrow();
             if p >= shown + 20 {
                 shown = p;
-                set(db, j.id, "running", p as i32).await;
+                set(db, j.id, VideoState::Running, p as i32).await;
             }
         }
     };

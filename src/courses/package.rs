@@ -167,10 +167,31 @@ pub struct Track {
     pub audio: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which quiz of a course a quiz is. Stored as its lower-case name (the
+/// `quiz.kind` and `quiz_attempt.kind` columns, the JSON of attempts).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
 pub enum QuizKind {
+    /// The pre-test (file `pre`).
+    #[sea_orm(string_value = "pre")]
     Pre,
+    /// The post-test (file `post`).
+    #[sea_orm(string_value = "post")]
     Post,
+    /// The check after one lesson (file named by the lesson).
+    #[sea_orm(string_value = "lesson")]
     Lesson,
 }
 

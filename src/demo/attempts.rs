@@ -14,9 +14,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Value};
+use sea_orm::{ActiveEnum, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Value};
 
-use crate::courses::QuestionKind;
+use crate::courses::{QuestionKind, QuizKind};
 use crate::entities::course;
 use crate::error::AppResult;
 use crate::learning::content::{CourseInfo, QuizInfo};
@@ -46,7 +46,7 @@ pub async fn load(db: &impl ConnectionTrait, slug: &str) -> AppResult<Option<Cou
     use sea_orm::ColumnTrait;
     let row = course::Entity::find()
         .filter(course::Column::Slug.eq(slug))
-        .filter(course::Column::Status.eq("published"))
+        .filter(course::Column::Status.eq(course::CourseStatus::Published))
         .order_by_desc(course::Column::Version)
         .one(db)
         .await?;
@@ -219,7 +219,7 @@ impl Learner<'_> {
         for (code, score) in &g.competences {
             self.made
                 .evidence
-                .push((code.clone(), quiz.row.kind.clone(), *score, at));
+                .push((code.clone(), quiz.row.kind.to_value(), *score, at));
         }
         self.made.rows.push(vec![
             key.into(),
@@ -227,7 +227,7 @@ impl Learner<'_> {
             c.slug.clone().into(),
             c.version.into(),
             quiz.row.slug.clone().into(),
-            quiz.row.kind.clone().into(),
+            quiz.row.kind.into(),
             serde_json::to_string(&answers).unwrap_or_default().into(),
             serde_json::to_string(&g).unwrap_or_default().into(),
             g.score.into(),
@@ -258,8 +258,8 @@ pub(super) fn learner(
         user: e.user,
         now,
     };
-    let by_kind = |k: &'static str| course.quizzes.iter().filter(move |q| q.row.kind == k);
-    if let Some(pre) = by_kind("pre").next() {
+    let by_kind = |k: QuizKind| course.quizzes.iter().filter(move |q| q.row.kind == k);
+    if let Some(pre) = by_kind(QuizKind::Pre).next() {
         l.attempt(pre, theta, e.enrolled + Duration::hours(1));
     }
     let end = e.done.unwrap_or(e.enrolled + Duration::days(10));
@@ -267,7 +267,8 @@ pub(super) fn learner(
         .lessons
         .iter()
         .filter_map(|x| {
-            by_kind("lesson").find(|q| q.row.lesson_slug.as_deref() == Some(x.slug.as_str()))
+            by_kind(QuizKind::Lesson)
+                .find(|q| q.row.lesson_slug.as_deref() == Some(x.slug.as_str()))
         })
         .take(e.lessons)
         .collect();
@@ -280,7 +281,7 @@ pub(super) fn learner(
             l.attempt(q, theta + 1.4, at + Duration::minutes(20));
         }
     }
-    if let (Some(done), Some(post)) = (e.done, by_kind("post").next()) {
+    if let (Some(done), Some(post)) = (e.done, by_kind(QuizKind::Post).next()) {
         // Up to three post-tests two hours apart, the last one by the day
         // she completed.
         for k in 0..3i64 {

@@ -13,6 +13,8 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 
 use super::attempts::Rng;
+use crate::entities::course::CourseStatus;
+use crate::entities::enrollment::EnrollmentState;
 use crate::error::{AppError, AppResult};
 use crate::reports::stmt;
 
@@ -114,7 +116,7 @@ pub async fn generate(db: &DatabaseConnection, plan: &Plan) -> AppResult<Made> {
             .query_all_raw(stmt(
                 backend,
                 "SELECT c.slug, c.competences, c.id FROM course c WHERE c.status = ? ORDER BY c.slug",
-                vec!["published".into()],
+                vec![CourseStatus::Published.into()],
             ))
             .await?;
         let mut out = Vec::new();
@@ -287,17 +289,17 @@ pub async fn generate(db: &DatabaseConnection, plan: &Plan) -> AppResult<Made> {
             let roll = rng.below(100);
             let (state, done) = if roll < 55 {
                 (
-                    "completed",
+                    EnrollmentState::Completed,
                     Some(enrolled + Duration::days(7 + rng.below(40) as i64)),
                 )
             } else if roll < 85 {
-                ("enrolled", None)
+                (EnrollmentState::Enrolled, None)
             } else {
-                ("withdrawn", None)
+                (EnrollmentState::Withdrawn, None)
             };
             let done = done.filter(|d| *d < now);
-            let state = if state == "completed" && done.is_none() {
-                "enrolled"
+            let state = if state == EnrollmentState::Completed && done.is_none() {
+                EnrollmentState::Enrolled
             } else {
                 state
             };

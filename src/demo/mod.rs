@@ -11,6 +11,7 @@ use secrecy::ExposeSecret;
 use crate::accounts::users::{self, NewUser};
 use crate::app::AppContext;
 use crate::areas;
+use crate::courses::QuizKind;
 use crate::error::AppResult;
 
 pub const AREAS: &str = include_str!("areas.csv");
@@ -212,10 +213,10 @@ async fn seed_learning(state: &AppContext) -> AppResult<usize> {
             }
         }
         for q in &phone.quizzes {
-            let take = match q.row.kind.as_str() {
-                "pre" => true,
-                "post" => i < 3,
-                _ => q
+            let take = match q.row.kind {
+                QuizKind::Pre => true,
+                QuizKind::Post => i < 3,
+                QuizKind::Lesson => q
                     .row
                     .lesson_slug
                     .as_ref()
@@ -229,7 +230,7 @@ async fn seed_learning(state: &AppContext) -> AppResult<usize> {
                 .questions
                 .iter()
                 .enumerate()
-                .filter(|(k, _)| q.row.kind != "pre" || k % 2 == 0)
+                .filter(|(k, _)| q.row.kind != QuizKind::Pre || k % 2 == 0)
                 .map(|(_, x)| {
                     (
                         x.qid.clone(),

@@ -1,7 +1,28 @@
 //! One version of a course.
 
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// Where a version of a course stands. Stored as its lower-case name.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum CourseStatus {
+    /// Being written; seen by its author and staff who may view drafts.
+    #[sea_orm(string_value = "draft")]
+    Draft,
+    /// The version learners take; at most one a slug.
+    #[sea_orm(string_value = "published")]
+    Published,
+    /// Was published until a newer version was.
+    #[sea_orm(string_value = "replaced")]
+    Replaced,
+    /// Withdrawn from learners; no version of the slug is published.
+    #[sea_orm(string_value = "archived")]
+    Archived,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "course")]
@@ -10,7 +31,7 @@ pub struct Model {
     pub id: i64,
     pub slug: String,
     pub version: i32,
-    pub status: String,
+    pub status: CourseStatus,
     pub category: String,
     pub level: i32,
     pub languages: String,

@@ -1,7 +1,22 @@
 //! A learner's state in one lesson, derived from events.
 
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// How far a learner got in a lesson. Stored as its lower-case name.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum LessonState {
+    /// Opened, not finished.
+    #[sea_orm(string_value = "opened")]
+    Opened,
+    /// Finished; the first finish is kept.
+    #[sea_orm(string_value = "finished")]
+    Finished,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "lesson_progress")]
@@ -11,7 +26,7 @@ pub struct Model {
     pub user_id: i64,
     pub course_slug: String,
     pub lesson_slug: String,
-    pub state: String,
+    pub state: LessonState,
     pub first_opened_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
     pub seconds: i32,

@@ -79,3 +79,51 @@ pub(crate) fn stamp(
     }
     *updated_at = ActiveValue::Set(now);
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::course::CourseStatus;
+    use super::enrollment::EnrollmentState;
+    use super::lesson_progress::LessonState;
+    use super::mail_outbox::MailState;
+    use super::video_job::VideoState;
+    use crate::courses::QuizKind;
+
+    /// Each value's stored name, checked to be its JSON form too.
+    fn names<E>() -> Vec<String>
+    where
+        E: ActiveEnum<Value = String> + Iterable + PartialEq + serde::Serialize,
+    {
+        E::iter()
+            .map(|v| {
+                let stored = v.to_value();
+                assert_eq!(serde_json::to_value(&v).unwrap(), stored.as_str());
+                assert!(E::try_from_value(&stored).is_ok_and(|back| back == v));
+                stored
+            })
+            .collect()
+    }
+
+    /// The names are what databases already hold: renaming one would need a
+    /// migration, so a change here is a change on purpose.
+    #[test]
+    fn closed_sets_store_the_names_databases_hold() {
+        assert_eq!(
+            names::<CourseStatus>(),
+            ["draft", "published", "replaced", "archived"]
+        );
+        assert_eq!(
+            names::<EnrollmentState>(),
+            ["enrolled", "paused", "completed", "withdrawn"]
+        );
+        assert_eq!(names::<LessonState>(), ["opened", "finished"]);
+        assert_eq!(
+            names::<VideoState>(),
+            ["queued", "running", "done", "failed"]
+        );
+        assert_eq!(names::<MailState>(), ["queued", "sent", "failed"]);
+        assert_eq!(names::<QuizKind>(), ["pre", "post", "lesson"]);
+    }
+}

@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+use crate::courses::QuizKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "quiz")]
 pub struct Model {
@@ -10,7 +12,7 @@ pub struct Model {
     pub id: i64,
     pub course_id: i64,
     pub slug: String,
-    pub kind: String,
+    pub kind: QuizKind,
     pub lesson_slug: Option<String>,
     pub title_json: String,
     pub source: Option<String>,

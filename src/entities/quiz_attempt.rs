@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+use crate::courses::QuizKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "quiz_attempt")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub course_slug: String,
     pub course_version: i32,
     pub quiz_slug: String,
-    pub kind: String,
+    pub kind: QuizKind,
     pub answers_json: String,
     pub result_json: String,
     pub score: i32,

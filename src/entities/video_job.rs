@@ -2,7 +2,28 @@
 //! [`crate::catalog::videos`]).
 
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// Where a video job stands. Stored as its lower-case name.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum VideoState {
+    /// Waiting to be made.
+    #[sea_orm(string_value = "queued")]
+    Queued,
+    /// Being made.
+    #[sea_orm(string_value = "running")]
+    Running,
+    /// Made: `media_path` names the video.
+    #[sea_orm(string_value = "done")]
+    Done,
+    /// Could not be made: `error` says why.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "video_job")]
@@ -15,7 +36,7 @@ pub struct Model {
     /// What the video shows, as the trainer said it.
     pub alt: String,
     /// `queued`, `running`, `done` or `failed`.
-    pub state: String,
+    pub state: VideoState,
     /// How far the work is, per mille.
     pub progress: i32,
     /// Why it failed: a locale key.

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::app::AppContext;
-use crate::entities::mail_outbox;
+use crate::entities::mail_outbox::{self, MailState};
 use crate::error::AppResult;
 use crate::mail::{Message, Transport, backoff, lease_end};
 
@@ -19,7 +19,7 @@ const BATCH: u64 = 20;
 
 fn due(now: DateTime<Utc>) -> Condition {
     Condition::all()
-        .add(mail_outbox::Column::State.eq("queued"))
+        .add(mail_outbox::Column::State.eq(MailState::Queued))
         .add(mail_outbox::Column::NextAttemptAt.lte(now))
         .add(
             Condition::any()
@@ -127,7 +127,7 @@ pub async fn deliver(
         };
         match outcome {
             Ok(()) => {
-                am.state = Set("sent".into());
+                am.state = Set(MailState::Sent);
                 am.sent_at = Set(Some(Utc::now()));
                 am.attempts = Set(row.attempts + 1);
                 am.last_error = Set(None);
@@ -139,7 +139,7 @@ pub async fn deliver(
                 am.attempts = Set(attempts);
                 am.last_error = Set(Some(e.chars().take(500).collect()));
                 if attempts >= max {
-                    am.state = Set("failed".into());
+                    am.state = Set(MailState::Failed);
                 } else {
                     am.next_attempt_at = Set(now + backoff(attempts));
                 }
@@ -166,7 +166,7 @@ pub async fn run_once(
 /// Puts a failed mail back in the queue (admin "retry").
 pub async fn retry(db: &impl ConnectionTrait, id: i64) -> AppResult<bool> {
     let res = mail_outbox::Entity::update_many()
-        .col_expr(mail_outbox::Column::State, Expr::value("queued"))
+        .col_expr(mail_outbox::Column::State, Expr::value(MailState::Queued))
         .col_expr(mail_outbox::Column::Attempts, Expr::value(0))
         .col_expr(mail_outbox::Column::NextAttemptAt, Expr::value(Utc::now()))
         .col_expr(
@@ -174,17 +174,17 @@ pub async fn retry(db: &impl ConnectionTrait, id: i64) -> AppResult<bool> {
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(mail_outbox::Column::Id.eq(id))
-        .filter(mail_outbox::Column::State.eq("failed"))
+        .filter(mail_outbox::Column::State.eq(MailState::Failed))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
 }
 
-/// One page of the outbox in `state` (`queued`, `sent` or `failed`), newest
+/// One page of the outbox in `state`, newest
 /// first, and how many mails are in that state.
 pub async fn outbox(
     db: &impl ConnectionTrait,
-    state: &str,
+    state: MailState,
     page: u64,
     per_page: u64,
 ) -> AppResult<(Vec<mail_outbox::Model>, u64)> {

@@ -11,6 +11,8 @@ use sea_orm::{
 };
 
 use super::content::CourseInfo;
+use crate::entities::enrollment::EnrollmentState;
+use crate::entities::lesson_progress::LessonState;
 use crate::entities::{enrollment, lesson_progress, quiz_attempt, task_signoff};
 use crate::error::AppResult;
 
@@ -41,7 +43,7 @@ pub async fn missing(
     let finished: HashSet<String> = lesson_progress::Entity::find()
         .filter(lesson_progress::Column::UserId.eq(user))
         .filter(lesson_progress::Column::CourseSlug.eq(slug.as_str()))
-        .filter(lesson_progress::Column::State.eq("finished"))
+        .filter(lesson_progress::Column::State.eq(LessonState::Finished))
         .all(db)
         .await?
         .into_iter()
@@ -98,7 +100,10 @@ pub async fn check(
     let Some(e) = super::enroll::find(db, user, slug).await? else {
         return Ok(None);
     };
-    if e.state == "completed" || e.state == "withdrawn" {
+    if matches!(
+        e.state,
+        EnrollmentState::Completed | EnrollmentState::Withdrawn
+    ) {
         return Ok(None);
     }
     if !missing(db, user, course).await?.is_empty() {
@@ -106,7 +111,7 @@ pub async fn check(
     }
     let now = Utc::now();
     let mut am: enrollment::ActiveModel = e.into();
-    am.state = Set("completed".into());
+    am.state = Set(EnrollmentState::Completed);
     am.completed_at = Set(Some(now));
     am.update(db).await?;
     let code = super::certificates::issue(db, user, course).await?;

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::courses::QuizKind;
+use crate::entities::course::CourseStatus;
 use crate::entities::{competence, course, lesson, lesson_text, question, quiz, task};
 use crate::error::AppResult;
 
@@ -105,7 +107,9 @@ impl CourseInfo {
     }
     /// Lesson checks (quizzes of kind `lesson`).
     pub fn lesson_checks(&self) -> impl Iterator<Item = &QuizInfo> {
-        self.quizzes.iter().filter(|q| q.row.kind == "lesson")
+        self.quizzes
+            .iter()
+            .filter(|q| q.row.kind == QuizKind::Lesson)
     }
     /// The check that follows a lesson, if it has one.
     pub fn check_of(&self, lesson: &str) -> Option<&QuizInfo> {
@@ -161,7 +165,7 @@ impl Cache {
         let ids: Vec<i64> = course::Entity::find()
             .select_only()
             .column(course::Column::Id)
-            .filter(course::Column::Status.eq("published"))
+            .filter(course::Column::Status.eq(CourseStatus::Published))
             .order_by_asc(course::Column::Id)
             .into_tuple()
             .all(db)
@@ -227,7 +231,7 @@ async fn newest_published(
 ) -> AppResult<Option<course::Model>> {
     Ok(course::Entity::find()
         .filter(course::Column::Slug.eq(slug))
-        .filter(course::Column::Status.eq("published"))
+        .filter(course::Column::Status.eq(CourseStatus::Published))
         .order_by_desc(course::Column::Version)
         .one(db)
         .await?)
@@ -331,12 +335,12 @@ pub(crate) mod tests {
             created_at: now,
             updated_at: now,
         };
-        let quiz = |id: i64, slug: &str, kind: &str, lesson: Option<&str>| QuizInfo {
+        let quiz = |id: i64, slug: &str, kind: QuizKind, lesson: Option<&str>| QuizInfo {
             row: quiz::Model {
                 id,
                 course_id: 1,
                 slug: slug.into(),
-                kind: kind.into(),
+                kind,
                 lesson_slug: lesson.map(str::to_string),
                 title_json: "null".into(),
                 source: None,
@@ -350,7 +354,7 @@ pub(crate) mod tests {
                 id: 1,
                 slug: "phone".into(),
                 version: 3,
-                status: "published".into(),
+                status: CourseStatus::Published,
                 category: "it".into(),
                 level: 1,
                 languages: "zh-CN,en".into(),
@@ -372,9 +376,9 @@ pub(crate) mod tests {
             texts: vec![],
             competences: vec![],
             quizzes: vec![
-                quiz(1, "post", "post", None),
-                quiz(2, "02-two", "lesson", Some("two")),
-                quiz(3, "stray", "post", Some("one")),
+                quiz(1, "post", QuizKind::Post, None),
+                quiz(2, "02-two", QuizKind::Lesson, Some("two")),
+                quiz(3, "stray", QuizKind::Post, Some("one")),
             ],
             tasks: vec![],
             memo: Memo::default(),

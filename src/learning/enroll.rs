@@ -12,17 +12,16 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter,
 };
 
 use crate::accounts::Role;
 use crate::audit;
+use crate::entities::enrollment::EnrollmentState;
 use crate::entities::{app_user, enrollment, member};
 use crate::error::{AppError, AppResult};
 use crate::policy::{Action, Actor};
-
-pub const STATES: [&str; 4] = ["enrolled", "paused", "completed", "withdrawn"];
 
 pub async fn find(
     db: &impl ConnectionTrait,
@@ -61,9 +60,12 @@ pub async fn enroll(
         return Err(AppError::NotFound);
     }
     if let Some(e) = find(db, learner.id, slug).await? {
-        if e.state == "withdrawn" || e.state == "paused" {
+        if matches!(
+            e.state,
+            EnrollmentState::Withdrawn | EnrollmentState::Paused
+        ) {
             let mut am: enrollment::ActiveModel = e.into();
-            am.state = Set("enrolled".into());
+            am.state = Set(EnrollmentState::Enrolled);
             let e = am.update(db).await?;
             crate::accounts::sessions::note_user(db, learner.id).await?;
             return Ok(e);
@@ -81,7 +83,7 @@ pub async fn enroll(
         user_id: Set(learner.id),
         course_slug: Set(slug.to_string()),
         cohort: Set(cohort.filter(|c| !c.trim().is_empty())),
-        state: Set("enrolled".into()),
+        state: Set(EnrollmentState::Enrolled),
         area_code: Set(learner.area_code.clone()),
         household_id: Set(household_id),
         pre_done: Set(false),
@@ -137,20 +139,14 @@ async fn enroll_many_once(
 pub async fn set_state(
     db: &impl ConnectionTrait,
     e: enrollment::Model,
-    state: &str,
+    to: Standing,
 ) -> AppResult<enrollment::Model> {
-    if !["enrolled", "paused", "withdrawn"].contains(&state) {
-        return Err(AppError::field(
-            "state",
-            "must be enrolled, paused or withdrawn",
-        ));
-    }
-    if e.state == "completed" {
+    if e.state == EnrollmentState::Completed {
         return Err(AppError::Conflict("the course is already completed".into()));
     }
     let user = e.user_id;
     let mut am: enrollment::ActiveModel = e.into();
-    am.state = Set(state.to_string());
+    am.state = Set(to.state());
     let e = am.update(db).await?;
     crate::accounts::sessions::note_user(db, user).await?;
     Ok(e)
@@ -187,11 +183,12 @@ pub enum Standing {
 impl Standing {
     pub const ALL: [Standing; 3] = [Standing::Enrolled, Standing::Paused, Standing::Withdrawn];
 
-    pub fn as_str(self) -> &'static str {
+    /// The enrollment state it puts her in.
+    pub fn state(self) -> EnrollmentState {
         match self {
-            Standing::Enrolled => "enrolled",
-            Standing::Paused => "paused",
-            Standing::Withdrawn => "withdrawn",
+            Standing::Enrolled => EnrollmentState::Enrolled,
+            Standing::Paused => EnrollmentState::Paused,
+            Standing::Withdrawn => EnrollmentState::Withdrawn,
         }
     }
 
@@ -199,7 +196,7 @@ impl Standing {
     pub fn parse(s: &str) -> AppResult<Standing> {
         Standing::ALL
             .into_iter()
-            .find(|x| x.as_str() == s.trim())
+            .find(|x| x.state().to_value() == s.trim())
             .ok_or_else(|| AppError::field("state", "must be enrolled, paused or withdrawn"))
     }
 }
@@ -269,12 +266,12 @@ async fn change_once(
     let txn = crate::db::begin_write(db).await?;
     let learner = learner_for(&txn, actor, user_id).await?;
     let e = find(&txn, user_id, slug).await?.ok_or(AppError::NotFound)?;
-    if e.state == to.as_str() {
+    if e.state == to.state() {
         txn.rollback().await?;
         return Ok(e);
     }
-    let before = e.state.clone();
-    let e = set_state(&txn, e, to.as_str()).await?;
+    let before = e.state;
+    let e = set_state(&txn, e, to).await?;
     audit::record(
         &txn,
         audit::Action::Update,
@@ -284,7 +281,7 @@ async fn change_once(
             entity_id: Some(format!("{user_id}/{slug}")),
             area_code: learner.area_code.clone(),
             before: Some(serde_json::json!({"state": before})),
-            after: Some(serde_json::json!({"state": to.as_str()})),
+            after: Some(serde_json::json!({"state": to.state()})),
             ..Default::default()
         },
     )

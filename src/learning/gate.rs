@@ -24,7 +24,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use super::completion::{self, Missing};
 use super::content::CourseInfo;
-use crate::courses::PostTestRule;
+use crate::courses::{PostTestRule, QuizKind};
 use crate::entities::quiz_attempt;
 use crate::error::AppResult;
 
@@ -101,7 +101,7 @@ pub async fn post_attempts(
     Ok(quiz_attempt::Entity::find()
         .filter(quiz_attempt::Column::UserId.eq(user))
         .filter(quiz_attempt::Column::CourseSlug.eq(course))
-        .filter(quiz_attempt::Column::Kind.eq("post"))
+        .filter(quiz_attempt::Column::Kind.eq(QuizKind::Post))
         .order_by_asc(quiz_attempt::Column::Id)
         .all(db)
         .await?)
@@ -139,7 +139,7 @@ pub async fn first_pre(
     Ok(quiz_attempt::Entity::find()
         .filter(quiz_attempt::Column::UserId.eq(user))
         .filter(quiz_attempt::Column::CourseSlug.eq(course))
-        .filter(quiz_attempt::Column::Kind.eq("pre"))
+        .filter(quiz_attempt::Column::Kind.eq(QuizKind::Pre))
         .order_by_asc(quiz_attempt::Column::SubmittedAt)
         .order_by_asc(quiz_attempt::Column::Id)
         .one(db)
@@ -175,11 +175,11 @@ pub async fn may_submit(
     let Some(q) = course.quiz(quiz) else {
         return Ok(Ok(()));
     };
-    match q.row.kind.as_str() {
-        "pre" if first_pre(db, user, &course.course.slug).await?.is_some() => {
+    match q.row.kind {
+        QuizKind::Pre if first_pre(db, user, &course.course.slug).await?.is_some() => {
             Ok(Err(Refusal::PreTaken))
         }
-        "post" => {
+        QuizKind::Post => {
             if let Some(r) = post_test_closed(db, user, course).await? {
                 return Ok(Err(r));
             }
@@ -190,6 +190,6 @@ pub async fn may_submit(
                 },
             )
         }
-        _ => Ok(Ok(())),
+        QuizKind::Pre | QuizKind::Lesson => Ok(Ok(())),
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::content::QuizInfo;
+use crate::courses::QuizKind;
 pub use crate::courses::answer::is_correct;
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -47,11 +48,12 @@ impl Graded {
     /// and the percent per competence (where she starts) but not which
     /// question was right or what the right answers are. A post-test's
     /// result is the same: it may be taken again, so neither its keys nor
-    /// which question was right leave the server. Only a lesson check (any
-    /// kind but these two) is reviewed question by question.
-    pub fn for_learner(mut self, kind: &str) -> Graded {
-        if kind == "pre" || kind == "post" {
-            self.questions.clear();
+    /// which question was right leave the server. Only a lesson check is
+    /// reviewed question by question.
+    pub fn for_learner(mut self, kind: QuizKind) -> Graded {
+        match kind {
+            QuizKind::Pre | QuizKind::Post => self.questions.clear(),
+            QuizKind::Lesson => {}
         }
         self
     }

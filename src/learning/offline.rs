@@ -16,6 +16,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::content::CourseInfo;
+use crate::courses::QuizKind;
 use crate::entities::course_media;
 use crate::error::AppResult;
 use crate::learning::content::media_url;
@@ -131,7 +132,7 @@ pub fn online_only_media(info: &CourseInfo) -> std::collections::BTreeSet<String
         info.lesson_checks().flat_map(question_media).collect();
     info.quizzes
         .iter()
-        .filter(|q| q.row.kind != "lesson")
+        .filter(|q| q.row.kind != QuizKind::Lesson)
         .flat_map(question_media)
         .filter(|p| !offline.contains(p))
         .collect()

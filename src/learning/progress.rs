@@ -5,14 +5,17 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::content::CourseInfo;
 use super::grading::{self, Graded};
+use crate::courses::QuizKind;
+use crate::entities::enrollment::EnrollmentState;
+use crate::entities::lesson_progress::LessonState;
 use crate::entities::{certificate, enrollment, lesson_progress, quiz_attempt, skill_evidence};
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
@@ -44,7 +47,7 @@ pub enum Step {
 /// What the lesson-progress rule reads and writes of a progress row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LessonRow {
-    pub state: String,
+    pub state: LessonState,
     pub first_opened_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub seconds: i32,
@@ -53,7 +56,7 @@ pub struct LessonRow {
 impl From<&lesson_progress::Model> for LessonRow {
     fn from(p: &lesson_progress::Model) -> LessonRow {
         LessonRow {
-            state: p.state.clone(),
+            state: p.state,
             first_opened_at: p.first_opened_at,
             finished_at: p.finished_at,
             seconds: p.seconds,
@@ -73,20 +76,20 @@ impl Step {
                 seconds: p.seconds.saturating_add(seconds),
                 ..p.clone()
             },
-            (Some(p), Step::Finished) if p.state == "finished" => p.clone(),
+            (Some(p), Step::Finished) if p.state == LessonState::Finished => p.clone(),
             (Some(p), Step::Finished) => LessonRow {
-                state: "finished".into(),
+                state: LessonState::Finished,
                 finished_at: Some(at),
                 ..p.clone()
             },
             (None, Step::Opened { seconds }) => LessonRow {
-                state: "opened".into(),
+                state: LessonState::Opened,
                 first_opened_at: at,
                 finished_at: None,
                 seconds,
             },
             (None, Step::Finished) => LessonRow {
-                state: "finished".into(),
+                state: LessonState::Finished,
                 first_opened_at: at,
                 finished_at: Some(at),
                 seconds: 0,
@@ -155,17 +158,8 @@ pub async fn record_attempt(
     {
         return serde_json::from_str(&prev.result_json).map_err(|e| AppError::Internal(e.into()));
     }
-    // Skill evidence is sourced by the kind of quiz.
-    let source = match quiz.row.kind.as_str() {
-        "pre" => "pre",
-        "post" => "post",
-        "lesson" => "lesson",
-        other => {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "quiz {quiz_slug:?} has no known kind ({other:?})"
-            )));
-        }
-    };
+    // Skill evidence is sourced by the kind of quiz (its stored name).
+    let kind = quiz.row.kind;
     // Only a first attempt is evidence of a skill (as for the post-test): a
     // lesson check may be retaken until passed, and a level reached by
     // retakes would say she mastered what her first try did not show.
@@ -188,7 +182,7 @@ pub async fn record_attempt(
         course_slug: Set(slug.clone()),
         course_version: Set(course.course.version),
         quiz_slug: Set(quiz_slug.to_string()),
-        kind: Set(quiz.row.kind.clone()),
+        kind: Set(kind),
         answers_json: Set(serde_json::to_string(answers).unwrap_or_default()),
         result_json: Set(serde_json::to_string(&g).unwrap_or_default()),
         score: Set(g.score),
@@ -208,7 +202,7 @@ pub async fn record_attempt(
             user_id: Set(learner.id),
             competence: Set(code.clone()),
             course_slug: Set(Some(slug.clone())),
-            source: Set(source.into()),
+            source: Set(kind.to_value()),
             score: Set(Some(*score)),
             level: Set(None),
             attempt_id: Set(Some(attempt.id)),
@@ -220,12 +214,12 @@ pub async fn record_attempt(
             ..Default::default()
         })
         .collect();
-    if !rows.is_empty() && (first || source != "lesson") {
+    if !rows.is_empty() && (first || kind != QuizKind::Lesson) {
         skill_evidence::Entity::insert_many(rows)
             .exec_without_returning(db)
             .await?;
     }
-    if source == "pre" {
+    if kind == QuizKind::Pre {
         super::enroll::mark_pre_done(db, learner.id, slug).await?;
     }
     Ok(g)
@@ -235,7 +229,8 @@ pub async fn record_attempt(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CourseProgress {
     pub course: String,
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: EnrollmentState,
     pub pre_done: bool,
     pub lessons_finished: usize,
     pub lessons_total: usize,
@@ -244,7 +239,8 @@ pub struct CourseProgress {
     pub post_score: Option<i32>,
     /// The lesson to continue with.
     pub next_lesson: Option<String>,
-    pub lessons: BTreeMap<String, String>,
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub lessons: BTreeMap<String, LessonState>,
     pub certificate: Option<String>,
 }
 
@@ -276,17 +272,17 @@ pub async fn overview(
         let Some(info) = cache.published(db, &e.course_slug).await? else {
             continue;
         };
-        let lessons: BTreeMap<String, String> = progress
+        let lessons: BTreeMap<String, LessonState> = progress
             .iter()
             .filter(|p| p.course_slug == e.course_slug)
-            .map(|p| (p.lesson_slug.clone(), p.state.clone()))
+            .map(|p| (p.lesson_slug.clone(), p.state))
             .collect();
         let finished = info
             .lessons
             .iter()
-            .filter(|l| lessons.get(&l.slug).is_some_and(|s| s == "finished"))
+            .filter(|l| lessons.get(&l.slug) == Some(&LessonState::Finished))
             .count();
-        let pct = |kind: &str, first: bool| {
+        let pct = |kind: QuizKind, first: bool| {
             let mut it = attempts
                 .iter()
                 .filter(|a| a.course_slug == e.course_slug && a.kind == kind);
@@ -300,19 +296,19 @@ pub async fn overview(
         let next = info
             .lessons
             .iter()
-            .find(|l| lessons.get(&l.slug).is_none_or(|s| s != "finished"))
+            .find(|l| lessons.get(&l.slug) != Some(&LessonState::Finished))
             .map(|l| l.slug.clone());
         out.push(CourseProgress {
             course: e.course_slug.clone(),
-            state: e.state.clone(),
+            state: e.state,
             pre_done: e.pre_done,
             lessons_finished: finished,
             lessons_total: info.lessons.len(),
             percent: (finished * 100)
                 .checked_div(info.lessons.len())
                 .unwrap_or(0),
-            pre_score: pct("pre", true),
-            post_score: pct("post", false),
+            pre_score: pct(QuizKind::Pre, true),
+            post_score: pct(QuizKind::Post, false),
             next_lesson: next,
             lessons,
             certificate: certs

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::content::{Cache, CourseInfo};
+use crate::entities::lesson_progress::LessonState;
 use crate::entities::{enrollment, lesson_progress, task_signoff};
 use crate::error::AppResult;
 
@@ -56,7 +57,7 @@ pub async fn waiting(
     let mut finished: HashMap<(i64, String), HashSet<String>> = HashMap::new();
     for p in lesson_progress::Entity::find()
         .filter(lesson_progress::Column::UserId.is_in(ids.iter().copied()))
-        .filter(lesson_progress::Column::State.eq("finished"))
+        .filter(lesson_progress::Column::State.eq(LessonState::Finished))
         .all(db)
         .await?
     {

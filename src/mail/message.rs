@@ -109,7 +109,7 @@ mod tests {
             subject: String::new(),
             text_body: serde_json::to_string(&m).unwrap(),
             html_body: String::new(),
-            state: "queued".into(),
+            state: crate::entities::mail_outbox::MailState::Queued,
             attempts: 0,
             next_attempt_at: now,
             claimed_until: None,

@@ -23,7 +23,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
-use crate::config::Settings;
+use crate::config::{MailTransport, Settings, SmtpTls};
 use crate::entities::mail_outbox;
 use crate::error::{AppError, AppResult};
 use crate::views::Views;
@@ -73,7 +73,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, m: &Rendered) -> AppResult<()> {
         subject: Set(m.subject.clone()),
         text_body: Set(m.text.clone()),
         html_body: Set(m.html.clone()),
-        state: Set("queued".into()),
+        state: Set(mail_outbox::MailState::Queued),
         attempts: Set(0),
         next_attempt_at: Set(now),
         created_at: Set(now),
@@ -107,24 +107,23 @@ pub enum Transport {
 impl Transport {
     pub fn from_settings(s: &Settings) -> anyhow::Result<Transport> {
         let m = &s.mail;
-        match m.transport.as_str() {
-            "file" => {
+        match m.transport {
+            MailTransport::File => {
                 let dir = s.data_dir.join("mail");
                 std::fs::create_dir_all(&dir).map_err(|e| {
                     anyhow::anyhow!("cannot create mail folder {}: {e}", dir.display())
                 })?;
                 Ok(Transport::File(AsyncFileTransport::new(dir)))
             }
-            "smtp" => {
-                let mut b = match m.smtp_tls.as_str() {
-                    "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&m.smtp_host),
-                    "starttls" => {
+            MailTransport::Smtp => {
+                let mut b = match m.smtp_tls {
+                    SmtpTls::None => {
+                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&m.smtp_host)
+                    }
+                    SmtpTls::StartTls => {
                         AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&m.smtp_host)?
                     }
-                    "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&m.smtp_host)?,
-                    other => {
-                        anyhow::bail!("mail.smtp_tls must be none, starttls or tls, not {other:?}")
-                    }
+                    SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&m.smtp_host)?,
                 }
                 .port(m.smtp_port)
                 .timeout(Some(Duration::from_secs(15)));
@@ -133,7 +132,6 @@ impl Transport {
                 }
                 Ok(Transport::Smtp(b.build()))
             }
-            other => anyhow::bail!("mail.transport must be file or smtp, not {other:?}"),
         }
     }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::catalog::export::question_of;
 use crate::courses::review::quality::{self, Judgement, Rule, Severity};
-use crate::courses::{Course, Quiz, QuizKind};
+use crate::courses::{Course, Quiz};
 use crate::entities::course;
 use crate::error::AppResult;
 use crate::learning::content::{Cache, CourseInfo, default_language, text};
@@ -34,11 +34,7 @@ pub fn judge(info: &CourseInfo) -> Judgement {
         .iter()
         .map(|q| Quiz {
             slug: q.row.slug.clone(),
-            kind: match q.row.kind.as_str() {
-                "pre" => QuizKind::Pre,
-                "post" => QuizKind::Post,
-                _ => QuizKind::Lesson,
-            },
+            kind: q.row.kind,
             lesson_slug: q.row.lesson_slug.clone(),
             title: None,
             questions: q.questions.iter().cloned().map(question_of).collect(),
@@ -99,7 +95,7 @@ pub async fn marks(
     let slugs: Vec<String> = course::Entity::find()
         .select_only()
         .column(course::Column::Slug)
-        .filter(course::Column::Status.eq("published"))
+        .filter(course::Column::Status.eq(course::CourseStatus::Published))
         .distinct()
         .order_by_asc(course::Column::Slug)
         .into_tuple()

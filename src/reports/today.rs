@@ -11,6 +11,7 @@ use sea_orm::{
     QuerySelect,
 };
 
+use crate::entities::enrollment::EnrollmentState;
 use crate::entities::{app_user, certificate, course, enrollment, follow_up, household, member};
 use crate::error::AppResult;
 use crate::households::store::{reached_households, trained_households};
@@ -215,7 +216,7 @@ pub async fn due_page(
 async fn due_members(db: &DatabaseConnection, prefix: &str) -> AppResult<Vec<i64>> {
     let cutoff = Utc::now() - Duration::days(FOLLOW_UP_DAYS);
     let done = enrollment::Entity::find()
-        .filter(enrollment::Column::State.eq("completed"))
+        .filter(enrollment::Column::State.eq(EnrollmentState::Completed))
         .filter(enrollment::Column::CompletedAt.lte(cutoff))
         .filter(enrollment::Column::UserId.in_subquery(learners_in(prefix)))
         .all(db)

@@ -404,10 +404,14 @@ async fn hostile_markdown_never_reaches_a_page(app: TestApp) {
     assert_eq!(s, 422);
 
     // Even a package that skipped the checker renders harmlessly.
-    let draft = fuzhi::catalog::export::latest(app.conn(), "safe-101", &["draft"])
-        .await
-        .unwrap()
-        .unwrap();
+    let draft = fuzhi::catalog::export::latest(
+        app.conn(),
+        "safe-101",
+        &[fuzhi::entities::course::CourseStatus::Draft],
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let package = fuzhi::catalog::export::to_package(app.conn(), &draft)
         .await
         .unwrap();

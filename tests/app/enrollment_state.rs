@@ -14,7 +14,7 @@ use fuzhi::entities::{change_event, enrollment};
 use fuzhi::households::store::{self, MemberInput, NewHousehold};
 use fuzhi::reports::metric::{Cut, Metric};
 
-async fn state_of(app: &TestApp, user: i64) -> String {
+async fn state_of(app: &TestApp, user: i64) -> fuzhi::entities::enrollment::EnrollmentState {
     enrollment::Entity::find()
         .filter(enrollment::Column::UserId.eq(user))
         .filter(enrollment::Column::CourseSlug.eq(COURSE))
@@ -109,7 +109,10 @@ async fn pause_withdraw_and_resume(app: TestApp) {
     let r = app.submit(&me, &choices, &[("state", "withdrawn")]).await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(location(&r), choices);
-    assert_eq!(state_of(&app, p.learner).await, "enrolled");
+    assert_eq!(
+        state_of(&app, p.learner).await,
+        fuzhi::entities::enrollment::EnrollmentState::Enrolled
+    );
 
     // Paused by herself: the list says so, the course page offers to resume.
     let r = app
@@ -121,7 +124,10 @@ async fn pause_withdraw_and_resume(app: TestApp) {
         back,
         format!("/learners/{}/courses?changed=paused", p.learner)
     );
-    assert_eq!(state_of(&app, p.learner).await, "paused");
+    assert_eq!(
+        state_of(&app, p.learner).await,
+        fuzhi::entities::enrollment::EnrollmentState::Paused
+    );
     let (_, list) = app.page(&me, &back).await;
     assert!(list.contains("已暂停。学习记录都保留着。"), "{list}");
     let (_, course) = app.page(&me, &format!("/courses/{COURSE}")).await;
@@ -129,7 +135,10 @@ async fn pause_withdraw_and_resume(app: TestApp) {
     // Resumed by enrolling again; her offline copy is hers to fetch.
     let r = app.enroll_on_page(&me, COURSE).await;
     assert_eq!(r.status().as_u16(), 303);
-    assert_eq!(state_of(&app, p.learner).await, "enrolled");
+    assert_eq!(
+        state_of(&app, p.learner).await,
+        fuzhi::entities::enrollment::EnrollmentState::Enrolled
+    );
     let offline = format!("/api/v1/courses/{COURSE}/offline");
     assert_eq!(app.get_json(&offline, &me).await.0, 200);
 
@@ -148,7 +157,10 @@ async fn pause_withdraw_and_resume(app: TestApp) {
         )
         .await;
     assert_eq!(r.status().as_u16(), 303);
-    assert_eq!(state_of(&app, p.learner).await, "withdrawn");
+    assert_eq!(
+        state_of(&app, p.learner).await,
+        fuzhi::entities::enrollment::EnrollmentState::Withdrawn
+    );
     // Her session no longer holds the course; the village counts a dropout.
     assert_eq!(app.get_json(&offline, &me).await.0, 409);
     assert_eq!(withdrawn_in(&app, VILLAGE_A).await, 1);
@@ -209,7 +221,9 @@ async fn pause_withdraw_and_resume(app: TestApp) {
     enrollment::Entity::update_many()
         .col_expr(
             enrollment::Column::State,
-            sea_orm::sea_query::Expr::value("completed"),
+            sea_orm::sea_query::Expr::value(
+                fuzhi::entities::enrollment::EnrollmentState::Completed,
+            ),
         )
         .filter(enrollment::Column::UserId.eq(p.learner))
         .exec(app.conn())
@@ -217,7 +231,10 @@ async fn pause_withdraw_and_resume(app: TestApp) {
         .unwrap();
     let r = patch(json!({"state": "withdrawn"})).await.unwrap();
     assert_eq!(r.status().as_u16(), 409);
-    assert_eq!(state_of(&app, p.learner).await, "completed");
+    assert_eq!(
+        state_of(&app, p.learner).await,
+        fuzhi::entities::enrollment::EnrollmentState::Completed
+    );
     // A completed course offers nothing to change.
     let (_, page) = app.page(&me, &choices).await;
     assert!(page.contains("这门课已经结业"), "{page}");

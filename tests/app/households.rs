@@ -828,7 +828,7 @@ async fn the_office_page_shows_what_needs_doing(app: TestApp) {
     enrollment::ActiveModel {
         user_id: Set(p.learner_in),
         course_slug: Set("smartphone-basics".into()),
-        state: Set("completed".into()),
+        state: Set(fuzhi::entities::enrollment::EnrollmentState::Completed),
         area_code: Set(Some(VILLAGE_A2.into())),
         household_id: Set(Some(members[0].0)),
         pre_done: Set(true),

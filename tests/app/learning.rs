@@ -870,7 +870,8 @@ async fn a_withdrawn_learner_reads_without_recording(app: TestApp) {
     use sea_orm::ConnectionTrait;
     app.conn()
         .execute_unprepared(&format!(
-            "UPDATE enrollment SET state = 'withdrawn' WHERE user_id = {}",
+            "UPDATE enrollment SET state = '{}' WHERE user_id = {}",
+            sea_orm::ActiveEnum::to_value(&fuzhi::entities::enrollment::EnrollmentState::Withdrawn),
             p.learner
         ))
         .await

@@ -205,7 +205,12 @@ async fn a_recording_becomes_a_small_video_a_learner_can_watch_or_only_hear(app:
     assert_eq!(code, 200);
     assert!(html.contains("拍商品照片的演示"));
     let job = fuzhi::catalog::videos::ended(app.conn(), id).await.unwrap();
-    assert_eq!(job.state, "done", "{:?}", job.error);
+    assert_eq!(
+        job.state,
+        fuzhi::entities::video_job::VideoState::Done,
+        "{:?}",
+        job.error
+    );
     let video_path = job.media_path.unwrap();
     assert_eq!(video_path, format!("media/{LESSON}-video-1.mp4"));
     let (code, html) = app.page(&admin, &status).await;

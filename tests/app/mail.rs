@@ -12,10 +12,10 @@ use crate::support::{Browser, Smtp, text_part};
 
 fn smtp_transport(app: &TestApp, port: u16) -> Transport {
     let mut s = app.db.settings();
-    s.mail.transport = "smtp".into();
+    s.mail.transport = fuzhi::config::MailTransport::Smtp;
     s.mail.smtp_host = "127.0.0.1".into();
     s.mail.smtp_port = port;
-    s.mail.smtp_tls = "none".into();
+    s.mail.smtp_tls = fuzhi::config::SmtpTls::None;
     Transport::from_settings(&s).unwrap()
 }
 
@@ -74,7 +74,10 @@ async fn mail_waits_for_the_smtp_server_and_is_delivered_once(app: TestApp) {
         0
     );
     let m = &outbox(&app).await[0];
-    assert_eq!((m.state.as_str(), m.attempts), ("queued", 1));
+    assert_eq!(
+        (m.state, m.attempts),
+        (fuzhi::entities::mail_outbox::MailState::Queued, 1)
+    );
     assert!(m.next_attempt_at > now);
     assert!(m.last_error.is_some());
     smtp.start().await;
@@ -102,7 +105,7 @@ async fn mail_waits_for_the_smtp_server_and_is_delivered_once(app: TestApp) {
     assert!(raw.contains("text/plain") && raw.contains("text/html"));
     assert!(raw.contains("Message-ID: <outbox-"));
     let m = &outbox(&app).await[0];
-    assert_eq!(m.state, "sent");
+    assert_eq!(m.state, fuzhi::entities::mail_outbox::MailState::Sent);
 
     // The link in the mail sets a new password, once, and revokes old sessions.
     let text = text_part(raw);
@@ -217,7 +220,7 @@ async fn failed_mail_can_be_retried_by_an_admin(app: TestApp) {
         t += chrono::Duration::hours(7);
     }
     let m = outbox(&app).await.remove(0);
-    assert_eq!(m.state, "failed");
+    assert_eq!(m.state, fuzhi::entities::mail_outbox::MailState::Failed);
     let admin = app.user("boss", "admin", None).await;
     let token = app.token(admin).await;
     let page = app
@@ -236,7 +239,10 @@ async fn failed_mail_can_be_retried_by_an_admin(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(outbox(&app).await[0].state, "queued");
+    assert_eq!(
+        outbox(&app).await[0].state,
+        fuzhi::entities::mail_outbox::MailState::Queued
+    );
 }
 engine_test!(failed_mail_can_be_retried_by_an_admin);
 
@@ -393,7 +399,7 @@ async fn certificate_mail_is_rendered_by_the_worker(app: TestApp) {
 
     let dir = tempfile::tempdir().unwrap();
     let mut s = app.db.settings();
-    s.mail.transport = "file".into();
+    s.mail.transport = fuzhi::config::MailTransport::File;
     s.data_dir = dir.path().to_path_buf();
     let transport = Transport::from_settings(&s).unwrap();
     assert_eq!(
@@ -403,7 +409,7 @@ async fn certificate_mail_is_rendered_by_the_worker(app: TestApp) {
         1
     );
     let sent = outbox(&app).await.remove(0);
-    assert_eq!(sent.state, "sent");
+    assert_eq!(sent.state, fuzhi::entities::mail_outbox::MailState::Sent);
     let title = fuzhi::learning::content::text(&info.course.title_json, "zh-CN", "zh-CN");
     assert!(sent.subject.contains(&title), "{}", sent.subject);
     let link = format!("{}/certificates/{code}", app.state.settings.base_url());

@@ -198,7 +198,7 @@ async fn roll_call_starts_unmarked_has_everyone_came_and_no_withdrawn_learner(ap
         .await
         .unwrap()
         .unwrap();
-    fuzhi::learning::enroll::set_state(app.conn(), e, "withdrawn")
+    fuzhi::learning::enroll::set_state(app.conn(), e, fuzhi::learning::enroll::Standing::Withdrawn)
         .await
         .unwrap();
     let id = new_class(&app, &t).await;
@@ -301,7 +301,7 @@ async fn waiting_counts_learners_who_finished_the_lessons_and_stalled_show_villa
             user_id: Set(p.learner),
             course_slug: Set(COURSE.into()),
             lesson_slug: Set(l.slug.clone()),
-            state: Set("finished".into()),
+            state: Set(fuzhi::entities::lesson_progress::LessonState::Finished),
             first_opened_at: Set(now),
             finished_at: Set(Some(now)),
             seconds: Set(60),

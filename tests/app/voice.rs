@@ -129,10 +129,14 @@ async fn the_package_carries_tracks_and_question_audio(app: TestApp) {
     )
     .await
     .unwrap();
-    let row = fuzhi::catalog::export::latest(app.conn(), "voiced", &["published"])
-        .await
-        .unwrap()
-        .unwrap();
+    let row = fuzhi::catalog::export::latest(
+        app.conn(),
+        "voiced",
+        &[fuzhi::entities::course::CourseStatus::Published],
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let back = fuzhi::catalog::export::to_package(app.conn(), &row)
         .await
         .unwrap();

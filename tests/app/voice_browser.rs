@@ -240,10 +240,14 @@ async fn a_trainer_records_on_a_phone_and_a_learner_listens() {
     b.close().await;
 
     // What was kept: mono Ogg Opus, marked as recorded, a few seconds long.
-    let row = fuzhi::catalog::export::latest(app.conn(), "recorded", &["draft"])
-        .await
-        .unwrap()
-        .unwrap();
+    let row = fuzhi::catalog::export::latest(
+        app.conn(),
+        "recorded",
+        &[fuzhi::entities::course::CourseStatus::Draft],
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let d = fuzhi::catalog::export::to_package(app.conn(), &row)
         .await
         .unwrap();

@@ -7,6 +7,8 @@ use serde::Serialize;
 
 use super::{CourseSummary, list, visible};
 use crate::app::AppContext;
+use crate::courses::QuizKind;
+use crate::entities::lesson_progress::LessonState;
 use crate::error::AppResult;
 use crate::learning::content::{CourseInfo, text};
 use crate::policy::Actor;
@@ -27,13 +29,15 @@ pub struct LessonItem {
     pub check: Option<String>,
     /// The learner's state of the lesson (`opened`, `finished`), on her pages only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub state: Option<LessonState>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuizItem {
     pub slug: String,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: QuizKind,
     pub lesson: Option<String>,
     pub questions: usize,
 }
@@ -97,7 +101,7 @@ impl CourseView {
                 .iter()
                 .map(|q| QuizItem {
                     slug: q.row.slug.clone(),
-                    kind: q.row.kind.clone(),
+                    kind: q.row.kind,
                     lesson: q.row.lesson_slug.clone(),
                     questions: q.questions.len(),
                 })

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
-use crate::entities::course;
+use crate::entities::course::{self, CourseStatus};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::{Cache, CourseInfo, default_language, text};
 use crate::policy::{Action, Actor};
@@ -35,9 +35,9 @@ pub async fn list_courses(
     db: &impl ConnectionTrait,
     drafts: bool,
 ) -> AppResult<Vec<course::Model>> {
-    let mut statuses = vec!["published"];
+    let mut statuses = vec![CourseStatus::Published];
     if drafts {
-        statuses.push("draft");
+        statuses.push(CourseStatus::Draft);
     }
     let rows = course::Entity::find()
         .filter(course::Column::Status.is_in(statuses))
@@ -50,7 +50,7 @@ pub async fn list_courses(
     let mut seen = std::collections::HashSet::new();
     Ok(rows
         .into_iter()
-        .filter(|r| seen.insert((r.slug.clone(), r.status.clone())))
+        .filter(|r| seen.insert((r.slug.clone(), r.status)))
         .collect())
 }
 
@@ -60,7 +60,7 @@ pub async fn published_titles(
     lang: &str,
 ) -> AppResult<BTreeMap<String, String>> {
     Ok(course::Entity::find()
-        .filter(course::Column::Status.eq("published"))
+        .filter(course::Column::Status.eq(CourseStatus::Published))
         .all(db)
         .await?
         .into_iter()
@@ -83,7 +83,7 @@ pub async fn visible(
         return Ok(c);
     }
     if actor.may(Action::ViewDraftCourses)
-        && let Some(row) = super::export::latest(db, slug, &["draft"]).await?
+        && let Some(row) = super::export::latest(db, slug, &[CourseStatus::Draft]).await?
     {
         return Ok(Arc::new(crate::learning::content::load(db, row).await?));
     }
@@ -102,7 +102,8 @@ fn list(s: &str) -> Vec<String> {
 pub struct CourseSummary {
     pub slug: String,
     pub version: i32,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: CourseStatus,
     pub category: String,
     pub level: i32,
     pub languages: Vec<String>,
@@ -119,7 +120,7 @@ impl CourseSummary {
         CourseSummary {
             slug: c.slug.clone(),
             version: c.version,
-            status: c.status.clone(),
+            status: c.status,
             category: c.category.clone(),
             level: c.level,
             languages: c.languages.split(',').map(str::to_string).collect(),

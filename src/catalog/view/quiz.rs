@@ -94,7 +94,8 @@ pub struct QuizView {
     pub course: String,
     pub course_title: String,
     pub slug: String,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: crate::courses::QuizKind,
     /// The lesson the quiz checks, for a lesson check.
     pub lesson: Option<String>,
     pub pass_mark: i32,
@@ -119,7 +120,7 @@ impl QuizView {
             course: info.course.slug.clone(),
             course_title: text(&info.course.title_json, lang, def),
             slug: q.row.slug.clone(),
-            kind: q.row.kind.clone(),
+            kind: q.row.kind,
             lesson: q.row.lesson_slug.clone(),
             pass_mark: info.course.pass_mark,
             attempt_id: None,

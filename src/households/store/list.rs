@@ -38,7 +38,10 @@ pub fn area_prefix(actor: &Actor, area: Option<&str>) -> AppResult<String> {
 pub fn trained_households() -> SelectStatement {
     use sea_orm::sea_query::ExprTrait;
     reached_households()
-        .and_where(Expr::col((enrollment::Entity, enrollment::Column::State)).eq("completed"))
+        .and_where(
+            Expr::col((enrollment::Entity, enrollment::Column::State))
+                .eq(enrollment::EnrollmentState::Completed),
+        )
         .to_owned()
 }
 

@@ -342,7 +342,7 @@ async fn trained_users(db: &impl ConnectionTrait, user_ids: Vec<i64>) -> AppResu
     }
     Ok(enrollment::Entity::find()
         .filter(enrollment::Column::UserId.is_in(user_ids))
-        .filter(enrollment::Column::State.eq("completed"))
+        .filter(enrollment::Column::State.eq(enrollment::EnrollmentState::Completed))
         .all(db)
         .await?
         .into_iter()

@@ -56,7 +56,7 @@ fn course() -> Arc<CourseInfo> {
             id: 1,
             slug: "rule-course".into(),
             version: 1,
-            status: "published".into(),
+            status: crate::entities::course::CourseStatus::Published,
             category: "it".into(),
             level: 1,
             languages: "zh-CN".into(),
@@ -126,7 +126,13 @@ fn event(course: &Arc<CourseInfo>, s: &Step) -> Event {
     }
 }
 
-type Row = (String, String, DateTime<Utc>, Option<DateTime<Utc>>, i32);
+type Row = (
+    String,
+    crate::entities::lesson_progress::LessonState,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    i32,
+);
 
 async fn rows(db: &DatabaseConnection, user: i64) -> Vec<Row> {
     lesson_progress::Entity::find()

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::ingest::{admit, course_naming};
 use super::{Act, Applied, Event, PAGE_VIEW, Recorder, Refused, Report};
+use crate::courses::QuizKind;
 use crate::entities::{learning_event, quiz_attempt};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::CourseInfo;
@@ -81,15 +82,23 @@ pub(crate) async fn apply(
             progress::lesson_step(txn, learner.id, &slug, v.lesson_slug(), v.at, step).await?;
         }
         if let Act::QuizSubmitted { quiz, answers } = &v.act {
-            let kind = course.quiz(quiz).map(|q| q.row.kind.as_str());
+            let kind = course.quiz(quiz).map(|q| q.row.kind);
             // A post-test is taken online and counted by the server's
             // clock, so a device's clock cannot make a retake the first.
-            let at = if kind == Some("post") { now } else { v.at };
+            let at = if kind == Some(QuizKind::Post) {
+                now
+            } else {
+                v.at
+            };
             let g =
                 progress::record_attempt(txn, learner, &course, quiz, answers, v.id, at).await?;
-            applied
-                .graded
-                .insert(v.id.to_string(), g.for_learner(kind.unwrap_or_default()));
+            applied.graded.insert(
+                v.id.to_string(),
+                match kind {
+                    Some(k) => g.for_learner(k),
+                    None => g,
+                },
+            );
         }
         // Only a finished lesson or a submitted quiz can complete a course;
         // opening a lesson or answering along the way cannot.
@@ -204,5 +213,5 @@ pub async fn submit_quiz(
         .ok_or(AppError::NotFound)?;
     let g: grading::Graded =
         serde_json::from_str(&a.result_json).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Ok(g.for_learner(&a.kind)))
+    Ok(Ok(g.for_learner(a.kind)))
 }

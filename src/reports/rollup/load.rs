@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use super::{all, is_village, os, range, s, t};
+use crate::entities::course::CourseStatus;
+use crate::entities::enrollment::EnrollmentState;
 use crate::error::AppResult;
 use crate::reports::marks;
 use crate::reports::skills::Evidence;
@@ -38,7 +40,7 @@ pub(super) struct Learner {
 
 pub(super) struct Enrollment {
     pub course: String,
-    pub state: String,
+    pub state: EnrollmentState,
     pub enrolled_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
 }
@@ -111,7 +113,7 @@ pub(super) async fn course_competences(db: &impl ConnectionTrait) -> AppResult<C
     let rows = all(
         db,
         "SELECT slug, competences FROM course WHERE status = ?",
-        vec!["published".into()],
+        vec![CourseStatus::Published.into()],
     )
     .await?;
     let mut out = HashMap::new();
@@ -239,7 +241,7 @@ async fn enrollments(
     for r in by_learner(db, sql, ids).await? {
         out.entry(i(&r, 0)?).or_default().push(Enrollment {
             course: s(&r, 1)?,
-            state: s(&r, 2)?,
+            state: r.try_get_by_index::<EnrollmentState>(2)?,
             enrolled_at: t(&r, 3)?,
             completed_at: ot(&r, 4)?,
         });

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 
 use super::load::{Courses, FollowUp, Household, Member, Sources};
+use crate::entities::enrollment::EnrollmentState;
 use crate::reports::metric::{Cut, Metric};
 use crate::reports::period::month;
 use crate::reports::skills;
@@ -194,13 +195,13 @@ pub(super) fn tally(src: &Sources, courses: &Courses, year: i32) -> Cells {
         for e in es {
             let m = month(e.enrolled_at);
             cells.person(&d, &m, Metric::Enrollments, 1);
-            match e.state.as_str() {
-                "completed" => cells.person(&d, &m, Metric::EnrollmentsCompleted, 1),
-                "withdrawn" => cells.person(&d, &m, Metric::EnrollmentsWithdrawn, 1),
-                _ => {}
+            match e.state {
+                EnrollmentState::Completed => cells.person(&d, &m, Metric::EnrollmentsCompleted, 1),
+                EnrollmentState::Withdrawn => cells.person(&d, &m, Metric::EnrollmentsWithdrawn, 1),
+                EnrollmentState::Enrolled | EnrollmentState::Paused => {}
             }
             first_enrol = Some(first_enrol.map_or(e.enrolled_at, |f| f.min(e.enrolled_at)));
-            if let (Some(done), "completed") = (e.completed_at, e.state.as_str()) {
+            if let (Some(done), EnrollmentState::Completed) = (e.completed_at, e.state) {
                 let cm = month(done);
                 cells.person(&d, &cm, Metric::Completions, 1);
                 let comps = courses.get(&e.course).map(Vec::as_slice).unwrap_or(&[]);

@@ -20,6 +20,7 @@ use chrono::{TimeZone, Utc};
 
 use super::super::load::{Enrollment, FollowUp, Household, Learner, Member, Sources};
 use super::*;
+use crate::entities::enrollment::EnrollmentState;
 use crate::reports::skills::Evidence;
 
 const V: &str = "530627102001";
@@ -51,13 +52,13 @@ fn member(id: i64, household_id: i64, sex: &str, birth_year: i32) -> Member {
 
 fn enrollment(
     course: &str,
-    state: &str,
+    state: EnrollmentState,
     enrolled: DateTime<Utc>,
     done: Option<DateTime<Utc>>,
 ) -> Enrollment {
     Enrollment {
         course: course.into(),
-        state: state.into(),
+        state,
         enrolled_at: enrolled,
         completed_at: done,
     }
@@ -127,16 +128,29 @@ fn sources() -> Sources {
             (
                 101,
                 vec![
-                    enrollment("c", "completed", at(2026, 1, 10), Some(at(2026, 2, 15))),
-                    enrollment("c2", "withdrawn", at(2026, 3, 1), None),
+                    enrollment(
+                        "c",
+                        EnrollmentState::Completed,
+                        at(2026, 1, 10),
+                        Some(at(2026, 2, 15)),
+                    ),
+                    enrollment("c2", EnrollmentState::Withdrawn, at(2026, 3, 1), None),
                 ],
             ),
-            (102, vec![enrollment("c", "enrolled", at(2026, 2, 1), None)]),
+            (
+                102,
+                vec![enrollment(
+                    "c",
+                    EnrollmentState::Enrolled,
+                    at(2026, 2, 1),
+                    None,
+                )],
+            ),
             (
                 103,
                 vec![enrollment(
                     "c",
-                    "completed",
+                    EnrollmentState::Completed,
                     at(2026, 1, 20),
                     Some(at(2026, 1, 30)),
                 )],

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::app::AppContext;
 use crate::catalog::view::{self, CourseSummary};
+use crate::entities::course::CourseStatus;
 use crate::error::{AppError, AppResult};
 use crate::learning::content::CourseInfo;
 use crate::learning::{certificates, classes, enroll, events, progress, tasks};
@@ -41,7 +42,7 @@ fn version_json<T: serde::Serialize>(
     key: &str,
     make: impl FnOnce() -> AppResult<T>,
 ) -> AppResult<HttpResponse> {
-    if info.course.status != "published" {
+    if info.course.status != CourseStatus::Published {
         return Ok(HttpResponse::Ok().json(make()?));
     }
     let prepared = info.memo.get_or_try(key, || -> AppResult<Prepared> {

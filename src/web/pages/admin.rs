@@ -4,6 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use sea_orm::{ActiveEnum, Iterable};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -12,6 +13,7 @@ use crate::accounts::users::{self, NewUser, UserChange, UserQuery, UserView};
 use crate::app::AppContext;
 use crate::areas::{self, NewArea};
 use crate::audit;
+use crate::entities::mail_outbox::MailState;
 use crate::error::{AppError, AppResult};
 use crate::policy::Action;
 use crate::web::extract::{CurrentUser, Locale};
@@ -502,20 +504,21 @@ pub async fn mail_list(
     // first, what needs a hand), never on an empty list when mail exists.
     let mut counts = serde_json::Map::new();
     let mut first = None;
-    for s in ["failed", "queued", "sent"] {
+    for s in [MailState::Failed, MailState::Queued, MailState::Sent] {
         let (_, n) = crate::jobs::outbox(&state.db, s, 1, 1).await?;
         if n > 0 && first.is_none() {
             first = Some(s);
         }
-        counts.insert(s.into(), json!(n));
+        counts.insert(s.to_value(), json!(n));
     }
     let st = q
         .state
-        .clone()
-        .filter(|s| ["queued", "sent", "failed"].contains(&s.as_str()))
-        .unwrap_or_else(|| first.unwrap_or("failed").into());
+        .as_deref()
+        .and_then(|s| MailState::iter().find(|m| m.to_value() == s))
+        .or(first)
+        .unwrap_or(MailState::Failed);
     let (page, per_page) = users::page_params(q.page, Some(50));
-    let (items, total) = crate::jobs::outbox(&state.db, &st, page, per_page).await?;
+    let (items, total) = crate::jobs::outbox(&state.db, st, page, per_page).await?;
     let items: Vec<_> = items
         .into_iter()
         .map(|m| json!({"id": m.id, "to": m.to_addr, "subject": m.subject, "template": m.template, "attempts": m.attempts,

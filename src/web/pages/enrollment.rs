@@ -5,12 +5,13 @@
 //! (`learning::enroll::change`, audited).
 
 use actix_web::{HttpResponse, web};
+use sea_orm::ActiveEnum;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{Page, redirect};
 use crate::app::AppContext;
-use crate::entities::enrollment;
+use crate::entities::enrollment::{self, EnrollmentState};
 use crate::error::{AppError, AppResult};
 use crate::learning::enroll::{self, Standing};
 use crate::web::extract::{CurrentUser, Locale};
@@ -25,18 +26,22 @@ pub struct Flash {
 
 /// The states a person may move this enrollment to from where it is.
 fn choices(e: &enrollment::Model) -> Vec<Standing> {
-    match e.state.as_str() {
-        "enrolled" => vec![Standing::Paused, Standing::Withdrawn],
-        "paused" => vec![Standing::Enrolled, Standing::Withdrawn],
-        "withdrawn" => vec![Standing::Enrolled],
-        _ => vec![],
+    match e.state {
+        EnrollmentState::Enrolled => vec![Standing::Paused, Standing::Withdrawn],
+        EnrollmentState::Paused => vec![Standing::Enrolled, Standing::Withdrawn],
+        EnrollmentState::Withdrawn => vec![Standing::Enrolled],
+        EnrollmentState::Completed => vec![],
     }
 }
 
 /// The flash line after a change, from the state it now has.
 fn flash(state: &AppContext, lang: &str, changed: Option<&str>) -> Option<String> {
     let to = Standing::parse(changed?).ok()?;
-    Some(state.views.tr(lang, &format!("enrol.now_{}", to.as_str())))
+    Some(
+        state
+            .views
+            .tr(lang, &format!("enrol.now_{}", to.state().to_value())),
+    )
 }
 
 /// A learner's courses with their state, each with a link to change it.
@@ -88,7 +93,7 @@ pub async fn confirm(
     let titles = crate::catalog::view::published_titles(&state.db, lang).await?;
     let options: Vec<_> = choices(&e)
         .into_iter()
-        .map(|to| json!({"state": to.as_str(), "danger": to == Standing::Withdrawn}))
+        .map(|to| json!({"state": to.state(), "danger": to == Standing::Withdrawn}))
         .collect();
     Page::new(&state, lang, Some(&user), "enrol.change")
         .set("learner", json!({"id": learner.id, "name": learner.display_name}))
@@ -127,6 +132,6 @@ pub async fn change(
     state.sessions.refresh(&state.db).await?;
     Ok(redirect(&format!(
         "/learners/{id}/courses?changed={}",
-        to.as_str()
+        to.state().to_value()
     )))
 }

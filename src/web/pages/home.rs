@@ -1,8 +1,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
+use sea_orm::ActiveEnum;
 use serde_json::json;
 
 use super::Page;
 use crate::app::AppContext;
+use crate::entities::enrollment::EnrollmentState;
 use crate::error::{AppError, AppResult};
 use crate::web::extract::{Locale, MaybeUser};
 
@@ -30,7 +32,10 @@ pub async fn home(
         .into_iter()
         .flatten()
         .flat_map(|c| c["courses"].as_array().cloned().unwrap_or_default())
-        .find(|c| c["mine"]["state"] == "enrolled" && c["mine"]["next_lesson"].is_string())
+        .find(|c| {
+            c["mine"]["state"] == EnrollmentState::Enrolled.to_value()
+                && c["mine"]["next_lesson"].is_string()
+        })
         .map(|c| json!({"slug": c["slug"], "title": c["title"], "lesson": c["mine"]["next_lesson"], "percent": c["mine"]["percent"]}));
     Page::new(&state, locale.0, user.0.as_ref(), "home.title")
         .set("catalog", catalog)

@@ -57,7 +57,7 @@ async fn newest(app: &TestApp) -> (i32, Option<String>) {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let c = course::Entity::find()
         .filter(course::Column::Slug.eq(COURSE))
-        .filter(course::Column::Status.eq("published"))
+        .filter(course::Column::Status.eq(course::CourseStatus::Published))
         .order_by_desc(course::Column::Version)
         .one(app.conn())
         .await

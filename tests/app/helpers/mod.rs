@@ -680,7 +680,7 @@ pub async fn video_job(app: &TestApp, slug: &str, owner: i64) -> i64 {
         lesson: Set("wifi-and-data".into()),
         user_id: Set(owner),
         alt: Set("演示".into()),
-        state: Set("failed".into()),
+        state: Set(fuzhi::entities::video_job::VideoState::Failed),
         progress: Set(0),
         error: Set(Some("author.video.no_audio".into())),
         source: Set(String::new()),
@@ -699,7 +699,10 @@ pub async fn videos_settled(app: &TestApp) {
     use fuzhi::entities::video_job::{Column, Entity};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let running = Entity::find()
-        .filter(Column::State.is_not_in(["done", "failed"]))
+        .filter(Column::State.is_not_in([
+            fuzhi::entities::video_job::VideoState::Done,
+            fuzhi::entities::video_job::VideoState::Failed,
+        ]))
         .all(app.conn())
         .await
         .unwrap();

@@ -192,10 +192,14 @@ impl TestApp {
 
     /// The draft of `course` as a package.
     pub async fn draft(&self, course: &str) -> fuzhi::courses::Course {
-        let row = fuzhi::catalog::export::latest(self.conn(), course, &["draft"])
-            .await
-            .unwrap()
-            .expect("a draft");
+        let row = fuzhi::catalog::export::latest(
+            self.conn(),
+            course,
+            &[fuzhi::entities::course::CourseStatus::Draft],
+        )
+        .await
+        .unwrap()
+        .expect("a draft");
         fuzhi::catalog::export::to_package(self.conn(), &row)
             .await
             .unwrap()

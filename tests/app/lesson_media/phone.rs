@@ -121,10 +121,14 @@ async fn a_trainer_adds_a_photo_and_a_video_from_a_phone_and_a_learner_plays_it(
     b.close().await;
 
     // The published picture carries no EXIF (the stored bytes).
-    let row = fuzhi::catalog::export::latest(app.conn(), "my-phone", &["published"])
-        .await
-        .unwrap()
-        .unwrap();
+    let row = fuzhi::catalog::export::latest(
+        app.conn(),
+        "my-phone",
+        &[fuzhi::entities::course::CourseStatus::Published],
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let published = fuzhi::catalog::export::to_package(app.conn(), &row)
         .await
         .unwrap();

@@ -675,7 +675,7 @@ async fn draft_media_is_for_its_editors_only() {
     fuzhi::entities::course::Entity::update_many()
         .col_expr(
             fuzhi::entities::course::Column::Status,
-            Expr::value("draft"),
+            Expr::value(fuzhi::entities::course::CourseStatus::Draft),
         )
         .filter(fuzhi::entities::course::Column::Slug.eq(crate::helpers::COURSE))
         .exec(app.conn())

@@ -28,7 +28,7 @@ fn finished(lesson: &str, served: Option<&str>) -> serde_json::Value {
 async fn age_attempts(app: &TestApp, minutes: i64) {
     use fuzhi::entities::quiz_attempt::{Column, Entity};
     for a in Entity::find()
-        .filter(Column::Kind.eq("post"))
+        .filter(Column::Kind.eq(fuzhi::courses::QuizKind::Post))
         .all(app.conn())
         .await
         .unwrap()

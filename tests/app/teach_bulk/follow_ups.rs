@@ -70,7 +70,7 @@ async fn completers(app: &TestApp, admin: i64, n: u32) -> Vec<(i64, i64)> {
             user_id: Set(user.id),
             course_slug: Set(COURSE.into()),
             cohort: Set(None),
-            state: Set("completed".into()),
+            state: Set(fuzhi::entities::enrollment::EnrollmentState::Completed),
             area_code: Set(Some(VILLAGE_A2.into())),
             household_id: Set(Some(h.id)),
             pre_done: Set(true),

@@ -9,8 +9,9 @@
 use super::*;
 use crate::catalog::videos;
 use crate::courses::video;
-use crate::entities::video_job;
+use crate::entities::video_job::{self, VideoState};
 use crate::web::upload::Upload;
+use sea_orm::ActiveEnum;
 
 /// The longest captions file.
 const CAPTIONS_MB: usize = 1;
@@ -21,7 +22,7 @@ impl Editor<'_> {
         let jobs = videos::of_lesson(&self.state.db, self.slug(), lesson).await?;
         Ok(jobs
             .iter()
-            .filter(|j| j.state != "done")
+            .filter(|j| j.state != VideoState::Done)
             .map(|j| self.job_view(j))
             .collect())
     }
@@ -31,10 +32,10 @@ impl Editor<'_> {
         json!({
             "id": j.id, "alt": j.alt, "progress": j.progress,
             "percent": j.progress / 10,
-            "working": j.state == "queued" || j.state == "running",
-            "done": j.state == "done", "failed": j.state == "failed",
+            "working": matches!(j.state, VideoState::Queued | VideoState::Running),
+            "done": j.state == VideoState::Done, "failed": j.state == VideoState::Failed,
             "error": j.error.as_deref().map(|k| tr(state, lang, k)),
-            "state_text": tr(state, lang, &format!("author.video.state.{}", j.state)),
+            "state_text": tr(state, lang, &format!("author.video.state.{}", j.state.to_value())),
             "url": format!("/teach/courses/{}/videos/{}", self.slug(), j.id),
         })
     }

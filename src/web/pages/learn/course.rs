@@ -9,6 +9,7 @@ use super::{State, html_response};
 use crate::accounts::Role;
 use crate::app::AppContext;
 use crate::catalog::view;
+use crate::entities::enrollment::EnrollmentState;
 use crate::error::{AppError, AppResult};
 use crate::learning::{enroll, progress};
 use crate::policy::Action;
@@ -49,10 +50,16 @@ pub(crate) async fn course_body(
     // Where to go next while the course is under way: the first lesson, or
     // the one to continue with.
     let start = match (&e, &mine) {
-        (Some(e), Some(m)) if e.state != "completed" && e.state != "withdrawn" => m
-            .next_lesson
-            .as_ref()
-            .map(|n| json!({"slug": n, "first": m.lessons_finished == 0})),
+        (Some(e), Some(m))
+            if !matches!(
+                e.state,
+                EnrollmentState::Completed | EnrollmentState::Withdrawn
+            ) =>
+        {
+            m.next_lesson
+                .as_ref()
+                .map(|n| json!({"slug": n, "first": m.lessons_finished == 0}))
+        }
         _ => None,
     };
     Page::new(state, lang, Some(user), "course.title")

@@ -9,6 +9,7 @@ use super::{State, html_response};
 use crate::accounts::Role;
 use crate::app::AppContext;
 use crate::catalog::view::{self, visible};
+use crate::entities::course::CourseStatus;
 use crate::error::AppResult;
 use crate::learning::content::CourseInfo;
 use crate::learning::events::{self, Event};
@@ -27,7 +28,7 @@ pub async fn lesson_page(
     // Everything from memory: the published version, the learner's courses.
     let info = view::visible(&state.db, &state.content, &user.actor, &slug).await?;
     let learning = user.actor.role == Role::Learner
-        && info.course.status == "published"
+        && info.course.status == CourseStatus::Published
         && state
             .sessions
             .enrolled(&state.db, user.actor.id)

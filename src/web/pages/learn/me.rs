@@ -10,6 +10,7 @@ use serde_json::json;
 use super::State;
 use super::course::waits_signoff;
 use crate::catalog::view::published_titles;
+use crate::entities::enrollment::EnrollmentState;
 use crate::error::AppResult;
 use crate::learning::{certificates, progress};
 use crate::web::extract::{CurrentUser, Locale, MaybeUser};
@@ -26,7 +27,12 @@ pub async fn me(
     // A course waiting only for the trainer's sign-off says so.
     let mut waiting = BTreeMap::new();
     for p in &items {
-        if p.certificate.is_some() || p.state == "completed" || p.state == "withdrawn" {
+        if p.certificate.is_some()
+            || matches!(
+                p.state,
+                EnrollmentState::Completed | EnrollmentState::Withdrawn
+            )
+        {
             continue;
         }
         if let Some(info) = state.content.published(&state.db, &p.course).await? {

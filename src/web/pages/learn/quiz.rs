@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::{State, html_response};
 use crate::accounts::Role;
 use crate::app::AppContext;
 use crate::catalog::view::{self, ResultLine, visible};
+use crate::courses::QuizKind;
 use crate::error::{AppError, AppResult};
 use crate::learning::content::{CourseInfo, QuizInfo, text};
 use crate::learning::events::{Event, Refused};
@@ -34,19 +35,19 @@ pub async fn quiz_page(
         let info = visible(&state.db, &state.content, &user.actor, &slug).await?;
         let q = info.quiz(&quiz).ok_or(AppError::NotFound)?;
         // Her starting point is recorded once: the page shows it, not a new attempt.
-        if q.row.kind == "pre"
+        if q.row.kind == QuizKind::Pre
             && let Some(a) = gate::first_pre(&state.db, user.actor.id, &slug).await?
         {
             let g = stored_result(&a)?;
             return start_page(&state, &user, locale.0, &info, &g, None, StatusCode::OK);
         }
-        if q.row.kind == "post"
+        if q.row.kind == QuizKind::Post
             && let Some(r) = gate::post_test_closed(&state.db, user.actor.id, &info).await?
         {
             return closed_page(&state, &user, locale.0, &info, &r, None, StatusCode::OK);
         }
         // Taken again only as the retake rule says: the page says when.
-        if q.row.kind == "post"
+        if q.row.kind == QuizKind::Post
             && let Some(r) =
                 gate::post_retake(&state.db, user.actor.id, &slug, chrono::Utc::now()).await?
         {
@@ -69,19 +70,24 @@ pub(crate) async fn quiz_body(
     // A new attempt each time the quiz is opened, each with its own order.
     let attempt = uuid::Uuid::new_v4();
     let view = view::quiz_view(state, &user.actor, slug, quiz, lang, attempt).await?;
-    Page::new(state, lang, Some(user), &format!("quiz.{}", view.kind))
-        .set("attempt_id", attempt.to_string())
-        .set("retake_rule", retake_rule(state, lang))
-        .set("quiz", view)
-        .set("can_submit", user.actor.role == Role::Learner)
-        .html(state, "pages/quiz")
+    Page::new(
+        state,
+        lang,
+        Some(user),
+        &format!("quiz.{}", view.kind.to_value()),
+    )
+    .set("attempt_id", attempt.to_string())
+    .set("retake_rule", retake_rule(state, lang))
+    .set("quiz", view)
+    .set("can_submit", user.actor.role == Role::Learner)
+    .html(state, "pages/quiz")
 }
 
 /// A stored attempt's result, as the learner may see it.
 fn stored_result(a: &crate::entities::quiz_attempt::Model) -> AppResult<Graded> {
     let g: Graded =
         serde_json::from_str(&a.result_json).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(g.for_learner(&a.kind))
+    Ok(g.for_learner(a.kind))
 }
 
 /// The pre-test's result as a starting point: the score, the competences she
@@ -331,7 +337,7 @@ pub async fn quiz_submit(
             .map(|(k, v)| json!({"k": k, "v": v}))
             .collect();
         let def = info.default_language();
-        return Page::new(&state, lang, Some(&user), &format!("quiz.{}", q.row.kind))
+        return Page::new(&state, lang, Some(&user), &format!("quiz.{}", q.row.kind.to_value()))
             .set(
                 "quiz",
                 json!({"course": slug, "course_title": text(&info.course.title_json, lang, def), "slug": q.row.slug, "kind": q.row.kind}),
@@ -345,7 +351,7 @@ pub async fn quiz_submit(
         Err(Refused::Gate(r)) => return refused_page(&state, &user, lang, &info, r).await,
         Err(refused) => return Err(refused.into()),
     };
-    if q.row.kind == "pre" {
+    if q.row.kind == QuizKind::Pre {
         return start_page(&state, &user, lang, &info, &g, None, StatusCode::OK);
     }
     let def = info.default_language();
@@ -361,7 +367,7 @@ pub async fn quiz_submit(
         .map(|x| x.slug.clone());
     // The last lesson check passed: the final test, when it is open to her.
     let post_open = next.is_none()
-        && q.row.kind == "lesson"
+        && q.row.kind == QuizKind::Lesson
         && info.quiz("post").is_some()
         && gate::post_test_closed(&state.db, user.actor.id, &info)
             .await?

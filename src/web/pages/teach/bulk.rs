@@ -16,6 +16,7 @@ use super::roster::{class_learners, class_view};
 use super::{Page, State, course_titles, redirect, title_of, tr};
 use crate::accounts::Role;
 use crate::app::AppContext;
+use crate::entities::enrollment::EnrollmentState;
 use crate::entities::{app_user, class_session, enrollment, task_signoff};
 use crate::error::{AppError, AppResult};
 use crate::learning::content::text;
@@ -159,7 +160,10 @@ async fn render(
         Source::Course(c) => {
             let mut q = enrollment::Entity::find()
                 .filter(enrollment::Column::CourseSlug.eq(c.as_str()))
-                .filter(enrollment::Column::State.is_in(["enrolled", "paused"]));
+                .filter(
+                    enrollment::Column::State
+                        .is_in([EnrollmentState::Enrolled, EnrollmentState::Paused]),
+                );
             if let Some(p) = user.actor.scope_prefix() {
                 q = q.filter(enrollment::Column::AreaCode.starts_with(p));
             }
@@ -378,7 +382,7 @@ pub async fn submit(
         let enrolled: HashSet<i64> = enrollment::Entity::find()
             .filter(enrollment::Column::UserId.is_in(f.learners.iter().copied()))
             .filter(enrollment::Column::CourseSlug.eq(course.as_str()))
-            .filter(enrollment::Column::State.ne("withdrawn"))
+            .filter(enrollment::Column::State.ne(EnrollmentState::Withdrawn))
             .all(&state.db)
             .await?
             .into_iter()

@@ -10,6 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
 use super::{Page, State, activity, ago, course_titles, days_since, session_views, title_of, tr};
+use crate::entities::enrollment::EnrollmentState;
 use crate::entities::{app_user, class_session, enrollment};
 use crate::error::AppResult;
 use crate::policy::Action;
@@ -41,7 +42,9 @@ pub async fn home(state: State, locale: Locale, user: CurrentUser) -> AppResult<
 
     // Learners of the area with a course under way.
     let mut q = enrollment::Entity::find()
-        .filter(enrollment::Column::State.is_in(["enrolled", "paused"]))
+        .filter(
+            enrollment::Column::State.is_in([EnrollmentState::Enrolled, EnrollmentState::Paused]),
+        )
         .order_by_asc(enrollment::Column::Id);
     if let Some(p) = &scope {
         q = q.filter(enrollment::Column::AreaCode.starts_with(p.as_str()));
@@ -102,7 +105,7 @@ pub async fn home(state: State, locale: Locale, user: CurrentUser) -> AppResult<
         })
         .collect();
     let mut stalled: Vec<(i64, Option<DateTime<Utc>>, DateTime<Utc>)> = Vec::new();
-    for e in open.iter().filter(|e| e.state == "enrolled") {
+    for e in open.iter().filter(|e| e.state == EnrollmentState::Enrolled) {
         if stalled.iter().any(|s| s.0 == e.user_id) {
             continue;
         }

@@ -26,6 +26,8 @@ use super::{Page, redirect};
 use crate::accounts::users;
 use crate::app::AppContext;
 use crate::catalog::view::list_courses;
+use crate::entities::enrollment::EnrollmentState;
+use crate::entities::lesson_progress::LessonState;
 use crate::entities::{area, class_session, enrollment, lesson_progress, task_signoff};
 use crate::error::AppResult;
 use crate::learning::content::text;
@@ -94,7 +96,7 @@ async fn activity(state: &AppContext, ids: &[i64]) -> AppResult<Activity> {
     if ids.is_empty() {
         return Ok(a);
     }
-    let rows: Vec<(i64, String, String, DateTime<Utc>)> = lesson_progress::Entity::find()
+    let rows: Vec<(i64, String, LessonState, DateTime<Utc>)> = lesson_progress::Entity::find()
         .select_only()
         .column(lesson_progress::Column::UserId)
         .column(lesson_progress::Column::CourseSlug)
@@ -105,7 +107,7 @@ async fn activity(state: &AppContext, ids: &[i64]) -> AppResult<Activity> {
         .all(&state.db)
         .await?;
     for (user, course, st, at) in rows {
-        if st == "finished" {
+        if st == LessonState::Finished {
             *a.finished.entry((user, course)).or_default() += 1;
         }
         let last = a.last.entry(user).or_insert(at);
@@ -128,7 +130,7 @@ async fn progress_lines(
     }
     let enrolled = enrollment::Entity::find()
         .filter(enrollment::Column::UserId.is_in(ids.iter().copied()))
-        .filter(enrollment::Column::State.ne("withdrawn"))
+        .filter(enrollment::Column::State.ne(EnrollmentState::Withdrawn))
         .order_by_asc(enrollment::Column::Id)
         .all(&state.db)
         .await?;
@@ -137,7 +139,7 @@ async fn progress_lines(
     let totals = lesson_counts(state, enrolled.iter().map(|e| e.course_slug.clone())).await?;
     for e in enrolled {
         let course = title_of(&titles, &e.course_slug);
-        let line = if e.state == "completed" {
+        let line = if e.state == EnrollmentState::Completed {
             tr(state, lang, "teach.completed").replace("{course}", &course)
         } else {
             let done = act
@@ -249,7 +251,7 @@ pub async fn signoff_form(
     // Only the courses the learner is enrolled in are offered.
     let mine: HashSet<String> = enrollment::Entity::find()
         .filter(enrollment::Column::UserId.eq(learner.id))
-        .filter(enrollment::Column::State.ne("withdrawn"))
+        .filter(enrollment::Column::State.ne(EnrollmentState::Withdrawn))
         .all(&state.db)
         .await?
         .into_iter()

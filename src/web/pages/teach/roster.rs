@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::{Page, State, course_titles, redirect, title_of, tr};
 use crate::app::AppContext;
+use crate::entities::enrollment::EnrollmentState;
 use crate::entities::{app_user, attendance, class_session, enrollment};
 use crate::error::AppResult;
 use crate::learning::classes;
@@ -49,7 +50,7 @@ pub(super) async fn class_learners(
         .await?;
     let withdrawn: HashSet<i64> = enrollment::Entity::find()
         .filter(enrollment::Column::CourseSlug.eq(s.course_slug.as_str()))
-        .filter(enrollment::Column::State.eq("withdrawn"))
+        .filter(enrollment::Column::State.eq(EnrollmentState::Withdrawn))
         .filter(enrollment::Column::UserId.is_in(marks.keys().copied()))
         .all(&state.db)
         .await?
@@ -58,7 +59,7 @@ pub(super) async fn class_learners(
         .collect();
     let mut ids: Vec<i64> = enrolled
         .iter()
-        .filter(|e| e.state != "withdrawn")
+        .filter(|e| e.state != EnrollmentState::Withdrawn)
         .map(|e| e.user_id)
         .chain(
             marks
