@@ -526,7 +526,7 @@ pub async fn mail_list(
         .collect();
     Page::new(&state, locale.0, Some(&user), "mail.title")
         .set("items", items)
-        .set("state", &st)
+        .set("state", st)
         .set("counts", counts)
         .set("pager", pager(page, per_page, total))
         .set("wide", true)

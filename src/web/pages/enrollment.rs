@@ -102,7 +102,7 @@ pub async fn confirm(
             "course",
             json!({"slug": slug, "title": titles.get(&slug).cloned().unwrap_or_else(|| slug.clone())}),
         )
-        .set("state", &e.state)
+        .set("state", e.state)
         .set("options", options)
         .render(&state, "pages/enrollment")
 }
